@@ -1,0 +1,18 @@
+# Hangar's entry points. See README.md.
+.PHONY: demo test build bench
+
+## demo: build Hangar and run it with a test identity provider on http://127.0.0.1:3000
+demo:
+	@bash end2end/scripts/demo.sh
+
+## test: install what is missing and run every test (what CI runs)
+test:
+	@bash end2end/scripts/test.sh
+
+## build: the release server binary and the browser bundle
+build:
+	@PROFILE=release bash end2end/scripts/build.sh
+
+## bench: the authenticated-page benchmark (docs/benchmarks.md)
+bench:
+	@bash end2end/scripts/bench.sh

@@ -1,0 +1,8 @@
+//! Pieces every page shares.
+
+pub mod error_view;
+pub mod header;
+pub mod team_switcher;
+
+pub use error_view::ErrorView;
+pub use header::Header;

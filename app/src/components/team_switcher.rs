@@ -1,0 +1,92 @@
+//! The team switcher: the user's teams with their role; a switch keeps the current page.
+//!
+//! It is a `<details>` menu of plain links, so it works without JavaScript; with it, the
+//! router swaps the page without a reload. Either way no login is involved: the session
+//! already holds every team the user is in.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_location;
+
+use crate::models::Viewer;
+
+#[component]
+pub fn TeamSwitcher(viewer: Viewer) -> impl IntoView {
+    let location = use_location();
+    let current_team = move || current_team(&location.pathname.get());
+    let teams = viewer.teams.clone();
+    let label = move || {
+        current_team()
+            .and_then(|team| teams.iter().find(|m| m.team == team).cloned())
+            .map(|m| format!("{} · {}", m.display_name, m.grant.describe()))
+            .unwrap_or_else(|| "Choose a team".to_string())
+    };
+    let entries = viewer.teams.clone();
+    view! {
+        <details class="menu team-switcher" data-testid="team-switcher">
+            <summary>{label}</summary>
+            <ul role="menu">
+                {entries
+                    .into_iter()
+                    .map(|m| {
+                        let team = m.team.clone();
+                        let href = move || switch_path(&location.pathname.get(), &team);
+                        let is_current = {
+                            let team = m.team.clone();
+                            move || current_team().as_deref() == Some(team.as_str())
+                        };
+                        view! {
+                            <li role="none">
+                                <a
+                                    role="menuitem"
+                                    href=href
+                                    data-team=m.team.clone()
+                                    aria-current=move || is_current().then_some("page")
+                                >
+                                    <span class="team-name">{m.display_name.clone()}</span>
+                                    <span class="role">{m.grant.describe()}</span>
+                                </a>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+        </details>
+    }
+}
+
+/// The team named by a `/t/{team}/...` path.
+pub fn current_team(path: &str) -> Option<String> {
+    let rest = path.strip_prefix("/t/")?;
+    let team = rest.split('/').next().filter(|t| !t.is_empty())?;
+    Some(team.to_string())
+}
+
+/// The same page in another team: `/t/a/dags` becomes `/t/b/dags`; elsewhere, the team's home.
+pub fn switch_path(path: &str, to_team: &str) -> String {
+    match path.strip_prefix("/t/").and_then(|rest| rest.split_once('/')) {
+        Some((_, tail)) if !tail.is_empty() => format!("/t/{to_team}/{tail}"),
+        _ => format!("/t/{to_team}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn switching_keeps_the_page() {
+        assert_eq!(switch_path("/t/team_a/dags/x", "team_b"), "/t/team_b/dags/x");
+        assert_eq!(switch_path("/t/team_a", "team_b"), "/t/team_b");
+        assert_eq!(switch_path("/t/team_a/", "team_b"), "/t/team_b");
+        assert_eq!(switch_path("/platform", "team_b"), "/t/team_b");
+        assert_eq!(switch_path("/", "team_b"), "/t/team_b");
+    }
+
+    #[test]
+    fn reads_the_current_team() {
+        assert_eq!(current_team("/t/team_a/dags").as_deref(), Some("team_a"));
+        assert_eq!(current_team("/t/team_a").as_deref(), Some("team_a"));
+        assert_eq!(current_team("/t/"), None);
+        assert_eq!(current_team("/platform"), None);
+    }
+}

@@ -1,0 +1,27 @@
+//! Server functions: one file per area, each function's first line checks its declared access.
+//!
+//! [`declared_access`] lists every server function with the access it demands. The server
+//! refuses to call a function that is not listed (deny by default), and the route-matrix test
+//! fails if a registered function is missing here.
+
+#[cfg(feature = "ssr")]
+pub mod guard;
+pub mod platform;
+pub mod team;
+pub mod viewer;
+
+use crate::models::{Access, PlatformAction, TeamAction};
+
+pub const ACCESS_GET_VIEWER: Access = Access::Authenticated;
+pub const ACCESS_GET_TEAM_HOME: Access = Access::Team(TeamAction::View);
+pub const ACCESS_GET_PLATFORM_TEAMS: Access = Access::Platform(PlatformAction::ViewOverview);
+
+/// Every server function's path with the access it declares.
+pub fn declared_access() -> Vec<(&'static str, Access)> {
+    use leptos::server_fn::ServerFn;
+    vec![
+        (viewer::GetViewer::PATH, ACCESS_GET_VIEWER),
+        (team::GetTeamHome::PATH, ACCESS_GET_TEAM_HOME),
+        (platform::GetPlatformTeams::PATH, ACCESS_GET_PLATFORM_TEAMS),
+    ]
+}

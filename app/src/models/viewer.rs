@@ -1,0 +1,39 @@
+//! The signed-in user as the UI sees them: who they are and what they hold in which team.
+//!
+//! The server resolves a `Viewer` from the session on every request (see
+//! `server/src/authz/resolve.rs`); it contains only teams the user has a grant in, so sending
+//! it to the browser reveals nothing about other teams.
+
+use serde::{Deserialize, Serialize};
+
+use super::access::{PlatformAction, PlatformRole, TeamAction, TeamGrant};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Viewer {
+    pub display_name: String,
+    pub email: Option<String>,
+    pub platform_role: Option<PlatformRole>,
+    /// Teams the user has a grant in, in configuration order.
+    pub teams: Vec<TeamMembership>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamMembership {
+    pub team: String,
+    pub display_name: String,
+    pub grant: TeamGrant,
+}
+
+impl Viewer {
+    pub fn membership(&self, team: &str) -> Option<&TeamMembership> {
+        self.teams.iter().find(|m| m.team == team)
+    }
+
+    pub fn can(&self, team: &str, action: TeamAction) -> bool {
+        self.membership(team).is_some_and(|m| m.grant.allows(action))
+    }
+
+    pub fn can_platform(&self, action: PlatformAction) -> bool {
+        self.platform_role.is_some_and(|role| action.allowed_for(role))
+    }
+}

@@ -1,0 +1,5 @@
+//! One module per page; each loads its data through a server function.
+
+pub mod platform;
+pub mod team_home;
+pub mod team_picker;

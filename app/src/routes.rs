@@ -1,0 +1,53 @@
+//! The page routes and the access each one declares.
+//!
+//! The server registers exactly these paths; every one must appear in [`PAGE_ACCESS`] or
+//! the server refuses to start. Paths are in the server router's syntax.
+
+use leptos::prelude::*;
+use leptos_meta::{Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+use crate::components::error_view::NotFound;
+use crate::components::Header;
+use crate::functions::viewer::get_viewer;
+use crate::models::{Access, PlatformAction, TeamAction};
+use crate::pages::{platform::PlatformPage, team_home::TeamHomePage, team_picker::TeamPicker};
+
+pub const PAGE_ACCESS: &[(&str, Access)] = &[
+    ("/", Access::Authenticated),
+    ("/t/{team}", Access::Team(TeamAction::View)),
+    ("/platform", Access::Platform(PlatformAction::ViewOverview)),
+];
+
+/// The `{team}` segment of team pages; the server's page guard reads it by this name.
+pub const TEAM_PARAM: &str = "team";
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let viewer = Resource::new(|| (), |_| get_viewer());
+    // Set once the WASM has taken over the server-rendered page.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+    view! {
+        <Stylesheet id="hangar-css" href="/pkg/hangar.css"/>
+        <Title text="Hangar"/>
+        <Router>
+            <div id="hangar" data-hydrated=move || hydrated.get().to_string()>
+                <Suspense fallback=|| view! { <header class="site-header"><a class="brand" href="/">"Hangar"</a></header> }>
+                    {move || Suspend::new(async move {
+                        viewer.await.ok().map(|viewer| view! { <Header viewer/> })
+                    })}
+                </Suspense>
+                <main>
+                    <Routes fallback=|| view! { <NotFound/> }>
+                        <Route path=path!("/") view=TeamPicker/>
+                        <Route path=path!("/t/:team") view=TeamHomePage/>
+                        <Route path=path!("/platform") view=PlatformPage/>
+                    </Routes>
+                </main>
+            </div>
+        </Router>
+    }
+}

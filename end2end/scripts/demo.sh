@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# make demo: builds Hangar, starts the test identity provider and Hangar on SQLite, prints the
+# URL and the demo users, and stops everything on Ctrl-C.
+source "$(dirname "$0")/lib.sh"
+install_rust_tools
+install_node_modules
+build_site
+say "building the hangar server (release; the first build takes a few minutes)"
+(cd "$ROOT" && cargo build -p hangar-server --release)
+
+DEMO="$ROOT/target/demo"
+mkdir -p "$DEMO"
+HANGAR_PORT="${HANGAR_PORT:-3000}"
+IDP_PORT="${IDP_PORT:-4000}"
+HANGAR_URL="http://127.0.0.1:$HANGAR_PORT"
+SECRET_FILE="$DEMO/client_secret"
+[ -s "$SECRET_FILE" ] || { head -c 24 /dev/urandom | base64 | tr -d '/+=' > "$SECRET_FILE"; chmod 600 "$SECRET_FILE"; }
+
+cat > "$DEMO/hangar.toml" <<TOML
+# Written by make demo. See docs/configuration.md for every key.
+[server]
+listen = "127.0.0.1:$HANGAR_PORT"
+public_url = "$HANGAR_URL"
+site_root = "$ROOT/target/site"
+
+[database]
+url = "sqlite://$DEMO/hangar.db"
+
+[oidc]
+issuer = "http://127.0.0.1:$IDP_PORT"
+client_id = "hangar"
+client_secret_file = "client_secret"
+
+[[teams]]
+name = "team_a"
+display_name = "Team A"
+
+[[teams]]
+name = "team_b"
+display_name = "Team B"
+
+[[access]]
+group = "team_a"
+team = "team_a"
+role = "author"
+
+[[access]]
+group = "team_a-viewers"
+team = "team_a"
+role = "viewer"
+
+[[access]]
+group = "team_b"
+team = "team_b"
+role = "admin"
+
+[[access]]
+group = "airflow-admins"
+platform = "admin"
+
+[[access]]
+group = "airflow-auditors"
+platform = "auditor"
+TOML
+
+pids=()
+cleanup() {
+  trap - INT TERM EXIT
+  say "stopping"
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup INT TERM EXIT
+
+node "$E2E/idp/server.mjs" --port "$IDP_PORT" --keys "$DEMO/idp-keys.json" \
+  --client-secret "$(cat "$SECRET_FILE")" \
+  --redirect-uri "$HANGAR_URL/auth/callback" --post-logout-uri "$HANGAR_URL/auth/signed-out" \
+  > "$DEMO/idp.log" 2>&1 &
+pids+=($!)
+wait_for_http "http://127.0.0.1:$IDP_PORT/.well-known/openid-configuration" 20 \
+  || { cat "$DEMO/idp.log" >&2; die "the test identity provider did not start on port $IDP_PORT"; }
+
+"$ROOT/target/release/hangar" serve --config "$DEMO/hangar.toml" &
+pids+=($!)
+wait_for_http "$HANGAR_URL/readyz" 30 || die "Hangar did not become ready on $HANGAR_URL"
+
+cat <<TXT
+
+  Hangar is running at $HANGAR_URL
+
+  Demo users (any of them, no password, at the test identity provider's form):
+    alice  platform admin + author in team_a
+    bob    admin in team_b
+    carol  author in team_a and admin in team_b (try the team switcher)
+    dave   viewer in team_a
+    erin   platform auditor (reads every team)
+
+  Logs: Hangar below; identity provider in $DEMO/idp.log. Ctrl-C stops everything.
+
+TXT
+wait -n "${pids[@]}"

@@ -1,0 +1,297 @@
+//! The audit log: append-only, each entry hash-chained to the one before.
+//!
+//! Appends are serialised through the single `audit_head` row (a row lock on PostgreSQL, the
+//! write lock on SQLite), which hands out gapless sequence numbers and the previous hash.
+//! [`verify`] recomputes the chain: an edited row breaks its hash, a deleted row leaves a
+//! gap, a truncated tail disagrees with the head.
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use crate::db::Db;
+use crate::with_pool;
+
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Success,
+    Failure,
+    Denied,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Success => "success",
+            Self::Failure => "failure",
+            Self::Denied => "denied",
+        }
+    }
+}
+
+/// Who did it: the identity-provider identity, with the name shown at the time.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Actor {
+    pub issuer: String,
+    pub subject: String,
+    pub display_name: String,
+}
+
+/// One thing that happened, before it gets its place in the chain.
+#[derive(Clone, Debug)]
+pub struct AuditEvent {
+    pub actor: Option<Actor>,
+    pub team: Option<String>,
+    pub action: &'static str,
+    pub target: Option<String>,
+    pub outcome: Outcome,
+    pub detail: Option<String>,
+    pub request_id: Option<String>,
+}
+
+impl AuditEvent {
+    pub fn new(action: &'static str, outcome: Outcome) -> Self {
+        Self {
+            actor: None,
+            team: None,
+            action,
+            target: None,
+            outcome,
+            detail: None,
+            request_id: None,
+        }
+    }
+
+    pub fn actor(mut self, actor: Option<Actor>) -> Self {
+        self.actor = actor;
+        self
+    }
+
+    pub fn team(mut self, team: impl Into<String>) -> Self {
+        self.team = Some(team.into());
+        self
+    }
+
+    pub fn target(mut self, target: impl Into<String>) -> Self {
+        self.target = Some(target.into());
+        self
+    }
+
+    pub fn detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    pub fn request_id(mut self, request_id: Option<String>) -> Self {
+        self.request_id = request_id;
+        self
+    }
+}
+
+/// A stored entry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AuditEntry {
+    pub seq: i64,
+    pub at_ms: i64,
+    pub actor_issuer: Option<String>,
+    pub actor_subject: Option<String>,
+    pub actor_name: Option<String>,
+    pub team: Option<String>,
+    pub action: String,
+    pub target: Option<String>,
+    pub outcome: String,
+    pub detail: Option<String>,
+    pub request_id: Option<String>,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl AuditEntry {
+    /// The hash covers every field and the previous hash, in a fixed JSON array form so that
+    /// no two different entries can serialise alike.
+    pub fn compute_hash(&self) -> String {
+        let canonical = serde_json::json!([
+            self.seq,
+            self.at_ms,
+            self.actor_issuer,
+            self.actor_subject,
+            self.actor_name,
+            self.team,
+            self.action,
+            self.target,
+            self.outcome,
+            self.detail,
+            self.request_id,
+            self.prev_hash,
+        ]);
+        hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
+    }
+}
+
+/// Appends `event` at time `at_ms` and returns its sequence number.
+pub async fn append(db: &Db, at_ms: i64, event: AuditEvent) -> Result<i64, sqlx::Error> {
+    with_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        // Taking the head row first serialises appenders: the write lock on SQLite, the row
+        // lock on PostgreSQL. The returned hash is the previous entry's.
+        let head = sqlx::query(
+            "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash",
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        let mut entry = AuditEntry {
+            seq: head.try_get("seq")?,
+            at_ms,
+            actor_issuer: event.actor.as_ref().map(|a| a.issuer.clone()),
+            actor_subject: event.actor.as_ref().map(|a| a.subject.clone()),
+            actor_name: event.actor.as_ref().map(|a| a.display_name.clone()),
+            team: event.team,
+            action: event.action.to_string(),
+            target: event.target,
+            outcome: event.outcome.as_str().to_string(),
+            detail: event.detail,
+            request_id: event.request_id,
+            prev_hash: head.try_get("hash")?,
+            hash: String::new(),
+        };
+        entry.hash = entry.compute_hash();
+        sqlx::query(
+            "INSERT INTO audit_log (seq, at_ms, actor_issuer, actor_subject, actor_name, team, \
+             action, target, outcome, detail, request_id, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        )
+        .bind(entry.seq)
+        .bind(entry.at_ms)
+        .bind(&entry.actor_issuer)
+        .bind(&entry.actor_subject)
+        .bind(&entry.actor_name)
+        .bind(&entry.team)
+        .bind(&entry.action)
+        .bind(&entry.target)
+        .bind(&entry.outcome)
+        .bind(&entry.detail)
+        .bind(&entry.request_id)
+        .bind(&entry.prev_hash)
+        .bind(&entry.hash)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+            .bind(&entry.hash)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(entry.seq)
+    })
+}
+
+/// Entries with `seq > after`, oldest first, at most `limit`.
+pub async fn entries_after(db: &Db, after: i64, limit: i64) -> Result<Vec<AuditEntry>, sqlx::Error> {
+    with_pool!(db, pool => {
+        let rows = sqlx::query(
+            "SELECT seq, at_ms, actor_issuer, actor_subject, actor_name, team, action, target, \
+             outcome, detail, request_id, prev_hash, hash FROM audit_log \
+             WHERE seq > $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(AuditEntry {
+                    seq: row.try_get("seq")?,
+                    at_ms: row.try_get("at_ms")?,
+                    actor_issuer: row.try_get("actor_issuer")?,
+                    actor_subject: row.try_get("actor_subject")?,
+                    actor_name: row.try_get("actor_name")?,
+                    team: row.try_get("team")?,
+                    action: row.try_get("action")?,
+                    target: row.try_get("target")?,
+                    outcome: row.try_get("outcome")?,
+                    detail: row.try_get("detail")?,
+                    request_id: row.try_get("request_id")?,
+                    prev_hash: row.try_get("prev_hash")?,
+                    hash: row.try_get("hash")?,
+                })
+            })
+            .collect()
+    })
+}
+
+/// What [`verify`] found.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Verification {
+    pub entries_checked: i64,
+    /// The first problem, in words, with the sequence number where it shows.
+    pub problem: Option<(i64, String)>,
+}
+
+impl Verification {
+    pub fn is_intact(&self) -> bool {
+        self.problem.is_none()
+    }
+}
+
+pub async fn verify(db: &Db) -> Result<Verification, sqlx::Error> {
+    let (head_seq, head_hash): (i64, String) = with_pool!(db, pool => {
+        let row = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
+            .fetch_one(pool)
+            .await?;
+        (row.try_get("seq")?, row.try_get("hash")?)
+    });
+    let mut expected_seq = 1;
+    let mut prev_hash = GENESIS_HASH.to_string();
+    let mut checked = 0;
+    let problem = |seq: i64, what: String, checked| Verification {
+        entries_checked: checked,
+        problem: Some((seq, what)),
+    };
+    loop {
+        let batch = entries_after(db, expected_seq - 1, 1000).await?;
+        if batch.is_empty() {
+            break;
+        }
+        for entry in batch {
+            if entry.seq != expected_seq {
+                return Ok(problem(
+                    expected_seq,
+                    format!("entry {expected_seq} is missing (next is {})", entry.seq),
+                    checked,
+                ));
+            }
+            if entry.prev_hash != prev_hash {
+                return Ok(problem(
+                    entry.seq,
+                    format!("entry {} does not link to the entry before it", entry.seq),
+                    checked,
+                ));
+            }
+            if entry.compute_hash() != entry.hash {
+                return Ok(problem(
+                    entry.seq,
+                    format!("entry {} was changed after it was written", entry.seq),
+                    checked,
+                ));
+            }
+            prev_hash = entry.hash;
+            expected_seq += 1;
+            checked += 1;
+        }
+    }
+    if checked != head_seq || prev_hash != head_hash {
+        return Ok(problem(
+            checked + 1,
+            format!(
+                "the log ends at entry {checked} but {head_seq} entries were written"
+            ),
+            checked,
+        ));
+    }
+    Ok(Verification {
+        entries_checked: checked,
+        problem: None,
+    })
+}

@@ -1,0 +1,108 @@
+//! The configuration file as written: serde structs that mirror the TOML one to one.
+//!
+//! Unknown keys are errors (`deny_unknown_fields`): a typo must not silently fall back to a
+//! default. Everything here is still unvalidated text; `config::validate` turns it into
+//! [`super::Config`].
+
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    #[serde(default)]
+    pub server: RawServer,
+    #[serde(default)]
+    pub database: RawDatabase,
+    #[serde(default)]
+    pub session: RawSession,
+    pub oidc: Option<RawOidc>,
+    #[serde(default)]
+    pub teams: Vec<RawTeam>,
+    #[serde(default)]
+    pub access: Vec<RawAccessRule>,
+    #[serde(default)]
+    pub log: RawLog,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawServer {
+    pub listen: Option<String>,
+    pub public_url: Option<String>,
+    /// Where the built site (`pkg/`, `favicon.svg`) lives.
+    pub site_root: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDatabase {
+    pub url: Option<String>,
+    #[serde(default, deserialize_with = "number_or_numeric_string")]
+    pub max_connections: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSession {
+    pub idle_timeout: Option<String>,
+    pub absolute_timeout: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOidc {
+    pub issuer: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub client_secret_file: Option<String>,
+    pub scopes: Option<Vec<String>>,
+    pub groups_claim: Option<String>,
+    pub groups_refresh_interval: Option<String>,
+    pub max_token_age: Option<String>,
+    pub jwks_refresh_min_interval: Option<String>,
+    pub http_timeout: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTeam {
+    pub name: String,
+    pub display_name: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAccessRule {
+    pub group: String,
+    pub team: Option<String>,
+    pub role: Option<String>,
+    pub platform: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLog {
+    pub format: Option<String>,
+    pub level: Option<String>,
+}
+
+/// Numbers set from the environment arrive as strings; accept both spellings.
+fn number_or_numeric_string<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<u32>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum NumberOrString {
+        Number(u32),
+        String(String),
+    }
+    match Option::<NumberOrString>::deserialize(deserializer)? {
+        None => Ok(None),
+        Some(NumberOrString::Number(n)) => Ok(Some(n)),
+        Some(NumberOrString::String(s)) => s
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom(format!("expected a whole number, got {s:?}"))),
+    }
+}

@@ -1,0 +1,270 @@
+use std::path::Path;
+
+use super::*;
+
+const VALID: &str = r#"
+[server]
+listen = "127.0.0.1:3000"
+public_url = "http://127.0.0.1:3000"
+
+[database]
+url = "sqlite://hangar.db"
+
+[session]
+idle_timeout = "8h"
+absolute_timeout = "24h"
+
+[oidc]
+issuer = "https://idp.example.com"
+client_id = "hangar"
+client_secret = "s3cret-value"
+scopes = ["openid", "email", "profile", "groups"]
+groups_claim = "groups"
+
+[[teams]]
+name = "team_a"
+display_name = "Team A"
+
+[[teams]]
+name = "team_b"
+
+[[access]]
+group = "team_a"
+team = "team_a"
+role = "author"
+
+[[access]]
+group = "airflow-admins"
+platform = "admin"
+"#;
+
+fn load(text: &str) -> Result<Config, ConfigError> {
+    Config::from_toml(Path::new("/etc/hangar.toml"), text, Vec::new())
+}
+
+fn load_with_env(text: &str, vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    let vars = vars.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+    Config::from_toml(Path::new("/etc/hangar.toml"), text, vars)
+}
+
+/// Asserts that `text` is refused with an error naming the file and `key`, mentioning `what`.
+fn assert_refused(text: &str, key: &str, what: &str) {
+    let err = load(text).expect_err("config should be refused");
+    let shown = err.to_string();
+    assert!(shown.starts_with("/etc/hangar.toml: "), "{shown}");
+    assert!(shown.contains(key), "expected key {key:?} in {shown:?}");
+    assert!(shown.contains(what), "expected {what:?} in {shown:?}");
+}
+
+#[test]
+fn the_documented_example_is_valid() {
+    let config = load(VALID).unwrap();
+    assert_eq!(config.server.public_origin(), "http://127.0.0.1:3000");
+    assert!(!config.server.is_https());
+    assert_eq!(config.session.idle_timeout, Duration::from_secs(8 * 3600));
+    assert_eq!(config.teams[1].display_name, "team_b");
+    assert_eq!(
+        config.access[0].grant,
+        AccessGrant::Team {
+            team_index: 0,
+            role: TeamRole::Author
+        }
+    );
+    assert_eq!(config.access[1].grant, AccessGrant::Platform(PlatformRole::Admin));
+}
+
+#[test]
+fn unknown_key_is_named() {
+    assert_refused(
+        &VALID.replace("groups_claim", "group_claim"),
+        "",
+        "unknown field `group_claim`",
+    );
+    assert_refused(&format!("{VALID}\n[serverr]\n"), "", "unknown field `serverr`");
+}
+
+#[test]
+fn bad_duration_is_named() {
+    assert_refused(
+        &VALID.replace("\"8h\"", "\"8 hours\""),
+        "session.idle_timeout",
+        "bad duration",
+    );
+}
+
+#[test]
+fn idle_longer_than_absolute_is_refused() {
+    assert_refused(
+        &VALID.replace("\"8h\"", "\"2d\""),
+        "session.idle_timeout",
+        "absolute_timeout",
+    );
+}
+
+#[test]
+fn unknown_role_is_named() {
+    assert_refused(
+        &VALID.replace("role = \"author\"", "role = \"owner\""),
+        "access[0].role",
+        "\"owner\" is not a team role",
+    );
+    assert_refused(
+        &VALID.replace("platform = \"admin\"", "platform = \"root\""),
+        "access[1].platform",
+        "not a platform role",
+    );
+}
+
+#[test]
+fn undeclared_team_is_named() {
+    assert_refused(
+        &VALID.replace("team = \"team_a\"", "team = \"team_z\""),
+        "access[0].team",
+        "\"team_z\" is not declared",
+    );
+}
+
+#[test]
+fn bad_and_duplicate_team_names_are_refused() {
+    assert_refused(
+        &VALID.replace("name = \"team_b\"", "name = \"b\""),
+        "teams[1].name",
+        "not a valid team name",
+    );
+    assert_refused(
+        &VALID.replace("name = \"team_b\"", "name = \"team a!\""),
+        "teams[1].name",
+        "not a valid team name",
+    );
+    assert_refused(
+        &VALID.replace("name = \"team_b\"", "name = \"team_a\""),
+        "teams[1].name",
+        "declared twice",
+    );
+}
+
+#[test]
+fn issuer_must_be_https_outside_loopback() {
+    assert_refused(
+        &VALID.replace("https://idp.example.com", "http://idp.example.com"),
+        "oidc.issuer",
+        "must use https",
+    );
+    for loopback in ["http://127.0.0.1:4000", "http://localhost:4000", "http://[::1]:4000"] {
+        let config = load(&VALID.replace("https://idp.example.com", loopback));
+        assert!(config.is_ok(), "{loopback}: {:?}", config.err());
+    }
+}
+
+#[test]
+fn a_rule_is_either_team_or_platform() {
+    assert_refused(
+        &VALID.replace("platform = \"admin\"", "platform = \"admin\"\nteam = \"team_a\"\nrole = \"viewer\""),
+        "access[1].platform",
+        "not both",
+    );
+    assert_refused(
+        &VALID.replace("role = \"author\"", ""),
+        "access[0].role",
+        "required",
+    );
+}
+
+#[test]
+fn secret_is_required_and_never_printed() {
+    assert_refused(
+        &VALID.replace("client_secret = \"s3cret-value\"", ""),
+        "oidc.client_secret",
+        "required",
+    );
+    let config = load(VALID).unwrap();
+    let debug = format!("{config:?}");
+    assert!(!debug.contains("s3cret-value"), "secret leaked into Debug");
+}
+
+#[test]
+fn secret_can_come_from_a_file_next_to_the_config() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("secret.txt"), "from-file\n").unwrap();
+    let text = VALID.replace(
+        "client_secret = \"s3cret-value\"",
+        "client_secret_file = \"secret.txt\"",
+    );
+    let config = Config::from_toml(&dir.path().join("hangar.toml"), &text, Vec::new()).unwrap();
+    assert_eq!(config.oidc.client_secret.expose(), "from-file");
+
+    let missing = text.replace("secret.txt", "nope.txt");
+    let err = Config::from_toml(&dir.path().join("hangar.toml"), &missing, Vec::new())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("oidc.client_secret_file") && err.contains("nope.txt"), "{err}");
+}
+
+#[test]
+fn environment_overrides_the_file() {
+    let config = load_with_env(
+        VALID,
+        &[
+            ("HANGAR_OIDC__CLIENT_SECRET", "from-env"),
+            ("HANGAR_DATABASE__URL", "postgres://u@127.0.0.1/h"),
+            ("HANGAR_SESSION__IDLE_TIMEOUT", "30m"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(config.oidc.client_secret.expose(), "from-env");
+    assert!(config.database.url.expose().starts_with("postgres://"));
+    assert_eq!(config.session.idle_timeout, Duration::from_secs(1800));
+}
+
+#[test]
+fn bad_environment_override_is_named() {
+    let err = load_with_env(VALID, &[("HANGAR_SESSION__IDLE_TIMEOUT", "soon")])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("session.idle_timeout"), "{err}");
+    let err = load_with_env(VALID, &[("HANGAR_OIDC__NOPE", "x")])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("unknown field `nope`") && err.contains("HANGAR_OIDC__NOPE"), "{err}");
+}
+
+#[test]
+fn other_bad_values_are_named() {
+    assert_refused(
+        &VALID.replace("sqlite://hangar.db", "mysql://x"),
+        "database.url",
+        "sqlite: or postgres://",
+    );
+    assert_refused(
+        &VALID.replace("listen = \"127.0.0.1:3000\"", "listen = \"everywhere\""),
+        "server.listen",
+        "not an address",
+    );
+    assert_refused(
+        &VALID.replace("\"http://127.0.0.1:3000\"", "\"http://127.0.0.1:3000/hangar\""),
+        "server.public_url",
+        "without a path",
+    );
+    assert_refused(
+        &VALID.replace("[\"openid\", \"email\", \"profile\", \"groups\"]", "[\"email\"]"),
+        "oidc.scopes",
+        "openid",
+    );
+    assert_refused(
+        &VALID.replace("groups_claim = \"groups\"", "groups_refresh_interval = \"1h\""),
+        "oidc.groups_refresh_interval",
+        "at most 15m",
+    );
+    assert_refused("[server]\n", "oidc", "required");
+    assert_refused("this is not toml", "", "not valid TOML");
+}
+
+#[test]
+fn team_name_rule_matches_airflow() {
+    assert!(is_valid_team_name("team_a"));
+    assert!(is_valid_team_name("data-eng-42"));
+    assert!(!is_valid_team_name("ab"));
+    assert!(!is_valid_team_name(&"x".repeat(51)));
+    assert!(!is_valid_team_name("team/a"));
+    assert!(!is_valid_team_name("équipe"));
+}

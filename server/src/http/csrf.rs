@@ -1,0 +1,66 @@
+//! Cross-site request forgery: every state-changing request must come from Hangar's origin.
+//!
+//! Browsers send `Origin` on every POST (forms and fetch alike); `Sec-Fetch-Site` is the
+//! fallback for the rare request without it. Neither can be set by a cross-site page.
+//! Refusals are audited, because a forged request is worth knowing about.
+
+use axum::extract::{Request, State};
+use axum::http::{Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::audit::{AuditEvent, Outcome};
+use crate::http::error::page;
+use crate::http::request_id;
+use crate::identity::middleware::CurrentUser;
+use crate::state::AppState;
+
+pub async fn require_same_origin(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if is_safe(request.method()) {
+        return next.run(request).await;
+    }
+    let headers = request.headers();
+    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    let same_origin = match origin {
+        Some(origin) => origin == state.config.server.public_origin(),
+        None => fetch_site == Some("same-origin"),
+    };
+    if same_origin {
+        return next.run(request).await;
+    }
+    let actor = request
+        .extensions()
+        .get::<CurrentUser>()
+        .map(|current| current.0.actor());
+    let detail = format!(
+        "cross-origin {} {} (origin {})",
+        request.method(),
+        request.uri().path(),
+        origin.unwrap_or("absent")
+    );
+    let recorded = state
+        .audit(
+            AuditEvent::new("request.denied", Outcome::Denied)
+                .actor(actor)
+                .target(request.uri().path().to_string())
+                .detail(detail)
+                .request_id(request_id(request.headers())),
+        )
+        .await;
+    if let Err(error) = recorded {
+        return error.into_response();
+    }
+    (
+        StatusCode::FORBIDDEN,
+        page(
+            "Refused",
+            "<h1>Refused</h1><p>This request did not come from a Hangar page, so it was not carried out.</p>",
+        ),
+    )
+        .into_response()
+}
+
+fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}

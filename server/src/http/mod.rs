@@ -1,0 +1,197 @@
+//! The HTTP surface: every route, the access it declares, and the layers around them.
+//!
+//! Request path, outermost first: request id + access log → security headers → session →
+//! authentication (session → `Viewer`) → CSRF → the route (its own access check first).
+
+pub mod csrf;
+pub mod error;
+pub mod health;
+pub mod security_headers;
+pub mod server_fns;
+
+use std::collections::HashSet;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::{HeaderMap, HeaderValue, Method};
+use axum::middleware::{Next, from_fn, from_fn_with_state};
+use axum::response::Response;
+use axum::routing::{MethodRouter, get, post};
+use hangar_app::models::Access;
+use hangar_app::routes::PAGE_ACCESS;
+use leptos_axum::AxumRouteListing;
+use tower_http::services::{ServeDir, ServeFile};
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{SessionManagerLayer, SessionStore};
+use tracing::Instrument;
+
+use crate::authz::page_guard::page_guard;
+use crate::identity::{middleware::authenticate, routes as auth};
+use crate::state::AppState;
+
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// One route of Hangar's own (not a page, not a server function) and what it demands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RouteSpec {
+    pub method: Method,
+    pub path: &'static str,
+    pub access: Access,
+}
+
+/// Hangar's own routes. Each declares its access; handlers of non-public routes check it.
+pub fn server_routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
+    let spec = |method, path, access| RouteSpec { method, path, access };
+    vec![
+        (spec(Method::GET, "/healthz", Access::Public), get(health::healthz)),
+        (spec(Method::GET, "/readyz", Access::Public), get(health::readyz)),
+        (spec(Method::GET, "/auth/login", Access::Public), get(auth::login)),
+        (spec(Method::GET, "/auth/callback", Access::Public), get(auth::callback)),
+        // Public: signing out needs no session, and one that has expired must still work.
+        (spec(Method::POST, "/auth/logout", Access::Public), post(auth::logout)),
+        (spec(Method::GET, "/auth/signed-out", Access::Public), get(auth::signed_out)),
+    ]
+}
+
+/// Every route the server answers, with its declared access: the server's own, the pages and
+/// the server functions. The route-matrix test walks this list.
+pub fn inventory() -> Vec<RouteSpec> {
+    let mut all: Vec<RouteSpec> = server_routes().into_iter().map(|(spec, _)| spec).collect();
+    all.extend(PAGE_ACCESS.iter().map(|(path, access)| RouteSpec {
+        method: Method::GET,
+        path,
+        access: *access,
+    }));
+    all.extend(
+        hangar_app::functions::declared_access()
+            .into_iter()
+            .map(|(path, access)| RouteSpec {
+                method: Method::POST,
+                path,
+                access,
+            }),
+    );
+    all
+}
+
+/// Names every page route and server function that declares no access. The server refuses
+/// to start while this list is not empty.
+pub fn undeclared(pages: &[AxumRouteListing]) -> Vec<String> {
+    let declared_pages: HashSet<&str> = PAGE_ACCESS.iter().map(|(path, _)| *path).collect();
+    let declared_fns: HashSet<&str> = hangar_app::functions::declared_access()
+        .into_iter()
+        .map(|(path, _)| path)
+        .collect();
+    let mut missing: Vec<String> = pages
+        .iter()
+        .map(|listing| listing.path())
+        .filter(|path| !declared_pages.contains(path))
+        .map(|path| format!("page {path}"))
+        .collect();
+    missing.extend(
+        leptos::server_fn::axum::server_fn_paths()
+            .filter(|(path, _)| !declared_fns.contains(path))
+            .map(|(path, _)| format!("server function {path}")),
+    );
+    missing
+}
+
+pub fn page_routes() -> Vec<AxumRouteListing> {
+    leptos_axum::generate_route_list(hangar_app::App)
+}
+
+pub fn router<S>(state: AppState, session_store: S) -> Result<Router, String>
+where
+    S: SessionStore + Clone,
+{
+    let pages = page_routes();
+    let missing = undeclared(&pages);
+    if !missing.is_empty() {
+        return Err(format!("routes without a declared access: {}", missing.join(", ")));
+    }
+
+    let mut router: Router<AppState> = Router::new();
+    for (spec, handler) in server_routes() {
+        router = router.route(spec.path, handler);
+    }
+    let options = state.leptos.clone();
+    let render = leptos_axum::render_app_async_with_context(
+        || {},
+        move || hangar_app::shell::shell(options.clone()),
+    );
+    for listing in &pages {
+        let access = PAGE_ACCESS
+            .iter()
+            .find(|(path, _)| *path == listing.path())
+            .map(|(_, access)| *access)
+            .expect("checked by undeclared()");
+        let render = render.clone();
+        router = router.route(
+            listing.path(),
+            get(move |request: Request| render(request))
+                .route_layer(from_fn_with_state((state.clone(), access), page_guard)),
+        );
+    }
+    router = router.route(
+        "/api/{*function}",
+        post(server_fns::handle).get(server_fns::handle),
+    );
+
+    let site_root = std::path::PathBuf::from(state.leptos.site_root.as_ref());
+    let session_layer = SessionManagerLayer::new(session_store)
+        .with_name(if state.config.server.is_https() { "__Host-hangar" } else { "hangar" })
+        .with_secure(state.config.server.is_https())
+        .with_http_only(true)
+        // Lax, not Strict: the provider's redirect back to /auth/callback is a cross-site
+        // navigation, and the session holds that sign-in's state, nonce and PKCE verifier.
+        .with_same_site(SameSite::Lax)
+        .with_path("/");
+
+    Ok(router
+        .nest_service(
+            "/pkg",
+            ServeDir::new(site_root.join("pkg")).precompressed_gzip().precompressed_br(),
+        )
+        .route_service("/favicon.svg", ServeFile::new(site_root.join("favicon.svg")))
+        .fallback(|| async { error::not_found() })
+        .layer(from_fn_with_state(state.clone(), csrf::require_same_origin))
+        .layer(from_fn_with_state(state.clone(), authenticate))
+        .layer(session_layer)
+        .layer(from_fn_with_state(state.clone(), security_headers::add_security_headers))
+        .layer(from_fn(request_id_and_log))
+        .with_state(state))
+}
+
+/// Gives every request a fresh id (never the client's), logs it with method, path (no query:
+/// the callback's carries the code), status and latency, and returns the id to the client.
+async fn request_id_and_log(mut request: Request, next: Next) -> Response {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let value = HeaderValue::from_str(&id).expect("uuid is a valid header value");
+    request.headers_mut().insert(REQUEST_ID_HEADER, value.clone());
+    let span = tracing::info_span!(
+        "request",
+        request_id = %id,
+        method = %request.method(),
+        path = %request.uri().path(),
+    );
+    let started = Instant::now();
+    let mut response = next.run(request).instrument(span.clone()).await;
+    span.in_scope(|| {
+        tracing::info!(
+            status = response.status().as_u16(),
+            elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "served"
+        );
+    });
+    response.headers_mut().insert(REQUEST_ID_HEADER, value);
+    response
+}
+
+/// The request id assigned by [`request_id_and_log`].
+pub fn request_id(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}

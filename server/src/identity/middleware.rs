@@ -1,0 +1,107 @@
+//! Runs on every request: loads the session, enforces its timeouts, refreshes groups when due,
+//! and hands the resolved `Viewer` to whatever handles the request.
+
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use tower_sessions::Session;
+
+use crate::audit::{AuditEvent, Outcome};
+use crate::authz::resolve_viewer;
+use crate::http::error::ServerError;
+use crate::http::request_id;
+use crate::identity::session::{self, IDENTITY_KEY, SessionIdentity, TOUCH_INTERVAL_MS};
+use crate::state::AppState;
+use crate::users;
+
+/// The signed-in user of this request, for handlers that need more than the `Viewer`.
+#[derive(Clone, Debug)]
+pub struct CurrentUser(pub SessionIdentity);
+
+pub async fn authenticate(
+    State(state): State<AppState>,
+    session: Session,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    match resolve(&state, &session, request_id(request.headers())).await {
+        Ok(Some(identity)) => {
+            let viewer = resolve_viewer(
+                &state.config,
+                &identity.groups,
+                &identity.display_name,
+                identity.email.as_deref(),
+            );
+            request.extensions_mut().insert(viewer);
+            request.extensions_mut().insert(CurrentUser(identity));
+            next.run(request).await
+        }
+        Ok(None) => next.run(request).await,
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn resolve(state: &AppState, session: &Session, request_id: Option<String>) -> Result<Option<SessionIdentity>, ServerError> {
+    let Some(mut identity) = session::identity(session).await? else {
+        return Ok(None);
+    };
+    let now = state.clock.now_ms();
+    if let Some(expired) = identity.expired(&state.config.session, now) {
+        end_session(state, session, &identity, "session.expired", expired.reason(), request_id).await?;
+        return Ok(None);
+    }
+    let mut changed = false;
+    let refresh_due = now - identity.groups_checked_ms
+        >= state.config.oidc.groups_refresh_interval.as_millis() as i64;
+    if refresh_due {
+        let Some(refresh_token) = identity.refresh_token.clone() else {
+            // Without a refresh token groups cannot be re-checked: sign in again (silently,
+            // if the provider's own session is still alive).
+            end_session(state, session, &identity, "session.expired", "groups due for refresh and no refresh token", request_id).await?;
+            return Ok(None);
+        };
+        match state.oidc.refresh(&refresh_token, &identity.subject).await {
+            Ok(refreshed) => {
+                if refreshed.groups != identity.groups {
+                    users::update_groups(&state.db, identity.user_id, &refreshed.groups).await?;
+                }
+                identity.groups = refreshed.groups;
+                identity.refresh_token = refreshed.refresh_token.or(identity.refresh_token);
+                identity.id_token = refreshed.id_token.or(identity.id_token);
+                identity.groups_checked_ms = now;
+                changed = true;
+            }
+            Err(error) => {
+                let reason = format!("group refresh failed: {error}");
+                end_session(state, session, &identity, "session.refresh_failed", &reason, request_id).await?;
+                return Ok(None);
+            }
+        }
+    }
+    if changed || now - identity.last_seen_ms >= TOUCH_INTERVAL_MS {
+        identity.last_seen_ms = now;
+        session.set_expiry(Some(identity.record_expiry(&state.config.session)));
+        session.insert(IDENTITY_KEY, identity.clone()).await?;
+    }
+    Ok(Some(identity))
+}
+
+async fn end_session(
+    state: &AppState,
+    session: &Session,
+    identity: &SessionIdentity,
+    action: &'static str,
+    reason: &str,
+    request_id: Option<String>,
+) -> Result<(), ServerError> {
+    session.flush().await?;
+    state
+        .audit(
+            AuditEvent::new(action, Outcome::Success)
+                .actor(Some(identity.actor()))
+                .detail(reason)
+                .request_id(request_id),
+        )
+        .await?;
+    Ok(())
+}

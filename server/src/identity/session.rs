@@ -1,0 +1,177 @@
+//! What a signed-in session holds on the server, and its timeouts.
+//!
+//! The session record lives in Hangar's database (tower-sessions); the browser only holds an
+//! opaque id. Tokens from the provider stay in the record and never reach a page.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use tower_sessions::{Expiry, Session};
+
+use crate::audit::Actor;
+use crate::config::SessionConfig;
+use crate::identity::oidc::PendingLogin;
+
+pub const IDENTITY_KEY: &str = "hangar.identity";
+pub const PENDING_KEY: &str = "hangar.pending";
+
+/// Sign-ins started in other tabs of the same browser that may still complete.
+pub const MAX_PENDING_LOGINS: usize = 5;
+/// A sign-in that has not come back from the provider by then is void.
+pub const PENDING_LOGIN_TTL_MS: i64 = 10 * 60 * 1000;
+/// `last_seen` is written at most this often, so reading a page is not a database write.
+pub const TOUCH_INTERVAL_MS: i64 = 60 * 1000;
+
+#[derive(Clone, Deserialize, Serialize)]
+pub struct SessionIdentity {
+    pub user_id: i64,
+    pub issuer: String,
+    pub subject: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub groups: Vec<String>,
+    pub created_ms: i64,
+    pub last_seen_ms: i64,
+    pub groups_checked_ms: i64,
+    pub refresh_token: Option<String>,
+    pub id_token: Option<String>,
+    pub last_team: Option<String>,
+}
+
+impl std::fmt::Debug for SessionIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionIdentity")
+            .field("user_id", &self.user_id)
+            .field("issuer", &self.issuer)
+            .field("subject", &self.subject)
+            .field("groups", &self.groups)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expired {
+    Idle,
+    Absolute,
+}
+
+impl Expired {
+    pub fn reason(self) -> &'static str {
+        match self {
+            Self::Idle => "idle timeout",
+            Self::Absolute => "absolute timeout",
+        }
+    }
+}
+
+impl SessionIdentity {
+    pub fn actor(&self) -> Actor {
+        Actor {
+            issuer: self.issuer.clone(),
+            subject: self.subject.clone(),
+            display_name: self.display_name.clone(),
+        }
+    }
+
+    pub fn expired(&self, config: &SessionConfig, now_ms: i64) -> Option<Expired> {
+        if now_ms >= self.created_ms + config.absolute_timeout.as_millis() as i64 {
+            Some(Expired::Absolute)
+        } else if now_ms >= self.last_seen_ms + config.idle_timeout.as_millis() as i64 {
+            Some(Expired::Idle)
+        } else {
+            None
+        }
+    }
+
+    /// When the record must disappear from the store even if nobody comes back.
+    pub fn record_expiry(&self, config: &SessionConfig) -> Expiry {
+        let idle_end = self.last_seen_ms + config.idle_timeout.as_millis() as i64;
+        let absolute_end = self.created_ms + config.absolute_timeout.as_millis() as i64;
+        Expiry::AtDateTime(from_ms(idle_end.min(absolute_end)))
+    }
+}
+
+pub fn from_ms(ms: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+pub async fn identity(session: &Session) -> Result<Option<SessionIdentity>, tower_sessions::session::Error> {
+    session.get(IDENTITY_KEY).await
+}
+
+/// Remembers a started sign-in, keeping the newest few so several tabs can sign in at once.
+pub async fn push_pending(session: &Session, pending: PendingLogin, now_ms: i64) -> Result<(), tower_sessions::session::Error> {
+    let mut all: Vec<PendingLogin> = session.get(PENDING_KEY).await?.unwrap_or_default();
+    all.retain(|p| now_ms - p.started_ms < PENDING_LOGIN_TTL_MS);
+    all.push(pending);
+    let excess = all.len().saturating_sub(MAX_PENDING_LOGINS);
+    all.drain(..excess);
+    session.insert(PENDING_KEY, all).await
+}
+
+/// Takes the sign-in with this `state` out of the session: each state works once.
+pub async fn take_pending(session: &Session, state: &str, now_ms: i64) -> Result<Option<PendingLogin>, tower_sessions::session::Error> {
+    let mut all: Vec<PendingLogin> = session.get(PENDING_KEY).await?.unwrap_or_default();
+    let found = all
+        .iter()
+        .position(|p| constant_time_eq(p.state.as_bytes(), state.as_bytes()))
+        .map(|index| all.remove(index));
+    all.retain(|p| now_ms - p.started_ms < PENDING_LOGIN_TTL_MS);
+    if all.is_empty() {
+        session.remove_value(PENDING_KEY).await?;
+    } else {
+        session.insert(PENDING_KEY, all).await?;
+    }
+    Ok(found.filter(|p| now_ms - p.started_ms < PENDING_LOGIN_TTL_MS))
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn identity(created_ms: i64, last_seen_ms: i64) -> SessionIdentity {
+        SessionIdentity {
+            user_id: 1,
+            issuer: "i".into(),
+            subject: "s".into(),
+            display_name: "d".into(),
+            email: None,
+            groups: vec![],
+            created_ms,
+            last_seen_ms,
+            groups_checked_ms: created_ms,
+            refresh_token: Some("rt-secret".into()),
+            id_token: Some("idt-secret".into()),
+            last_team: None,
+        }
+    }
+
+    const CONFIG: SessionConfig = SessionConfig {
+        idle_timeout: Duration::from_secs(3600),
+        absolute_timeout: Duration::from_secs(4 * 3600),
+    };
+
+    #[test]
+    fn idle_and_absolute_timeouts() {
+        let hour = 3_600_000;
+        assert_eq!(identity(0, 0).expired(&CONFIG, hour - 1), None);
+        assert_eq!(identity(0, 0).expired(&CONFIG, hour), Some(Expired::Idle));
+        assert_eq!(identity(0, 3 * hour).expired(&CONFIG, 3 * hour + 30), None);
+        assert_eq!(
+            identity(0, 4 * hour - 1).expired(&CONFIG, 4 * hour),
+            Some(Expired::Absolute)
+        );
+    }
+
+    #[test]
+    fn debug_hides_tokens() {
+        let shown = format!("{:?}", identity(0, 0));
+        assert!(!shown.contains("rt-secret") && !shown.contains("idt-secret"), "{shown}");
+    }
+}

@@ -1,0 +1,105 @@
+//! The Hangar server: configuration, database, identity, authorization, audit and HTTP.
+//!
+//! `main.rs` only parses the command line; everything is built here so tests can start the
+//! real server on a loopback port (see `tests/support`).
+
+pub mod audit;
+pub mod authz;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod http;
+pub mod identity;
+pub mod state;
+pub mod telemetry;
+pub mod users;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use leptos::config::{Env, LeptosOptions};
+use tokio::net::TcpListener;
+use tower_sessions::ExpiredDeletion;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::db::Db;
+use crate::db::session_store::HangarSessionStore;
+use crate::identity::oidc::OidcProvider;
+use crate::state::AppState;
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot open the database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("cannot migrate the database: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("identity provider client: {0}")]
+    Oidc(#[from] identity::oidc::OidcError),
+    #[error("{0}")]
+    Router(String),
+    #[error("cannot listen: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Connects and migrates the database.
+pub async fn open_database(config: &Config) -> Result<Db, StartupError> {
+    let db = Db::connect(config.database.url.expose(), config.database.max_connections).await?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+/// Builds the application: state, background tasks and router.
+pub async fn build(config: Config, clock: Arc<dyn Clock>) -> Result<(axum::Router, AppState), StartupError> {
+    let db = open_database(&config).await?;
+    let session_store = HangarSessionStore::for_db(&db).await?;
+    let redirect_uri = config.server.url_for("/auth/callback");
+    let oidc = Arc::new(OidcProvider::new(config.oidc.clone(), &redirect_uri, clock.clone())?);
+    if let Err(error) = oidc.discover().await {
+        tracing::warn!(%error, "identity provider not reachable yet; retrying in the background");
+        let oidc = oidc.clone();
+        tokio::spawn(async move {
+            while !oidc.is_ready() {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                if let Err(error) = oidc.discover().await {
+                    tracing::warn!(%error, "identity provider still not reachable");
+                }
+            }
+            tracing::info!("identity provider metadata loaded");
+        });
+    }
+    tokio::spawn(
+        session_store
+            .clone()
+            .continuously_delete_expired(Duration::from_secs(300)),
+    );
+    let leptos = LeptosOptions::builder()
+        .output_name("hangar")
+        .site_root(config.server.site_root.to_string_lossy().to_string())
+        .site_pkg_dir("pkg")
+        .env(Env::PROD)
+        .build();
+    let state = AppState {
+        config: Arc::new(config),
+        db,
+        oidc,
+        clock,
+        leptos,
+    };
+    let router = http::router(state.clone(), session_store).map_err(StartupError::Router)?;
+    Ok((router, state))
+}
+
+/// Serves until `shutdown` resolves, then lets in-flight requests finish.
+pub async fn serve(
+    listener: TcpListener,
+    router: axum::Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), StartupError> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    Ok(())
+}
