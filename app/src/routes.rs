@@ -8,8 +8,8 @@ use leptos_meta::{Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
-use crate::components::error_view::NotFound;
 use crate::components::Header;
+use crate::components::error_view::NotFound;
 use crate::functions::viewer::get_viewer;
 use crate::models::{Access, PlatformAction, TeamAction};
 use crate::pages::{platform::PlatformPage, team_home::TeamHomePage, team_picker::TeamPicker};

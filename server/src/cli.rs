@@ -10,7 +10,11 @@ use crate::clock::SystemClock;
 use crate::config::Config;
 
 #[derive(Parser)]
-#[command(name = "hangar", version, about = "The multi-team console for Apache Airflow")]
+#[command(
+    name = "hangar",
+    version,
+    about = "The multi-team console for Apache Airflow"
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -146,13 +150,13 @@ async fn shutdown_signal() {
 }
 
 async fn check_config(config: Config) -> ExitCode {
-    println!("configuration: ok ({} teams, {} access rules)", config.teams.len(), config.access.len());
+    println!(
+        "configuration: ok ({} teams, {} access rules)",
+        config.teams.len(),
+        config.access.len()
+    );
     let redirect = config.server.url_for("/auth/callback");
-    let provider = match crate::identity::oidc::OidcProvider::new(
-        config.oidc.clone(),
-        &redirect,
-        Arc::new(SystemClock),
-    ) {
+    let provider = match crate::identity::oidc::OidcProvider::new(config.oidc.clone(), &redirect) {
         Ok(provider) => provider,
         Err(error) => {
             eprintln!("identity provider: {error}");
@@ -180,7 +184,10 @@ async fn audit_verify(config: Config) -> ExitCode {
     };
     match crate::audit::verify(&db).await {
         Ok(report) if report.is_intact() => {
-            println!("audit log intact: {} entries verified", report.entries_checked);
+            println!(
+                "audit log intact: {} entries verified",
+                report.entries_checked
+            );
             ExitCode::SUCCESS
         }
         Ok(report) => {

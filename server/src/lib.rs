@@ -46,17 +46,24 @@ pub enum StartupError {
 
 /// Connects and migrates the database.
 pub async fn open_database(config: &Config) -> Result<Db, StartupError> {
-    let db = Db::connect(config.database.url.expose(), config.database.max_connections).await?;
+    let db = Db::connect(
+        config.database.url.expose(),
+        config.database.max_connections,
+    )
+    .await?;
     db.migrate().await?;
     Ok(db)
 }
 
 /// Builds the application: state, background tasks and router.
-pub async fn build(config: Config, clock: Arc<dyn Clock>) -> Result<(axum::Router, AppState), StartupError> {
+pub async fn build(
+    config: Config,
+    clock: Arc<dyn Clock>,
+) -> Result<(axum::Router, AppState), StartupError> {
     let db = open_database(&config).await?;
     let session_store = HangarSessionStore::for_db(&db).await?;
     let redirect_uri = config.server.url_for("/auth/callback");
-    let oidc = Arc::new(OidcProvider::new(config.oidc.clone(), &redirect_uri, clock.clone())?);
+    let oidc = Arc::new(OidcProvider::new(config.oidc.clone(), &redirect_uri)?);
     if let Err(error) = oidc.discover().await {
         tracing::warn!(%error, "identity provider not reachable yet; retrying in the background");
         let oidc = oidc.clone();

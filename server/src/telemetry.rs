@@ -6,9 +6,12 @@ use crate::config::{LogConfig, LogFormat};
 
 pub fn init(config: &LogConfig) {
     // RUST_LOG wins over the configured level, for debugging without editing the file.
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new(format!("{},sqlx=warn,tower_sessions=warn", config.level)));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        EnvFilter::new(format!("{},sqlx=warn,tower_sessions=warn", config.level))
+    });
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
     let result = match config.format {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
         LogFormat::Text => builder.try_init(),

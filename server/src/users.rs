@@ -15,7 +15,10 @@ pub struct SignIn<'a> {
 }
 
 /// Records a sign-in and returns the user's id and remembered team.
-pub async fn record_sign_in(db: &Db, sign_in: SignIn<'_>) -> Result<(i64, Option<String>), sqlx::Error> {
+pub async fn record_sign_in(
+    db: &Db,
+    sign_in: SignIn<'_>,
+) -> Result<(i64, Option<String>), sqlx::Error> {
     let groups = serde_json::to_string(sign_in.groups).unwrap_or_else(|_| "[]".into());
     with_pool!(db, pool => {
         let row = sqlx::query(

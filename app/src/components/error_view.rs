@@ -16,7 +16,9 @@ pub fn ErrorView(error: AppError) -> impl IntoView {
     match error {
         AppError::NotFound => view! { <NotFound/> }.into_any(),
         AppError::Unauthenticated => {
-            let return_to = leptos_router::hooks::use_location().pathname.get_untracked();
+            let return_to = leptos_router::hooks::use_location()
+                .pathname
+                .get_untracked();
             let href = format!("/auth/login?return_to={}", encode_path(&return_to));
             view! {
                 <section class="notice">

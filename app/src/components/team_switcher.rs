@@ -63,7 +63,10 @@ pub fn current_team(path: &str) -> Option<String> {
 
 /// The same page in another team: `/t/a/dags` becomes `/t/b/dags`; elsewhere, the team's home.
 pub fn switch_path(path: &str, to_team: &str) -> String {
-    match path.strip_prefix("/t/").and_then(|rest| rest.split_once('/')) {
+    match path
+        .strip_prefix("/t/")
+        .and_then(|rest| rest.split_once('/'))
+    {
         Some((_, tail)) if !tail.is_empty() => format!("/t/{to_team}/{tail}"),
         _ => format!("/t/{to_team}"),
     }
@@ -75,7 +78,10 @@ mod tests {
 
     #[test]
     fn switching_keeps_the_page() {
-        assert_eq!(switch_path("/t/team_a/dags/x", "team_b"), "/t/team_b/dags/x");
+        assert_eq!(
+            switch_path("/t/team_a/dags/x", "team_b"),
+            "/t/team_b/dags/x"
+        );
         assert_eq!(switch_path("/t/team_a", "team_b"), "/t/team_b");
         assert_eq!(switch_path("/t/team_a/", "team_b"), "/t/team_b");
         assert_eq!(switch_path("/platform", "team_b"), "/t/team_b");

@@ -128,7 +128,9 @@ impl TeamAction {
             Self::ApproveDeploy => "Approve or reject someone else's deploy request",
             Self::EditPools => "Create, edit and delete the team's pools",
             Self::ManageTokens => "Create and revoke the team's API tokens",
-            Self::BreakGlass => "Break-glass deploy without approval (re-authenticated, reviewed later)",
+            Self::BreakGlass => {
+                "Break-glass deploy without approval (re-authenticated, reviewed later)"
+            }
             Self::ViewTeamAudit => "Read the team's audit log",
         }
     }
@@ -249,7 +251,12 @@ mod tests {
         assert_eq!(allowed(TeamRole::Viewer), vec![TeamAction::View]);
         assert_eq!(
             allowed(TeamRole::Operator),
-            vec![TeamAction::View, TeamAction::Trigger, TeamAction::Pause, TeamAction::Clear]
+            vec![
+                TeamAction::View,
+                TeamAction::Trigger,
+                TeamAction::Pause,
+                TeamAction::Clear
+            ]
         );
         assert!(!grant(Some(TeamRole::Author), None).allows(TeamAction::EditPools));
         assert!(grant(Some(TeamRole::Author), None).allows(TeamAction::ApproveDeploy));
@@ -279,7 +286,11 @@ mod tests {
     fn platform_admin_may_do_everything() {
         let admin = grant(None, Some(PlatformRole::Admin));
         assert!(TeamAction::ALL.into_iter().all(|a| admin.allows(a)));
-        assert!(PlatformAction::ALL.into_iter().all(|a| a.allowed_for(PlatformRole::Admin)));
+        assert!(
+            PlatformAction::ALL
+                .into_iter()
+                .all(|a| a.allowed_for(PlatformRole::Admin))
+        );
     }
 
     #[test]

@@ -30,10 +30,12 @@ impl Viewer {
     }
 
     pub fn can(&self, team: &str, action: TeamAction) -> bool {
-        self.membership(team).is_some_and(|m| m.grant.allows(action))
+        self.membership(team)
+            .is_some_and(|m| m.grant.allows(action))
     }
 
     pub fn can_platform(&self, action: PlatformAction) -> bool {
-        self.platform_role.is_some_and(|role| action.allowed_for(role))
+        self.platform_role
+            .is_some_and(|role| action.allowed_for(role))
     }
 }

@@ -188,7 +188,11 @@ pub async fn append(db: &Db, at_ms: i64, event: AuditEvent) -> Result<i64, sqlx:
 }
 
 /// Entries with `seq > after`, oldest first, at most `limit`.
-pub async fn entries_after(db: &Db, after: i64, limit: i64) -> Result<Vec<AuditEntry>, sqlx::Error> {
+pub async fn entries_after(
+    db: &Db,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<AuditEntry>, sqlx::Error> {
     with_pool!(db, pool => {
         let rows = sqlx::query(
             "SELECT seq, at_ms, actor_issuer, actor_subject, actor_name, team, action, target, \
@@ -284,9 +288,7 @@ pub async fn verify(db: &Db) -> Result<Verification, sqlx::Error> {
     if checked != head_seq || prev_hash != head_hash {
         return Ok(problem(
             checked + 1,
-            format!(
-                "the log ends at entry {checked} but {head_seq} entries were written"
-            ),
+            format!("the log ends at entry {checked} but {head_seq} entries were written"),
             checked,
         ));
     }

@@ -61,7 +61,16 @@ mod tests {
 
     #[test]
     fn rejects_nonsense() {
-        for bad in ["", "8", "h", "8x", "8 hours", "0s", "-1h", "99999999999999999999d"] {
+        for bad in [
+            "",
+            "8",
+            "h",
+            "8x",
+            "8 hours",
+            "0s",
+            "-1h",
+            "99999999999999999999d",
+        ] {
             assert!(parse_duration(bad).is_err(), "{bad:?} should be rejected");
         }
     }

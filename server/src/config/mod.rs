@@ -172,14 +172,17 @@ impl Config {
             toml::from_str(text).map_err(|e| error("", format!("not valid TOML: {e}")))?;
         let applied = env::apply_overrides(&mut table, vars)
             .map_err(|(name, message)| error(&name, message))?;
-        let raw: RawConfig = toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| {
-            let origin = if applied.is_empty() {
-                String::new()
-            } else {
-                format!(" (with environment overrides {})", applied.join(", "))
-            };
-            error("", format!("{}{origin}", e.message().trim()))
-        })?;
+        let raw: RawConfig =
+            toml::Value::Table(table)
+                .try_into()
+                .map_err(|e: toml::de::Error| {
+                    let origin = if applied.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (with environment overrides {})", applied.join(", "))
+                    };
+                    error("", format!("{}{origin}", e.message().trim()))
+                })?;
         validate(raw, file)
     }
 
@@ -209,8 +212,12 @@ fn validate(raw: RawConfig, file: &Path) -> Result<Config, ConfigError> {
         .server
         .public_url
         .unwrap_or_else(|| format!("http://{listen}"));
-    let public_url = Url::parse(&public_text)
-        .map_err(|e| error("server.public_url", format!("{public_text:?} is not a URL: {e}")))?;
+    let public_url = Url::parse(&public_text).map_err(|e| {
+        error(
+            "server.public_url",
+            format!("{public_text:?} is not a URL: {e}"),
+        )
+    })?;
     if !matches!(public_url.scheme(), "http" | "https") || public_url.host().is_none() {
         return Err(error(
             "server.public_url",
@@ -230,7 +237,10 @@ fn validate(raw: RawConfig, file: &Path) -> Result<Config, ConfigError> {
         site_root: PathBuf::from(raw.server.site_root.unwrap_or_else(|| "target/site".into())),
     };
 
-    let db_url = raw.database.url.unwrap_or_else(|| "sqlite://hangar.db".into());
+    let db_url = raw
+        .database
+        .url
+        .unwrap_or_else(|| "sqlite://hangar.db".into());
     if !(db_url.starts_with("sqlite:")
         || db_url.starts_with("postgres://")
         || db_url.starts_with("postgresql://"))
@@ -242,7 +252,10 @@ fn validate(raw: RawConfig, file: &Path) -> Result<Config, ConfigError> {
     }
     let max_connections = raw.database.max_connections.unwrap_or(10);
     if max_connections == 0 {
-        return Err(error("database.max_connections", "must be at least 1".into()));
+        return Err(error(
+            "database.max_connections",
+            "must be at least 1".into(),
+        ));
     }
     let database = DatabaseConfig {
         url: Secret::new(db_url),
@@ -251,7 +264,11 @@ fn validate(raw: RawConfig, file: &Path) -> Result<Config, ConfigError> {
 
     let session = SessionConfig {
         idle_timeout: duration("session.idle_timeout", raw.session.idle_timeout, "8h")?,
-        absolute_timeout: duration("session.absolute_timeout", raw.session.absolute_timeout, "24h")?,
+        absolute_timeout: duration(
+            "session.absolute_timeout",
+            raw.session.absolute_timeout,
+            "24h",
+        )?,
     };
     if session.idle_timeout > session.absolute_timeout {
         return Err(error(
@@ -276,7 +293,10 @@ fn validate(raw: RawConfig, file: &Path) -> Result<Config, ConfigError> {
             ));
         }
         if !seen.insert(team.name.clone()) {
-            return Err(error(&key, format!("team {:?} is declared twice", team.name)));
+            return Err(error(
+                &key,
+                format!("team {:?} is declared twice", team.name),
+            ));
         }
         let display_name = team
             .display_name

@@ -99,10 +99,10 @@ fn number_or_numeric_string<'de, D: serde::Deserializer<'de>>(
     match Option::<NumberOrString>::deserialize(deserializer)? {
         None => Ok(None),
         Some(NumberOrString::Number(n)) => Ok(Some(n)),
-        Some(NumberOrString::String(s)) => s
-            .trim()
-            .parse()
-            .map(Some)
-            .map_err(|_| serde::de::Error::custom(format!("expected a whole number, got {s:?}"))),
+        Some(NumberOrString::String(s)) => {
+            s.trim().parse().map(Some).map_err(|_| {
+                serde::de::Error::custom(format!("expected a whole number, got {s:?}"))
+            })
+        }
     }
 }

@@ -70,7 +70,10 @@ fn the_documented_example_is_valid() {
             role: TeamRole::Author
         }
     );
-    assert_eq!(config.access[1].grant, AccessGrant::Platform(PlatformRole::Admin));
+    assert_eq!(
+        config.access[1].grant,
+        AccessGrant::Platform(PlatformRole::Admin)
+    );
 }
 
 #[test]
@@ -80,7 +83,11 @@ fn unknown_key_is_named() {
         "",
         "unknown field `group_claim`",
     );
-    assert_refused(&format!("{VALID}\n[serverr]\n"), "", "unknown field `serverr`");
+    assert_refused(
+        &format!("{VALID}\n[serverr]\n"),
+        "",
+        "unknown field `serverr`",
+    );
 }
 
 #[test]
@@ -150,7 +157,11 @@ fn issuer_must_be_https_outside_loopback() {
         "oidc.issuer",
         "must use https",
     );
-    for loopback in ["http://127.0.0.1:4000", "http://localhost:4000", "http://[::1]:4000"] {
+    for loopback in [
+        "http://127.0.0.1:4000",
+        "http://localhost:4000",
+        "http://[::1]:4000",
+    ] {
         let config = load(&VALID.replace("https://idp.example.com", loopback));
         assert!(config.is_ok(), "{loopback}: {:?}", config.err());
     }
@@ -159,7 +170,10 @@ fn issuer_must_be_https_outside_loopback() {
 #[test]
 fn a_rule_is_either_team_or_platform() {
     assert_refused(
-        &VALID.replace("platform = \"admin\"", "platform = \"admin\"\nteam = \"team_a\"\nrole = \"viewer\""),
+        &VALID.replace(
+            "platform = \"admin\"",
+            "platform = \"admin\"\nteam = \"team_a\"\nrole = \"viewer\"",
+        ),
         "access[1].platform",
         "not both",
     );
@@ -197,7 +211,10 @@ fn secret_can_come_from_a_file_next_to_the_config() {
     let err = Config::from_toml(&dir.path().join("hangar.toml"), &missing, Vec::new())
         .unwrap_err()
         .to_string();
-    assert!(err.contains("oidc.client_secret_file") && err.contains("nope.txt"), "{err}");
+    assert!(
+        err.contains("oidc.client_secret_file") && err.contains("nope.txt"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -225,7 +242,10 @@ fn bad_environment_override_is_named() {
     let err = load_with_env(VALID, &[("HANGAR_OIDC__NOPE", "x")])
         .unwrap_err()
         .to_string();
-    assert!(err.contains("unknown field `nope`") && err.contains("HANGAR_OIDC__NOPE"), "{err}");
+    assert!(
+        err.contains("unknown field `nope`") && err.contains("HANGAR_OIDC__NOPE"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -241,17 +261,26 @@ fn other_bad_values_are_named() {
         "not an address",
     );
     assert_refused(
-        &VALID.replace("\"http://127.0.0.1:3000\"", "\"http://127.0.0.1:3000/hangar\""),
+        &VALID.replace(
+            "\"http://127.0.0.1:3000\"",
+            "\"http://127.0.0.1:3000/hangar\"",
+        ),
         "server.public_url",
         "without a path",
     );
     assert_refused(
-        &VALID.replace("[\"openid\", \"email\", \"profile\", \"groups\"]", "[\"email\"]"),
+        &VALID.replace(
+            "[\"openid\", \"email\", \"profile\", \"groups\"]",
+            "[\"email\"]",
+        ),
         "oidc.scopes",
         "openid",
     );
     assert_refused(
-        &VALID.replace("groups_claim = \"groups\"", "groups_refresh_interval = \"1h\""),
+        &VALID.replace(
+            "groups_claim = \"groups\"",
+            "groups_refresh_interval = \"1h\"",
+        ),
         "oidc.groups_refresh_interval",
         "at most 15m",
     );

@@ -15,7 +15,11 @@ use crate::http::request_id;
 use crate::identity::middleware::CurrentUser;
 use crate::state::AppState;
 
-pub async fn require_same_origin(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn require_same_origin(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     if is_safe(request.method()) {
         return next.run(request).await;
     }

@@ -42,15 +42,37 @@ pub struct RouteSpec {
 
 /// Hangar's own routes. Each declares its access; handlers of non-public routes check it.
 pub fn server_routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
-    let spec = |method, path, access| RouteSpec { method, path, access };
+    let spec = |method, path, access| RouteSpec {
+        method,
+        path,
+        access,
+    };
     vec![
-        (spec(Method::GET, "/healthz", Access::Public), get(health::healthz)),
-        (spec(Method::GET, "/readyz", Access::Public), get(health::readyz)),
-        (spec(Method::GET, "/auth/login", Access::Public), get(auth::login)),
-        (spec(Method::GET, "/auth/callback", Access::Public), get(auth::callback)),
+        (
+            spec(Method::GET, "/healthz", Access::Public),
+            get(health::healthz),
+        ),
+        (
+            spec(Method::GET, "/readyz", Access::Public),
+            get(health::readyz),
+        ),
+        (
+            spec(Method::GET, "/auth/login", Access::Public),
+            get(auth::login),
+        ),
+        (
+            spec(Method::GET, "/auth/callback", Access::Public),
+            get(auth::callback),
+        ),
         // Public: signing out needs no session, and one that has expired must still work.
-        (spec(Method::POST, "/auth/logout", Access::Public), post(auth::logout)),
-        (spec(Method::GET, "/auth/signed-out", Access::Public), get(auth::signed_out)),
+        (
+            spec(Method::POST, "/auth/logout", Access::Public),
+            post(auth::logout),
+        ),
+        (
+            spec(Method::GET, "/auth/signed-out", Access::Public),
+            get(auth::signed_out),
+        ),
     ]
 }
 
@@ -108,7 +130,10 @@ where
     let pages = page_routes();
     let missing = undeclared(&pages);
     if !missing.is_empty() {
-        return Err(format!("routes without a declared access: {}", missing.join(", ")));
+        return Err(format!(
+            "routes without a declared access: {}",
+            missing.join(", ")
+        ));
     }
 
     let mut router: Router<AppState> = Router::new();
@@ -140,7 +165,11 @@ where
 
     let site_root = std::path::PathBuf::from(state.leptos.site_root.as_ref());
     let session_layer = SessionManagerLayer::new(session_store)
-        .with_name(if state.config.server.is_https() { "__Host-hangar" } else { "hangar" })
+        .with_name(if state.config.server.is_https() {
+            "__Host-hangar"
+        } else {
+            "hangar"
+        })
         .with_secure(state.config.server.is_https())
         .with_http_only(true)
         // Lax, not Strict: the provider's redirect back to /auth/callback is a cross-site
@@ -151,14 +180,22 @@ where
     Ok(router
         .nest_service(
             "/pkg",
-            ServeDir::new(site_root.join("pkg")).precompressed_gzip().precompressed_br(),
+            ServeDir::new(site_root.join("pkg"))
+                .precompressed_gzip()
+                .precompressed_br(),
         )
-        .route_service("/favicon.svg", ServeFile::new(site_root.join("favicon.svg")))
+        .route_service(
+            "/favicon.svg",
+            ServeFile::new(site_root.join("favicon.svg")),
+        )
         .fallback(|| async { error::not_found() })
         .layer(from_fn_with_state(state.clone(), csrf::require_same_origin))
         .layer(from_fn_with_state(state.clone(), authenticate))
         .layer(session_layer)
-        .layer(from_fn_with_state(state.clone(), security_headers::add_security_headers))
+        .layer(from_fn_with_state(
+            state.clone(),
+            security_headers::add_security_headers,
+        ))
         .layer(from_fn(request_id_and_log))
         .with_state(state))
 }
@@ -168,7 +205,9 @@ where
 async fn request_id_and_log(mut request: Request, next: Next) -> Response {
     let id = uuid::Uuid::new_v4().simple().to_string();
     let value = HeaderValue::from_str(&id).expect("uuid is a valid header value");
-    request.headers_mut().insert(REQUEST_ID_HEADER, value.clone());
+    request
+        .headers_mut()
+        .insert(REQUEST_ID_HEADER, value.clone());
     let span = tracing::info_span!(
         "request",
         request_id = %id,

@@ -8,8 +8,13 @@ use hangar_app::shell::NONCE_HEADER;
 
 use crate::state::AppState;
 
-pub async fn add_security_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let is_asset = request.uri().path().starts_with("/pkg/") || request.uri().path() == "/favicon.svg";
+pub async fn add_security_headers(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let is_asset =
+        request.uri().path().starts_with("/pkg/") || request.uri().path() == "/favicon.svg";
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     // The nonce travels from the HTML shell in a private header; it must not leave.
@@ -31,8 +36,14 @@ pub async fn add_security_headers(State(state): State<AppState>, request: Reques
     if let Ok(value) = HeaderValue::from_str(&csp) {
         headers.insert(header::CONTENT_SECURITY_POLICY, value);
     }
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     if state.config.server.is_https() {
         headers.insert(

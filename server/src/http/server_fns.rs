@@ -35,7 +35,10 @@ pub fn is_mutation(access: Access) -> bool {
     match access {
         Access::Team(action) => !action.is_read_only(),
         Access::Platform(action) => {
-            matches!(action, PlatformAction::ManageCommon | PlatformAction::EndSessions)
+            matches!(
+                action,
+                PlatformAction::ManageCommon | PlatformAction::EndSessions
+            )
         }
         Access::Public | Access::Authenticated => false,
     }
@@ -46,7 +49,10 @@ pub async fn handle(State(state): State<AppState>, request: Request) -> Response
     let Some(&access) = declared().get(path.as_str()) else {
         return not_found();
     };
-    let actor = request.extensions().get::<CurrentUser>().map(|c| c.0.actor());
+    let actor = request
+        .extensions()
+        .get::<CurrentUser>()
+        .map(|c| c.0.actor());
     let request_id = request_id(request.headers());
     if access != Access::Public && request.extensions().get::<Viewer>().is_none() {
         return error_response(&AppError::Unauthenticated);
@@ -58,10 +64,16 @@ pub async fn handle(State(state): State<AppState>, request: Request) -> Response
         return response;
     }
     let (mut parts, body) = response.into_parts();
-    let bytes = axum::body::to_bytes(body, MAX_ERROR_BODY).await.unwrap_or_default();
+    let bytes = axum::body::to_bytes(body, MAX_ERROR_BODY)
+        .await
+        .unwrap_or_default();
     if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
-        parts.status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let refused = matches!(error, AppError::NotFound | AppError::Forbidden | AppError::Unauthenticated);
+        parts.status =
+            StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let refused = matches!(
+            error,
+            AppError::NotFound | AppError::Forbidden | AppError::Unauthenticated
+        );
         if refused && is_mutation(access) {
             let recorded = state
                 .audit(
@@ -83,5 +95,10 @@ pub async fn handle(State(state): State<AppState>, request: Request) -> Response
 fn error_response(error: &AppError) -> Response {
     let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let body = serde_json::to_vec(error).unwrap_or_default();
-    (status, [(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response()
+    (
+        status,
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response()
 }

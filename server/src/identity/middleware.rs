@@ -41,13 +41,25 @@ pub async fn authenticate(
     }
 }
 
-async fn resolve(state: &AppState, session: &Session, request_id: Option<String>) -> Result<Option<SessionIdentity>, ServerError> {
+async fn resolve(
+    state: &AppState,
+    session: &Session,
+    request_id: Option<String>,
+) -> Result<Option<SessionIdentity>, ServerError> {
     let Some(mut identity) = session::identity(session).await? else {
         return Ok(None);
     };
     let now = state.clock.now_ms();
     if let Some(expired) = identity.expired(&state.config.session, now) {
-        end_session(state, session, &identity, "session.expired", expired.reason(), request_id).await?;
+        end_session(
+            state,
+            session,
+            &identity,
+            "session.expired",
+            expired.reason(),
+            request_id,
+        )
+        .await?;
         return Ok(None);
     }
     let mut changed = false;
@@ -57,7 +69,15 @@ async fn resolve(state: &AppState, session: &Session, request_id: Option<String>
         let Some(refresh_token) = identity.refresh_token.clone() else {
             // Without a refresh token groups cannot be re-checked: sign in again (silently,
             // if the provider's own session is still alive).
-            end_session(state, session, &identity, "session.expired", "groups due for refresh and no refresh token", request_id).await?;
+            end_session(
+                state,
+                session,
+                &identity,
+                "session.expired",
+                "groups due for refresh and no refresh token",
+                request_id,
+            )
+            .await?;
             return Ok(None);
         };
         match state.oidc.refresh(&refresh_token, &identity.subject).await {
@@ -73,7 +93,15 @@ async fn resolve(state: &AppState, session: &Session, request_id: Option<String>
             }
             Err(error) => {
                 let reason = format!("group refresh failed: {error}");
-                end_session(state, session, &identity, "session.refresh_failed", &reason, request_id).await?;
+                end_session(
+                    state,
+                    session,
+                    &identity,
+                    "session.refresh_failed",
+                    &reason,
+                    request_id,
+                )
+                .await?;
                 return Ok(None);
             }
         }

@@ -14,25 +14,23 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use openidconnect::core::{
     CoreAuthDisplay, CoreAuthPrompt, CoreAuthenticationFlow, CoreClaimName, CoreClaimType,
-    CoreClientAuthMethod, CoreErrorResponseType, CoreGenderClaim, CoreGrantType,
-    CoreJsonWebKey, CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm,
-    CoreJwsSigningAlgorithm, CoreResponseMode, CoreResponseType, CoreRevocableToken,
-    CoreRevocationErrorResponse, CoreSubjectIdentifierType, CoreTokenIntrospectionResponse,
-    CoreTokenType,
+    CoreClientAuthMethod, CoreErrorResponseType, CoreGenderClaim, CoreGrantType, CoreJsonWebKey,
+    CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm, CoreJwsSigningAlgorithm,
+    CoreResponseMode, CoreResponseType, CoreRevocableToken, CoreRevocationErrorResponse,
+    CoreSubjectIdentifierType, CoreTokenIntrospectionResponse, CoreTokenType,
 };
 use openidconnect::{
     AdditionalClaims, AdditionalProviderMetadata, AuthorizationCode, Client, ClientId,
-    ClientSecret, CsrfToken, EmptyExtraTokenFields, EndpointMaybeSet, EndpointNotSet,
-    EndpointSet, IdToken, IdTokenFields, IssuerUrl, Nonce, OAuth2TokenResponse,
-    PkceCodeChallenge, PkceCodeVerifier, ProviderMetadata, RedirectUrl, RefreshToken, Scope,
-    StandardErrorResponse, StandardTokenResponse, SubjectIdentifier, TokenResponse,
+    ClientSecret, CsrfToken, EmptyExtraTokenFields, EndpointMaybeSet, EndpointNotSet, EndpointSet,
+    IdToken, IdTokenFields, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge,
+    PkceCodeVerifier, ProviderMetadata, RedirectUrl, RefreshToken, Scope, StandardErrorResponse,
+    StandardTokenResponse, SubjectIdentifier, TokenResponse,
 };
 use openidconnect::{ClaimsVerificationError, SignatureVerificationError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use url::Url;
 
-use crate::clock::Clock;
 use crate::config::OidcConfig;
 
 /// Claims beyond the standard ones, kept whole so the groups claim name can be configured.
@@ -191,7 +189,6 @@ pub struct OidcProvider {
     config: OidcConfig,
     redirect_uri: RedirectUrl,
     http: reqwest::Client,
-    clock: Arc<dyn Clock>,
     current: RwLock<Option<Arc<Discovered>>>,
     /// When an unknown `kid` last made us re-discover; bounds how often a flood of forged
     /// tokens can make us call the provider.
@@ -199,7 +196,7 @@ pub struct OidcProvider {
 }
 
 impl OidcProvider {
-    pub fn new(config: OidcConfig, redirect_uri: &str, clock: Arc<dyn Clock>) -> Result<Self, OidcError> {
+    pub fn new(config: OidcConfig, redirect_uri: &str) -> Result<Self, OidcError> {
         let http = reqwest::Client::builder()
             // Following redirects from the provider would let it point us anywhere.
             .redirect(reqwest::redirect::Policy::none())
@@ -212,7 +209,6 @@ impl OidcProvider {
             config,
             redirect_uri,
             http,
-            clock,
             current: RwLock::new(None),
             last_key_refresh: Mutex::new(None),
         })
@@ -273,7 +269,13 @@ impl OidcProvider {
     }
 
     /// Starts a sign-in: the provider URL to send the browser to, and what to remember.
-    pub async fn begin(&self, return_to: String, login_hint: Option<&str>) -> Result<(Url, PendingLogin), OidcError> {
+    /// `now_ms` is the session clock's time, used only to expire the pending sign-in.
+    pub async fn begin(
+        &self,
+        return_to: String,
+        login_hint: Option<&str>,
+        now_ms: i64,
+    ) -> Result<(Url, PendingLogin), OidcError> {
         let discovered = self.discovered().await?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let mut request = discovered
@@ -296,13 +298,18 @@ impl OidcProvider {
             nonce: nonce.secret().clone(),
             pkce_verifier: verifier.secret().clone(),
             return_to,
-            started_ms: self.clock.now_ms(),
+            started_ms: now_ms,
         };
         Ok((url, pending))
     }
 
     /// Finishes a sign-in from the callback's `code` (and `iss`, when the provider sends it).
-    pub async fn complete(&self, pending: &PendingLogin, code: &str, iss: Option<&str>) -> Result<SignedIn, OidcError> {
+    pub async fn complete(
+        &self,
+        pending: &PendingLogin,
+        code: &str,
+        iss: Option<&str>,
+    ) -> Result<SignedIn, OidcError> {
         let discovered = self.discovered().await?;
         match iss {
             Some(iss) if !same_issuer(iss, &self.config.issuer) => {
@@ -329,8 +336,12 @@ impl OidcProvider {
         let groups = match identity.groups {
             Some(groups) => groups,
             None => {
-                self.groups_from_userinfo(&discovered, tokens.access_token().clone(), &identity.subject)
-                    .await?
+                self.groups_from_userinfo(
+                    &discovered,
+                    tokens.access_token().clone(),
+                    &identity.subject,
+                )
+                .await?
             }
         };
         Ok(SignedIn {
@@ -345,7 +356,11 @@ impl OidcProvider {
     }
 
     /// Re-reads the user's groups with a refresh token. The subject must not change.
-    pub async fn refresh(&self, refresh_token: &str, subject: &str) -> Result<Refreshed, OidcError> {
+    pub async fn refresh(
+        &self,
+        refresh_token: &str,
+        subject: &str,
+    ) -> Result<Refreshed, OidcError> {
         let discovered = self.discovered().await?;
         let refresh_token = RefreshToken::new(refresh_token.to_string());
         let tokens = discovered
@@ -367,8 +382,12 @@ impl OidcProvider {
                 let groups = match identity.groups {
                     Some(groups) => groups,
                     None => {
-                        self.groups_from_userinfo(&discovered, tokens.access_token().clone(), subject)
-                            .await?
+                        self.groups_from_userinfo(
+                            &discovered,
+                            tokens.access_token().clone(),
+                            subject,
+                        )
+                        .await?
                     }
                 };
                 (groups, Some(id_token.to_string()))
@@ -387,7 +406,11 @@ impl OidcProvider {
     }
 
     /// Where to send the browser to end the provider session, if the provider supports it.
-    pub fn end_session_url(&self, id_token: Option<&str>, post_logout_redirect_uri: &str) -> Option<Url> {
+    pub fn end_session_url(
+        &self,
+        id_token: Option<&str>,
+        post_logout_redirect_uri: &str,
+    ) -> Option<Url> {
         let discovered = self.current.read().expect("oidc lock").clone()?;
         let mut url = discovered.end_session_endpoint.clone()?;
         {
@@ -402,7 +425,11 @@ impl OidcProvider {
         Some(url)
     }
 
-    async fn verify_id_token<N>(&self, id_token: &HangarIdToken, nonce: N) -> Result<VerifiedIdentity, OidcError>
+    async fn verify_id_token<N>(
+        &self,
+        id_token: &HangarIdToken,
+        nonce: N,
+    ) -> Result<VerifiedIdentity, OidcError>
     where
         N: Fn(Option<&Nonce>) -> Result<(), String> + Clone,
     {
@@ -439,27 +466,29 @@ impl OidcProvider {
         }
     }
 
-    fn verify_with<N>(&self, discovered: &Discovered, id_token: &HangarIdToken, nonce: N) -> Result<VerifiedIdentity, VerifyFailure>
+    fn verify_with<N>(
+        &self,
+        discovered: &Discovered,
+        id_token: &HangarIdToken,
+        nonce: N,
+    ) -> Result<VerifiedIdentity, VerifyFailure>
     where
         N: Fn(Option<&Nonce>) -> Result<(), String>,
     {
-        let clock = self.clock.clone();
-        let now = move || -> DateTime<Utc> {
-            DateTime::from_timestamp_millis(clock.now_ms()).unwrap_or_else(Utc::now)
-        };
+        // Token times are compared with the real clock, the provider's frame of reference
+        // (the injectable session clock only ages sessions).
         let max_age = self.config.max_token_age;
-        let iat_now = now.clone();
         let verifier = discovered
             .client
             .id_token_verifier()
             .set_allowed_algs(ALLOWED_ALGS.to_vec())
-            .set_time_fn(now)
             .set_issue_time_verifier_fn(move |iat: DateTime<Utc>| {
-                let now = iat_now();
+                let now = Utc::now();
                 if iat > now + CLOCK_SKEW {
                     return Err(format!("issued in the future ({iat})"));
                 }
-                if now - iat > chrono::Duration::from_std(max_age + CLOCK_SKEW).unwrap_or_default() {
+                if now - iat > chrono::Duration::from_std(max_age + CLOCK_SKEW).unwrap_or_default()
+                {
                     return Err(format!("issued too long ago ({iat})"));
                 }
                 Ok(())
@@ -482,10 +511,14 @@ impl OidcProvider {
             .additional_claims()
             .claims
             .get(&self.config.groups_claim)
-            .map(|value| parse_groups(value).ok_or_else(|| VerifyFailure::Invalid(format!(
-                "groups claim {:?} is not a list of strings",
-                self.config.groups_claim
-            ))))
+            .map(|value| {
+                parse_groups(value).ok_or_else(|| {
+                    VerifyFailure::Invalid(format!(
+                        "groups claim {:?} is not a list of strings",
+                        self.config.groups_claim
+                    ))
+                })
+            })
             .transpose()?;
         Ok(VerifiedIdentity {
             subject,
@@ -501,10 +534,10 @@ impl OidcProvider {
         access_token: openidconnect::AccessToken,
         subject: &str,
     ) -> Result<Vec<String>, OidcError> {
-        let request = match discovered
-            .client
-            .user_info(access_token, Some(SubjectIdentifier::new(subject.to_string())))
-        {
+        let request = match discovered.client.user_info(
+            access_token,
+            Some(SubjectIdentifier::new(subject.to_string())),
+        ) {
             Ok(request) => request,
             // No userinfo endpoint and no claim in the ID token: the user is in no group.
             Err(_) => return Ok(Vec::new()),
@@ -513,10 +546,13 @@ impl OidcProvider {
             .request_async(&self.http)
             .await
             .map_err(|e| OidcError::UserInfo(e.to_string()))?;
-        match claims.additional_claims().claims.get(&self.config.groups_claim) {
-            Some(value) => {
-                parse_groups(value).ok_or_else(|| OidcError::BadGroups(self.config.groups_claim.clone()))
-            }
+        match claims
+            .additional_claims()
+            .claims
+            .get(&self.config.groups_claim)
+        {
+            Some(value) => parse_groups(value)
+                .ok_or_else(|| OidcError::BadGroups(self.config.groups_claim.clone())),
             None => Ok(Vec::new()),
         }
     }
@@ -559,6 +595,18 @@ fn parse_groups(value: &Value) -> Option<Vec<String>> {
 }
 
 /// RFC 9207: the `iss` parameter must be the issuer exactly.
+/// An error with its causes, "outer: inner: innermost".
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 fn same_issuer(iss: &str, configured: &str) -> bool {
     iss == configured
 }
@@ -569,7 +617,7 @@ fn token_error<RE: std::error::Error + 'static, T: openidconnect::ErrorResponse 
 ) -> String {
     match error {
         openidconnect::RequestTokenError::ServerResponse(response) => response.to_string(),
-        openidconnect::RequestTokenError::Request(e) => format!("request failed: {e}"),
+        openidconnect::RequestTokenError::Request(e) => format!("request failed: {}", chain(e)),
         openidconnect::RequestTokenError::Parse(_, _) => "unparseable response".into(),
         openidconnect::RequestTokenError::Other(e) => e.clone(),
     }
@@ -585,7 +633,10 @@ mod tests {
             parse_groups(&serde_json::json!(["a", "b"])),
             Some(vec!["a".into(), "b".into()])
         );
-        assert_eq!(parse_groups(&serde_json::json!("a")), Some(vec!["a".into()]));
+        assert_eq!(
+            parse_groups(&serde_json::json!("a")),
+            Some(vec!["a".into()])
+        );
         assert_eq!(parse_groups(&serde_json::json!([1])), None);
         assert_eq!(parse_groups(&serde_json::json!({"a": 1})), None);
     }

@@ -59,7 +59,12 @@ mod tests {
 
     #[test]
     fn local_paths_pass() {
-        for ok in ["/", "/t/team_a", "/t/team_a/dags?tag=x&page=2", "/platform#top"] {
+        for ok in [
+            "/",
+            "/t/team_a",
+            "/t/team_a/dags?tag=x&page=2",
+            "/platform#top",
+        ] {
             assert_eq!(safe_return_to(Some(ok)), ok);
         }
     }

@@ -31,9 +31,9 @@ pub async fn login(
 ) -> Result<Response, ServerError> {
     let return_to = safe_return_to(params.return_to.as_deref());
     let hint = params.login_hint.as_deref().filter(|h| h.len() <= 256);
-    match state.oidc.begin(return_to, hint).await {
+    let now = state.clock.now_ms();
+    match state.oidc.begin(return_to, hint, now).await {
         Ok((url, pending)) => {
-            let now = state.clock.now_ms();
             session::push_pending(&session, pending, now).await?;
             if session::identity(&session).await?.is_none() {
                 session.set_expiry(Some(tower_sessions::Expiry::AtDateTime(from_ms(
@@ -81,7 +81,11 @@ pub async fn callback(
         let error = OidcError::ProviderError("no code in the callback".into());
         return Ok(sign_in_failed(&state, None, &error, request_id).await);
     };
-    let signed_in = match state.oidc.complete(&pending, &code, params.iss.as_deref()).await {
+    let signed_in = match state
+        .oidc
+        .complete(&pending, &code, params.iss.as_deref())
+        .await
+    {
         Ok(signed_in) => signed_in,
         Err(error) => return Ok(sign_in_failed(&state, None, &error, request_id).await),
     };
@@ -163,7 +167,12 @@ pub async fn signed_out() -> Html<String> {
     )
 }
 
-async fn sign_in_failed(state: &AppState, actor: Option<Actor>, error: &OidcError, request_id: Option<String>) -> Response {
+async fn sign_in_failed(
+    state: &AppState,
+    actor: Option<Actor>,
+    error: &OidcError,
+    request_id: Option<String>,
+) -> Response {
     tracing::warn!(reason = %error, "sign-in failed");
     let recorded = state
         .audit(

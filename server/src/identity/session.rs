@@ -95,12 +95,18 @@ pub fn from_ms(ms: i64) -> OffsetDateTime {
         .unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
-pub async fn identity(session: &Session) -> Result<Option<SessionIdentity>, tower_sessions::session::Error> {
+pub async fn identity(
+    session: &Session,
+) -> Result<Option<SessionIdentity>, tower_sessions::session::Error> {
     session.get(IDENTITY_KEY).await
 }
 
 /// Remembers a started sign-in, keeping the newest few so several tabs can sign in at once.
-pub async fn push_pending(session: &Session, pending: PendingLogin, now_ms: i64) -> Result<(), tower_sessions::session::Error> {
+pub async fn push_pending(
+    session: &Session,
+    pending: PendingLogin,
+    now_ms: i64,
+) -> Result<(), tower_sessions::session::Error> {
     let mut all: Vec<PendingLogin> = session.get(PENDING_KEY).await?.unwrap_or_default();
     all.retain(|p| now_ms - p.started_ms < PENDING_LOGIN_TTL_MS);
     all.push(pending);
@@ -110,7 +116,11 @@ pub async fn push_pending(session: &Session, pending: PendingLogin, now_ms: i64)
 }
 
 /// Takes the sign-in with this `state` out of the session: each state works once.
-pub async fn take_pending(session: &Session, state: &str, now_ms: i64) -> Result<Option<PendingLogin>, tower_sessions::session::Error> {
+pub async fn take_pending(
+    session: &Session,
+    state: &str,
+    now_ms: i64,
+) -> Result<Option<PendingLogin>, tower_sessions::session::Error> {
     let mut all: Vec<PendingLogin> = session.get(PENDING_KEY).await?.unwrap_or_default();
     let found = all
         .iter()
@@ -172,6 +182,9 @@ mod tests {
     #[test]
     fn debug_hides_tokens() {
         let shown = format!("{:?}", identity(0, 0));
-        assert!(!shown.contains("rt-secret") && !shown.contains("idt-secret"), "{shown}");
+        assert!(
+            !shown.contains("rt-secret") && !shown.contains("idt-secret"),
+            "{shown}"
+        );
     }
 }

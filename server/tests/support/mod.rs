@@ -1,0 +1,203 @@
+//! Test support: the real Hangar on a loopback port with its own database (SQLite file or a
+//! fresh PostgreSQL database), wired to a real identity provider.
+
+#![allow(dead_code)]
+
+pub mod browser;
+pub mod idp;
+
+use std::sync::Arc;
+
+use hangar_server::clock::ManualClock;
+use hangar_server::config::Config;
+use hangar_server::state::AppState;
+use sqlx::Connection;
+use tempfile::TempDir;
+
+pub use browser::Browser;
+pub use idp::TestIdp;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Teams and access rules every integration test runs against.
+pub const TEST_CONFIG: &str = r#"
+[[teams]]
+name = "team_a"
+display_name = "Team A"
+
+[[teams]]
+name = "team_b"
+display_name = "Team B"
+
+[[access]]
+group = "a-viewers"
+team = "team_a"
+role = "viewer"
+
+[[access]]
+group = "a-operators"
+team = "team_a"
+role = "operator"
+
+[[access]]
+group = "a-authors"
+team = "team_a"
+role = "author"
+
+[[access]]
+group = "a-admins"
+team = "team_a"
+role = "admin"
+
+[[access]]
+group = "b-admins"
+team = "team_b"
+role = "admin"
+
+[[access]]
+group = "platform-admins"
+platform = "admin"
+
+[[access]]
+group = "platform-auditors"
+platform = "auditor"
+"#;
+
+pub struct TestApp {
+    pub url: String,
+    pub idp: TestIdp,
+    pub clock: Arc<ManualClock>,
+    pub state: AppState,
+    _dir: TempDir,
+}
+
+/// Runs an async test body once per backend: `on_both_backends!(name, ...)` expects
+/// `async fn name(backend: Backend)` and creates `name::sqlite` and `name::postgres` tests.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::support::Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name($crate::support::Backend::Postgres).await
+            }
+        }
+    )*};
+}
+
+async fn database_url(backend: Backend, dir: &TempDir) -> String {
+    match backend {
+        Backend::Sqlite => format!("sqlite://{}", dir.path().join("hangar.db").display()),
+        Backend::Postgres => {
+            let admin_url = std::env::var("HANGAR_TEST_POSTGRES_URL").expect(
+                "HANGAR_TEST_POSTGRES_URL is not set: run `make test`, which starts a throwaway \
+                 PostgreSQL, or point it at a server where the user may create databases",
+            );
+            let name = format!("hangar_test_{}", uuid::Uuid::new_v4().simple());
+            let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut admin)
+                .await
+                .unwrap();
+            let mut url = url::Url::parse(&admin_url).unwrap();
+            url.set_path(&format!("/{name}"));
+            url.to_string()
+        }
+    }
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(backend, "").await
+    }
+
+    /// `extra_oidc` is added to the `[oidc]` section (e.g. `max_token_age = "1h"`).
+    pub async fn spawn_with(backend: Backend, extra_oidc: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let idp = TestIdp::start(
+            dir.path(),
+            &format!("{url}/auth/callback"),
+            &format!("{url}/auth/signed-out"),
+        )
+        .await;
+        let database_url = database_url(backend, &dir).await;
+        let toml = format!(
+            r#"
+[server]
+listen = "{addr}"
+public_url = "{url}"
+site_root = "{site}"
+
+[database]
+url = "{database_url}"
+max_connections = 5
+
+[oidc]
+issuer = "{issuer}"
+client_id = "hangar"
+client_secret = "{secret}"
+scopes = ["openid", "email", "profile", "groups", "offline_access"]
+jwks_refresh_min_interval = "30s"
+{extra_oidc}
+{TEST_CONFIG}
+"#,
+            addr = listener.local_addr().unwrap(),
+            site = dir.path().join("site").display(),
+            issuer = idp.issuer,
+            secret = idp::CLIENT_SECRET,
+        );
+        let config = Config::from_toml(&dir.path().join("hangar.toml"), &toml, Vec::new())
+            .expect("test configuration is valid");
+        let clock = Arc::new(ManualClock::default());
+        let (router, state) = hangar_server::build(config, clock.clone())
+            .await
+            .expect("hangar starts");
+        tokio::spawn(async move {
+            axum::serve(listener, router).await.unwrap();
+        });
+        Self {
+            url,
+            idp,
+            clock,
+            state,
+            _dir: dir,
+        }
+    }
+
+    pub fn browser(&self) -> Browser {
+        Browser::new(&self.url)
+    }
+
+    pub async fn signed_in(&self, user: &str) -> Browser {
+        let browser = Browser::new(&self.url);
+        let response = browser.sign_in(user).await;
+        if response.status() != reqwest::StatusCode::SEE_OTHER {
+            panic!(
+                "sign-in as {user} failed with {}; audit: {:?}",
+                response.status(),
+                self.audit_actions().await
+            );
+        }
+        browser
+    }
+
+    /// The audit log's actions and outcomes, oldest first.
+    pub async fn audit_actions(&self) -> Vec<(String, String, Option<String>)> {
+        hangar_server::audit::entries_after(&self.state.db, 0, 10_000)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.action, e.outcome, e.detail))
+            .collect()
+    }
+}
