@@ -220,6 +220,31 @@ async fn cross_origin_posts_are_refused_and_audited(backend: Backend) {
         .filter(|(a, o, _)| a == "request.denied" && o == "denied")
         .count();
     assert_eq!(denied, 6);
+    // An opaque origin counts only with the browser's own word that the request is same-origin.
+    let response = browser
+        .client
+        .post(browser.url("/api/team_home"))
+        .form(&[("team", "team_a")])
+        .header("origin", "null")
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let response = browser
+        .client
+        .post(browser.url("/api/team_home"))
+        .form(&[("team", "team_a")])
+        .header("origin", "null")
+        .header("sec-fetch-site", "same-origin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "a form post under no-referrer"
+    );
     // Same-origin fetches without Origin are recognised by Sec-Fetch-Site.
     let response = browser
         .client

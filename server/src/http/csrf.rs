@@ -1,7 +1,9 @@
 //! Cross-site request forgery: every state-changing request must come from Hangar's origin.
 //!
-//! Browsers send `Origin` on every POST (forms and fetch alike); `Sec-Fetch-Site` is the
-//! fallback for the rare request without it. Neither can be set by a cross-site page.
+//! Browsers send `Origin` on every POST, but as `null` for form posts from a page whose
+//! `Referrer-Policy` is `no-referrer` (ours, by design). So: a real `Origin` must be ours; a
+//! `null` or missing one must come with `Sec-Fetch-Site: same-origin`. Pages cannot set either
+//! header, so a cross-site page cannot pass.
 //! Refusals are audited, because a forged request is worth knowing about.
 
 use axum::extract::{Request, State};
@@ -27,8 +29,8 @@ pub async fn require_same_origin(
     let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
     let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
     let same_origin = match origin {
-        Some(origin) => origin == state.config.server.public_origin(),
-        None => fetch_site == Some("same-origin"),
+        Some(origin) if origin != "null" => origin == state.config.server.public_origin(),
+        _ => fetch_site == Some("same-origin"),
     };
     if same_origin {
         return next.run(request).await;

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# make test: installs what is missing, then runs every test Hangar has:
+#   format and lints, unit tests, integration tests on SQLite and PostgreSQL against the real
+#   identity provider, and the browser suite (Chromium, JavaScript on and off) against the
+#   release-built WASM bundle.
+# Set HANGAR_TEST_POSTGRES_URL to use your own PostgreSQL; otherwise a throwaway cluster is
+# started from the installed server binaries and removed afterwards.
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+install_rust_tools
+install_node_modules
+install_chromium
+command -v node >/dev/null || die "node is not installed"
+
+say "cargo fmt --check"
+cargo fmt --all -- --check || die "code is not formatted: run cargo fmt --all"
+
+say "cargo clippy (server and tests, then the WASM bundle)"
+cargo clippy -p hangar-server --all-targets -- -D warnings
+cargo clippy -p hangar-app --lib --target wasm32-unknown-unknown --features hydrate -- -D warnings
+
+if [ -z "${HANGAR_TEST_POSTGRES_URL:-}" ]; then
+  start_postgres
+  trap stop_postgres EXIT
+fi
+
+say "unit and integration tests (SQLite and PostgreSQL)"
+cargo test --workspace --no-fail-fast -- --test-threads 2
+
+say "browser tests: building what the browser gets"
+build_site
+cargo build -p hangar-server
+say "browser tests (Chromium; JavaScript on and off)"
+(cd "$E2E" && HANGAR_BIN="$ROOT/target/debug/hangar" HANGAR_SITE="$ROOT/target/site" \
+  node --test --test-concurrency=1 tests/)
+say "all tests passed"

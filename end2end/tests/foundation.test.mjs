@@ -1,0 +1,127 @@
+// The foundation in a real browser, once with JavaScript and once without: sign in through the
+// real identity provider, land in the team, switch teams without signing in again, two tabs on
+// two teams, a foreign team is "not found", sign out. With JavaScript, the page must hydrate.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startStack, signIn, watchForErrors } from './harness.mjs';
+
+let stack;
+before(async () => { stack = await startStack(); });
+after(async () => { await stack?.stop(); });
+
+for (const javaScriptEnabled of [true, false]) {
+  const mode = javaScriptEnabled ? 'with JavaScript' : 'without JavaScript';
+  const newContext = () => stack.browser.newContext({ javaScriptEnabled });
+
+  test(`sign in, land in the team, switch teams without a login (${mode})`, async () => {
+    const context = await newContext();
+    const page = await context.newPage();
+    const errors = watchForErrors(page, stack.hangarUrl);
+    await signIn(page, stack.hangarUrl, 'carol', '/t/team_b');
+    assert.equal(new URL(page.url()).pathname, '/t/team_b', 'lands where the user was going');
+    assert.equal(await page.textContent('[data-testid=team-role]'), 'admin');
+    assert.match(await page.textContent('[data-testid=user-menu] summary'), /Carol Crosswise/);
+
+    if (javaScriptEnabled) {
+      await page.waitForSelector('#hangar[data-hydrated="true"]');
+    }
+    const providerVisits = [];
+    page.on('request', (r) => { if (r.url().startsWith(stack.issuer)) providerVisits.push(r.url()); });
+    await page.click('[data-testid=team-switcher] summary');
+    await page.click('[data-testid=team-switcher] a[data-team="team_a"]');
+    await page.waitForURL('**/t/team_a');
+    await page.waitForSelector('section[data-team="team_a"]');
+    assert.equal(await page.textContent('[data-testid=team-role]'), 'author');
+    assert.deepEqual(providerVisits, [], 'switching never goes to the identity provider');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test(`two tabs show two teams (${mode})`, async () => {
+    const context = await newContext();
+    const first = await context.newPage();
+    await signIn(first, stack.hangarUrl, 'carol', '/t/team_a');
+    const second = await context.newPage();
+    await second.goto(`${stack.hangarUrl}/t/team_b`);
+    await first.reload();
+    assert.equal(await first.getAttribute('section.team-home', 'data-team'), 'team_a');
+    assert.equal(await second.getAttribute('section.team-home', 'data-team'), 'team_b');
+    assert.match(await first.textContent('[data-testid=team-switcher] summary'), /Team A/);
+    assert.match(await second.textContent('[data-testid=team-switcher] summary'), /Team B/);
+    await context.close();
+  });
+
+  test(`a foreign team is "not found", like a missing one (${mode})`, async () => {
+    const context = await newContext();
+    const page = await context.newPage();
+    await signIn(page, stack.hangarUrl, 'bob', '/t/team_b');
+    const foreign = await page.goto(`${stack.hangarUrl}/t/team_a`);
+    assert.equal(foreign.status(), 404);
+    const foreignText = await page.textContent('main');
+    const missing = await page.goto(`${stack.hangarUrl}/t/no_such_team`);
+    assert.equal(missing.status(), 404);
+    assert.equal(await page.textContent('main'), foreignText);
+    assert.doesNotMatch(foreignText, /Team A|team_a/);
+    await context.close();
+  });
+
+  test(`sign out ends the session here and at the provider (${mode})`, async () => {
+    const context = await newContext();
+    const page = await context.newPage();
+    await signIn(page, stack.hangarUrl, 'alice', '/t/team_a');
+    await page.click('[data-testid=user-menu] summary');
+    await page.click('[data-testid=logout]');
+    // The provider asks for confirmation.
+    await page.waitForURL((url) => url.toString().startsWith(stack.issuer));
+    await page.click('button[name="logout"]');
+    await page.waitForURL('**/auth/signed-out');
+    assert.match(await page.textContent('main'), /You are signed out/);
+    await page.goto(`${stack.hangarUrl}/t/team_a`);
+    await page.waitForSelector('button[data-user="alice"]');
+    assert.ok(page.url().startsWith(stack.issuer), 'back at the provider: a real sign-in is needed');
+    await context.close();
+  });
+}
+
+test('the page hydrates: a control that only works with WebAssembly running', async () => {
+  const context = await stack.browser.newContext();
+  const page = await context.newPage();
+  const errors = watchForErrors(page, stack.hangarUrl);
+  await signIn(page, stack.hangarUrl, 'carol', '/t/team_a');
+  await page.waitForSelector('#hangar[data-hydrated="true"]', { timeout: 15000 });
+  const rows = page.locator('table.permissions tbody tr');
+  const all = await rows.count();
+  const checkbox = page.locator('[data-testid=only-allowed]');
+  assert.equal(await checkbox.isEnabled(), true, 'enabled once hydrated');
+  await checkbox.check();
+  const visible = await page.locator('table.permissions tbody tr:visible').count();
+  assert.ok(visible < all && visible > 0, `filter shows ${visible} of ${all}`);
+  assert.equal(visible, await page.locator('table.permissions tbody tr.allowed').count());
+  assert.deepEqual(errors, [], 'no script errors and no CSP violations');
+  await context.close();
+});
+
+test('without JavaScript the same control is inert and every row shows', async () => {
+  const context = await stack.browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await signIn(page, stack.hangarUrl, 'carol', '/t/team_a');
+  assert.equal(await page.locator('[data-testid=only-allowed]').isEnabled(), false);
+  const rows = await page.locator('table.permissions tbody tr').count();
+  assert.equal(await page.locator('table.permissions tbody tr:visible').count(), rows);
+  await context.close();
+});
+
+test('platform admins reach /platform, team users get not found', async () => {
+  const context = await stack.browser.newContext();
+  const admin = await context.newPage();
+  await signIn(admin, stack.hangarUrl, 'alice', '/platform');
+  assert.equal(await admin.locator('[data-testid=platform-teams] tbody tr').count(), 2);
+  await context.close();
+  const other = await stack.browser.newContext();
+  const page = await other.newPage();
+  await signIn(page, stack.hangarUrl, 'bob', '/t/team_b');
+  const response = await page.goto(`${stack.hangarUrl}/platform`);
+  assert.equal(response.status(), 404);
+  await other.close();
+});

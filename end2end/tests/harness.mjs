@@ -1,0 +1,134 @@
+// Starts the real pieces for a browser test: the test identity provider (oidc-provider) and the
+// hangar binary on a fresh SQLite database, both on free loopback ports, plus Debian's Chromium.
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..');
+
+async function freePort() {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function waitForLine(child, prefix, what) {
+  return new Promise((resolve, reject) => {
+    let buffer = '';
+    const timer = setTimeout(() => reject(new Error(`${what} did not start`)), 30000);
+    child.stdout.on('data', (chunk) => {
+      buffer += chunk;
+      const line = buffer.split('\n').find((l) => l.startsWith(prefix));
+      if (line) { clearTimeout(timer); resolve(line.slice(prefix.length).trim()); }
+    });
+    child.on('exit', (code) => reject(new Error(`${what} exited with ${code}`)));
+  });
+}
+
+async function waitForHttp(url) {
+  for (let i = 0; i < 150; i += 1) {
+    try { if ((await fetch(url)).ok) return; } catch { /* not yet */ }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${url} never became ready`);
+}
+
+export const DEMO_USERS = {
+  alice: { name: 'Alice Admin', groups: ['airflow-admins', 'team_a'] },
+  bob: { name: 'Bob Builder', groups: ['team_b'] },
+  carol: { name: 'Carol Crosswise', groups: ['team_a', 'team_b'] },
+};
+
+export async function startStack() {
+  const dir = mkdtempSync(join(tmpdir(), 'hangar-e2e-'));
+  const hangarPort = await freePort();
+  const hangarUrl = `http://127.0.0.1:${hangarPort}`;
+  const secret = 'browser-test-secret';
+  const children = [];
+
+  const idp = spawn('node', [join(root, 'end2end/idp/server.mjs'), '--port', '0',
+    '--keys', join(dir, 'keys.json'), '--client-secret', secret,
+    '--redirect-uri', `${hangarUrl}/auth/callback`, '--post-logout-uri', `${hangarUrl}/auth/signed-out`],
+  { stdio: ['ignore', 'pipe', 'ignore'] });
+  children.push(idp);
+  const issuer = await waitForLine(idp, 'IDP_READY ', 'the identity provider');
+
+  writeFileSync(join(dir, 'hangar.toml'), `
+[server]
+listen = "127.0.0.1:${hangarPort}"
+public_url = "${hangarUrl}"
+site_root = "${process.env.HANGAR_SITE ?? join(root, 'target/site')}"
+[database]
+url = "sqlite://${join(dir, 'hangar.db')}"
+[oidc]
+issuer = "${issuer}"
+client_id = "hangar"
+client_secret = "${secret}"
+[[teams]]
+name = "team_a"
+display_name = "Team A"
+[[teams]]
+name = "team_b"
+display_name = "Team B"
+[[access]]
+group = "team_a"
+team = "team_a"
+role = "author"
+[[access]]
+group = "team_b"
+team = "team_b"
+role = "admin"
+[[access]]
+group = "airflow-admins"
+platform = "admin"
+`);
+  const hangar = spawn(process.env.HANGAR_BIN ?? join(root, 'target/debug/hangar'),
+    ['serve', '--config', join(dir, 'hangar.toml')], { stdio: ['ignore', 'ignore', 'inherit'] });
+  children.push(hangar);
+  await waitForHttp(`${hangarUrl}/readyz`);
+
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+
+  return {
+    hangarUrl,
+    issuer,
+    browser,
+    async stop() {
+      await browser.close();
+      for (const child of children) child.kill('SIGTERM');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+// Collects what a page reports as broken: console errors, uncaught exceptions, CSP violations.
+export function watchForErrors(page, hangarUrl) {
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(`exception: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && page.url().startsWith(hangarUrl)) errors.push(`console: ${m.text()}`);
+  });
+  return errors;
+}
+
+// Signs in through the provider's form, as a person would, starting from a Hangar URL.
+export async function signIn(page, hangarUrl, user, path = '/') {
+  await page.goto(`${hangarUrl}${path}`);
+  await page.waitForSelector(`button[data-user="${user}"]`);
+  await page.click(`button[data-user="${user}"]`);
+  await page.waitForURL((url) => url.toString().startsWith(hangarUrl) && !url.pathname.startsWith('/auth/'));
+}

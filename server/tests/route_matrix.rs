@@ -1,0 +1,188 @@
+//! Every route the server registers, called as every role against the user's own team,
+//! another team and a team that does not exist. The expectations below are written out from
+//! `docs/permissions.md`, not computed by the code under test.
+
+mod support;
+
+use hangar_app::models::{Access, PlatformAction, TeamAction};
+use hangar_server::http::{RouteSpec, inventory, page_routes, undeclared};
+use reqwest::{Method, StatusCode};
+use support::{Backend, Browser, TestApp};
+
+const USERS: [&str; 8] = [
+    "viewer",
+    "operator",
+    "author",
+    "admin",
+    "multi",
+    "platform_admin",
+    "auditor",
+    "nobody",
+];
+const TEAMS: [&str; 3] = ["team_a", "team_b", "team_zzz"];
+
+/// Team roles from the fixture's groups (support/idp.rs + support/mod.rs).
+fn team_role(user: &str, team: &str) -> Option<u8> {
+    match (user, team) {
+        ("viewer", "team_a") => Some(0),
+        ("operator", "team_a") => Some(1),
+        ("author", "team_a") | ("multi", "team_a") => Some(2),
+        ("admin", "team_a") | ("multi", "team_b") => Some(3),
+        _ => None,
+    }
+}
+
+/// The lowest role (0 viewer .. 3 admin) per action, as docs/permissions.md states it.
+fn min_role(action: TeamAction) -> u8 {
+    use TeamAction::*;
+    match action {
+        View => 0,
+        Trigger | Pause | Clear => 1,
+        EditConnections | EditVariables | RevealVariables | RequestDeploy | ApproveDeploy => 2,
+        EditPools | ManageTokens | BreakGlass | ViewTeamAudit => 3,
+    }
+}
+
+fn expected_allowed(user: &str, access: Access, team: &str) -> bool {
+    let team_exists = team != "team_zzz";
+    match access {
+        Access::Public | Access::Authenticated => true,
+        Access::Team(action) => {
+            team_exists
+                && (user == "platform_admin"
+                    || (user == "auditor"
+                        && matches!(action, TeamAction::View | TeamAction::ViewTeamAudit))
+                    || team_role(user, team).is_some_and(|role| role >= min_role(action)))
+        }
+        Access::Platform(action) => {
+            user == "platform_admin"
+                || (user == "auditor"
+                    && matches!(
+                        action,
+                        PlatformAction::ViewOverview | PlatformAction::ViewAudit
+                    ))
+        }
+    }
+}
+
+async fn call(browser: &Browser, spec: &RouteSpec, team: &str) -> (StatusCode, String) {
+    let response = if spec.method == Method::GET {
+        browser.get(&spec.path.replace("{team}", team)).await
+    } else {
+        let form: Vec<(&str, &str)> = match spec.access {
+            Access::Team(_) => vec![("team", team)],
+            _ => vec![],
+        };
+        browser.call(spec.path, &form).await
+    };
+    let status = response.status();
+    (status, response.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn every_route_declares_its_access() {
+    let missing = undeclared(&page_routes());
+    assert!(missing.is_empty(), "undeclared: {missing:?}");
+    let specs = inventory();
+    for (path, _) in leptos::server_fn::axum::server_fn_paths() {
+        assert!(
+            specs.iter().any(|s| s.path == path),
+            "server function {path} not in the inventory"
+        );
+    }
+    // The check can fail: a page nobody declared is named.
+    let mut pages = page_routes();
+    pages.push(leptos_axum::AxumRouteListing::new(
+        "/t/{team}/secret".into(),
+        Default::default(),
+        [leptos_router::Method::Get],
+        vec![],
+    ));
+    assert_eq!(
+        undeclared(&pages),
+        vec!["page /t/{team}/secret".to_string()]
+    );
+}
+
+async fn route_role_team_matrix(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let anonymous = app.browser();
+    let not_found_body = anonymous.get("/no/such/page").await.text().await.unwrap();
+    let mut checked = 0;
+    let specs: Vec<RouteSpec> = inventory()
+        .into_iter()
+        .filter(|spec| spec.access != Access::Public)
+        .collect();
+    assert!(
+        specs.len() >= 6,
+        "pages and server functions are in the inventory"
+    );
+
+    for spec in &specs {
+        for team in TEAMS {
+            let (status, body) = call(&anonymous, spec, team).await;
+            let expected = if spec.method == Method::GET {
+                StatusCode::SEE_OTHER
+            } else {
+                StatusCode::UNAUTHORIZED
+            };
+            assert_eq!(
+                status, expected,
+                "anonymous {} {} ({team})",
+                spec.method, spec.path
+            );
+            assert!(
+                !body.contains(team)
+                    || !spec.path.contains("{team}")
+                    || status == StatusCode::SEE_OTHER
+            );
+        }
+    }
+
+    for user in USERS {
+        let browser = app.signed_in(user).await;
+        for spec in &specs {
+            let mut denied_bodies = Vec::new();
+            for team in TEAMS {
+                let (status, body) = call(&browser, spec, team).await;
+                let what = format!("{user} {} {} ({team})", spec.method, spec.path);
+                let allowed = expected_allowed(user, spec.access, team);
+                // The page at / may send a user with a remembered team there.
+                let ok = if spec.path == "/" {
+                    status == StatusCode::OK || status == StatusCode::SEE_OTHER
+                } else {
+                    status == StatusCode::OK
+                };
+                if allowed {
+                    assert!(ok, "{what}: expected success, got {status}");
+                } else {
+                    assert_eq!(status, StatusCode::NOT_FOUND, "{what}: expected not found");
+                    if spec.method == Method::GET {
+                        assert_eq!(
+                            body, not_found_body,
+                            "{what}: the same not-found page as any missing page"
+                        );
+                    } else {
+                        assert_eq!(body, "\"NotFound\"", "{what}");
+                    }
+                    assert!(
+                        !body.contains("team_b") && !body.contains("Team B"),
+                        "{what}: names nothing"
+                    );
+                    denied_bodies.push(body);
+                }
+                checked += 1;
+            }
+            // Another team and a team that does not exist are indistinguishable.
+            denied_bodies.dedup();
+            assert!(
+                denied_bodies.len() <= 1,
+                "{user} {}: denials differ",
+                spec.path
+            );
+        }
+    }
+    assert_eq!(checked, USERS.len() * specs.len() * TEAMS.len());
+}
+
+on_both_backends!(route_role_team_matrix);
