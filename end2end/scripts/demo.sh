@@ -31,37 +31,8 @@ issuer = "http://127.0.0.1:$IDP_PORT"
 client_id = "hangar"
 client_secret_file = "client_secret"
 
-[[teams]]
-name = "team_a"
-display_name = "Team A"
-
-[[teams]]
-name = "team_b"
-display_name = "Team B"
-
-[[access]]
-group = "team_a"
-team = "team_a"
-role = "author"
-
-[[access]]
-group = "team_a-viewers"
-team = "team_a"
-role = "viewer"
-
-[[access]]
-group = "team_b"
-team = "team_b"
-role = "admin"
-
-[[access]]
-group = "airflow-admins"
-platform = "admin"
-
-[[access]]
-group = "airflow-auditors"
-platform = "auditor"
 TOML
+cat "$E2E/fixtures/demo-teams.toml" >> "$DEMO/hangar.toml"
 
 pids=()
 cleanup() {

@@ -69,11 +69,17 @@ free_port() {
 }
 
 wait_for_http() { # url seconds
-  local deadline=$(( $(date +%s) + $2 ))
-  until curl -fsS -o /dev/null "$1" 2>/dev/null; do
-    [ "$(date +%s)" -lt "$deadline" ] || return 1
-    sleep 0.2
-  done
+  python3 - "$1" "$2" <<'PY'
+import sys, time, urllib.request
+url, deadline = sys.argv[1], time.time() + float(sys.argv[2])
+while time.time() < deadline:
+    try:
+        if urllib.request.urlopen(url, timeout=2).status == 200:
+            sys.exit(0)
+    except Exception:
+        time.sleep(0.2)
+sys.exit(1)
+PY
 }
 
 # A throwaway PostgreSQL cluster on a free loopback port, from the installed server binaries.

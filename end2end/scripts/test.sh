@@ -25,13 +25,21 @@ if [ -z "${HANGAR_TEST_POSTGRES_URL:-}" ]; then
   trap stop_postgres EXIT
 fi
 
+LOG_DIR="$(mktemp -d /tmp/hangar-test-logs.XXXXXX)"
 say "unit and integration tests (SQLite and PostgreSQL)"
-cargo test --workspace --no-fail-fast -- --test-threads 2
+cargo test --workspace --no-fail-fast -- --test-threads 2 2>&1 | tee "$LOG_DIR/cargo.log"
 
 say "browser tests: building what the browser gets"
 build_site
 cargo build -p hangar-server
 say "browser tests (Chromium; JavaScript on and off)"
 (cd "$E2E" && HANGAR_BIN="$ROOT/target/debug/hangar" HANGAR_SITE="$ROOT/target/site" \
-  node --test --test-concurrency=1 tests/)
-say "all tests passed"
+  node --test --test-concurrency=1 tests/) 2>&1 | tee "$LOG_DIR/browser.log"
+
+# One closing line for the whole run (cargo's and node's counts added up).
+passed=$(( $(awk '/^test result:/ {s += $4} END {print s + 0}' "$LOG_DIR/cargo.log") \
+         + $(awk '/^# pass/ {s += $3} END {print s + 0}' "$LOG_DIR/browser.log") ))
+failed=$(( $(awk '/^test result:/ {s += $6} END {print s + 0}' "$LOG_DIR/cargo.log") \
+         + $(awk '/^# fail/ {s += $3} END {print s + 0}' "$LOG_DIR/browser.log") ))
+rm -rf "$LOG_DIR"
+echo "all: $passed passed, $failed failed"

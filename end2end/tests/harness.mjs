@@ -2,7 +2,7 @@
 // hangar binary on a fresh SQLite database, both on free loopback ports, plus Debian's Chromium.
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -43,12 +43,6 @@ async function waitForHttp(url) {
   throw new Error(`${url} never became ready`);
 }
 
-export const DEMO_USERS = {
-  alice: { name: 'Alice Admin', groups: ['airflow-admins', 'team_a'] },
-  bob: { name: 'Bob Builder', groups: ['team_b'] },
-  carol: { name: 'Carol Crosswise', groups: ['team_a', 'team_b'] },
-};
-
 export async function startStack() {
   const dir = mkdtempSync(join(tmpdir(), 'hangar-e2e-'));
   const hangarPort = await freePort();
@@ -74,23 +68,7 @@ url = "sqlite://${join(dir, 'hangar.db')}"
 issuer = "${issuer}"
 client_id = "hangar"
 client_secret = "${secret}"
-[[teams]]
-name = "team_a"
-display_name = "Team A"
-[[teams]]
-name = "team_b"
-display_name = "Team B"
-[[access]]
-group = "team_a"
-team = "team_a"
-role = "author"
-[[access]]
-group = "team_b"
-team = "team_b"
-role = "admin"
-[[access]]
-group = "airflow-admins"
-platform = "admin"
+${readFileSync(join(root, 'end2end/fixtures/demo-teams.toml'), 'utf8')}
 `);
   const hangar = spawn(process.env.HANGAR_BIN ?? join(root, 'target/debug/hangar'),
     ['serve', '--config', join(dir, 'hangar.toml')], { stdio: ['ignore', 'ignore', 'inherit'] });

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# make bench: throughput and latency of an authenticated team page against a trivial page of
+# the same server (wrk, loopback, 32 connections), median of RUNS runs; plus server RSS.
+# Results go to stdout as a Markdown table for docs/benchmarks.md.
+source "$(dirname "$0")/lib.sh"
+RUNS="${RUNS:-3}"
+DURATION="${DURATION:-10s}"
+install_rust_tools
+install_node_modules
+command -v wrk >/dev/null || { say "installing wrk"; apt-get install -y -qq wrk >/dev/null || die "could not install wrk"; }
+build_site
+(cd "$ROOT" && cargo build -p hangar-server --release)
+
+DIR="$(mktemp -d /tmp/hangar-bench.XXXXXX)"
+HANGAR_PORT="$(free_port)"; IDP_PORT="$(free_port)"
+URL="http://127.0.0.1:$HANGAR_PORT"
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$DIR"; }
+trap cleanup EXIT
+
+node "$E2E/idp/server.mjs" --port "$IDP_PORT" --client-secret bench \
+  --redirect-uri "$URL/auth/callback" >"$DIR/idp.log" 2>&1 &
+pids+=($!)
+wait_for_http "http://127.0.0.1:$IDP_PORT/.well-known/openid-configuration" 20 || die "IdP did not start"
+cat > "$DIR/hangar.toml" <<TOML
+[server]
+listen = "127.0.0.1:$HANGAR_PORT"
+site_root = "$ROOT/target/site"
+[database]
+url = "sqlite://$DIR/hangar.db"
+[oidc]
+issuer = "http://127.0.0.1:$IDP_PORT"
+client_id = "hangar"
+client_secret = "bench"
+[log]
+level = "warn"
+TOML
+cat "$E2E/fixtures/demo-teams.toml" >> "$DIR/hangar.toml"
+"$ROOT/target/release/hangar" serve --config "$DIR/hangar.toml" &
+HANGAR_PID=$!
+pids+=($HANGAR_PID)
+wait_for_http "$URL/readyz" 30 || die "Hangar did not start"
+
+# Sign in as carol through the real provider, keeping Hangar's session cookie.
+COOKIE="$(python3 - "$URL" <<'PY'
+import sys, urllib.request, http.cookiejar
+url = sys.argv[1]
+jar = http.cookiejar.CookieJar()
+opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+page = opener.open(f"{url}/auth/login?return_to=/t/team_a&login_hint=carol").read().decode()
+assert "data-testid=\"team-role\"" in page, "sign-in failed"
+print(next(c.value for c in jar if c.name == "hangar"))
+PY
+)"
+[ -n "$COOKIE" ] || die "could not sign in"
+
+measure() { # name url [cookie]
+  local args=(-t2 -c32 "-d$DURATION" --latency)
+  [ -n "${3:-}" ] && args+=(-H "Cookie: hangar=$3")
+  for i in $(seq "$RUNS"); do wrk "${args[@]}" "$2"; done > "$DIR/$1.txt"
+  python3 - "$DIR/$1.txt" "$1" <<'PY'
+import re, statistics, sys
+text = open(sys.argv[1]).read()
+rps = [float(x) for x in re.findall(r"Requests/sec:\s+([\d.]+)", text)]
+def ms(v, unit): return float(v) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+p50 = [ms(v, u) for v, u in re.findall(r"\s50%\s+([\d.]+)(us|ms|s)", text)]
+p99 = [ms(v, u) for v, u in re.findall(r"\s99%\s+([\d.]+)(us|ms|s)", text)]
+non2xx = re.findall(r"Non-2xx or 3xx responses: (\d+)", text)
+assert not non2xx, f"{sys.argv[2]}: {non2xx} error responses"
+print(f"{sys.argv[2]}\t{statistics.median(rps):.0f}\t{statistics.median(p50):.2f}\t{statistics.median(p99):.2f}")
+PY
+}
+
+say "warming up"
+wrk -t2 -c32 -d3s -H "Cookie: hangar=$COOKIE" "$URL/t/team_a" >/dev/null
+say "measuring ($RUNS × $DURATION each)"
+TRIVIAL="$(measure trivial "$URL/auth/signed-out")"
+HEALTH="$(measure healthz "$URL/healthz")"
+TEAM="$(measure team_page "$URL/t/team_a" "$COOKIE")"
+RSS_KB="$(awk '/VmRSS/ {print $2}' /proc/$HANGAR_PID/status)"
+
+echo
+echo "| page | req/s (median) | p50 ms | p99 ms |"
+echo "|---|---:|---:|---:|"
+for line in "$TRIVIAL" "$HEALTH" "$TEAM"; do
+  IFS=$'\t' read -r name rps p50 p99 <<<"$line"
+  echo "| $name | $rps | $p50 | $p99 |"
+done
+python3 - "$TRIVIAL" "$TEAM" "$RSS_KB" <<'PY'
+import sys
+trivial = float(sys.argv[1].split("\t")[1]); team = float(sys.argv[2].split("\t")[1])
+print(f"\nauthenticated team page / trivial page: {team / trivial:.0%} (target >= 50%)")
+print(f"server RSS after the runs: {int(sys.argv[3]) / 1024:.0f} MB")
+PY
