@@ -12,12 +12,16 @@ use crate::components::Header;
 use crate::components::error_view::NotFound;
 use crate::functions::viewer::get_viewer;
 use crate::models::{Access, PlatformAction, TeamAction};
-use crate::pages::{platform::PlatformPage, team_home::TeamHomePage, team_picker::TeamPicker};
+use crate::pages::{
+    platform::PlatformPage, signed_out::SignedOutPage, team_home::TeamHomePage,
+    team_picker::TeamPicker,
+};
 
 pub const PAGE_ACCESS: &[(&str, Access)] = &[
     ("/", Access::Authenticated),
     ("/t/{team}", Access::Team(TeamAction::View)),
     ("/platform", Access::Platform(PlatformAction::ViewOverview)),
+    ("/auth/signed-out", Access::Public),
 ];
 
 /// The `{team}` segment of team pages; the server's page guard reads it by this name.
@@ -26,7 +30,8 @@ pub const TEAM_PARAM: &str = "team";
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    let viewer = Resource::new(|| (), |_| get_viewer());
+    // Who is signed in does not change while a page lives.
+    let viewer = OnceResource::new(get_viewer());
     // Set once the WASM has taken over the server-rendered page.
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
@@ -45,6 +50,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/") view=TeamPicker/>
                         <Route path=path!("/t/:team") view=TeamHomePage/>
                         <Route path=path!("/platform") view=PlatformPage/>
+                        <Route path=path!("/auth/signed-out") view=SignedOutPage/>
                     </Routes>
                 </main>
             </div>

@@ -88,13 +88,13 @@ pub async fn build(
         .site_pkg_dir("pkg")
         .env(Env::PROD)
         .build();
-    let state = AppState {
-        config: Arc::new(config),
+    let state = AppState::new(state::Services {
+        config,
         db,
         oidc,
         clock,
         leptos,
-    };
+    });
     let router = http::router(state.clone(), session_store).map_err(StartupError::Router)?;
     Ok((router, state))
 }

@@ -11,16 +11,31 @@ use crate::db::Db;
 use crate::http::error::ServerError;
 use crate::identity::oidc::OidcProvider;
 
+/// Cloned by every layer of every request, so it is one reference count, not five.
 #[derive(Clone)]
-pub struct AppState {
-    pub config: Arc<Config>,
+pub struct AppState(Arc<Services>);
+
+pub struct Services {
+    pub config: Config,
     pub db: Db,
     pub oidc: Arc<OidcProvider>,
     pub clock: Arc<dyn Clock>,
     pub leptos: LeptosOptions,
 }
 
+impl std::ops::Deref for AppState {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
 impl AppState {
+    pub fn new(services: Services) -> Self {
+        Self(Arc::new(services))
+    }
+
     /// Appends to the audit log at the server's current time.
     pub async fn audit(&self, event: AuditEvent) -> Result<i64, ServerError> {
         Ok(audit::append(&self.db, self.clock.now_ms(), event).await?)

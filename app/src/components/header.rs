@@ -2,8 +2,6 @@
 
 use leptos::prelude::*;
 
-use leptos_router::hooks::use_location;
-
 use super::team_switcher::TeamSwitcher;
 use crate::models::{PlatformAction, Viewer};
 
@@ -11,17 +9,11 @@ use crate::models::{PlatformAction, Viewer};
 pub fn Header(viewer: Viewer) -> impl IntoView {
     let platform = viewer.can_platform(PlatformAction::ViewOverview);
     let email = viewer.email.clone().unwrap_or_default();
-    let location = use_location();
-    let switcher_viewer = viewer.clone();
-    // Rebuilt on every navigation, so a menu left open by a client-side switch closes.
-    let switcher = move || {
-        location.pathname.track();
-        view! { <TeamSwitcher viewer=switcher_viewer.clone()/> }
-    };
+
     view! {
         <header class="site-header">
             <a class="brand" href="/">"Hangar"</a>
-            {switcher}
+            <TeamSwitcher viewer=viewer.clone()/>
             {platform.then(|| view! { <a class="nav-link" href="/platform">"Platform"</a> })}
             <details class="menu user-menu" data-testid="user-menu">
                 <summary>{viewer.display_name.clone()}</summary>

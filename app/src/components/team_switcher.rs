@@ -21,10 +21,17 @@ pub fn TeamSwitcher(viewer: Viewer) -> impl IntoView {
             .unwrap_or_else(|| "Choose a team".to_string())
     };
     let entries = viewer.teams.clone();
+    // A client-side switch keeps the header, so close the menu when a team is chosen.
+    let menu = NodeRef::<leptos::html::Details>::new();
+    let close = move |_| {
+        if let Some(menu) = menu.get() {
+            menu.set_open(false);
+        }
+    };
     view! {
-        <details class="menu team-switcher" data-testid="team-switcher">
+        <details class="menu team-switcher" data-testid="team-switcher" node_ref=menu>
             <summary>{label}</summary>
-            <ul role="menu">
+            <ul role="menu" on:click=close>
                 {entries
                     .into_iter()
                     .map(|m| {

@@ -38,11 +38,7 @@ fn TeamHomeView(home: TeamHome) -> impl IntoView {
         .map(|action| {
             let allowed = grant.allows(action);
             view! {
-                <tr
-                    class:allowed=allowed
-                    data-action=format!("{action:?}")
-                    hidden=move || only_allowed.get() && !allowed
-                >
+                <tr class:allowed=allowed data-action=format!("{action:?}")>
                     <td class="mark">{if allowed { "✓" } else { "—" }}</td>
                     <td>{action.label()}</td>
                     <td class="min-role">{action.min_role().as_str()}</td>
@@ -67,7 +63,8 @@ fn TeamHomeView(home: TeamHome) -> impl IntoView {
                 />
                 " Only what I can do"
             </label>
-            <table class="permissions">
+            // One reactive class; the stylesheet hides the rows not allowed.
+            <table class="permissions" class:only-allowed=move || only_allowed.get()>
                 <thead>
                     <tr><th></th><th>"Action"</th><th>"Lowest team role"</th></tr>
                 </thead>

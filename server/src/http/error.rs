@@ -16,15 +16,20 @@ pub enum ServerError {
 impl IntoResponse for ServerError {
     fn into_response(self) -> Response {
         tracing::error!(error = %self, "request failed");
-        (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            page(
-                "Server error",
-                "<h1>Something went wrong</h1><p>The problem was logged. Try again shortly.</p>",
-            ),
-        )
-            .into_response()
+        internal_error()
     }
+}
+
+/// The page for a failure whose cause is in the log (under the request id).
+pub fn internal_error() -> Response {
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        page(
+            "Server error",
+            "<h1>Something went wrong</h1><p>The problem was logged. Try again shortly.</p>",
+        ),
+    )
+        .into_response()
 }
 
 /// The one "not found" for every missing page and every team or page the user may not see.

@@ -69,10 +69,6 @@ pub fn server_routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             spec(Method::POST, "/auth/logout", Access::Public),
             post(auth::logout),
         ),
-        (
-            spec(Method::GET, "/auth/signed-out", Access::Public),
-            get(auth::signed_out),
-        ),
     ]
 }
 
@@ -154,7 +150,7 @@ where
         let render = render.clone();
         router = router.route(
             listing.path(),
-            get(move |request: Request| render(request))
+            get(move |request: Request| whole_body(render(request)))
                 .route_layer(from_fn_with_state((state.clone(), access), page_guard)),
         );
     }
@@ -199,6 +195,22 @@ where
         .layer(from_fn(request_id_and_log))
         .with_state(state))
 }
+
+/// Pages are rendered completely before they are sent (async SSR), so send them as one body
+/// with a Content-Length: one write instead of a chunk stream.
+async fn whole_body(rendered: impl std::future::Future<Output = Response>) -> Response {
+    let (parts, body) = rendered.await.into_parts();
+    match axum::body::to_bytes(body, MAX_PAGE_BYTES).await {
+        Ok(bytes) => Response::from_parts(parts, axum::body::Body::from(bytes)),
+        Err(error) => {
+            tracing::error!(%error, "page could not be rendered");
+            error::internal_error()
+        }
+    }
+}
+
+/// No page comes near this; it bounds memory if one ever goes wrong.
+const MAX_PAGE_BYTES: usize = 16 * 1024 * 1024;
 
 /// Gives every request a fresh id (never the client's), logs it with method, path (no query:
 /// the callback's carries the code), status and latency, and returns the id to the client.

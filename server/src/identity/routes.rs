@@ -3,7 +3,7 @@
 
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
@@ -156,15 +156,6 @@ pub async fn logout(
         .map(|url| url.to_string())
         .unwrap_or_else(|| "/auth/signed-out".to_string());
     Ok(Redirect::to(&target).into_response())
-}
-
-/// `GET /auth/signed-out`: where the provider sends the browser after sign-out.
-pub async fn signed_out() -> Html<String> {
-    page(
-        "Signed out",
-        "<h1>You are signed out</h1><p>Your Hangar session has ended.</p>\
-         <p><a class=\"button\" href=\"/auth/login\">Sign in again</a></p>",
-    )
 }
 
 async fn sign_in_failed(
