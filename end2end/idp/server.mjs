@@ -50,6 +50,7 @@ async function loadKeys(file) {
 const jwks = await loadKeys(args.keys);
 const stats = { jwks: 0, token: 0 };
 let tamperNext = null;
+let tamperUserinfoNext = null;
 
 const server = createServer();
 await new Promise((resolve) => server.listen(Number(args.port), '127.0.0.1', resolve));
@@ -160,6 +161,11 @@ async function tamper(idToken, mode) {
   switch (mode) {
     case 'aud': return signWith(realKey, { ...payload, aud: 'someone-else' }, header.kid);
     case 'nonce': return signWith(realKey, { ...payload, nonce: 'forged-nonce' }, header.kid);
+    case 'strip_groups': {
+      // A provider that sends groups only from userinfo (a valid, signed token).
+      const { groups: _groups, ...rest } = payload;
+      return signWith(realKey, rest, header.kid);
+    }
     case 'iss': return signWith(realKey, { ...payload, iss: 'http://127.0.0.1:1' }, header.kid);
     case 'expired': return signWith(realKey, { ...payload, iat: now - 7200, exp: now - 3600 }, header.kid);
     case 'iat_future': return signWith(realKey, { ...payload, iat: now + 3600, exp: now + 7200 }, header.kid);
@@ -228,6 +234,7 @@ provider.use(async (ctx, next) => {
     ctx.type = 'json';
     if (ctx.path === '/__test/stats') { ctx.body = stats; return undefined; }
     if (ctx.path === '/__test/tamper' && ctx.method === 'POST') { tamperNext = body.mode; ctx.body = { ok: true }; return undefined; }
+    if (ctx.path === '/__test/tamper-userinfo' && ctx.method === 'POST') { tamperUserinfoNext = body.sub; ctx.body = { ok: true }; return undefined; }
     if (user && ctx.method === 'POST') { users[user[1]] = { name: body.name ?? user[1], groups: body.groups ?? [] }; ctx.body = { ok: true }; return undefined; }
     if (user && ctx.method === 'DELETE') { delete users[user[1]]; ctx.body = { ok: true }; return undefined; }
     ctx.status = 404;
@@ -236,6 +243,11 @@ provider.use(async (ctx, next) => {
   }
 
   await next();
+
+  if (ctx.path === '/me' && ctx.status === 200 && tamperUserinfoNext && ctx.body?.sub) {
+    ctx.body = { ...ctx.body, sub: tamperUserinfoNext };
+    tamperUserinfoNext = null;
+  }
 
   if (ctx.path === '/token' && ctx.status === 200 && tamperNext && ctx.body?.id_token) {
     const mode = tamperNext;

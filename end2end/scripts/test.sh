@@ -20,6 +20,12 @@ say "cargo clippy (server and tests, then the WASM bundle)"
 cargo clippy -p hangar-server --all-targets -- -D warnings
 cargo clippy -p hangar-app --lib --target wasm32-unknown-unknown --features hydrate -- -D warnings
 
+say "the WASM bundle depends on no server-only crate"
+server_only="$(cargo tree -p hangar-app --target wasm32-unknown-unknown --features hydrate -e normal \
+  --prefix none | awk '{print $1}' | sort -u \
+  | grep -E '^(sqlx.*|openidconnect|oauth2|tower-sessions.*|axum.*|leptos_axum|reqwest|hyper|tokio|mimalloc)$' || true)"
+[ -z "$server_only" ] || die "server-only crates in the WASM dependency tree: $server_only"
+
 if [ -z "${HANGAR_TEST_POSTGRES_URL:-}" ]; then
   start_postgres
   trap stop_postgres EXIT

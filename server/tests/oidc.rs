@@ -286,3 +286,48 @@ async fn readiness_follows_the_provider() {
     assert_eq!(login.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert!(login.text().await.unwrap().contains("cannot be reached"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn groups_come_from_userinfo_when_the_id_token_lacks_them() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let browser = app.browser();
+    let callback = browser.sign_in_until_callback("author", "/t/team_a").await;
+    app.idp.tamper_next_id_token("strip_groups").await;
+    let response = browser.client.get(&callback).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let page = browser.get("/t/team_a").await;
+    assert_eq!(
+        page.status(),
+        StatusCode::OK,
+        "the author role came from userinfo groups"
+    );
+    let audit = app.audit_actions().await;
+    assert!(
+        audit
+            .last()
+            .unwrap()
+            .2
+            .as_deref()
+            .unwrap()
+            .contains("a-authors"),
+        "{audit:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn userinfo_about_another_subject_is_refused() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let browser = app.browser();
+    let callback = browser.sign_in_until_callback("author", "/t/team_a").await;
+    app.idp.tamper_next_id_token("strip_groups").await;
+    app.idp.tamper_next_userinfo_subject("admin").await;
+    let response = browser.client.get(&callback).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        browser.get("/t/team_a").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let audit = app.audit_actions().await;
+    let detail = audit.last().unwrap().2.clone().unwrap();
+    assert!(detail.contains("userinfo rejected"), "{detail}");
+}

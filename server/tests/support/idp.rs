@@ -161,6 +161,16 @@ impl TestIdp {
         .await;
     }
 
+    /// The next userinfo answer claims to be about `subject`.
+    pub async fn tamper_next_userinfo_subject(&self, subject: &str) {
+        self.hook(
+            reqwest::Method::POST,
+            "tamper-userinfo",
+            serde_json::json!({ "sub": subject }),
+        )
+        .await;
+    }
+
     /// How often the key set was fetched since the provider (re)started.
     pub async fn jwks_fetches(&self) -> u64 {
         self.hook(reqwest::Method::GET, "stats", serde_json::json!({}))
