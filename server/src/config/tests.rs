@@ -17,7 +17,7 @@ absolute_timeout = "24h"
 [oidc]
 issuer = "https://idp.example.com"
 client_id = "hangar"
-client_secret = "s3cret-value"
+client_secret = "s3cret-val"
 scopes = ["openid", "email", "profile", "groups"]
 groups_claim = "groups"
 
@@ -187,13 +187,13 @@ fn a_rule_is_either_team_or_platform() {
 #[test]
 fn secret_is_required_and_never_printed() {
     assert_refused(
-        &VALID.replace("client_secret = \"s3cret-value\"", ""),
+        &VALID.replace("client_secret = \"s3cret-val\"", ""),
         "oidc.client_secret",
         "required",
     );
     let config = load(VALID).unwrap();
     let debug = format!("{config:?}");
-    assert!(!debug.contains("s3cret-value"), "secret leaked into Debug");
+    assert!(!debug.contains("s3cret-val"), "secret leaked into Debug");
 }
 
 #[test]
@@ -201,7 +201,7 @@ fn secret_can_come_from_a_file_next_to_the_config() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("secret.txt"), "from-file\n").unwrap();
     let text = VALID.replace(
-        "client_secret = \"s3cret-value\"",
+        "client_secret = \"s3cret-val\"",
         "client_secret_file = \"secret.txt\"",
     );
     let config = Config::from_toml(&dir.path().join("hangar.toml"), &text, Vec::new()).unwrap();

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use crate::audit::{Actor, AuditEvent, Outcome};
+use crate::audit::{AuditEvent, Outcome};
 use crate::http::error::{ServerError, page};
 use crate::http::request_id;
 use crate::identity::oidc::OidcError;
@@ -42,7 +42,7 @@ pub async fn login(
             }
             Ok(Redirect::to(url.as_str()).into_response())
         }
-        Err(error) => Ok(sign_in_failed(&state, None, &error, request_id(&headers)).await),
+        Err(error) => Ok(sign_in_failed(&state, &error, request_id(&headers)).await),
     }
 }
 
@@ -70,16 +70,16 @@ pub async fn callback(
         None => None,
     };
     let Some(pending) = pending else {
-        return Ok(sign_in_failed(&state, None, &OidcError::BadState, request_id).await);
+        return Ok(sign_in_failed(&state, &OidcError::BadState, request_id).await);
     };
     if let Some(error) = params.error {
         let description = params.error_description.unwrap_or_default();
         let error = OidcError::ProviderError(format!("{error} {description}").trim().to_string());
-        return Ok(sign_in_failed(&state, None, &error, request_id).await);
+        return Ok(sign_in_failed(&state, &error, request_id).await);
     }
     let Some(code) = params.code else {
         let error = OidcError::ProviderError("no code in the callback".into());
-        return Ok(sign_in_failed(&state, None, &error, request_id).await);
+        return Ok(sign_in_failed(&state, &error, request_id).await);
     };
     let signed_in = match state
         .oidc
@@ -87,7 +87,7 @@ pub async fn callback(
         .await
     {
         Ok(signed_in) => signed_in,
-        Err(error) => return Ok(sign_in_failed(&state, None, &error, request_id).await),
+        Err(error) => return Ok(sign_in_failed(&state, &error, request_id).await),
     };
 
     let (user_id, last_team) = users::record_sign_in(
@@ -158,9 +158,9 @@ pub async fn logout(
     Ok(Redirect::to(&target).into_response())
 }
 
+/// A failed sign-in has no verified identity, so its audit entry names no actor.
 async fn sign_in_failed(
     state: &AppState,
-    actor: Option<Actor>,
     error: &OidcError,
     request_id: Option<String>,
 ) -> Response {
@@ -168,7 +168,6 @@ async fn sign_in_failed(
     let recorded = state
         .audit(
             AuditEvent::new("auth.login", Outcome::Failure)
-                .actor(actor)
                 .detail(error.to_string())
                 .request_id(request_id.clone()),
         )

@@ -191,6 +191,15 @@ jwks_refresh_min_interval = "30s"
         browser
     }
 
+    /// The detail of the newest audit entry.
+    pub async fn last_audit_detail(&self) -> String {
+        self.audit_actions()
+            .await
+            .pop()
+            .and_then(|(_, _, detail)| detail)
+            .unwrap_or_default()
+    }
+
     /// The audit log's actions and outcomes, oldest first.
     pub async fn audit_actions(&self) -> Vec<(String, String, Option<String>)> {
         hangar_server::audit::entries_after(&self.state.db, 0, 10_000)
