@@ -115,3 +115,81 @@ stop_postgres() {
   rm -rf "$PG_DIR"
   PG_DIR=""
 }
+
+# A real Apache Airflow 3.3.2 from PyPI, in multi-team mode, on loopback only.
+# The virtualenv is cached per constraints file, so it installs once per machine.
+AIRFLOW_VENV=""
+install_airflow() {
+  local constraints="$E2E/airflow/constraints.txt"
+  local key; key="$(sha256sum "$constraints" | cut -c1-12)"
+  AIRFLOW_VENV="${XDG_CACHE_HOME:-$HOME/.cache}/hangar/airflow-$key"
+  if [ ! -x "$AIRFLOW_VENV/bin/airflow" ]; then
+    say "installing Apache Airflow 3.3.2 into $AIRFLOW_VENV (about a minute, once)"
+    rm -rf "$AIRFLOW_VENV"
+    python3 -m venv "$AIRFLOW_VENV" || die "could not create a Python virtualenv for Airflow"
+    "$AIRFLOW_VENV/bin/pip" install -q --disable-pip-version-check -c "$constraints" apache-airflow==3.3.2 \
+      || { rm -rf "$AIRFLOW_VENV"; die "could not install apache-airflow==3.3.2 from PyPI"; }
+  fi
+}
+
+# Starts api-server, scheduler and dag-processor in their own process groups. Teams team_a
+# and team_b own a bundle each; the "shared" bundle belongs to no team. Users (passwords are
+# fixed here, for tests and the demo): hangar (admin, all teams), team_a_svc and team_b_svc
+# (one team each). Exports HANGAR_TEST_AIRFLOW_URL and HANGAR_TEST_AIRFLOW_PASSWORD.
+AIRFLOW_DIR=""
+AIRFLOW_PIDS=()
+start_airflow() {
+  install_airflow
+  AIRFLOW_DIR="${1:-$(mktemp -d /tmp/hangar-airflow.XXXXXX)}"
+  local port; port="$(free_port)"
+  local url="http://127.0.0.1:$port"
+  mkdir -p "$AIRFLOW_DIR/home" "$AIRFLOW_DIR/dags"
+  cp -r "$E2E/airflow/dags/." "$AIRFLOW_DIR/dags/"
+  local password="hangar-airflow-admin"
+  cat > "$AIRFLOW_DIR/home/simple_auth_manager_passwords.json.generated" <<JSON
+{"hangar": "$password", "team_a_svc": "team-a-airflow", "team_b_svc": "team-b-airflow"}
+JSON
+  export AIRFLOW_HOME="$AIRFLOW_DIR/home"
+  export AIRFLOW__CORE__LOAD_EXAMPLES=False
+  export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION=False
+  export AIRFLOW__CORE__PARALLELISM=4
+  export AIRFLOW__CORE__MULTI_TEAM=True
+  export AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS="hangar:admin:team_a|team_b,team_a_svc:op:team_a,team_b_svc:op:team_b"
+  export AIRFLOW__CORE__EXECUTION_API_SERVER_URL="$url/execution/"
+  export AIRFLOW__API__HOST=127.0.0.1
+  export AIRFLOW__API__PORT="$port"
+  export AIRFLOW__API__BASE_URL="$url"
+  export AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL=10
+  export AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST="[
+    {\"name\": \"team_a_dags\", \"classpath\": \"airflow.dag_processing.bundles.local.LocalDagBundle\", \"kwargs\": {\"path\": \"$AIRFLOW_DIR/dags/team_a\"}, \"team_name\": \"team_a\"},
+    {\"name\": \"team_b_dags\", \"classpath\": \"airflow.dag_processing.bundles.local.LocalDagBundle\", \"kwargs\": {\"path\": \"$AIRFLOW_DIR/dags/team_b\"}, \"team_name\": \"team_b\"},
+    {\"name\": \"shared_dags\", \"classpath\": \"airflow.dag_processing.bundles.local.LocalDagBundle\", \"kwargs\": {\"path\": \"$AIRFLOW_DIR/dags/shared\"}}
+  ]"
+  local af="$AIRFLOW_VENV/bin/airflow"
+  say "starting Airflow 3.3.2 on $url (multi-team: team_a, team_b, shared)"
+  "$af" db migrate >"$AIRFLOW_DIR/migrate.log" 2>&1 || { tail -20 "$AIRFLOW_DIR/migrate.log" >&2; die "airflow db migrate failed"; }
+  for team in team_a team_b; do
+    "$af" teams create "$team" >>"$AIRFLOW_DIR/migrate.log" 2>&1 || die "airflow teams create $team failed"
+  done
+  setsid "$af" api-server -H 127.0.0.1 -p "$port" >"$AIRFLOW_DIR/api-server.log" 2>&1 &
+  AIRFLOW_PIDS+=($!)
+  setsid "$af" scheduler --skip-serve-logs >"$AIRFLOW_DIR/scheduler.log" 2>&1 &
+  AIRFLOW_PIDS+=($!)
+  setsid "$af" dag-processor >"$AIRFLOW_DIR/dag-processor.log" 2>&1 &
+  AIRFLOW_PIDS+=($!)
+  wait_for_http "$url/api/v2/monitor/health" 90 \
+    || { tail -30 "$AIRFLOW_DIR/api-server.log" >&2; die "Airflow's API did not become healthy on $url"; }
+  export HANGAR_TEST_AIRFLOW_URL="$url"
+  export HANGAR_TEST_AIRFLOW_PASSWORD="$password"
+}
+
+stop_airflow() {
+  for pid in "${AIRFLOW_PIDS[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
+  for pid in "${AIRFLOW_PIDS[@]}"; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    kill -KILL -- "-$pid" 2>/dev/null || true
+  done
+  AIRFLOW_PIDS=()
+  [ -n "$AIRFLOW_DIR" ] && rm -rf "$AIRFLOW_DIR"
+  AIRFLOW_DIR=""
+}
