@@ -4,6 +4,7 @@
 //! Every error names the file, the key and what is wrong, so that a bad deploy stops with a
 //! message an operator can act on rather than a half-working server.
 
+mod airflow;
 mod duration;
 mod env;
 mod raw;
@@ -18,6 +19,7 @@ use std::time::Duration;
 use hangar_app::models::{PlatformRole, TeamRole};
 use url::Url;
 
+pub use airflow::{AirflowConfig, AirflowCredentials, Ownership};
 pub use duration::parse_duration;
 pub use secret::Secret;
 
@@ -32,6 +34,7 @@ pub struct Config {
     pub teams: Vec<TeamConfig>,
     pub access: Vec<AccessRule>,
     pub log: LogConfig,
+    pub airflow: Vec<AirflowConfig>,
 }
 
 #[derive(Clone, Debug)]
@@ -330,6 +333,8 @@ fn validate(raw: RawConfig, file: &Path) -> Result<Config, ConfigError> {
         level: raw.log.level.unwrap_or_else(|| "info".into()),
     };
 
+    let airflow = airflow::validate(raw.airflow, &teams, file)?;
+
     Ok(Config {
         server,
         database,
@@ -338,6 +343,7 @@ fn validate(raw: RawConfig, file: &Path) -> Result<Config, ConfigError> {
         teams,
         access,
         log,
+        airflow,
     })
 }
 
@@ -378,21 +384,7 @@ fn validate_oidc(raw: Option<RawOidc>, file: &Path) -> Result<OidcConfig, Config
         }
         (Some(secret), None) if !secret.is_empty() => Secret::new(secret),
         (None, Some(path)) => {
-            let relative = file.parent().unwrap_or(Path::new(".")).join(&path);
-            let text = std::fs::read_to_string(&relative).map_err(|e| {
-                error(
-                    "oidc.client_secret_file",
-                    format!("cannot read {}: {e}", relative.display()),
-                )
-            })?;
-            let secret = text.trim_end_matches(['\r', '\n']).to_string();
-            if secret.is_empty() {
-                return Err(error(
-                    "oidc.client_secret_file",
-                    format!("{} is empty", relative.display()),
-                ));
-            }
-            Secret::new(secret)
+            read_secret_file(file, &path).map_err(|m| error("oidc.client_secret_file", m))?
         }
         _ => {
             return Err(error(
@@ -442,6 +434,19 @@ fn validate_oidc(raw: Option<RawOidc>, file: &Path) -> Result<OidcConfig, Config
         )?,
         http_timeout: duration("oidc.http_timeout", raw.http_timeout, "10s")?,
     })
+}
+
+/// Reads a secret from a file named relative to the configuration file; a trailing newline
+/// is not part of the secret.
+fn read_secret_file(config_file: &Path, path: &str) -> Result<Secret, String> {
+    let full = config_file.parent().unwrap_or(Path::new(".")).join(path);
+    let text = std::fs::read_to_string(&full)
+        .map_err(|e| format!("cannot read {}: {e}", full.display()))?;
+    let secret = text.trim_end_matches(['\r', '\n']);
+    if secret.is_empty() {
+        return Err(format!("{} is empty", full.display()));
+    }
+    Ok(Secret::new(secret))
 }
 
 fn validate_access_rule(

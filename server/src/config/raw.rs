@@ -4,6 +4,8 @@
 //! default. Everything here is still unvalidated text; `config::validate` turns it into
 //! [`super::Config`].
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
@@ -22,6 +24,47 @@ pub struct RawConfig {
     pub access: Vec<RawAccessRule>,
     #[serde(default)]
     pub log: RawLog,
+    #[serde(default)]
+    pub airflow: Vec<RawAirflow>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAirflow {
+    pub name: String,
+    pub base_url: String,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub password_file: Option<String>,
+    pub token_file: Option<String>,
+    pub timeout: Option<String>,
+    /// Multi-team environment: bundle name → team.
+    pub bundles: Option<BTreeMap<String, String>>,
+    /// Single-team environment: everything in it belongs to this team.
+    pub team: Option<String>,
+    /// Optional credentials per team, used for every call made for that team.
+    #[serde(default)]
+    pub team_credentials: BTreeMap<String, RawCredentials>,
+}
+
+impl RawAirflow {
+    pub fn credentials(&self) -> RawCredentials {
+        RawCredentials {
+            username: self.username.clone(),
+            password: self.password.clone(),
+            password_file: self.password_file.clone(),
+            token_file: self.token_file.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCredentials {
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub password_file: Option<String>,
+    pub token_file: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -297,3 +297,118 @@ fn team_name_rule_matches_airflow() {
     assert!(!is_valid_team_name("team/a"));
     assert!(!is_valid_team_name("équipe"));
 }
+
+const AIRFLOW: &str = r#"
+[[airflow]]
+name = "main"
+base_url = "http://127.0.0.1:8080"
+username = "hangar"
+password = "pw"
+bundles = { team_a_dags = "team_a", team_b_dags = "team_b" }
+
+[[airflow]]
+name = "b-only"
+base_url = "https://airflow-b.example.com"
+username = "hangar"
+password = "pw"
+team = "team_b"
+"#;
+
+#[test]
+fn airflow_environments_are_typed() {
+    let config = load(&format!("{VALID}{AIRFLOW}")).unwrap();
+    assert_eq!(config.airflow.len(), 2);
+    let main = &config.airflow[0];
+    assert_eq!(main.timeout, Duration::from_secs(10));
+    match &main.ownership {
+        Ownership::MultiTeam { bundles } => assert_eq!(bundles["team_a_dags"], "team_a"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        config.airflow[1].ownership,
+        Ownership::SingleTeam {
+            team: "team_b".into()
+        }
+    );
+    assert!(
+        !format!("{config:?}").contains("\"pw\""),
+        "password leaked into Debug"
+    );
+}
+
+#[test]
+fn airflow_mistakes_are_named() {
+    let text = |airflow: &str| format!("{VALID}{airflow}");
+    assert_refused(
+        &text(&AIRFLOW.replace("team_b_dags = \"team_b\"", "team_b_dags = \"team_z\"")),
+        "airflow[0].bundles.team_b_dags",
+        "\"team_z\" is not declared",
+    );
+    assert_refused(
+        &text(&AIRFLOW.replace("team = \"team_b\"", "")),
+        "airflow[1].bundles",
+        "how DAGs map to teams",
+    );
+    assert_refused(
+        &text(&AIRFLOW.replace("team = \"team_b\"", "team = \"team_b\"\nbundles = {}")),
+        "airflow[1].team",
+        "not both",
+    );
+    assert_refused(
+        &text(&AIRFLOW.replace("name = \"b-only\"", "name = \"main\"")),
+        "airflow[1].name",
+        "declared twice",
+    );
+    assert_refused(
+        &text(&AIRFLOW.replace("https://airflow-b.example.com", "ftp://x")),
+        "airflow[1].base_url",
+        "not an http(s) URL",
+    );
+    assert_refused(
+        &text(&AIRFLOW.replacen("password = \"pw\"\n", "", 1)),
+        "airflow[0].password",
+        "required",
+    );
+    assert_refused(
+        &text(&AIRFLOW.replacen(
+            "password = \"pw\"\n",
+            "password = \"pw\"\ntoken_file = \"t\"\n",
+            1,
+        )),
+        "airflow[0].token_file",
+        "one kind of credentials",
+    );
+    assert_refused(
+        &text(&format!(
+            "{AIRFLOW}\n[airflow.team_credentials.team_z]\nusername = \"u\"\npassword = \"p\"\n"
+        )),
+        "airflow[1].team_credentials.team_z",
+        "not declared",
+    );
+    assert_refused(
+        &text(&AIRFLOW.replacen("timeout", "timeout", 1).replacen(
+            "password = \"pw\"\n",
+            "password = \"pw\"\ntimeout = \"soon\"\n",
+            1,
+        )),
+        "airflow[0].timeout",
+        "bad duration",
+    );
+}
+
+#[test]
+fn per_team_airflow_credentials_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.pw"), "team-a-secret\n").unwrap();
+    let text = format!(
+        "{VALID}{AIRFLOW}\n[airflow.team_credentials.team_b]\nusername = \"team_b_svc\"\npassword_file = \"a.pw\"\n"
+    );
+    let config = Config::from_toml(&dir.path().join("hangar.toml"), &text, Vec::new()).unwrap();
+    match &config.airflow[1].team_credentials["team_b"] {
+        AirflowCredentials::Password { username, password } => {
+            assert_eq!(username, "team_b_svc");
+            assert_eq!(password.expose(), "team-a-secret");
+        }
+        other => panic!("{other:?}"),
+    }
+}

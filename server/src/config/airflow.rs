@@ -1,0 +1,148 @@
+//! `[[airflow]]`: the Airflow environments Hangar reads, and how their contents map to teams.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use url::Url;
+
+use super::raw::{RawAirflow, RawCredentials};
+use super::{ConfigError, Secret, TeamConfig, parse_duration};
+
+#[derive(Clone, Debug)]
+pub struct AirflowConfig {
+    pub name: String,
+    pub base_url: Url,
+    pub credentials: AirflowCredentials,
+    pub timeout: Duration,
+    pub ownership: Ownership,
+    /// Credentials for calls made on behalf of one team, so that Airflow's own team filter
+    /// stands behind Hangar's.
+    pub team_credentials: BTreeMap<String, AirflowCredentials>,
+}
+
+#[derive(Clone, Debug)]
+pub enum AirflowCredentials {
+    /// Exchanged for a JWT at `POST /auth/token`, renewed before it expires.
+    Password { username: String, password: Secret },
+    /// A token some other process keeps fresh; the file is read again at each renewal.
+    TokenFile(PathBuf),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Ownership {
+    /// Bundles listed belong to their team; every other bundle is shared.
+    MultiTeam { bundles: BTreeMap<String, String> },
+    /// Everything in the environment belongs to one team.
+    SingleTeam { team: String },
+}
+
+pub(super) fn validate(
+    raw: Vec<RawAirflow>,
+    teams: &[TeamConfig],
+    file: &Path,
+) -> Result<Vec<AirflowConfig>, ConfigError> {
+    let mut names = HashSet::new();
+    raw.into_iter()
+        .enumerate()
+        .map(|(index, env)| {
+            let error = |field: &str, message: String| ConfigError {
+                file: file.to_path_buf(),
+                key: format!("airflow[{index}].{field}"),
+                message,
+            };
+            let declared = |team: &str| teams.iter().any(|t| t.name == team);
+            if env.name.trim().is_empty() {
+                return Err(error("name", "must not be empty".into()));
+            }
+            if !names.insert(env.name.clone()) {
+                return Err(error("name", format!("environment {:?} is declared twice", env.name)));
+            }
+            let base_url = Url::parse(&env.base_url)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+                .ok_or_else(|| error("base_url", format!("{:?} is not an http(s) URL", env.base_url)))?;
+            let ownership = match (&env.bundles, &env.team) {
+                (Some(bundles), None) => {
+                    if let Some((bundle, team)) = bundles.iter().find(|(_, team)| !declared(team)) {
+                        return Err(error(
+                            &format!("bundles.{bundle}"),
+                            format!("team {team:?} is not declared in a [[teams]] entry"),
+                        ));
+                    }
+                    Ownership::MultiTeam { bundles: bundles.clone() }
+                }
+                (None, Some(team)) => {
+                    if !declared(team) {
+                        return Err(error("team", format!("team {team:?} is not declared in a [[teams]] entry")));
+                    }
+                    Ownership::SingleTeam { team: team.clone() }
+                }
+                (Some(_), Some(_)) => {
+                    return Err(error("team", "set bundles (multi-team) or team (single-team), not both".into()));
+                }
+                (None, None) => {
+                    return Err(error(
+                        "bundles",
+                        "say how DAGs map to teams: bundles = { bundle = \"team\" } or team = \"name\"".into(),
+                    ));
+                }
+            };
+            let credentials = read_credentials(&env.credentials(), file, &|field, message| error(field, message))?;
+            let mut team_credentials = BTreeMap::new();
+            for (team, raw) in &env.team_credentials {
+                let field = |name: &str| format!("team_credentials.{team}.{name}");
+                if !declared(team) {
+                    return Err(error(
+                        &format!("team_credentials.{team}"),
+                        format!("team {team:?} is not declared in a [[teams]] entry"),
+                    ));
+                }
+                let creds = read_credentials(raw, file, &|name, message| error(&field(name), message))?;
+                team_credentials.insert(team.clone(), creds);
+            }
+            let timeout = parse_duration(env.timeout.as_deref().unwrap_or("10s")).map_err(|m| error("timeout", m))?;
+            Ok(AirflowConfig {
+                name: env.name,
+                base_url,
+                credentials,
+                timeout,
+                ownership,
+                team_credentials,
+            })
+        })
+        .collect()
+}
+
+fn read_credentials(
+    raw: &RawCredentials,
+    file: &Path,
+    error: &dyn Fn(&str, String) -> ConfigError,
+) -> Result<AirflowCredentials, ConfigError> {
+    match (&raw.username, &raw.password, &raw.password_file, &raw.token_file) {
+        (Some(username), Some(password), None, None) if !password.is_empty() => Ok(AirflowCredentials::Password {
+            username: username.clone(),
+            password: Secret::new(password.clone()),
+        }),
+        (Some(username), None, Some(path), None) => Ok(AirflowCredentials::Password {
+            username: username.clone(),
+            password: super::read_secret_file(file, path).map_err(|m| error("password_file", m))?,
+        }),
+        (None, None, None, Some(path)) => {
+            let path = file.parent().unwrap_or(Path::new(".")).join(path);
+            if !path.is_file() {
+                return Err(error("token_file", format!("{} does not exist", path.display())));
+            }
+            Ok(AirflowCredentials::TokenFile(path))
+        }
+        (None, _, _, None) => Err(error(
+            "username",
+            "credentials are required: username + password (or password_file), or token_file".into(),
+        )),
+        (Some(_), None, None, None) => Err(error("password", "is required with username (or password_file)".into())),
+        _ => Err(error(
+            "token_file",
+            "use one kind of credentials: username + password, username + password_file, or token_file".into(),
+        )),
+    }
+}
