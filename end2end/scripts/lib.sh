@@ -188,6 +188,7 @@ stop_airflow() {
   for pid in "${AIRFLOW_PIDS[@]}"; do
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
     kill -KILL -- "-$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
   done
   AIRFLOW_PIDS=()
   [ -n "$AIRFLOW_DIR" ] && rm -rf "$AIRFLOW_DIR"

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # make test: installs what is missing, then runs every test Hangar has:
 #   format and lints, unit tests, integration tests on SQLite and PostgreSQL against the real
-#   identity provider, and the browser suite (Chromium, JavaScript on and off) against the
+#   identity provider and a real Airflow 3.3.2, and the browser suite (Chromium, JavaScript on and off) against the
 #   release-built WASM bundle.
 # Set HANGAR_TEST_POSTGRES_URL to use your own PostgreSQL; otherwise a throwaway cluster is
-# started from the installed server binaries and removed afterwards.
+# started from the installed server binaries and removed afterwards. Likewise
+# HANGAR_TEST_AIRFLOW_URL (+ _PASSWORD for user "hangar"); otherwise Airflow 3.3.2 is
+# installed from PyPI (pinned, cached) and started on loopback.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
@@ -28,8 +30,11 @@ server_only="$(cargo tree -p hangar-app --target wasm32-unknown-unknown --featur
 
 if [ -z "${HANGAR_TEST_POSTGRES_URL:-}" ]; then
   start_postgres
-  trap stop_postgres EXIT
 fi
+if [ -z "${HANGAR_TEST_AIRFLOW_URL:-}" ]; then
+  start_airflow
+fi
+trap 'stop_postgres; stop_airflow' EXIT
 
 LOG_DIR="$(mktemp -d /tmp/hangar-test-logs.XXXXXX)"
 say "unit and integration tests (SQLite and PostgreSQL)"

@@ -171,7 +171,45 @@ async fn check_config(config: Config) -> ExitCode {
         }
     }
     println!("redirect URI to register at the provider: {redirect}");
-    ExitCode::SUCCESS
+    let mut ok = true;
+    for env in &config.airflow {
+        let mut logins = vec![("hangar", env.credentials.clone())];
+        logins.extend(
+            env.team_credentials
+                .iter()
+                .map(|(team, creds)| (team.as_str(), creds.clone())),
+        );
+        for (who, credentials) in logins {
+            let client = match crate::airflow::AirflowClient::new(
+                &env.name,
+                env.base_url.clone(),
+                env.timeout,
+                credentials,
+            ) {
+                Ok(client) => client,
+                Err(error) => {
+                    eprintln!("airflow {}: {error}", env.name);
+                    ok = false;
+                    continue;
+                }
+            };
+            match (client.version().await, client.dags_page(0).await) {
+                (Ok(version), Ok(dags)) => println!(
+                    "airflow {} ({who} credentials): ok, Airflow {}, {} DAGs visible",
+                    env.name, version.version, dags.total_entries
+                ),
+                (Err(error), _) | (_, Err(error)) => {
+                    eprintln!("airflow {} ({who} credentials): {error}", env.name);
+                    ok = false;
+                }
+            }
+        }
+    }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }
 
 async fn audit_verify(config: Config) -> ExitCode {

@@ -3,6 +3,7 @@
 //! `main.rs` only parses the command line; everything is built here so tests can start the
 //! real server on a loopback port (see `tests/support`).
 
+pub mod airflow;
 pub mod audit;
 pub mod authz;
 pub mod cli;

@@ -386,7 +386,7 @@ fn airflow_mistakes_are_named() {
         "not declared",
     );
     assert_refused(
-        &text(&AIRFLOW.replacen("timeout", "timeout", 1).replacen(
+        &text(&AIRFLOW.replacen(
             "password = \"pw\"\n",
             "password = \"pw\"\ntimeout = \"soon\"\n",
             1,

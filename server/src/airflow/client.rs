@@ -1,0 +1,364 @@
+//! A client for one Airflow environment's public REST API (v2), with one set of credentials.
+//!
+//! Tokens: `POST /auth/token` returns a JWT without a refresh token, so the client keeps it
+//! and fetches a new one shortly before it expires (or, for a token file, reads the file
+//! again). A 401 or 403 gets exactly one renewal and retry: Airflow answers 403 to an
+//! expired or rotated token as well as to a missing permission. Every call has a timeout.
+
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use tokio::sync::Mutex;
+use url::Url;
+
+use super::error::AirflowError;
+use super::models::{Dag, DagCollection, TokenResponse, Version};
+use crate::config::{AirflowCredentials, Secret};
+
+/// Airflow caps page sizes at 100.
+pub const PAGE_SIZE: u64 = 100;
+/// Renew this long before a token's `exp`, so a request never races the expiry.
+const RENEW_BEFORE: Duration = Duration::from_secs(300);
+/// When a token's lifetime cannot be read, keep it this long.
+const UNKNOWN_LIFETIME: Duration = Duration::from_secs(600);
+
+pub struct AirflowClient {
+    env: String,
+    base: Url,
+    http: reqwest::Client,
+    timeout: Duration,
+    credentials: AirflowCredentials,
+    token: Mutex<Option<CachedToken>>,
+}
+
+struct CachedToken {
+    value: Secret,
+    renew_at: SystemTime,
+}
+
+impl AirflowClient {
+    pub fn new(
+        env: &str,
+        base: Url,
+        timeout: Duration,
+        credentials: AirflowCredentials,
+    ) -> Result<Self, AirflowError> {
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| AirflowError::Unreachable {
+                env: env.to_string(),
+                reason: e.to_string(),
+            })?;
+        Ok(Self {
+            env: env.to_string(),
+            base,
+            http,
+            timeout,
+            credentials,
+            token: Mutex::new(None),
+        })
+    }
+
+    pub fn env(&self) -> &str {
+        &self.env
+    }
+
+    /// `GET /api/v2/version`.
+    pub async fn version(&self) -> Result<Version, AirflowError> {
+        self.call(Method::GET, "/api/v2/version", &[], None).await
+    }
+
+    /// `GET /api/v2/monitor/health` (no credentials needed).
+    pub async fn health(&self) -> Result<serde_json::Value, AirflowError> {
+        let response = self
+            .http
+            .get(self.url("/api/v2/monitor/health"))
+            .send()
+            .await
+            .map_err(|e| self.transport_error(e))?;
+        self.decode(response).await
+    }
+
+    /// One page of DAGs the credentials may see, ordered by id.
+    pub async fn dags_page(&self, offset: u64) -> Result<DagCollection, AirflowError> {
+        let query = [
+            ("limit", PAGE_SIZE.to_string()),
+            ("offset", offset.to_string()),
+            ("order_by", "dag_id".to_string()),
+        ];
+        self.call(Method::GET, "/api/v2/dags", &query, None).await
+    }
+
+    /// Every DAG the credentials may see, page by page.
+    pub async fn all_dags(&self) -> Result<Vec<Dag>, AirflowError> {
+        let mut dags = Vec::new();
+        loop {
+            let page = self.dags_page(dags.len() as u64).await?;
+            let done = page.dags.is_empty()
+                || dags.len() as u64 + page.dags.len() as u64 >= page.total_entries;
+            dags.extend(page.dags);
+            if done {
+                return Ok(dags);
+            }
+        }
+    }
+
+    /// Calls the API with a bearer token; on 401/403 renews the token once and retries.
+    pub async fn call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&serde_json::Value>,
+    ) -> Result<T, AirflowError> {
+        let mut renewed = false;
+        loop {
+            let token = self.bearer(renewed).await?;
+            let mut request = self
+                .http
+                .request(method.clone(), self.url(path))
+                .query(query)
+                .bearer_auth(token.expose());
+            if let Some(body) = body {
+                request = request.json(body);
+            }
+            let response = request.send().await.map_err(|e| self.transport_error(e))?;
+            let status = response.status();
+            if (status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN) && !renewed {
+                tracing::info!(env = %self.env, %status, "Airflow refused the token; renewing it once");
+                renewed = true;
+                continue;
+            }
+            return self.decode(response).await;
+        }
+    }
+
+    /// The current token, or a new one when it is due for renewal or `force_new` is set.
+    async fn bearer(&self, force_new: bool) -> Result<Secret, AirflowError> {
+        let mut cached = self.token.lock().await;
+        if !force_new
+            && let Some(token) = cached.as_ref()
+            && SystemTime::now() < token.renew_at
+        {
+            return Ok(token.value.clone());
+        }
+        let value = match &self.credentials {
+            AirflowCredentials::Password { username, password } => {
+                self.fetch_token(username, password).await?
+            }
+            AirflowCredentials::TokenFile(path) => self.read_token_file(path).await?,
+        };
+        let renew_at = renewal_time(value.expose(), SystemTime::now());
+        *cached = Some(CachedToken {
+            value: value.clone(),
+            renew_at,
+        });
+        Ok(value)
+    }
+
+    async fn fetch_token(&self, username: &str, password: &Secret) -> Result<Secret, AirflowError> {
+        let response = self
+            .http
+            .post(self.url("/auth/token"))
+            .json(&serde_json::json!({ "username": username, "password": password.expose() }))
+            .send()
+            .await
+            .map_err(|e| self.transport_error(e))?;
+        match response.status() {
+            // Airflow answers 201; accept any success.
+            status if status.is_success() => {
+                let token: TokenResponse = self.decode(response).await?;
+                Ok(Secret::new(token.access_token))
+            }
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Err(AirflowError::Unauthorized {
+                env: self.env.clone(),
+            }),
+            _ => self.decode::<serde_json::Value>(response).await.and(Err(
+                AirflowError::Unauthorized {
+                    env: self.env.clone(),
+                },
+            )),
+        }
+    }
+
+    async fn read_token_file(&self, path: &PathBuf) -> Result<Secret, AirflowError> {
+        let text =
+            tokio::fs::read_to_string(path)
+                .await
+                .map_err(|e| AirflowError::Unreachable {
+                    env: self.env.clone(),
+                    reason: format!("cannot read the token file {}: {e}", path.display()),
+                })?;
+        Ok(Secret::new(text.trim()))
+    }
+
+    fn url(&self, path: &str) -> Url {
+        let mut url = self.base.clone();
+        let base_path = url.path().trim_end_matches('/').to_string();
+        url.set_path(&format!("{base_path}{path}"));
+        url
+    }
+
+    fn transport_error(&self, error: reqwest::Error) -> AirflowError {
+        if error.is_timeout() {
+            AirflowError::Timeout {
+                env: self.env.clone(),
+                seconds: self.timeout.as_secs().max(1),
+            }
+        } else {
+            AirflowError::Unreachable {
+                env: self.env.clone(),
+                reason: if error.is_connect() {
+                    "connection refused or no route".into()
+                } else {
+                    error.without_url().to_string()
+                },
+            }
+        }
+    }
+
+    async fn decode<T: DeserializeOwned>(
+        &self,
+        response: reqwest::Response,
+    ) -> Result<T, AirflowError> {
+        let status = response.status();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| self.transport_error(e))?;
+        let env = self.env.clone();
+        match status {
+            status if status.is_success() => {
+                serde_json::from_slice(&bytes).map_err(|e| AirflowError::Invalid {
+                    env,
+                    reason: format!("{e}"),
+                })
+            }
+            StatusCode::UNAUTHORIZED => Err(AirflowError::Unauthorized { env }),
+            StatusCode::FORBIDDEN => Err(AirflowError::Forbidden { env }),
+            StatusCode::NOT_FOUND => Err(AirflowError::NotFound { env }),
+            status => Err(AirflowError::Rejected {
+                env,
+                status: status.as_u16(),
+                detail: error_detail(&bytes),
+            }),
+        }
+    }
+}
+
+/// When to renew a JWT: `RENEW_BEFORE` ahead of its `exp`, or after `UNKNOWN_LIFETIME` when
+/// the token's lifetime cannot be read (not a JWT, or no `exp`).
+pub fn renewal_time(token: &str, now: SystemTime) -> SystemTime {
+    let exp = token
+        .split('.')
+        .nth(1)
+        .and_then(|payload| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(payload)
+                .ok()
+        })
+        .and_then(|json| serde_json::from_slice::<serde_json::Value>(&json).ok())
+        .and_then(|claims| claims.get("exp").and_then(|e| e.as_u64()))
+        .map(|exp| UNIX_EPOCH + Duration::from_secs(exp));
+    match exp {
+        Some(exp) => exp
+            .checked_sub(RENEW_BEFORE)
+            .filter(|at| *at > now)
+            .unwrap_or(now),
+        None => now + UNKNOWN_LIFETIME,
+    }
+}
+
+/// Airflow's error body is `{"detail": "..."}` or, for validation errors, a list of issues.
+fn error_detail(body: &[u8]) -> String {
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return String::from_utf8_lossy(body).chars().take(300).collect();
+    };
+    match value.get("detail") {
+        Some(serde_json::Value::String(detail)) => detail.clone(),
+        Some(serde_json::Value::Array(items)) => items
+            .iter()
+            .map(|item| {
+                let place = item
+                    .get("loc")
+                    .and_then(|l| l.as_array())
+                    .map(|l| {
+                        l.iter()
+                            .map(|p| p.to_string().trim_matches('"').to_string())
+                            .collect::<Vec<_>>()
+                            .join(".")
+                    })
+                    .unwrap_or_default();
+                let message = item
+                    .get("msg")
+                    .and_then(|m| m.as_str())
+                    .unwrap_or("invalid");
+                if place.is_empty() {
+                    message.to_string()
+                } else {
+                    format!("{place}: {message}")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+        _ => value.to_string().chars().take(300).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jwt(claims: serde_json::Value) -> String {
+        let encode = |v: &serde_json::Value| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+        };
+        format!(
+            "{}.{}.sig",
+            encode(&serde_json::json!({"alg": "HS512"})),
+            encode(&claims)
+        )
+    }
+
+    #[test]
+    fn tokens_renew_five_minutes_before_expiry() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let token = jwt(serde_json::json!({ "exp": 1_000_000 + 86_400 }));
+        assert_eq!(
+            renewal_time(&token, now),
+            now + Duration::from_secs(86_400 - 300)
+        );
+    }
+
+    #[test]
+    fn nearly_expired_and_unreadable_tokens() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let soon = jwt(serde_json::json!({ "exp": 1_000_000 + 60 }));
+        assert_eq!(renewal_time(&soon, now), now, "renew right away");
+        assert_eq!(renewal_time("not-a-jwt", now), now + UNKNOWN_LIFETIME);
+        assert_eq!(
+            renewal_time(&jwt(serde_json::json!({})), now),
+            now + UNKNOWN_LIFETIME
+        );
+    }
+
+    #[test]
+    fn airflow_error_bodies_read_well() {
+        assert_eq!(error_detail(br#"{"detail": "Pool exists"}"#), "Pool exists");
+        assert_eq!(
+            error_detail(
+                br#"{"detail": [{"loc": ["body", "logical_date"], "msg": "Field required"}]}"#
+            ),
+            "body.logical_date: Field required"
+        );
+        assert_eq!(
+            error_detail(b"<html>bad gateway</html>"),
+            "<html>bad gateway</html>"
+        );
+    }
+}
