@@ -13,6 +13,7 @@ pub mod db;
 pub mod http;
 pub mod identity;
 pub mod state;
+pub mod sync;
 pub mod telemetry;
 pub mod users;
 

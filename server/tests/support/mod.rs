@@ -121,6 +121,25 @@ impl TestApp {
 
     /// `extra_oidc` is added to the `[oidc]` section (e.g. `max_token_age = "1h"`).
     pub async fn spawn_with(backend: Backend, extra_oidc: &str) -> Self {
+        Self::spawn_configured(backend, extra_oidc, "").await
+    }
+
+    /// With the real Airflow that `make test` starts, as environment "main"
+    /// (bundles team_a_dags → team_a, team_b_dags → team_b, shared_dags shared).
+    pub async fn spawn_with_airflow(backend: Backend) -> Self {
+        let url = std::env::var("HANGAR_TEST_AIRFLOW_URL").expect(
+            "HANGAR_TEST_AIRFLOW_URL is not set: run `make test`, which starts Airflow 3.3.2",
+        );
+        let password = std::env::var("HANGAR_TEST_AIRFLOW_PASSWORD").unwrap();
+        let airflow = format!(
+            "[[airflow]]\nname = \"main\"\nbase_url = \"{url}\"\nusername = \"hangar\"\n\
+             password = \"{password}\"\nbundles = {{ team_a_dags = \"team_a\", team_b_dags = \"team_b\" }}\n"
+        );
+        Self::spawn_configured(backend, "", &airflow).await
+    }
+
+    /// `extra_toml` is appended at the end of the file (e.g. `[[airflow]]` entries).
+    pub async fn spawn_configured(backend: Backend, extra_oidc: &str, extra_toml: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
@@ -150,6 +169,7 @@ scopes = ["openid", "email", "profile", "groups", "offline_access"]
 jwks_refresh_min_interval = "30s"
 {extra_oidc}
 {TEST_CONFIG}
+{extra_toml}
 "#,
             addr = listener.local_addr().unwrap(),
             site = dir.path().join("site").display(),

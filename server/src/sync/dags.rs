@@ -1,0 +1,177 @@
+//! DAGs: Airflow's list → the `dags` table, with each DAG's team resolved.
+
+use sqlx::Row;
+
+use crate::airflow::models::Dag;
+use crate::airflow::{AirflowClient, AirflowError};
+use crate::config::{AirflowConfig, Ownership};
+use crate::db::Db;
+use crate::with_pool;
+
+/// Which team a DAG belongs to: `None` means a shared bundle (visible to every team).
+pub fn team_of(ownership: &Ownership, bundle: Option<&str>) -> Option<String> {
+    match ownership {
+        Ownership::SingleTeam { team } => Some(team.clone()),
+        Ownership::MultiTeam { bundles } => bundle.and_then(|b| bundles.get(b).cloned()),
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct SyncReport {
+    pub dags: usize,
+    pub removed: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Airflow(#[from] AirflowError),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// One full DAG sync of `env`. The read model changes only after Airflow gave a complete
+/// answer: an error leaves the previous state in place and is recorded in the sync status.
+pub async fn sync_dags(
+    db: &Db,
+    env: &AirflowConfig,
+    client: &AirflowClient,
+    now_ms: i64,
+) -> Result<SyncReport, SyncError> {
+    let fetched = client.all_dags().await;
+    let dags = match fetched {
+        Ok(dags) => dags,
+        Err(error) => {
+            record_status(db, &env.name, now_ms, Some(&error.to_string())).await?;
+            return Err(error.into());
+        }
+    };
+    let removed = store(db, env, &dags, now_ms).await?;
+    record_status(db, &env.name, now_ms, None).await?;
+    Ok(SyncReport {
+        dags: dags.len(),
+        removed,
+    })
+}
+
+async fn store(
+    db: &Db,
+    env: &AirflowConfig,
+    dags: &[Dag],
+    now_ms: i64,
+) -> Result<u64, sqlx::Error> {
+    with_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        for dag in dags {
+            let tags: Vec<&str> = dag.tags.iter().map(|t| t.name.as_str()).collect();
+            sqlx::query(
+                "INSERT INTO dags (environment, dag_id, team, display_name, description, \
+                 bundle_name, bundle_version, tags_json, owners_json, schedule, is_paused, \
+                 is_stale, has_import_errors, next_run, last_parsed, synced_ms) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+                 ON CONFLICT (environment, dag_id) DO UPDATE SET team = excluded.team, \
+                 display_name = excluded.display_name, description = excluded.description, \
+                 bundle_name = excluded.bundle_name, bundle_version = excluded.bundle_version, \
+                 tags_json = excluded.tags_json, owners_json = excluded.owners_json, \
+                 schedule = excluded.schedule, is_paused = excluded.is_paused, \
+                 is_stale = excluded.is_stale, has_import_errors = excluded.has_import_errors, \
+                 next_run = excluded.next_run, last_parsed = excluded.last_parsed, \
+                 synced_ms = excluded.synced_ms",
+            )
+            .bind(&env.name)
+            .bind(&dag.dag_id)
+            .bind(team_of(&env.ownership, dag.bundle_name.as_deref()))
+            .bind(dag.dag_display_name.as_deref().unwrap_or(&dag.dag_id))
+            .bind(&dag.description)
+            .bind(&dag.bundle_name)
+            .bind(&dag.bundle_version)
+            .bind(serde_json::to_string(&tags).unwrap_or_default())
+            .bind(serde_json::to_string(&dag.owners).unwrap_or_default())
+            .bind(&dag.timetable_summary)
+            .bind(dag.is_paused as i64)
+            .bind(dag.is_stale as i64)
+            .bind(dag.has_import_errors as i64)
+            .bind(&dag.next_dagrun_run_after)
+            .bind(&dag.last_parsed_time)
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?;
+        }
+        // Whatever this complete answer did not contain is gone from Airflow.
+        let removed = sqlx::query("DELETE FROM dags WHERE environment = $1 AND synced_ms < $2")
+            .bind(&env.name)
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(removed)
+    })
+}
+
+async fn record_status(
+    db: &Db,
+    env: &str,
+    now_ms: i64,
+    error: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    with_pool!(db, pool => {
+        sqlx::query(
+            "INSERT INTO airflow_sync_status (environment, last_attempt_ms, last_success_ms, last_error) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (environment) DO UPDATE SET \
+             last_attempt_ms = excluded.last_attempt_ms, \
+             last_success_ms = COALESCE(excluded.last_success_ms, airflow_sync_status.last_success_ms), \
+             last_error = excluded.last_error",
+        )
+        .bind(env)
+        .bind(now_ms)
+        .bind(if error.is_none() { Some(now_ms) } else { None })
+        .bind(error)
+        .execute(pool)
+        .await
+        .map(|_| ())
+    })
+}
+
+/// The sync status of one environment: (last success, last error).
+pub async fn status(
+    db: &Db,
+    env: &str,
+) -> Result<Option<(Option<i64>, Option<String>)>, sqlx::Error> {
+    with_pool!(db, pool => {
+        let row = sqlx::query("SELECT last_success_ms, last_error FROM airflow_sync_status WHERE environment = $1")
+            .bind(env)
+            .fetch_optional(pool)
+            .await?;
+        row.map(|row| Ok((row.try_get("last_success_ms")?, row.try_get("last_error")?)))
+            .transpose()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    #[test]
+    fn bundles_map_to_teams_and_the_rest_is_shared() {
+        let multi = Ownership::MultiTeam {
+            bundles: BTreeMap::from([("team_a_dags".to_string(), "team_a".to_string())]),
+        };
+        assert_eq!(
+            team_of(&multi, Some("team_a_dags")).as_deref(),
+            Some("team_a")
+        );
+        assert_eq!(team_of(&multi, Some("shared_dags")), None);
+        assert_eq!(team_of(&multi, None), None);
+        let single = Ownership::SingleTeam {
+            team: "team_b".into(),
+        };
+        assert_eq!(
+            team_of(&single, Some("anything")).as_deref(),
+            Some("team_b")
+        );
+        assert_eq!(team_of(&single, None).as_deref(), Some("team_b"));
+    }
+}

@@ -1,0 +1,105 @@
+//! The DAG sync against the real Airflow 3.3.2, on SQLite and PostgreSQL.
+
+mod support;
+
+use std::time::Duration;
+
+use hangar_server::airflow::AirflowClient;
+use hangar_server::config::AirflowConfig;
+use hangar_server::db::Db;
+use hangar_server::sync::dags::{status, sync_dags};
+use hangar_server::with_pool;
+use sqlx::Row;
+use support::{Backend, TestApp};
+
+fn client_for(env: &AirflowConfig) -> AirflowClient {
+    AirflowClient::new(
+        &env.name,
+        env.base_url.clone(),
+        env.timeout,
+        env.credentials.clone(),
+    )
+    .unwrap()
+}
+
+async fn dag_teams(db: &Db) -> Vec<(String, Option<String>)> {
+    with_pool!(db, pool => {
+        sqlx::query("SELECT dag_id, team FROM dags ORDER BY dag_id")
+            .fetch_all(pool)
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| (row.get("dag_id"), row.get("team")))
+            .collect()
+    })
+}
+
+async fn dags_sync_with_their_teams(backend: Backend) {
+    let app = TestApp::spawn_with_airflow(backend).await;
+    let db = &app.state.db;
+    let env = app.state.config.airflow[0].clone();
+    let client = client_for(&env);
+    // The dag-processor may still be parsing right after Airflow started.
+    let mut report = sync_dags(db, &env, &client, 1_000).await.unwrap();
+    for attempt in 0..60 {
+        if report.dags >= 4 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        report = sync_dags(db, &env, &client, 1_001 + attempt).await.unwrap();
+    }
+    let teams = dag_teams(db).await;
+    let expected: Vec<(String, Option<String>)> = vec![
+        ("shared_housekeeping".into(), None),
+        ("team_a_etl".into(), Some("team_a".into())),
+        ("team_a_flaky".into(), Some("team_a".into())),
+        ("team_b_report".into(), Some("team_b".into())),
+    ];
+    assert_eq!(teams, expected);
+    let (last_success, last_error) = status(db, "main").await.unwrap().unwrap();
+    assert!(last_success.is_some());
+    assert_eq!(last_error, None);
+
+    // Airflow unreachable: the read model stays as it was, the error is recorded.
+    let mut dead = env.clone();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    dead.base_url = url::Url::parse(&format!("http://127.0.0.1:{port}")).unwrap();
+    let error = sync_dags(db, &dead, &client_for(&dead), 5_000)
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("unreachable"), "{error}");
+    assert_eq!(
+        dag_teams(db).await,
+        expected,
+        "an error never empties the read model"
+    );
+    let (success_after, error_after) = status(db, "main").await.unwrap().unwrap();
+    assert_eq!(success_after, last_success, "last success is kept");
+    assert!(error_after.unwrap().contains("unreachable"));
+
+    // A DAG Airflow no longer lists disappears at the next complete sync.
+    with_pool!(db, pool => {
+        sqlx::query(
+            "INSERT INTO dags (environment, dag_id, team, display_name, is_paused, is_stale, \
+             has_import_errors, synced_ms) VALUES ('main', 'deleted_dag', 'team_a', 'x', 0, 0, 0, 1)",
+        )
+        .execute(pool)
+        .await
+        .map(|_| ())
+        .unwrap()
+    });
+    let report = sync_dags(db, &env, &client, 6_000).await.unwrap();
+    assert_eq!(report.removed, 1);
+    assert_eq!(dag_teams(db).await, expected);
+    assert_eq!(
+        status(db, "main").await.unwrap().unwrap().1,
+        None,
+        "the error clears"
+    );
+}
+
+on_both_backends!(dags_sync_with_their_teams);
