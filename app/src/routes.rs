@@ -13,13 +13,14 @@ use crate::components::error_view::NotFound;
 use crate::functions::viewer::get_viewer;
 use crate::models::{Access, PlatformAction, TeamAction};
 use crate::pages::{
-    platform::PlatformPage, signed_out::SignedOutPage, team_home::TeamHomePage,
+    dags::DagsPage, platform::PlatformPage, signed_out::SignedOutPage, team_home::TeamHomePage,
     team_picker::TeamPicker,
 };
 
 pub const PAGE_ACCESS: &[(&str, Access)] = &[
     ("/", Access::Authenticated),
     ("/t/{team}", Access::Team(TeamAction::View)),
+    ("/t/{team}/dags", Access::Team(TeamAction::View)),
     ("/platform", Access::Platform(PlatformAction::ViewOverview)),
     ("/auth/signed-out", Access::Public),
 ];
@@ -49,6 +50,7 @@ pub fn App() -> impl IntoView {
                     <Routes fallback=|| view! { <NotFound/> }>
                         <Route path=path!("/") view=TeamPicker/>
                         <Route path=path!("/t/:team") view=TeamHomePage/>
+                        <Route path=path!("/t/:team/dags") view=DagsPage/>
                         <Route path=path!("/platform") view=PlatformPage/>
                         <Route path=path!("/auth/signed-out") view=SignedOutPage/>
                     </Routes>

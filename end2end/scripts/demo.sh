@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# make demo: builds Hangar, starts the test identity provider and Hangar on SQLite, prints the
-# URL and the demo users, and stops everything on Ctrl-C.
+# make demo: builds Hangar, starts the test identity provider, a real Airflow 3.3.2 and Hangar
+# on SQLite, prints the URL and the demo users, and stops everything on Ctrl-C.
 source "$(dirname "$0")/lib.sh"
 install_rust_tools
 install_node_modules
@@ -39,9 +39,23 @@ cleanup() {
   trap - INT TERM EXIT
   say "stopping"
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  stop_airflow
   wait 2>/dev/null || true
 }
 trap cleanup INT TERM EXIT
+
+# A real Airflow 3.3.2 in multi-team mode: team_a and team_b own a bundle each, plus a shared one.
+rm -rf "$DEMO/airflow"
+start_airflow "$DEMO/airflow"
+cat >> "$DEMO/hangar.toml" <<TOML
+
+[[airflow]]
+name = "demo"
+base_url = "$HANGAR_TEST_AIRFLOW_URL"
+username = "hangar"
+password = "$HANGAR_TEST_AIRFLOW_PASSWORD"
+bundles = { team_a_dags = "team_a", team_b_dags = "team_b" }
+TOML
 
 node "$E2E/idp/server.mjs" --port "$IDP_PORT" --keys "$DEMO/idp-keys.json" \
   --client-secret "$(cat "$SECRET_FILE")" \
@@ -66,7 +80,11 @@ cat <<TXT
     dave   viewer in team_a
     erin   platform auditor (reads every team)
 
-  Logs: Hangar below; identity provider in $DEMO/idp.log. Ctrl-C stops everything.
+  Airflow 3.3.2: $HANGAR_TEST_AIRFLOW_URL (user hangar / $HANGAR_TEST_AIRFLOW_PASSWORD);
+  Hangar syncs its DAGs every 30 s: see /t/team_a/dags.
+
+  Logs: Hangar below; identity provider in $DEMO/idp.log; Airflow in $DEMO/airflow/*.log.
+  Ctrl-C stops everything.
 
 TXT
 wait -n "${pids[@]}"

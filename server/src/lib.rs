@@ -12,6 +12,7 @@ pub mod config;
 pub mod db;
 pub mod http;
 pub mod identity;
+pub mod read_model;
 pub mod state;
 pub mod sync;
 pub mod telemetry;
@@ -90,13 +91,17 @@ pub async fn build(
         .site_pkg_dir("pkg")
         .env(Env::PROD)
         .build();
+    let read_model: hangar_app::functions::ports::SharedReadModel =
+        Arc::new(read_model::DbReadModel::new(db.clone(), &config.airflow));
     let state = AppState::new(state::Services {
         config,
         db,
         oidc,
         clock,
         leptos,
+        read_model,
     });
+    sync::spawn_loops(&state);
     let router = http::router(state.clone(), session_store).map_err(StartupError::Router)?;
     Ok((router, state))
 }

@@ -21,6 +21,8 @@ pub struct Services {
     pub oidc: Arc<OidcProvider>,
     pub clock: Arc<dyn Clock>,
     pub leptos: LeptosOptions,
+    /// Handed to the app as context: how its server functions read Hangar's data.
+    pub read_model: hangar_app::functions::ports::SharedReadModel,
 }
 
 impl std::ops::Deref for AppState {

@@ -2,6 +2,7 @@
 
 pub mod error_view;
 pub mod header;
+pub mod team_nav;
 pub mod team_switcher;
 
 pub use error_view::ErrorView;

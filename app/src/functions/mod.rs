@@ -4,9 +4,12 @@
 //! refuses to call a function that is not listed (deny by default), and the route-matrix test
 //! fails if a registered function is missing here.
 
+pub mod dags;
 #[cfg(feature = "ssr")]
 pub mod guard;
 pub mod platform;
+#[cfg(feature = "ssr")]
+pub mod ports;
 pub mod team;
 pub mod viewer;
 
@@ -14,6 +17,7 @@ use crate::models::{Access, PlatformAction, TeamAction};
 
 pub const ACCESS_GET_VIEWER: Access = Access::Authenticated;
 pub const ACCESS_GET_TEAM_HOME: Access = Access::Team(TeamAction::View);
+pub const ACCESS_GET_TEAM_DAGS: Access = Access::Team(TeamAction::View);
 pub const ACCESS_GET_PLATFORM_TEAMS: Access = Access::Platform(PlatformAction::ViewOverview);
 
 /// Every server function's path with the access it declares.
@@ -23,5 +27,6 @@ pub fn declared_access() -> Vec<(&'static str, Access)> {
         (viewer::GetViewer::PATH, ACCESS_GET_VIEWER),
         (team::GetTeamHome::PATH, ACCESS_GET_TEAM_HOME),
         (platform::GetPlatformTeams::PATH, ACCESS_GET_PLATFORM_TEAMS),
+        (dags::GetTeamDags::PATH, ACCESS_GET_TEAM_DAGS),
     ]
 }

@@ -47,6 +47,7 @@ fn TeamHomeView(home: TeamHome) -> impl IntoView {
         })
         .collect_view();
     view! {
+        <crate::components::team_nav::TeamNav team=membership.team.clone() current="home"/>
         <section class="team-home" data-team=membership.team.clone()>
             <h1>{membership.display_name.clone()}</h1>
             <p class="team-role">

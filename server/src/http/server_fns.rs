@@ -57,9 +57,13 @@ pub async fn handle(State(state): State<AppState>, request: Request) -> Response
     if access != Access::Public && request.extensions().get::<Viewer>().is_none() {
         return error_response(&AppError::Unauthenticated);
     }
-    let response = leptos_axum::handle_server_fns_with_context(|| {}, request)
-        .await
-        .into_response();
+    let read_model = state.read_model.clone();
+    let response = leptos_axum::handle_server_fns_with_context(
+        move || leptos::prelude::provide_context(read_model.clone()),
+        request,
+    )
+    .await
+    .into_response();
     if response.status() != StatusCode::INTERNAL_SERVER_ERROR {
         return response;
     }

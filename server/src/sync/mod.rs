@@ -1,3 +1,56 @@
 //! Keeps Hangar's read model in step with Airflow; pages read the model, never Airflow.
 
 pub mod dags;
+
+use std::time::Duration;
+
+use rand::Rng;
+
+use crate::airflow::AirflowClient;
+use crate::state::AppState;
+
+/// How often DAGs are fully re-read from each environment.
+pub const DAG_SYNC_INTERVAL: Duration = Duration::from_secs(30);
+/// Failing environments are retried less and less often, up to this.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(300);
+
+/// Starts one sync loop per configured environment.
+pub fn spawn_loops(state: &AppState) {
+    for env in state.config.airflow.clone() {
+        let state = state.clone();
+        tokio::spawn(async move {
+            let client = match AirflowClient::new(
+                &env.name,
+                env.base_url.clone(),
+                env.timeout,
+                env.credentials.clone(),
+            ) {
+                Ok(client) => client,
+                Err(error) => {
+                    tracing::error!(env = %env.name, %error, "cannot create the Airflow client; no sync");
+                    return;
+                }
+            };
+            let mut delay = DAG_SYNC_INTERVAL;
+            loop {
+                match dags::sync_dags(&state.db, &env, &client, state.clock.now_ms()).await {
+                    Ok(report) => {
+                        tracing::debug!(env = %env.name, dags = report.dags, removed = report.removed, "DAGs synced");
+                        delay = DAG_SYNC_INTERVAL;
+                    }
+                    Err(error) => {
+                        tracing::warn!(env = %env.name, %error, "DAG sync failed; keeping the last data");
+                        delay = (delay * 2).min(MAX_BACKOFF);
+                    }
+                }
+                tokio::time::sleep(with_jitter(delay)).await;
+            }
+        });
+    }
+}
+
+/// ±10 %, so replicas and environments do not call Airflow in lockstep.
+fn with_jitter(delay: Duration) -> Duration {
+    let factor = rand::thread_rng().gen_range(0.9..1.1);
+    delay.mul_f64(factor)
+}

@@ -1,0 +1,50 @@
+//! The DAG list as the UI shows it.
+
+use serde::{Deserialize, Serialize};
+
+/// Rows per page of the DAG list.
+pub const DAG_PAGE_SIZE: u32 = 50;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DagQuery {
+    /// Matches id, display name and description, case-insensitively.
+    pub search: String,
+    /// `Some(true)`: only paused; `Some(false)`: only active.
+    pub paused: Option<bool>,
+    /// Zero-based.
+    pub page: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DagRow {
+    pub environment: String,
+    pub dag_id: String,
+    pub display_name: String,
+    pub description: Option<String>,
+    pub schedule: Option<String>,
+    pub next_run: Option<String>,
+    pub owners: Vec<String>,
+    pub tags: Vec<String>,
+    pub is_paused: bool,
+    pub has_import_errors: bool,
+    /// From a bundle no team owns: visible to every team, changed only by platform admins.
+    pub shared: bool,
+}
+
+/// How fresh the data of one environment is, in words the page can show as they are.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncNotice {
+    pub environment: String,
+    /// "HH:MM:SS UTC" of the last successful sync, if any.
+    pub as_of: Option<String>,
+    /// Set while the last attempt failed.
+    pub error: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DagPage {
+    pub rows: Vec<DagRow>,
+    pub total: u64,
+    pub query: DagQuery,
+    pub sync: Vec<SyncNotice>,
+}

@@ -1,0 +1,111 @@
+//! The DAG list query.
+
+use hangar_app::models::{DAG_PAGE_SIZE, DagPage, DagQuery, DagRow, SyncNotice};
+use sqlx::Row;
+
+use crate::db::Db;
+use crate::with_pool;
+
+/// A team sees its own DAGs and the shared ones (`team IS NULL`) — never another team's.
+const VISIBLE: &str = "(team = $1 OR team IS NULL) \
+    AND ($2 = '' OR LOWER(dag_id) LIKE $2 ESCAPE '\\' OR LOWER(display_name) LIKE $2 ESCAPE '\\' \
+         OR LOWER(COALESCE(description, '')) LIKE $2 ESCAPE '\\') \
+    AND ($3 < 0 OR is_paused = $3)";
+
+pub async fn team_dags(
+    db: &Db,
+    environments: &[&str],
+    team: &str,
+    query: DagQuery,
+) -> Result<DagPage, sqlx::Error> {
+    let search = if query.search.trim().is_empty() {
+        String::new()
+    } else {
+        format!("%{}%", escape_like(&query.search.trim().to_lowercase()))
+    };
+    let paused: i64 = match query.paused {
+        Some(true) => 1,
+        Some(false) => 0,
+        None => -1,
+    };
+    let limit = DAG_PAGE_SIZE as i64;
+    let offset = query.page as i64 * limit;
+    let (rows, total) = with_pool!(db, pool => {
+        let rows = sqlx::query(&format!(
+            "SELECT environment, dag_id, team, display_name, description, schedule, next_run, \
+             owners_json, tags_json, is_paused, has_import_errors FROM dags WHERE {VISIBLE} \
+             ORDER BY dag_id, environment LIMIT $4 OFFSET $5"
+        ))
+        .bind(team)
+        .bind(&search)
+        .bind(paused)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(pool)
+        .await?;
+        let total: i64 = sqlx::query(&format!("SELECT COUNT(*) AS n FROM dags WHERE {VISIBLE}"))
+            .bind(team)
+            .bind(&search)
+            .bind(paused)
+            .fetch_one(pool)
+            .await?
+            .try_get("n")?;
+        let rows = rows
+            .iter()
+            .map(|row| -> Result<DagRow, sqlx::Error> {
+                let list = |column: &str| -> Result<Vec<String>, sqlx::Error> {
+                    let json: String = row.try_get(column)?;
+                    Ok(serde_json::from_str(&json).unwrap_or_default())
+                };
+                Ok(DagRow {
+                    environment: row.try_get("environment")?,
+                    dag_id: row.try_get("dag_id")?,
+                    display_name: row.try_get("display_name")?,
+                    description: row.try_get("description")?,
+                    schedule: row.try_get("schedule")?,
+                    next_run: row.try_get("next_run")?,
+                    owners: list("owners_json")?,
+                    tags: list("tags_json")?,
+                    is_paused: row.try_get::<i64, _>("is_paused")? != 0,
+                    has_import_errors: row.try_get::<i64, _>("has_import_errors")? != 0,
+                    shared: row.try_get::<Option<String>, _>("team")?.is_none(),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        (rows, total)
+    });
+    let mut sync = Vec::new();
+    for environment in environments {
+        let status = crate::sync::dags::status(db, environment).await?;
+        let (as_of, error) = status.unwrap_or((None, None));
+        sync.push(SyncNotice {
+            environment: environment.to_string(),
+            as_of: as_of.map(clock_time),
+            error,
+        });
+    }
+    Ok(DagPage {
+        rows,
+        total: total as u64,
+        query,
+        sync,
+    })
+}
+
+/// `%` and `_` in a search are literal characters, not wildcards (`ESCAPE '\\'`).
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+/// "HH:MM:SS UTC", formatted on the server so the browser renders the same text.
+fn clock_time(ms: i64) -> String {
+    let time = crate::identity::session::from_ms(ms);
+    format!(
+        "{:02}:{:02}:{:02} UTC",
+        time.hour(),
+        time.minute(),
+        time.second()
+    )
+}

@@ -1,0 +1,169 @@
+//! The team DAG list against the real Airflow, on SQLite and PostgreSQL: each team sees its
+//! own DAGs and the shared bundle's, never another team's — by page, by server function and
+//! by search — and the page says how fresh its data is.
+
+mod support;
+
+use std::time::Duration;
+
+use hangar_server::airflow::AirflowClient;
+use hangar_server::sync::dags::sync_dags;
+use reqwest::StatusCode;
+use support::{Backend, TestApp};
+
+/// Syncs until the read model holds all four sample DAGs.
+async fn synced(app: &TestApp) {
+    let env = app.state.config.airflow[0].clone();
+    let client = AirflowClient::new(
+        &env.name,
+        env.base_url.clone(),
+        env.timeout,
+        env.credentials.clone(),
+    )
+    .unwrap();
+    for attempt in 0..60 {
+        let report = sync_dags(
+            &app.state.db,
+            &env,
+            &client,
+            app.state.clock.now_ms() + attempt,
+        )
+        .await
+        .unwrap();
+        if report.dags >= 4 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    panic!("Airflow never listed the four sample DAGs");
+}
+
+fn listed(html: &str) -> Vec<String> {
+    html.split("data-dag=\"")
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap().to_string())
+        .collect()
+}
+
+async fn each_team_sees_its_dags_and_the_shared_ones(backend: Backend) {
+    let app = TestApp::spawn_with_airflow(backend).await;
+    synced(&app).await;
+
+    let author = app.signed_in("author").await;
+    let page = author.get("/t/team_a/dags").await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert_eq!(
+        listed(&html),
+        ["shared_housekeeping", "team_a_etl", "team_a_flaky"]
+    );
+    assert!(
+        !html.contains("team_b_report"),
+        "another team's DAG must not appear, not even its name"
+    );
+    assert!(html.contains("badge shared"), "shared DAGs are marked");
+    assert!(html.contains("1–3 of 3"));
+
+    // Search: case-insensitive, `_` is literal.
+    let html = author
+        .get("/t/team_a/dags?q=FLAKY")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(listed(&html), ["team_a_flaky"]);
+    let html = author
+        .get("/t/team_a/dags?q=a_e")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(listed(&html), ["team_a_etl"]);
+    // A search for another team's DAG finds nothing and counts nothing.
+    let html = author
+        .get("/t/team_a/dags?q=team_b")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(listed(&html).is_empty());
+    assert!(html.contains("No DAGs match."));
+    let html = author
+        .get("/t/team_a/dags?paused=true")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(listed(&html).is_empty(), "sample DAGs are active");
+
+    // The other team's list, and the same data through the server function.
+    assert_eq!(
+        author.get("/t/team_b/dags").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let denied = author.call("/api/team_dags", &[("team", "team_b")]).await;
+    assert_eq!(denied.status(), StatusCode::NOT_FOUND);
+    let multi = app.signed_in("multi").await;
+    let answer: serde_json::Value = multi
+        .call("/api/team_dags", &[("team", "team_b"), ("search", "")])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = answer["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["dag_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["shared_housekeeping", "team_b_report"]);
+    assert_eq!(answer["total"], 2);
+}
+
+async fn the_page_says_how_fresh_its_data_is(backend: Backend) {
+    let app = TestApp::spawn_with_airflow(backend).await;
+    synced(&app).await;
+    let author = app.signed_in("author").await;
+    let html = author.get("/t/team_a/dags").await.text().await.unwrap();
+    assert!(
+        !html.contains("sync-notice"),
+        "no notice while the data is fresh"
+    );
+
+    let mut dead = app.state.config.airflow[0].clone();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    dead.base_url = url::Url::parse(&format!("http://127.0.0.1:{port}")).unwrap();
+    let client = AirflowClient::new(
+        &dead.name,
+        dead.base_url.clone(),
+        dead.timeout,
+        dead.credentials.clone(),
+    )
+    .unwrap();
+    assert!(
+        sync_dags(
+            &app.state.db,
+            &dead,
+            &client,
+            app.state.clock.now_ms() + 100
+        )
+        .await
+        .is_err()
+    );
+
+    let html = author.get("/t/team_a/dags").await.text().await.unwrap();
+    assert!(
+        html.contains("Data as of ") && html.contains("unreachable"),
+        "stale data is labelled"
+    );
+    assert_eq!(listed(&html).len(), 3, "the last good data is still shown");
+}
+
+on_both_backends!(
+    each_team_sees_its_dags_and_the_shared_ones,
+    the_page_says_how_fresh_its_data_is
+);
