@@ -43,6 +43,22 @@ async function waitForHttp(url) {
   throw new Error(`${url} never became ready`);
 }
 
+// The real Airflow that `make test` starts, when there is one.
+function airflowSection() {
+  const url = process.env.HANGAR_TEST_AIRFLOW_URL;
+  if (!url) return '';
+  return `
+[[airflow]]
+name = "main"
+base_url = "${url}"
+username = "hangar"
+password = "${process.env.HANGAR_TEST_AIRFLOW_PASSWORD}"
+bundles = { team_a_dags = "team_a", team_b_dags = "team_b" }
+`;
+}
+
+export const hasAirflow = () => Boolean(process.env.HANGAR_TEST_AIRFLOW_URL);
+
 export async function startStack() {
   const dir = mkdtempSync(join(tmpdir(), 'hangar-e2e-'));
   const hangarPort = await freePort();
@@ -69,7 +85,7 @@ issuer = "${issuer}"
 client_id = "hangar"
 client_secret = "${secret}"
 ${readFileSync(join(root, 'end2end/fixtures/demo-teams.toml'), 'utf8')}
-`);
+${airflowSection()}`);
   const hangar = spawn(process.env.HANGAR_BIN ?? join(root, 'target/debug/hangar'),
     ['serve', '--config', join(dir, 'hangar.toml')], { stdio: ['ignore', 'ignore', 'inherit'] });
   children.push(hangar);
