@@ -163,7 +163,66 @@ async fn the_page_says_how_fresh_its_data_is(backend: Backend) {
     assert_eq!(listed(&html).len(), 3, "the last good data is still shown");
 }
 
+/// Triggers a run through Airflow's API as the admin and returns its run id.
+async fn trigger(app: &TestApp, dag_id: &str) -> String {
+    let env = &app.state.config.airflow[0];
+    let client = AirflowClient::new(
+        &env.name,
+        env.base_url.clone(),
+        env.timeout,
+        env.credentials.clone(),
+    )
+    .unwrap();
+    let run: serde_json::Value = client
+        .call(
+            reqwest::Method::POST,
+            &format!("/api/v2/dags/{dag_id}/dagRuns"),
+            &[],
+            Some(&serde_json::json!({ "logical_date": null, "note": "hangar test" })),
+        )
+        .await
+        .unwrap();
+    run["dag_run_id"].as_str().unwrap().to_string()
+}
+
+async fn run_strips_show_the_teams_runs_only(backend: Backend) {
+    let app = TestApp::spawn_with_airflow(backend).await;
+    synced(&app).await;
+    let run_a = trigger(&app, "team_a_etl").await;
+    let run_b = trigger(&app, "team_b_report").await;
+    let env = app.state.config.airflow[0].clone();
+    let client = AirflowClient::new(
+        &env.name,
+        env.base_url.clone(),
+        env.timeout,
+        env.credentials.clone(),
+    )
+    .unwrap();
+    let synced_runs = hangar_server::sync::runs::sync_runs(
+        &app.state.db,
+        &env,
+        &client,
+        app.state.clock.now_ms(),
+    )
+    .await
+    .unwrap();
+    assert!(synced_runs >= 2);
+
+    let author = app.signed_in("author").await;
+    let html = author.get("/t/team_a/dags").await.text().await.unwrap();
+    assert!(
+        html.contains(&format!("data-run=\"{run_a}\"")),
+        "team_a's run is in its strip"
+    );
+    assert!(!html.contains(&run_b), "team_b's run never reaches team_a");
+    let multi = app.signed_in("multi").await;
+    let html = multi.get("/t/team_b/dags").await.text().await.unwrap();
+    assert!(html.contains(&format!("data-run=\"{run_b}\"")));
+    assert!(!html.contains(&run_a));
+}
+
 on_both_backends!(
     each_team_sees_its_dags_and_the_shared_ones,
-    the_page_says_how_fresh_its_data_is
+    the_page_says_how_fresh_its_data_is,
+    run_strips_show_the_teams_runs_only,
 );

@@ -29,6 +29,18 @@ pub struct DagRow {
     pub has_import_errors: bool,
     /// From a bundle no team owns: visible to every team, changed only by platform admins.
     pub shared: bool,
+    /// The latest runs, oldest first (at most [`RUNS_IN_STRIP`]).
+    pub recent_runs: Vec<RunDot>,
+}
+
+/// Runs shown in a DAG's history strip.
+pub const RUNS_IN_STRIP: usize = 10;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunDot {
+    pub run_id: String,
+    /// Airflow's run state (`queued`, `running`, `success`, `failed`), or `none`.
+    pub state: String,
 }
 
 /// How fresh the data of one environment is, in words the page can show as they are.

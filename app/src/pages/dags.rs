@@ -114,6 +114,7 @@ fn DagList(team: String, page: DagPage) -> impl IntoView {
                 <thead>
                     <tr>
                         <th>"DAG"</th>
+                        <th>"Recent runs"</th>
                         <th>"Schedule"</th>
                         <th>"Next run"</th>
                         <th>"Owners"</th>
@@ -150,6 +151,23 @@ fn DagRowView(row: DagRow) -> impl IntoView {
                 {row.shared.then(|| view! { <span class="badge shared" title="From a shared bundle">"shared"</span> })}
                 {row.has_import_errors.then(|| view! { <span class="badge error">"import errors"</span> })}
                 {row.description.clone().map(|d| view! { <div class="muted">{d}</div> })}
+            </td>
+            <td>
+                <span class="run-strip" data-testid="run-strip">
+                    {row
+                        .recent_runs
+                        .iter()
+                        .map(|run| {
+                            view! {
+                                <span
+                                    class=format!("run state-{}", run.state)
+                                    title=format!("{}: {}", run.run_id, run.state)
+                                    data-run=run.run_id.clone()
+                                ></span>
+                            }
+                        })
+                        .collect_view()}
+                </span>
             </td>
             <td>{row.schedule.clone().unwrap_or_else(|| "—".into())}</td>
             <td>{row.next_run.clone().unwrap_or_else(|| "—".into())}</td>

@@ -15,7 +15,7 @@ use tokio::sync::Mutex;
 use url::Url;
 
 use super::error::AirflowError;
-use super::models::{Dag, DagCollection, TokenResponse, Version};
+use super::models::{Dag, DagCollection, DagRun, DagRunCollection, TokenResponse, Version};
 use crate::config::{AirflowCredentials, Secret};
 
 /// Airflow caps page sizes at 100.
@@ -104,6 +104,29 @@ impl AirflowClient {
             dags.extend(page.dags);
             if done {
                 return Ok(dags);
+            }
+        }
+    }
+
+    /// Every run of every visible DAG with `run_after` at or after `since` (RFC 3339),
+    /// newest first, page by page.
+    pub async fn runs_since(&self, since: &str) -> Result<Vec<DagRun>, AirflowError> {
+        let mut runs: Vec<DagRun> = Vec::new();
+        loop {
+            let query = [
+                ("limit", PAGE_SIZE.to_string()),
+                ("offset", runs.len().to_string()),
+                ("order_by", "-run_after".to_string()),
+                ("run_after_gte", since.to_string()),
+            ];
+            let page: DagRunCollection = self
+                .call(Method::GET, "/api/v2/dags/~/dagRuns", &query, None)
+                .await?;
+            let done = page.dag_runs.is_empty()
+                || runs.len() as u64 + page.dag_runs.len() as u64 >= page.total_entries;
+            runs.extend(page.dag_runs);
+            if done {
+                return Ok(runs);
             }
         }
     }

@@ -50,3 +50,24 @@ pub struct Version {
 pub struct TokenResponse {
     pub access_token: String,
 }
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub struct DagRun {
+    pub dag_run_id: String,
+    pub dag_id: String,
+    #[serde(default)]
+    pub state: Option<String>,
+    #[serde(default)]
+    pub run_type: Option<String>,
+    pub run_after: String,
+    #[serde(default)]
+    pub start_date: Option<String>,
+    #[serde(default)]
+    pub end_date: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct DagRunCollection {
+    pub dag_runs: Vec<DagRun>,
+    pub total_entries: u64,
+}

@@ -1,6 +1,8 @@
 //! The DAG list query.
 
-use hangar_app::models::{DAG_PAGE_SIZE, DagPage, DagQuery, DagRow, SyncNotice};
+use hangar_app::models::{
+    DAG_PAGE_SIZE, DagPage, DagQuery, DagRow, RUNS_IN_STRIP, RunDot, SyncNotice,
+};
 use sqlx::Row;
 
 use crate::db::Db;
@@ -69,9 +71,40 @@ pub async fn team_dags(
                     is_paused: row.try_get::<i64, _>("is_paused")? != 0,
                     has_import_errors: row.try_get::<i64, _>("has_import_errors")? != 0,
                     shared: row.try_get::<Option<String>, _>("team")?.is_none(),
+                    recent_runs: Vec::new(),
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
+        // The strips: the latest runs of exactly the DAGs on this page (so the same team
+        // filter applies), in one query.
+        let runs = sqlx::query(&format!(
+            "WITH page AS (SELECT environment, dag_id FROM dags WHERE {VISIBLE} \
+             ORDER BY dag_id, environment LIMIT $4 OFFSET $5), \
+             ranked AS (SELECT r.environment, r.dag_id, r.run_id, r.state, r.run_after, \
+             ROW_NUMBER() OVER (PARTITION BY r.environment, r.dag_id ORDER BY r.run_after DESC) AS n \
+             FROM dag_runs r JOIN page p ON p.environment = r.environment AND p.dag_id = r.dag_id) \
+             SELECT environment, dag_id, run_id, state FROM ranked WHERE n <= $6 \
+             ORDER BY environment, dag_id, run_after"
+        ))
+        .bind(team)
+        .bind(&search)
+        .bind(paused)
+        .bind(limit)
+        .bind(offset)
+        .bind(RUNS_IN_STRIP as i64)
+        .fetch_all(pool)
+        .await?;
+        let mut rows = rows;
+        for run in &runs {
+            let environment: String = run.try_get("environment")?;
+            let dag_id: String = run.try_get("dag_id")?;
+            if let Some(row) = rows.iter_mut().find(|r| r.dag_id == dag_id && r.environment == environment) {
+                row.recent_runs.push(RunDot {
+                    run_id: run.try_get("run_id")?,
+                    state: run.try_get::<Option<String>, _>("state")?.unwrap_or_else(|| "none".into()),
+                });
+            }
+        }
         (rows, total)
     });
     let mut sync = Vec::new();

@@ -109,7 +109,7 @@ async fn store(
     })
 }
 
-async fn record_status(
+pub(super) async fn record_status(
     db: &Db,
     env: &str,
     now_ms: i64,

@@ -1,6 +1,7 @@
 //! Keeps Hangar's read model in step with Airflow; pages read the model, never Airflow.
 
 pub mod dags;
+pub mod runs;
 
 use std::time::Duration;
 
@@ -9,6 +10,8 @@ use rand::Rng;
 use crate::airflow::AirflowClient;
 use crate::state::AppState;
 
+/// How often runs are re-read: run states change by the second.
+pub const RUN_SYNC_INTERVAL: Duration = Duration::from_secs(5);
 /// How often DAGs are fully re-read from each environment.
 pub const DAG_SYNC_INTERVAL: Duration = Duration::from_secs(30);
 /// Failing environments are retried less and less often, up to this.
@@ -31,15 +34,26 @@ pub fn spawn_loops(state: &AppState) {
                     return;
                 }
             };
-            let mut delay = DAG_SYNC_INTERVAL;
+            let mut delay = RUN_SYNC_INTERVAL;
+            let mut dags_due = std::time::Instant::now();
             loop {
-                match dags::sync_dags(&state.db, &env, &client, state.clock.now_ms()).await {
-                    Ok(report) => {
+                let now_ms = state.clock.now_ms();
+                let mut result = Ok(());
+                if std::time::Instant::now() >= dags_due {
+                    result = dags::sync_dags(&state.db, &env, &client, now_ms).await.map(|report| {
                         tracing::debug!(env = %env.name, dags = report.dags, removed = report.removed, "DAGs synced");
-                        delay = DAG_SYNC_INTERVAL;
-                    }
+                        dags_due = std::time::Instant::now() + with_jitter(DAG_SYNC_INTERVAL);
+                    });
+                }
+                if result.is_ok() {
+                    result = runs::sync_runs(&state.db, &env, &client, now_ms)
+                        .await
+                        .map(|_| ());
+                }
+                match result {
+                    Ok(()) => delay = RUN_SYNC_INTERVAL,
                     Err(error) => {
-                        tracing::warn!(env = %env.name, %error, "DAG sync failed; keeping the last data");
+                        tracing::warn!(env = %env.name, %error, "sync failed; keeping the last data");
                         delay = (delay * 2).min(MAX_BACKOFF);
                     }
                 }

@@ -1,0 +1,65 @@
+//! DAG runs of the sync window: Airflow's list → the `dag_runs` table.
+
+use time::format_description::well_known::Rfc3339;
+
+use super::dags::SyncError;
+use crate::airflow::AirflowClient;
+use crate::config::AirflowConfig;
+use crate::db::Db;
+use crate::identity::session::from_ms;
+use crate::with_pool;
+
+/// How far back runs are kept (the issue's default: 14 days).
+pub const RUN_WINDOW_MS: i64 = 14 * 24 * 3600 * 1000;
+
+/// Re-reads the window's runs and upserts them; runs older than the window are dropped.
+/// Like the DAG sync, nothing changes unless Airflow's answer was complete.
+pub async fn sync_runs(
+    db: &Db,
+    env: &AirflowConfig,
+    client: &AirflowClient,
+    now_ms: i64,
+) -> Result<usize, SyncError> {
+    let since = from_ms(now_ms - RUN_WINDOW_MS)
+        .format(&Rfc3339)
+        .expect("a UTC time formats as RFC 3339");
+    let runs = match client.runs_since(&since).await {
+        Ok(runs) => runs,
+        Err(error) => {
+            super::dags::record_status(db, &env.name, now_ms, Some(&error.to_string())).await?;
+            return Err(error.into());
+        }
+    };
+    with_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        for run in &runs {
+            sqlx::query(
+                "INSERT INTO dag_runs (environment, dag_id, run_id, state, run_type, run_after, \
+                 start_date, end_date, synced_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                 ON CONFLICT (environment, dag_id, run_id) DO UPDATE SET state = excluded.state, \
+                 run_type = excluded.run_type, run_after = excluded.run_after, \
+                 start_date = excluded.start_date, end_date = excluded.end_date, \
+                 synced_ms = excluded.synced_ms",
+            )
+            .bind(&env.name)
+            .bind(&run.dag_id)
+            .bind(&run.dag_run_id)
+            .bind(&run.state)
+            .bind(&run.run_type)
+            .bind(&run.run_after)
+            .bind(&run.start_date)
+            .bind(&run.end_date)
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query("DELETE FROM dag_runs WHERE environment = $1 AND run_after < $2")
+            .bind(&env.name)
+            .bind(&since)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok::<_, SyncError>(())
+    })?;
+    Ok(runs.len())
+}
