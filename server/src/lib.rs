@@ -58,10 +58,26 @@ pub async fn open_database(config: &Config) -> Result<Db, StartupError> {
     Ok(db)
 }
 
-/// Builds the application: state, background tasks and router.
+/// Builds the application: state, background tasks (sync loops included) and router.
 pub async fn build(
     config: Config,
     clock: Arc<dyn Clock>,
+) -> Result<(axum::Router, AppState), StartupError> {
+    build_with(config, clock, SyncLoops::Start).await
+}
+
+/// Whether `build_with` starts the Airflow sync loops. Tests that drive the sync themselves
+/// leave them off, so nothing writes the read model behind their back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SyncLoops {
+    Start,
+    Off,
+}
+
+pub async fn build_with(
+    config: Config,
+    clock: Arc<dyn Clock>,
+    sync_loops: SyncLoops,
 ) -> Result<(axum::Router, AppState), StartupError> {
     let db = open_database(&config).await?;
     let session_store = HangarSessionStore::for_db(&db).await?;
@@ -101,7 +117,9 @@ pub async fn build(
         leptos,
         read_model,
     });
-    sync::spawn_loops(&state);
+    if sync_loops == SyncLoops::Start {
+        sync::spawn_loops(&state);
+    }
     let router = http::router(state.clone(), session_store).map_err(StartupError::Router)?;
     Ok((router, state))
 }

@@ -179,9 +179,11 @@ jwks_refresh_min_interval = "30s"
         let config = Config::from_toml(&dir.path().join("hangar.toml"), &toml, Vec::new())
             .expect("test configuration is valid");
         let clock = Arc::new(ManualClock::default());
-        let (router, state) = hangar_server::build(config, clock.clone())
-            .await
-            .expect("hangar starts");
+        // Tests drive the sync themselves; the binary (browser tests, demo) runs the loops.
+        let (router, state) =
+            hangar_server::build_with(config, clock.clone(), hangar_server::SyncLoops::Off)
+                .await
+                .expect("hangar starts");
         tokio::spawn(async move {
             axum::serve(listener, router).await.unwrap();
         });
