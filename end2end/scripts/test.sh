@@ -35,6 +35,7 @@ if [ -z "${HANGAR_TEST_AIRFLOW_URL:-}" ]; then
   start_airflow
 fi
 trap 'stop_postgres; stop_airflow' EXIT
+trap 'exit 130' INT TERM
 
 LOG_DIR="$(mktemp -d /tmp/hangar-test-logs.XXXXXX)"
 say "unit and integration tests (SQLite and PostgreSQL)"

@@ -31,6 +31,8 @@ use crate::identity::{middleware::authenticate, routes as auth};
 use crate::state::AppState;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
+/// Longer than any call Hangar makes to the identity provider or Airflow (10 s by default).
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// One route of Hangar's own (not a page, not a server function) and what it demands.
 #[derive(Clone, Debug, PartialEq, Eq)]

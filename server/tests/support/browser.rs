@@ -19,6 +19,8 @@ impl Browser {
         let client = reqwest::Client::builder()
             .cookie_provider(jar.clone())
             .redirect(reqwest::redirect::Policy::none())
+            // A hang must fail the test with the URL in the message, not stall the suite.
+            .timeout(std::time::Duration::from_secs(30))
             .build()
             .unwrap();
         Self {
