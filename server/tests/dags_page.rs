@@ -173,16 +173,26 @@ async fn trigger(app: &TestApp, dag_id: &str) -> String {
         env.credentials.clone(),
     )
     .unwrap();
-    let run: serde_json::Value = client
-        .call(
-            reqwest::Method::POST,
-            &format!("/api/v2/dags/{dag_id}/dagRuns"),
-            &[],
-            Some(&serde_json::json!({ "logical_date": null, "note": "hangar test" })),
-        )
-        .await
-        .unwrap();
-    run["dag_run_id"].as_str().unwrap().to_string()
+    // The test Airflow keeps its metadata in SQLite, which refuses concurrent writers with a
+    // 500 "Database error" (both backends' tests trigger at once): try again briefly.
+    for _ in 0..20 {
+        let answer: Result<serde_json::Value, _> = client
+            .call(
+                reqwest::Method::POST,
+                &format!("/api/v2/dags/{dag_id}/dagRuns"),
+                &[],
+                Some(&serde_json::json!({ "logical_date": null, "note": "hangar test" })),
+            )
+            .await;
+        match answer {
+            Ok(run) => return run["dag_run_id"].as_str().unwrap().to_string(),
+            Err(hangar_server::airflow::AirflowError::Rejected { status: 500.., .. }) => {
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            Err(error) => panic!("trigger {dag_id}: {error}"),
+        }
+    }
+    panic!("Airflow kept failing to trigger {dag_id}");
 }
 
 async fn run_strips_show_the_teams_runs_only(backend: Backend) {
