@@ -13,13 +13,7 @@ use sqlx::Row;
 use support::{Backend, TestApp};
 
 fn client_for(env: &AirflowConfig) -> AirflowClient {
-    AirflowClient::new(
-        &env.name,
-        env.base_url.clone(),
-        env.timeout,
-        env.credentials.clone(),
-    )
-    .unwrap()
+    AirflowClient::for_environment(env).unwrap()
 }
 
 async fn dag_teams(db: &Db) -> Vec<(String, Option<String>)> {

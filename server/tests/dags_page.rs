@@ -14,13 +14,7 @@ use support::{Backend, TestApp};
 /// Syncs until the read model holds all four sample DAGs.
 async fn synced(app: &TestApp) {
     let env = app.state.config.airflow[0].clone();
-    let client = AirflowClient::new(
-        &env.name,
-        env.base_url.clone(),
-        env.timeout,
-        env.credentials.clone(),
-    )
-    .unwrap();
+    let client = AirflowClient::for_environment(&env).unwrap();
     for attempt in 0..60 {
         let report = sync_dags(
             &app.state.db,
@@ -137,13 +131,7 @@ async fn the_page_says_how_fresh_its_data_is(backend: Backend) {
         .unwrap()
         .port();
     dead.base_url = url::Url::parse(&format!("http://127.0.0.1:{port}")).unwrap();
-    let client = AirflowClient::new(
-        &dead.name,
-        dead.base_url.clone(),
-        dead.timeout,
-        dead.credentials.clone(),
-    )
-    .unwrap();
+    let client = AirflowClient::for_environment(&dead).unwrap();
     assert!(
         sync_dags(
             &app.state.db,
@@ -166,13 +154,7 @@ async fn the_page_says_how_fresh_its_data_is(backend: Backend) {
 /// Triggers a run through Airflow's API as the admin and returns its run id.
 async fn trigger(app: &TestApp, dag_id: &str) -> String {
     let env = &app.state.config.airflow[0];
-    let client = AirflowClient::new(
-        &env.name,
-        env.base_url.clone(),
-        env.timeout,
-        env.credentials.clone(),
-    )
-    .unwrap();
+    let client = AirflowClient::for_environment(env).unwrap();
     // The test Airflow keeps its metadata in SQLite, which refuses concurrent writers with a
     // 500 "Database error" (both backends' tests trigger at once): try again briefly.
     for _ in 0..20 {
@@ -201,13 +183,7 @@ async fn run_strips_show_the_teams_runs_only(backend: Backend) {
     let run_a = trigger(&app, "team_a_etl").await;
     let run_b = trigger(&app, "team_b_report").await;
     let env = app.state.config.airflow[0].clone();
-    let client = AirflowClient::new(
-        &env.name,
-        env.base_url.clone(),
-        env.timeout,
-        env.credentials.clone(),
-    )
-    .unwrap();
+    let client = AirflowClient::for_environment(&env).unwrap();
     let synced_runs = hangar_server::sync::runs::sync_runs(
         &app.state.db,
         &env,

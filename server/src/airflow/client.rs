@@ -16,7 +16,7 @@ use url::Url;
 
 use super::error::AirflowError;
 use super::models::{Dag, DagCollection, DagRun, DagRunCollection, TokenResponse, Version};
-use crate::config::{AirflowCredentials, Secret};
+use crate::config::{AirflowConfig, AirflowCredentials, Secret};
 
 /// Airflow caps page sizes at 100.
 pub const PAGE_SIZE: u64 = 100;
@@ -62,6 +62,16 @@ impl AirflowClient {
             credentials,
             token: Mutex::new(None),
         })
+    }
+
+    /// A client for `env` with its main (not per-team) credentials.
+    pub fn for_environment(env: &AirflowConfig) -> Result<Self, AirflowError> {
+        Self::new(
+            &env.name,
+            env.base_url.clone(),
+            env.timeout,
+            env.credentials.clone(),
+        )
     }
 
     pub fn env(&self) -> &str {

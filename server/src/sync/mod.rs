@@ -22,12 +22,7 @@ pub fn spawn_loops(state: &AppState) {
     for env in state.config.airflow.clone() {
         let state = state.clone();
         tokio::spawn(async move {
-            let client = match AirflowClient::new(
-                &env.name,
-                env.base_url.clone(),
-                env.timeout,
-                env.credentials.clone(),
-            ) {
+            let client = match AirflowClient::for_environment(&env) {
                 Ok(client) => client,
                 Err(error) => {
                     tracing::error!(env = %env.name, %error, "cannot create the Airflow client; no sync");
