@@ -2,8 +2,6 @@
 
 mod support;
 
-use std::time::Duration;
-
 use hangar_server::airflow::AirflowClient;
 use hangar_server::config::AirflowConfig;
 use hangar_server::db::Db;
@@ -33,15 +31,7 @@ async fn dags_sync_with_their_teams(backend: Backend) {
     let db = &app.state.db;
     let env = app.state.config.airflow[0].clone();
     let client = client_for(&env);
-    // The dag-processor may still be parsing right after Airflow started.
-    let mut report = sync_dags(db, &env, &client, 1_000).await.unwrap();
-    for attempt in 0..60 {
-        if report.dags >= 4 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        report = sync_dags(db, &env, &client, 1_001 + attempt).await.unwrap();
-    }
+    app.sync_sample_dags().await;
     let teams = dag_teams(db).await;
     let expected: Vec<(String, Option<String>)> = vec![
         ("shared_housekeeping".into(), None),
@@ -55,14 +45,9 @@ async fn dags_sync_with_their_teams(backend: Backend) {
     assert_eq!(last_error, None);
 
     // Airflow unreachable: the read model stays as it was, the error is recorded.
-    let mut dead = env.clone();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    dead.base_url = url::Url::parse(&format!("http://127.0.0.1:{port}")).unwrap();
-    let error = sync_dags(db, &dead, &client_for(&dead), 5_000)
+    let dead = support::unreachable(&env);
+    let later = app.state.clock.now_ms() + 5_000;
+    let error = sync_dags(db, &dead, &client_for(&dead), later)
         .await
         .unwrap_err();
     assert!(error.to_string().contains("unreachable"), "{error}");
@@ -86,7 +71,7 @@ async fn dags_sync_with_their_teams(backend: Backend) {
         .map(|_| ())
         .unwrap()
     });
-    let report = sync_dags(db, &env, &client, 6_000).await.unwrap();
+    let report = sync_dags(db, &env, &client, later + 1_000).await.unwrap();
     assert_eq!(report.removed, 1);
     assert_eq!(dag_teams(db).await, expected);
     assert_eq!(

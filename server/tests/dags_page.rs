@@ -11,27 +11,6 @@ use hangar_server::sync::dags::sync_dags;
 use reqwest::StatusCode;
 use support::{Backend, TestApp};
 
-/// Syncs until the read model holds all four sample DAGs.
-async fn synced(app: &TestApp) {
-    let env = app.state.config.airflow[0].clone();
-    let client = AirflowClient::for_environment(&env).unwrap();
-    for attempt in 0..60 {
-        let report = sync_dags(
-            &app.state.db,
-            &env,
-            &client,
-            app.state.clock.now_ms() + attempt,
-        )
-        .await
-        .unwrap();
-        if report.dags >= 4 {
-            return;
-        }
-        tokio::time::sleep(Duration::from_secs(1)).await;
-    }
-    panic!("Airflow never listed the four sample DAGs");
-}
-
 fn listed(html: &str) -> Vec<String> {
     html.split("data-dag=\"")
         .skip(1)
@@ -41,7 +20,7 @@ fn listed(html: &str) -> Vec<String> {
 
 async fn each_team_sees_its_dags_and_the_shared_ones(backend: Backend) {
     let app = TestApp::spawn_with_airflow(backend).await;
-    synced(&app).await;
+    app.sync_sample_dags().await;
 
     let author = app.signed_in("author").await;
     let page = author.get("/t/team_a/dags").await;
@@ -116,7 +95,7 @@ async fn each_team_sees_its_dags_and_the_shared_ones(backend: Backend) {
 
 async fn the_page_says_how_fresh_its_data_is(backend: Backend) {
     let app = TestApp::spawn_with_airflow(backend).await;
-    synced(&app).await;
+    app.sync_sample_dags().await;
     let author = app.signed_in("author").await;
     let html = author.get("/t/team_a/dags").await.text().await.unwrap();
     assert!(
@@ -124,13 +103,7 @@ async fn the_page_says_how_fresh_its_data_is(backend: Backend) {
         "no notice while the data is fresh"
     );
 
-    let mut dead = app.state.config.airflow[0].clone();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    dead.base_url = url::Url::parse(&format!("http://127.0.0.1:{port}")).unwrap();
+    let dead = support::unreachable(&app.state.config.airflow[0]);
     let client = AirflowClient::for_environment(&dead).unwrap();
     assert!(
         sync_dags(
@@ -179,7 +152,7 @@ async fn trigger(app: &TestApp, dag_id: &str) -> String {
 
 async fn run_strips_show_the_teams_runs_only(backend: Backend) {
     let app = TestApp::spawn_with_airflow(backend).await;
-    synced(&app).await;
+    app.sync_sample_dags().await;
     let run_a = trigger(&app, "team_a_etl").await;
     let run_b = trigger(&app, "team_b_report").await;
     let env = app.state.config.airflow[0].clone();

@@ -283,17 +283,8 @@ async fn groups_come_from_userinfo_when_the_id_token_lacks_them() {
         StatusCode::OK,
         "the author role came from userinfo groups"
     );
-    let audit = app.audit_actions().await;
-    assert!(
-        audit
-            .last()
-            .unwrap()
-            .2
-            .as_deref()
-            .unwrap()
-            .contains("a-authors"),
-        "{audit:?}"
-    );
+    let detail = app.last_audit_detail().await;
+    assert!(detail.contains("a-authors"), "{detail}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

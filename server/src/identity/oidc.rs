@@ -187,6 +187,8 @@ struct Discovered {
 
 pub struct OidcProvider {
     config: OidcConfig,
+    /// The provider's origin, for the Content-Security-Policy of every response.
+    issuer_origin: String,
     redirect_uri: RedirectUrl,
     http: reqwest::Client,
     current: RwLock<Option<Arc<Discovered>>>,
@@ -205,8 +207,12 @@ impl OidcProvider {
             .map_err(|e| OidcError::Unavailable(e.to_string()))?;
         let redirect_uri = RedirectUrl::new(redirect_uri.to_string())
             .map_err(|e| OidcError::Unavailable(format!("bad redirect URI: {e}")))?;
+        let issuer_origin = Url::parse(&config.issuer)
+            .map(|url| url.origin().ascii_serialization())
+            .unwrap_or_default();
         Ok(Self {
             config,
+            issuer_origin,
             redirect_uri,
             http,
             current: RwLock::new(None),
@@ -219,10 +225,8 @@ impl OidcProvider {
     }
 
     /// The provider's origin, for the Content-Security-Policy `form-action`.
-    pub fn issuer_origin(&self) -> String {
-        Url::parse(&self.config.issuer)
-            .map(|url| url.origin().ascii_serialization())
-            .unwrap_or_default()
+    pub fn issuer_origin(&self) -> &str {
+        &self.issuer_origin
     }
 
     /// Fetches the provider's metadata and keys, replacing what we had.

@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
+use reqwest::Response;
 use reqwest::cookie::{CookieStore, Jar};
-use reqwest::{Response, StatusCode};
 use url::Url;
 
 pub struct Browser {
@@ -126,19 +126,5 @@ impl Browser {
     pub async fn sign_in(&self, user: &str) -> Response {
         let callback = self.sign_in_until_callback(user, "/").await;
         self.client.get(callback).send().await.unwrap()
-    }
-
-    /// Signs in and asserts it worked.
-    pub async fn signed_in(app_url: &str, user: &str) -> Self {
-        let browser = Self::new(app_url);
-        let response = browser.sign_in(user).await;
-        let status = response.status();
-        if status != StatusCode::SEE_OTHER {
-            panic!(
-                "sign-in as {user} failed with {status}: {}",
-                response.text().await.unwrap_or_default()
-            );
-        }
-        browser
     }
 }

@@ -93,6 +93,15 @@ macro_rules! on_both_backends {
     )*};
 }
 
+/// A copy of `env` pointing at a loopback port where nothing listens.
+pub fn unreachable(
+    env: &hangar_server::config::AirflowConfig,
+) -> hangar_server::config::AirflowConfig {
+    let mut dead = env.clone();
+    dead.base_url = url::Url::parse(&format!("http://127.0.0.1:{}", idp::free_port())).unwrap();
+    dead
+}
+
 async fn database_url(backend: Backend, dir: &TempDir) -> String {
     match backend {
         Backend::Sqlite => format!("sqlite://{}", dir.path().join("hangar.db").display()),
@@ -211,6 +220,24 @@ jwks_refresh_min_interval = "30s"
             );
         }
         browser
+    }
+
+    /// Syncs the first Airflow environment until the read model holds the four sample DAGs
+    /// (the dag-processor may still be parsing right after Airflow started).
+    pub async fn sync_sample_dags(&self) {
+        let env = &self.state.config.airflow[0];
+        let client = hangar_server::airflow::AirflowClient::for_environment(env).unwrap();
+        for attempt in 0..60 {
+            let now = self.state.clock.now_ms() + attempt;
+            let report = hangar_server::sync::dags::sync_dags(&self.state.db, env, &client, now)
+                .await
+                .unwrap();
+            if report.dags >= 4 {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
+        panic!("Airflow never listed the four sample DAGs");
     }
 
     /// The detail of the newest audit entry.
