@@ -186,3 +186,35 @@ async fn route_role_team_matrix(backend: Backend) {
 }
 
 on_both_backends!(route_role_team_matrix);
+
+/// Tests build many apps in one process while others serve pages; building one must never
+/// stall a page another is rendering (generating routes suppresses resource loads
+/// process-wide, leptos issue #4773, so the route list is generated once per process).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn building_an_app_never_stalls_a_render() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let browser = app.signed_in("multi").await;
+    let generating = std::thread::spawn(|| {
+        for _ in 0..200 {
+            assert!(!page_routes().is_empty());
+        }
+    });
+    for round in 0..100 {
+        let page = tokio::time::timeout(std::time::Duration::from_secs(10), browser.get("/"))
+            .await
+            .unwrap_or_else(|_| panic!("render {round} stalled"));
+        assert!(page.status().is_success() || page.status().is_redirection());
+        let body = tokio::time::timeout(std::time::Duration::from_secs(10), page.text())
+            .await
+            .unwrap_or_else(|_| panic!("body of render {round} stalled"))
+            .unwrap();
+        assert!(
+            body.is_empty() || body.contains("</html>"),
+            "render {round} ended early"
+        );
+        if generating.is_finished() {
+            break;
+        }
+    }
+    generating.join().unwrap();
+}

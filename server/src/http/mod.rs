@@ -10,6 +10,7 @@ pub mod security_headers;
 pub mod server_fns;
 
 use std::collections::HashSet;
+use std::sync::LazyLock;
 use std::time::Instant;
 
 use axum::Router;
@@ -117,8 +118,17 @@ pub fn undeclared(pages: &[AxumRouteListing]) -> Vec<String> {
     missing
 }
 
+/// The app's page routes, generated once per process.
+///
+/// Generating runs the whole app with resource loading suppressed through a *process-wide*
+/// flag (leptos_server's `SuppressResourceLoad`); a resource first polled by a render on
+/// another thread meanwhile waits forever (leptos issue #4773). A single `hangar serve`
+/// generates before it listens, but tests build many apps in one process while others
+/// serve pages, so the list is generated exactly once and shared.
 pub fn page_routes() -> Vec<AxumRouteListing> {
-    leptos_axum::generate_route_list(hangar_app::App)
+    static PAGE_ROUTES: LazyLock<Vec<AxumRouteListing>> =
+        LazyLock::new(|| leptos_axum::generate_route_list(hangar_app::App));
+    PAGE_ROUTES.clone()
 }
 
 pub fn router<S>(state: AppState, session_store: S) -> Result<Router, String>
