@@ -22,6 +22,10 @@ pub enum AppError {
     Forbidden,
     #[error("{0}")]
     Invalid(String),
+    /// Airflow failed or refused; the message says which environment and why, and never
+    /// claims that anything happened.
+    #[error("{0}")]
+    Upstream(String),
     /// Details are in the server log under this request id.
     #[error("Something went wrong on the server (request {0}).")]
     Internal(String),
@@ -37,6 +41,7 @@ impl AppError {
             Self::Unauthenticated => 401,
             Self::Forbidden => 403,
             Self::Invalid(_) => 422,
+            Self::Upstream(_) => 502,
             Self::Internal(_) | Self::Transport(_) => 500,
         }
     }

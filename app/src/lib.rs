@@ -12,6 +12,7 @@ pub mod errors;
 pub mod functions;
 pub mod models;
 pub mod pages;
+pub mod paths;
 pub mod routes;
 #[cfg(feature = "ssr")]
 pub mod shell;

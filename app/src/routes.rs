@@ -13,7 +13,8 @@ use crate::components::error_view::NotFound;
 use crate::functions::viewer::get_viewer;
 use crate::models::{Access, PlatformAction, TeamAction};
 use crate::pages::{
-    dags::DagsPage, platform::PlatformPage, signed_out::SignedOutPage, team_home::TeamHomePage,
+    dag_detail::DagDetailPage, dags::DagsPage, platform::PlatformPage, run_detail::RunDetailPage,
+    runs::RunsPage, signed_out::SignedOutPage, task_log::TaskLogPageView, team_home::TeamHomePage,
     team_picker::TeamPicker,
 };
 
@@ -21,6 +22,19 @@ pub const PAGE_ACCESS: &[(&str, Access)] = &[
     ("/", Access::Authenticated),
     ("/t/{team}", Access::Team(TeamAction::View)),
     ("/t/{team}/dags", Access::Team(TeamAction::View)),
+    (
+        "/t/{team}/dags/{environment}/{dag}",
+        Access::Team(TeamAction::View),
+    ),
+    (
+        "/t/{team}/dags/{environment}/{dag}/runs/{run}",
+        Access::Team(TeamAction::View),
+    ),
+    (
+        "/t/{team}/dags/{environment}/{dag}/runs/{run}/tasks/{task}",
+        Access::Team(TeamAction::View),
+    ),
+    ("/t/{team}/runs", Access::Team(TeamAction::View)),
     ("/platform", Access::Platform(PlatformAction::ViewOverview)),
     ("/auth/signed-out", Access::Public),
 ];
@@ -51,6 +65,10 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/") view=TeamPicker/>
                         <Route path=path!("/t/:team") view=TeamHomePage/>
                         <Route path=path!("/t/:team/dags") view=DagsPage/>
+                        <Route path=path!("/t/:team/dags/:environment/:dag") view=DagDetailPage/>
+                        <Route path=path!("/t/:team/dags/:environment/:dag/runs/:run") view=RunDetailPage/>
+                        <Route path=path!("/t/:team/dags/:environment/:dag/runs/:run/tasks/:task") view=TaskLogPageView/>
+                        <Route path=path!("/t/:team/runs") view=RunsPage/>
                         <Route path=path!("/platform") view=PlatformPage/>
                         <Route path=path!("/auth/signed-out") view=SignedOutPage/>
                     </Routes>

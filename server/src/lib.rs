@@ -3,6 +3,7 @@
 //! `main.rs` only parses the command line; everything is built here so tests can start the
 //! real server on a loopback port (see `tests/support`).
 
+pub mod actions;
 pub mod airflow;
 pub mod audit;
 pub mod authz;
@@ -43,6 +44,8 @@ pub enum StartupError {
     Oidc(#[from] identity::oidc::OidcError),
     #[error("{0}")]
     Router(String),
+    #[error("Airflow client: {0}")]
+    Airflow(airflow::AirflowError),
     #[error("cannot listen: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -109,6 +112,11 @@ pub async fn build_with(
         .build();
     let read_model: hangar_app::functions::ports::SharedReadModel =
         Arc::new(read_model::DbReadModel::new(db.clone(), &config.airflow));
+    let airflow =
+        Arc::new(airflow::Environments::new(&config.airflow).map_err(StartupError::Airflow)?);
+    let actions: hangar_app::functions::ports::SharedAirflowActions = Arc::new(
+        actions::AirflowGateway::new(db.clone(), clock.clone(), airflow.clone()),
+    );
     let state = AppState::new(state::Services {
         config,
         db,
@@ -116,6 +124,8 @@ pub async fn build_with(
         clock,
         leptos,
         read_model,
+        airflow,
+        actions,
     });
     if sync_loops == SyncLoops::Start {
         sync::spawn_loops(&state);

@@ -23,6 +23,10 @@ pub struct Services {
     pub leptos: LeptosOptions,
     /// Handed to the app as context: how its server functions read Hangar's data.
     pub read_model: hangar_app::functions::ports::SharedReadModel,
+    /// Handed to the app as context: how its server functions act in Airflow.
+    pub actions: hangar_app::functions::ports::SharedAirflowActions,
+    /// One client per environment (and per team credential), shared by sync and actions.
+    pub airflow: Arc<crate::airflow::Environments>,
 }
 
 impl std::ops::Deref for AppState {
@@ -34,6 +38,12 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
+    /// Gives a render or server-function call the ports it reads and acts through.
+    pub fn provide_ports(&self) {
+        leptos::prelude::provide_context(self.read_model.clone());
+        leptos::prelude::provide_context(self.actions.clone());
+    }
+
     pub fn new(services: Services) -> Self {
         Self(Arc::new(services))
     }

@@ -2,8 +2,10 @@
 
 pub mod error_view;
 pub mod header;
+pub mod sync_notice;
 pub mod team_nav;
 pub mod team_switcher;
 
 pub use error_view::ErrorView;
 pub use header::Header;
+pub use sync_notice::{StateBadge, SyncNotices};

@@ -13,6 +13,7 @@ pub fn TeamNav(team: String, current: &'static str) -> impl IntoView {
         <nav class="team-nav" aria-label="Team pages">
             {tab("home", "Overview", format!("/t/{team}"))}
             {tab("dags", "DAGs", format!("/t/{team}/dags"))}
+            {tab("runs", "Runs", format!("/t/{team}/runs"))}
         </nav>
     }
 }

@@ -4,12 +4,14 @@
 //! refuses to call a function that is not listed (deny by default), and the route-matrix test
 //! fails if a registered function is missing here.
 
+pub mod actions;
 pub mod dags;
 #[cfg(feature = "ssr")]
 pub mod guard;
 pub mod platform;
 #[cfg(feature = "ssr")]
 pub mod ports;
+pub mod runs;
 pub mod team;
 pub mod viewer;
 
@@ -18,6 +20,14 @@ use crate::models::{Access, PlatformAction, TeamAction};
 pub const ACCESS_GET_VIEWER: Access = Access::Authenticated;
 pub const ACCESS_GET_TEAM_HOME: Access = Access::Team(TeamAction::View);
 pub const ACCESS_GET_TEAM_DAGS: Access = Access::Team(TeamAction::View);
+pub const ACCESS_GET_DAG_DETAIL: Access = Access::Team(TeamAction::View);
+pub const ACCESS_GET_TEAM_RUNS: Access = Access::Team(TeamAction::View);
+pub const ACCESS_GET_RUN_DETAIL: Access = Access::Team(TeamAction::View);
+pub const ACCESS_GET_TASK_LOG: Access = Access::Team(TeamAction::View);
+pub const ACCESS_SET_DAG_PAUSED: Access = Access::Team(TeamAction::Pause);
+pub const ACCESS_TRIGGER_DAG: Access = Access::Team(TeamAction::Trigger);
+pub const ACCESS_CLEAR_FAILED_TASKS: Access = Access::Team(TeamAction::Clear);
+pub const ACCESS_MARK_RUN: Access = Access::Team(TeamAction::Clear);
 pub const ACCESS_GET_PLATFORM_TEAMS: Access = Access::Platform(PlatformAction::ViewOverview);
 
 /// Every server function's path with the access it declares.
@@ -28,5 +38,13 @@ pub fn declared_access() -> Vec<(&'static str, Access)> {
         (team::GetTeamHome::PATH, ACCESS_GET_TEAM_HOME),
         (platform::GetPlatformTeams::PATH, ACCESS_GET_PLATFORM_TEAMS),
         (dags::GetTeamDags::PATH, ACCESS_GET_TEAM_DAGS),
+        (runs::GetDagDetail::PATH, ACCESS_GET_DAG_DETAIL),
+        (runs::GetTeamRuns::PATH, ACCESS_GET_TEAM_RUNS),
+        (runs::GetRunDetail::PATH, ACCESS_GET_RUN_DETAIL),
+        (runs::GetTaskLog::PATH, ACCESS_GET_TASK_LOG),
+        (actions::SetDagPaused::PATH, ACCESS_SET_DAG_PAUSED),
+        (actions::TriggerDag::PATH, ACCESS_TRIGGER_DAG),
+        (actions::ClearFailedTasks::PATH, ACCESS_CLEAR_FAILED_TASKS),
+        (actions::MarkRun::PATH, ACCESS_MARK_RUN),
     ]
 }

@@ -1,24 +1,119 @@
-//! What server functions need from the server, as a trait the server implements (server only).
+//! What server functions need from the server, as traits the server implements (server only).
 //!
 //! The app crate stays free of database and Airflow code: the server provides an
-//! `Arc<dyn ReadModel>` as context to every render and server-function call.
+//! `Arc<dyn ReadModel>` and an `Arc<dyn AirflowActions>` as context to every render and
+//! server-function call. Server functions check the caller's role first; implementations
+//! then apply team isolation (another team's thing is `NotFound`) and, for actions, the
+//! shared-DAG rule, and write the audit log.
 
 use std::sync::Arc;
 
 use leptos::prelude::*;
 
 use crate::errors::AppError;
-use crate::models::{DagPage, DagQuery};
+use crate::models::{
+    DagDetail, DagPage, DagQuery, RunDetail, RunPage, RunQuery, TaskLogPage, TriggerRequest, Viewer,
+};
+
+/// Names one DAG of one environment, as the URL does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DagKey {
+    pub team: String,
+    pub environment: String,
+    pub dag_id: String,
+}
+
+impl DagKey {
+    pub fn new(team: String, environment: String, dag_id: String) -> Self {
+        Self {
+            team,
+            environment,
+            dag_id,
+        }
+    }
+}
 
 #[async_trait::async_trait]
 pub trait ReadModel: Send + Sync + 'static {
-    /// The team's DAGs and the shared ones, filtered and paged. The caller has checked access.
+    /// The team's DAGs and the shared ones, filtered and paged.
     async fn team_dags(&self, team: &str, query: DagQuery) -> Result<DagPage, AppError>;
+    async fn dag_detail(&self, viewer: &Viewer, dag: &DagKey) -> Result<DagDetail, AppError>;
+    async fn team_runs(&self, team: &str, query: RunQuery) -> Result<RunPage, AppError>;
+    async fn run_detail(
+        &self,
+        viewer: &Viewer,
+        dag: &DagKey,
+        run_id: &str,
+    ) -> Result<RunDetail, AppError>;
+}
+
+/// Who asks, for the audit log: the request as the server received it.
+pub type Caller = http::request::Parts;
+
+/// Live calls to Airflow on a team's behalf.
+#[async_trait::async_trait]
+pub trait AirflowActions: Send + Sync + 'static {
+    /// Pauses or unpauses; returns the state Airflow reports afterwards.
+    async fn set_paused(
+        &self,
+        caller: &Caller,
+        viewer: &Viewer,
+        dag: &DagKey,
+        paused: bool,
+    ) -> Result<bool, AppError>;
+    /// Triggers a run; returns its run id.
+    async fn trigger(
+        &self,
+        caller: &Caller,
+        viewer: &Viewer,
+        dag: &DagKey,
+        request: TriggerRequest,
+    ) -> Result<String, AppError>;
+    /// Clears the run's failed task instances; returns how many Airflow cleared.
+    async fn clear_failed(
+        &self,
+        caller: &Caller,
+        viewer: &Viewer,
+        dag: &DagKey,
+        run_id: &str,
+    ) -> Result<usize, AppError>;
+    /// Marks a run `success` or `failed`.
+    async fn mark_run(
+        &self,
+        caller: &Caller,
+        viewer: &Viewer,
+        dag: &DagKey,
+        run_id: &str,
+        state: &str,
+    ) -> Result<(), AppError>;
+    /// One page of a task attempt's log, fetched from Airflow now.
+    #[allow(clippy::too_many_arguments)]
+    async fn task_log(
+        &self,
+        viewer: &Viewer,
+        dag: &DagKey,
+        run_id: &str,
+        task_id: &str,
+        map_index: i64,
+        try_number: i64,
+        page: u32,
+    ) -> Result<TaskLogPage, AppError>;
 }
 
 pub type SharedReadModel = Arc<dyn ReadModel>;
+pub type SharedAirflowActions = Arc<dyn AirflowActions>;
 
 pub fn read_model() -> Result<SharedReadModel, AppError> {
     use_context::<SharedReadModel>()
         .ok_or_else(|| AppError::Internal("read model not provided".into()))
+}
+
+pub fn airflow_actions() -> Result<SharedAirflowActions, AppError> {
+    use_context::<SharedAirflowActions>()
+        .ok_or_else(|| AppError::Internal("Airflow actions not provided".into()))
+}
+
+/// The request being served, for the audit log.
+pub fn caller() -> Result<Caller, AppError> {
+    use_context::<Caller>().ok_or_else(|| AppError::Internal("no request".into()))
 }

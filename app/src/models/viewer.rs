@@ -34,6 +34,12 @@ impl Viewer {
             .is_some_and(|m| m.grant.allows(action))
     }
 
+    /// Whether the viewer may take `action` on something of `team`. Things from a shared
+    /// bundle belong to no team: only platform admins change them.
+    pub fn can_change(&self, team: &str, action: TeamAction, shared: bool) -> bool {
+        self.can(team, action) && (!shared || self.platform_role == Some(PlatformRole::Admin))
+    }
+
     pub fn can_platform(&self, action: PlatformAction) -> bool {
         self.platform_role
             .is_some_and(|role| action.allowed_for(role))

@@ -7,10 +7,11 @@ use leptos::prelude::*;
 use leptos_router::components::Form;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::components::ErrorView;
 use crate::components::team_nav::TeamNav;
+use crate::components::{ErrorView, SyncNotices};
 use crate::functions::dags::get_team_dags;
 use crate::models::{DAG_PAGE_SIZE, DagPage, DagQuery, DagRow};
+use crate::paths::encode;
 
 #[component]
 pub fn DagsPage() -> impl IntoView {
@@ -81,18 +82,7 @@ fn DagList(team: String, page: DagPage) -> impl IntoView {
     view! {
         <section class="dags">
             <h1>"DAGs"</h1>
-            {sync
-                .into_iter()
-                .filter_map(|notice| {
-                    let text = match (&notice.as_of, &notice.error) {
-                        (None, None) => format!("{}: not synced yet", notice.environment),
-                        (Some(_), None) => return None,
-                        (Some(at), Some(error)) => format!("Data as of {at} — {error}"),
-                        (None, Some(error)) => format!("No data yet — {error}"),
-                    };
-                    Some(view! { <p class="notice warning" role="status" data-testid="sync-notice">{text}</p> })
-                })
-                .collect_view()}
+            <SyncNotices notices=sync/>
             <Form method="GET" action="">
                 <div class="filters">
                     <input
@@ -123,7 +113,7 @@ fn DagList(team: String, page: DagPage) -> impl IntoView {
                     </tr>
                 </thead>
                 <tbody>
-                    {rows.into_iter().map(|row| view! { <DagRowView row/> }).collect_view()}
+                    {rows.into_iter().map(|row| view! { <DagRowView team=team.clone() row/> }).collect_view()}
                 </tbody>
             </table>
             <p class="pager">
@@ -142,11 +132,11 @@ fn DagList(team: String, page: DagPage) -> impl IntoView {
 }
 
 #[component]
-fn DagRowView(row: DagRow) -> impl IntoView {
+fn DagRowView(team: String, row: DagRow) -> impl IntoView {
     view! {
         <tr data-dag=row.dag_id.clone() class:paused=row.is_paused>
             <td>
-                <strong>{row.display_name.clone()}</strong>
+                <a href=crate::paths::dag(&team, &row.environment, &row.dag_id) class="dag-link"><strong>{row.display_name.clone()}</strong></a>
                 {(row.display_name != row.dag_id).then(|| view! { <code class="muted">{row.dag_id.clone()}</code> })}
                 {row.shared.then(|| view! { <span class="badge shared" title="From a shared bundle">"shared"</span> })}
                 {row.has_import_errors.then(|| view! { <span class="badge error">"import errors"</span> })}
@@ -176,15 +166,4 @@ fn DagRowView(row: DagRow) -> impl IntoView {
             <td>{if row.is_paused { "Paused" } else { "Active" }}</td>
         </tr>
     }
-}
-
-fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

@@ -1,7 +1,11 @@
 //! One module per page; each loads its data through a server function.
 
+pub mod dag_detail;
 pub mod dags;
 pub mod platform;
+pub mod run_detail;
+pub mod runs;
 pub mod signed_out;
+pub mod task_log;
 pub mod team_home;
 pub mod team_picker;

@@ -15,7 +15,10 @@ use tokio::sync::Mutex;
 use url::Url;
 
 use super::error::AirflowError;
-use super::models::{Dag, DagCollection, DagRun, DagRunCollection, TokenResponse, Version};
+use super::models::{
+    Dag, DagCollection, DagRun, DagRunCollection, TaskInstance, TaskInstanceCollection, TaskLog,
+    TokenResponse, TriggerBody, Version,
+};
 use crate::config::{AirflowConfig, AirflowCredentials, Secret};
 
 /// Airflow caps page sizes at 100.
@@ -139,6 +142,114 @@ impl AirflowClient {
                 return Ok(runs);
             }
         }
+    }
+
+    /// Task instances of runs with `run_after` at or after `run_after_since`; with
+    /// `updated_since`, only those Airflow changed since then (the incremental sync).
+    pub async fn task_instances(
+        &self,
+        run_after_since: &str,
+        updated_since: Option<&str>,
+    ) -> Result<Vec<TaskInstance>, AirflowError> {
+        let mut instances: Vec<TaskInstance> = Vec::new();
+        loop {
+            let mut query = vec![
+                ("limit", PAGE_SIZE.to_string()),
+                ("offset", instances.len().to_string()),
+                ("order_by", "id".to_string()),
+                ("run_after_gte", run_after_since.to_string()),
+            ];
+            if let Some(updated) = updated_since {
+                query.push(("updated_at_gte", updated.to_string()));
+            }
+            let page: TaskInstanceCollection = self
+                .call(
+                    Method::GET,
+                    "/api/v2/dags/~/dagRuns/~/taskInstances",
+                    &query,
+                    None,
+                )
+                .await?;
+            let done = page.task_instances.is_empty()
+                || instances.len() as u64 + page.task_instances.len() as u64 >= page.total_entries;
+            instances.extend(page.task_instances);
+            if done {
+                return Ok(instances);
+            }
+        }
+    }
+
+    /// `PATCH /dags/{id}`: pauses or unpauses, returning the DAG as Airflow now has it.
+    pub async fn set_paused(&self, dag_id: &str, paused: bool) -> Result<Dag, AirflowError> {
+        let path = api_path(&["dags", dag_id]);
+        let query = [("update_mask", "is_paused".to_string())];
+        let body = serde_json::json!({ "is_paused": paused });
+        self.call(Method::PATCH, &path, &query, Some(&body)).await
+    }
+
+    /// `POST /dags/{id}/dagRuns`: the new run as Airflow created it.
+    pub async fn trigger(&self, dag_id: &str, body: &TriggerBody) -> Result<DagRun, AirflowError> {
+        let path = api_path(&["dags", dag_id, "dagRuns"]);
+        let body = serde_json::to_value(body).expect("a trigger body is JSON");
+        self.call(Method::POST, &path, &[], Some(&body)).await
+    }
+
+    /// `POST /dags/{id}/clearTaskInstances` for one run's failed tasks (and the run set back
+    /// to queued): the task instances Airflow cleared.
+    pub async fn clear_failed(
+        &self,
+        dag_id: &str,
+        run_id: &str,
+    ) -> Result<Vec<TaskInstance>, AirflowError> {
+        let path = api_path(&["dags", dag_id, "clearTaskInstances"]);
+        let body = serde_json::json!({
+            "dry_run": false,
+            "dag_run_id": run_id,
+            "only_failed": true,
+            "reset_dag_runs": true,
+        });
+        let cleared: TaskInstanceCollection =
+            self.call(Method::POST, &path, &[], Some(&body)).await?;
+        Ok(cleared.task_instances)
+    }
+
+    /// `PATCH /dags/{id}/dagRuns/{run}`: marks the run `success` or `failed`.
+    pub async fn set_run_state(
+        &self,
+        dag_id: &str,
+        run_id: &str,
+        state: &str,
+    ) -> Result<DagRun, AirflowError> {
+        let path = api_path(&["dags", dag_id, "dagRuns", run_id]);
+        let query = [("update_mask", "state".to_string())];
+        let body = serde_json::json!({ "state": state });
+        self.call(Method::PATCH, &path, &query, Some(&body)).await
+    }
+
+    /// `GET .../logs/{try}`: one attempt's whole log.
+    pub async fn task_log(
+        &self,
+        dag_id: &str,
+        run_id: &str,
+        task_id: &str,
+        map_index: i64,
+        try_number: i64,
+    ) -> Result<TaskLog, AirflowError> {
+        let path = api_path(&[
+            "dags",
+            dag_id,
+            "dagRuns",
+            run_id,
+            "taskInstances",
+            task_id,
+            "logs",
+            &try_number.to_string(),
+        ]);
+        let query = [
+            ("full_content", "true".to_string()),
+            ("map_index", map_index.to_string()),
+        ];
+        self.call(Method::GET, &path, &query, None).await
     }
 
     /// Calls the API with a bearer token; on 401/403 renews the token once and retries.
@@ -282,6 +393,21 @@ impl AirflowClient {
             }),
         }
     }
+}
+
+/// An API path from raw segments, each percent-encoded (run ids hold `+` and `:`).
+pub fn api_path(segments: &[&str]) -> String {
+    const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    let mut path = String::from("/api/v2");
+    for segment in segments {
+        path.push('/');
+        path.extend(percent_encoding::utf8_percent_encode(segment, SEGMENT));
+    }
+    path
 }
 
 /// When to renew a JWT: `RENEW_BEFORE` ahead of its `exp`, or after `UNKNOWN_LIFETIME` when

@@ -71,3 +71,60 @@ pub struct DagRunCollection {
     pub dag_runs: Vec<DagRun>,
     pub total_entries: u64,
 }
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub struct TaskInstance {
+    pub task_id: String,
+    pub dag_id: String,
+    pub dag_run_id: String,
+    #[serde(default = "no_map_index")]
+    pub map_index: i64,
+    #[serde(default)]
+    pub state: Option<String>,
+    #[serde(default)]
+    pub try_number: i64,
+    #[serde(default)]
+    pub start_date: Option<String>,
+    #[serde(default)]
+    pub end_date: Option<String>,
+    #[serde(default)]
+    pub duration: Option<f64>,
+    #[serde(default)]
+    pub operator_name: Option<String>,
+}
+
+/// Airflow's "not a mapped task" index.
+fn no_map_index() -> i64 {
+    -1
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct TaskInstanceCollection {
+    pub task_instances: Vec<TaskInstance>,
+    pub total_entries: u64,
+}
+
+/// A task's log as Airflow 3 serves it: structured events, one per line.
+#[derive(Clone, Debug, Deserialize)]
+pub struct TaskLog {
+    pub content: Vec<LogEvent>,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub struct LogEvent {
+    #[serde(default)]
+    pub timestamp: Option<String>,
+    #[serde(default)]
+    pub event: String,
+    #[serde(default)]
+    pub level: Option<String>,
+}
+
+/// What Hangar sends to trigger a run. `logical_date` must be present even when null.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct TriggerBody {
+    pub logical_date: Option<String>,
+    pub conf: serde_json::Map<String, serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}

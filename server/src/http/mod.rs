@@ -149,9 +149,9 @@ where
         router = router.route(spec.path, handler);
     }
     let options = state.leptos.clone();
-    let read_model = state.read_model.clone();
+    let ports = state.clone();
     let render = leptos_axum::render_app_async_with_context(
-        move || leptos::prelude::provide_context(read_model.clone()),
+        move || ports.provide_ports(),
         move || hangar_app::shell::shell(options.clone()),
     );
     for listing in &pages {

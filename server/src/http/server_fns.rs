@@ -4,26 +4,36 @@
 //! (deny by default). Functions then check their declared access themselves, first thing,
 //! with the team from their arguments. Errors leave as the `AppError` JSON the browser
 //! decodes, with the status `AppError::status` assigns; refused mutations are audited.
+//!
+//! Without JavaScript, an action is a plain HTML form post. Leptos would answer it with a
+//! redirect to the `Referer` (which Hangar's referrer policy never sends) and drop any error,
+//! so such posts are answered here: success goes back to the form's `return_to` page (303),
+//! failure is a page that says what went wrong, with a link back.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
 use hangar_app::errors::AppError;
 use hangar_app::functions::declared_access;
 use hangar_app::models::{Access, PlatformAction, Viewer};
 
 use crate::audit::{AuditEvent, Outcome};
-use crate::http::error::not_found;
+use crate::http::error::{escape, not_found, page};
 use crate::http::request_id;
 use crate::identity::middleware::CurrentUser;
+use crate::identity::return_to::safe_return_to;
 use crate::state::AppState;
 
 /// Server-function answers are small; anything larger is not an `AppError`.
 const MAX_ERROR_BODY: usize = 64 * 1024;
+/// Hangar's forms are small (the largest is a run's JSON configuration).
+const MAX_FORM_BODY: usize = 256 * 1024;
+/// server_fn marks an error answer to a non-JSON post with this header (and a redirect).
+const SERVER_FN_ERROR_HEADER: &str = "serverfnerror";
 
 fn declared() -> &'static HashMap<&'static str, Access> {
     static DECLARED: OnceLock<HashMap<&'static str, Access>> = OnceLock::new();
@@ -57,21 +67,33 @@ pub async fn handle(State(state): State<AppState>, request: Request) -> Response
     if access != Access::Public && request.extensions().get::<Viewer>().is_none() {
         return error_response(&AppError::Unauthenticated);
     }
-    let read_model = state.read_model.clone();
-    let response = leptos_axum::handle_server_fns_with_context(
-        move || leptos::prelude::provide_context(read_model.clone()),
-        request,
-    )
-    .await
-    .into_response();
-    if response.status() != StatusCode::INTERNAL_SERVER_ERROR {
-        return response;
+    let (request, plain_form) = match PlainForm::detect(request).await {
+        Ok(detected) => detected,
+        Err(response) => return response,
+    };
+    let ports = state.clone();
+    let response =
+        leptos_axum::handle_server_fns_with_context(move || ports.provide_ports(), request)
+            .await
+            .into_response();
+    // Errors come as 500, or, for a post that did not ask for JSON, as server_fn's own
+    // redirect carrying the error body and a marker header.
+    let failed = response.status() == StatusCode::INTERNAL_SERVER_ERROR
+        || response.headers().contains_key(SERVER_FN_ERROR_HEADER);
+    if !failed {
+        return match plain_form {
+            // server_fn answers a plain post with its own redirect; Hangar's goes to the form's page.
+            Some(form) => form.back(),
+            _ => response,
+        };
     }
     let (mut parts, body) = response.into_parts();
     let bytes = axum::body::to_bytes(body, MAX_ERROR_BODY)
         .await
         .unwrap_or_default();
     if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
+        parts.headers.remove(SERVER_FN_ERROR_HEADER);
+        parts.headers.remove(header::LOCATION);
         parts.status =
             StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let refused = matches!(
@@ -93,7 +115,63 @@ pub async fn handle(State(state): State<AppState>, request: Request) -> Response
             }
         }
     }
-    Response::from_parts(parts, Body::from(bytes))
+    match (plain_form, serde_json::from_slice::<AppError>(&bytes)) {
+        (Some(form), Ok(error)) => form.failed(parts.status, &error),
+        _ => Response::from_parts(parts, Body::from(bytes)),
+    }
+}
+
+/// A form posted by the browser itself (no JavaScript), and where to send the user after.
+struct PlainForm {
+    return_to: String,
+}
+
+impl PlainForm {
+    /// Recognises a plain form post by its `Accept` and content type; reads its body (to
+    /// find `return_to`) and hands back an equivalent request without the `Referer`.
+    async fn detect(request: Request) -> Result<(Request, Option<Self>), Response> {
+        let headers = request.headers();
+        let header = |name| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+        };
+        let is_form = header(header::CONTENT_TYPE).starts_with("application/x-www-form-urlencoded");
+        let plain = is_form && header(header::ACCEPT).contains("text/html");
+        if !plain {
+            return Ok((request, None));
+        }
+        let (mut parts, body) = request.into_parts();
+        let bytes = axum::body::to_bytes(body, MAX_FORM_BODY)
+            .await
+            .map_err(|_| StatusCode::PAYLOAD_TOO_LARGE.into_response())?;
+        let return_to = url::form_urlencoded::parse(&bytes)
+            .find(|(key, _)| key == "return_to")
+            .map(|(_, value)| value.into_owned());
+        parts.headers.remove(header::REFERER);
+        let request = Request::from_parts(parts, Body::from(bytes));
+        Ok((
+            request,
+            Some(Self {
+                return_to: safe_return_to(return_to.as_deref()),
+            }),
+        ))
+    }
+
+    fn back(self) -> Response {
+        Redirect::to(&self.return_to).into_response()
+    }
+
+    fn failed(self, status: StatusCode, error: &AppError) -> Response {
+        let body = format!(
+            "<h1>That did not work</h1><p role=\"alert\" data-testid=\"action-error\">{}</p>\
+             <p><a href=\"{}\">Back</a></p>",
+            escape(&error.to_string()),
+            escape(&self.return_to)
+        );
+        (status, page("That did not work", &body)).into_response()
+    }
 }
 
 fn error_response(error: &AppError) -> Response {

@@ -1,9 +1,9 @@
 //! The DAG list query.
 
-use hangar_app::models::{
-    DAG_PAGE_SIZE, DagPage, DagQuery, DagRow, RUNS_IN_STRIP, RunDot, SyncNotice,
-};
+use hangar_app::models::{DAG_PAGE_SIZE, DagPage, DagQuery, RUNS_IN_STRIP, RunDot, SyncNotice};
 use sqlx::Row;
+
+use super::rows::ReadRow;
 
 use crate::db::Db;
 use crate::with_pool;
@@ -52,29 +52,7 @@ pub async fn team_dags(
             .fetch_one(pool)
             .await?
             .try_get("n")?;
-        let rows = rows
-            .iter()
-            .map(|row| -> Result<DagRow, sqlx::Error> {
-                let list = |column: &str| -> Result<Vec<String>, sqlx::Error> {
-                    let json: String = row.try_get(column)?;
-                    Ok(serde_json::from_str(&json).unwrap_or_default())
-                };
-                Ok(DagRow {
-                    environment: row.try_get("environment")?,
-                    dag_id: row.try_get("dag_id")?,
-                    display_name: row.try_get("display_name")?,
-                    description: row.try_get("description")?,
-                    schedule: row.try_get("schedule")?,
-                    next_run: row.try_get("next_run")?,
-                    owners: list("owners_json")?,
-                    tags: list("tags_json")?,
-                    is_paused: row.try_get::<i64, _>("is_paused")? != 0,
-                    has_import_errors: row.try_get::<i64, _>("has_import_errors")? != 0,
-                    shared: row.try_get::<Option<String>, _>("team")?.is_none(),
-                    recent_runs: Vec::new(),
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let rows = rows.iter().map(ReadRow::dag_row).collect::<Result<Vec<_>, _>>()?;
         // The strips: the latest runs of exactly the DAGs on this page (so the same team
         // filter applies), in one query.
         let runs = sqlx::query(&format!(
@@ -107,6 +85,17 @@ pub async fn team_dags(
         }
         (rows, total)
     });
+    let sync = sync_notices(db, environments).await?;
+    Ok(DagPage {
+        rows,
+        total: total as u64,
+        query,
+        sync,
+    })
+}
+
+/// How fresh each environment's data is, for the notice above every list.
+pub async fn sync_notices(db: &Db, environments: &[&str]) -> Result<Vec<SyncNotice>, sqlx::Error> {
     let mut sync = Vec::new();
     for environment in environments {
         let status = crate::sync::dags::status(db, environment).await?;
@@ -117,12 +106,7 @@ pub async fn team_dags(
             error,
         });
     }
-    Ok(DagPage {
-        rows,
-        total: total as u64,
-        query,
-        sync,
-    })
+    Ok(sync)
 }
 
 /// `%` and `_` in a search are literal characters, not wildcards (`ESCAPE '\\'`).

@@ -2,10 +2,15 @@
 //! own tables. Access was checked by the server function; team isolation is in every query.
 
 mod dags;
+mod rows;
+pub mod runs;
 
 use hangar_app::errors::AppError;
-use hangar_app::functions::ports::ReadModel;
-use hangar_app::models::{DagPage, DagQuery};
+use hangar_app::functions::ports::{DagKey, ReadModel};
+use hangar_app::models::{
+    DagDetail, DagPage, DagQuery, RUN_STATES, RUN_TYPES, RunDetail, RunPage, RunQuery, TeamAction,
+    Viewer,
+};
 
 use crate::config::{AirflowConfig, Ownership};
 use crate::db::Db;
@@ -40,14 +45,114 @@ impl DbReadModel {
     }
 }
 
+/// Database trouble is logged here and reaches the user only as "something went wrong".
+fn internal(what: &'static str) -> impl Fn(sqlx::Error) -> AppError {
+    move |error| {
+        tracing::error!(%error, "reading {what} failed");
+        AppError::Internal("read model".into())
+    }
+}
+
+fn is_date(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.len() == 10
+        && bytes.iter().enumerate().all(|(i, b)| match i {
+            4 | 7 => *b == b'-',
+            _ => b.is_ascii_digit(),
+        })
+}
+
 #[async_trait::async_trait]
 impl ReadModel for DbReadModel {
     async fn team_dags(&self, team: &str, query: DagQuery) -> Result<DagPage, AppError> {
         dags::team_dags(&self.db, &self.environments_of(team), team, query)
             .await
-            .map_err(|error| {
-                tracing::error!(%error, "reading the DAG list failed");
-                AppError::Internal("read model".into())
-            })
+            .map_err(internal("the DAG list"))
+    }
+
+    async fn dag_detail(&self, viewer: &Viewer, key: &DagKey) -> Result<DagDetail, AppError> {
+        let read = async {
+            let Some(mut record) =
+                runs::visible_dag(&self.db, &key.team, &key.environment, &key.dag_id).await?
+            else {
+                return Ok(None);
+            };
+            let grid = runs::grid(&self.db, &key.environment, &key.dag_id).await?;
+            record.row.recent_runs = runs::strip(&grid);
+            let sync = dags::sync_notices(&self.db, &[key.environment.as_str()]).await?;
+            Ok::<_, sqlx::Error>(Some((record, grid, sync)))
+        };
+        let (record, grid, sync) = read
+            .await
+            .map_err(internal("a DAG"))?
+            .ok_or(AppError::NotFound)?;
+        let shared = record.row.shared;
+        Ok(DagDetail {
+            can_pause: viewer.can_change(&key.team, TeamAction::Pause, shared),
+            can_trigger: viewer.can_change(&key.team, TeamAction::Trigger, shared),
+            dag: record.row,
+            bundle_name: record.bundle_name,
+            bundle_version: record.bundle_version,
+            last_parsed: record.last_parsed,
+            grid,
+            sync,
+        })
+    }
+
+    async fn team_runs(&self, team: &str, query: RunQuery) -> Result<RunPage, AppError> {
+        if !query.state.is_empty() && !RUN_STATES.contains(&query.state.as_str()) {
+            return Err(AppError::Invalid(format!(
+                "Unknown run state {:?}.",
+                query.state
+            )));
+        }
+        if !query.run_type.is_empty() && !RUN_TYPES.contains(&query.run_type.as_str()) {
+            return Err(AppError::Invalid(format!(
+                "Unknown run type {:?}.",
+                query.run_type
+            )));
+        }
+        for date in [&query.from, &query.to] {
+            if !date.is_empty() && !is_date(date) {
+                return Err(AppError::Invalid(format!(
+                    "Dates look like 2026-11-21, not {date:?}."
+                )));
+            }
+        }
+        let (rows, total) = runs::team_runs(&self.db, team, &query)
+            .await
+            .map_err(internal("the run list"))?;
+        let sync = dags::sync_notices(&self.db, &self.environments_of(team))
+            .await
+            .map_err(internal("sync status"))?;
+        Ok(RunPage {
+            rows,
+            total,
+            query,
+            sync,
+        })
+    }
+
+    async fn run_detail(
+        &self,
+        viewer: &Viewer,
+        key: &DagKey,
+        run_id: &str,
+    ) -> Result<RunDetail, AppError> {
+        let dag = runs::visible_dag(&self.db, &key.team, &key.environment, &key.dag_id)
+            .await
+            .map_err(internal("a DAG"))?
+            .ok_or(AppError::NotFound)?;
+        let (run, tasks) = runs::run_with_tasks(&self.db, &key.environment, &key.dag_id, run_id)
+            .await
+            .map_err(internal("a run"))?
+            .ok_or(AppError::NotFound)?;
+        Ok(RunDetail {
+            run,
+            dag_display_name: dag.row.display_name,
+            shared: dag.row.shared,
+            tasks,
+            can_clear: viewer.can_change(&key.team, TeamAction::Clear, dag.row.shared),
+        })
     }
 }

@@ -2,12 +2,12 @@
 
 pub mod dags;
 pub mod runs;
+pub mod task_instances;
 
 use std::time::Duration;
 
 use rand::Rng;
 
-use crate::airflow::AirflowClient;
 use crate::state::AppState;
 
 /// How often runs are re-read: run states change by the second.
@@ -22,12 +22,8 @@ pub fn spawn_loops(state: &AppState) {
     for env in state.config.airflow.clone() {
         let state = state.clone();
         tokio::spawn(async move {
-            let client = match AirflowClient::for_environment(&env) {
-                Ok(client) => client,
-                Err(error) => {
-                    tracing::error!(env = %env.name, %error, "cannot create the Airflow client; no sync");
-                    return;
-                }
+            let Some(client) = state.airflow.main(&env.name) else {
+                return;
             };
             let mut delay = RUN_SYNC_INTERVAL;
             let mut dags_due = std::time::Instant::now();
@@ -42,6 +38,11 @@ pub fn spawn_loops(state: &AppState) {
                 }
                 if result.is_ok() {
                     result = runs::sync_runs(&state.db, &env, &client, now_ms)
+                        .await
+                        .map(|_| ());
+                }
+                if result.is_ok() {
+                    result = task_instances::sync_task_instances(&state.db, &env, &client, now_ms)
                         .await
                         .map(|_| ());
                 }

@@ -12,6 +12,31 @@ use crate::with_pool;
 /// How far back runs are kept (the issue's default: 14 days).
 pub const RUN_WINDOW_MS: i64 = 14 * 24 * 3600 * 1000;
 
+/// The upsert of one run (`$crate::airflow::models::DagRun`) into `dag_runs`, as a query
+/// ready to execute; the sync and the actions write runs the same way.
+#[macro_export]
+macro_rules! upsert_run {
+    ($environment:expr, $run:expr, $now_ms:expr) => {
+        sqlx::query(
+            "INSERT INTO dag_runs (environment, dag_id, run_id, state, run_type, run_after, \
+             start_date, end_date, synced_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             ON CONFLICT (environment, dag_id, run_id) DO UPDATE SET state = excluded.state, \
+             run_type = excluded.run_type, run_after = excluded.run_after, \
+             start_date = excluded.start_date, end_date = excluded.end_date, \
+             synced_ms = excluded.synced_ms",
+        )
+        .bind($environment)
+        .bind(&$run.dag_id)
+        .bind(&$run.dag_run_id)
+        .bind(&$run.state)
+        .bind(&$run.run_type)
+        .bind(&$run.run_after)
+        .bind(&$run.start_date)
+        .bind(&$run.end_date)
+        .bind($now_ms)
+    };
+}
+
 /// Re-reads the window's runs and upserts them; runs older than the window are dropped.
 /// Like the DAG sync, nothing changes unless Airflow's answer was complete.
 pub async fn sync_runs(
@@ -33,25 +58,7 @@ pub async fn sync_runs(
     with_pool!(db, pool => {
         let mut tx = pool.begin().await?;
         for run in &runs {
-            sqlx::query(
-                "INSERT INTO dag_runs (environment, dag_id, run_id, state, run_type, run_after, \
-                 start_date, end_date, synced_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-                 ON CONFLICT (environment, dag_id, run_id) DO UPDATE SET state = excluded.state, \
-                 run_type = excluded.run_type, run_after = excluded.run_after, \
-                 start_date = excluded.start_date, end_date = excluded.end_date, \
-                 synced_ms = excluded.synced_ms",
-            )
-            .bind(&env.name)
-            .bind(&run.dag_id)
-            .bind(&run.dag_run_id)
-            .bind(&run.state)
-            .bind(&run.run_type)
-            .bind(&run.run_after)
-            .bind(&run.start_date)
-            .bind(&run.end_date)
-            .bind(now_ms)
-            .execute(&mut *tx)
-            .await?;
+            upsert_run!(&env.name, run, now_ms).execute(&mut *tx).await?;
         }
         sqlx::query("DELETE FROM dag_runs WHERE environment = $1 AND run_after < $2")
             .bind(&env.name)

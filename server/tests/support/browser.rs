@@ -54,7 +54,13 @@ impl Browser {
         form: &[(&str, &str)],
         origin: Option<&str>,
     ) -> Response {
-        let mut request = self.client.post(self.url(path)).form(form);
+        // What a browser sends when it submits a form itself (no JavaScript).
+        let accept = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+        let mut request = self
+            .client
+            .post(self.url(path))
+            .header("accept", accept)
+            .form(form);
         if let Some(origin) = origin {
             request = request.header("origin", origin);
         }

@@ -147,6 +147,45 @@ impl TestApp {
         Self::spawn_configured(backend, "", &airflow).await
     }
 
+    /// With an Airflow environment "main" (multi-team, bundles as above) at a loopback port
+    /// where nothing listens: reads come from what the test seeds, every action fails.
+    pub async fn spawn_with_dead_airflow(backend: Backend) -> Self {
+        let airflow = format!(
+            "[[airflow]]\nname = \"main\"\nbase_url = \"http://127.0.0.1:{}\"\n\
+             username = \"hangar\"\npassword = \"unused\"\ntimeout = \"2s\"\n\
+             bundles = {{ team_a_dags = \"team_a\", team_b_dags = \"team_b\" }}\n",
+            idp::free_port()
+        );
+        Self::spawn_configured(backend, "", &airflow).await
+    }
+
+    /// Puts a DAG (team `None`: shared) with one failed run `run_1` and its task `task_1`
+    /// into the read model, as a sync would.
+    pub async fn seed_dag(&self, environment: &str, dag_id: &str, team: Option<&str>) {
+        let now = self.state.clock.now_ms();
+        let run_after = "2099-01-01T00:00:00Z";
+        hangar_server::with_pool!(&self.state.db, pool => {
+            sqlx::query(
+                "INSERT INTO dags (environment, dag_id, team, display_name, is_paused, is_stale, \
+                 has_import_errors, synced_ms) VALUES ($1, $2, $3, $2, 0, 0, 0, $4)",
+            )
+            .bind(environment).bind(dag_id).bind(team).bind(now)
+            .execute(pool).await.unwrap();
+            sqlx::query(
+                "INSERT INTO dag_runs (environment, dag_id, run_id, state, run_type, run_after, \
+                 synced_ms) VALUES ($1, $2, 'run_1', 'failed', 'manual', $3, $4)",
+            )
+            .bind(environment).bind(dag_id).bind(run_after).bind(now)
+            .execute(pool).await.unwrap();
+            sqlx::query(
+                "INSERT INTO task_instances (environment, dag_id, run_id, task_id, map_index, \
+                 state, try_number, synced_ms) VALUES ($1, $2, 'run_1', 'task_1', -1, 'failed', 1, $3)",
+            )
+            .bind(environment).bind(dag_id).bind(now)
+            .execute(pool).await.unwrap();
+        });
+    }
+
     /// `extra_toml` is appended at the end of the file (e.g. `[[airflow]]` entries).
     pub async fn spawn_configured(backend: Backend, extra_oidc: &str, extra_toml: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
@@ -238,6 +277,20 @@ jwks_refresh_min_interval = "30s"
             tokio::time::sleep(std::time::Duration::from_secs(1)).await;
         }
         panic!("Airflow never listed the four sample DAGs");
+    }
+
+    /// One pass of the run and task-instance sync of the first environment, as the loop
+    /// would make it.
+    pub async fn sync_runs_and_tasks(&self) {
+        let env = &self.state.config.airflow[0];
+        let client = self.state.airflow.main(&env.name).unwrap();
+        let now = self.state.clock.now_ms();
+        hangar_server::sync::runs::sync_runs(&self.state.db, env, &client, now)
+            .await
+            .unwrap();
+        hangar_server::sync::task_instances::sync_task_instances(&self.state.db, env, &client, now)
+            .await
+            .unwrap();
     }
 
     /// The detail of the newest audit entry.

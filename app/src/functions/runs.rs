@@ -1,0 +1,83 @@
+//! Reads of DAG details, runs and task logs. Each checks the declared access first.
+
+// A task log is addressed the way Airflow addresses it (team, environment, DAG, run, task,
+// map index, try) plus a page; the generated client function repeats that argument list.
+#![allow(clippy::too_many_arguments)]
+
+use leptos::prelude::*;
+
+use crate::errors::AppError;
+use crate::models::{DagDetail, RunDetail, RunPage, TaskLogPage};
+
+#[cfg(feature = "ssr")]
+use super::ports::DagKey;
+
+#[server(prefix = "/api", endpoint = "dag_detail")]
+pub async fn get_dag_detail(
+    team: String,
+    environment: String,
+    dag_id: String,
+) -> Result<DagDetail, AppError> {
+    let viewer = super::guard::require(super::ACCESS_GET_DAG_DETAIL, Some(&team))?;
+    super::ports::read_model()?
+        .dag_detail(&viewer, &DagKey::new(team, environment, dag_id))
+        .await
+}
+
+#[server(prefix = "/api", endpoint = "team_runs")]
+pub async fn get_team_runs(
+    team: String,
+    #[server(default)] state: String,
+    #[server(default)] run_type: String,
+    #[server(default)] from: String,
+    #[server(default)] to: String,
+    #[server(default)] page: u32,
+) -> Result<RunPage, AppError> {
+    super::guard::require(super::ACCESS_GET_TEAM_RUNS, Some(&team))?;
+    let query = crate::models::RunQuery {
+        state,
+        run_type,
+        from,
+        to,
+        page,
+    };
+    super::ports::read_model()?.team_runs(&team, query).await
+}
+
+#[server(prefix = "/api", endpoint = "run_detail")]
+pub async fn get_run_detail(
+    team: String,
+    environment: String,
+    dag_id: String,
+    run_id: String,
+) -> Result<RunDetail, AppError> {
+    let viewer = super::guard::require(super::ACCESS_GET_RUN_DETAIL, Some(&team))?;
+    super::ports::read_model()?
+        .run_detail(&viewer, &DagKey::new(team, environment, dag_id), &run_id)
+        .await
+}
+
+#[server(prefix = "/api", endpoint = "task_log")]
+pub async fn get_task_log(
+    team: String,
+    environment: String,
+    dag_id: String,
+    run_id: String,
+    task_id: String,
+    #[server(default)] map_index: Option<i64>,
+    #[server(default)] try_number: Option<i64>,
+    #[server(default)] page: u32,
+) -> Result<TaskLogPage, AppError> {
+    let viewer = super::guard::require(super::ACCESS_GET_TASK_LOG, Some(&team))?;
+    super::ports::airflow_actions()?
+        .task_log(
+            &viewer,
+            &DagKey::new(team, environment, dag_id),
+            &run_id,
+            &task_id,
+            map_index.unwrap_or(-1),
+            try_number.unwrap_or(0),
+            page,
+        )
+        .await
+}

@@ -1,0 +1,124 @@
+//! `/t/{team}/runs`: the team's runs (and the shared DAGs' runs), newest first, filtered by
+//! state, type and date with a GET form that works without JavaScript.
+
+use leptos::prelude::*;
+use leptos_router::components::Form;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use crate::components::team_nav::TeamNav;
+use crate::components::{ErrorView, StateBadge, SyncNotices};
+use crate::functions::runs::get_team_runs;
+use crate::models::{RUN_PAGE_SIZE, RUN_STATES, RUN_TYPES, RunPage, RunQuery};
+use crate::paths;
+
+#[component]
+pub fn RunsPage() -> impl IntoView {
+    let params = use_params_map();
+    let query_map = use_query_map();
+    let team = move || params.read().get("team").unwrap_or_default();
+    let query = move || {
+        let q = query_map.read();
+        RunQuery {
+            state: q.get("state").unwrap_or_default(),
+            run_type: q.get("type").unwrap_or_default(),
+            from: q.get("from").unwrap_or_default(),
+            to: q.get("to").unwrap_or_default(),
+            page: q.get("page").and_then(|p| p.parse().ok()).unwrap_or(0),
+        }
+    };
+    let runs = Resource::new(
+        move || (team(), query()),
+        |(team, q)| get_team_runs(team, q.state, q.run_type, q.from, q.to, q.page),
+    );
+    view! {
+        <TeamNav team=team() current="runs"/>
+        <Suspense fallback=|| view! { <p class="loading">"Loading runs…"</p> }>
+            {move || Suspend::new(async move {
+                match runs.await {
+                    Ok(page) => view! { <RunList team=team() page/> }.into_any(),
+                    Err(error) => view! { <ErrorView error/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn RunList(team: String, page: RunPage) -> impl IntoView {
+    let RunPage {
+        rows,
+        total,
+        query,
+        sync,
+    } = page;
+    let first = query.page as u64 * RUN_PAGE_SIZE as u64;
+    let shown = rows.len() as u64;
+    let link = {
+        let (team, query) = (team.clone(), query.clone());
+        move |page: u32| {
+            let pairs = [
+                ("state", query.state.clone()),
+                ("type", query.run_type.clone()),
+                ("from", query.from.clone()),
+                ("to", query.to.clone()),
+                ("page", page.to_string()),
+            ];
+            format!("/t/{team}/runs{}", paths::query(&pairs))
+        }
+    };
+    let previous = (query.page > 0).then(|| link(query.page - 1));
+    let next = (first + shown < total).then(|| link(query.page + 1));
+    let options = |values: &[&'static str], selected: &str| {
+        values
+            .iter()
+            .map(|v| view! { <option value=*v selected=*v == selected>{v.replace('_', " ")}</option> })
+            .collect_view()
+    };
+    let body = rows
+        .into_iter()
+        .map(|run| {
+            view! {
+                <tr data-run=run.run_id.clone()>
+                    <td><a href=paths::dag(&team, &run.environment, &run.dag_id)>{run.dag_id.clone()}</a></td>
+                    <td><a href=paths::run(&team, &run.environment, &run.dag_id, &run.run_id)><code>{run.run_id.clone()}</code></a></td>
+                    <td><StateBadge state=run.state.clone()/></td>
+                    <td>{run.run_type.clone().unwrap_or_default()}</td>
+                    <td>{run.run_after.clone()}</td>
+                    <td>{run.end_date.clone().unwrap_or_else(|| "—".into())}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="runs">
+            <h1>"Runs"</h1>
+            <SyncNotices notices=sync/>
+            <Form method="GET" action="">
+                <div class="filters">
+                    <select name="state" data-testid="run-state-filter">
+                        <option value="">"Any state"</option>
+                        {options(&RUN_STATES, &query.state)}
+                    </select>
+                    <select name="type" data-testid="run-type-filter">
+                        <option value="">"Any type"</option>
+                        {options(&RUN_TYPES, &query.run_type)}
+                    </select>
+                    <label>"From " <input type="date" name="from" value=query.from.clone()/></label>
+                    <label>"To " <input type="date" name="to" value=query.to.clone()/></label>
+                    <button type="submit">"Filter"</button>
+                </div>
+            </Form>
+            <table class="run-list" data-testid="run-list">
+                <thead><tr><th>"DAG"</th><th>"Run"</th><th>"State"</th><th>"Type"</th><th>"Run after"</th><th>"Ended"</th></tr></thead>
+                <tbody>{body}</tbody>
+            </table>
+            <p class="pager">
+                <span data-testid="run-count">
+                    {if total == 0 { "No runs match.".to_string() } else { format!("{}–{} of {total}", first + 1, first + shown) }}
+                </span>
+                {previous.map(|href| view! { <a href=href rel="prev">"← Newer"</a> })}
+                {next.map(|href| view! { <a href=href rel="next">"Older →"</a> })}
+            </p>
+        </section>
+    }
+}

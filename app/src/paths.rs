@@ -1,0 +1,102 @@
+//! Page URLs, built in one place so links and routes agree and every segment is encoded.
+//!
+//! Run ids contain `+` and `:` (`manual__2026-11-21T19:16:45+00:00`), so each path segment
+//! is percent-encoded; the router decodes parameters back.
+
+/// Percent-encodes everything but unreserved characters (RFC 3986).
+pub fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+pub fn dag(team: &str, environment: &str, dag_id: &str) -> String {
+    format!(
+        "/t/{}/dags/{}/{}",
+        encode(team),
+        encode(environment),
+        encode(dag_id)
+    )
+}
+
+pub fn run(team: &str, environment: &str, dag_id: &str, run_id: &str) -> String {
+    format!("{}/runs/{}", dag(team, environment, dag_id), encode(run_id))
+}
+
+/// A task attempt's log; `try_number` 0 means the latest attempt.
+pub fn task_log(
+    team: &str,
+    environment: &str,
+    dag_id: &str,
+    run_id: &str,
+    task_id: &str,
+    map_index: i64,
+    try_number: i64,
+) -> String {
+    let mut url = format!(
+        "{}/tasks/{}",
+        run(team, environment, dag_id, run_id),
+        encode(task_id)
+    );
+    let mut params = Vec::new();
+    if map_index >= 0 {
+        params.push(format!("map={map_index}"));
+    }
+    if try_number > 0 {
+        params.push(format!("try={try_number}"));
+    }
+    if !params.is_empty() {
+        url.push('?');
+        url.push_str(&params.join("&"));
+    }
+    url
+}
+
+/// A query string from `(name, value)` pairs, leaving out empty values.
+pub fn query(pairs: &[(&str, String)]) -> String {
+    let parts: Vec<String> = pairs
+        .iter()
+        .filter(|(_, value)| !value.is_empty())
+        .map(|(name, value)| format!("{name}={}", encode(value)))
+        .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", parts.join("&"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_ids_survive_as_one_segment() {
+        assert_eq!(
+            run(
+                "team_a",
+                "main",
+                "etl",
+                "manual__2026-11-21T19:16:45.3+00:00"
+            ),
+            "/t/team_a/dags/main/etl/runs/manual__2026-11-21T19%3A16%3A45.3%2B00%3A00"
+        );
+        assert_eq!(
+            task_log("a", "e", "d", "r/1", "t", -1, 0),
+            "/t/a/dags/e/d/runs/r%2F1/tasks/t"
+        );
+        assert_eq!(
+            task_log("a", "e", "d", "r", "t", 2, 3),
+            "/t/a/dags/e/d/runs/r/tasks/t?map=2&try=3"
+        );
+        assert_eq!(
+            query(&[("q", "a b".into()), ("x", String::new())]),
+            "?q=a%20b"
+        );
+    }
+}

@@ -1,0 +1,242 @@
+//! DAG detail (with its run × task grid), the team's run list and run detail.
+//!
+//! A run or task instance has no team of its own: every query joins `dags` and applies the
+//! same `team = $1 OR team IS NULL` rule as the DAG list, so isolation has one source.
+
+use std::collections::HashMap;
+
+use hangar_app::models::{
+    DagRow, RUN_PAGE_SIZE, RUNS_IN_GRID, RUNS_IN_STRIP, RunDot, RunGrid, RunQuery, RunRow,
+    TaskCell, TaskRow,
+};
+use sqlx::Row;
+
+use super::rows::ReadRow;
+
+use crate::db::Db;
+use crate::with_pool;
+
+/// A DAG as the detail page needs it, if the team may see it.
+pub struct DagRecord {
+    pub row: DagRow,
+    pub bundle_name: Option<String>,
+    pub bundle_version: Option<String>,
+    pub last_parsed: Option<String>,
+}
+
+/// The DAG `dag_id` of `environment` if `team` may see it (its own or shared), else `None`
+/// — the same answer for "another team's" and "does not exist".
+pub async fn visible_dag(
+    db: &Db,
+    team: &str,
+    environment: &str,
+    dag_id: &str,
+) -> Result<Option<DagRecord>, sqlx::Error> {
+    with_pool!(db, pool => {
+        let row = sqlx::query(
+            "SELECT environment, dag_id, team, display_name, description, schedule, next_run, \
+             owners_json, tags_json, is_paused, has_import_errors, bundle_name, bundle_version, \
+             last_parsed FROM dags WHERE environment = $1 AND dag_id = $2 \
+             AND (team = $3 OR team IS NULL)",
+        )
+        .bind(environment)
+        .bind(dag_id)
+        .bind(team)
+        .fetch_optional(pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(DagRecord {
+            row: row.dag_row()?,
+            bundle_name: row.try_get("bundle_name")?,
+            bundle_version: row.try_get("bundle_version")?,
+            last_parsed: row.try_get("last_parsed")?,
+        }))
+    })
+}
+
+fn run_row(row: &impl ReadRow) -> Result<RunRow, sqlx::Error> {
+    row.run_row()
+}
+
+/// The last [`RUNS_IN_GRID`] runs of a DAG the caller has already found visible, with
+/// their task instances arranged as a grid.
+pub async fn grid(db: &Db, environment: &str, dag_id: &str) -> Result<RunGrid, sqlx::Error> {
+    with_pool!(db, pool => {
+        let runs = sqlx::query(
+            "SELECT environment, dag_id, run_id, state, run_type, run_after, start_date, end_date \
+             FROM dag_runs WHERE environment = $1 AND dag_id = $2 ORDER BY run_after DESC LIMIT $3",
+        )
+        .bind(environment)
+        .bind(dag_id)
+        .bind(RUNS_IN_GRID as i64)
+        .fetch_all(pool)
+        .await?;
+        let mut runs: Vec<RunRow> = runs.iter().map(run_row).collect::<Result<_, _>>()?;
+        runs.reverse();
+        let Some(oldest) = runs.first().map(|r| r.run_after.clone()) else {
+            return Ok(RunGrid::default());
+        };
+        let instances = sqlx::query(
+            "SELECT t.run_id, t.task_id, t.map_index, t.state, t.try_number, t.start_date \
+             FROM task_instances t JOIN dag_runs r ON r.environment = t.environment \
+             AND r.dag_id = t.dag_id AND r.run_id = t.run_id \
+             WHERE t.environment = $1 AND t.dag_id = $2 AND r.run_after >= $3 \
+             ORDER BY t.task_id, t.map_index",
+        )
+        .bind(environment)
+        .bind(dag_id)
+        .bind(&oldest)
+        .fetch_all(pool)
+        .await?;
+        let column: HashMap<&str, usize> =
+            runs.iter().enumerate().map(|(i, r)| (r.run_id.as_str(), i)).collect();
+        // Tasks in the order they first started (a stand-in for the DAG's order), then by id.
+        let mut first_start: HashMap<String, String> = HashMap::new();
+        let mut cells: HashMap<String, Vec<Option<TaskCell>>> = HashMap::new();
+        for ti in &instances {
+            let run_id: String = ti.try_get("run_id")?;
+            let Some(&col) = column.get(run_id.as_str()) else { continue };
+            let task_id: String = ti.try_get("task_id")?;
+            let map_index: i64 = ti.try_get("map_index")?;
+            let state: Option<String> = ti.try_get("state")?;
+            if let Some(start) = ti.try_get::<Option<String>, _>("start_date")? {
+                let entry = first_start.entry(task_id.clone()).or_insert_with(|| start.clone());
+                if start < *entry {
+                    *entry = start;
+                }
+            }
+            let row = cells.entry(task_id).or_insert_with(|| vec![None; runs.len()]);
+            // A mapped task shows its worst instance: failed beats running beats success.
+            let cell = TaskCell {
+                state: state.unwrap_or_else(|| "none".into()),
+                try_number: ti.try_get("try_number")?,
+                map_index,
+            };
+            row[col] = Some(match row[col].take() {
+                Some(existing) if severity(&existing.state) >= severity(&cell.state) => existing,
+                _ => cell,
+            });
+        }
+        let mut tasks: Vec<String> = cells.keys().cloned().collect();
+        tasks.sort_by(|a, b| {
+            let start = |t: &String| first_start.get(t).cloned().unwrap_or_else(|| "~".into());
+            start(a).cmp(&start(b)).then_with(|| a.cmp(b))
+        });
+        let cells = tasks.iter().map(|t| cells.remove(t).unwrap_or_default()).collect();
+        Ok(RunGrid { runs, tasks, cells })
+    })
+}
+
+fn severity(state: &str) -> u8 {
+    match state {
+        "failed" | "upstream_failed" => 5,
+        "up_for_retry" | "up_for_reschedule" => 4,
+        "running" | "deferred" | "restarting" => 3,
+        "queued" | "scheduled" => 2,
+        "success" | "skipped" | "removed" => 1,
+        _ => 0,
+    }
+}
+
+/// The strip of the DAG list, from the grid's runs.
+pub fn strip(grid: &RunGrid) -> Vec<RunDot> {
+    let skip = grid.runs.len().saturating_sub(RUNS_IN_STRIP);
+    grid.runs[skip..]
+        .iter()
+        .map(|run| RunDot {
+            run_id: run.run_id.clone(),
+            state: run.state.clone(),
+        })
+        .collect()
+}
+
+const TEAM_RUNS: &str = "FROM dag_runs r JOIN dags d ON d.environment = r.environment \
+    AND d.dag_id = r.dag_id WHERE (d.team = $1 OR d.team IS NULL) \
+    AND ($2 = '' OR r.state = $2) AND ($3 = '' OR r.run_type = $3) \
+    AND ($4 = '' OR SUBSTR(r.run_after, 1, 10) >= $4) \
+    AND ($5 = '' OR SUBSTR(r.run_after, 1, 10) <= $5)";
+
+pub async fn team_runs(
+    db: &Db,
+    team: &str,
+    query: &RunQuery,
+) -> Result<(Vec<RunRow>, u64), sqlx::Error> {
+    let limit = RUN_PAGE_SIZE as i64;
+    let offset = query.page as i64 * limit;
+    with_pool!(db, pool => {
+        let rows = sqlx::query(&format!(
+            "SELECT r.environment, r.dag_id, r.run_id, r.state, r.run_type, r.run_after, \
+             r.start_date, r.end_date {TEAM_RUNS} \
+             ORDER BY r.run_after DESC, r.dag_id, r.run_id LIMIT $6 OFFSET $7"
+        ))
+        .bind(team)
+        .bind(&query.state)
+        .bind(&query.run_type)
+        .bind(&query.from)
+        .bind(&query.to)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(pool)
+        .await?;
+        let total: i64 = sqlx::query(&format!("SELECT COUNT(*) AS n {TEAM_RUNS}"))
+            .bind(team)
+            .bind(&query.state)
+            .bind(&query.run_type)
+            .bind(&query.from)
+            .bind(&query.to)
+            .fetch_one(pool)
+            .await?
+            .try_get("n")?;
+        let rows = rows.iter().map(run_row).collect::<Result<Vec<_>, _>>()?;
+        Ok((rows, total as u64))
+    })
+}
+
+/// One run of a DAG the caller has already found visible, with its task instances.
+pub async fn run_with_tasks(
+    db: &Db,
+    environment: &str,
+    dag_id: &str,
+    run_id: &str,
+) -> Result<Option<(RunRow, Vec<TaskRow>)>, sqlx::Error> {
+    with_pool!(db, pool => {
+        let run = sqlx::query(
+            "SELECT environment, dag_id, run_id, state, run_type, run_after, start_date, end_date \
+             FROM dag_runs WHERE environment = $1 AND dag_id = $2 AND run_id = $3",
+        )
+        .bind(environment)
+        .bind(dag_id)
+        .bind(run_id)
+        .fetch_optional(pool)
+        .await?;
+        let Some(run) = run else { return Ok(None) };
+        let tasks = sqlx::query(
+            "SELECT task_id, map_index, state, try_number, start_date, end_date, duration, \
+             operator FROM task_instances WHERE environment = $1 AND dag_id = $2 AND run_id = $3 \
+             ORDER BY start_date IS NULL, start_date, task_id, map_index",
+        )
+        .bind(environment)
+        .bind(dag_id)
+        .bind(run_id)
+        .fetch_all(pool)
+        .await?;
+        let tasks = tasks
+            .iter()
+            .map(|t| -> Result<TaskRow, sqlx::Error> {
+                Ok(TaskRow {
+                    task_id: t.try_get("task_id")?,
+                    map_index: t.try_get("map_index")?,
+                    state: t
+                        .try_get::<Option<String>, _>("state")?
+                        .unwrap_or_else(|| "none".into()),
+                    try_number: t.try_get("try_number")?,
+                    start_date: t.try_get("start_date")?,
+                    end_date: t.try_get("end_date")?,
+                    duration_s: t.try_get("duration")?,
+                    operator: t.try_get("operator")?,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some((run_row(&run)?, tasks)))
+    })
+}

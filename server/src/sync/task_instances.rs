@@ -1,0 +1,107 @@
+//! Task instances of the sync window's runs: Airflow's list → the `task_instances` table.
+//!
+//! Incremental: each pass asks only for what Airflow changed (`updated_at`) since shortly
+//! before the previous pass began, so the request budget follows how busy Airflow is, not
+//! how many task instances the window holds. The first pass reads the whole window.
+
+use sqlx::Row;
+use time::format_description::well_known::Rfc3339;
+
+use super::dags::SyncError;
+use super::runs::RUN_WINDOW_MS;
+use crate::airflow::AirflowClient;
+use crate::config::AirflowConfig;
+use crate::db::Db;
+use crate::identity::session::from_ms;
+use crate::with_pool;
+
+/// Each pass re-reads this much before the previous one began, so that a change Airflow
+/// commits while Hangar reads (or a clock a little apart) is never skipped. Upserts make
+/// reading a row twice harmless.
+const OVERLAP_MS: i64 = 60_000;
+
+pub async fn sync_task_instances(
+    db: &Db,
+    env: &AirflowConfig,
+    client: &AirflowClient,
+    now_ms: i64,
+) -> Result<usize, SyncError> {
+    let window_start = rfc3339(now_ms - RUN_WINDOW_MS);
+    let since = watermark(db, &env.name).await?;
+    let instances = match client.task_instances(&window_start, since.as_deref()).await {
+        Ok(instances) => instances,
+        Err(error) => {
+            super::dags::record_status(db, &env.name, now_ms, Some(&error.to_string())).await?;
+            return Err(error.into());
+        }
+    };
+    let next_since = rfc3339(now_ms - OVERLAP_MS);
+    with_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        for ti in &instances {
+            sqlx::query(
+                "INSERT INTO task_instances (environment, dag_id, run_id, task_id, map_index, \
+                 state, try_number, start_date, end_date, duration, operator, synced_ms) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+                 ON CONFLICT (environment, dag_id, run_id, task_id, map_index) DO UPDATE SET \
+                 state = excluded.state, try_number = excluded.try_number, \
+                 start_date = excluded.start_date, end_date = excluded.end_date, \
+                 duration = excluded.duration, operator = excluded.operator, \
+                 synced_ms = excluded.synced_ms",
+            )
+            .bind(&env.name)
+            .bind(&ti.dag_id)
+            .bind(&ti.dag_run_id)
+            .bind(&ti.task_id)
+            .bind(ti.map_index)
+            .bind(&ti.state)
+            .bind(ti.try_number)
+            .bind(&ti.start_date)
+            .bind(&ti.end_date)
+            .bind(ti.duration)
+            .bind(&ti.operator_name)
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?;
+        }
+        // Task instances live as long as their run is in the model.
+        sqlx::query(
+            "DELETE FROM task_instances WHERE environment = $1 AND NOT EXISTS (SELECT 1 FROM \
+             dag_runs r WHERE r.environment = task_instances.environment \
+             AND r.dag_id = task_instances.dag_id AND r.run_id = task_instances.run_id)",
+        )
+        .bind(&env.name)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO airflow_sync_status (environment, task_instances_since) VALUES ($1, $2) \
+             ON CONFLICT (environment) DO UPDATE SET task_instances_since = excluded.task_instances_since",
+        )
+        .bind(&env.name)
+        .bind(&next_since)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok::<_, SyncError>(())
+    })?;
+    Ok(instances.len())
+}
+
+async fn watermark(db: &Db, env: &str) -> Result<Option<String>, sqlx::Error> {
+    with_pool!(db, pool => {
+        let row = sqlx::query("SELECT task_instances_since FROM airflow_sync_status WHERE environment = $1")
+            .bind(env)
+            .fetch_optional(pool)
+            .await?;
+        Ok(match row {
+            Some(row) => row.try_get("task_instances_since")?,
+            None => None,
+        })
+    })
+}
+
+fn rfc3339(ms: i64) -> String {
+    from_ms(ms)
+        .format(&Rfc3339)
+        .expect("a UTC time formats as RFC 3339")
+}
