@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::extract::Request;
-use axum::http::{HeaderMap, HeaderValue, Method};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{Next, from_fn, from_fn_with_state};
 use axum::response::Response;
 use axum::routing::{MethodRouter, get, post};
@@ -204,6 +204,12 @@ where
         .layer(from_fn_with_state(
             state.clone(),
             security_headers::add_security_headers,
+        ))
+        // A stalled handler answers 408 instead of holding the connection. It bounds the time
+        // to the response head only, so live-update streams stay open.
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
         ))
         .layer(from_fn(request_id_and_log))
         .with_state(state))
