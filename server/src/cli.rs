@@ -103,7 +103,7 @@ pub async fn run(cli: Cli) -> ExitCode {
 async fn serve(config: Config) -> ExitCode {
     let listen = config.server.listen;
     let public_url = config.server.public_url.clone();
-    let (router, _state) = match crate::build(config, Arc::new(SystemClock)).await {
+    let (router, state) = match crate::build(config, Arc::new(SystemClock)).await {
         Ok(built) => built,
         Err(error) => {
             eprintln!("hangar: cannot start: {error}");
@@ -118,7 +118,12 @@ async fn serve(config: Config) -> ExitCode {
         }
     };
     tracing::info!(%listen, %public_url, "Hangar is serving");
-    match crate::serve(listener, router, shutdown_signal()).await {
+    // Live-update streams never end by themselves: close them so the graceful shutdown can.
+    let shutdown = async move {
+        shutdown_signal().await;
+        state.live.close();
+    };
+    match crate::serve(listener, router, shutdown).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("hangar: {error}");

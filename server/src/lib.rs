@@ -13,6 +13,7 @@ pub mod config;
 pub mod db;
 pub mod http;
 pub mod identity;
+pub mod live;
 pub mod read_model;
 pub mod state;
 pub mod sync;
@@ -114,8 +115,10 @@ pub async fn build_with(
         Arc::new(read_model::DbReadModel::new(db.clone(), &config.airflow));
     let airflow =
         Arc::new(airflow::Environments::new(&config.airflow).map_err(StartupError::Airflow)?);
+    let live = Arc::new(live::LiveUpdates::new(db.clone()));
+    live.spawn_listener();
     let actions: hangar_app::functions::ports::SharedAirflowActions = Arc::new(
-        actions::AirflowGateway::new(db.clone(), clock.clone(), airflow.clone()),
+        actions::AirflowGateway::new(db.clone(), clock.clone(), airflow.clone(), live.clone()),
     );
     let state = AppState::new(state::Services {
         config,
@@ -126,6 +129,7 @@ pub async fn build_with(
         read_model,
         airflow,
         actions,
+        live,
     });
     if sync_loops == SyncLoops::Start {
         sync::spawn_loops(&state);

@@ -27,6 +27,8 @@ pub struct Services {
     pub actions: hangar_app::functions::ports::SharedAirflowActions,
     /// One client per environment (and per team credential), shared by sync and actions.
     pub airflow: Arc<crate::airflow::Environments>,
+    /// Tells open pages that their data changed.
+    pub live: Arc<crate::live::LiveUpdates>,
 }
 
 impl std::ops::Deref for AppState {

@@ -2,6 +2,7 @@
 
 pub mod error_view;
 pub mod header;
+pub mod live;
 pub mod sync_notice;
 pub mod team_nav;
 pub mod team_switcher;

@@ -27,6 +27,7 @@ pub fn DagDetailPage() -> impl IntoView {
         move || (key(), pause.version().get()),
         |((team, environment, dag), _)| get_dag_detail(team, environment, dag),
     );
+    crate::components::live::use_live_updates(move || param("team"), move || detail.refetch());
     // A triggered run opens its own page, where it can be watched.
     let navigate = use_navigate();
     Effect::new(move |_| {
@@ -40,7 +41,7 @@ pub fn DagDetailPage() -> impl IntoView {
     });
     view! {
         <TeamNav team=param("team") current="dags"/>
-        <Suspense fallback=|| view! { <p class="loading">"Loading the DAG…"</p> }>
+        <Transition fallback=|| view! { <p class="loading">"Loading the DAG…"</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
                     Ok(detail) => {
@@ -50,7 +51,7 @@ pub fn DagDetailPage() -> impl IntoView {
                     Err(error) => view! { <ErrorView error/> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 

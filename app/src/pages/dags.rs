@@ -34,16 +34,17 @@ pub fn DagsPage() -> impl IntoView {
         move || (team(), query()),
         |(team, query)| get_team_dags(team, query.search, query.paused, query.page),
     );
+    crate::components::live::use_live_updates(team, move || dags.refetch());
     view! {
         <TeamNav team=team() current="dags"/>
-        <Suspense fallback=|| view! { <p class="loading">"Loading DAGs…"</p> }>
+        <Transition fallback=|| view! { <p class="loading">"Loading DAGs…"</p> }>
             {move || Suspend::new(async move {
                 match dags.await {
                     Ok(page) => view! { <DagList team=team() page/> }.into_any(),
                     Err(error) => view! { <ErrorView error/> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 

@@ -29,16 +29,17 @@ pub fn RunDetailPage() -> impl IntoView {
         move || (key(), clear.version().get(), mark.version().get()),
         |((team, environment, dag, run), _, _)| get_run_detail(team, environment, dag, run),
     );
+    crate::components::live::use_live_updates(move || param("team"), move || detail.refetch());
     view! {
         <TeamNav team=param("team") current="runs"/>
-        <Suspense fallback=|| view! { <p class="loading">"Loading the run…"</p> }>
+        <Transition fallback=|| view! { <p class="loading">"Loading the run…"</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
                     Ok(detail) => view! { <RunView team=param("team") detail clear mark/> }.into_any(),
                     Err(error) => view! { <ErrorView error/> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 

@@ -30,16 +30,17 @@ pub fn RunsPage() -> impl IntoView {
         move || (team(), query()),
         |(team, q)| get_team_runs(team, q.state, q.run_type, q.from, q.to, q.page),
     );
+    crate::components::live::use_live_updates(team, move || runs.refetch());
     view! {
         <TeamNav team=team() current="runs"/>
-        <Suspense fallback=|| view! { <p class="loading">"Loading runs…"</p> }>
+        <Transition fallback=|| view! { <p class="loading">"Loading runs…"</p> }>
             {move || Suspend::new(async move {
                 match runs.await {
                     Ok(page) => view! { <RunList team=team() page/> }.into_any(),
                     Err(error) => view! { <ErrorView error/> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 

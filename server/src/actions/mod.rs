@@ -22,17 +22,35 @@ use crate::audit::{self, AuditEvent, Outcome};
 use crate::clock::Clock;
 use crate::db::Db;
 use crate::identity::middleware::CurrentUser;
+use crate::live::LiveUpdates;
 use crate::read_model::runs::{DagRecord, visible_dag};
 
 pub struct AirflowGateway {
     db: Db,
     clock: Arc<dyn Clock>,
     airflow: Arc<Environments>,
+    live: Arc<LiveUpdates>,
 }
 
 impl AirflowGateway {
-    pub fn new(db: Db, clock: Arc<dyn Clock>, airflow: Arc<Environments>) -> Self {
-        Self { db, clock, airflow }
+    pub fn new(
+        db: Db,
+        clock: Arc<dyn Clock>,
+        airflow: Arc<Environments>,
+        live: Arc<LiveUpdates>,
+    ) -> Self {
+        Self {
+            db,
+            clock,
+            airflow,
+            live,
+        }
+    }
+
+    /// Other pages showing this DAG reload (the acting page reloads by itself).
+    async fn announce(&self, key: &DagKey) {
+        let dags = std::collections::BTreeSet::from([key.dag_id.clone()]);
+        self.live.dags_changed(&key.environment, &dags).await;
     }
 
     /// The DAG if the team may see it, and the client to change it with if the viewer may
@@ -137,6 +155,7 @@ impl AirflowActions for AirflowGateway {
         read_model_update::dag_paused(&self.db, &key.environment, &dag.dag_id, dag.is_paused)
             .await
             .map_err(database)?;
+        self.announce(key).await;
         Ok(dag.is_paused)
     }
 
@@ -164,6 +183,7 @@ impl AirflowActions for AirflowGateway {
         read_model_update::run(&self.db, &key.environment, &run, self.clock.now_ms())
             .await
             .map_err(database)?;
+        self.announce(key).await;
         Ok(run.dag_run_id)
     }
 
@@ -196,6 +216,7 @@ impl AirflowActions for AirflowGateway {
         )
         .await
         .map_err(database)?;
+        self.announce(key).await;
         Ok(cleared.len())
     }
 
@@ -222,6 +243,7 @@ impl AirflowActions for AirflowGateway {
         read_model_update::run(&self.db, &key.environment, &run, self.clock.now_ms())
             .await
             .map_err(database)?;
+        self.announce(key).await;
         Ok(())
     }
 

@@ -19,7 +19,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{Next, from_fn, from_fn_with_state};
 use axum::response::Response;
 use axum::routing::{MethodRouter, get, post};
-use hangar_app::models::Access;
+use hangar_app::models::{Access, TeamAction};
 use hangar_app::routes::PAGE_ACCESS;
 use leptos_axum::AxumRouteListing;
 use tower_http::services::{ServeDir, ServeFile};
@@ -71,6 +71,15 @@ pub fn server_routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         (
             spec(Method::POST, "/auth/logout", Access::Public),
             post(auth::logout),
+        ),
+        // Guarded like a team page (see `router`).
+        (
+            spec(
+                Method::GET,
+                "/t/{team}/events",
+                Access::Team(TeamAction::View),
+            ),
+            get(crate::live::stream::team_events),
         ),
     ]
 }
@@ -146,6 +155,10 @@ where
 
     let mut router: Router<AppState> = Router::new();
     for (spec, handler) in server_routes() {
+        let handler = match spec.access {
+            Access::Public => handler,
+            access => handler.route_layer(from_fn_with_state((state.clone(), access), page_guard)),
+        };
         router = router.route(spec.path, handler);
     }
     let options = state.leptos.clone();

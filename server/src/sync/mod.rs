@@ -37,14 +37,7 @@ pub fn spawn_loops(state: &AppState) {
                     });
                 }
                 if result.is_ok() {
-                    result = runs::sync_runs(&state.db, &env, &client, now_ms)
-                        .await
-                        .map(|_| ());
-                }
-                if result.is_ok() {
-                    result = task_instances::sync_task_instances(&state.db, &env, &client, now_ms)
-                        .await
-                        .map(|_| ());
+                    result = sync_activity(&state, &env, &client, now_ms).await;
                 }
                 match result {
                     Ok(()) => delay = RUN_SYNC_INTERVAL,
@@ -57,6 +50,19 @@ pub fn spawn_loops(state: &AppState) {
             }
         });
     }
+}
+
+/// Runs, then task instances; announces the DAGs whose runs or tasks changed to live pages.
+pub async fn sync_activity(
+    state: &AppState,
+    env: &crate::config::AirflowConfig,
+    client: &crate::airflow::AirflowClient,
+    now_ms: i64,
+) -> Result<(), dags::SyncError> {
+    let mut changed = runs::sync_runs(&state.db, env, client, now_ms).await?;
+    changed.extend(task_instances::sync_task_instances(&state.db, env, client, now_ms).await?);
+    state.live.dags_changed(&env.name, &changed).await;
+    Ok(())
 }
 
 /// ±10 %, so replicas and environments do not call Airflow in lockstep.

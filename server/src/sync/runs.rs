@@ -1,5 +1,7 @@
 //! DAG runs of the sync window: Airflow's list → the `dag_runs` table.
 
+use std::collections::BTreeSet;
+
 use time::format_description::well_known::Rfc3339;
 
 use super::dags::SyncError;
@@ -13,7 +15,9 @@ use crate::with_pool;
 pub const RUN_WINDOW_MS: i64 = 14 * 24 * 3600 * 1000;
 
 /// The upsert of one run (`$crate::airflow::models::DagRun`) into `dag_runs`, as a query
-/// ready to execute; the sync and the actions write runs the same way.
+/// ready to execute; the sync and the actions write runs the same way. It returns the DAG id
+/// when the run is new or its state or times changed (what live pages care about), else
+/// nothing.
 #[macro_export]
 macro_rules! upsert_run {
     ($environment:expr, $run:expr, $now_ms:expr) => {
@@ -23,7 +27,11 @@ macro_rules! upsert_run {
              ON CONFLICT (environment, dag_id, run_id) DO UPDATE SET state = excluded.state, \
              run_type = excluded.run_type, run_after = excluded.run_after, \
              start_date = excluded.start_date, end_date = excluded.end_date, \
-             synced_ms = excluded.synced_ms",
+             synced_ms = excluded.synced_ms \
+             WHERE dag_runs.state IS DISTINCT FROM excluded.state \
+             OR dag_runs.start_date IS DISTINCT FROM excluded.start_date \
+             OR dag_runs.end_date IS DISTINCT FROM excluded.end_date \
+             RETURNING dag_id",
         )
         .bind($environment)
         .bind(&$run.dag_id)
@@ -38,13 +46,14 @@ macro_rules! upsert_run {
 }
 
 /// Re-reads the window's runs and upserts them; runs older than the window are dropped.
-/// Like the DAG sync, nothing changes unless Airflow's answer was complete.
+/// Like the DAG sync, nothing changes unless Airflow's answer was complete. Returns the DAGs
+/// whose runs changed.
 pub async fn sync_runs(
     db: &Db,
     env: &AirflowConfig,
     client: &AirflowClient,
     now_ms: i64,
-) -> Result<usize, SyncError> {
+) -> Result<BTreeSet<String>, SyncError> {
     let since = from_ms(now_ms - RUN_WINDOW_MS)
         .format(&Rfc3339)
         .expect("a UTC time formats as RFC 3339");
@@ -55,10 +64,13 @@ pub async fn sync_runs(
             return Err(error.into());
         }
     };
+    let mut changed = BTreeSet::new();
     with_pool!(db, pool => {
         let mut tx = pool.begin().await?;
         for run in &runs {
-            upsert_run!(&env.name, run, now_ms).execute(&mut *tx).await?;
+            if upsert_run!(&env.name, run, now_ms).fetch_optional(&mut *tx).await?.is_some() {
+                changed.insert(run.dag_id.clone());
+            }
         }
         sqlx::query("DELETE FROM dag_runs WHERE environment = $1 AND run_after < $2")
             .bind(&env.name)
@@ -68,5 +80,5 @@ pub async fn sync_runs(
         tx.commit().await?;
         Ok::<_, SyncError>(())
     })?;
-    Ok(runs.len())
+    Ok(changed)
 }

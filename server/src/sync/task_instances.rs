@@ -4,6 +4,8 @@
 //! before the previous pass began, so the request budget follows how busy Airflow is, not
 //! how many task instances the window holds. The first pass reads the whole window.
 
+use std::collections::BTreeSet;
+
 use sqlx::Row;
 use time::format_description::well_known::Rfc3339;
 
@@ -20,12 +22,13 @@ use crate::with_pool;
 /// reading a row twice harmless.
 const OVERLAP_MS: i64 = 60_000;
 
+/// Returns the DAGs whose task instances changed.
 pub async fn sync_task_instances(
     db: &Db,
     env: &AirflowConfig,
     client: &AirflowClient,
     now_ms: i64,
-) -> Result<usize, SyncError> {
+) -> Result<BTreeSet<String>, SyncError> {
     let window_start = rfc3339(now_ms - RUN_WINDOW_MS);
     let since = watermark(db, &env.name).await?;
     let instances = match client.task_instances(&window_start, since.as_deref()).await {
@@ -36,10 +39,11 @@ pub async fn sync_task_instances(
         }
     };
     let next_since = rfc3339(now_ms - OVERLAP_MS);
+    let mut changed = BTreeSet::new();
     with_pool!(db, pool => {
         let mut tx = pool.begin().await?;
         for ti in &instances {
-            sqlx::query(
+            let updated = sqlx::query(
                 "INSERT INTO task_instances (environment, dag_id, run_id, task_id, map_index, \
                  state, try_number, start_date, end_date, duration, operator, synced_ms) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
@@ -47,7 +51,11 @@ pub async fn sync_task_instances(
                  state = excluded.state, try_number = excluded.try_number, \
                  start_date = excluded.start_date, end_date = excluded.end_date, \
                  duration = excluded.duration, operator = excluded.operator, \
-                 synced_ms = excluded.synced_ms",
+                 synced_ms = excluded.synced_ms \
+                 WHERE task_instances.state IS DISTINCT FROM excluded.state \
+                 OR task_instances.try_number IS DISTINCT FROM excluded.try_number \
+                 OR task_instances.end_date IS DISTINCT FROM excluded.end_date \
+                 RETURNING dag_id",
             )
             .bind(&env.name)
             .bind(&ti.dag_id)
@@ -61,8 +69,11 @@ pub async fn sync_task_instances(
             .bind(ti.duration)
             .bind(&ti.operator_name)
             .bind(now_ms)
-            .execute(&mut *tx)
+            .fetch_optional(&mut *tx)
             .await?;
+            if updated.is_some() {
+                changed.insert(ti.dag_id.clone());
+            }
         }
         // Task instances live as long as their run is in the model.
         sqlx::query(
@@ -84,7 +95,7 @@ pub async fn sync_task_instances(
         tx.commit().await?;
         Ok::<_, SyncError>(())
     })?;
-    Ok(instances.len())
+    Ok(changed)
 }
 
 async fn watermark(db: &Db, env: &str) -> Result<Option<String>, sqlx::Error> {

@@ -244,6 +244,24 @@ jwks_refresh_min_interval = "30s"
         }
     }
 
+    /// A second Hangar on the same database and identity provider, as another replica
+    /// behind a load balancer would be. Returns its URL.
+    pub async fn spawn_replica(&self) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (router, _state) = hangar_server::build_with(
+            self.state.config.clone(),
+            self.clock.clone(),
+            hangar_server::SyncLoops::Off,
+        )
+        .await
+        .expect("the replica starts");
+        tokio::spawn(async move {
+            axum::serve(listener, router).await.unwrap();
+        });
+        url
+    }
+
     pub fn browser(&self) -> Browser {
         Browser::new(&self.url)
     }
@@ -280,15 +298,12 @@ jwks_refresh_min_interval = "30s"
     }
 
     /// One pass of the run and task-instance sync of the first environment, as the loop
-    /// would make it.
+    /// makes it (announcing changes to live pages).
     pub async fn sync_runs_and_tasks(&self) {
         let env = &self.state.config.airflow[0];
         let client = self.state.airflow.main(&env.name).unwrap();
         let now = self.state.clock.now_ms();
-        hangar_server::sync::runs::sync_runs(&self.state.db, env, &client, now)
-            .await
-            .unwrap();
-        hangar_server::sync::task_instances::sync_task_instances(&self.state.db, env, &client, now)
+        hangar_server::sync::sync_activity(&self.state, env, &client, now)
             .await
             .unwrap();
     }

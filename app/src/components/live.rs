@@ -1,0 +1,43 @@
+//! Pages that show runs and tasks reload their data when the server says it changed.
+//!
+//! The server streams a bare `change` event (Server-Sent Events, `/t/{team}/events`) when
+//! the sync or an action changed something the team may see. Without JavaScript nothing
+//! connects, and a reload shows the same data.
+
+/// Calls `on_change` on every change event for `team`'s data while the page lives.
+pub fn use_live_updates(
+    team: impl Fn() -> String + Send + Sync + 'static,
+    on_change: impl Fn() + Clone + 'static,
+) {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::prelude::*;
+        use wasm_bindgen::JsCast;
+        use wasm_bindgen::closure::Closure;
+
+        type Listener = Closure<dyn FnMut(web_sys::Event)>;
+        let source = StoredValue::new_local(None::<(web_sys::EventSource, Listener)>);
+        let close = move || {
+            source.update_value(|open| {
+                if let Some((events, _)) = open.take() {
+                    events.close();
+                }
+            })
+        };
+        Effect::new(move |_| {
+            let url = format!("/t/{}/events", crate::paths::encode(&team()));
+            close();
+            let Ok(events) = web_sys::EventSource::new(&url) else {
+                return;
+            };
+            let on_change = on_change.clone();
+            let listener: Listener = Closure::new(move |_| on_change());
+            let _ = events
+                .add_event_listener_with_callback("change", listener.as_ref().unchecked_ref());
+            source.set_value(Some((events, listener)));
+        });
+        on_cleanup(close);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (team, on_change);
+}

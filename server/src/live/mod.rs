@@ -1,0 +1,182 @@
+//! Live updates: the read model changed, so open pages should reload their data.
+//!
+//! The sync and the actions announce which DAGs' runs or task instances changed; each
+//! announcement carries only the teams those DAGs belong to (`None`: a shared bundle), and a
+//! page's stream passes on just the ones its team may see — never a name or a count.
+//! On PostgreSQL, announcements travel through `NOTIFY`, so a page open on one replica hears
+//! of a sync that ran on another; on SQLite there is one replica and they stay in-process.
+
+pub mod stream;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use sqlx::postgres::PgListener;
+use tokio::sync::{broadcast, watch};
+
+use crate::db::Db;
+use crate::with_pool;
+
+/// The PostgreSQL channel every replica listens on.
+const CHANNEL: &str = "hangar_changes";
+/// Announcements a slow page may fall behind by before it simply reloads once.
+const BACKLOG: usize = 256;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    pub environment: String,
+    /// Owners of the changed DAGs; `None` is a shared bundle, visible to every team.
+    pub teams: BTreeSet<Option<String>>,
+}
+
+impl Change {
+    pub fn concerns(&self, team: &str) -> bool {
+        self.teams
+            .iter()
+            .any(|owner| owner.as_deref().is_none_or(|owner| owner == team))
+    }
+}
+
+pub struct LiveUpdates {
+    db: Db,
+    sender: broadcast::Sender<Change>,
+    closing: watch::Sender<bool>,
+}
+
+impl LiveUpdates {
+    pub fn new(db: Db) -> Self {
+        Self {
+            db,
+            sender: broadcast::channel(BACKLOG).0,
+            closing: watch::channel(false).0,
+        }
+    }
+
+    pub fn subscribe(&self) -> (broadcast::Receiver<Change>, watch::Receiver<bool>) {
+        (self.sender.subscribe(), self.closing.subscribe())
+    }
+
+    /// Ends every open stream, so a graceful shutdown does not wait on them forever.
+    pub fn close(&self) {
+        self.closing.send_replace(true);
+    }
+
+    /// Announces that runs or task instances of these DAGs changed.
+    pub async fn dags_changed(&self, environment: &str, dag_ids: &BTreeSet<String>) {
+        if dag_ids.is_empty() {
+            return;
+        }
+        let teams = match self.teams_of(environment, dag_ids).await {
+            Ok(teams) => teams,
+            Err(error) => {
+                tracing::warn!(%error, "cannot resolve the teams of changed DAGs");
+                return;
+            }
+        };
+        if teams.is_empty() {
+            return;
+        }
+        let change = Change {
+            environment: environment.to_string(),
+            teams,
+        };
+        match &self.db {
+            // Every replica, this one included, hears it through its listener.
+            Db::Postgres(pool) => {
+                let payload = serde_json::to_string(&change).expect("a change serialises");
+                let sent = sqlx::query("SELECT pg_notify($1, $2)")
+                    .bind(CHANNEL)
+                    .bind(payload)
+                    .execute(pool)
+                    .await;
+                if let Err(error) = sent {
+                    tracing::warn!(%error, "cannot announce a change");
+                }
+            }
+            Db::Sqlite(_) => {
+                // No receiver (no page open) is not an error.
+                let _ = self.sender.send(change);
+            }
+        }
+    }
+
+    async fn teams_of(
+        &self,
+        environment: &str,
+        dag_ids: &BTreeSet<String>,
+    ) -> Result<BTreeSet<Option<String>>, sqlx::Error> {
+        let mut teams = BTreeSet::new();
+        with_pool!(&self.db, pool => {
+            for dag_id in dag_ids {
+                let row = sqlx::query("SELECT team FROM dags WHERE environment = $1 AND dag_id = $2")
+                    .bind(environment)
+                    .bind(dag_id)
+                    .fetch_optional(pool)
+                    .await?;
+                if let Some(row) = row {
+                    teams.insert(row.try_get::<Option<String>, _>("team")?);
+                }
+            }
+            Ok::<_, sqlx::Error>(())
+        })?;
+        Ok(teams)
+    }
+
+    /// On PostgreSQL, forwards every replica's announcements to this one's pages, listening
+    /// again after a lost connection.
+    pub fn spawn_listener(self: &std::sync::Arc<Self>) {
+        let Db::Postgres(pool) = &self.db else {
+            return;
+        };
+        let (pool, live) = (pool.clone(), self.clone());
+        tokio::spawn(async move {
+            loop {
+                if let Err(error) = live.listen(&pool).await {
+                    tracing::warn!(%error, "live-update listener lost its connection; retrying");
+                }
+                if *live.closing.borrow() {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+        });
+    }
+
+    async fn listen(&self, pool: &sqlx::PgPool) -> Result<(), sqlx::Error> {
+        let mut listener = PgListener::connect_with(pool).await?;
+        listener.listen(CHANNEL).await?;
+        let mut closing = self.closing.subscribe();
+        loop {
+            tokio::select! {
+                notification = listener.recv() => {
+                    match serde_json::from_str::<Change>(notification?.payload()) {
+                        Ok(change) => {
+                            let _ = self.sender.send(change);
+                        }
+                        Err(error) => tracing::warn!(%error, "unreadable change announcement"),
+                    }
+                }
+                _ = closing.wait_for(|closed| *closed) => return Ok(()),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_change_concerns_its_teams_and_shared_dags_concern_everyone() {
+        let change = |teams: &[Option<&str>]| Change {
+            environment: "main".into(),
+            teams: teams.iter().map(|t| t.map(str::to_string)).collect(),
+        };
+        assert!(change(&[Some("team_a")]).concerns("team_a"));
+        assert!(!change(&[Some("team_a")]).concerns("team_b"));
+        assert!(change(&[Some("team_a"), None]).concerns("team_b"));
+        assert!(!change(&[]).concerns("team_a"));
+    }
+}
