@@ -82,6 +82,7 @@ impl LiveUpdates {
             environment: environment.to_string(),
             teams,
         };
+        tracing::debug!(?change, "announcing a change");
         match &self.db {
             // Every replica, this one included, hears it through its listener.
             Db::Postgres(pool) => {

@@ -19,7 +19,7 @@ pub async fn team_events(State(state): State<AppState>, Path(team): Path<String>
         .into_response()
 }
 
-/// One `change` event (no data: the page reloads what it shows) per announcement that
+/// One `change` event (data `reload`: the page reloads what it shows) per announcement that
 /// concerns `team`; ends when the server shuts down.
 fn events(
     team: String,
@@ -43,7 +43,8 @@ fn events(
                 }
             }
             Some((
-                Ok(Event::default().event("change").data("")),
+                // Browsers drop events whose data is empty (the SSE spec), so say something.
+                Ok(Event::default().event("change").data("reload")),
                 (team, changes, closing),
             ))
         },

@@ -1,0 +1,96 @@
+// Acting on a team's DAG in a real browser against the real Airflow, with JavaScript on and
+// off: pause and unpause, trigger with a run configuration and watch the run finish, read a
+// task's log. With JavaScript the run page updates live (no reload); without it, the forms
+// post plainly and a reload shows the same data.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startStack, signIn, watchForErrors, hasAirflow } from './harness.mjs';
+
+let stack;
+before(async () => {
+  assert.ok(hasAirflow(), 'HANGAR_TEST_AIRFLOW_URL is not set: run make test, which starts Airflow');
+  stack = await startStack();
+});
+after(async () => { await stack?.stop(); });
+
+const dagPath = '/t/team_a/dags/main/team_a_etl';
+const text = async (page, selector) => (await page.locator(selector).first().textContent()).trim();
+
+// The first sync runs at start-up; the dag-processor may still be parsing.
+async function openDag(page) {
+  for (let i = 0; i < 60; i += 1) {
+    const response = await page.goto(`${stack.hangarUrl}${dagPath}`);
+    if (response.status() === 200) return;
+    await page.waitForTimeout(1000);
+  }
+  throw new Error('the DAG never appeared');
+}
+
+for (const javaScriptEnabled of [true, false]) {
+  const mode = javaScriptEnabled ? 'with JavaScript' : 'without JavaScript';
+
+  test(`pause, unpause, trigger, watch the run and read its log (${mode})`, async () => {
+    const context = await stack.browser.newContext({ javaScriptEnabled });
+    const page = await context.newPage();
+    const errors = watchForErrors(page, stack.hangarUrl);
+    await signIn(page, stack.hangarUrl, 'carol', '/t/team_a');
+    await openDag(page);
+    const hydrated = async () => {
+      if (javaScriptEnabled) await page.waitForSelector('#hangar[data-hydrated="true"]');
+    };
+    await hydrated();
+
+    // Pause, then unpause: the page says what Airflow now says.
+    assert.equal(await text(page, '[data-testid=dag-state]'), 'Active');
+    await page.click('[data-testid=pause-toggle]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=dag-state]')?.textContent === 'Paused');
+    await hydrated();
+    assert.equal(await text(page, '[data-testid=pause-toggle]'), 'Unpause');
+    await page.click('[data-testid=pause-toggle]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=dag-state]')?.textContent === 'Active');
+    await hydrated();
+
+    await page.click('[data-testid=trigger-open]');
+    if (javaScriptEnabled) {
+      // The configuration is checked as it is typed; nothing is sent while it is wrong.
+      await page.fill('[data-testid=trigger-conf]', '{"rows": ');
+      await page.waitForSelector('[data-testid=trigger-problem]');
+      assert.ok(await page.isDisabled('[data-testid=trigger-submit]'));
+    }
+    await page.fill('[data-testid=trigger-conf]', '{"rows": 2}');
+    await page.fill('[data-testid=trigger-note]', `browser test ${mode}`);
+    await page.click('[data-testid=trigger-submit]');
+
+    let fullLoads = 0;
+    if (javaScriptEnabled) {
+      // The new run's page opens in place and then follows the run by itself.
+      await page.waitForURL('**/t/team_a/dags/main/team_a_etl/runs/**');
+      page.on('load', () => { fullLoads += 1; });
+      await page.waitForSelector('[data-testid=run-state] [data-state=success]', { timeout: 90_000 });
+      assert.equal(fullLoads, 0, 'the run reached success on screen without a reload');
+    } else {
+      // Back on the DAG page; the newest run is the last column of the grid.
+      await page.waitForURL(`**${dagPath}`);
+      const runLinks = page.locator('[data-testid=run-grid] thead a');
+      const href = await runLinks.nth((await runLinks.count()) - 1).getAttribute('href');
+      for (let i = 0; i < 90; i += 1) {
+        await page.goto(`${stack.hangarUrl}${href}`);
+        if (await page.locator('[data-testid=run-state] [data-state=success]').count()) break;
+        await page.waitForTimeout(1000);
+      }
+      await page.waitForSelector('[data-testid=run-state] [data-state=success]', { timeout: 1000 });
+    }
+    assert.deepEqual(
+      await page.locator('[data-testid=task-list] tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.task)).then((t) => t.sort()),
+      ['extract', 'load', 'transform'],
+    );
+
+    // The log, fetched from Airflow, with what the task printed.
+    await page.click('[data-testid=task-list] tr[data-task=load] a');
+    await page.waitForSelector('[data-testid=log]');
+    assert.match(await text(page, '[data-testid=log]'), /loaded 3 rows/);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+}
