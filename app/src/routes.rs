@@ -13,9 +13,9 @@ use crate::components::error_view::NotFound;
 use crate::functions::viewer::get_viewer;
 use crate::models::{Access, PlatformAction, TeamAction};
 use crate::pages::{
-    dag_detail::DagDetailPage, dags::DagsPage, platform::PlatformPage, run_detail::RunDetailPage,
-    runs::RunsPage, signed_out::SignedOutPage, task_log::TaskLogPageView, team_home::TeamHomePage,
-    team_picker::TeamPicker,
+    dag_detail::DagDetailPage, dags::DagsPage, platform::PlatformPage, pools::PoolsPage,
+    run_detail::RunDetailPage, runs::RunsPage, signed_out::SignedOutPage,
+    task_log::TaskLogPageView, team_home::TeamHomePage, team_picker::TeamPicker,
 };
 
 pub const PAGE_ACCESS: &[(&str, Access)] = &[
@@ -35,6 +35,7 @@ pub const PAGE_ACCESS: &[(&str, Access)] = &[
         Access::Team(TeamAction::View),
     ),
     ("/t/{team}/runs", Access::Team(TeamAction::View)),
+    ("/t/{team}/pools", Access::Team(TeamAction::View)),
     ("/platform", Access::Platform(PlatformAction::ViewOverview)),
     ("/auth/signed-out", Access::Public),
 ];
@@ -69,6 +70,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/t/:team/dags/:environment/:dag/runs/:run") view=RunDetailPage/>
                         <Route path=path!("/t/:team/dags/:environment/:dag/runs/:run/tasks/:task") view=TaskLogPageView/>
                         <Route path=path!("/t/:team/runs") view=RunsPage/>
+                        <Route path=path!("/t/:team/pools") view=PoolsPage/>
                         <Route path=path!("/platform") view=PlatformPage/>
                         <Route path=path!("/auth/signed-out") view=SignedOutPage/>
                     </Routes>

@@ -94,3 +94,35 @@ for (const javaScriptEnabled of [true, false]) {
     await context.close();
   });
 }
+
+for (const javaScriptEnabled of [true, false]) {
+  const mode = javaScriptEnabled ? 'with JavaScript' : 'without JavaScript';
+
+  test(`a team admin creates a pool, sees its usage bar, and deletes it (${mode})`, async () => {
+    const name = `browser_pool_${javaScriptEnabled ? 'js' : 'nojs'}_${Date.now()}`;
+    const context = await stack.browser.newContext({ javaScriptEnabled });
+    const page = await context.newPage();
+    const errors = watchForErrors(page, stack.hangarUrl);
+    await signIn(page, stack.hangarUrl, 'carol', '/t/team_b/pools'); // admin of team_b
+    const hydrated = async () => {
+      if (javaScriptEnabled) await page.waitForSelector('#hangar[data-hydrated="true"]');
+    };
+    await hydrated();
+    await page.click('[data-testid=pool-create-open]');
+    await page.fill('[data-testid=pool-name]', name);
+    await page.fill('[data-testid=pool-new-slots]', '6');
+    await page.click('[data-testid=pool-create]');
+    const row = `tr[data-pool="${name}"]`;
+    await page.waitForSelector(row);
+    // A fresh pool: all six slots open, drawn as one full-width segment.
+    assert.equal(await page.getAttribute(`${row} [data-testid=pool-bar]`, 'aria-label'), '6 open');
+    assert.equal(await page.getAttribute(`${row} .segment.open`, 'width'), '100.00');
+    await hydrated();
+
+    await page.click(`${row} [data-testid=pool-edit]`);
+    await page.click(`${row} [data-testid=pool-delete]`);
+    await page.waitForSelector(row, { state: 'detached' });
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+}

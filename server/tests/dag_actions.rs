@@ -16,16 +16,6 @@ use support::{Backend, Browser, TestApp};
 
 const BACKENDS: [Backend; 2] = [Backend::Sqlite, Backend::Postgres];
 
-/// (action, outcome, team) of the newest audit entry.
-async fn last_audit(app: &TestApp) -> (String, String, Option<String>) {
-    let entry = hangar_server::audit::entries_after(&app.state.db, 0, 10_000)
-        .await
-        .unwrap()
-        .pop()
-        .unwrap();
-    (entry.action, entry.outcome, entry.team)
-}
-
 fn admin_client(app: &TestApp) -> AirflowClient {
     AirflowClient::for_environment(&app.state.config.airflow[0]).unwrap()
 }
@@ -101,7 +91,7 @@ async fn pausing_reaches_airflow_the_read_model_and_the_audit_log() {
             "{page}"
         );
         assert!(page.contains(">Unpause</button>"));
-        let (action, outcome, team) = last_audit(&app).await;
+        let (action, outcome, team) = app.last_audit().await;
         assert_eq!(
             (action.as_str(), outcome.as_str(), team.as_deref()),
             ("dag.pause", "success", Some("team_a"))
@@ -154,7 +144,7 @@ async fn pausing_reaches_airflow_the_read_model_and_the_audit_log() {
         let (status, body) = pause(&team_admin, "team_a", "shared_housekeeping", true).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
         assert!(!airflow_paused(&app, "shared_housekeeping").await);
-        let (action, outcome, _) = last_audit(&app).await;
+        let (action, outcome, _) = app.last_audit().await;
         assert_eq!(
             (action.as_str(), outcome.as_str()),
             ("request.denied", "denied")
@@ -201,7 +191,7 @@ async fn a_triggered_run_shows_at_once_then_its_tasks_and_logs() {
             StatusCode::OK,
             "the run is in the read model at once"
         );
-        let (action, outcome, team) = last_audit(&app).await;
+        let (action, outcome, team) = app.last_audit().await;
         assert_eq!(
             (action.as_str(), outcome.as_str(), team.as_deref()),
             ("dag.trigger", "success", Some("team_a"))
@@ -338,7 +328,7 @@ async fn failed_tasks_are_cleared_and_runs_marked() {
             run_state_is(&html, "queued"),
             "cleared run is queued again at once: {html}"
         );
-        let (action, outcome, _) = last_audit(&app).await;
+        let (action, outcome, _) = app.last_audit().await;
         assert_eq!(
             (action.as_str(), outcome.as_str()),
             ("run.clear_failed", "success")
@@ -397,7 +387,7 @@ async fn an_unreachable_airflow_is_an_error_the_user_reads_and_the_log_keeps() {
             .contains("Airflow environment main is unreachable"),
         "{error}"
     );
-    let (action, outcome, _) = last_audit(&app).await;
+    let (action, outcome, _) = app.last_audit().await;
     assert_eq!(
         (action.as_str(), outcome.as_str()),
         ("dag.pause", "failure")
@@ -439,4 +429,21 @@ async fn an_unreachable_airflow_is_an_error_the_user_reads_and_the_log_keeps() {
         "{html}"
     );
     assert!(html.contains(r#"href="/t/team_a/dags/main/team_a_dag""#));
+
+    // Arguments that do not parse are a failure too, never a redirect that looks like success.
+    let admin = app.signed_in("admin").await;
+    let response = admin
+        .post_form(
+            "/api/create_pool",
+            &[
+                ("team", "team_a"),
+                ("environment", "main"),
+                ("name", "p"),
+                ("slots", "lots"),
+                ("return_to", "/t/team_a/pools"),
+            ],
+        )
+        .await;
+    assert!(response.status().is_client_error(), "{}", response.status());
+    assert!(response.text().await.unwrap().contains("That did not work"));
 }

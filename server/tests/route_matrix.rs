@@ -80,6 +80,7 @@ async fn call(browser: &Browser, spec: &RouteSpec, team: &str) -> (StatusCode, S
         browser.get(&concrete(spec.path, team)).await
     } else {
         let dag = format!("{team}_dag");
+        let pool = format!("{team}_pool");
         let form: Vec<(&str, &str)> = match spec.access {
             Access::Team(_) => vec![
                 ("team", team),
@@ -89,6 +90,8 @@ async fn call(browser: &Browser, spec: &RouteSpec, team: &str) -> (StatusCode, S
                 ("task_id", "task_1"),
                 ("paused", "true"),
                 ("state", "success"),
+                ("name", &pool),
+                ("slots", "4"),
             ],
             _ => vec![],
         };
@@ -133,6 +136,8 @@ async fn route_role_team_matrix(backend: Backend) {
     let app = TestApp::spawn_with_dead_airflow(backend).await;
     app.seed_dag("main", "team_a_dag", Some("team_a")).await;
     app.seed_dag("main", "team_b_dag", Some("team_b")).await;
+    app.seed_pool("main", "team_a_pool", Some("team_a")).await;
+    app.seed_pool("main", "team_b_pool", Some("team_b")).await;
     let anonymous = app.browser();
     let not_found_body = anonymous.get("/no/such/page").await.text().await.unwrap();
     let mut checked = 0;

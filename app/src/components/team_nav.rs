@@ -14,6 +14,7 @@ pub fn TeamNav(team: String, current: &'static str) -> impl IntoView {
             {tab("home", "Overview", format!("/t/{team}"))}
             {tab("dags", "DAGs", format!("/t/{team}/dags"))}
             {tab("runs", "Runs", format!("/t/{team}/runs"))}
+            {tab("pools", "Pools", format!("/t/{team}/pools"))}
         </nav>
     }
 }

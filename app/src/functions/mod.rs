@@ -9,6 +9,7 @@ pub mod dags;
 #[cfg(feature = "ssr")]
 pub mod guard;
 pub mod platform;
+pub mod pools;
 #[cfg(feature = "ssr")]
 pub mod ports;
 pub mod runs;
@@ -28,6 +29,10 @@ pub const ACCESS_SET_DAG_PAUSED: Access = Access::Team(TeamAction::Pause);
 pub const ACCESS_TRIGGER_DAG: Access = Access::Team(TeamAction::Trigger);
 pub const ACCESS_CLEAR_FAILED_TASKS: Access = Access::Team(TeamAction::Clear);
 pub const ACCESS_MARK_RUN: Access = Access::Team(TeamAction::Clear);
+pub const ACCESS_GET_TEAM_POOLS: Access = Access::Team(TeamAction::View);
+pub const ACCESS_CREATE_POOL: Access = Access::Team(TeamAction::EditPools);
+pub const ACCESS_UPDATE_POOL: Access = Access::Team(TeamAction::EditPools);
+pub const ACCESS_DELETE_POOL: Access = Access::Team(TeamAction::EditPools);
 pub const ACCESS_GET_PLATFORM_TEAMS: Access = Access::Platform(PlatformAction::ViewOverview);
 
 /// Every server function's path with the access it declares.
@@ -46,5 +51,9 @@ pub fn declared_access() -> Vec<(&'static str, Access)> {
         (actions::TriggerDag::PATH, ACCESS_TRIGGER_DAG),
         (actions::ClearFailedTasks::PATH, ACCESS_CLEAR_FAILED_TASKS),
         (actions::MarkRun::PATH, ACCESS_MARK_RUN),
+        (pools::GetTeamPools::PATH, ACCESS_GET_TEAM_POOLS),
+        (pools::CreatePool::PATH, ACCESS_CREATE_POOL),
+        (pools::UpdatePool::PATH, ACCESS_UPDATE_POOL),
+        (pools::DeletePool::PATH, ACCESS_DELETE_POOL),
     ]
 }

@@ -12,7 +12,8 @@ use leptos::prelude::*;
 
 use crate::errors::AppError;
 use crate::models::{
-    DagDetail, DagPage, DagQuery, RunDetail, RunPage, RunQuery, TaskLogPage, TriggerRequest, Viewer,
+    DagDetail, DagPage, DagQuery, PoolForm, PoolPage, RunDetail, RunPage, RunQuery, TaskLogPage,
+    TriggerRequest, Viewer,
 };
 
 /// Names one DAG of one environment, as the URL does.
@@ -45,6 +46,8 @@ pub trait ReadModel: Send + Sync + 'static {
         dag: &DagKey,
         run_id: &str,
     ) -> Result<RunDetail, AppError>;
+    /// The team's pools and the global ones, with what this viewer may change.
+    async fn team_pools(&self, viewer: &Viewer, team: &str) -> Result<PoolPage, AppError>;
 }
 
 /// Who asks, for the audit log: the request as the server received it.
@@ -85,6 +88,23 @@ pub trait AirflowActions: Send + Sync + 'static {
         dag: &DagKey,
         run_id: &str,
         state: &str,
+    ) -> Result<(), AppError>;
+    /// Creates (`create`) or updates a pool of the team, or a global one.
+    async fn save_pool(
+        &self,
+        caller: &Caller,
+        viewer: &Viewer,
+        team: &str,
+        form: PoolForm,
+        create: bool,
+    ) -> Result<(), AppError>;
+    async fn delete_pool(
+        &self,
+        caller: &Caller,
+        viewer: &Viewer,
+        team: &str,
+        environment: &str,
+        name: &str,
     ) -> Result<(), AppError>;
     /// One page of a task attempt's log, fetched from Airflow now.
     #[allow(clippy::too_many_arguments)]

@@ -2,11 +2,13 @@
 
 pub mod access;
 pub mod dags;
+pub mod pools;
 pub mod runs;
 pub mod viewer;
 
 pub use access::{Access, PlatformAction, PlatformRole, TeamAction, TeamGrant, TeamRole};
 pub use dags::{DAG_PAGE_SIZE, DagPage, DagQuery, DagRow, RUNS_IN_STRIP, RunDot, SyncNotice};
+pub use pools::{DEFAULT_POOL, PoolForm, PoolPage, PoolRow};
 pub use runs::{
     DagDetail, LOG_PAGE_LINES, LogLine, RUN_PAGE_SIZE, RUN_STATES, RUN_TYPES, RUNS_IN_GRID,
     RunDetail, RunGrid, RunPage, RunQuery, RunRow, TaskCell, TaskLogPage, TaskRow, TriggerRequest,

@@ -3,6 +3,7 @@
 pub mod dag_detail;
 pub mod dags;
 pub mod platform;
+pub mod pools;
 pub mod run_detail;
 pub mod runs;
 pub mod signed_out;

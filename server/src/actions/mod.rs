@@ -8,13 +8,14 @@
 //! success the read model is updated at once from Airflow's answer.
 
 mod log;
+mod pools;
 mod read_model_update;
 
 use std::sync::Arc;
 
 use hangar_app::errors::AppError;
 use hangar_app::functions::ports::{AirflowActions, Caller, DagKey};
-use hangar_app::models::{TaskLogPage, TeamAction, TriggerRequest, Viewer};
+use hangar_app::models::{PoolForm, TaskLogPage, TeamAction, TriggerRequest, Viewer};
 
 use crate::airflow::models::TriggerBody;
 use crate::airflow::{AirflowClient, AirflowError, Environments};
@@ -84,14 +85,14 @@ impl AirflowGateway {
     async fn audited<T>(
         &self,
         caller: &Caller,
-        key: &DagKey,
+        subject: &Subject,
         action: &'static str,
         detail: String,
         result: Result<T, AirflowError>,
     ) -> Result<T, AppError> {
         match result {
             Ok(value) => {
-                self.record(caller, key, action, Outcome::Success, detail)
+                self.record(caller, subject, action, Outcome::Success, detail)
                     .await?;
                 Ok(value)
             }
@@ -99,7 +100,7 @@ impl AirflowGateway {
                 let message = error.to_string();
                 self.record(
                     caller,
-                    key,
+                    subject,
                     action,
                     Outcome::Failure,
                     format!("{detail}: {message}"),
@@ -113,7 +114,7 @@ impl AirflowGateway {
     async fn record(
         &self,
         caller: &Caller,
-        key: &DagKey,
+        subject: &Subject,
         action: &'static str,
         outcome: Outcome,
         detail: String,
@@ -121,14 +122,36 @@ impl AirflowGateway {
         let actor = caller.extensions.get::<CurrentUser>().map(|c| c.0.actor());
         let event = AuditEvent::new(action, outcome)
             .actor(actor)
-            .team(key.team.clone())
-            .target(format!("{}/{}", key.environment, key.dag_id))
+            .team(subject.team.clone())
+            .target(subject.target.clone())
             .detail(detail)
             .request_id(crate::http::request_id(&caller.headers));
         audit::append(&self.db, self.clock.now_ms(), event)
             .await
             .map(|_| ())
             .map_err(database)
+    }
+}
+
+/// What an action is about, for the audit log: the team it was taken in and its target.
+struct Subject {
+    team: String,
+    target: String,
+}
+
+impl Subject {
+    fn dag(key: &DagKey) -> Self {
+        Self {
+            team: key.team.clone(),
+            target: format!("{}/{}", key.environment, key.dag_id),
+        }
+    }
+
+    fn pool(team: &str, environment: &str, name: &str) -> Self {
+        Self {
+            team: team.to_string(),
+            target: format!("{environment}/pool/{name}"),
+        }
     }
 }
 
@@ -150,7 +173,7 @@ impl AirflowActions for AirflowGateway {
         let (_, client) = self.authorize(viewer, key, TeamAction::Pause).await?;
         let result = client.set_paused(&key.dag_id, paused).await;
         let dag = self
-            .audited(caller, key, action, String::new(), result)
+            .audited(caller, &Subject::dag(key), action, String::new(), result)
             .await?;
         read_model_update::dag_paused(&self.db, &key.environment, &dag.dag_id, dag.is_paused)
             .await
@@ -178,7 +201,7 @@ impl AirflowActions for AirflowGateway {
             Err(_) => "trigger".to_string(),
         };
         let run = self
-            .audited(caller, key, "dag.trigger", detail, result)
+            .audited(caller, &Subject::dag(key), "dag.trigger", detail, result)
             .await?;
         read_model_update::run(&self.db, &key.environment, &run, self.clock.now_ms())
             .await
@@ -200,7 +223,7 @@ impl AirflowActions for AirflowGateway {
         let cleared = self
             .audited(
                 caller,
-                key,
+                &Subject::dag(key),
                 "run.clear_failed",
                 format!("run {run_id}"),
                 result,
@@ -234,7 +257,7 @@ impl AirflowActions for AirflowGateway {
         let run = self
             .audited(
                 caller,
-                key,
+                &Subject::dag(key),
                 "run.mark",
                 format!("run {run_id} → {state}"),
                 result,
@@ -245,6 +268,30 @@ impl AirflowActions for AirflowGateway {
             .map_err(database)?;
         self.announce(key).await;
         Ok(())
+    }
+
+    async fn save_pool(
+        &self,
+        caller: &Caller,
+        viewer: &Viewer,
+        team: &str,
+        form: PoolForm,
+        create: bool,
+    ) -> Result<(), AppError> {
+        self.save_pool_impl(caller, viewer, team, form, create)
+            .await
+    }
+
+    async fn delete_pool(
+        &self,
+        caller: &Caller,
+        viewer: &Viewer,
+        team: &str,
+        environment: &str,
+        name: &str,
+    ) -> Result<(), AppError> {
+        self.delete_pool_impl(caller, viewer, team, environment, name)
+            .await
     }
 
     async fn task_log(

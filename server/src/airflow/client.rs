@@ -16,8 +16,8 @@ use url::Url;
 
 use super::error::AirflowError;
 use super::models::{
-    Dag, DagCollection, DagRun, DagRunCollection, TaskInstance, TaskInstanceCollection, TaskLog,
-    TokenResponse, TriggerBody, Version,
+    Dag, DagCollection, DagRun, DagRunCollection, Pool, PoolCollection, TaskInstance,
+    TaskInstanceCollection, TaskLog, TokenResponse, TriggerBody, Version,
 };
 use crate::config::{AirflowConfig, AirflowCredentials, Secret};
 
@@ -252,6 +252,57 @@ impl AirflowClient {
         self.call(Method::GET, &path, &query, None).await
     }
 
+    /// Every pool, page by page.
+    pub async fn all_pools(&self) -> Result<Vec<Pool>, AirflowError> {
+        let mut pools: Vec<Pool> = Vec::new();
+        loop {
+            let query = [
+                ("limit", PAGE_SIZE.to_string()),
+                ("offset", pools.len().to_string()),
+                ("order_by", "name".to_string()),
+            ];
+            let page: PoolCollection = self
+                .call(Method::GET, "/api/v2/pools", &query, None)
+                .await?;
+            let done = page.pools.is_empty()
+                || pools.len() as u64 + page.pools.len() as u64 >= page.total_entries;
+            pools.extend(page.pools);
+            if done {
+                return Ok(pools);
+            }
+        }
+    }
+
+    /// `POST /pools`.
+    pub async fn create_pool(&self, body: &serde_json::Value) -> Result<Pool, AirflowError> {
+        self.call(Method::POST, "/api/v2/pools", &[], Some(body))
+            .await
+    }
+
+    /// `PATCH /pools/{name}` of slots, description and deferred counting.
+    pub async fn update_pool(
+        &self,
+        name: &str,
+        body: &serde_json::Value,
+    ) -> Result<Pool, AirflowError> {
+        let path = api_path(&["pools", name]);
+        // One `update_mask` per field: a comma-separated list is silently ignored.
+        let query = [
+            ("update_mask", "slots".to_string()),
+            ("update_mask", "description".to_string()),
+            ("update_mask", "include_deferred".to_string()),
+        ];
+        self.call(Method::PATCH, &path, &query, Some(body)).await
+    }
+
+    /// `DELETE /pools/{name}` (Airflow answers 204, no body).
+    pub async fn delete_pool(&self, name: &str) -> Result<(), AirflowError> {
+        let path = api_path(&["pools", name]);
+        self.call::<serde::de::IgnoredAny>(Method::DELETE, &path, &[], None)
+            .await
+            .map(|_| ())
+    }
+
     /// Calls the API with a bearer token; on 401/403 renews the token once and retries.
     pub async fn call<T: DeserializeOwned>(
         &self,
@@ -376,6 +427,12 @@ impl AirflowClient {
             .await
             .map_err(|e| self.transport_error(e))?;
         let env = self.env.clone();
+        // A 204 has no body; it reads as JSON null.
+        let bytes = if bytes.is_empty() {
+            bytes::Bytes::from_static(b"null")
+        } else {
+            bytes
+        };
         match status {
             status if status.is_success() => {
                 serde_json::from_slice(&bytes).map_err(|e| AirflowError::Invalid {
@@ -386,6 +443,7 @@ impl AirflowClient {
             StatusCode::UNAUTHORIZED => Err(AirflowError::Unauthorized { env }),
             StatusCode::FORBIDDEN => Err(AirflowError::Forbidden { env }),
             StatusCode::NOT_FOUND => Err(AirflowError::NotFound { env }),
+            StatusCode::CONFLICT => Err(AirflowError::Conflict { env }),
             status => Err(AirflowError::Rejected {
                 env,
                 status: status.as_u16(),

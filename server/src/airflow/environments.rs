@@ -5,13 +5,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::{AirflowClient, AirflowError};
-use crate::config::AirflowConfig;
+use crate::config::{AirflowConfig, Ownership};
 
 pub struct Environments {
     by_name: HashMap<String, EnvironmentClients>,
 }
 
 struct EnvironmentClients {
+    ownership: Ownership,
     main: Arc<AirflowClient>,
     teams: HashMap<String, Arc<AirflowClient>>,
 }
@@ -31,7 +32,15 @@ impl Environments {
                 teams.insert(team.clone(), Arc::new(client));
             }
             let main = Arc::new(AirflowClient::for_environment(env)?);
-            by_name.insert(env.name.clone(), EnvironmentClients { main, teams });
+            let ownership = env.ownership.clone();
+            by_name.insert(
+                env.name.clone(),
+                EnvironmentClients {
+                    ownership,
+                    main,
+                    teams,
+                },
+            );
         }
         Ok(Self { by_name })
     }
@@ -41,6 +50,26 @@ impl Environments {
     pub fn for_team(&self, environment: &str, team: &str) -> Option<Arc<AirflowClient>> {
         let clients = self.by_name.get(environment)?;
         Some(clients.teams.get(team).unwrap_or(&clients.main).clone())
+    }
+
+    /// How the environment's things map to teams, if the team's pages show it at all.
+    pub fn ownership_for(&self, environment: &str, team: &str) -> Option<&Ownership> {
+        self.by_name
+            .get(environment)
+            .map(|c| &c.ownership)
+            .filter(|ownership| ownership.serves(team))
+    }
+
+    /// Environments the team's pages show, by name.
+    pub fn serving(&self, team: &str) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .by_name
+            .iter()
+            .filter(|(_, c)| c.ownership.serves(team))
+            .map(|(name, _)| name.clone())
+            .collect();
+        names.sort();
+        names
     }
 
     /// The environment's own client, which the sync uses.

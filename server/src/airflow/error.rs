@@ -14,6 +14,9 @@ pub enum AirflowError {
     Forbidden { env: String },
     #[error("not found in Airflow environment {env}")]
     NotFound { env: String },
+    /// Airflow's own message for this (a unique-constraint dump) says nothing useful.
+    #[error("Airflow environment {env} already has one by that name")]
+    Conflict { env: String },
     #[error("Airflow environment {env} rejected the request ({status}): {detail}")]
     Rejected {
         env: String,

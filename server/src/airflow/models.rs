@@ -128,3 +128,34 @@ pub struct TriggerBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub struct Pool {
+    pub name: String,
+    /// `-1` means unlimited.
+    pub slots: i64,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub include_deferred: bool,
+    #[serde(default)]
+    pub occupied_slots: i64,
+    #[serde(default)]
+    pub running_slots: i64,
+    #[serde(default)]
+    pub queued_slots: i64,
+    #[serde(default)]
+    pub scheduled_slots: i64,
+    #[serde(default)]
+    pub open_slots: i64,
+    #[serde(default)]
+    pub deferred_slots: i64,
+    #[serde(default)]
+    pub team_name: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct PoolCollection {
+    pub pools: Vec<Pool>,
+    pub total_entries: u64,
+}

@@ -37,6 +37,17 @@ pub enum Ownership {
     SingleTeam { team: String },
 }
 
+impl Ownership {
+    /// Whether a team's pages show this environment: every multi-team environment (it holds
+    /// shared things, and may hold the team's), and the team's own single-team ones.
+    pub fn serves(&self, team: &str) -> bool {
+        match self {
+            Self::MultiTeam { .. } => true,
+            Self::SingleTeam { team: owner } => owner == team,
+        }
+    }
+}
+
 pub(super) fn validate(
     raw: Vec<RawAirflow>,
     teams: &[TeamConfig],

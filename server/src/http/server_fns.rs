@@ -78,8 +78,11 @@ pub async fn handle(State(state): State<AppState>, request: Request) -> Response
             .into_response();
     // Errors come as 500, or, for a post that did not ask for JSON, as server_fn's own
     // redirect carrying the error body and a marker header.
-    let failed = response.status() == StatusCode::INTERNAL_SERVER_ERROR
-        || response.headers().contains_key(SERVER_FN_ERROR_HEADER);
+    // Anything else that is neither a success nor server_fn's redirect (a 400 for arguments
+    // that did not parse, say) is a failure too: never report it as done.
+    let status = response.status();
+    let failed = response.headers().contains_key(SERVER_FN_ERROR_HEADER)
+        || !(status.is_success() || status.is_redirection());
     if !failed {
         return match plain_form {
             // server_fn answers a plain post with its own redirect; Hangar's goes to the form's page.
@@ -117,7 +120,11 @@ pub async fn handle(State(state): State<AppState>, request: Request) -> Response
     }
     match (plain_form, serde_json::from_slice::<AppError>(&bytes)) {
         (Some(form), Ok(error)) => form.failed(parts.status, &error),
-        _ => Response::from_parts(parts, Body::from(bytes)),
+        (Some(form), Err(_)) => {
+            let error = AppError::Invalid(String::from_utf8_lossy(&bytes).into_owned());
+            form.failed(parts.status, &error)
+        }
+        (None, _) => Response::from_parts(parts, Body::from(bytes)),
     }
 }
 

@@ -75,6 +75,11 @@ impl LiveUpdates {
                 return;
             }
         };
+        self.teams_changed(environment, teams).await;
+    }
+
+    /// Announces that data of these teams (`None`: shared or global) changed.
+    pub async fn teams_changed(&self, environment: &str, teams: BTreeSet<Option<String>>) {
         if teams.is_empty() {
             return;
         }

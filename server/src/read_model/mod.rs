@@ -2,14 +2,15 @@
 //! own tables. Access was checked by the server function; team isolation is in every query.
 
 mod dags;
+pub mod pools;
 mod rows;
 pub mod runs;
 
 use hangar_app::errors::AppError;
 use hangar_app::functions::ports::{DagKey, ReadModel};
 use hangar_app::models::{
-    DagDetail, DagPage, DagQuery, RUN_STATES, RUN_TYPES, RunDetail, RunPage, RunQuery, TeamAction,
-    Viewer,
+    DagDetail, DagPage, DagQuery, PlatformAction, PoolPage, RUN_STATES, RUN_TYPES, RunDetail,
+    RunPage, RunQuery, TeamAction, Viewer,
 };
 
 use crate::config::{AirflowConfig, Ownership};
@@ -36,10 +37,7 @@ impl DbReadModel {
     fn environments_of(&self, team: &str) -> Vec<&str> {
         self.environments
             .iter()
-            .filter(|(_, ownership)| match ownership {
-                Ownership::MultiTeam { .. } => true,
-                Ownership::SingleTeam { team: owner } => owner == team,
-            })
+            .filter(|(_, ownership)| ownership.serves(team))
             .map(|(name, _)| name.as_str())
             .collect()
     }
@@ -153,6 +151,36 @@ impl ReadModel for DbReadModel {
             shared: dag.row.shared,
             tasks,
             can_clear: viewer.can_change(&key.team, TeamAction::Clear, dag.row.shared),
+        })
+    }
+
+    async fn team_pools(&self, viewer: &Viewer, team: &str) -> Result<PoolPage, AppError> {
+        let environments = self.environments_of(team);
+        let stored = pools::team_pools(&self.db, &environments, team)
+            .await
+            .map_err(internal("pools"))?;
+        let manages_global = viewer.can_platform(PlatformAction::ManageCommon);
+        let manages_team = viewer.can(team, TeamAction::EditPools);
+        let pools = stored
+            .into_iter()
+            .map(|mut pool| {
+                pool.row.editable = if pool.team.is_none() {
+                    manages_global
+                } else {
+                    manages_team
+                };
+                pool.row
+            })
+            .collect();
+        let sync = dags::sync_notices(&self.db, &environments)
+            .await
+            .map_err(internal("sync status"))?;
+        Ok(PoolPage {
+            pools,
+            environments: environments.iter().map(|e| e.to_string()).collect(),
+            can_create_team_pool: manages_team,
+            can_create_global_pool: manages_global,
+            sync,
         })
     }
 }

@@ -1,6 +1,7 @@
 //! Keeps Hangar's read model in step with Airflow; pages read the model, never Airflow.
 
 pub mod dags;
+pub mod pools;
 pub mod runs;
 pub mod task_instances;
 
@@ -52,7 +53,8 @@ pub fn spawn_loops(state: &AppState) {
     }
 }
 
-/// Runs, then task instances; announces the DAGs whose runs or tasks changed to live pages.
+/// Runs, task instances and pool usage (all change by the second); announces to live pages
+/// the teams whose data changed.
 pub async fn sync_activity(
     state: &AppState,
     env: &crate::config::AirflowConfig,
@@ -62,6 +64,8 @@ pub async fn sync_activity(
     let mut changed = runs::sync_runs(&state.db, env, client, now_ms).await?;
     changed.extend(task_instances::sync_task_instances(&state.db, env, client, now_ms).await?);
     state.live.dags_changed(&env.name, &changed).await;
+    let pools = pools::sync_pools(&state.db, env, client, now_ms).await?;
+    state.live.teams_changed(&env.name, pools).await;
     Ok(())
 }
 

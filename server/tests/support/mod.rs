@@ -186,6 +186,20 @@ impl TestApp {
         });
     }
 
+    /// Puts a pool (team `None`: global) with 4 slots, 1 running, into the read model.
+    pub async fn seed_pool(&self, environment: &str, name: &str, team: Option<&str>) {
+        let now = self.state.clock.now_ms();
+        hangar_server::with_pool!(&self.state.db, pool => {
+            sqlx::query(
+                "INSERT INTO pools (environment, name, team, slots, include_deferred, occupied, \
+                 running, queued, scheduled, deferred, open, synced_ms) \
+                 VALUES ($1, $2, $3, 4, 0, 1, 1, 0, 0, 0, 3, $4)",
+            )
+            .bind(environment).bind(name).bind(team).bind(now)
+            .execute(pool).await.unwrap();
+        });
+    }
+
     /// `extra_toml` is appended at the end of the file (e.g. `[[airflow]]` entries).
     pub async fn spawn_configured(backend: Backend, extra_oidc: &str, extra_toml: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
@@ -306,6 +320,16 @@ jwks_refresh_min_interval = "30s"
         hangar_server::sync::sync_activity(&self.state, env, &client, now)
             .await
             .unwrap();
+    }
+
+    /// (action, outcome, team) of the newest audit entry.
+    pub async fn last_audit(&self) -> (String, String, Option<String>) {
+        let entry = hangar_server::audit::entries_after(&self.state.db, 0, 10_000)
+            .await
+            .unwrap()
+            .pop()
+            .unwrap();
+        (entry.action, entry.outcome, entry.team)
     }
 
     /// The detail of the newest audit entry.

@@ -1,0 +1,135 @@
+//! Creating, changing and deleting pools on a team's behalf.
+
+use hangar_app::errors::AppError;
+use hangar_app::functions::ports::Caller;
+use hangar_app::models::{PlatformAction, PoolForm, Viewer};
+
+use super::{AirflowGateway, Subject, database};
+use crate::config::Ownership;
+use crate::read_model::pools::visible_pool;
+use crate::with_pool;
+
+impl AirflowGateway {
+    pub(super) async fn save_pool_impl(
+        &self,
+        caller: &Caller,
+        viewer: &Viewer,
+        team: &str,
+        form: PoolForm,
+        create: bool,
+    ) -> Result<(), AppError> {
+        let ownership = self
+            .airflow
+            .ownership_for(&form.environment, team)
+            .ok_or(AppError::NotFound)?
+            .clone();
+        let name = form.name.trim().to_string();
+        let global = if create {
+            form.global
+        } else {
+            // The pool must be one the team sees; its scope decides who may change it.
+            visible_pool(&self.db, team, &form.environment, &name)
+                .await
+                .map_err(database)?
+                .ok_or(AppError::NotFound)?
+                .team
+                .is_none()
+        };
+        if global && !viewer.can_platform(PlatformAction::ManageCommon) {
+            return Err(AppError::Forbidden);
+        }
+        let client = self
+            .airflow
+            .for_team(&form.environment, team)
+            .ok_or(AppError::NotFound)?;
+        let description = Some(form.description.trim()).filter(|d| !d.is_empty());
+        let subject = Subject::pool(team, &form.environment, &name);
+        let result = if create {
+            // A multi-team environment records the team on the pool; a single-team one has
+            // no teams of its own (the whole environment is the team's).
+            let team_name = match (&ownership, global) {
+                (Ownership::MultiTeam { .. }, false) => Some(team),
+                _ => None,
+            };
+            let body = serde_json::json!({
+                "name": name,
+                "slots": form.slots,
+                "description": description,
+                "include_deferred": form.include_deferred,
+                "team_name": team_name,
+            });
+            client.create_pool(&body).await
+        } else {
+            // Airflow 3.3 wants the pool's name in the body too.
+            let body = serde_json::json!({
+                "pool": name,
+                "slots": form.slots,
+                "description": description,
+                "include_deferred": form.include_deferred,
+            });
+            client.update_pool(&name, &body).await
+        };
+        let action = if create { "pool.create" } else { "pool.update" };
+        let detail = format!("{} slots", form.slots);
+        let pool = self
+            .audited(caller, &subject, action, detail, result)
+            .await?;
+        let owner = crate::sync::pools::team_of(&ownership, &pool);
+        let now = self.clock.now_ms();
+        with_pool!(&self.db, db => {
+            crate::upsert_pool!(&form.environment, pool, &owner, now)
+                .fetch_optional(db)
+                .await
+                .map_err(database)?;
+        });
+        self.live
+            .teams_changed(&form.environment, [owner].into_iter().collect())
+            .await;
+        Ok(())
+    }
+
+    pub(super) async fn delete_pool_impl(
+        &self,
+        caller: &Caller,
+        viewer: &Viewer,
+        team: &str,
+        environment: &str,
+        name: &str,
+    ) -> Result<(), AppError> {
+        self.airflow
+            .ownership_for(environment, team)
+            .ok_or(AppError::NotFound)?;
+        let pool = visible_pool(&self.db, team, environment, name)
+            .await
+            .map_err(database)?
+            .ok_or(AppError::NotFound)?;
+        if pool.row.is_default() {
+            return Err(AppError::Invalid(
+                "Airflow's default pool cannot be deleted.".into(),
+            ));
+        }
+        if pool.team.is_none() && !viewer.can_platform(PlatformAction::ManageCommon) {
+            return Err(AppError::Forbidden);
+        }
+        let client = self
+            .airflow
+            .for_team(environment, team)
+            .ok_or(AppError::NotFound)?;
+        let subject = Subject::pool(team, environment, name);
+        let result = client.delete_pool(name).await;
+        self.audited(caller, &subject, "pool.delete", String::new(), result)
+            .await?;
+        with_pool!(&self.db, db => {
+            sqlx::query("DELETE FROM pools WHERE environment = $1 AND name = $2")
+                .bind(environment)
+                .bind(name)
+                .execute(db)
+                .await
+                .map_err(database)?;
+        });
+        self.live
+            .teams_changed(environment, [pool.team].into_iter().collect())
+            .await;
+        Ok(())
+    }
+}
