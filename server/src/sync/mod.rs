@@ -1,6 +1,7 @@
 //! Keeps Hangar's read model in step with Airflow; pages read the model, never Airflow.
 
 pub mod dags;
+pub mod leader;
 pub mod pools;
 pub mod runs;
 pub mod task_instances;
@@ -18,7 +19,11 @@ pub const DAG_SYNC_INTERVAL: Duration = Duration::from_secs(30);
 /// Failing environments are retried less and less often, up to this.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(300);
 
-/// Starts one sync loop per configured environment.
+/// How often a standby replica tries to take over an environment's sync.
+pub const STANDBY_RETRY: Duration = Duration::from_secs(10);
+
+/// Starts one sync loop per configured environment; on PostgreSQL only the replica that
+/// leads an environment syncs it (see [`leader`]), the others stand by.
 pub fn spawn_loops(state: &AppState) {
     for env in state.config.airflow.clone() {
         let state = state.clone();
@@ -26,30 +31,55 @@ pub fn spawn_loops(state: &AppState) {
             let Some(client) = state.airflow.main(&env.name) else {
                 return;
             };
-            let mut delay = RUN_SYNC_INTERVAL;
-            let mut dags_due = std::time::Instant::now();
             loop {
-                let now_ms = state.clock.now_ms();
-                let mut result = Ok(());
-                if std::time::Instant::now() >= dags_due {
-                    result = dags::sync_dags(&state.db, &env, &client, now_ms).await.map(|report| {
-                        tracing::debug!(env = %env.name, dags = report.dags, removed = report.removed, "DAGs synced");
-                        dags_due = std::time::Instant::now() + with_jitter(DAG_SYNC_INTERVAL);
-                    });
-                }
-                if result.is_ok() {
-                    result = sync_activity(&state, &env, &client, now_ms).await;
-                }
-                match result {
-                    Ok(()) => delay = RUN_SYNC_INTERVAL,
+                match leader::try_lead(&state.db, &env.name).await {
+                    Ok(Some(leadership)) => {
+                        tracing::info!(env = %env.name, "leading this environment's sync");
+                        lead(&state, &env, &client, leadership).await;
+                        tracing::warn!(env = %env.name, "lost the lead of this environment's sync");
+                    }
+                    Ok(None) => {}
                     Err(error) => {
-                        tracing::warn!(env = %env.name, %error, "sync failed; keeping the last data");
-                        delay = (delay * 2).min(MAX_BACKOFF);
+                        tracing::warn!(env = %env.name, %error, "cannot try to lead the sync")
                     }
                 }
-                tokio::time::sleep(with_jitter(delay)).await;
+                tokio::time::sleep(with_jitter(STANDBY_RETRY)).await;
             }
         });
+    }
+}
+
+/// Syncs while this replica leads.
+async fn lead(
+    state: &AppState,
+    env: &crate::config::AirflowConfig,
+    client: &crate::airflow::AirflowClient,
+    mut leadership: leader::Leadership,
+) {
+    let mut delay = RUN_SYNC_INTERVAL;
+    let mut dags_due = std::time::Instant::now();
+    while leadership.still_leads().await {
+        let now_ms = state.clock.now_ms();
+        let mut result = Ok(());
+        if std::time::Instant::now() >= dags_due {
+            result = dags::sync_dags(&state.db, env, client, now_ms)
+                .await
+                .map(|report| {
+                    tracing::debug!(env = %env.name, dags = report.dags, removed = report.removed, "DAGs synced");
+                    dags_due = std::time::Instant::now() + with_jitter(DAG_SYNC_INTERVAL);
+                });
+        }
+        if result.is_ok() {
+            result = sync_activity(state, env, client, now_ms).await;
+        }
+        match result {
+            Ok(()) => delay = RUN_SYNC_INTERVAL,
+            Err(error) => {
+                tracing::warn!(env = %env.name, %error, "sync failed; keeping the last data");
+                delay = (delay * 2).min(MAX_BACKOFF);
+            }
+        }
+        tokio::time::sleep(with_jitter(delay)).await;
     }
 }
 
