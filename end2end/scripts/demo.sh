@@ -47,6 +47,23 @@ trap cleanup INT TERM EXIT
 # A real Airflow 3.3.2 in multi-team mode: team_a and team_b own a bundle each, plus a shared one.
 rm -rf "$DEMO/airflow"
 start_airflow "$DEMO/airflow"
+# Per-team pools, so each team's Pools page has something of its own (Python, not curl:
+# a fresh machine has no curl).
+python3 - "$HANGAR_TEST_AIRFLOW_URL" "$HANGAR_TEST_AIRFLOW_PASSWORD" <<'PY' || say "could not create the demo pools"
+import json, sys, urllib.request
+url, password = sys.argv[1], sys.argv[2]
+def call(path, body, token=None):
+    request = urllib.request.Request(url + path, json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    if token:
+        request.add_header("Authorization", "Bearer " + token)
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)
+token = call("/auth/token", {"username": "hangar", "password": password})["access_token"]
+for name, slots, team in [("etl", 4, "team_a"), ("reports", 2, "team_b")]:
+    call("/api/v2/pools", {"name": name, "slots": slots, "team_name": team,
+                           "description": f"{team}'s pool (demo)"}, token)
+PY
 cat >> "$DEMO/hangar.toml" <<TOML
 
 [[airflow]]
