@@ -69,6 +69,48 @@ async fn each_team_sees_its_dags_and_the_shared_ones(backend: Backend) {
         .unwrap();
     assert!(listed(&html).is_empty(), "sample DAGs are active");
 
+    // Narrower filters: exact tag and owner, import errors, and the sort orders.
+    let list = |query: &'static str| {
+        let author = &author;
+        async move {
+            let html = author
+                .get(&format!("/t/team_a/dags?{query}"))
+                .await
+                .text()
+                .await
+                .unwrap();
+            listed(&html)
+        }
+    };
+    assert_eq!(list("tag=etl").await, ["team_a_etl"]);
+    assert_eq!(
+        list("tag=et").await,
+        Vec::<String>::new(),
+        "tags match whole"
+    );
+    assert_eq!(list("owner=carol").await, ["team_a_flaky"]);
+    assert_eq!(list("tag=platform").await, ["shared_housekeeping"]);
+    assert_eq!(list("errors=true").await, Vec::<String>::new());
+    // Another team's tag and owner find nothing, and count nothing.
+    assert_eq!(list("tag=reports").await, Vec::<String>::new());
+    assert_eq!(list("owner=bob").await, Vec::<String>::new());
+    assert_eq!(list("sort=last_run").await.len(), 3);
+    assert_eq!(
+        list("state=none&sort=next_run").await.len(),
+        3,
+        "no runs yet"
+    );
+    assert_eq!(
+        author
+            .call(
+                "/api/team_dags",
+                &[("team", "team_a"), ("filters[last_state]", "bogus")]
+            )
+            .await
+            .status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+
     // The other team's list, and the same data through the server function.
     assert_eq!(
         author.get("/t/team_b/dags").await.status(),

@@ -2,6 +2,13 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Sort orders of the DAG list: (value, label).
+pub const DAG_SORTS: [(&str, &str); 3] = [
+    ("id", "Id"),
+    ("next_run", "Next run"),
+    ("last_run", "Latest run first"),
+];
+
 /// Rows per page of the DAG list.
 pub const DAG_PAGE_SIZE: u32 = 50;
 
@@ -11,6 +18,15 @@ pub struct DagQuery {
     pub search: String,
     /// `Some(true)`: only paused; `Some(false)`: only active.
     pub paused: Option<bool>,
+    /// Only DAGs with this tag / owner (exact), or empty.
+    pub tag: String,
+    pub owner: String,
+    /// Only DAGs whose latest run is in this state (`none`: no run), or empty.
+    pub last_state: String,
+    /// Only DAGs whose file has import errors.
+    pub import_errors: bool,
+    /// `id` (default), `next_run` or `last_run`.
+    pub sort: String,
     /// Zero-based.
     pub page: u32,
 }

@@ -7,7 +7,9 @@ pub mod runs;
 pub mod viewer;
 
 pub use access::{Access, PlatformAction, PlatformRole, TeamAction, TeamGrant, TeamRole};
-pub use dags::{DAG_PAGE_SIZE, DagPage, DagQuery, DagRow, RUNS_IN_STRIP, RunDot, SyncNotice};
+pub use dags::{
+    DAG_PAGE_SIZE, DAG_SORTS, DagPage, DagQuery, DagRow, RUNS_IN_STRIP, RunDot, SyncNotice,
+};
 pub use pools::{DEFAULT_POOL, PoolForm, PoolPage, PoolRow};
 pub use runs::{
     DagDetail, LOG_PAGE_LINES, LogLine, RUN_PAGE_SIZE, RUN_STATES, RUN_TYPES, RUNS_IN_GRID,

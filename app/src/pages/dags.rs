@@ -9,9 +9,8 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::components::team_nav::TeamNav;
 use crate::components::{ErrorView, SyncNotices};
-use crate::functions::dags::get_team_dags;
-use crate::models::{DAG_PAGE_SIZE, DagPage, DagQuery, DagRow};
-use crate::paths::encode;
+use crate::functions::dags::{DagFilters, get_team_dags};
+use crate::models::{DAG_PAGE_SIZE, DAG_SORTS, DagPage, DagQuery, DagRow, RUN_STATES};
 
 #[component]
 pub fn DagsPage() -> impl IntoView {
@@ -27,12 +26,26 @@ pub fn DagsPage() -> impl IntoView {
                 Some("false") => Some(false),
                 _ => None,
             },
+            tag: q.get("tag").unwrap_or_default(),
+            owner: q.get("owner").unwrap_or_default(),
+            last_state: q.get("state").unwrap_or_default(),
+            import_errors: q.get("errors").as_deref() == Some("true"),
+            sort: q.get("sort").unwrap_or_default(),
             page: q.get("page").and_then(|p| p.parse().ok()).unwrap_or(0),
         }
     };
     let dags = Resource::new(
         move || (team(), query()),
-        |(team, query)| get_team_dags(team, query.search, query.paused, query.page),
+        |(team, query)| {
+            let filters = DagFilters {
+                tag: query.tag,
+                owner: query.owner,
+                last_state: query.last_state,
+                import_errors: query.import_errors,
+                sort: query.sort,
+            };
+            get_team_dags(team, query.search, query.paused, filters, query.page)
+        },
     );
     crate::components::live::use_live_updates(team, move || dags.refetch());
     view! {
@@ -62,15 +75,27 @@ fn DagList(team: String, page: DagPage) -> impl IntoView {
         let team = team.clone();
         let query = query.clone();
         move |page: u32| {
-            let mut params = vec![];
-            if !query.search.is_empty() {
-                params.push(format!("q={}", encode(&query.search)));
-            }
-            if let Some(paused) = query.paused {
-                params.push(format!("paused={paused}"));
-            }
-            params.push(format!("page={page}"));
-            format!("/t/{team}/dags?{}", params.join("&"))
+            let pairs = [
+                ("q", query.search.clone()),
+                (
+                    "paused",
+                    query.paused.map(|p| p.to_string()).unwrap_or_default(),
+                ),
+                ("tag", query.tag.clone()),
+                ("owner", query.owner.clone()),
+                ("state", query.last_state.clone()),
+                (
+                    "errors",
+                    if query.import_errors {
+                        "true".into()
+                    } else {
+                        String::new()
+                    },
+                ),
+                ("sort", query.sort.clone()),
+                ("page", page.to_string()),
+            ];
+            format!("/t/{team}/dags{}", crate::paths::query(&pairs))
         }
     };
     let previous = (query.page > 0).then(|| link(query.page - 1));
@@ -97,6 +122,22 @@ fn DagList(team: String, page: DagPage) -> impl IntoView {
                         <option value="" selected=paused_value.is_empty()>"Active and paused"</option>
                         <option value="false" selected=paused_value == "false">"Active"</option>
                         <option value="true" selected=paused_value == "true">"Paused"</option>
+                    </select>
+                    <input type="text" name="tag" placeholder="Tag" size="10" value=query.tag.clone() data-testid="dag-tag"/>
+                    <input type="text" name="owner" placeholder="Owner" size="10" value=query.owner.clone() data-testid="dag-owner"/>
+                    <select name="state" data-testid="dag-last-state">
+                        <option value="">"Any latest run"</option>
+                        {RUN_STATES.iter().chain(&["none"]).map(|state| {
+                            let label = if *state == "none" { "No run".to_string() } else { format!("Latest run {state}") };
+                            view! { <option value=*state selected=query.last_state == *state>{label}</option> }
+                        }).collect_view()}
+                    </select>
+                    <label><input type="checkbox" name="errors" value="true" checked=query.import_errors data-testid="dag-errors"/>" Import errors"</label>
+                    <select name="sort" data-testid="dag-sort">
+                        {DAG_SORTS.iter().map(|(value, label)| {
+                            let selected = query.sort == *value || (query.sort.is_empty() && *value == "id");
+                            view! { <option value=*value selected=selected>{format!("Sort: {label}")}</option> }
+                        }).collect_view()}
                     </select>
                     <button type="submit">"Filter"</button>
                 </div>
@@ -163,7 +204,12 @@ fn DagRowView(team: String, row: DagRow) -> impl IntoView {
             <td>{row.schedule.clone().unwrap_or_else(|| "—".into())}</td>
             <td>{row.next_run.clone().unwrap_or_else(|| "—".into())}</td>
             <td>{row.owners.join(", ")}</td>
-            <td>{row.tags.into_iter().map(|t| view! { <span class="tag">{t}</span> }).collect_view()}</td>
+            <td>
+                {row.tags.into_iter().map(|t| {
+                    let href = format!("/t/{team}/dags{}", crate::paths::query(&[("tag", t.clone())]));
+                    view! { <a class="tag" href=href>{t}</a> }
+                }).collect_view()}
+            </td>
             <td>{if row.is_paused { "Paused" } else { "Active" }}</td>
         </tr>
     }

@@ -9,10 +9,39 @@ use crate::db::Db;
 use crate::with_pool;
 
 /// A team sees its own DAGs and the shared ones (`team IS NULL`) — never another team's.
+/// Then the filters: search ($2), paused ($3), tag ($4) and owner ($5) as JSON-string
+/// patterns over the stored lists, the latest run's state ($6), import errors only ($7).
 const VISIBLE: &str = "(team = $1 OR team IS NULL) \
     AND ($2 = '' OR LOWER(dag_id) LIKE $2 ESCAPE '\\' OR LOWER(display_name) LIKE $2 ESCAPE '\\' \
          OR LOWER(COALESCE(description, '')) LIKE $2 ESCAPE '\\') \
-    AND ($3 < 0 OR is_paused = $3)";
+    AND ($3 < 0 OR is_paused = $3) \
+    AND ($4 = '' OR tags_json LIKE $4 ESCAPE '\\') \
+    AND ($5 = '' OR owners_json LIKE $5 ESCAPE '\\') \
+    AND ($6 = '' OR COALESCE((SELECT r.state FROM dag_runs r WHERE r.environment = dags.environment \
+         AND r.dag_id = dags.dag_id ORDER BY r.run_after DESC LIMIT 1), 'none') = $6) \
+    AND ($7 = 0 OR has_import_errors = 1)";
+
+/// The sort orders the page offers; anything else sorts by id.
+fn order_by(sort: &str) -> &'static str {
+    match sort {
+        "next_run" => "next_run IS NULL, next_run, dag_id, environment",
+        "last_run" => {
+            "COALESCE((SELECT MAX(r.run_after) FROM dag_runs r WHERE r.environment = dags.environment \
+             AND r.dag_id = dags.dag_id), '') DESC, dag_id, environment"
+        }
+        _ => "dag_id, environment",
+    }
+}
+
+/// A LIKE pattern matching `value` as one element of a stored JSON list of strings.
+fn list_element(value: &str) -> String {
+    let value = value.trim();
+    if value.is_empty() {
+        return String::new();
+    }
+    let json = serde_json::to_string(value).expect("a string serialises");
+    format!("%{}%", escape_like(&json))
+}
 
 pub async fn team_dags(
     db: &Db,
@@ -30,43 +59,51 @@ pub async fn team_dags(
         Some(false) => 0,
         None => -1,
     };
+    let tag = list_element(&query.tag);
+    let owner = list_element(&query.owner);
+    let import_errors = i64::from(query.import_errors);
+    let order = order_by(&query.sort);
     let limit = DAG_PAGE_SIZE as i64;
     let offset = query.page as i64 * limit;
+    // The same filter values, in `VISIBLE`'s order, for each query below.
+    macro_rules! filtered {
+        ($sql:expr) => {
+            sqlx::query($sql)
+                .bind(team)
+                .bind(&search)
+                .bind(paused)
+                .bind(&tag)
+                .bind(&owner)
+                .bind(&query.last_state)
+                .bind(import_errors)
+        };
+    }
     let (rows, total) = with_pool!(db, pool => {
-        let rows = sqlx::query(&format!(
+        let rows = filtered!(&format!(
             "SELECT environment, dag_id, team, display_name, description, schedule, next_run, \
              owners_json, tags_json, is_paused, has_import_errors FROM dags WHERE {VISIBLE} \
-             ORDER BY dag_id, environment LIMIT $4 OFFSET $5"
+             ORDER BY {order} LIMIT $8 OFFSET $9"
         ))
-        .bind(team)
-        .bind(&search)
-        .bind(paused)
         .bind(limit)
         .bind(offset)
         .fetch_all(pool)
         .await?;
-        let total: i64 = sqlx::query(&format!("SELECT COUNT(*) AS n FROM dags WHERE {VISIBLE}"))
-            .bind(team)
-            .bind(&search)
-            .bind(paused)
+        let total: i64 = filtered!(&format!("SELECT COUNT(*) AS n FROM dags WHERE {VISIBLE}"))
             .fetch_one(pool)
             .await?
             .try_get("n")?;
         let rows = rows.iter().map(ReadRow::dag_row).collect::<Result<Vec<_>, _>>()?;
         // The strips: the latest runs of exactly the DAGs on this page (so the same team
         // filter applies), in one query.
-        let runs = sqlx::query(&format!(
+        let runs = filtered!(&format!(
             "WITH page AS (SELECT environment, dag_id FROM dags WHERE {VISIBLE} \
-             ORDER BY dag_id, environment LIMIT $4 OFFSET $5), \
+             ORDER BY {order} LIMIT $8 OFFSET $9), \
              ranked AS (SELECT r.environment, r.dag_id, r.run_id, r.state, r.run_after, \
              ROW_NUMBER() OVER (PARTITION BY r.environment, r.dag_id ORDER BY r.run_after DESC) AS n \
              FROM dag_runs r JOIN page p ON p.environment = r.environment AND p.dag_id = r.dag_id) \
-             SELECT environment, dag_id, run_id, state FROM ranked WHERE n <= $6 \
+             SELECT environment, dag_id, run_id, state FROM ranked WHERE n <= $10 \
              ORDER BY environment, dag_id, run_after"
         ))
-        .bind(team)
-        .bind(&search)
-        .bind(paused)
         .bind(limit)
         .bind(offset)
         .bind(RUNS_IN_STRIP as i64)
