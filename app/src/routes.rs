@@ -13,9 +13,10 @@ use crate::components::error_view::NotFound;
 use crate::functions::viewer::get_viewer;
 use crate::models::{Access, PlatformAction, TeamAction};
 use crate::pages::{
-    dag_detail::DagDetailPage, dags::DagsPage, platform::PlatformPage, pools::PoolsPage,
-    run_detail::RunDetailPage, runs::RunsPage, signed_out::SignedOutPage,
-    task_log::TaskLogPageView, team_home::TeamHomePage, team_picker::TeamPicker,
+    connections::ConnectionsPage, dag_detail::DagDetailPage, dags::DagsPage,
+    platform::PlatformPage, pools::PoolsPage, run_detail::RunDetailPage, runs::RunsPage,
+    signed_out::SignedOutPage, task_log::TaskLogPageView, team_home::TeamHomePage,
+    team_picker::TeamPicker,
 };
 
 pub const PAGE_ACCESS: &[(&str, Access)] = &[
@@ -36,6 +37,7 @@ pub const PAGE_ACCESS: &[(&str, Access)] = &[
     ),
     ("/t/{team}/runs", Access::Team(TeamAction::View)),
     ("/t/{team}/pools", Access::Team(TeamAction::View)),
+    ("/t/{team}/connections", Access::Team(TeamAction::View)),
     ("/platform", Access::Platform(PlatformAction::ViewOverview)),
     ("/auth/signed-out", Access::Public),
 ];
@@ -71,6 +73,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/t/:team/dags/:environment/:dag/runs/:run/tasks/:task") view=TaskLogPageView/>
                         <Route path=path!("/t/:team/runs") view=RunsPage/>
                         <Route path=path!("/t/:team/pools") view=PoolsPage/>
+                        <Route path=path!("/t/:team/connections") view=ConnectionsPage/>
                         <Route path=path!("/platform") view=PlatformPage/>
                         <Route path=path!("/auth/signed-out") view=SignedOutPage/>
                     </Routes>

@@ -81,6 +81,7 @@ async fn call(browser: &Browser, spec: &RouteSpec, team: &str) -> (StatusCode, S
     } else {
         let dag = format!("{team}_dag");
         let pool = format!("{team}_pool");
+        let connection = format!("{team}_conn");
         let form: Vec<(&str, &str)> = match spec.access {
             Access::Team(_) => vec![
                 ("team", team),
@@ -92,6 +93,8 @@ async fn call(browser: &Browser, spec: &RouteSpec, team: &str) -> (StatusCode, S
                 ("state", "success"),
                 ("name", &pool),
                 ("slots", "4"),
+                ("connection_id", &connection),
+                ("conn_type", "http"),
             ],
             _ => vec![],
         };
@@ -138,6 +141,10 @@ async fn route_role_team_matrix(backend: Backend) {
     app.seed_dag("main", "team_b_dag", Some("team_b")).await;
     app.seed_pool("main", "team_a_pool", Some("team_a")).await;
     app.seed_pool("main", "team_b_pool", Some("team_b")).await;
+    app.seed_connection("main", "team_a_conn", Some("team_a"))
+        .await;
+    app.seed_connection("main", "team_b_conn", Some("team_b"))
+        .await;
     let anonymous = app.browser();
     let not_found_body = anonymous.get("/no/such/page").await.text().await.unwrap();
     let mut checked = 0;

@@ -15,6 +15,7 @@ pub fn TeamNav(team: String, current: &'static str) -> impl IntoView {
             {tab("dags", "DAGs", format!("/t/{team}/dags"))}
             {tab("runs", "Runs", format!("/t/{team}/runs"))}
             {tab("pools", "Pools", format!("/t/{team}/pools"))}
+            {tab("connections", "Connections", format!("/t/{team}/connections"))}
         </nav>
     }
 }

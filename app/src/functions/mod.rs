@@ -5,6 +5,7 @@
 //! fails if a registered function is missing here.
 
 pub mod actions;
+pub mod connections;
 pub mod dags;
 #[cfg(feature = "ssr")]
 pub mod guard;
@@ -33,6 +34,9 @@ pub const ACCESS_GET_TEAM_POOLS: Access = Access::Team(TeamAction::View);
 pub const ACCESS_CREATE_POOL: Access = Access::Team(TeamAction::EditPools);
 pub const ACCESS_UPDATE_POOL: Access = Access::Team(TeamAction::EditPools);
 pub const ACCESS_DELETE_POOL: Access = Access::Team(TeamAction::EditPools);
+pub const ACCESS_GET_TEAM_CONNECTIONS: Access = Access::Team(TeamAction::View);
+pub const ACCESS_SAVE_CONNECTION: Access = Access::Team(TeamAction::EditConnections);
+pub const ACCESS_DELETE_CONNECTION: Access = Access::Team(TeamAction::EditConnections);
 pub const ACCESS_GET_PLATFORM_TEAMS: Access = Access::Platform(PlatformAction::ViewOverview);
 
 /// Every server function's path with the access it declares.
@@ -52,6 +56,15 @@ pub fn declared_access() -> Vec<(&'static str, Access)> {
         (actions::ClearFailedTasks::PATH, ACCESS_CLEAR_FAILED_TASKS),
         (actions::MarkRun::PATH, ACCESS_MARK_RUN),
         (pools::GetTeamPools::PATH, ACCESS_GET_TEAM_POOLS),
+        (
+            connections::GetTeamConnections::PATH,
+            ACCESS_GET_TEAM_CONNECTIONS,
+        ),
+        (connections::SaveConnection::PATH, ACCESS_SAVE_CONNECTION),
+        (
+            connections::DeleteConnection::PATH,
+            ACCESS_DELETE_CONNECTION,
+        ),
         (pools::CreatePool::PATH, ACCESS_CREATE_POOL),
         (pools::UpdatePool::PATH, ACCESS_UPDATE_POOL),
         (pools::DeletePool::PATH, ACCESS_DELETE_POOL),

@@ -12,8 +12,8 @@ use leptos::prelude::*;
 
 use crate::errors::AppError;
 use crate::models::{
-    DagDetail, DagPage, DagQuery, PoolForm, PoolPage, RunDetail, RunPage, RunQuery, TaskLogPage,
-    TriggerRequest, Viewer,
+    ConnectionForm, ConnectionPage, DagDetail, DagPage, DagQuery, PoolForm, PoolPage, RunDetail,
+    RunPage, RunQuery, TaskLogPage, TriggerRequest, Viewer,
 };
 
 /// Names one DAG of one environment, as the URL does.
@@ -46,6 +46,12 @@ pub trait ReadModel: Send + Sync + 'static {
         dag: &DagKey,
         run_id: &str,
     ) -> Result<RunDetail, AppError>;
+    /// The team's connections and the global ones (metadata only).
+    async fn team_connections(
+        &self,
+        viewer: &Viewer,
+        team: &str,
+    ) -> Result<ConnectionPage, AppError>;
     /// The team's pools and the global ones, with what this viewer may change.
     async fn team_pools(&self, viewer: &Viewer, team: &str) -> Result<PoolPage, AppError>;
 }
@@ -105,6 +111,23 @@ pub trait AirflowActions: Send + Sync + 'static {
         team: &str,
         environment: &str,
         name: &str,
+    ) -> Result<(), AppError>;
+    /// Creates (`create`) or updates a connection of the team, or a global one.
+    async fn save_connection(
+        &self,
+        caller: &Caller,
+        viewer: &Viewer,
+        team: &str,
+        form: ConnectionForm,
+        create: bool,
+    ) -> Result<(), AppError>;
+    async fn delete_connection(
+        &self,
+        caller: &Caller,
+        viewer: &Viewer,
+        team: &str,
+        environment: &str,
+        connection_id: &str,
     ) -> Result<(), AppError>;
     /// One page of a task attempt's log, fetched from Airflow now.
     #[allow(clippy::too_many_arguments)]

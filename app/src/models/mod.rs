@@ -1,12 +1,14 @@
 //! Types shared by the server and the browser: plain data, no I/O.
 
 pub mod access;
+pub mod connections;
 pub mod dags;
 pub mod pools;
 pub mod runs;
 pub mod viewer;
 
 pub use access::{Access, PlatformAction, PlatformRole, TeamAction, TeamGrant, TeamRole};
+pub use connections::{ConnectionForm, ConnectionPage, ConnectionRow};
 pub use dags::{
     DAG_PAGE_SIZE, DAG_SORTS, DagPage, DagQuery, DagRow, RUNS_IN_STRIP, RunDot, SyncNotice,
 };

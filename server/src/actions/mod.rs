@@ -7,6 +7,7 @@
 //! credentials where configured, the outcome is audited (successes and failures), and on
 //! success the read model is updated at once from Airflow's answer.
 
+mod connections;
 mod log;
 mod pools;
 mod read_model_update;
@@ -15,7 +16,9 @@ use std::sync::Arc;
 
 use hangar_app::errors::AppError;
 use hangar_app::functions::ports::{AirflowActions, Caller, DagKey};
-use hangar_app::models::{PoolForm, TaskLogPage, TeamAction, TriggerRequest, Viewer};
+use hangar_app::models::{
+    ConnectionForm, PoolForm, TaskLogPage, TeamAction, TriggerRequest, Viewer,
+};
 
 use crate::airflow::models::TriggerBody;
 use crate::airflow::{AirflowClient, AirflowError, Environments};
@@ -90,6 +93,21 @@ impl AirflowGateway {
         detail: String,
         result: Result<T, AirflowError>,
     ) -> Result<T, AppError> {
+        self.audited_hiding(caller, subject, action, detail, result, None)
+            .await
+    }
+
+    /// [`Self::audited`], with `secret` masked out of Airflow's message (a validation error
+    /// may quote what was sent) before it is logged, audited or shown.
+    async fn audited_hiding<T>(
+        &self,
+        caller: &Caller,
+        subject: &Subject,
+        action: &'static str,
+        detail: String,
+        result: Result<T, AirflowError>,
+        secret: Option<&str>,
+    ) -> Result<T, AppError> {
         match result {
             Ok(value) => {
                 self.record(caller, subject, action, Outcome::Success, detail)
@@ -97,7 +115,10 @@ impl AirflowGateway {
                 Ok(value)
             }
             Err(error) => {
-                let message = error.to_string();
+                let mut message = error.to_string();
+                if let Some(secret) = secret.filter(|s| !s.is_empty()) {
+                    message = message.replace(secret, crate::sync::connections::MASK);
+                }
                 self.record(
                     caller,
                     subject,
@@ -144,6 +165,13 @@ impl Subject {
         Self {
             team: key.team.clone(),
             target: format!("{}/{}", key.environment, key.dag_id),
+        }
+    }
+
+    fn connection(team: &str, environment: &str, connection_id: &str) -> Self {
+        Self {
+            team: team.to_string(),
+            target: format!("{environment}/connection/{connection_id}"),
         }
     }
 
@@ -268,6 +296,30 @@ impl AirflowActions for AirflowGateway {
             .map_err(database)?;
         self.announce(key).await;
         Ok(())
+    }
+
+    async fn save_connection(
+        &self,
+        caller: &Caller,
+        viewer: &Viewer,
+        team: &str,
+        form: ConnectionForm,
+        create: bool,
+    ) -> Result<(), AppError> {
+        self.save_connection_impl(caller, viewer, team, form, create)
+            .await
+    }
+
+    async fn delete_connection(
+        &self,
+        caller: &Caller,
+        viewer: &Viewer,
+        team: &str,
+        environment: &str,
+        connection_id: &str,
+    ) -> Result<(), AppError> {
+        self.delete_connection_impl(caller, viewer, team, environment, connection_id)
+            .await
     }
 
     async fn save_pool(

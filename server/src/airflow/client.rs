@@ -16,8 +16,9 @@ use url::Url;
 
 use super::error::AirflowError;
 use super::models::{
-    Dag, DagCollection, DagRun, DagRunCollection, Pool, PoolCollection, TaskInstance,
-    TaskInstanceCollection, TaskLog, TokenResponse, TriggerBody, Version,
+    Connection, ConnectionCollection, Dag, DagCollection, DagRun, DagRunCollection, Pool,
+    PoolCollection, TaskInstance, TaskInstanceCollection, TaskLog, TokenResponse, TriggerBody,
+    Version,
 };
 use crate::config::{AirflowConfig, AirflowCredentials, Secret};
 
@@ -298,6 +299,55 @@ impl AirflowClient {
     /// `DELETE /pools/{name}` (Airflow answers 204, no body).
     pub async fn delete_pool(&self, name: &str) -> Result<(), AirflowError> {
         let path = api_path(&["pools", name]);
+        self.call::<serde::de::IgnoredAny>(Method::DELETE, &path, &[], None)
+            .await
+            .map(|_| ())
+    }
+
+    /// Every connection, page by page (passwords and secret extras come back masked).
+    pub async fn all_connections(&self) -> Result<Vec<Connection>, AirflowError> {
+        let mut connections: Vec<Connection> = Vec::new();
+        loop {
+            let query = [
+                ("limit", PAGE_SIZE.to_string()),
+                ("offset", connections.len().to_string()),
+                ("order_by", "connection_id".to_string()),
+            ];
+            let page: ConnectionCollection = self
+                .call(Method::GET, "/api/v2/connections", &query, None)
+                .await?;
+            let done = page.connections.is_empty()
+                || connections.len() as u64 + page.connections.len() as u64 >= page.total_entries;
+            connections.extend(page.connections);
+            if done {
+                return Ok(connections);
+            }
+        }
+    }
+
+    /// `POST /connections`.
+    pub async fn create_connection(
+        &self,
+        body: &serde_json::Value,
+    ) -> Result<Connection, AirflowError> {
+        self.call(Method::POST, "/api/v2/connections", &[], Some(body))
+            .await
+    }
+
+    /// `PATCH /connections/{id}`: only the fields in `body` change (a password left out is
+    /// kept).
+    pub async fn update_connection(
+        &self,
+        connection_id: &str,
+        body: &serde_json::Value,
+    ) -> Result<Connection, AirflowError> {
+        let path = api_path(&["connections", connection_id]);
+        self.call(Method::PATCH, &path, &[], Some(body)).await
+    }
+
+    /// `DELETE /connections/{id}`.
+    pub async fn delete_connection(&self, connection_id: &str) -> Result<(), AirflowError> {
+        let path = api_path(&["connections", connection_id]);
         self.call::<serde::de::IgnoredAny>(Method::DELETE, &path, &[], None)
             .await
             .map(|_| ())

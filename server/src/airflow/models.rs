@@ -159,3 +159,33 @@ pub struct PoolCollection {
     pub pools: Vec<Pool>,
     pub total_entries: u64,
 }
+
+/// A connection as Airflow lists it: Airflow already masks the password and secret-looking
+/// keys of `extra` as `***`; Hangar stores neither (see `sync::connections`).
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub struct Connection {
+    pub connection_id: String,
+    pub conn_type: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub host: Option<String>,
+    #[serde(default)]
+    pub login: Option<String>,
+    #[serde(default)]
+    pub schema: Option<String>,
+    #[serde(default)]
+    pub port: Option<i64>,
+    #[serde(default)]
+    pub password: Option<String>,
+    #[serde(default)]
+    pub extra: Option<String>,
+    #[serde(default)]
+    pub team_name: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct ConnectionCollection {
+    pub connections: Vec<Connection>,
+    pub total_entries: u64,
+}

@@ -1,6 +1,7 @@
 //! The server's side of `hangar_app::functions::ports::ReadModel`: pages' data from Hangar's
 //! own tables. Access was checked by the server function; team isolation is in every query.
 
+pub mod connections;
 mod dags;
 pub mod pools;
 mod rows;
@@ -9,8 +10,8 @@ pub mod runs;
 use hangar_app::errors::AppError;
 use hangar_app::functions::ports::{DagKey, ReadModel};
 use hangar_app::models::{
-    DagDetail, DagPage, DagQuery, PlatformAction, PoolPage, RUN_STATES, RUN_TYPES, RunDetail,
-    RunPage, RunQuery, TeamAction, Viewer,
+    ConnectionPage, DagDetail, DagPage, DagQuery, PlatformAction, PoolPage, RUN_STATES, RUN_TYPES,
+    RunDetail, RunPage, RunQuery, TeamAction, Viewer,
 };
 
 use crate::config::{AirflowConfig, Ownership};
@@ -151,6 +152,40 @@ impl ReadModel for DbReadModel {
             shared: dag.row.shared,
             tasks,
             can_clear: viewer.can_change(&key.team, TeamAction::Clear, dag.row.shared),
+        })
+    }
+
+    async fn team_connections(
+        &self,
+        viewer: &Viewer,
+        team: &str,
+    ) -> Result<ConnectionPage, AppError> {
+        let environments = self.environments_of(team);
+        let stored = connections::team_connections(&self.db, &environments, team)
+            .await
+            .map_err(internal("connections"))?;
+        let manages_global = viewer.can_platform(PlatformAction::ManageCommon);
+        let manages_team = viewer.can(team, TeamAction::EditConnections);
+        let connections = stored
+            .into_iter()
+            .map(|mut connection| {
+                connection.row.editable = if connection.team.is_none() {
+                    manages_global
+                } else {
+                    manages_team
+                };
+                connection.row
+            })
+            .collect();
+        let sync = dags::sync_notices(&self.db, &environments)
+            .await
+            .map_err(internal("sync status"))?;
+        Ok(ConnectionPage {
+            connections,
+            environments: environments.iter().map(|e| e.to_string()).collect(),
+            can_create_team_connection: manages_team,
+            can_create_global_connection: manages_global,
+            sync,
         })
     }
 

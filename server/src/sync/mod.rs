@@ -1,5 +1,6 @@
 //! Keeps Hangar's read model in step with Airflow; pages read the model, never Airflow.
 
+pub mod connections;
 pub mod dags;
 pub mod leader;
 pub mod pools;
@@ -66,8 +67,13 @@ async fn lead(
                 .await
                 .map(|report| {
                     tracing::debug!(env = %env.name, dags = report.dags, removed = report.removed, "DAGs synced");
-                    dags_due = std::time::Instant::now() + with_jitter(DAG_SYNC_INTERVAL);
                 });
+            if result.is_ok() {
+                // Connections change by hand, rarely: the DAG cadence is plenty.
+                result = connections::sync_connections(&state.db, env, client, now_ms)
+                    .await
+                    .map(|_| dags_due = std::time::Instant::now() + with_jitter(DAG_SYNC_INTERVAL));
+            }
         }
         if result.is_ok() {
             result = sync_activity(state, env, client, now_ms).await;

@@ -200,6 +200,19 @@ impl TestApp {
         });
     }
 
+    /// Puts a connection (team `None`: global) with a password set into the read model.
+    pub async fn seed_connection(&self, environment: &str, id: &str, team: Option<&str>) {
+        let now = self.state.clock.now_ms();
+        hangar_server::with_pool!(&self.state.db, pool => {
+            sqlx::query(
+                "INSERT INTO connections (environment, connection_id, team, conn_type, \
+                 has_password, synced_ms) VALUES ($1, $2, $3, 'http', 1, $4)",
+            )
+            .bind(environment).bind(id).bind(team).bind(now)
+            .execute(pool).await.unwrap();
+        });
+    }
+
     /// `extra_toml` is appended at the end of the file (e.g. `[[airflow]]` entries).
     pub async fn spawn_configured(backend: Backend, extra_oidc: &str, extra_toml: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();

@@ -1,0 +1,154 @@
+//! Creating, changing and deleting connections on a team's behalf. The password passes
+//! through to Airflow and nowhere else: not the read model, the audit log, a log line or an
+//! error message.
+
+use hangar_app::errors::AppError;
+use hangar_app::functions::ports::Caller;
+use hangar_app::models::{ConnectionForm, PlatformAction, Viewer};
+
+use super::{AirflowGateway, Subject, database};
+use crate::config::Ownership;
+use crate::read_model::connections::visible_connection;
+use crate::sync::connections::MASK;
+use crate::with_pool;
+
+impl AirflowGateway {
+    pub(super) async fn save_connection_impl(
+        &self,
+        caller: &Caller,
+        viewer: &Viewer,
+        team: &str,
+        form: ConnectionForm,
+        create: bool,
+    ) -> Result<(), AppError> {
+        let ownership = self
+            .airflow
+            .ownership_for(&form.environment, team)
+            .ok_or(AppError::NotFound)?
+            .clone();
+        let id = form.connection_id.trim().to_string();
+        let existing = if create {
+            None
+        } else {
+            Some(
+                visible_connection(&self.db, team, &form.environment, &id)
+                    .await
+                    .map_err(database)?
+                    .ok_or(AppError::NotFound)?,
+            )
+        };
+        let global = existing
+            .as_ref()
+            .map_or(form.global, |connection| connection.team.is_none());
+        if global && !viewer.can_platform(PlatformAction::ManageCommon) {
+            return Err(AppError::Forbidden);
+        }
+        fn text(value: &str) -> Option<&str> {
+            Some(value.trim()).filter(|v| !v.is_empty())
+        }
+        let mut body = serde_json::json!({
+            "connection_id": id,
+            "conn_type": form.conn_type.trim(),
+            "description": text(&form.description),
+            "host": text(&form.host),
+            "login": text(&form.login),
+            "schema": text(&form.schema),
+            "port": form.port_number(),
+        });
+        // Left empty on an edit, the password stays as it is (Airflow changes only the
+        // fields it is sent).
+        if !form.password.is_empty() {
+            body["password"] = form.password.clone().into();
+        }
+        // An `extra` shown masked and sent back unchanged must not overwrite the secrets.
+        let shown = existing.as_ref().and_then(|c| c.row.extra_masked.clone());
+        let extra = form.extra.trim();
+        if !extra.is_empty() && Some(extra) != shown.as_deref() {
+            if extra.contains(MASK) {
+                return Err(AppError::Invalid(format!(
+                    "Extra still holds masked values ({MASK}): type the secrets again or remove them."
+                )));
+            }
+            body["extra"] = extra.into();
+        }
+        if create && matches!(ownership, Ownership::MultiTeam { .. }) && !global {
+            body["team_name"] = team.into();
+        }
+        let client = self
+            .airflow
+            .for_team(&form.environment, team)
+            .ok_or(AppError::NotFound)?;
+        let result = if create {
+            client.create_connection(&body).await
+        } else {
+            client.update_connection(&id, &body).await
+        };
+        let action = if create {
+            "connection.create"
+        } else {
+            "connection.update"
+        };
+        let detail = if form.password.is_empty() {
+            "password unchanged".to_string()
+        } else {
+            "password set".to_string()
+        };
+        let subject = Subject::connection(team, &form.environment, &id);
+        let connection = self
+            .audited_hiding(
+                caller,
+                &subject,
+                action,
+                detail,
+                result,
+                Some(&form.password),
+            )
+            .await?;
+        let owner = crate::sync::connections::team_of(&ownership, &connection);
+        let now = self.clock.now_ms();
+        with_pool!(&self.db, db => {
+            crate::upsert_connection!(&form.environment, connection, &owner, now)
+                .execute(db)
+                .await
+                .map_err(database)?;
+        });
+        Ok(())
+    }
+
+    pub(super) async fn delete_connection_impl(
+        &self,
+        caller: &Caller,
+        viewer: &Viewer,
+        team: &str,
+        environment: &str,
+        connection_id: &str,
+    ) -> Result<(), AppError> {
+        self.airflow
+            .ownership_for(environment, team)
+            .ok_or(AppError::NotFound)?;
+        let connection = visible_connection(&self.db, team, environment, connection_id)
+            .await
+            .map_err(database)?
+            .ok_or(AppError::NotFound)?;
+        if connection.team.is_none() && !viewer.can_platform(PlatformAction::ManageCommon) {
+            return Err(AppError::Forbidden);
+        }
+        let client = self
+            .airflow
+            .for_team(environment, team)
+            .ok_or(AppError::NotFound)?;
+        let subject = Subject::connection(team, environment, connection_id);
+        let result = client.delete_connection(connection_id).await;
+        self.audited(caller, &subject, "connection.delete", String::new(), result)
+            .await?;
+        with_pool!(&self.db, db => {
+            sqlx::query("DELETE FROM connections WHERE environment = $1 AND connection_id = $2")
+                .bind(environment)
+                .bind(connection_id)
+                .execute(db)
+                .await
+                .map_err(database)?;
+        });
+        Ok(())
+    }
+}
