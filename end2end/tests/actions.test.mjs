@@ -126,3 +126,46 @@ for (const javaScriptEnabled of [true, false]) {
     await context.close();
   });
 }
+
+for (const javaScriptEnabled of [true, false]) {
+  const mode = javaScriptEnabled ? 'with JavaScript' : 'without JavaScript';
+
+  test(`a connection's password goes to Airflow and appears in no page, answer or log (${mode})`, async () => {
+    const id = `browser_conn_${javaScriptEnabled ? 'js' : 'nojs'}_${Date.now()}`;
+    const password = `pw-${Math.random().toString(36).slice(2)}-${Date.now()}`;
+    const context = await stack.browser.newContext({ javaScriptEnabled });
+    const page = await context.newPage();
+    const errors = watchForErrors(page, stack.hangarUrl);
+    // Every answer Hangar gives this browser, to search for the password afterwards.
+    const bodies = [];
+    page.on('response', async (response) => {
+      if (response.url().startsWith(stack.hangarUrl)) bodies.push(await response.text().catch(() => ''));
+    });
+    await signIn(page, stack.hangarUrl, 'carol', '/t/team_a/connections'); // author of team_a
+    if (javaScriptEnabled) await page.waitForSelector('#hangar[data-hydrated="true"]');
+    await page.click('[data-testid=connection-create-open]');
+    await page.fill('[data-testid=connection-id]', id);
+    await page.fill('[data-testid=connection-type]', 'postgres');
+    await page.fill('[data-testid=connection-login]', 'etl');
+    await page.fill('[data-testid=connection-password]', password);
+    await page.click('[data-testid=connection-create]');
+    const row = `tr[data-connection="${id}"]`;
+    await page.waitForSelector(row);
+    assert.equal(await text(page, `${row} [data-testid=password-state]`), 'set');
+
+    // Reload the page and open the edit form too: the password is in none of it.
+    await page.goto(`${stack.hangarUrl}/t/team_a/connections`);
+    await page.click(`${row} [data-testid=connection-edit]`);
+    assert.equal(await page.inputValue(`${row} [data-testid=connection-password]`), '');
+    await page.click(`${row} [data-testid=connection-delete]`);
+    await page.waitForSelector(row, { state: 'detached' });
+    await page.waitForTimeout(200);
+    assert.ok(bodies.length > 3);
+    for (const body of bodies) assert.ok(!body.includes(password), 'a Hangar response held the password');
+    assert.ok(!(await page.content()).includes(password));
+    assert.match(stack.hangarLog(), /served/, 'the log is being written');
+    assert.ok(!stack.hangarLog().includes(password), "Hangar's log held the password");
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+}

@@ -2,7 +2,7 @@
 // hangar binary on a fresh SQLite database, both on free loopback ports, plus Debian's Chromium.
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -86,10 +86,15 @@ client_id = "hangar"
 client_secret = "${secret}"
 ${readFileSync(join(root, 'end2end/fixtures/demo-teams.toml'), 'utf8')}
 ${airflowSection()}`);
+  // Hangar's log goes to a file, so tests can check what it does (and does not) say.
+  const logFile = join(dir, 'hangar.log');
+  const logFd = openSync(logFile, 'a');
   const hangar = spawn(process.env.HANGAR_BIN ?? join(root, 'target/debug/hangar'),
-    ['serve', '--config', join(dir, 'hangar.toml')], { stdio: ['ignore', 'ignore', 'inherit'] });
+    ['serve', '--config', join(dir, 'hangar.toml')], { stdio: ['ignore', logFd, logFd] });
   children.push(hangar);
-  await waitForHttp(`${hangarUrl}/readyz`);
+  await waitForHttp(`${hangarUrl}/readyz`).catch((error) => {
+    throw new Error(`${error.message}\nHangar's log:\n${readFileSync(logFile, 'utf8')}`);
+  });
 
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
@@ -101,6 +106,7 @@ ${airflowSection()}`);
     hangarUrl,
     issuer,
     browser,
+    hangarLog: () => readFileSync(logFile, 'utf8'),
     async stop() {
       await browser.close();
       for (const child of children) child.kill('SIGTERM');
