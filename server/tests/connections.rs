@@ -25,9 +25,14 @@ async fn airflow_connection(app: &TestApp, id: &str) -> Option<Value> {
         .ok()
 }
 
+/// Calls a server function, again if the test Airflow's SQLite was busy (see
+/// `support::retry_busy`).
 async fn call(browser: &Browser, function: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
-    let response = browser.call(&format!("/api/{function}"), form).await;
-    (response.status(), response.text().await.unwrap())
+    support::retry_busy(|| async {
+        let response = browser.call(&format!("/api/{function}"), form).await;
+        (response.status(), response.text().await.unwrap())
+    })
+    .await
 }
 
 /// Everything Hangar stored, as text: the read model's connections and the audit log.

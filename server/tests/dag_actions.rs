@@ -181,7 +181,8 @@ async fn a_triggered_run_shows_at_once_then_its_tasks_and_logs() {
         );
 
         let (status, body) =
-            retry_busy(|| trigger(&operator, "team_a", "team_a_etl", r#"{"rows": 3}"#)).await;
+            support::retry_busy(|| trigger(&operator, "team_a", "team_a_etl", r#"{"rows": 3}"#))
+                .await;
         assert_eq!(status, StatusCode::OK, "{backend:?}: {body}");
         let run_id: String = serde_json::from_str(&body).unwrap();
         let run_path = hangar_app::paths::run("team_a", "main", "team_a_etl", &run_id);
@@ -287,7 +288,8 @@ async fn failed_tasks_are_cleared_and_runs_marked() {
         let app = TestApp::spawn_with_airflow(backend).await;
         app.sync_sample_dags().await;
         let operator = app.signed_in("operator").await;
-        let (status, body) = retry_busy(|| trigger(&operator, "team_a", "team_a_flaky", "")).await;
+        let (status, body) =
+            support::retry_busy(|| trigger(&operator, "team_a", "team_a_flaky", "")).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         let run_id: String = serde_json::from_str(&body).unwrap();
         let run_path = hangar_app::paths::run("team_a", "main", "team_a_flaky", &run_id);
@@ -317,7 +319,7 @@ async fn failed_tasks_are_cleared_and_runs_marked() {
             StatusCode::NOT_FOUND
         );
 
-        let cleared = retry_busy(|| async {
+        let cleared = support::retry_busy(|| async {
             let response = operator.call("/api/clear_failed_tasks", &form).await;
             (response.status(), response.text().await.unwrap())
         })
@@ -336,7 +338,7 @@ async fn failed_tasks_are_cleared_and_runs_marked() {
 
         let mut marked = form.to_vec();
         marked.push(("state", "success"));
-        let response = retry_busy(|| async {
+        let response = support::retry_busy(|| async {
             let response = operator.call("/api/mark_run", &marked).await;
             (response.status(), response.text().await.unwrap())
         })
@@ -353,24 +355,6 @@ fn run_state_is(html: &str, state: &str) -> bool {
         .is_some_and(|rest| {
             rest[..rest.len().min(200)].contains(&format!(r#"data-state="{state}""#))
         })
-}
-
-/// The test Airflow keeps its metadata in SQLite, which refuses concurrent writes with a
-/// 500 that Hangar passes on as 502; a person would press the button again.
-async fn retry_busy<F, Fut>(mut call: F) -> (StatusCode, String)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = (StatusCode, String)>,
-{
-    let mut last = (StatusCode::OK, String::new());
-    for _ in 0..5 {
-        last = call().await;
-        if last.0 != StatusCode::BAD_GATEWAY || !last.1.contains("Database error") {
-            return last;
-        }
-        tokio::time::sleep(Duration::from_secs(1)).await;
-    }
-    last
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

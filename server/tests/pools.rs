@@ -25,9 +25,14 @@ async fn airflow_pool(app: &TestApp, name: &str) -> Option<Value> {
         .ok()
 }
 
+/// Calls a server function, again if the test Airflow's SQLite was busy (see
+/// `support::retry_busy`).
 async fn call(browser: &Browser, function: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
-    let response = browser.call(&format!("/api/{function}"), form).await;
-    (response.status(), response.text().await.unwrap())
+    support::retry_busy(|| async {
+        let response = browser.call(&format!("/api/{function}"), form).await;
+        (response.status(), response.text().await.unwrap())
+    })
+    .await
 }
 
 fn listed(html: &str) -> Vec<String> {
@@ -155,10 +160,8 @@ async fn teams_manage_their_pools_and_see_no_one_elses() {
             StatusCode::FORBIDDEN
         );
         let platform = app.signed_in("platform_admin").await;
-        assert_eq!(
-            call(&platform, "create_pool", &global_refs).await.0,
-            StatusCode::OK
-        );
+        let (status, body) = call(&platform, "create_pool", &global_refs).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
         assert_eq!(
             airflow_pool(&app, &global_pool).await.unwrap()["team_name"],
             Value::Null

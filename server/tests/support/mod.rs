@@ -364,3 +364,21 @@ jwks_refresh_min_interval = "30s"
             .collect()
     }
 }
+
+/// The test Airflow keeps its metadata in SQLite, which refuses concurrent writes with a
+/// 500 that Hangar passes on as 502; a person would press the button again.
+pub async fn retry_busy<F, Fut>(mut call: F) -> (reqwest::StatusCode, String)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = (reqwest::StatusCode, String)>,
+{
+    let mut last = (reqwest::StatusCode::OK, String::new());
+    for _ in 0..5 {
+        last = call().await;
+        if last.0 != reqwest::StatusCode::BAD_GATEWAY || !last.1.contains("Database error") {
+            return last;
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+    last
+}
