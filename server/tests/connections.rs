@@ -185,11 +185,12 @@ async fn passwords_reach_airflow_and_nothing_else() {
         // Made in Airflow, it arrives by the sync with Hangar's own masking on top.
         let synced_id = format!("{id}_synced");
         let _ = airflow(&app).delete_connection(&synced_id).await;
-        airflow(&app)
-            .create_connection(&serde_json::json!({
-                "connection_id": synced_id, "conn_type": "http", "team_name": "team_a",
-                "extra": format!(r#"{{"signing_cert": "{api_key}"}}"#),
-            }))
+        let body = serde_json::json!({
+            "connection_id": synced_id, "conn_type": "http", "team_name": "team_a",
+            "extra": format!(r#"{{"signing_cert": "{api_key}"}}"#),
+        });
+        let client = airflow(&app);
+        support::retry_airflow(|| client.create_connection(&body))
             .await
             .unwrap();
         let env = &app.state.config.airflow[0];

@@ -187,13 +187,9 @@ async fn teams_manage_their_pools_and_see_no_one_elses() {
         assert!(airflow_pool(&app, &global_pool).await.is_none());
 
         // A pool made in Airflow for team_b reaches team_b's page by the sync, not team_a's.
-        airflow(&app)
-            .call::<Value>(
-                Method::POST,
-                "/api/v2/pools",
-                &[],
-                Some(&serde_json::json!({"name": b_pool, "slots": 1, "team_name": "team_b"})),
-            )
+        let body = serde_json::json!({"name": b_pool, "slots": 1, "team_name": "team_b"});
+        let client = airflow(&app);
+        support::retry_airflow(|| client.create_pool(&body))
             .await
             .unwrap();
         app.sync_runs_and_tasks().await;

@@ -382,3 +382,28 @@ where
     }
     last
 }
+
+/// A direct write to the test Airflow, again while its SQLite refuses it as busy (the
+/// failure `retry_busy` handles for writes through Hangar).
+pub async fn retry_airflow<T, F, Fut>(
+    mut call: F,
+) -> Result<T, hangar_server::airflow::AirflowError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, hangar_server::airflow::AirflowError>>,
+{
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match call().await {
+            Err(hangar_server::airflow::AirflowError::Rejected {
+                status: 500,
+                detail,
+                ..
+            }) if detail.contains("Database error") && attempt < 5 => {
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+            other => return other,
+        }
+    }
+}
