@@ -6,33 +6,18 @@
 
 mod support;
 
-use hangar_server::airflow::AirflowClient;
 use hangar_server::airflow::client::api_path;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
-use support::{Backend, Browser, TestApp};
+use support::{Backend, TestApp};
 
 const BACKENDS: [(Backend, &str); 2] = [(Backend::Sqlite, "sqlite"), (Backend::Postgres, "pg")];
 
-fn airflow(app: &TestApp) -> AirflowClient {
-    AirflowClient::for_environment(&app.state.config.airflow[0]).unwrap()
-}
-
 async fn airflow_connection(app: &TestApp, id: &str) -> Option<Value> {
-    airflow(app)
+    app.airflow()
         .call::<Value>(Method::GET, &api_path(&["connections", id]), &[], None)
         .await
         .ok()
-}
-
-/// Calls a server function, again if the test Airflow's SQLite was busy (see
-/// `support::retry_busy`).
-async fn call(browser: &Browser, function: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
-    support::retry_busy(|| async {
-        let response = browser.call(&format!("/api/{function}"), form).await;
-        (response.status(), response.text().await.unwrap())
-    })
-    .await
 }
 
 /// Everything Hangar stored, as text: the read model's connections and the audit log.
@@ -70,7 +55,7 @@ async fn passwords_reach_airflow_and_nothing_else() {
         let id = format!("hangar_test_conn_{suffix}");
         let secret = format!("pw-{}", uuid::Uuid::new_v4().simple());
         let api_key = format!("key-{}", uuid::Uuid::new_v4().simple());
-        let _ = airflow(&app).delete_connection(&id).await;
+        let _ = app.airflow().delete_connection(&id).await;
         let author = app.signed_in("author").await;
         let extra = format!(r#"{{"api_key": "{api_key}", "region": "eu"}}"#);
         let create = [
@@ -84,7 +69,7 @@ async fn passwords_reach_airflow_and_nothing_else() {
             ("extra", extra.as_str()),
             ("create", "true"),
         ];
-        let (status, body) = call(&author, "save_connection", &create).await;
+        let (status, body) = author.function("save_connection", &create).await;
         assert_eq!(status, StatusCode::OK, "{backend:?}: {body}");
         let created = airflow_connection(&app, &id).await.expect("in Airflow");
         assert_eq!(created["password"], "***", "Airflow holds a password");
@@ -102,7 +87,8 @@ async fn passwords_reach_airflow_and_nothing_else() {
             "{page}"
         );
         assert!(page.contains("eu"), "non-secret extras show");
-        let answer = call(&author, "team_connections", &[("team", "team_a")])
+        let answer = author
+            .function("team_connections", &[("team", "team_a")])
             .await
             .1;
         for place in [&page, &answer, &stored_text(&app).await] {
@@ -120,7 +106,7 @@ async fn passwords_reach_airflow_and_nothing_else() {
             ("login", "etl"),
         ];
         assert_eq!(
-            call(&author, "save_connection", &edit).await.0,
+            author.function("save_connection", &edit).await.0,
             StatusCode::OK
         );
         let edited = airflow_connection(&app, &id).await.unwrap();
@@ -129,7 +115,7 @@ async fn passwords_reach_airflow_and_nothing_else() {
         // Masked values sent back changed would overwrite secrets with `***`: refused.
         let mut masked = edit.to_vec();
         masked.push(("extra", r#"{"api_key": "***", "region": "us"}"#));
-        let (status, body) = call(&author, "save_connection", &masked).await;
+        let (status, body) = author.function("save_connection", &masked).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
 
         // A viewer sees but may not change; another team sees nothing of it.
@@ -144,7 +130,7 @@ async fn passwords_reach_airflow_and_nothing_else() {
                 .contains(&id)
         );
         assert_eq!(
-            call(&viewer, "save_connection", &edit).await.0,
+            viewer.function("save_connection", &edit).await.0,
             StatusCode::NOT_FOUND
         );
         let other = app.signed_in("multi").await; // admin of team_b
@@ -168,8 +154,8 @@ async fn passwords_reach_airflow_and_nothing_else() {
             ("connection_id", "nope"),
         ];
         assert_eq!(
-            call(&other, "delete_connection", &via_b).await,
-            call(&other, "delete_connection", &missing).await
+            other.function("delete_connection", &via_b).await,
+            other.function("delete_connection", &missing).await
         );
         // Global connections are for platform admins.
         let mut global = create.to_vec();
@@ -178,18 +164,18 @@ async fn passwords_reach_airflow_and_nothing_else() {
         global.push(("connection_id", global_id.as_str()));
         global.push(("global", "true"));
         assert_eq!(
-            call(&author, "save_connection", &global).await.0,
+            author.function("save_connection", &global).await.0,
             StatusCode::FORBIDDEN
         );
 
         // Made in Airflow, it arrives by the sync with Hangar's own masking on top.
         let synced_id = format!("{id}_synced");
-        let _ = airflow(&app).delete_connection(&synced_id).await;
+        let _ = app.airflow().delete_connection(&synced_id).await;
         let body = serde_json::json!({
             "connection_id": synced_id, "conn_type": "http", "team_name": "team_a",
             "extra": format!(r#"{{"signing_cert": "{api_key}"}}"#),
         });
-        let client = airflow(&app);
+        let client = app.airflow();
         support::retry_airflow(|| client.create_connection(&body))
             .await
             .unwrap();
@@ -218,10 +204,10 @@ async fn passwords_reach_airflow_and_nothing_else() {
             ("connection_id", id.as_str()),
         ];
         assert_eq!(
-            call(&author, "delete_connection", &delete).await.0,
+            author.function("delete_connection", &delete).await.0,
             StatusCode::OK
         );
         assert!(airflow_connection(&app, &id).await.is_none());
-        let _ = airflow(&app).delete_connection(&synced_id).await;
+        let _ = app.airflow().delete_connection(&synced_id).await;
     }
 }

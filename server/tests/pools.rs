@@ -6,33 +6,18 @@
 
 mod support;
 
-use hangar_server::airflow::AirflowClient;
 use hangar_server::airflow::client::api_path;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
-use support::{Backend, Browser, TestApp};
+use support::{Backend, TestApp};
 
 const BACKENDS: [(Backend, &str); 2] = [(Backend::Sqlite, "sqlite"), (Backend::Postgres, "pg")];
 
-fn airflow(app: &TestApp) -> AirflowClient {
-    AirflowClient::for_environment(&app.state.config.airflow[0]).unwrap()
-}
-
 async fn airflow_pool(app: &TestApp, name: &str) -> Option<Value> {
-    airflow(app)
+    app.airflow()
         .call::<Value>(Method::GET, &api_path(&["pools", name]), &[], None)
         .await
         .ok()
-}
-
-/// Calls a server function, again if the test Airflow's SQLite was busy (see
-/// `support::retry_busy`).
-async fn call(browser: &Browser, function: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
-    support::retry_busy(|| async {
-        let response = browser.call(&format!("/api/{function}"), form).await;
-        (response.status(), response.text().await.unwrap())
-    })
-    .await
 }
 
 fn listed(html: &str) -> Vec<String> {
@@ -51,7 +36,7 @@ async fn teams_manage_their_pools_and_see_no_one_elses() {
         let b_pool = format!("hangar_test_b_{suffix}");
         // What an interrupted earlier run may have left behind.
         for name in [&team_pool, &global_pool, &b_pool] {
-            let _ = airflow(&app).delete_pool(name).await;
+            let _ = app.airflow().delete_pool(name).await;
         }
         app.sync_runs_and_tasks().await;
         let admin = app.signed_in("admin").await; // team_a admin
@@ -68,7 +53,7 @@ async fn teams_manage_their_pools_and_see_no_one_elses() {
         // Create: in Airflow with the team's name on it, in the page at once, audited.
         let form = create(&team_pool, "3");
         let refs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let (status, body) = call(&admin, "create_pool", &refs).await;
+        let (status, body) = admin.function("create_pool", &refs).await;
         assert_eq!(status, StatusCode::OK, "{backend:?}: {body}");
         let created = airflow_pool(&app, &team_pool)
             .await
@@ -91,7 +76,7 @@ async fn teams_manage_their_pools_and_see_no_one_elses() {
         );
 
         // The same name again: Airflow's refusal, in words.
-        let (status, body) = call(&admin, "create_pool", &refs).await;
+        let (status, body) = admin.function("create_pool", &refs).await;
         assert_eq!(status, StatusCode::BAD_GATEWAY);
         assert!(body.contains("already has one by that name"), "{body}");
 
@@ -99,7 +84,7 @@ async fn teams_manage_their_pools_and_see_no_one_elses() {
         let mut edit = refs.clone();
         edit.retain(|(k, _)| *k != "slots");
         edit.push(("slots", "5"));
-        let (status, body) = call(&admin, "update_pool", &edit).await;
+        let (status, body) = admin.function("update_pool", &edit).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         assert_eq!(airflow_pool(&app, &team_pool).await.unwrap()["slots"], 5);
 
@@ -121,11 +106,11 @@ async fn teams_manage_their_pools_and_see_no_one_elses() {
             ("name", "no_such_pool"),
         ];
         assert_eq!(
-            call(&other, "delete_pool", &via_b).await,
-            call(&other, "delete_pool", &missing).await
+            other.function("delete_pool", &via_b).await,
+            other.function("delete_pool", &missing).await
         );
         assert_eq!(
-            call(&other, "delete_pool", &via_b).await.0,
+            other.function("delete_pool", &via_b).await.0,
             StatusCode::NOT_FOUND
         );
         // An author of team_a is not a team admin.
@@ -135,7 +120,7 @@ async fn teams_manage_their_pools_and_see_no_one_elses() {
             ("name", team_pool.as_str()),
         ];
         assert_eq!(
-            call(&other, "delete_pool", &via_author).await.0,
+            other.function("delete_pool", &via_author).await.0,
             StatusCode::NOT_FOUND
         );
         assert!(airflow_pool(&app, &team_pool).await.is_some());
@@ -146,7 +131,7 @@ async fn teams_manage_their_pools_and_see_no_one_elses() {
         let global_refs: Vec<(&str, &str)> =
             global_form.iter().map(|(k, v)| (*k, v.as_str())).collect();
         assert_eq!(
-            call(&admin, "create_pool", &global_refs).await.0,
+            admin.function("create_pool", &global_refs).await.0,
             StatusCode::FORBIDDEN
         );
         let default = [
@@ -156,11 +141,11 @@ async fn teams_manage_their_pools_and_see_no_one_elses() {
             ("slots", "1"),
         ];
         assert_eq!(
-            call(&admin, "update_pool", &default).await.0,
+            admin.function("update_pool", &default).await.0,
             StatusCode::FORBIDDEN
         );
         let platform = app.signed_in("platform_admin").await;
-        let (status, body) = call(&platform, "create_pool", &global_refs).await;
+        let (status, body) = platform.function("create_pool", &global_refs).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         assert_eq!(
             airflow_pool(&app, &global_pool).await.unwrap()["team_name"],
@@ -177,18 +162,18 @@ async fn teams_manage_their_pools_and_see_no_one_elses() {
             ("name", global_pool.as_str()),
         ];
         assert_eq!(
-            call(&admin, "delete_pool", &delete_global).await.0,
+            admin.function("delete_pool", &delete_global).await.0,
             StatusCode::FORBIDDEN
         );
         assert_eq!(
-            call(&platform, "delete_pool", &delete_global).await.0,
+            platform.function("delete_pool", &delete_global).await.0,
             StatusCode::OK
         );
         assert!(airflow_pool(&app, &global_pool).await.is_none());
 
         // A pool made in Airflow for team_b reaches team_b's page by the sync, not team_a's.
         let body = serde_json::json!({"name": b_pool, "slots": 1, "team_name": "team_b"});
-        let client = airflow(&app);
+        let client = app.airflow();
         support::retry_airflow(|| client.create_pool(&body))
             .await
             .unwrap();
@@ -212,7 +197,10 @@ async fn teams_manage_their_pools_and_see_no_one_elses() {
             ("environment", "main"),
             ("name", team_pool.as_str()),
         ];
-        assert_eq!(call(&admin, "delete_pool", &delete).await.0, StatusCode::OK);
+        assert_eq!(
+            admin.function("delete_pool", &delete).await.0,
+            StatusCode::OK
+        );
         assert!(airflow_pool(&app, &team_pool).await.is_none());
         assert!(
             !listed(&admin.get("/t/team_a/pools").await.text().await.unwrap()).contains(&team_pool)
@@ -223,7 +211,7 @@ async fn teams_manage_their_pools_and_see_no_one_elses() {
             ("name", b_pool.as_str()),
         ];
         assert_eq!(
-            call(&other, "delete_pool", &cleanup).await.0,
+            other.function("delete_pool", &cleanup).await.0,
             StatusCode::OK
         );
     }

@@ -4,9 +4,9 @@
 
 use hangar_app::errors::AppError;
 use hangar_app::functions::ports::Caller;
-use hangar_app::models::{ConnectionForm, PlatformAction, Viewer};
+use hangar_app::models::{ConnectionForm, Viewer};
 
-use super::{AirflowGateway, Subject, database};
+use super::{AirflowGateway, Subject, database, require_scope};
 use crate::config::Ownership;
 use crate::read_model::connections::visible_connection;
 use crate::sync::connections::MASK;
@@ -21,11 +21,7 @@ impl AirflowGateway {
         form: ConnectionForm,
         create: bool,
     ) -> Result<(), AppError> {
-        let ownership = self
-            .airflow
-            .ownership_for(&form.environment, team)
-            .ok_or(AppError::NotFound)?
-            .clone();
+        let ownership = self.ownership(&form.environment, team)?;
         let id = form.connection_id.trim().to_string();
         let existing = if create {
             None
@@ -40,9 +36,7 @@ impl AirflowGateway {
         let global = existing
             .as_ref()
             .map_or(form.global, |connection| connection.team.is_none());
-        if global && !viewer.can_platform(PlatformAction::ManageCommon) {
-            return Err(AppError::Forbidden);
-        }
+        require_scope(viewer, global)?;
         fn text(value: &str) -> Option<&str> {
             Some(value.trim()).filter(|v| !v.is_empty())
         }
@@ -74,10 +68,7 @@ impl AirflowGateway {
         if create && matches!(ownership, Ownership::MultiTeam { .. }) && !global {
             body["team_name"] = team.into();
         }
-        let client = self
-            .airflow
-            .for_team(&form.environment, team)
-            .ok_or(AppError::NotFound)?;
+        let client = self.client(&form.environment, team)?;
         let result = if create {
             client.create_connection(&body).await
         } else {
@@ -123,20 +114,13 @@ impl AirflowGateway {
         environment: &str,
         connection_id: &str,
     ) -> Result<(), AppError> {
-        self.airflow
-            .ownership_for(environment, team)
-            .ok_or(AppError::NotFound)?;
+        self.ownership(environment, team)?;
         let connection = visible_connection(&self.db, team, environment, connection_id)
             .await
             .map_err(database)?
             .ok_or(AppError::NotFound)?;
-        if connection.team.is_none() && !viewer.can_platform(PlatformAction::ManageCommon) {
-            return Err(AppError::Forbidden);
-        }
-        let client = self
-            .airflow
-            .for_team(environment, team)
-            .ok_or(AppError::NotFound)?;
+        require_scope(viewer, connection.team.is_none())?;
+        let client = self.client(environment, team)?;
         let subject = Subject::connection(team, environment, connection_id);
         let result = client.delete_connection(connection_id).await;
         self.audited(caller, &subject, "connection.delete", String::new(), result)

@@ -17,13 +17,14 @@ use std::sync::Arc;
 use hangar_app::errors::AppError;
 use hangar_app::functions::ports::{AirflowActions, Caller, DagKey};
 use hangar_app::models::{
-    ConnectionForm, PoolForm, TaskLogPage, TeamAction, TriggerRequest, Viewer,
+    ConnectionForm, PlatformAction, PoolForm, TaskLogPage, TeamAction, TriggerRequest, Viewer,
 };
 
 use crate::airflow::models::TriggerBody;
 use crate::airflow::{AirflowClient, AirflowError, Environments};
 use crate::audit::{self, AuditEvent, Outcome};
 use crate::clock::Clock;
+use crate::config::Ownership;
 use crate::db::Db;
 use crate::identity::middleware::CurrentUser;
 use crate::live::LiveUpdates;
@@ -70,11 +71,24 @@ impl AirflowGateway {
         if !viewer.can_change(&key.team, action, dag.row.shared) {
             return Err(AppError::Forbidden);
         }
-        let client = self
-            .airflow
-            .for_team(&key.environment, &key.team)
-            .ok_or(AppError::NotFound)?;
+        let client = self.client(&key.environment, &key.team)?;
         Ok((dag, client))
+    }
+
+    /// The client for calls made for `team`; an environment the team's pages do not show is
+    /// not found.
+    fn client(&self, environment: &str, team: &str) -> Result<Arc<AirflowClient>, AppError> {
+        self.airflow
+            .for_team(environment, team)
+            .ok_or(AppError::NotFound)
+    }
+
+    /// How the environment maps things to teams, if the team's pages show it at all.
+    fn ownership(&self, environment: &str, team: &str) -> Result<Ownership, AppError> {
+        self.airflow
+            .ownership_for(environment, team)
+            .cloned()
+            .ok_or(AppError::NotFound)
     }
 
     async fn find(&self, key: &DagKey) -> Result<DagRecord, AppError> {
@@ -181,6 +195,14 @@ impl Subject {
             target: format!("{environment}/pool/{name}"),
         }
     }
+}
+
+/// Global things (pools, connections of no team) are changed by platform admins only.
+fn require_scope(viewer: &Viewer, global: bool) -> Result<(), AppError> {
+    if global && !viewer.can_platform(PlatformAction::ManageCommon) {
+        return Err(AppError::Forbidden);
+    }
+    Ok(())
 }
 
 fn database(error: sqlx::Error) -> AppError {
@@ -366,10 +388,7 @@ impl AirflowActions for AirflowGateway {
         if try_number > max_try.max(1) {
             return Err(AppError::NotFound);
         }
-        let client = self
-            .airflow
-            .for_team(&key.environment, &key.team)
-            .ok_or(AppError::NotFound)?;
+        let client = self.client(&key.environment, &key.team)?;
         let fetched = client
             .task_log(&key.dag_id, run_id, task_id, map_index, try_number.max(1))
             .await

@@ -2,9 +2,9 @@
 
 use hangar_app::errors::AppError;
 use hangar_app::functions::ports::Caller;
-use hangar_app::models::{PlatformAction, PoolForm, Viewer};
+use hangar_app::models::{PoolForm, Viewer};
 
-use super::{AirflowGateway, Subject, database};
+use super::{AirflowGateway, Subject, database, require_scope};
 use crate::config::Ownership;
 use crate::read_model::pools::visible_pool;
 use crate::with_pool;
@@ -18,11 +18,7 @@ impl AirflowGateway {
         form: PoolForm,
         create: bool,
     ) -> Result<(), AppError> {
-        let ownership = self
-            .airflow
-            .ownership_for(&form.environment, team)
-            .ok_or(AppError::NotFound)?
-            .clone();
+        let ownership = self.ownership(&form.environment, team)?;
         let name = form.name.trim().to_string();
         let global = if create {
             form.global
@@ -35,13 +31,8 @@ impl AirflowGateway {
                 .team
                 .is_none()
         };
-        if global && !viewer.can_platform(PlatformAction::ManageCommon) {
-            return Err(AppError::Forbidden);
-        }
-        let client = self
-            .airflow
-            .for_team(&form.environment, team)
-            .ok_or(AppError::NotFound)?;
+        require_scope(viewer, global)?;
+        let client = self.client(&form.environment, team)?;
         let description = Some(form.description.trim()).filter(|d| !d.is_empty());
         let subject = Subject::pool(team, &form.environment, &name);
         let result = if create {
@@ -96,9 +87,7 @@ impl AirflowGateway {
         environment: &str,
         name: &str,
     ) -> Result<(), AppError> {
-        self.airflow
-            .ownership_for(environment, team)
-            .ok_or(AppError::NotFound)?;
+        self.ownership(environment, team)?;
         let pool = visible_pool(&self.db, team, environment, name)
             .await
             .map_err(database)?
@@ -108,13 +97,8 @@ impl AirflowGateway {
                 "Airflow's default pool cannot be deleted.".into(),
             ));
         }
-        if pool.team.is_none() && !viewer.can_platform(PlatformAction::ManageCommon) {
-            return Err(AppError::Forbidden);
-        }
-        let client = self
-            .airflow
-            .for_team(environment, team)
-            .ok_or(AppError::NotFound)?;
+        require_scope(viewer, pool.team.is_none())?;
+        let client = self.client(environment, team)?;
         let subject = Subject::pool(team, environment, name);
         let result = client.delete_pool(name).await;
         self.audited(caller, &subject, "pool.delete", String::new(), result)

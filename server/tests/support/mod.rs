@@ -407,3 +407,27 @@ where
         }
     }
 }
+
+impl TestApp {
+    /// A client for the first Airflow environment with its own (admin) credentials, to check
+    /// what Airflow itself holds.
+    pub fn airflow(&self) -> hangar_server::airflow::AirflowClient {
+        hangar_server::airflow::AirflowClient::for_environment(&self.state.config.airflow[0])
+            .unwrap()
+    }
+}
+
+impl Browser {
+    /// Calls a server function by name, again if the test Airflow's SQLite was busy.
+    pub async fn function(
+        &self,
+        function: &str,
+        form: &[(&str, &str)],
+    ) -> (reqwest::StatusCode, String) {
+        retry_busy(|| async {
+            let response = self.call(&format!("/api/{function}"), form).await;
+            (response.status(), response.text().await.unwrap())
+        })
+        .await
+    }
+}
