@@ -61,13 +61,8 @@ pub async fn sync_connections(
     client: &AirflowClient,
     now_ms: i64,
 ) -> Result<usize, SyncError> {
-    let connections = match client.all_connections().await {
-        Ok(connections) => connections,
-        Err(error) => {
-            super::dags::record_status(db, &env.name, now_ms, Some(&error.to_string())).await?;
-            return Err(error.into());
-        }
-    };
+    let connections =
+        super::dags::answered(db, &env.name, now_ms, client.all_connections().await).await?;
     with_pool!(db, pool => {
         let mut tx = pool.begin().await?;
         for connection in &connections {

@@ -39,13 +39,7 @@ pub async fn sync_dags(
     now_ms: i64,
 ) -> Result<SyncReport, SyncError> {
     let fetched = client.all_dags().await;
-    let dags = match fetched {
-        Ok(dags) => dags,
-        Err(error) => {
-            record_status(db, &env.name, now_ms, Some(&error.to_string())).await?;
-            return Err(error.into());
-        }
-    };
+    let dags = answered(db, &env.name, now_ms, fetched).await?;
     let removed = store(db, env, &dags, now_ms).await?;
     record_status(db, &env.name, now_ms, None).await?;
     Ok(SyncReport {
@@ -107,6 +101,23 @@ async fn store(
         tx.commit().await?;
         Ok(removed)
     })
+}
+
+/// Airflow's complete answer, or — once the failure is recorded in the sync status, which
+/// is all a failed fetch may change — the error.
+pub(super) async fn answered<T>(
+    db: &Db,
+    env: &str,
+    now_ms: i64,
+    fetched: Result<T, AirflowError>,
+) -> Result<T, SyncError> {
+    match fetched {
+        Ok(answer) => Ok(answer),
+        Err(error) => {
+            record_status(db, env, now_ms, Some(&error.to_string())).await?;
+            Err(error.into())
+        }
+    }
 }
 
 pub(super) async fn record_status(

@@ -28,13 +28,7 @@ pub async fn sync_pools(
     client: &AirflowClient,
     now_ms: i64,
 ) -> Result<BTreeSet<Option<String>>, SyncError> {
-    let pools = match client.all_pools().await {
-        Ok(pools) => pools,
-        Err(error) => {
-            super::dags::record_status(db, &env.name, now_ms, Some(&error.to_string())).await?;
-            return Err(error.into());
-        }
-    };
+    let pools = super::dags::answered(db, &env.name, now_ms, client.all_pools().await).await?;
     let mut changed = BTreeSet::new();
     with_pool!(db, pool => {
         let mut tx = pool.begin().await?;

@@ -57,13 +57,8 @@ pub async fn sync_runs(
     let since = from_ms(now_ms - RUN_WINDOW_MS)
         .format(&Rfc3339)
         .expect("a UTC time formats as RFC 3339");
-    let runs = match client.runs_since(&since).await {
-        Ok(runs) => runs,
-        Err(error) => {
-            super::dags::record_status(db, &env.name, now_ms, Some(&error.to_string())).await?;
-            return Err(error.into());
-        }
-    };
+    let runs =
+        super::dags::answered(db, &env.name, now_ms, client.runs_since(&since).await).await?;
     let mut changed = BTreeSet::new();
     with_pool!(db, pool => {
         let mut tx = pool.begin().await?;

@@ -31,13 +31,13 @@ pub async fn sync_task_instances(
 ) -> Result<BTreeSet<String>, SyncError> {
     let window_start = rfc3339(now_ms - RUN_WINDOW_MS);
     let since = watermark(db, &env.name).await?;
-    let instances = match client.task_instances(&window_start, since.as_deref()).await {
-        Ok(instances) => instances,
-        Err(error) => {
-            super::dags::record_status(db, &env.name, now_ms, Some(&error.to_string())).await?;
-            return Err(error.into());
-        }
-    };
+    let instances = super::dags::answered(
+        db,
+        &env.name,
+        now_ms,
+        client.task_instances(&window_start, since.as_deref()).await,
+    )
+    .await?;
     let next_since = rfc3339(now_ms - OVERLAP_MS);
     let mut changed = BTreeSet::new();
     with_pool!(db, pool => {
