@@ -16,7 +16,7 @@ use crate::pages::{
     connections::ConnectionsPage, dag_detail::DagDetailPage, dags::DagsPage,
     platform::PlatformPage, pools::PoolsPage, run_detail::RunDetailPage, runs::RunsPage,
     signed_out::SignedOutPage, task_log::TaskLogPageView, team_home::TeamHomePage,
-    team_picker::TeamPicker,
+    team_picker::TeamPicker, variables::VariablesPage,
 };
 
 pub const PAGE_ACCESS: &[(&str, Access)] = &[
@@ -38,6 +38,7 @@ pub const PAGE_ACCESS: &[(&str, Access)] = &[
     ("/t/{team}/runs", Access::Team(TeamAction::View)),
     ("/t/{team}/pools", Access::Team(TeamAction::View)),
     ("/t/{team}/connections", Access::Team(TeamAction::View)),
+    ("/t/{team}/variables", Access::Team(TeamAction::View)),
     ("/platform", Access::Platform(PlatformAction::ViewOverview)),
     ("/auth/signed-out", Access::Public),
 ];
@@ -74,6 +75,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/t/:team/runs") view=RunsPage/>
                         <Route path=path!("/t/:team/pools") view=PoolsPage/>
                         <Route path=path!("/t/:team/connections") view=ConnectionsPage/>
+                        <Route path=path!("/t/:team/variables") view=VariablesPage/>
                         <Route path=path!("/platform") view=PlatformPage/>
                         <Route path=path!("/auth/signed-out") view=SignedOutPage/>
                     </Routes>

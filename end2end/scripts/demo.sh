@@ -47,9 +47,9 @@ trap cleanup INT TERM EXIT
 # A real Airflow 3.3.2 in multi-team mode: team_a and team_b own a bundle each, plus a shared one.
 rm -rf "$DEMO/airflow"
 start_airflow "$DEMO/airflow"
-# Per-team pools, so each team's Pools page has something of its own (Python, not curl:
-# a fresh machine has no curl).
-python3 - "$HANGAR_TEST_AIRFLOW_URL" "$HANGAR_TEST_AIRFLOW_PASSWORD" <<'PY' || say "could not create the demo pools"
+# Per-team pools, connections and variables, so each team's pages have something of its own
+# (Python, not curl: a fresh machine has no curl).
+python3 - "$HANGAR_TEST_AIRFLOW_URL" "$HANGAR_TEST_AIRFLOW_PASSWORD" <<'PY' || say "could not create the demo pools, connections and variables"
 import json, sys, urllib.request
 url, password = sys.argv[1], sys.argv[2]
 def call(path, body, token=None):
@@ -63,6 +63,17 @@ token = call("/auth/token", {"username": "hangar", "password": password})["acces
 for name, slots, team in [("etl", 4, "team_a"), ("reports", 2, "team_b")]:
     call("/api/v2/pools", {"name": name, "slots": slots, "team_name": team,
                            "description": f"{team}'s pool (demo)"}, token)
+for conn_id, team, host in [("warehouse", "team_a", "warehouse.team-a.internal"),
+                            ("reporting_db", "team_b", "reports.team-b.internal"),
+                            ("smtp", None, "mail.internal")]:
+    call("/api/v2/connections", {"connection_id": conn_id, "conn_type": "postgres" if team else "smtp",
+                                 "host": host, "login": "demo", "password": "demo-password",
+                                 "team_name": team}, token)
+for key, value, team in [("etl_batch_size", "500", "team_a"), ("etl_api_token", "demo-token", "team_a"),
+                         ("report_recipients", "team-b@example.test", "team_b"),
+                         ("company_name", "Example Corp", None)]:
+    call("/api/v2/variables", {"key": key, "value": value, "team_name": team,
+                               "description": f"{team or 'global'} variable (demo)"}, token)
 PY
 cat >> "$DEMO/hangar.toml" <<TOML
 

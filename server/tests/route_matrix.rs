@@ -82,6 +82,7 @@ async fn call(browser: &Browser, spec: &RouteSpec, team: &str) -> (StatusCode, S
         let dag = format!("{team}_dag");
         let pool = format!("{team}_pool");
         let connection = format!("{team}_conn");
+        let variable = format!("{team}_var");
         let form: Vec<(&str, &str)> = match spec.access {
             Access::Team(_) => vec![
                 ("team", team),
@@ -95,6 +96,7 @@ async fn call(browser: &Browser, spec: &RouteSpec, team: &str) -> (StatusCode, S
                 ("slots", "4"),
                 ("connection_id", &connection),
                 ("conn_type", "http"),
+                ("key", &variable),
             ],
             _ => vec![],
         };
@@ -144,6 +146,10 @@ async fn route_role_team_matrix(backend: Backend) {
     app.seed_connection("main", "team_a_conn", Some("team_a"))
         .await;
     app.seed_connection("main", "team_b_conn", Some("team_b"))
+        .await;
+    app.seed_variable("main", "team_a_var", Some("team_a"))
+        .await;
+    app.seed_variable("main", "team_b_var", Some("team_b"))
         .await;
     let anonymous = app.browser();
     let not_found_body = anonymous.get("/no/such/page").await.text().await.unwrap();

@@ -1,5 +1,6 @@
 //! Pieces every page shares.
 
+pub mod environment_field;
 pub mod error_view;
 pub mod header;
 pub mod live;
@@ -7,6 +8,7 @@ pub mod sync_notice;
 pub mod team_nav;
 pub mod team_switcher;
 
+pub use environment_field::EnvironmentField;
 pub use error_view::ErrorView;
 pub use header::Header;
 pub use sync_notice::{StateBadge, SyncNotices};

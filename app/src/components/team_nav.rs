@@ -16,6 +16,7 @@ pub fn TeamNav(team: String, current: &'static str) -> impl IntoView {
             {tab("runs", "Runs", format!("/t/{team}/runs"))}
             {tab("pools", "Pools", format!("/t/{team}/pools"))}
             {tab("connections", "Connections", format!("/t/{team}/connections"))}
+            {tab("variables", "Variables", format!("/t/{team}/variables"))}
         </nav>
     }
 }

@@ -15,6 +15,7 @@ pub mod pools;
 pub mod ports;
 pub mod runs;
 pub mod team;
+pub mod variables;
 pub mod viewer;
 
 use crate::models::{Access, PlatformAction, TeamAction};
@@ -37,6 +38,10 @@ pub const ACCESS_DELETE_POOL: Access = Access::Team(TeamAction::EditPools);
 pub const ACCESS_GET_TEAM_CONNECTIONS: Access = Access::Team(TeamAction::View);
 pub const ACCESS_SAVE_CONNECTION: Access = Access::Team(TeamAction::EditConnections);
 pub const ACCESS_DELETE_CONNECTION: Access = Access::Team(TeamAction::EditConnections);
+pub const ACCESS_GET_TEAM_VARIABLES: Access = Access::Team(TeamAction::View);
+pub const ACCESS_REVEAL_VARIABLE: Access = Access::Team(TeamAction::RevealVariables);
+pub const ACCESS_SAVE_VARIABLE: Access = Access::Team(TeamAction::EditVariables);
+pub const ACCESS_DELETE_VARIABLE: Access = Access::Team(TeamAction::EditVariables);
 pub const ACCESS_GET_PLATFORM_TEAMS: Access = Access::Platform(PlatformAction::ViewOverview);
 
 /// Every server function's path with the access it declares.
@@ -65,6 +70,10 @@ pub fn declared_access() -> Vec<(&'static str, Access)> {
             connections::DeleteConnection::PATH,
             ACCESS_DELETE_CONNECTION,
         ),
+        (variables::GetTeamVariables::PATH, ACCESS_GET_TEAM_VARIABLES),
+        (variables::RevealVariable::PATH, ACCESS_REVEAL_VARIABLE),
+        (variables::SaveVariable::PATH, ACCESS_SAVE_VARIABLE),
+        (variables::DeleteVariable::PATH, ACCESS_DELETE_VARIABLE),
         (pools::CreatePool::PATH, ACCESS_CREATE_POOL),
         (pools::UpdatePool::PATH, ACCESS_UPDATE_POOL),
         (pools::DeletePool::PATH, ACCESS_DELETE_POOL),

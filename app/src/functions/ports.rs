@@ -12,8 +12,9 @@ use leptos::prelude::*;
 
 use crate::errors::AppError;
 use crate::models::{
-    ConnectionForm, ConnectionPage, DagDetail, DagPage, DagQuery, PoolForm, PoolPage, RunDetail,
-    RunPage, RunQuery, TaskLogPage, TriggerRequest, Viewer,
+    ConnectionForm, ConnectionPage, DagDetail, DagPage, DagQuery, PoolForm, PoolPage,
+    RevealedValue, RunDetail, RunPage, RunQuery, TaskLogPage, TriggerRequest, VariableForm,
+    VariablePage, Viewer,
 };
 
 /// Names one DAG of one environment, as the URL does.
@@ -54,6 +55,8 @@ pub trait ReadModel: Send + Sync + 'static {
     ) -> Result<ConnectionPage, AppError>;
     /// The team's pools and the global ones, with what this viewer may change.
     async fn team_pools(&self, viewer: &Viewer, team: &str) -> Result<PoolPage, AppError>;
+    /// The team's variables and the global ones (keys and descriptions, no values).
+    async fn team_variables(&self, viewer: &Viewer, team: &str) -> Result<VariablePage, AppError>;
 }
 
 /// Who asks, for the audit log: the request as the server received it.
@@ -128,6 +131,32 @@ pub trait AirflowActions: Send + Sync + 'static {
         team: &str,
         environment: &str,
         connection_id: &str,
+    ) -> Result<(), AppError>;
+    /// One variable's value, fetched from Airflow now and audited.
+    async fn reveal_variable(
+        &self,
+        caller: &Caller,
+        viewer: &Viewer,
+        team: &str,
+        environment: &str,
+        key: &str,
+    ) -> Result<RevealedValue, AppError>;
+    /// Creates (`create`) or updates a variable of the team, or a global one.
+    async fn save_variable(
+        &self,
+        caller: &Caller,
+        viewer: &Viewer,
+        team: &str,
+        form: VariableForm,
+        create: bool,
+    ) -> Result<(), AppError>;
+    async fn delete_variable(
+        &self,
+        caller: &Caller,
+        viewer: &Viewer,
+        team: &str,
+        environment: &str,
+        key: &str,
     ) -> Result<(), AppError>;
     /// One page of a task attempt's log, fetched from Airflow now.
     #[allow(clippy::too_many_arguments)]

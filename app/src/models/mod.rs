@@ -5,6 +5,7 @@ pub mod connections;
 pub mod dags;
 pub mod pools;
 pub mod runs;
+pub mod variables;
 pub mod viewer;
 
 pub use access::{Access, PlatformAction, PlatformRole, TeamAction, TeamGrant, TeamRole};
@@ -17,4 +18,5 @@ pub use runs::{
     DagDetail, LOG_PAGE_LINES, LogLine, RUN_PAGE_SIZE, RUN_STATES, RUN_TYPES, RUNS_IN_GRID,
     RunDetail, RunGrid, RunPage, RunQuery, RunRow, TaskCell, TaskLogPage, TaskRow, TriggerRequest,
 };
+pub use variables::{MAX_VARIABLE_KEY, RevealedValue, VariableForm, VariablePage, VariableRow};
 pub use viewer::{TeamMembership, Viewer};

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
 use crate::components::team_nav::TeamNav;
-use crate::components::{ErrorView, SyncNotices};
+use crate::components::{EnvironmentField, ErrorView, SyncNotices};
 use crate::errors::AppError;
 use crate::functions::connections::{DeleteConnection, SaveConnection, get_team_connections};
 use crate::models::{ConnectionPage, ConnectionRow};
@@ -91,21 +91,6 @@ fn ConnectionList(
             {create}
         </section>
     }
-}
-
-#[component]
-fn EnvironmentField(environments: Vec<String>, selected: String) -> impl IntoView {
-    if environments.len() <= 1 {
-        return view! { <input type="hidden" name="environment" value=selected/> }.into_any();
-    }
-    view! {
-        <label>"Environment "
-            <select name="environment">
-                {environments.into_iter().map(|e| view! { <option value=e.clone() selected=e == selected>{e.clone()}</option> }).collect_view()}
-            </select>
-        </label>
-    }
-    .into_any()
 }
 
 /// The editable fields; the password is never filled in (empty keeps it on an edit).

@@ -11,3 +11,4 @@ pub mod signed_out;
 pub mod task_log;
 pub mod team_home;
 pub mod team_picker;
+pub mod variables;

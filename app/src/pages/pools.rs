@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
 use crate::components::team_nav::TeamNav;
-use crate::components::{ErrorView, SyncNotices};
+use crate::components::{EnvironmentField, ErrorView, SyncNotices};
 use crate::errors::AppError;
 use crate::functions::pools::{CreatePool, DeletePool, UpdatePool, get_team_pools};
 use crate::models::{PoolPage, PoolRow};
@@ -191,26 +191,14 @@ fn CreateForm(
     global: bool,
     action: ServerAction<CreatePool>,
 ) -> impl IntoView {
-    let single = environments.len() == 1;
-    let environment = if single {
-        view! { <input type="hidden" name="environment" value=environments[0].clone()/> }.into_any()
-    } else {
-        view! {
-            <label>"Environment "
-                <select name="environment">
-                    {environments.into_iter().map(|e| view! { <option value=e.clone()>{e.clone()}</option> }).collect_view()}
-                </select>
-            </label>
-        }
-        .into_any()
-    };
+    let selected = environments.first().cloned().unwrap_or_default();
     view! {
         <details class="pool-create">
             <summary data-testid="pool-create-open">"New pool"</summary>
             <ActionForm action attr:class="pool-form">
                 <input type="hidden" name="team" value=team/>
                 <input type="hidden" name="return_to" value=return_to/>
-                {environment}
+                <EnvironmentField environments selected/>
                 <label>"Name " <input type="text" name="name" required maxlength="256" data-testid="pool-name"/></label>
                 <label>"Slots " <input type="number" name="slots" min="-1" value="8" required data-testid="pool-new-slots"/></label>
                 <label>"Description " <input type="text" name="description"/></label>

@@ -11,13 +11,15 @@ mod connections;
 mod log;
 mod pools;
 mod read_model_update;
+mod variables;
 
 use std::sync::Arc;
 
 use hangar_app::errors::AppError;
 use hangar_app::functions::ports::{AirflowActions, Caller, DagKey};
 use hangar_app::models::{
-    ConnectionForm, PlatformAction, PoolForm, TaskLogPage, TeamAction, TriggerRequest, Viewer,
+    ConnectionForm, PlatformAction, PoolForm, RevealedValue, TaskLogPage, TeamAction,
+    TriggerRequest, VariableForm, Viewer,
 };
 
 use crate::airflow::models::TriggerBody;
@@ -186,6 +188,13 @@ impl Subject {
         Self {
             team: team.to_string(),
             target: format!("{environment}/connection/{connection_id}"),
+        }
+    }
+
+    fn variable(team: &str, environment: &str, key: &str) -> Self {
+        Self {
+            team: team.to_string(),
+            target: format!("{environment}/variable/{key}"),
         }
     }
 
@@ -365,6 +374,42 @@ impl AirflowActions for AirflowGateway {
         name: &str,
     ) -> Result<(), AppError> {
         self.delete_pool_impl(caller, viewer, team, environment, name)
+            .await
+    }
+
+    async fn reveal_variable(
+        &self,
+        caller: &Caller,
+        _viewer: &Viewer,
+        team: &str,
+        environment: &str,
+        key: &str,
+    ) -> Result<RevealedValue, AppError> {
+        self.reveal_variable_impl(caller, team, environment, key)
+            .await
+    }
+
+    async fn save_variable(
+        &self,
+        caller: &Caller,
+        viewer: &Viewer,
+        team: &str,
+        form: VariableForm,
+        create: bool,
+    ) -> Result<(), AppError> {
+        self.save_variable_impl(caller, viewer, team, form, create)
+            .await
+    }
+
+    async fn delete_variable(
+        &self,
+        caller: &Caller,
+        viewer: &Viewer,
+        team: &str,
+        environment: &str,
+        key: &str,
+    ) -> Result<(), AppError> {
+        self.delete_variable_impl(caller, viewer, team, environment, key)
             .await
     }
 

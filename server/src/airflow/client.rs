@@ -18,7 +18,7 @@ use super::error::AirflowError;
 use super::models::{
     Connection, ConnectionCollection, Dag, DagCollection, DagRun, DagRunCollection, Pool,
     PoolCollection, TaskInstance, TaskInstanceCollection, TaskLog, TokenResponse, TriggerBody,
-    Version,
+    Variable, VariableCollection, VariableWithValue, Version,
 };
 use crate::config::{AirflowConfig, AirflowCredentials, Secret};
 
@@ -348,6 +348,67 @@ impl AirflowClient {
     /// `DELETE /connections/{id}`.
     pub async fn delete_connection(&self, connection_id: &str) -> Result<(), AirflowError> {
         let path = api_path(&["connections", connection_id]);
+        self.call::<serde::de::IgnoredAny>(Method::DELETE, &path, &[], None)
+            .await
+            .map(|_| ())
+    }
+
+    /// Every variable's key and description, page by page (values are not kept).
+    pub async fn all_variables(&self) -> Result<Vec<Variable>, AirflowError> {
+        let mut variables: Vec<Variable> = Vec::new();
+        loop {
+            let query = [
+                ("limit", PAGE_SIZE.to_string()),
+                ("offset", variables.len().to_string()),
+                ("order_by", "key".to_string()),
+            ];
+            let page: VariableCollection = self
+                .call(Method::GET, "/api/v2/variables", &query, None)
+                .await?;
+            let done = page.variables.is_empty()
+                || variables.len() as u64 + page.variables.len() as u64 >= page.total_entries;
+            variables.extend(page.variables);
+            if done {
+                return Ok(variables);
+            }
+        }
+    }
+
+    /// `GET /variables/{key}`: one variable with its value (Airflow masks secret-looking keys).
+    pub async fn variable(&self, key: &str) -> Result<VariableWithValue, AirflowError> {
+        let path = api_path(&["variables", key]);
+        self.call(Method::GET, &path, &[], None).await
+    }
+
+    /// `POST /variables`.
+    pub async fn create_variable(
+        &self,
+        body: &serde_json::Value,
+    ) -> Result<Variable, AirflowError> {
+        self.call(Method::POST, "/api/v2/variables", &[], Some(body))
+            .await
+    }
+
+    /// `PATCH /variables/{key}` of exactly `fields`. Airflow wants a value in every body; the
+    /// mask makes it apply only what is meant (a description-only edit keeps the value).
+    pub async fn update_variable(
+        &self,
+        key: &str,
+        body: &serde_json::Value,
+        fields: &[&str],
+    ) -> Result<Variable, AirflowError> {
+        let path = api_path(&["variables", key]);
+        // One `update_mask` per field: a comma-separated list is silently ignored.
+        let query: Vec<(&str, String)> = fields
+            .iter()
+            .map(|field| ("update_mask", field.to_string()))
+            .collect();
+        self.call(Method::PATCH, &path, &query, Some(body)).await
+    }
+
+    /// `DELETE /variables/{key}`.
+    pub async fn delete_variable(&self, key: &str) -> Result<(), AirflowError> {
+        let path = api_path(&["variables", key]);
         self.call::<serde::de::IgnoredAny>(Method::DELETE, &path, &[], None)
             .await
             .map(|_| ())

@@ -189,3 +189,32 @@ pub struct ConnectionCollection {
     pub connections: Vec<Connection>,
     pub total_entries: u64,
 }
+
+/// A variable as Hangar reads it from a list: key and description. The value Airflow sends
+/// along is not even deserialised, so no code path can store it.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub struct Variable {
+    pub key: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub is_encrypted: bool,
+    #[serde(default)]
+    pub team_name: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct VariableCollection {
+    pub variables: Vec<Variable>,
+    pub total_entries: u64,
+}
+
+/// One variable with its value, for a reveal. Airflow itself answers `***` for keys that
+/// look secret.
+#[derive(Clone, Debug, Deserialize)]
+pub struct VariableWithValue {
+    #[serde(flatten)]
+    pub variable: Variable,
+    #[serde(default)]
+    pub value: Option<String>,
+}

@@ -6,12 +6,13 @@ mod dags;
 pub mod pools;
 mod rows;
 pub mod runs;
+pub mod variables;
 
 use hangar_app::errors::AppError;
 use hangar_app::functions::ports::{DagKey, ReadModel};
 use hangar_app::models::{
     ConnectionPage, DagDetail, DagPage, DagQuery, PlatformAction, PoolPage, RUN_STATES, RUN_TYPES,
-    RunDetail, RunPage, RunQuery, TeamAction, Viewer,
+    RunDetail, RunPage, RunQuery, TeamAction, VariablePage, Viewer,
 };
 
 use crate::config::{AirflowConfig, Ownership};
@@ -185,6 +186,37 @@ impl ReadModel for DbReadModel {
             environments: environments.iter().map(|e| e.to_string()).collect(),
             can_create_team_connection: manages_team,
             can_create_global_connection: manages_global,
+            sync,
+        })
+    }
+
+    async fn team_variables(&self, viewer: &Viewer, team: &str) -> Result<VariablePage, AppError> {
+        let environments = self.environments_of(team);
+        let stored = variables::team_variables(&self.db, &environments, team)
+            .await
+            .map_err(internal("variables"))?;
+        let manages_global = viewer.can_platform(PlatformAction::ManageCommon);
+        let manages_team = viewer.can(team, TeamAction::EditVariables);
+        let variables = stored
+            .into_iter()
+            .map(|mut variable| {
+                variable.row.editable = if variable.team.is_none() {
+                    manages_global
+                } else {
+                    manages_team
+                };
+                variable.row
+            })
+            .collect();
+        let sync = dags::sync_notices(&self.db, &environments)
+            .await
+            .map_err(internal("sync status"))?;
+        Ok(VariablePage {
+            variables,
+            environments: environments.iter().map(|e| e.to_string()).collect(),
+            can_reveal: viewer.can(team, TeamAction::RevealVariables),
+            can_create_team_variable: manages_team,
+            can_create_global_variable: manages_global,
             sync,
         })
     }

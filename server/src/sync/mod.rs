@@ -6,6 +6,7 @@ pub mod leader;
 pub mod pools;
 pub mod runs;
 pub mod task_instances;
+pub mod variables;
 
 use std::time::Duration;
 
@@ -69,8 +70,13 @@ async fn lead(
                     tracing::debug!(env = %env.name, dags = report.dags, removed = report.removed, "DAGs synced");
                 });
             if result.is_ok() {
-                // Connections change by hand, rarely: the DAG cadence is plenty.
+                // Connections and variables change by hand, rarely: the DAG cadence is plenty.
                 result = connections::sync_connections(&state.db, env, client, now_ms)
+                    .await
+                    .map(|_| ());
+            }
+            if result.is_ok() {
+                result = variables::sync_variables(&state.db, env, client, now_ms)
                     .await
                     .map(|_| dags_due = std::time::Instant::now() + with_jitter(DAG_SYNC_INTERVAL));
             }

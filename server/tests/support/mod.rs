@@ -213,6 +213,18 @@ impl TestApp {
         });
     }
 
+    pub async fn seed_variable(&self, environment: &str, key: &str, team: Option<&str>) {
+        let now = self.state.clock.now_ms();
+        hangar_server::with_pool!(&self.state.db, pool => {
+            sqlx::query(
+                "INSERT INTO variables (environment, variable_key, team, is_encrypted, synced_ms) \
+                 VALUES ($1, $2, $3, 1, $4)",
+            )
+            .bind(environment).bind(key).bind(team).bind(now)
+            .execute(pool).await.unwrap();
+        });
+    }
+
     /// `extra_toml` is appended at the end of the file (e.g. `[[airflow]]` entries).
     pub async fn spawn_configured(backend: Backend, extra_oidc: &str, extra_toml: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();

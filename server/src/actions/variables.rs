@@ -1,0 +1,155 @@
+//! Revealing, creating, changing and deleting variables on a team's behalf. A value passes
+//! from Airflow to the one viewer who asked (or from the form to Airflow) and nowhere else:
+//! not the read model, the audit log, a log line or an error message.
+
+use hangar_app::errors::AppError;
+use hangar_app::functions::ports::Caller;
+use hangar_app::models::{RevealedValue, VariableForm, Viewer};
+
+use super::{AirflowGateway, Subject, database, require_scope};
+use crate::config::Ownership;
+use crate::read_model::variables::visible_variable;
+use crate::sync::connections::MASK;
+use crate::with_pool;
+
+impl AirflowGateway {
+    pub(super) async fn reveal_variable_impl(
+        &self,
+        caller: &Caller,
+        team: &str,
+        environment: &str,
+        key: &str,
+    ) -> Result<RevealedValue, AppError> {
+        self.ownership(environment, team)?;
+        // Only a variable the team sees in the read model is asked for: keys cannot be probed.
+        visible_variable(&self.db, team, environment, key)
+            .await
+            .map_err(database)?
+            .ok_or(AppError::NotFound)?;
+        let client = self.client(environment, team)?;
+        let result = client.variable(key).await;
+        let subject = Subject::variable(team, environment, key);
+        let fetched = self
+            .audited(caller, &subject, "variable.reveal", String::new(), result)
+            .await?;
+        Ok(RevealedValue {
+            environment: environment.to_string(),
+            key: key.to_string(),
+            value: fetched.value.filter(|value| value != MASK),
+        })
+    }
+
+    pub(super) async fn save_variable_impl(
+        &self,
+        caller: &Caller,
+        viewer: &Viewer,
+        team: &str,
+        form: VariableForm,
+        create: bool,
+    ) -> Result<(), AppError> {
+        let ownership = self.ownership(&form.environment, team)?;
+        let key = form.key.trim().to_string();
+        let global = if create {
+            form.global
+        } else {
+            visible_variable(&self.db, team, &form.environment, &key)
+                .await
+                .map_err(database)?
+                .ok_or(AppError::NotFound)?
+                .team
+                .is_none()
+        };
+        require_scope(viewer, global)?;
+        let description = Some(form.description.trim()).filter(|d| !d.is_empty());
+        let client = self.client(&form.environment, team)?;
+        let keep_value = !create && form.value.is_empty();
+        let result = if create {
+            let team_name = match (&ownership, global) {
+                (Ownership::MultiTeam { .. }, false) => Some(team),
+                _ => None,
+            };
+            let body = serde_json::json!({
+                "key": key,
+                "value": form.value,
+                "description": description,
+                "team_name": team_name,
+            });
+            client.create_variable(&body).await
+        } else {
+            // Airflow wants a value in every body; the mask leaves it out of a
+            // description-only edit. The team is never sent, so an edit cannot move a
+            // variable to another team or make it global.
+            let body = serde_json::json!({
+                "key": key,
+                "value": form.value,
+                "description": description,
+            });
+            let fields: &[&str] = if keep_value {
+                &["description"]
+            } else {
+                &["value", "description"]
+            };
+            client.update_variable(&key, &body, fields).await
+        };
+        let action = if create {
+            "variable.create"
+        } else {
+            "variable.update"
+        };
+        let detail = if keep_value {
+            "value unchanged"
+        } else {
+            "value set"
+        };
+        let subject = Subject::variable(team, &form.environment, &key);
+        let variable = self
+            .audited_hiding(
+                caller,
+                &subject,
+                action,
+                detail.to_string(),
+                result,
+                Some(&form.value),
+            )
+            .await?;
+        let owner = crate::sync::variables::team_of(&ownership, &variable);
+        let now = self.clock.now_ms();
+        with_pool!(&self.db, db => {
+            crate::upsert_variable!(&form.environment, variable, &owner, now)
+                .execute(db)
+                .await
+                .map_err(database)?;
+        });
+        Ok(())
+    }
+
+    pub(super) async fn delete_variable_impl(
+        &self,
+        caller: &Caller,
+        viewer: &Viewer,
+        team: &str,
+        environment: &str,
+        key: &str,
+    ) -> Result<(), AppError> {
+        self.ownership(environment, team)?;
+        let variable = visible_variable(&self.db, team, environment, key)
+            .await
+            .map_err(database)?
+            .ok_or(AppError::NotFound)?;
+        require_scope(viewer, variable.team.is_none())?;
+        let client = self.client(environment, team)?;
+        let subject = Subject::variable(team, environment, key);
+        let result = client.delete_variable(key).await;
+        self.audited(caller, &subject, "variable.delete", String::new(), result)
+            .await?;
+        with_pool!(&self.db, db => {
+            sqlx::query("DELETE FROM variables WHERE environment = $1 AND variable_key = $2")
+                .bind(environment)
+                .bind(key)
+                .execute(db)
+                .await
+                .map_err(database)?;
+        });
+        Ok(())
+    }
+}
