@@ -3,6 +3,7 @@
 pub mod environment_field;
 pub mod error_view;
 pub mod header;
+pub mod import_errors;
 pub mod live;
 pub mod sync_notice;
 pub mod team_nav;
@@ -11,4 +12,5 @@ pub mod team_switcher;
 pub use environment_field::EnvironmentField;
 pub use error_view::ErrorView;
 pub use header::Header;
+pub use import_errors::ImportErrors;
 pub use sync_notice::{StateBadge, SyncNotices};

@@ -13,6 +13,7 @@ pub struct DagFilters {
     pub owner: String,
     pub last_state: String,
     pub import_errors: bool,
+    pub bundle: String,
     pub sort: String,
 }
 
@@ -40,6 +41,7 @@ pub async fn get_team_dags(
         owner: filters.owner,
         last_state: filters.last_state,
         import_errors: filters.import_errors,
+        bundle: filters.bundle,
         sort: filters.sort,
         page,
     };

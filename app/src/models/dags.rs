@@ -25,6 +25,8 @@ pub struct DagQuery {
     pub last_state: String,
     /// Only DAGs whose file has import errors.
     pub import_errors: bool,
+    /// Only DAGs of this bundle (exact), or empty.
+    pub bundle: String,
     /// `id` (default), `next_run` or `last_run`.
     pub sort: String,
     /// Zero-based.
@@ -75,4 +77,20 @@ pub struct DagPage {
     pub total: u64,
     pub query: DagQuery,
     pub sync: Vec<SyncNotice>,
+    /// The bundles of the DAGs the team sees, for the bundle filter.
+    pub bundles: Vec<String>,
+    /// Files of the team's (and shared) bundles that failed to import: a file that does not
+    /// import has no DAG row to carry a badge, so the list names them.
+    pub import_errors: Vec<ImportErrorRow>,
+}
+
+/// A file that failed to import, with Airflow's stack trace.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportErrorRow {
+    pub environment: String,
+    pub bundle_name: Option<String>,
+    pub filename: String,
+    pub stack_trace: String,
+    /// When Airflow recorded it (RFC 3339).
+    pub time: String,
 }

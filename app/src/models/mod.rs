@@ -3,6 +3,7 @@
 pub mod access;
 pub mod connections;
 pub mod dags;
+pub mod params;
 pub mod pools;
 pub mod runs;
 pub mod variables;
@@ -11,8 +12,10 @@ pub mod viewer;
 pub use access::{Access, PlatformAction, PlatformRole, TeamAction, TeamGrant, TeamRole};
 pub use connections::{ConnectionForm, ConnectionPage, ConnectionRow};
 pub use dags::{
-    DAG_PAGE_SIZE, DAG_SORTS, DagPage, DagQuery, DagRow, RUNS_IN_STRIP, RunDot, SyncNotice,
+    DAG_PAGE_SIZE, DAG_SORTS, DagPage, DagQuery, DagRow, ImportErrorRow, RUNS_IN_STRIP, RunDot,
+    SyncNotice,
 };
+pub use params::{DagParam, check_conf, default_conf};
 pub use pools::{DEFAULT_POOL, PoolForm, PoolPage, PoolRow};
 pub use runs::{
     DagDetail, LOG_PAGE_LINES, LogLine, RUN_PAGE_SIZE, RUN_STATES, RUN_TYPES, RUNS_IN_GRID,

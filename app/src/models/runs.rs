@@ -22,6 +22,14 @@ pub struct DagDetail {
     pub bundle_name: Option<String>,
     pub bundle_version: Option<String>,
     pub last_parsed: Option<String>,
+    /// The DAG's file inside its bundle.
+    pub file: Option<String>,
+    /// `doc_md` rendered to HTML on the server, raw HTML and unsafe links removed.
+    pub doc_html: Option<String>,
+    /// Run parameters, once the sync has read the DAG's details.
+    pub params: Vec<super::DagParam>,
+    /// Import errors of the DAG's file.
+    pub import_errors: Vec<super::dags::ImportErrorRow>,
     pub grid: RunGrid,
     /// What this viewer may do to this DAG (shared DAGs: platform admins only).
     pub can_pause: bool,

@@ -9,11 +9,11 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
 use crate::components::team_nav::TeamNav;
-use crate::components::{ErrorView, StateBadge, SyncNotices};
+use crate::components::{ErrorView, ImportErrors, StateBadge, SyncNotices};
 use crate::errors::AppError;
 use crate::functions::actions::{SetDagPaused, TriggerDag};
 use crate::functions::runs::get_dag_detail;
-use crate::models::{DagDetail, RunGrid, TriggerRequest};
+use crate::models::{DagDetail, DagParam, RunGrid, TriggerRequest, check_conf, default_conf};
 use crate::paths;
 
 #[component]
@@ -67,6 +67,10 @@ fn DagDetailView(
         bundle_name,
         bundle_version,
         last_parsed,
+        file,
+        doc_html,
+        params,
+        import_errors,
         grid,
         can_pause,
         can_trigger,
@@ -100,7 +104,7 @@ fn DagDetailView(
             dag.dag_id.clone(),
             here.clone(),
         );
-        view! { <TriggerForm team environment dag_id return_to trigger/> }
+        view! { <TriggerForm team environment dag_id return_to params trigger/> }
     });
     view! {
         <section class="dag-detail" data-dag=dag.dag_id.clone()>
@@ -123,9 +127,14 @@ fn DagDetailView(
                 <dt>"Owners"</dt><dd>{dag.owners.join(", ")}</dd>
                 <dt>"Tags"</dt><dd>{dag.tags.iter().map(|t| view! { <span class="tag">{t.clone()}</span> }).collect_view()}</dd>
                 <dt>"Bundle"</dt><dd>{bundle_name.unwrap_or_else(|| "—".into())} " " <code>{bundle_version.unwrap_or_default()}</code></dd>
+                <dt>"File"</dt><dd><code>{file.unwrap_or_else(|| "—".into())}</code></dd>
                 <dt>"Last parsed"</dt><dd>{last_parsed.unwrap_or_else(|| "—".into())}</dd>
             </dl>
+            <ImportErrors errors=import_errors/>
             {trigger_form}
+            // Rendered and sanitised on the server (read_model/markdown.rs): no raw HTML, no
+            // script URLs.
+            {doc_html.map(|html| view! { <article class="dag-doc" data-testid="dag-doc" inner_html=html></article> })}
             <h2>"Recent runs"</h2>
             <Grid team=team.clone() environment=dag.environment.clone() dag_id=dag.dag_id.clone() grid/>
         </section>
@@ -148,22 +157,44 @@ fn TriggerForm(
     environment: String,
     dag_id: String,
     return_to: String,
+    params: Vec<DagParam>,
     trigger: ServerAction<TriggerDag>,
 ) -> impl IntoView {
-    // Checked as you type (the server checks again before anything reaches Airflow).
-    let conf = RwSignal::new(String::new());
+    // Checked as you type, against the DAG's parameters too (the server checks again before
+    // anything reaches Airflow). The form starts from the parameters' defaults.
+    let initial = default_conf(&params);
+    let conf = RwSignal::new(initial.clone());
+    // Without JavaScript the button must stay usable (the server checks and explains); with
+    // it, the button waits for a configuration that passes once the user has typed.
+    let touched = RwSignal::new(false);
+    let param_list = (!params.is_empty()).then(|| {
+        let items = params
+            .iter()
+            .map(|p| {
+                view! {
+                    <li>
+                        <code>{p.name.clone()}</code>
+                        <span class="muted">" " {p.expects()}</span>
+                        {p.description.clone().map(|d| view! { " — " {d} })}
+                    </li>
+                }
+            })
+            .collect_view();
+        view! { <ul class="params" data-testid="trigger-params">{items}</ul> }
+    });
     let logical_date = RwSignal::new(String::new());
-    let problem = move || {
+    let problem = Memo::new(move |_| {
         let request = TriggerRequest {
             conf: conf.get(),
             logical_date: logical_date.get(),
             note: String::new(),
         };
-        request
-            .conf_object()
-            .err()
-            .or_else(|| request.logical_date_rfc3339().err())
-    };
+        match request.conf_object() {
+            Ok(conf) => check_conf(&conf, &params).err(),
+            Err(problem) => Some(problem),
+        }
+        .or_else(|| request.logical_date_rfc3339().err())
+    });
     view! {
         <details class="trigger" open=move || trigger.value().get().is_some_and(|r| r.is_err())>
             <summary data-testid="trigger-open">"Trigger a run"</summary>
@@ -174,8 +205,9 @@ fn TriggerForm(
                 <input type="hidden" name="return_to" value=return_to/>
                 <label>"Configuration (JSON object)"
                     <textarea name="conf" rows="5" placeholder="{}" data-testid="trigger-conf"
-                        on:input=move |ev| conf.set(event_target_value(&ev))>{""}</textarea>
+                        on:input=move |ev| { touched.set(true); conf.set(event_target_value(&ev)) }>{initial}</textarea>
                 </label>
+                {param_list}
                 <label>"Logical date (UTC, optional)"
                     <input type="datetime-local" name="logical_date" data-testid="trigger-date"
                         on:input=move |ev| logical_date.set(event_target_value(&ev))/>
@@ -183,9 +215,9 @@ fn TriggerForm(
                 <label>"Note (optional)"
                     <input type="text" name="note" maxlength="1000" data-testid="trigger-note"/>
                 </label>
-                {move || problem().map(|p| view! { <p class="notice error" data-testid="trigger-problem">{p}</p> })}
+                {move || problem.get().map(|p| view! { <p class="notice error" data-testid="trigger-problem">{p}</p> })}
                 <button type="submit" data-testid="trigger-submit"
-                    disabled=move || problem().is_some() || trigger.pending().get()>
+                    disabled=move || (touched.get() && problem.get().is_some()) || trigger.pending().get()>
                     {move || if trigger.pending().get() { "Triggering…" } else { "Trigger" }}
                 </button>
             </ActionForm>

@@ -8,7 +8,7 @@ use leptos_router::components::Form;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::components::team_nav::TeamNav;
-use crate::components::{ErrorView, SyncNotices};
+use crate::components::{ErrorView, ImportErrors, SyncNotices};
 use crate::functions::dags::{DagFilters, get_team_dags};
 use crate::models::{DAG_PAGE_SIZE, DAG_SORTS, DagPage, DagQuery, DagRow, RUN_STATES};
 
@@ -30,6 +30,7 @@ pub fn DagsPage() -> impl IntoView {
             owner: q.get("owner").unwrap_or_default(),
             last_state: q.get("state").unwrap_or_default(),
             import_errors: q.get("errors").as_deref() == Some("true"),
+            bundle: q.get("bundle").unwrap_or_default(),
             sort: q.get("sort").unwrap_or_default(),
             page: q.get("page").and_then(|p| p.parse().ok()).unwrap_or(0),
         }
@@ -42,6 +43,7 @@ pub fn DagsPage() -> impl IntoView {
                 owner: query.owner,
                 last_state: query.last_state,
                 import_errors: query.import_errors,
+                bundle: query.bundle,
                 sort: query.sort,
             };
             get_team_dags(team, query.search, query.paused, filters, query.page)
@@ -68,6 +70,8 @@ fn DagList(team: String, page: DagPage) -> impl IntoView {
         total,
         query,
         sync,
+        bundles,
+        import_errors,
     } = page;
     let first = query.page as u64 * DAG_PAGE_SIZE as u64;
     let shown = rows.len() as u64;
@@ -92,6 +96,7 @@ fn DagList(team: String, page: DagPage) -> impl IntoView {
                         String::new()
                     },
                 ),
+                ("bundle", query.bundle.clone()),
                 ("sort", query.sort.clone()),
                 ("page", page.to_string()),
             ];
@@ -109,6 +114,7 @@ fn DagList(team: String, page: DagPage) -> impl IntoView {
         <section class="dags">
             <h1>"DAGs"</h1>
             <SyncNotices notices=sync/>
+            <ImportErrors errors=import_errors/>
             <Form method="GET" action="">
                 <div class="filters">
                     <input
@@ -130,6 +136,13 @@ fn DagList(team: String, page: DagPage) -> impl IntoView {
                         {RUN_STATES.iter().chain(&["none"]).map(|state| {
                             let label = if *state == "none" { "No run".to_string() } else { format!("Latest run {state}") };
                             view! { <option value=*state selected=query.last_state == *state>{label}</option> }
+                        }).collect_view()}
+                    </select>
+                    <select name="bundle" data-testid="dag-bundle">
+                        <option value="">"Any bundle"</option>
+                        {bundles.into_iter().map(|bundle| {
+                            let selected = query.bundle == bundle;
+                            view! { <option value=bundle.clone() selected=selected>{bundle.clone()}</option> }
                         }).collect_view()}
                     </select>
                     <label><input type="checkbox" name="errors" value="true" checked=query.import_errors data-testid="dag-errors"/>" Import errors"</label>

@@ -19,7 +19,7 @@ use hangar_app::errors::AppError;
 use hangar_app::functions::ports::{AirflowActions, Caller, DagKey};
 use hangar_app::models::{
     ConnectionForm, PlatformAction, PoolForm, RevealedValue, TaskLogPage, TeamAction,
-    TriggerRequest, VariableForm, Viewer,
+    TriggerRequest, VariableForm, Viewer, check_conf,
 };
 
 use crate::airflow::models::TriggerBody;
@@ -248,9 +248,11 @@ impl AirflowActions for AirflowGateway {
         key: &DagKey,
         request: TriggerRequest,
     ) -> Result<String, AppError> {
-        let (_, client) = self.authorize(viewer, key, TeamAction::Trigger).await?;
+        let (dag, client) = self.authorize(viewer, key, TeamAction::Trigger).await?;
+        let conf = request.conf_object().map_err(AppError::Invalid)?;
+        check_conf(&conf, &dag.params()).map_err(AppError::Invalid)?;
         let body = TriggerBody {
-            conf: request.conf_object().map_err(AppError::Invalid)?,
+            conf,
             logical_date: request.logical_date_rfc3339().map_err(AppError::Invalid)?,
             note: (!request.note.trim().is_empty()).then(|| request.note.trim().to_string()),
         };

@@ -15,10 +15,11 @@ use tokio::sync::Mutex;
 use url::Url;
 
 use super::error::AirflowError;
+use super::models::Paged;
 use super::models::{
-    Connection, ConnectionCollection, Dag, DagCollection, DagRun, DagRunCollection, Pool,
-    PoolCollection, TaskInstance, TaskInstanceCollection, TaskLog, TokenResponse, TriggerBody,
-    Variable, VariableCollection, VariableWithValue, Version,
+    Connection, ConnectionCollection, Dag, DagCollection, DagDetails, DagRun, DagRunCollection,
+    ImportError, ImportErrorCollection, Pool, PoolCollection, TaskInstance, TaskInstanceCollection,
+    TaskLog, TokenResponse, TriggerBody, Variable, VariableCollection, VariableWithValue, Version,
 };
 use crate::config::{AirflowConfig, AirflowCredentials, Secret};
 
@@ -110,39 +111,16 @@ impl AirflowClient {
 
     /// Every DAG the credentials may see, page by page.
     pub async fn all_dags(&self) -> Result<Vec<Dag>, AirflowError> {
-        let mut dags = Vec::new();
-        loop {
-            let page = self.dags_page(dags.len() as u64).await?;
-            let done = page.dags.is_empty()
-                || dags.len() as u64 + page.dags.len() as u64 >= page.total_entries;
-            dags.extend(page.dags);
-            if done {
-                return Ok(dags);
-            }
-        }
+        self.every_page::<DagCollection>("/api/v2/dags", "dag_id", Vec::new())
+            .await
     }
 
     /// Every run of every visible DAG with `run_after` at or after `since` (RFC 3339),
     /// newest first, page by page.
     pub async fn runs_since(&self, since: &str) -> Result<Vec<DagRun>, AirflowError> {
-        let mut runs: Vec<DagRun> = Vec::new();
-        loop {
-            let query = [
-                ("limit", PAGE_SIZE.to_string()),
-                ("offset", runs.len().to_string()),
-                ("order_by", "-run_after".to_string()),
-                ("run_after_gte", since.to_string()),
-            ];
-            let page: DagRunCollection = self
-                .call(Method::GET, "/api/v2/dags/~/dagRuns", &query, None)
-                .await?;
-            let done = page.dag_runs.is_empty()
-                || runs.len() as u64 + page.dag_runs.len() as u64 >= page.total_entries;
-            runs.extend(page.dag_runs);
-            if done {
-                return Ok(runs);
-            }
-        }
+        let filters = vec![("run_after_gte", since.to_string())];
+        self.every_page::<DagRunCollection>("/api/v2/dags/~/dagRuns", "-run_after", filters)
+            .await
     }
 
     /// Task instances of runs with `run_after` at or after `run_after_since`; with
@@ -152,32 +130,13 @@ impl AirflowClient {
         run_after_since: &str,
         updated_since: Option<&str>,
     ) -> Result<Vec<TaskInstance>, AirflowError> {
-        let mut instances: Vec<TaskInstance> = Vec::new();
-        loop {
-            let mut query = vec![
-                ("limit", PAGE_SIZE.to_string()),
-                ("offset", instances.len().to_string()),
-                ("order_by", "id".to_string()),
-                ("run_after_gte", run_after_since.to_string()),
-            ];
-            if let Some(updated) = updated_since {
-                query.push(("updated_at_gte", updated.to_string()));
-            }
-            let page: TaskInstanceCollection = self
-                .call(
-                    Method::GET,
-                    "/api/v2/dags/~/dagRuns/~/taskInstances",
-                    &query,
-                    None,
-                )
-                .await?;
-            let done = page.task_instances.is_empty()
-                || instances.len() as u64 + page.task_instances.len() as u64 >= page.total_entries;
-            instances.extend(page.task_instances);
-            if done {
-                return Ok(instances);
-            }
+        let mut filters = vec![("run_after_gte", run_after_since.to_string())];
+        if let Some(updated) = updated_since {
+            filters.push(("updated_at_gte", updated.to_string()));
         }
+        let path = "/api/v2/dags/~/dagRuns/~/taskInstances";
+        self.every_page::<TaskInstanceCollection>(path, "id", filters)
+            .await
     }
 
     /// `PATCH /dags/{id}`: pauses or unpauses, returning the DAG as Airflow now has it.
@@ -255,23 +214,8 @@ impl AirflowClient {
 
     /// Every pool, page by page.
     pub async fn all_pools(&self) -> Result<Vec<Pool>, AirflowError> {
-        let mut pools: Vec<Pool> = Vec::new();
-        loop {
-            let query = [
-                ("limit", PAGE_SIZE.to_string()),
-                ("offset", pools.len().to_string()),
-                ("order_by", "name".to_string()),
-            ];
-            let page: PoolCollection = self
-                .call(Method::GET, "/api/v2/pools", &query, None)
-                .await?;
-            let done = page.pools.is_empty()
-                || pools.len() as u64 + page.pools.len() as u64 >= page.total_entries;
-            pools.extend(page.pools);
-            if done {
-                return Ok(pools);
-            }
-        }
+        self.every_page::<PoolCollection>("/api/v2/pools", "name", Vec::new())
+            .await
     }
 
     /// `POST /pools`.
@@ -306,23 +250,8 @@ impl AirflowClient {
 
     /// Every connection, page by page (passwords and secret extras come back masked).
     pub async fn all_connections(&self) -> Result<Vec<Connection>, AirflowError> {
-        let mut connections: Vec<Connection> = Vec::new();
-        loop {
-            let query = [
-                ("limit", PAGE_SIZE.to_string()),
-                ("offset", connections.len().to_string()),
-                ("order_by", "connection_id".to_string()),
-            ];
-            let page: ConnectionCollection = self
-                .call(Method::GET, "/api/v2/connections", &query, None)
-                .await?;
-            let done = page.connections.is_empty()
-                || connections.len() as u64 + page.connections.len() as u64 >= page.total_entries;
-            connections.extend(page.connections);
-            if done {
-                return Ok(connections);
-            }
-        }
+        self.every_page::<ConnectionCollection>("/api/v2/connections", "connection_id", Vec::new())
+            .await
     }
 
     /// `POST /connections`.
@@ -353,25 +282,22 @@ impl AirflowClient {
             .map(|_| ())
     }
 
+    /// `GET /dags/{id}/details`: documentation and run parameters.
+    pub async fn dag_details(&self, dag_id: &str) -> Result<DagDetails, AirflowError> {
+        let path = api_path(&["dags", dag_id, "details"]);
+        self.call(Method::GET, &path, &[], None).await
+    }
+
+    /// Every current import error, page by page.
+    pub async fn all_import_errors(&self) -> Result<Vec<ImportError>, AirflowError> {
+        self.every_page::<ImportErrorCollection>("/api/v2/importErrors", "id", Vec::new())
+            .await
+    }
+
     /// Every variable's key and description, page by page (values are not kept).
     pub async fn all_variables(&self) -> Result<Vec<Variable>, AirflowError> {
-        let mut variables: Vec<Variable> = Vec::new();
-        loop {
-            let query = [
-                ("limit", PAGE_SIZE.to_string()),
-                ("offset", variables.len().to_string()),
-                ("order_by", "key".to_string()),
-            ];
-            let page: VariableCollection = self
-                .call(Method::GET, "/api/v2/variables", &query, None)
-                .await?;
-            let done = page.variables.is_empty()
-                || variables.len() as u64 + page.variables.len() as u64 >= page.total_entries;
-            variables.extend(page.variables);
-            if done {
-                return Ok(variables);
-            }
-        }
+        self.every_page::<VariableCollection>("/api/v2/variables", "key", Vec::new())
+            .await
     }
 
     /// `GET /variables/{key}`: one variable with its value (Airflow masks secret-looking keys).
@@ -412,6 +338,34 @@ impl AirflowClient {
         self.call::<serde::de::IgnoredAny>(Method::DELETE, &path, &[], None)
             .await
             .map(|_| ())
+    }
+
+    /// Every item of a paged list, `PAGE_SIZE` at a time in a stable order, until Airflow's
+    /// `total_entries` are read (or a page comes back empty).
+    async fn every_page<P: Paged>(
+        &self,
+        path: &str,
+        order_by: &str,
+        filters: Vec<(&str, String)>,
+    ) -> Result<Vec<P::Item>, AirflowError> {
+        let mut items = Vec::new();
+        loop {
+            let mut query = vec![
+                ("limit", PAGE_SIZE.to_string()),
+                ("offset", items.len().to_string()),
+                ("order_by", order_by.to_string()),
+            ];
+            query.extend(filters.iter().cloned());
+            let (page, total) = self
+                .call::<P>(Method::GET, path, &query, None)
+                .await?
+                .into_parts();
+            let done = page.is_empty() || (items.len() + page.len()) as u64 >= total;
+            items.extend(page);
+            if done {
+                return Ok(items);
+            }
+        }
     }
 
     /// Calls the API with a bearer token; on 401/403 renews the token once and retries.

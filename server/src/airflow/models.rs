@@ -28,6 +28,39 @@ pub struct Dag {
     pub has_import_errors: bool,
     #[serde(default)]
     pub last_parsed_time: Option<String>,
+    /// The DAG's file inside its bundle (what import errors are reported against).
+    #[serde(default)]
+    pub relative_fileloc: Option<String>,
+}
+
+/// What `GET /dags/{id}/details` adds to the list: documentation and run parameters.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub struct DagDetails {
+    pub dag_id: String,
+    #[serde(default)]
+    pub doc_md: Option<String>,
+    /// `{name: {value, schema, description, source}}`.
+    #[serde(default)]
+    pub params: Option<serde_json::Map<String, serde_json::Value>>,
+    #[serde(default)]
+    pub last_parsed_time: Option<String>,
+}
+
+/// A file of a bundle that failed to import.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub struct ImportError {
+    pub import_error_id: i64,
+    pub timestamp: String,
+    pub filename: String,
+    #[serde(default)]
+    pub bundle_name: Option<String>,
+    pub stack_trace: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct ImportErrorCollection {
+    pub import_errors: Vec<ImportError>,
+    pub total_entries: u64,
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -217,4 +250,31 @@ pub struct VariableWithValue {
     pub variable: Variable,
     #[serde(default)]
     pub value: Option<String>,
+}
+
+/// A page of one of Airflow's lists: its items and how many there are in all.
+pub trait Paged: serde::de::DeserializeOwned {
+    type Item;
+    fn into_parts(self) -> (Vec<Self::Item>, u64);
+}
+
+macro_rules! paged {
+    ($($collection:ty => $field:ident: $item:ty),* $(,)?) => {$(
+        impl Paged for $collection {
+            type Item = $item;
+            fn into_parts(self) -> (Vec<$item>, u64) {
+                (self.$field, self.total_entries)
+            }
+        }
+    )*};
+}
+
+paged! {
+    DagCollection => dags: Dag,
+    DagRunCollection => dag_runs: DagRun,
+    TaskInstanceCollection => task_instances: TaskInstance,
+    PoolCollection => pools: Pool,
+    ConnectionCollection => connections: Connection,
+    ImportErrorCollection => import_errors: ImportError,
+    VariableCollection => variables: Variable,
 }

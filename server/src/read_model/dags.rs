@@ -10,7 +10,8 @@ use crate::with_pool;
 
 /// A team sees its own DAGs and the shared ones (`team IS NULL`) — never another team's.
 /// Then the filters: search ($2), paused ($3), tag ($4) and owner ($5) as JSON-string
-/// patterns over the stored lists, the latest run's state ($6), import errors only ($7).
+/// patterns over the stored lists, the latest run's state ($6), import errors only ($7),
+/// bundle ($8).
 const VISIBLE: &str = "(team = $1 OR team IS NULL) \
     AND ($2 = '' OR LOWER(dag_id) LIKE $2 ESCAPE '\\' OR LOWER(display_name) LIKE $2 ESCAPE '\\' \
          OR LOWER(COALESCE(description, '')) LIKE $2 ESCAPE '\\') \
@@ -19,7 +20,8 @@ const VISIBLE: &str = "(team = $1 OR team IS NULL) \
     AND ($5 = '' OR owners_json LIKE $5 ESCAPE '\\') \
     AND ($6 = '' OR COALESCE((SELECT r.state FROM dag_runs r WHERE r.environment = dags.environment \
          AND r.dag_id = dags.dag_id ORDER BY r.run_after DESC LIMIT 1), 'none') = $6) \
-    AND ($7 = 0 OR has_import_errors = 1)";
+    AND ($7 = 0 OR has_import_errors = 1) \
+    AND ($8 = '' OR bundle_name = $8)";
 
 /// The sort orders the page offers; anything else sorts by id.
 fn order_by(sort: &str) -> &'static str {
@@ -76,13 +78,14 @@ pub async fn team_dags(
                 .bind(&owner)
                 .bind(&query.last_state)
                 .bind(import_errors)
+                .bind(&query.bundle)
         };
     }
-    let (rows, total) = with_pool!(db, pool => {
+    let (rows, total, bundles) = with_pool!(db, pool => {
         let rows = filtered!(&format!(
             "SELECT environment, dag_id, team, display_name, description, schedule, next_run, \
              owners_json, tags_json, is_paused, has_import_errors FROM dags WHERE {VISIBLE} \
-             ORDER BY {order} LIMIT $8 OFFSET $9"
+             ORDER BY {order} LIMIT $9 OFFSET $10"
         ))
         .bind(limit)
         .bind(offset)
@@ -97,11 +100,11 @@ pub async fn team_dags(
         // filter applies), in one query.
         let runs = filtered!(&format!(
             "WITH page AS (SELECT environment, dag_id FROM dags WHERE {VISIBLE} \
-             ORDER BY {order} LIMIT $8 OFFSET $9), \
+             ORDER BY {order} LIMIT $9 OFFSET $10), \
              ranked AS (SELECT r.environment, r.dag_id, r.run_id, r.state, r.run_after, \
              ROW_NUMBER() OVER (PARTITION BY r.environment, r.dag_id ORDER BY r.run_after DESC) AS n \
              FROM dag_runs r JOIN page p ON p.environment = r.environment AND p.dag_id = r.dag_id) \
-             SELECT environment, dag_id, run_id, state FROM ranked WHERE n <= $10 \
+             SELECT environment, dag_id, run_id, state FROM ranked WHERE n <= $11 \
              ORDER BY environment, dag_id, run_after"
         ))
         .bind(limit)
@@ -120,7 +123,17 @@ pub async fn team_dags(
                 });
             }
         }
-        (rows, total)
+        let bundles = sqlx::query(
+            "SELECT DISTINCT bundle_name FROM dags WHERE (team = $1 OR team IS NULL) \
+             AND bundle_name IS NOT NULL ORDER BY bundle_name",
+        )
+        .bind(team)
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|row| row.try_get("bundle_name"))
+        .collect::<Result<Vec<String>, _>>()?;
+        (rows, total, bundles)
     });
     let sync = sync_notices(db, environments).await?;
     Ok(DagPage {
@@ -128,6 +141,8 @@ pub async fn team_dags(
         total: total as u64,
         query,
         sync,
+        bundles,
+        import_errors: Vec::new(),
     })
 }
 

@@ -3,6 +3,8 @@
 
 pub mod connections;
 mod dags;
+mod import_errors;
+mod markdown;
 pub mod pools;
 mod rows;
 pub mod runs;
@@ -65,9 +67,14 @@ fn is_date(text: &str) -> bool {
 #[async_trait::async_trait]
 impl ReadModel for DbReadModel {
     async fn team_dags(&self, team: &str, query: DagQuery) -> Result<DagPage, AppError> {
-        dags::team_dags(&self.db, &self.environments_of(team), team, query)
+        let environments = self.environments_of(team);
+        let mut page = dags::team_dags(&self.db, &environments, team, query)
             .await
-            .map_err(internal("the DAG list"))
+            .map_err(internal("the DAG list"))?;
+        page.import_errors = import_errors::team_import_errors(&self.db, &environments, team)
+            .await
+            .map_err(internal("import errors"))?;
+        Ok(page)
     }
 
     async fn dag_detail(&self, viewer: &Viewer, key: &DagKey) -> Result<DagDetail, AppError> {
@@ -80,13 +87,26 @@ impl ReadModel for DbReadModel {
             let grid = runs::grid(&self.db, &key.environment, &key.dag_id).await?;
             record.row.recent_runs = runs::strip(&grid);
             let sync = dags::sync_notices(&self.db, &[key.environment.as_str()]).await?;
-            Ok::<_, sqlx::Error>(Some((record, grid, sync)))
+            let errors = match &record.relative_fileloc {
+                Some(file) => {
+                    import_errors::file_import_errors(
+                        &self.db,
+                        &key.environment,
+                        record.bundle_name.as_deref(),
+                        file,
+                    )
+                    .await?
+                }
+                None => Vec::new(),
+            };
+            Ok::<_, sqlx::Error>(Some((record, grid, sync, errors)))
         };
-        let (record, grid, sync) = read
+        let (record, grid, sync, import_errors) = read
             .await
             .map_err(internal("a DAG"))?
             .ok_or(AppError::NotFound)?;
         let shared = record.row.shared;
+        let params = record.params();
         Ok(DagDetail {
             can_pause: viewer.can_change(&key.team, TeamAction::Pause, shared),
             can_trigger: viewer.can_change(&key.team, TeamAction::Trigger, shared),
@@ -94,6 +114,10 @@ impl ReadModel for DbReadModel {
             bundle_name: record.bundle_name,
             bundle_version: record.bundle_version,
             last_parsed: record.last_parsed,
+            file: record.relative_fileloc,
+            doc_html: record.doc_md.as_deref().map(markdown::render),
+            params,
+            import_errors,
             grid,
             sync,
         })

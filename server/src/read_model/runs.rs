@@ -22,6 +22,20 @@ pub struct DagRecord {
     pub bundle_name: Option<String>,
     pub bundle_version: Option<String>,
     pub last_parsed: Option<String>,
+    pub relative_fileloc: Option<String>,
+    pub doc_md: Option<String>,
+    pub params_json: Option<String>,
+}
+
+impl DagRecord {
+    /// The DAG's run parameters, once the sync has read its details (none before).
+    pub fn params(&self) -> Vec<hangar_app::models::DagParam> {
+        self.params_json
+            .as_deref()
+            .and_then(|json| serde_json::from_str(json).ok())
+            .map(|params| hangar_app::models::DagParam::from_airflow(&params))
+            .unwrap_or_default()
+    }
 }
 
 /// The DAG `dag_id` of `environment` if `team` may see it (its own or shared), else `None`
@@ -36,7 +50,8 @@ pub async fn visible_dag(
         let row = sqlx::query(
             "SELECT environment, dag_id, team, display_name, description, schedule, next_run, \
              owners_json, tags_json, is_paused, has_import_errors, bundle_name, bundle_version, \
-             last_parsed FROM dags WHERE environment = $1 AND dag_id = $2 \
+             last_parsed, relative_fileloc, doc_md, params_json FROM dags \
+             WHERE environment = $1 AND dag_id = $2 \
              AND (team = $3 OR team IS NULL)",
         )
         .bind(environment)
@@ -50,6 +65,9 @@ pub async fn visible_dag(
             bundle_name: row.try_get("bundle_name")?,
             bundle_version: row.try_get("bundle_version")?,
             last_parsed: row.try_get("last_parsed")?,
+            relative_fileloc: row.try_get("relative_fileloc")?,
+            doc_md: row.try_get("doc_md")?,
+            params_json: row.try_get("params_json")?,
         }))
     })
 }

@@ -61,8 +61,8 @@ async fn store(
             sqlx::query(
                 "INSERT INTO dags (environment, dag_id, team, display_name, description, \
                  bundle_name, bundle_version, tags_json, owners_json, schedule, is_paused, \
-                 is_stale, has_import_errors, next_run, last_parsed, synced_ms) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+                 is_stale, has_import_errors, next_run, last_parsed, relative_fileloc, synced_ms) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
                  ON CONFLICT (environment, dag_id) DO UPDATE SET team = excluded.team, \
                  display_name = excluded.display_name, description = excluded.description, \
                  bundle_name = excluded.bundle_name, bundle_version = excluded.bundle_version, \
@@ -70,7 +70,7 @@ async fn store(
                  schedule = excluded.schedule, is_paused = excluded.is_paused, \
                  is_stale = excluded.is_stale, has_import_errors = excluded.has_import_errors, \
                  next_run = excluded.next_run, last_parsed = excluded.last_parsed, \
-                 synced_ms = excluded.synced_ms",
+                 relative_fileloc = excluded.relative_fileloc, synced_ms = excluded.synced_ms",
             )
             .bind(&env.name)
             .bind(&dag.dag_id)
@@ -87,6 +87,7 @@ async fn store(
             .bind(dag.has_import_errors as i64)
             .bind(&dag.next_dagrun_run_after)
             .bind(&dag.last_parsed_time)
+            .bind(&dag.relative_fileloc)
             .bind(now_ms)
             .execute(&mut *tx)
             .await?;

@@ -2,6 +2,8 @@
 
 pub mod connections;
 pub mod dags;
+pub mod details;
+pub mod import_errors;
 pub mod leader;
 pub mod pools;
 pub mod runs;
@@ -64,21 +66,9 @@ async fn lead(
         let now_ms = state.clock.now_ms();
         let mut result = Ok(());
         if std::time::Instant::now() >= dags_due {
-            result = dags::sync_dags(&state.db, env, client, now_ms)
-                .await
-                .map(|report| {
-                    tracing::debug!(env = %env.name, dags = report.dags, removed = report.removed, "DAGs synced");
-                });
+            result = sync_catalogue(state, env, client, now_ms).await;
             if result.is_ok() {
-                // Connections and variables change by hand, rarely: the DAG cadence is plenty.
-                result = connections::sync_connections(&state.db, env, client, now_ms)
-                    .await
-                    .map(|_| ());
-            }
-            if result.is_ok() {
-                result = variables::sync_variables(&state.db, env, client, now_ms)
-                    .await
-                    .map(|_| dags_due = std::time::Instant::now() + with_jitter(DAG_SYNC_INTERVAL));
+                dags_due = std::time::Instant::now() + with_jitter(DAG_SYNC_INTERVAL);
             }
         }
         if result.is_ok() {
@@ -93,6 +83,24 @@ async fn lead(
         }
         tokio::time::sleep(with_jitter(delay)).await;
     }
+}
+
+/// What changes when DAG files are parsed or people edit settings (every
+/// [`DAG_SYNC_INTERVAL`]): DAGs, import errors, details of re-parsed DAGs, connections and
+/// variables.
+pub async fn sync_catalogue(
+    state: &AppState,
+    env: &crate::config::AirflowConfig,
+    client: &crate::airflow::AirflowClient,
+    now_ms: i64,
+) -> Result<(), dags::SyncError> {
+    let report = dags::sync_dags(&state.db, env, client, now_ms).await?;
+    tracing::debug!(env = %env.name, dags = report.dags, removed = report.removed, "DAGs synced");
+    import_errors::sync_import_errors(&state.db, env, client, now_ms).await?;
+    details::sync_details(&state.db, &env.name, client).await?;
+    connections::sync_connections(&state.db, env, client, now_ms).await?;
+    variables::sync_variables(&state.db, env, client, now_ms).await?;
+    Ok(())
 }
 
 /// Runs, task instances and pool usage (all change by the second); announces to live pages

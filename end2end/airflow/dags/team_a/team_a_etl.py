@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from airflow.sdk import dag, task
+from airflow.sdk import Param, dag, task
 
 
 @dag(
@@ -15,8 +15,15 @@ from airflow.sdk import dag, task
     doc_md="""
 # Team A ETL
 
-Loads yesterday's orders into the warehouse.
+Loads yesterday's orders into the warehouse, in batches of `batch_size` rows.
+See [the runbook](https://runbook.example.test/etl) when it fails.
+
+<script>alert("DAG docs are Markdown: raw HTML shows as text")</script>
 """,
+    params={
+        "batch_size": Param(100, type="integer", minimum=1, maximum=10000, description="rows per batch"),
+        "region": Param("eu", type="string", enum=["eu", "us"]),
+    },
 )
 def team_a_etl():
     @task
