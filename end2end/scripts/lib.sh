@@ -180,6 +180,9 @@ JSON
   wait_for_http "$url/api/v2/monitor/health" 90 \
     || { tail -30 "$AIRFLOW_DIR/api-server.log" >&2; die "Airflow's API did not become healthy on $url"; }
   export HANGAR_TEST_AIRFLOW_URL="$url"
+  # With the AIRFLOW_* settings above, tests can start another API server on this Airflow
+  # (server/tests/airflow_outage.rs stops and restarts one).
+  export HANGAR_TEST_AIRFLOW_BIN="$af"
   export HANGAR_TEST_AIRFLOW_PASSWORD="$password"
 }
 

@@ -226,8 +226,111 @@ async fn run_strips_show_the_teams_runs_only(backend: Backend) {
     assert!(!html.contains(&run_a));
 }
 
+/// Page sizes: the viewer picks 25, 50 or 100 rows; other values fall back to 50; pages
+/// count the team's DAGs only.
+async fn pages_hold_the_size_asked_for(backend: Backend) {
+    let app = TestApp::spawn_with_dead_airflow(backend).await;
+    for n in 0..60 {
+        app.seed_dag("main", &format!("a_{n:02}"), Some("team_a"))
+            .await;
+    }
+    for n in 0..5 {
+        app.seed_dag("main", &format!("b_{n:02}"), Some("team_b"))
+            .await;
+    }
+    let author = app.signed_in("author").await;
+    let rows = |query: &'static str| {
+        let author = &author;
+        async move {
+            let html = author
+                .get(&format!("/t/team_a/dags{query}"))
+                .await
+                .text()
+                .await
+                .unwrap();
+            assert!(!html.contains("b_0"), "another team's DAG on {query}");
+            listed(&html)
+        }
+    };
+    assert_eq!(rows("").await.len(), 50);
+    assert_eq!(rows("?per=25").await.len(), 25);
+    assert_eq!(rows("?per=100").await.len(), 60);
+    assert_eq!(
+        rows("?per=7").await.len(),
+        50,
+        "an offered size or the default"
+    );
+    let second = rows("?per=25&page=1").await;
+    assert_eq!(second.first().map(String::as_str), Some("a_25"));
+    assert_eq!(rows("?per=25&page=2").await.len(), 10);
+}
+
+/// The strip and the latest-run filter are kept on the DAG row by the database (migration
+/// 0009): every write to the runs, a delete included, shows at once.
+async fn strips_follow_every_write_to_the_runs(backend: Backend) {
+    let app = TestApp::spawn_with_dead_airflow(backend).await;
+    app.seed_dag("main", "striped", Some("team_a")).await; // with run_1, failed
+    hangar_server::with_pool!(&app.state.db, pool => {
+        for n in 2..=12 {
+            sqlx::query(
+                "INSERT INTO dag_runs (environment, dag_id, run_id, state, run_type, run_after, \
+                 synced_ms) VALUES ('main', 'striped', $1, 'success', 'manual', $2, 0)",
+            )
+            .bind(format!("run_{n:02}"))
+            .bind(format!("2099-01-01T00:00:{n:02}Z"))
+            .execute(pool)
+            .await
+            .unwrap();
+        }
+    });
+    let author = app.signed_in("author").await;
+    let strip = |query: &'static str| {
+        let author = &author;
+        async move {
+            let html = author
+                .get(&format!("/t/team_a/dags{query}"))
+                .await
+                .text()
+                .await
+                .unwrap();
+            html.split("data-run=\"")
+                .skip(1)
+                .map(|rest| rest.split('"').next().unwrap().to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    let runs = strip("").await;
+    assert_eq!(runs.len(), 10, "{runs:?}");
+    assert_eq!(
+        runs.first().map(String::as_str),
+        Some("run_03"),
+        "oldest of the ten first"
+    );
+    assert_eq!(runs.last().map(String::as_str), Some("run_12"));
+    assert_eq!(strip("?state=success").await.len(), 10);
+    hangar_server::with_pool!(&app.state.db, pool => {
+        sqlx::query("UPDATE dag_runs SET state = 'failed' WHERE run_id = 'run_12'")
+            .execute(pool).await.unwrap();
+    });
+    assert!(
+        strip("?state=success").await.is_empty(),
+        "the latest run failed now"
+    );
+    assert_eq!(strip("?state=failed").await.len(), 10);
+    hangar_server::with_pool!(&app.state.db, pool => {
+        sqlx::query("DELETE FROM dag_runs WHERE run_id IN ('run_11', 'run_12')")
+            .execute(pool).await.unwrap();
+    });
+    let runs = strip("").await;
+    assert_eq!(runs.first().map(String::as_str), Some("run_1"), "{runs:?}");
+    assert_eq!(runs.last().map(String::as_str), Some("run_10"));
+    assert_eq!(strip("?state=success").await.len(), 10);
+}
+
 on_both_backends!(
+    strips_follow_every_write_to_the_runs,
     each_team_sees_its_dags_and_the_shared_ones,
     the_page_says_how_fresh_its_data_is,
     run_strips_show_the_teams_runs_only,
+    pages_hold_the_size_asked_for,
 );

@@ -15,6 +15,7 @@ pub struct DagFilters {
     pub import_errors: bool,
     pub bundle: String,
     pub sort: String,
+    pub per_page: u32,
 }
 
 #[server(prefix = "/api", endpoint = "team_dags")]
@@ -44,6 +45,7 @@ pub async fn get_team_dags(
         bundle: filters.bundle,
         sort: filters.sort,
         page,
+        per_page: filters.per_page,
     };
     super::ports::read_model()?.team_dags(&team, query).await
 }

@@ -9,8 +9,10 @@ pub const DAG_SORTS: [(&str, &str); 3] = [
     ("last_run", "Latest run first"),
 ];
 
-/// Rows per page of the DAG list.
+/// Rows per page of the DAG list, unless the viewer picks one of [`DAG_PAGE_SIZES`].
 pub const DAG_PAGE_SIZE: u32 = 50;
+/// The page sizes the DAG list offers.
+pub const DAG_PAGE_SIZES: [u32; 3] = [25, 50, 100];
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DagQuery {
@@ -31,6 +33,18 @@ pub struct DagQuery {
     pub sort: String,
     /// Zero-based.
     pub page: u32,
+    /// One of [`DAG_PAGE_SIZES`]; anything else means [`DAG_PAGE_SIZE`].
+    pub per_page: u32,
+}
+
+impl DagQuery {
+    pub fn page_size(&self) -> u32 {
+        if DAG_PAGE_SIZES.contains(&self.per_page) {
+            self.per_page
+        } else {
+            DAG_PAGE_SIZE
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

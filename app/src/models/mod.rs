@@ -12,8 +12,8 @@ pub mod viewer;
 pub use access::{Access, PlatformAction, PlatformRole, TeamAction, TeamGrant, TeamRole};
 pub use connections::{ConnectionForm, ConnectionPage, ConnectionRow};
 pub use dags::{
-    DAG_PAGE_SIZE, DAG_SORTS, DagPage, DagQuery, DagRow, ImportErrorRow, RUNS_IN_STRIP, RunDot,
-    SyncNotice,
+    DAG_PAGE_SIZE, DAG_PAGE_SIZES, DAG_SORTS, DagPage, DagQuery, DagRow, ImportErrorRow,
+    RUNS_IN_STRIP, RunDot, SyncNotice,
 };
 pub use params::{DagParam, check_conf, default_conf};
 pub use pools::{DEFAULT_POOL, PoolForm, PoolPage, PoolRow};

@@ -10,7 +10,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use crate::components::team_nav::TeamNav;
 use crate::components::{ErrorView, ImportErrors, SyncNotices};
 use crate::functions::dags::{DagFilters, get_team_dags};
-use crate::models::{DAG_PAGE_SIZE, DAG_SORTS, DagPage, DagQuery, DagRow, RUN_STATES};
+use crate::models::{DAG_PAGE_SIZES, DAG_SORTS, DagPage, DagQuery, DagRow, RUN_STATES};
 
 #[component]
 pub fn DagsPage() -> impl IntoView {
@@ -33,6 +33,7 @@ pub fn DagsPage() -> impl IntoView {
             bundle: q.get("bundle").unwrap_or_default(),
             sort: q.get("sort").unwrap_or_default(),
             page: q.get("page").and_then(|p| p.parse().ok()).unwrap_or(0),
+            per_page: q.get("per").and_then(|p| p.parse().ok()).unwrap_or(0),
         }
     };
     let dags = Resource::new(
@@ -45,6 +46,7 @@ pub fn DagsPage() -> impl IntoView {
                 import_errors: query.import_errors,
                 bundle: query.bundle,
                 sort: query.sort,
+                per_page: query.per_page,
             };
             get_team_dags(team, query.search, query.paused, filters, query.page)
         },
@@ -73,7 +75,7 @@ fn DagList(team: String, page: DagPage) -> impl IntoView {
         bundles,
         import_errors,
     } = page;
-    let first = query.page as u64 * DAG_PAGE_SIZE as u64;
+    let first = query.page as u64 * query.page_size() as u64;
     let shown = rows.len() as u64;
     let link = {
         let team = team.clone();
@@ -98,6 +100,14 @@ fn DagList(team: String, page: DagPage) -> impl IntoView {
                 ),
                 ("bundle", query.bundle.clone()),
                 ("sort", query.sort.clone()),
+                (
+                    "per",
+                    if query.per_page == 0 {
+                        String::new()
+                    } else {
+                        query.page_size().to_string()
+                    },
+                ),
                 ("page", page.to_string()),
             ];
             format!("/t/{team}/dags{}", crate::paths::query(&pairs))
@@ -150,6 +160,12 @@ fn DagList(team: String, page: DagPage) -> impl IntoView {
                         {DAG_SORTS.iter().map(|(value, label)| {
                             let selected = query.sort == *value || (query.sort.is_empty() && *value == "id");
                             view! { <option value=*value selected=selected>{format!("Sort: {label}")}</option> }
+                        }).collect_view()}
+                    </select>
+                    <select name="per" data-testid="dag-per-page">
+                        {DAG_PAGE_SIZES.iter().map(|size| {
+                            let selected = query.page_size() == *size;
+                            view! { <option value=size.to_string() selected=selected>{format!("{size} per page")}</option> }
                         }).collect_view()}
                     </select>
                     <button type="submit">"Filter"</button>

@@ -6,6 +6,7 @@
 //! expired or rotated token as well as to a missing permission. Every call has a timeout.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
@@ -37,6 +38,9 @@ pub struct AirflowClient {
     timeout: Duration,
     credentials: AirflowCredentials,
     token: Mutex<Option<CachedToken>>,
+    /// Requests sent so far (token requests included): the sync's call budget is reported
+    /// from this, per environment.
+    requests: AtomicU64,
 }
 
 struct CachedToken {
@@ -66,6 +70,7 @@ impl AirflowClient {
             timeout,
             credentials,
             token: Mutex::new(None),
+            requests: AtomicU64::new(0),
         })
     }
 
@@ -83,6 +88,20 @@ impl AirflowClient {
         &self.env
     }
 
+    /// Every request to Airflow goes out here, and is counted.
+    async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, AirflowError> {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        request.send().await.map_err(|e| self.transport_error(e))
+    }
+
+    /// How many requests this client has sent since it was built.
+    pub fn requests_sent(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
     /// `GET /api/v2/version`.
     pub async fn version(&self) -> Result<Version, AirflowError> {
         self.call(Method::GET, "/api/v2/version", &[], None).await
@@ -91,11 +110,8 @@ impl AirflowClient {
     /// `GET /api/v2/monitor/health` (no credentials needed).
     pub async fn health(&self) -> Result<serde_json::Value, AirflowError> {
         let response = self
-            .http
-            .get(self.url("/api/v2/monitor/health"))
-            .send()
-            .await
-            .map_err(|e| self.transport_error(e))?;
+            .send(self.http.get(self.url("/api/v2/monitor/health")))
+            .await?;
         self.decode(response).await
     }
 
@@ -387,7 +403,7 @@ impl AirflowClient {
             if let Some(body) = body {
                 request = request.json(body);
             }
-            let response = request.send().await.map_err(|e| self.transport_error(e))?;
+            let response = self.send(request).await?;
             let status = response.status();
             if (status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN) && !renewed {
                 tracing::info!(env = %self.env, %status, "Airflow refused the token; renewing it once");
@@ -422,13 +438,10 @@ impl AirflowClient {
     }
 
     async fn fetch_token(&self, username: &str, password: &Secret) -> Result<Secret, AirflowError> {
+        let body = serde_json::json!({ "username": username, "password": password.expose() });
         let response = self
-            .http
-            .post(self.url("/auth/token"))
-            .json(&serde_json::json!({ "username": username, "password": password.expose() }))
-            .send()
-            .await
-            .map_err(|e| self.transport_error(e))?;
+            .send(self.http.post(self.url("/auth/token")).json(&body))
+            .await?;
         match response.status() {
             // Airflow answers 201; accept any success.
             status if status.is_success() => {

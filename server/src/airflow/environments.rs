@@ -72,6 +72,13 @@ impl Environments {
         names
     }
 
+    /// Requests sent to the environment so far, by every client (sync and actions).
+    pub fn requests_sent(&self, environment: &str) -> u64 {
+        self.by_name.get(environment).map_or(0, |c| {
+            c.main.requests_sent() + c.teams.values().map(|t| t.requests_sent()).sum::<u64>()
+        })
+    }
+
     /// The environment's own client, which the sync uses.
     pub fn main(&self, environment: &str) -> Option<Arc<AirflowClient>> {
         self.by_name.get(environment).map(|c| c.main.clone())

@@ -15,6 +15,10 @@ pub struct AirflowConfig {
     pub base_url: Url,
     pub credentials: AirflowCredentials,
     pub timeout: Duration,
+    /// How often runs, task instances and pool usage are re-read.
+    pub sync_interval: Duration,
+    /// How often DAGs, import errors, details, connections and variables are re-read.
+    pub catalogue_interval: Duration,
     pub ownership: Ownership,
     /// Credentials for calls made on behalf of one team, so that Airflow's own team filter
     /// stands behind Hangar's.
@@ -113,11 +117,23 @@ pub(super) fn validate(
                 team_credentials.insert(team.clone(), creds);
             }
             let timeout = parse_duration(env.timeout.as_deref().unwrap_or("10s")).map_err(|m| error("timeout", m))?;
+            let interval = |field: &str, value: &Option<String>, default: &str, floor: Duration| {
+                let interval = parse_duration(value.as_deref().unwrap_or(default)).map_err(|m| error(field, m))?;
+                if interval < floor {
+                    return Err(error(field, format!("must be at least {}s", floor.as_secs())));
+                }
+                Ok(interval)
+            };
+            let sync_interval = interval("sync_interval", &env.sync_interval, "3s", Duration::from_secs(1))?;
+            let catalogue_interval =
+                interval("catalogue_interval", &env.catalogue_interval, "30s", Duration::from_secs(5))?;
             Ok(AirflowConfig {
                 name: env.name,
                 base_url,
                 credentials,
                 timeout,
+                sync_interval,
+                catalogue_interval,
                 ownership,
                 team_credentials,
             })

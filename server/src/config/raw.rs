@@ -38,6 +38,10 @@ pub struct RawAirflow {
     pub password_file: Option<String>,
     pub token_file: Option<String>,
     pub timeout: Option<String>,
+    /// How often runs, task instances and pool usage are re-read (default 3s).
+    pub sync_interval: Option<String>,
+    /// How often DAGs, import errors, connections and variables are re-read (default 30s).
+    pub catalogue_interval: Option<String>,
     /// Multi-team environment: bundle name → team.
     pub bundles: Option<BTreeMap<String, String>>,
     /// Single-team environment: everything in it belongs to this team.

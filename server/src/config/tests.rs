@@ -320,6 +320,8 @@ fn airflow_environments_are_typed() {
     assert_eq!(config.airflow.len(), 2);
     let main = &config.airflow[0];
     assert_eq!(main.timeout, Duration::from_secs(10));
+    assert_eq!(main.sync_interval, Duration::from_secs(3));
+    assert_eq!(main.catalogue_interval, Duration::from_secs(30));
     match &main.ownership {
         Ownership::MultiTeam { bundles } => assert_eq!(bundles["team_a_dags"], "team_a"),
         other => panic!("{other:?}"),
@@ -393,6 +395,24 @@ fn airflow_mistakes_are_named() {
         )),
         "airflow[0].timeout",
         "bad duration",
+    );
+    assert_refused(
+        &text(&AIRFLOW.replacen(
+            "password = \"pw\"\n",
+            "password = \"pw\"\nsync_interval = \"0s\"\n",
+            1,
+        )),
+        "airflow[0].sync_interval",
+        "longer than zero",
+    );
+    assert_refused(
+        &text(&AIRFLOW.replacen(
+            "password = \"pw\"\n",
+            "password = \"pw\"\ncatalogue_interval = \"2s\"\n",
+            1,
+        )),
+        "airflow[0].catalogue_interval",
+        "at least 5s",
     );
 }
 

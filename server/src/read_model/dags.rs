@@ -1,6 +1,6 @@
 //! The DAG list query.
 
-use hangar_app::models::{DAG_PAGE_SIZE, DagPage, DagQuery, RUNS_IN_STRIP, RunDot, SyncNotice};
+use hangar_app::models::{DagPage, DagQuery, RUNS_IN_STRIP, RunDot, SyncNotice};
 use sqlx::Row;
 
 use super::rows::ReadRow;
@@ -18,8 +18,7 @@ const VISIBLE: &str = "(team = $1 OR team IS NULL) \
     AND ($3 < 0 OR is_paused = $3) \
     AND ($4 = '' OR tags_json LIKE $4 ESCAPE '\\') \
     AND ($5 = '' OR owners_json LIKE $5 ESCAPE '\\') \
-    AND ($6 = '' OR COALESCE((SELECT r.state FROM dag_runs r WHERE r.environment = dags.environment \
-         AND r.dag_id = dags.dag_id ORDER BY r.run_after DESC LIMIT 1), 'none') = $6) \
+    AND ($6 = '' OR COALESCE(last_run_state, 'none') = $6) \
     AND ($7 = 0 OR has_import_errors = 1) \
     AND ($8 = '' OR bundle_name = $8)";
 
@@ -27,10 +26,7 @@ const VISIBLE: &str = "(team = $1 OR team IS NULL) \
 fn order_by(sort: &str) -> &'static str {
     match sort {
         "next_run" => "next_run IS NULL, next_run, dag_id, environment",
-        "last_run" => {
-            "COALESCE((SELECT MAX(r.run_after) FROM dag_runs r WHERE r.environment = dags.environment \
-             AND r.dag_id = dags.dag_id), '') DESC, dag_id, environment"
-        }
+        "last_run" => "COALESCE(last_run_after, '') DESC, dag_id, environment",
         _ => "dag_id, environment",
     }
 }
@@ -65,7 +61,7 @@ pub async fn team_dags(
     let owner = list_element(&query.owner);
     let import_errors = i64::from(query.import_errors);
     let order = order_by(&query.sort);
-    let limit = DAG_PAGE_SIZE as i64;
+    let limit = query.page_size() as i64;
     let offset = query.page as i64 * limit;
     // The same filter values, in `VISIBLE`'s order, for each query below.
     macro_rules! filtered {
@@ -84,7 +80,8 @@ pub async fn team_dags(
     let (rows, total, bundles) = with_pool!(db, pool => {
         let rows = filtered!(&format!(
             "SELECT environment, dag_id, team, display_name, description, schedule, next_run, \
-             owners_json, tags_json, is_paused, has_import_errors FROM dags WHERE {VISIBLE} \
+             owners_json, tags_json, is_paused, has_import_errors, recent_runs_json FROM dags \
+             WHERE {VISIBLE} \
              ORDER BY {order} LIMIT $9 OFFSET $10"
         ))
         .bind(limit)
@@ -95,34 +92,14 @@ pub async fn team_dags(
             .fetch_one(pool)
             .await?
             .try_get("n")?;
-        let rows = rows.iter().map(ReadRow::dag_row).collect::<Result<Vec<_>, _>>()?;
-        // The strips: the latest runs of exactly the DAGs on this page (so the same team
-        // filter applies), in one query.
-        let runs = filtered!(&format!(
-            "WITH page AS (SELECT environment, dag_id FROM dags WHERE {VISIBLE} \
-             ORDER BY {order} LIMIT $9 OFFSET $10), \
-             ranked AS (SELECT r.environment, r.dag_id, r.run_id, r.state, r.run_after, \
-             ROW_NUMBER() OVER (PARTITION BY r.environment, r.dag_id ORDER BY r.run_after DESC) AS n \
-             FROM dag_runs r JOIN page p ON p.environment = r.environment AND p.dag_id = r.dag_id) \
-             SELECT environment, dag_id, run_id, state FROM ranked WHERE n <= $11 \
-             ORDER BY environment, dag_id, run_after"
-        ))
-        .bind(limit)
-        .bind(offset)
-        .bind(RUNS_IN_STRIP as i64)
-        .fetch_all(pool)
-        .await?;
-        let mut rows = rows;
-        for run in &runs {
-            let environment: String = run.try_get("environment")?;
-            let dag_id: String = run.try_get("dag_id")?;
-            if let Some(row) = rows.iter_mut().find(|r| r.dag_id == dag_id && r.environment == environment) {
-                row.recent_runs.push(RunDot {
-                    run_id: run.try_get("run_id")?,
-                    state: run.try_get::<Option<String>, _>("state")?.unwrap_or_else(|| "none".into()),
-                });
-            }
-        }
+        let rows = rows
+            .iter()
+            .map(|row| {
+                let mut dag = row.dag_row()?;
+                dag.recent_runs = strip(&row.try_get::<String, _>("recent_runs_json")?);
+                Ok(dag)
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
         let bundles = sqlx::query(
             "SELECT DISTINCT bundle_name FROM dags WHERE (team = $1 OR team IS NULL) \
              AND bundle_name IS NOT NULL ORDER BY bundle_name",
@@ -144,6 +121,26 @@ pub async fn team_dags(
         bundles,
         import_errors: Vec::new(),
     })
+}
+
+/// The history strip kept on the DAG row (newest first, see migration 0009), oldest first
+/// as the page draws it.
+fn strip(json: &str) -> Vec<RunDot> {
+    #[derive(serde::Deserialize)]
+    struct Stored {
+        run_id: String,
+        state: String,
+    }
+    let stored: Vec<Stored> = serde_json::from_str(json).unwrap_or_default();
+    stored
+        .into_iter()
+        .rev()
+        .take(RUNS_IN_STRIP)
+        .map(|run| RunDot {
+            run_id: run.run_id,
+            state: run.state,
+        })
+        .collect()
 }
 
 /// How fresh each environment's data is, for the notice above every list.

@@ -16,10 +16,6 @@ use rand::Rng;
 
 use crate::state::AppState;
 
-/// How often runs are re-read: run states change by the second.
-pub const RUN_SYNC_INTERVAL: Duration = Duration::from_secs(5);
-/// How often DAGs are fully re-read from each environment.
-pub const DAG_SYNC_INTERVAL: Duration = Duration::from_secs(30);
 /// Failing environments are retried less and less often, up to this.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(300);
 
@@ -60,22 +56,24 @@ async fn lead(
     client: &crate::airflow::AirflowClient,
     mut leadership: leader::Leadership,
 ) {
-    let mut delay = RUN_SYNC_INTERVAL;
+    let mut delay = env.sync_interval;
     let mut dags_due = std::time::Instant::now();
+    let mut budget = CallBudget::new(state, &env.name);
     while leadership.still_leads().await {
+        budget.report_each_minute(state, &env.name);
         let now_ms = state.clock.now_ms();
         let mut result = Ok(());
         if std::time::Instant::now() >= dags_due {
             result = sync_catalogue(state, env, client, now_ms).await;
             if result.is_ok() {
-                dags_due = std::time::Instant::now() + with_jitter(DAG_SYNC_INTERVAL);
+                dags_due = std::time::Instant::now() + with_jitter(env.catalogue_interval);
             }
         }
         if result.is_ok() {
             result = sync_activity(state, env, client, now_ms).await;
         }
         match result {
-            Ok(()) => delay = RUN_SYNC_INTERVAL,
+            Ok(()) => delay = env.sync_interval,
             Err(error) => {
                 tracing::warn!(env = %env.name, %error, "sync failed; keeping the last data");
                 delay = (delay * 2).min(MAX_BACKOFF);
@@ -86,7 +84,7 @@ async fn lead(
 }
 
 /// What changes when DAG files are parsed or people edit settings (every
-/// [`DAG_SYNC_INTERVAL`]): DAGs, import errors, details of re-parsed DAGs, connections and
+/// `catalogue_interval`): DAGs, import errors, details of re-parsed DAGs, connections and
 /// variables.
 pub async fn sync_catalogue(
     state: &AppState,
@@ -117,6 +115,37 @@ pub async fn sync_activity(
     let pools = pools::sync_pools(&state.db, env, client, now_ms).await?;
     state.live.teams_changed(&env.name, pools).await;
     Ok(())
+}
+
+/// Airflow API requests per minute to one environment (sync and actions together), logged
+/// once a minute: the budget does not grow with the number of users, and this shows it.
+struct CallBudget {
+    since: std::time::Instant,
+    sent_before: u64,
+}
+
+impl CallBudget {
+    fn new(state: &AppState, env: &str) -> Self {
+        Self {
+            since: std::time::Instant::now(),
+            sent_before: state.airflow.requests_sent(env),
+        }
+    }
+
+    fn report_each_minute(&mut self, state: &AppState, env: &str) {
+        let elapsed = self.since.elapsed();
+        if elapsed < Duration::from_secs(60) {
+            return;
+        }
+        let sent = state.airflow.requests_sent(env);
+        let per_minute = (sent - self.sent_before) as f64 * 60.0 / elapsed.as_secs_f64();
+        tracing::info!(
+            env,
+            requests_per_minute = per_minute.round() as u64,
+            "Airflow API calls"
+        );
+        *self = Self::new(state, env);
+    }
 }
 
 /// ±10 %, so replicas and environments do not call Airflow in lockstep.

@@ -1,0 +1,253 @@
+#!/usr/bin/env bash
+# make bench-airflow: Hangar's Airflow pages at 50 teams × 200 DAGs = 10,000 DAGs and
+# 1,000,000 runs (read model filled by server/examples/seed_read_model.rs), on SQLite and on
+# PostgreSQL, side by side with Airflow 3.3.2's own `GET /api/v2/dags?limit=100` (500 DAGs
+# loaded); then how fast a run's end in a real Airflow reaches Hangar, and how many calls
+# Hangar's sync makes to Airflow per minute. wrk: loopback, 32 connections, median of RUNS.
+# Prints Markdown for docs/benchmarks.md.
+source "$(dirname "$0")/lib.sh"
+RUNS="${RUNS:-3}"
+DURATION="${DURATION:-10s}"
+TEAMS="${TEAMS:-50}"; DAGS="${DAGS:-200}"; RUNS_PER_DAG="${RUNS_PER_DAG:-100}"
+PROBE_RUNS="${PROBE_RUNS:-20}"
+install_rust_tools
+install_node_modules
+command -v wrk >/dev/null || { say "installing wrk"; apt-get install -y -qq wrk >/dev/null || die "could not install wrk"; }
+build_site
+(cd "$ROOT" && cargo build -q -p hangar-server --release && cargo build -q -p hangar-server --release --example seed_read_model)
+SEED="$ROOT/target/release/examples/seed_read_model"
+
+DIR="$(mktemp -d /tmp/hangar-bench.XXXXXX)"
+IDP_PORT="$(free_port)"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  stop_airflow
+  stop_postgres 2>/dev/null || true
+  rm -rf "$DIR"
+}
+trap cleanup EXIT
+
+# One identity provider for every Hangar started below (each registers its redirect URI).
+HANGAR_PORTS=("$(free_port)" "$(free_port)" "$(free_port)")
+redirects=()
+for port in "${HANGAR_PORTS[@]}"; do redirects+=(--redirect-uri "http://127.0.0.1:$port/auth/callback"); done
+node "$E2E/idp/server.mjs" --port "$IDP_PORT" --client-secret bench "${redirects[@]}" >"$DIR/idp.log" 2>&1 &
+pids+=($!)
+wait_for_http "http://127.0.0.1:$IDP_PORT/.well-known/openid-configuration" 20 || die "IdP did not start"
+
+start_postgres
+start_airflow "$DIR/airflow"
+AIRFLOW="$HANGAR_TEST_AIRFLOW_URL"
+
+# Teams: the demo's, plus the synthetic ones; carol (group team_a) is an author of one.
+TEAMS_TOML="$DIR/teams.toml"
+cp "$E2E/fixtures/demo-teams.toml" "$TEAMS_TOML"
+BUNDLES=""
+for t in $(seq 0 $((TEAMS - 1))); do
+  name="$(printf 'bench_team_%02d' "$t")"
+  printf '\n[[teams]]\nname = "%s"\n' "$name" >> "$TEAMS_TOML"
+  BUNDLES="$BUNDLES${BUNDLES:+, }${name}_dags = \"$name\""
+done
+BENCH_TEAM="bench_team_07"
+printf '\n[[access]]\ngroup = "team_a"\nteam = "%s"\nrole = "author"\n' "$BENCH_TEAM" >> "$TEAMS_TOML"
+
+# start_hangar port database-url airflow-toml: starts Hangar, signs carol in, sets COOKIE.
+start_hangar() {
+  local port="$1" url="http://127.0.0.1:$1"
+  cat > "$DIR/hangar-$port.toml" <<TOML
+[server]
+listen = "127.0.0.1:$port"
+public_url = "$url"
+site_root = "$ROOT/target/site"
+[database]
+url = "$2"
+[oidc]
+issuer = "http://127.0.0.1:$IDP_PORT"
+client_id = "hangar"
+client_secret = "bench"
+[log]
+level = "info"
+TOML
+  cat "$TEAMS_TOML" >> "$DIR/hangar-$port.toml"
+  printf '%s\n' "$3" >> "$DIR/hangar-$port.toml"
+  "$ROOT/target/release/hangar" serve --config "$DIR/hangar-$port.toml" >"$DIR/hangar-$port.log" 2>&1 &
+  HANGAR_PID=$!
+  pids+=($HANGAR_PID)
+  wait_for_http "$url/readyz" 60 || { tail -20 "$DIR/hangar-$port.log" >&2; die "Hangar did not start"; }
+  COOKIE="$(python3 - "$url" <<'PY'
+import sys, urllib.request, http.cookiejar
+url = sys.argv[1]
+jar = http.cookiejar.CookieJar()
+opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+page = opener.open(f"{url}/auth/login?return_to=/t/team_a&login_hint=carol").read().decode()
+assert "data-testid=\"team-role\"" in page, "sign-in failed"
+print(next(c.value for c in jar if c.name == "hangar"))
+PY
+)"
+  [ -n "$COOKIE" ] || die "could not sign in"
+}
+
+measure() { # name url header
+  local file; file="$DIR/$(printf '%s' "$1" | tr -c 'a-zA-Z0-9' '_').txt"
+  wrk -t2 -c32 -d3s -H "$3" "$2" >/dev/null # warm-up
+  for _ in $(seq "$RUNS"); do wrk -t2 -c32 "-d$DURATION" --latency -H "$3" "$2"; done > "$file"
+  python3 - "$file" "$1" <<'PY'
+import re, statistics, sys
+text = open(sys.argv[1]).read()
+rps = [float(x) for x in re.findall(r"Requests/sec:\s+([\d.]+)", text)]
+def ms(v, unit): return float(v) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+p50 = [ms(v, u) for v, u in re.findall(r"\s50%\s+([\d.]+)(us|ms|s)", text)]
+p99 = [ms(v, u) for v, u in re.findall(r"\s99%\s+([\d.]+)(us|ms|s)", text)]
+non2xx = re.findall(r"Non-2xx or 3xx responses: (\d+)", text)
+assert not non2xx, f"{sys.argv[2]}: {non2xx} error responses"
+print(f"{sys.argv[2]}\t{statistics.median(rps):.0f}\t{statistics.median(p50):.2f}\t{statistics.median(p99):.2f}")
+PY
+}
+
+# The synthetic estate lives in an environment whose Airflow is not running: Hangar's sync
+# fails there and, as designed, leaves the read model as it is.
+DEAD_AIRFLOW="[[airflow]]
+name = \"bench\"
+base_url = \"http://127.0.0.1:$(free_port)\"
+username = \"hangar\"
+password = \"unused\"
+timeout = \"1s\"
+bundles = { $BUNDLES }"
+
+RESULTS=()
+for backend in sqlite postgres; do
+  if [ "$backend" = sqlite ]; then db="sqlite://$DIR/bench.db"; port="${HANGAR_PORTS[0]}"
+  else db="$HANGAR_TEST_POSTGRES_URL"; port="${HANGAR_PORTS[1]}"; fi
+  say "seeding $backend: $TEAMS teams × $DAGS DAGs × $RUNS_PER_DAG runs"
+  "$SEED" "$db" bench "$TEAMS" "$DAGS" "$RUNS_PER_DAG" >&2
+  start_hangar "$port" "$db" "$DEAD_AIRFLOW"
+  url="http://127.0.0.1:$port"
+  dag="${BENCH_TEAM}_dag_042"
+  curl_check="$(python3 - "$url/t/$BENCH_TEAM/dags?per=100" "$COOKIE" <<'PY'
+import sys, urllib.request
+request = urllib.request.Request(sys.argv[1], headers={"Cookie": "hangar=" + sys.argv[2]})
+print(urllib.request.urlopen(request).read().decode().count('data-dag="'))
+PY
+)"
+  [ "$curl_check" = 100 ] || die "the DAG list shows $curl_check rows, not 100"
+  say "measuring $backend ($RUNS × $DURATION per page)"
+  RESULTS+=("$(measure "$backend: DAG list, 100 rows (/t/{team}/dags?per=100)" "$url/t/$BENCH_TEAM/dags?per=100" "Cookie: hangar=$COOKIE")")
+  RESULTS+=("$(measure "$backend: DAG list, 50 rows (/t/{team}/dags)" "$url/t/$BENCH_TEAM/dags" "Cookie: hangar=$COOKIE")")
+  RESULTS+=("$(measure "$backend: runs list (/t/{team}/runs)" "$url/t/$BENCH_TEAM/runs" "Cookie: hangar=$COOKIE")")
+  RESULTS+=("$(measure "$backend: DAG detail (grid of 25 runs)" "$url/t/$BENCH_TEAM/dags/bench/$dag" "Cookie: hangar=$COOKIE")")
+  RESULTS+=("$backend: server RSS after the runs	$(awk '/VmRSS/ {printf "%.0f", $2/1024}' /proc/$HANGAR_PID/status) MB")
+  kill "$HANGAR_PID"; wait "$HANGAR_PID" 2>/dev/null || true
+done
+
+# Airflow's own listing, with 500 more DAGs loaded from one generated file.
+cat > "$AIRFLOW_DIR/dags/shared/bench_many_dags.py" <<'PY'
+"""500 small DAGs, so Airflow's DAG list is measured at a realistic size."""
+from datetime import datetime
+from airflow.sdk import dag, task
+
+for n in range(500):
+    @dag(dag_id=f"bench_{n:03d}", schedule=None, start_date=datetime(2026, 1, 1), tags=["bench"])
+    def generated():
+        @task
+        def noop():
+            return None
+        noop()
+    generated()
+PY
+TOKEN="$(python3 - "$AIRFLOW" "$HANGAR_TEST_AIRFLOW_PASSWORD" <<'PY'
+import json, sys, urllib.request
+url, password = sys.argv[1], sys.argv[2]
+request = urllib.request.Request(url + "/auth/token", json.dumps({"username": "hangar", "password": password}).encode(),
+                                 headers={"Content-Type": "application/json"}, method="POST")
+print(json.load(urllib.request.urlopen(request))["access_token"])
+PY
+)"
+say "waiting for Airflow to parse 500 more DAGs"
+for _ in $(seq 120); do
+  total="$(python3 - "$AIRFLOW" "$TOKEN" <<'PY'
+import json, sys, urllib.request
+request = urllib.request.Request(sys.argv[1] + "/api/v2/dags?limit=1", headers={"Authorization": "Bearer " + sys.argv[2]})
+print(json.load(urllib.request.urlopen(request))["total_entries"])
+PY
+)"
+  [ "$total" -ge 500 ] && break
+  sleep 2
+done
+[ "$total" -ge 500 ] || die "Airflow lists $total DAGs after 4 minutes"
+say "measuring Airflow's API with $total DAGs"
+AIRFLOW_RESULT="$(measure "Airflow 3.3.2: GET /api/v2/dags?limit=100 ($total DAGs)" "$AIRFLOW/api/v2/dags?limit=100" "Authorization: Bearer $TOKEN")"
+RESULTS+=("$AIRFLOW_RESULT")
+
+# Freshness: Hangar (SQLite) syncing the real Airflow; runs triggered in Airflow, each
+# watched in both until it ends.
+port="${HANGAR_PORTS[2]}"
+start_hangar "$port" "sqlite://$DIR/live.db" "[[airflow]]
+name = \"live\"
+base_url = \"$AIRFLOW\"
+username = \"hangar\"
+password = \"$HANGAR_TEST_AIRFLOW_PASSWORD\"
+bundles = { team_a_dags = \"team_a\", team_b_dags = \"team_b\" }"
+say "measuring freshness over $PROBE_RUNS runs"
+FRESHNESS="$(python3 - "$AIRFLOW" "$TOKEN" "http://127.0.0.1:$port" "$COOKIE" "$PROBE_RUNS" <<'PY'
+import json, re, statistics, sys, time, urllib.parse, urllib.request
+airflow, token, hangar, cookie, count = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
+def airflow_call(path, body=None):
+    request = urllib.request.Request(airflow + path, json.dumps(body).encode() if body is not None else None,
+                                     headers={"Authorization": "Bearer " + token, "Content-Type": "application/json"},
+                                     method="POST" if body is not None else "GET")
+    return json.load(urllib.request.urlopen(request, timeout=10))
+def hangar_state(run_id):
+    path = "/t/team_a/dags/live/team_a_etl/runs/" + urllib.parse.quote(run_id, safe="")
+    request = urllib.request.Request(hangar + path, headers={"Cookie": "hangar=" + cookie})
+    try:
+        html = urllib.request.urlopen(request, timeout=10).read().decode()
+    except urllib.error.HTTPError:
+        return None  # not synced yet
+    found = re.search(r'data-testid="run-state"><span class="state-badge state-(\w+)', html)
+    return found and found.group(1)
+runs = {}
+for _ in range(count):
+    for attempt in range(5):
+        try:
+            run = airflow_call("/api/v2/dags/team_a_etl/dagRuns", {"logical_date": None})
+            break
+        except urllib.error.HTTPError:
+            time.sleep(1)  # the test Airflow's SQLite was busy
+    runs[run["dag_run_id"]] = {}
+    time.sleep(0.5)
+deadline = time.time() + 600
+while time.time() < deadline and any("hangar" not in r for r in runs.values()):
+    for run_id, seen in runs.items():
+        if "airflow" not in seen:
+            state = airflow_call("/api/v2/dags/team_a_etl/dagRuns/" + urllib.parse.quote(run_id, safe=""))["state"]
+            if state in ("success", "failed"):
+                seen["airflow"], seen["state"] = time.time(), state
+        if "airflow" in seen and "hangar" not in seen and hangar_state(run_id) == seen["state"]:
+            seen["hangar"] = time.time()
+    time.sleep(0.1)
+lags = sorted(r["hangar"] - r["airflow"] for r in runs.values() if "hangar" in r)
+assert len(lags) == count, f"only {len(lags)} of {count} runs reached Hangar"
+p95 = lags[min(len(lags) - 1, round(0.95 * len(lags)) - 1)]
+print(f"{count}\t{statistics.median(lags):.2f}\t{p95:.2f}\t{max(lags):.2f}")
+PY
+)"
+# Let the sync run a full minute beyond the probe, then read its own count of calls.
+sleep 65
+CALLS="$(grep -o 'requests_per_minute[^0-9]*[0-9]*' "$DIR/hangar-$port.log" | tail -1 | grep -o '[0-9]*$')"
+
+echo
+echo "| what | req/s (median) | p50 ms | p99 ms |"
+echo "|---|---:|---:|---:|"
+for line in "${RESULTS[@]}"; do
+  IFS=$'\t' read -r name rps p50 p99 <<<"$line"
+  if [ -z "$p50" ]; then echo "| $name | $rps | | |"; else echo "| $name | $rps | $p50 | $p99 |"; fi
+done
+python3 - "${RESULTS[0]}" "${RESULTS[5]}" "$AIRFLOW_RESULT" <<'PY'
+import sys
+sqlite, pg, airflow = (float(line.split("\t")[1]) for line in sys.argv[1:])
+print(f"\nHangar's 100-row DAG list / Airflow's 100-row API listing: SQLite {sqlite / airflow:.0f}×, PostgreSQL {pg / airflow:.0f}× (target ≥ 50×)")
+PY
+IFS=$'\t' read -r n median p95 worst <<<"$FRESHNESS"
+echo "A run's end in Airflow visible on Hangar's run page: median ${median} s, p95 ${p95} s, worst ${worst} s over $n runs (target p95 ≤ 5 s)."
+echo "Airflow API calls by Hangar's sync and actions for this environment: ${CALLS:-?} per minute."

@@ -1,0 +1,226 @@
+//! Fills Hangar's read model with a synthetic Airflow estate for the benchmarks
+//! (`end2end/scripts/bench-airflow.sh`): `teams` × `dags` DAGs with `runs` runs each (run
+//! times spread over the last 14 days, newest within the hour), task instances for each
+//! DAG's latest 25 runs, and sync status "just synced" so pages show fresh data.
+//!
+//! ```sh
+//! cargo run --release -p hangar-server --example seed_read_model -- \
+//!     sqlite:///tmp/bench.db bench 50 200 100
+//! ```
+//! Arguments: database URL, environment name, teams, DAGs per team, runs per DAG. Teams are
+//! named `bench_team_00` …, their bundles `bench_team_00_dags` …; every tenth DAG is paused
+//! and every seventh has failed runs. Existing rows of the environment are replaced.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use hangar_server::db::Db;
+use hangar_server::with_pool;
+use sqlx::QueryBuilder;
+
+const TASKS: [&str; 3] = ["extract", "transform", "load"];
+const TASKS_FOR_RUNS: usize = 25;
+/// Rows per INSERT: well under both backends' bind-parameter limits.
+const CHUNK: usize = 1000;
+
+struct Args {
+    url: String,
+    environment: String,
+    teams: usize,
+    dags: usize,
+    runs: usize,
+}
+
+fn args() -> Args {
+    let mut given = std::env::args().skip(1);
+    let mut next = |name: &str| {
+        given
+            .next()
+            .unwrap_or_else(|| panic!("missing argument: {name} (see the file's header)"))
+    };
+    let number = |text: String, name: &str| -> usize {
+        text.parse()
+            .unwrap_or_else(|_| panic!("{name} must be a number, not {text:?}"))
+    };
+    Args {
+        url: next("database URL"),
+        environment: next("environment"),
+        teams: number(next("teams"), "teams"),
+        dags: number(next("DAGs per team"), "DAGs per team"),
+        runs: number(next("runs per DAG"), "runs per DAG"),
+    }
+}
+
+fn rfc3339(ms: i64) -> String {
+    let at = UNIX_EPOCH + Duration::from_millis(ms as u64);
+    chrono::DateTime::<chrono::Utc>::from(at)
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
+}
+
+/// Inserts and empties `$runs` in the transaction `$tx`. Macros, not functions: each
+/// expands inside `with_pool!` for one concrete backend.
+macro_rules! insert_runs {
+    ($tx:expr, $env:expr, $runs:expr, $now:expr) => {
+        if !$runs.is_empty() {
+            let mut insert = QueryBuilder::new(
+                "INSERT INTO dag_runs (environment, dag_id, run_id, state, run_type, run_after, \
+                 start_date, end_date, synced_ms) ",
+            );
+            insert.push_values(
+                $runs.iter(),
+                |mut row, (dag_id, run_id, state, run_after)| {
+                    let end = (*state != "running").then(|| rfc3339(run_after + 240_000));
+                    row.push_bind($env)
+                        .push_bind(dag_id.clone())
+                        .push_bind(run_id.clone())
+                        .push_bind(*state)
+                        .push_bind("scheduled")
+                        .push_bind(rfc3339(*run_after))
+                        .push_bind(rfc3339(run_after + 5_000))
+                        .push_bind(end)
+                        .push_bind($now);
+                },
+            );
+            insert.build().execute(&mut *$tx).await.unwrap();
+            $runs.clear();
+        }
+    };
+}
+
+macro_rules! insert_tasks {
+    ($tx:expr, $env:expr, $tasks:expr, $now:expr) => {
+        if !$tasks.is_empty() {
+            let mut insert = QueryBuilder::new(
+                "INSERT INTO task_instances (environment, dag_id, run_id, task_id, map_index, \
+                 state, try_number, start_date, end_date, duration, operator, synced_ms) ",
+            );
+            insert.push_values(
+                $tasks.iter(),
+                |mut row, (dag_id, run_id, task, state, run_after)| {
+                    row.push_bind($env)
+                        .push_bind(dag_id.clone())
+                        .push_bind(run_id.clone())
+                        .push_bind(*task)
+                        .push_bind(-1_i64)
+                        .push_bind(*state)
+                        .push_bind(1_i64)
+                        .push_bind(rfc3339(run_after + 10_000))
+                        .push_bind(rfc3339(run_after + 70_000))
+                        .push_bind(60.0_f64)
+                        .push_bind("PythonOperator")
+                        .push_bind($now);
+                },
+            );
+            insert.build().execute(&mut *$tx).await.unwrap();
+            $tasks.clear();
+        }
+    };
+}
+
+#[tokio::main]
+async fn main() {
+    let args = args();
+    let db = Db::connect(&args.url, 4).await.expect("database");
+    db.migrate().await.expect("migrations");
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let started = std::time::Instant::now();
+    let env = args.environment.as_str();
+    // Runs every `step` ms, the newest within the last hour, the oldest within 14 days.
+    let window: i64 = 14 * 24 * 3600 * 1000 - 3600 * 1000;
+    let step = window / args.runs.max(1) as i64;
+    with_pool!(&db, pool => {
+        let mut tx = pool.begin().await.unwrap();
+        for table in ["task_instances", "dag_runs", "dags", "import_errors"] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE environment = $1"))
+                .bind(env)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+        }
+        let dags: Vec<(String, String, usize)> = (0..args.teams)
+            .flat_map(|t| (0..args.dags).map(move |d| (t, d)))
+            .map(|(t, d)| (format!("bench_team_{t:02}"), format!("bench_team_{t:02}_dag_{d:03}"), d))
+            .collect();
+        for chunk in dags.chunks(CHUNK) {
+            let mut insert = QueryBuilder::new(
+                "INSERT INTO dags (environment, dag_id, team, display_name, description, bundle_name, \
+                 bundle_version, tags_json, owners_json, schedule, is_paused, is_stale, \
+                 has_import_errors, next_run, last_parsed, relative_fileloc, details_parsed, synced_ms) ",
+            );
+            insert.push_values(chunk, |mut row, (team, dag_id, index)| {
+                row.push_bind(env)
+                    .push_bind(dag_id)
+                    .push_bind(team)
+                    .push_bind(format!("{} (synthetic)", dag_id.replace('_', " ")))
+                    .push_bind(format!("Synthetic DAG {index} of {team}"))
+                    .push_bind(format!("{team}_dags"))
+                    .push_bind("0123456789abcdef")
+                    .push_bind(format!(r#"["bench","{}"]"#, ["etl", "reports", "ml"][index % 3]))
+                    .push_bind(format!(r#"["owner_{}"]"#, index % 7))
+                    .push_bind("@hourly")
+                    .push_bind(i64::from(index % 10 == 9))
+                    .push_bind(0_i64)
+                    .push_bind(0_i64)
+                    .push_bind(rfc3339(now + 3_600_000))
+                    .push_bind(rfc3339(now))
+                    .push_bind(format!("{dag_id}.py"))
+                    .push_bind(rfc3339(now))
+                    .push_bind(now);
+            });
+            insert.build().execute(&mut *tx).await.unwrap();
+        }
+        let mut runs: Vec<(String, String, &str, i64)> = Vec::with_capacity(CHUNK);
+        let mut tasks: Vec<(String, String, &str, &str, i64)> = Vec::with_capacity(CHUNK);
+        let mut run_count = 0_usize;
+        let mut task_count = 0_usize;
+        for (_, dag_id, index) in &dags {
+            for r in 0..args.runs {
+                // r = 0 is the newest run.
+                let run_after = now - 3_600_000 - r as i64 * step;
+                let state = match (r, index % 7 == 3) {
+                    (0, _) if index % 5 == 0 => "running",
+                    (_, true) if r % 4 == 1 => "failed",
+                    _ => "success",
+                };
+                let run_id = format!("scheduled__{}", rfc3339(run_after));
+                if r < TASKS_FOR_RUNS {
+                    for task in TASKS {
+                        tasks.push((dag_id.clone(), run_id.clone(), task, state, run_after));
+                    }
+                }
+                runs.push((dag_id.clone(), run_id, state, run_after));
+                if runs.len() == CHUNK {
+                    run_count += runs.len();
+                    insert_runs!(tx, env, runs, now);
+                }
+                if tasks.len() >= CHUNK {
+                    task_count += tasks.len();
+                    insert_tasks!(tx, env, tasks, now);
+                }
+            }
+        }
+        run_count += runs.len();
+        task_count += tasks.len();
+        insert_runs!(tx, env, runs, now);
+        insert_tasks!(tx, env, tasks, now);
+        sqlx::query(
+            "INSERT INTO airflow_sync_status (environment, last_attempt_ms, last_success_ms) \
+             VALUES ($1, $2, $2) ON CONFLICT (environment) DO UPDATE SET \
+             last_attempt_ms = $2, last_success_ms = $2, last_error = NULL",
+        )
+        .bind(env)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        println!(
+            "seeded {env}: {} DAGs, {run_count} runs, {task_count} task instances in {:.1} s",
+            dags.len(),
+            started.elapsed().as_secs_f64()
+        );
+    });
+}
