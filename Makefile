@@ -1,5 +1,5 @@
 # Hangar's entry points. See README.md.
-.PHONY: demo test build bench
+.PHONY: demo test build bench bench-airflow
 
 ## demo: build Hangar and run it with a test identity provider on http://127.0.0.1:3000
 demo:
@@ -16,3 +16,7 @@ build:
 ## bench: the authenticated-page benchmark (docs/benchmarks.md)
 bench:
 	@bash end2end/scripts/bench.sh
+
+## bench-airflow: Airflow pages at 10,000 DAGs / 1,000,000 runs vs Airflow's own API (docs/benchmarks.md)
+bench-airflow:
+	@bash end2end/scripts/bench-airflow.sh

@@ -42,44 +42,15 @@ pids+=($HANGAR_PID)
 wait_for_http "$URL/readyz" 30 || die "Hangar did not start"
 
 # Sign in as carol through the real provider, keeping Hangar's session cookie.
-COOKIE="$(python3 - "$URL" <<'PY'
-import sys, urllib.request, http.cookiejar
-url = sys.argv[1]
-jar = http.cookiejar.CookieJar()
-opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-page = opener.open(f"{url}/auth/login?return_to=/t/team_a&login_hint=carol").read().decode()
-assert "data-testid=\"team-role\"" in page, "sign-in failed"
-print(next(c.value for c in jar if c.name == "hangar"))
-PY
-)"
+COOKIE="$(sign_in_as carol "$URL")"
 [ -n "$COOKIE" ] || die "could not sign in"
 
-measure() { # name url [cookie]
-  local args=(-t2 -c32 "-d$DURATION" --latency)
-  [ -n "${3:-}" ] && args+=(-H "Cookie: hangar=$3")
-  local file; file="$DIR/$(printf '%s' "$1" | tr -c 'a-zA-Z0-9' '_').txt"
-  for i in $(seq "$RUNS"); do wrk "${args[@]}" "$2"; done > "$file"
-  python3 - "$file" "$1" <<'PY'
-import re, statistics, sys
-text = open(sys.argv[1]).read()
-rps = [float(x) for x in re.findall(r"Requests/sec:\s+([\d.]+)", text)]
-def ms(v, unit): return float(v) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
-p50 = [ms(v, u) for v, u in re.findall(r"\s50%\s+([\d.]+)(us|ms|s)", text)]
-p99 = [ms(v, u) for v, u in re.findall(r"\s99%\s+([\d.]+)(us|ms|s)", text)]
-non2xx = re.findall(r"Non-2xx or 3xx responses: (\d+)", text)
-assert not non2xx, f"{sys.argv[2]}: {non2xx} error responses"
-print(f"{sys.argv[2]}\t{statistics.median(rps):.0f}\t{statistics.median(p50):.2f}\t{statistics.median(p99):.2f}")
-PY
-}
-
-say "warming up"
-wrk -t2 -c32 -d3s -H "Cookie: hangar=$COOKIE" "$URL/t/team_a" >/dev/null
 say "measuring ($RUNS × $DURATION each)"
 # The baseline: a data-free page through the same SSR pipeline, anonymous.
-TRIVIAL="$(measure "trivial SSR page (/auth/signed-out)" "$URL/auth/signed-out")"
+TRIVIAL="$(wrk_median "trivial SSR page (/auth/signed-out)" "$URL/auth/signed-out")"
 # The server without SSR, but with the session lookup and every layer.
-HEALTH="$(measure "/healthz with a session cookie" "$URL/healthz" "$COOKIE")"
-TEAM="$(measure "authenticated team page (/t/team_a)" "$URL/t/team_a" "$COOKIE")"
+HEALTH="$(wrk_median "/healthz with a session cookie" "$URL/healthz" "Cookie: hangar=$COOKIE")"
+TEAM="$(wrk_median "authenticated team page (/t/team_a)" "$URL/t/team_a" "Cookie: hangar=$COOKIE")"
 RSS_KB="$(awk '/VmRSS/ {print $2}' /proc/$HANGAR_PID/status)"
 
 echo

@@ -197,3 +197,41 @@ stop_airflow() {
   [ -n "$AIRFLOW_DIR" ] && rm -rf "$AIRFLOW_DIR"
   AIRFLOW_DIR=""
 }
+
+# --- benchmarks (make bench, make bench-airflow) ---
+
+# sign_in_as user url: signs in through the real provider; prints Hangar's session cookie.
+sign_in_as() {
+  python3 - "$2" "$1" <<'PY'
+import sys, urllib.request, http.cookiejar
+url, user = sys.argv[1], sys.argv[2]
+jar = http.cookiejar.CookieJar()
+opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+page = opener.open(f"{url}/auth/login?return_to=/t/team_a&login_hint={user}").read().decode()
+assert "data-testid=\"team-role\"" in page, "sign-in failed"
+print(next(c.value for c in jar if c.name == "hangar"))
+PY
+}
+
+# wrk_median name url [header]: RUNS runs of DURATION (after a 3 s warm-up) with 2 threads
+# and 32 connections; prints "name<TAB>req/s<TAB>p50 ms<TAB>p99 ms", medians over the runs.
+# Any non-2xx/3xx answer fails the benchmark: an error page is not a fast page.
+wrk_median() {
+  local args=(-t2 -c32 --latency)
+  [ -n "${3:-}" ] && args+=(-H "$3")
+  local file; file="$(mktemp /tmp/hangar-wrk.XXXXXX)"
+  wrk "${args[@]}" -d3s "$2" >/dev/null
+  for _ in $(seq "$RUNS"); do wrk "${args[@]}" "-d$DURATION" "$2"; done > "$file"
+  python3 - "$file" "$1" <<'PY'
+import re, statistics, sys
+text = open(sys.argv[1]).read()
+rps = [float(x) for x in re.findall(r"Requests/sec:\s+([\d.]+)", text)]
+def ms(v, unit): return float(v) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+p50 = [ms(v, u) for v, u in re.findall(r"\s50%\s+([\d.]+)(us|ms|s)", text)]
+p99 = [ms(v, u) for v, u in re.findall(r"\s99%\s+([\d.]+)(us|ms|s)", text)]
+non2xx = re.findall(r"Non-2xx or 3xx responses: (\d+)", text)
+assert not non2xx, f"{sys.argv[2]}: {non2xx} error responses"
+print(f"{sys.argv[2]}\t{statistics.median(rps):.0f}\t{statistics.median(p50):.2f}\t{statistics.median(p99):.2f}")
+PY
+  rm -f "$file"
+}

@@ -169,3 +169,52 @@ for (const javaScriptEnabled of [true, false]) {
     await context.close();
   });
 }
+
+for (const javaScriptEnabled of [true, false]) {
+  const mode = javaScriptEnabled ? 'with JavaScript' : 'without JavaScript';
+
+  test(`a variable's value stays hidden until an author reveals it (${mode})`, async () => {
+    const key = `browser_var_${javaScriptEnabled ? 'js' : 'nojs'}_${Date.now()}`;
+    const value = `value-${Math.random().toString(36).slice(2)}`;
+    const context = await stack.browser.newContext({ javaScriptEnabled });
+    const page = await context.newPage();
+    const errors = watchForErrors(page, stack.hangarUrl);
+    const bodies = [];
+    page.on('response', async (response) => {
+      if (response.url().startsWith(stack.hangarUrl)) bodies.push(await response.text().catch(() => ''));
+    });
+    await signIn(page, stack.hangarUrl, 'carol', '/t/team_a/variables'); // author of team_a
+    const hydrated = async () => {
+      if (javaScriptEnabled) await page.waitForSelector('#hangar[data-hydrated="true"]');
+    };
+    await hydrated();
+    await page.click('[data-testid=variable-create-open]');
+    await page.fill('[data-testid=variable-key]', key);
+    await page.fill('[data-testid=variable-value]', value);
+    await page.fill('[data-testid=variable-description]', 'made in the browser');
+    await page.click('[data-testid=variable-create]');
+    const row = `tr[data-variable="${key}"]`;
+    await page.waitForSelector(row);
+    await hydrated();
+    // Listed with its description; the value is nowhere on the page, nor in any answer
+    // other than the form post that carried it.
+    assert.ok(!(await page.content()).includes(value));
+    const before = bodies.length;
+
+    await page.click(`${row} [data-testid=variable-reveal]`);
+    await page.waitForSelector(`${row} [data-testid=variable-revealed]`);
+    assert.equal(await text(page, `${row} [data-testid=variable-revealed]`), value);
+    assert.ok(bodies.length > before);
+    await page.click(`${row} [data-testid=variable-hide]`);
+    await page.waitForSelector(`${row} [data-testid=variable-revealed]`, { state: 'detached' });
+    assert.ok(!(await page.content()).includes(value));
+    await hydrated();
+
+    await page.click(`${row} [data-testid=variable-edit]`);
+    await page.click(`${row} [data-testid=variable-delete]`);
+    await page.waitForSelector(row, { state: 'detached' });
+    assert.ok(!stack.hangarLog().includes(value), "Hangar's log held the value");
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+}

@@ -18,8 +18,9 @@ pub use dags::{
 pub use params::{DagParam, check_conf, default_conf};
 pub use pools::{DEFAULT_POOL, PoolForm, PoolPage, PoolRow};
 pub use runs::{
-    DagDetail, LOG_PAGE_LINES, LogLine, RUN_PAGE_SIZE, RUN_STATES, RUN_TYPES, RUNS_IN_GRID,
-    RunDetail, RunGrid, RunPage, RunQuery, RunRow, TaskCell, TaskLogPage, TaskRow, TriggerRequest,
+    DagDetail, LOG_PAGE_LINES, LogLine, RUN_COUNT_CAP, RUN_PAGE_SIZE, RUN_STATES, RUN_TYPES,
+    RUNS_IN_GRID, RunDetail, RunGrid, RunPage, RunQuery, RunRow, TaskCell, TaskLogPage, TaskRow,
+    TriggerRequest,
 };
 pub use variables::{MAX_VARIABLE_KEY, RevealedValue, VariableForm, VariablePage, VariableRow};
 pub use viewer::{TeamMembership, Viewer};

@@ -6,6 +6,8 @@ use super::dags::{DagRow, SyncNotice};
 
 /// Runs per page of the team's run list.
 pub const RUN_PAGE_SIZE: u32 = 50;
+/// The run list counts this many matching runs at most (and says "1,000+" beyond).
+pub const RUN_COUNT_CAP: u64 = 1000;
 /// Runs (columns) in a DAG's grid.
 pub const RUNS_IN_GRID: usize = 25;
 /// Log lines per page of the log viewer.

@@ -8,7 +8,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use crate::components::team_nav::TeamNav;
 use crate::components::{ErrorView, StateBadge, SyncNotices};
 use crate::functions::runs::get_team_runs;
-use crate::models::{RUN_PAGE_SIZE, RUN_STATES, RUN_TYPES, RunPage, RunQuery};
+use crate::models::{RUN_COUNT_CAP, RUN_PAGE_SIZE, RUN_STATES, RUN_TYPES, RunPage, RunQuery};
 use crate::paths;
 
 #[component]
@@ -68,7 +68,15 @@ fn RunList(team: String, page: RunPage) -> impl IntoView {
         }
     };
     let previous = (query.page > 0).then(|| link(query.page - 1));
-    let next = (first + shown < total).then(|| link(query.page + 1));
+    // Beyond the count cap the total is "more than 1,000": a full page means there may be more.
+    let beyond_cap = total > RUN_COUNT_CAP;
+    let next = (first + shown < total || (beyond_cap && shown == RUN_PAGE_SIZE as u64))
+        .then(|| link(query.page + 1));
+    let of_total = if beyond_cap {
+        format!("more than {RUN_COUNT_CAP}")
+    } else {
+        total.to_string()
+    };
     let options = |values: &[&'static str], selected: &str| {
         values
             .iter()
@@ -115,7 +123,7 @@ fn RunList(team: String, page: RunPage) -> impl IntoView {
             </table>
             <p class="pager">
                 <span data-testid="run-count">
-                    {if total == 0 { "No runs match.".to_string() } else { format!("{}–{} of {total}", first + 1, first + shown) }}
+                    {if total == 0 { "No runs match.".to_string() } else { format!("{}–{} of {of_total}", first + 1, first + shown) }}
                 </span>
                 {previous.map(|href| view! { <a href=href rel="prev">"← Newer"</a> })}
                 {next.map(|href| view! { <a href=href rel="next">"Older →"</a> })}

@@ -32,7 +32,7 @@ BEGIN
 END;
 $$ LANGUAGE plpgsql;
 
-CREATE TRIGGER dag_runs_strip AFTER INSERT OR UPDATE OR DELETE ON dag_runs
+CREATE TRIGGER dag_runs_strip AFTER INSERT OR UPDATE OF state, run_after OR DELETE ON dag_runs
     FOR EACH ROW EXECUTE FUNCTION hangar_dag_runs_changed();
 
 -- A DAG (re)appearing after its runs were stored starts with them.

@@ -7,62 +7,48 @@ ALTER TABLE dags ADD COLUMN recent_runs_json TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE dags ADD COLUMN last_run_state TEXT;
 ALTER TABLE dags ADD COLUMN last_run_after TEXT;
 
+-- One definition of a DAG's strip, read by every trigger below for one DAG at a time.
+CREATE VIEW dag_strips AS SELECT d.environment, d.dag_id,
+    (SELECT json_group_array(json_object('run_id', run_id, 'state', COALESCE(state, 'none')))
+        FROM (SELECT run_id, state FROM dag_runs r WHERE r.environment = d.environment
+              AND r.dag_id = d.dag_id ORDER BY r.run_after DESC, r.run_id DESC LIMIT 10)) AS recent_runs_json,
+    (SELECT COALESCE(state, 'none') FROM dag_runs r WHERE r.environment = d.environment
+        AND r.dag_id = d.dag_id ORDER BY r.run_after DESC, r.run_id DESC LIMIT 1) AS last_run_state,
+    (SELECT MAX(run_after) FROM dag_runs r WHERE r.environment = d.environment
+        AND r.dag_id = d.dag_id) AS last_run_after
+    FROM dags d;
+
 CREATE TRIGGER dag_runs_strip_insert AFTER INSERT ON dag_runs BEGIN
-    UPDATE dags SET
-        recent_runs_json = (SELECT json_group_array(json_object('run_id', run_id, 'state', COALESCE(state, 'none')))
-            FROM (SELECT run_id, state FROM dag_runs r WHERE r.environment = NEW.environment
-                  AND r.dag_id = NEW.dag_id ORDER BY r.run_after DESC, r.run_id DESC LIMIT 10)),
-        last_run_state = (SELECT COALESCE(state, 'none') FROM dag_runs r WHERE r.environment = NEW.environment
-            AND r.dag_id = NEW.dag_id ORDER BY r.run_after DESC, r.run_id DESC LIMIT 1),
-        last_run_after = (SELECT MAX(run_after) FROM dag_runs r WHERE r.environment = NEW.environment
-            AND r.dag_id = NEW.dag_id)
+    UPDATE dags SET (recent_runs_json, last_run_state, last_run_after) =
+        (SELECT recent_runs_json, last_run_state, last_run_after FROM dag_strips s
+         WHERE s.environment = NEW.environment AND s.dag_id = NEW.dag_id)
     WHERE environment = NEW.environment AND dag_id = NEW.dag_id;
 END;
 
-CREATE TRIGGER dag_runs_strip_update AFTER UPDATE ON dag_runs BEGIN
-    UPDATE dags SET
-        recent_runs_json = (SELECT json_group_array(json_object('run_id', run_id, 'state', COALESCE(state, 'none')))
-            FROM (SELECT run_id, state FROM dag_runs r WHERE r.environment = NEW.environment
-                  AND r.dag_id = NEW.dag_id ORDER BY r.run_after DESC, r.run_id DESC LIMIT 10)),
-        last_run_state = (SELECT COALESCE(state, 'none') FROM dag_runs r WHERE r.environment = NEW.environment
-            AND r.dag_id = NEW.dag_id ORDER BY r.run_after DESC, r.run_id DESC LIMIT 1),
-        last_run_after = (SELECT MAX(run_after) FROM dag_runs r WHERE r.environment = NEW.environment
-            AND r.dag_id = NEW.dag_id)
+CREATE TRIGGER dag_runs_strip_update AFTER UPDATE OF state, run_after ON dag_runs BEGIN
+    UPDATE dags SET (recent_runs_json, last_run_state, last_run_after) =
+        (SELECT recent_runs_json, last_run_state, last_run_after FROM dag_strips s
+         WHERE s.environment = NEW.environment AND s.dag_id = NEW.dag_id)
     WHERE environment = NEW.environment AND dag_id = NEW.dag_id;
 END;
 
 CREATE TRIGGER dag_runs_strip_delete AFTER DELETE ON dag_runs BEGIN
-    UPDATE dags SET
-        recent_runs_json = (SELECT json_group_array(json_object('run_id', run_id, 'state', COALESCE(state, 'none')))
-            FROM (SELECT run_id, state FROM dag_runs r WHERE r.environment = OLD.environment
-                  AND r.dag_id = OLD.dag_id ORDER BY r.run_after DESC, r.run_id DESC LIMIT 10)),
-        last_run_state = (SELECT COALESCE(state, 'none') FROM dag_runs r WHERE r.environment = OLD.environment
-            AND r.dag_id = OLD.dag_id ORDER BY r.run_after DESC, r.run_id DESC LIMIT 1),
-        last_run_after = (SELECT MAX(run_after) FROM dag_runs r WHERE r.environment = OLD.environment
-            AND r.dag_id = OLD.dag_id)
+    UPDATE dags SET (recent_runs_json, last_run_state, last_run_after) =
+        (SELECT recent_runs_json, last_run_state, last_run_after FROM dag_strips s
+         WHERE s.environment = OLD.environment AND s.dag_id = OLD.dag_id)
     WHERE environment = OLD.environment AND dag_id = OLD.dag_id;
 END;
 
 -- A DAG (re)appearing after its runs were stored starts with them.
 CREATE TRIGGER dags_strip_insert AFTER INSERT ON dags BEGIN
-    UPDATE dags SET
-        recent_runs_json = (SELECT json_group_array(json_object('run_id', run_id, 'state', COALESCE(state, 'none')))
-            FROM (SELECT run_id, state FROM dag_runs r WHERE r.environment = NEW.environment
-                  AND r.dag_id = NEW.dag_id ORDER BY r.run_after DESC, r.run_id DESC LIMIT 10)),
-        last_run_state = (SELECT COALESCE(state, 'none') FROM dag_runs r WHERE r.environment = NEW.environment
-            AND r.dag_id = NEW.dag_id ORDER BY r.run_after DESC, r.run_id DESC LIMIT 1),
-        last_run_after = (SELECT MAX(run_after) FROM dag_runs r WHERE r.environment = NEW.environment
-            AND r.dag_id = NEW.dag_id)
+    UPDATE dags SET (recent_runs_json, last_run_state, last_run_after) =
+        (SELECT recent_runs_json, last_run_state, last_run_after FROM dag_strips s
+         WHERE s.environment = NEW.environment AND s.dag_id = NEW.dag_id)
     WHERE environment = NEW.environment AND dag_id = NEW.dag_id;
 END;
 
-UPDATE dags SET
-    recent_runs_json = (SELECT json_group_array(json_object('run_id', run_id, 'state', COALESCE(state, 'none')))
-        FROM (SELECT run_id, state FROM dag_runs r WHERE r.environment = dags.environment
-              AND r.dag_id = dags.dag_id ORDER BY r.run_after DESC, r.run_id DESC LIMIT 10)),
-    last_run_state = (SELECT COALESCE(state, 'none') FROM dag_runs r WHERE r.environment = dags.environment
-        AND r.dag_id = dags.dag_id ORDER BY r.run_after DESC, r.run_id DESC LIMIT 1),
-    last_run_after = (SELECT MAX(run_after) FROM dag_runs r WHERE r.environment = dags.environment
-        AND r.dag_id = dags.dag_id);
+UPDATE dags SET (recent_runs_json, last_run_state, last_run_after) =
+    (SELECT recent_runs_json, last_run_state, last_run_after FROM dag_strips s
+     WHERE s.environment = dags.environment AND s.dag_id = dags.dag_id);
 
 CREATE INDEX dags_team_last_run ON dags (team, last_run_after);

@@ -6,8 +6,8 @@
 use std::collections::HashMap;
 
 use hangar_app::models::{
-    DagRow, RUN_PAGE_SIZE, RUNS_IN_GRID, RUNS_IN_STRIP, RunDot, RunGrid, RunQuery, RunRow,
-    TaskCell, TaskRow,
+    DagRow, RUN_COUNT_CAP, RUN_PAGE_SIZE, RUNS_IN_GRID, RUNS_IN_STRIP, RunDot, RunGrid, RunQuery,
+    RunRow, TaskCell, TaskRow,
 };
 use sqlx::Row;
 
@@ -168,11 +168,30 @@ pub fn strip(grid: &RunGrid) -> Vec<RunDot> {
         .collect()
 }
 
-const TEAM_RUNS: &str = "FROM dag_runs r JOIN dags d ON d.environment = r.environment \
-    AND d.dag_id = r.dag_id WHERE (d.team = $1 OR d.team IS NULL) \
-    AND ($2 = '' OR r.state = $2) AND ($3 = '' OR r.run_type = $3) \
+/// The run filters ($2 state, $3 run type, $4/$5 first/last day), on `dag_runs r`.
+const RUN_FILTERS: &str = "($2 = '' OR r.state = $2) AND ($3 = '' OR r.run_type = $3) \
     AND ($4 = '' OR SUBSTR(r.run_after, 1, 10) >= $4) \
     AND ($5 = '' OR SUBSTR(r.run_after, 1, 10) <= $5)";
+
+/// A team's runs, newest first. The newest `$6` of the team's own runs and of the shared
+/// ones are each read in index order (`dag_runs_team_time`, migration 0010) instead of
+/// sorting every run of the team; the join with `dags` then applies the team rule itself —
+/// the run's copied `team` only chooses the index range.
+fn team_runs_sql(columns: &str) -> String {
+    let newest = |team: &str, alias: &str| {
+        format!(
+            "SELECT * FROM (SELECT r.environment, r.dag_id, r.run_id, r.state, r.run_type, \
+             r.run_after, r.start_date, r.end_date FROM dag_runs r WHERE {team} AND {RUN_FILTERS} \
+             ORDER BY r.run_after DESC, r.dag_id DESC, r.run_id DESC LIMIT $6) AS {alias}"
+        )
+    };
+    format!(
+        "SELECT {columns} FROM ({} UNION ALL {}) r JOIN dags d ON d.environment = r.environment \
+         AND d.dag_id = r.dag_id WHERE (d.team = $1 OR d.team IS NULL)",
+        newest("r.team = $1", "own"),
+        newest("r.team IS NULL", "shared")
+    )
+}
 
 pub async fn team_runs(
     db: &Db,
@@ -181,27 +200,35 @@ pub async fn team_runs(
 ) -> Result<(Vec<RunRow>, u64), sqlx::Error> {
     let limit = RUN_PAGE_SIZE as i64;
     let offset = query.page as i64 * limit;
+    let rows_sql = format!(
+        "{} ORDER BY r.run_after DESC, r.dag_id DESC, r.run_id DESC LIMIT $7 OFFSET $8",
+        team_runs_sql(
+            "r.environment, r.dag_id, r.run_id, r.state, r.run_type, r.run_after, \
+             r.start_date, r.end_date"
+        )
+    );
+    // Counted up to just past the cap, by the same rule: an exact count of every run of a
+    // busy team costs more than the page itself, and "1,000+" says what a person needs.
+    let count_sql = team_runs_sql("COUNT(*) AS n");
     with_pool!(db, pool => {
-        let rows = sqlx::query(&format!(
-            "SELECT r.environment, r.dag_id, r.run_id, r.state, r.run_type, r.run_after, \
-             r.start_date, r.end_date {TEAM_RUNS} \
-             ORDER BY r.run_after DESC, r.dag_id, r.run_id LIMIT $6 OFFSET $7"
-        ))
-        .bind(team)
-        .bind(&query.state)
-        .bind(&query.run_type)
-        .bind(&query.from)
-        .bind(&query.to)
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(pool)
-        .await?;
-        let total: i64 = sqlx::query(&format!("SELECT COUNT(*) AS n {TEAM_RUNS}"))
+        let rows = sqlx::query(&rows_sql)
             .bind(team)
             .bind(&query.state)
             .bind(&query.run_type)
             .bind(&query.from)
             .bind(&query.to)
+            .bind(offset + limit)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(pool)
+            .await?;
+        let total: i64 = sqlx::query(&count_sql)
+            .bind(team)
+            .bind(&query.state)
+            .bind(&query.run_type)
+            .bind(&query.from)
+            .bind(&query.to)
+            .bind(RUN_COUNT_CAP as i64 + 1)
             .fetch_one(pool)
             .await?
             .try_get("n")?;
