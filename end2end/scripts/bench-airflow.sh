@@ -223,9 +223,11 @@ for line in "${RESULTS[@]}"; do
   IFS=$'\t' read -r name rps p50 p99 <<<"$line"
   if [ -z "$p50" ]; then echo "| $name | $rps | | |"; else echo "| $name | $rps | $p50 | $p99 |"; fi
 done
-python3 - "${RESULTS[0]}" "${RESULTS[5]}" "$AIRFLOW_RESULT" <<'PY'
+python3 - "${RESULTS[0]}" "${RESULTS[5]}" "$AIRFLOW_RESULT" <<'PY' || true
 import sys
-sqlite, pg, airflow = (float(line.split("\t")[1]) for line in sys.argv[1:])
+sqlite, pg, airflow = (float((line.split("\t") + ["0", "0"])[1] or 0) for line in sys.argv[1:])
+if airflow == 0:
+    sys.exit("\nAirflow's API completed no request: no ratio")
 print(f"\nHangar's 100-row DAG list / Airflow's 100-row API listing: SQLite {sqlite / airflow:.0f}×, PostgreSQL {pg / airflow:.0f}× (target ≥ 50×)")
 PY
 IFS=$'\t' read -r n median p95 worst <<<"$FRESHNESS"

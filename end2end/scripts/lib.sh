@@ -217,7 +217,7 @@ PY
 # and 32 connections; prints "name<TAB>req/s<TAB>p50 ms<TAB>p99 ms", medians over the runs.
 # Any non-2xx/3xx answer fails the benchmark: an error page is not a fast page.
 wrk_median() {
-  local args=(-t2 -c32 --latency)
+  local args=(-t2 -c32 --latency --timeout 30s)
   [ -n "${3:-}" ] && args+=(-H "$3")
   local file; file="$(mktemp /tmp/hangar-wrk.XXXXXX)"
   wrk "${args[@]}" -d3s "$2" >/dev/null

@@ -26,7 +26,7 @@ pub async fn get_team_dags(
     #[server(default)] filters: DagFilters,
     #[server(default)] page: u32,
 ) -> Result<DagPage, AppError> {
-    super::guard::require(super::ACCESS_GET_TEAM_DAGS, Some(&team))?;
+    let viewer = super::guard::require(super::ACCESS_GET_TEAM_DAGS, Some(&team))?;
     let known_state = ["", "none"].contains(&filters.last_state.as_str())
         || crate::models::RUN_STATES.contains(&filters.last_state.as_str());
     if !known_state {
@@ -47,5 +47,8 @@ pub async fn get_team_dags(
         page,
         per_page: filters.per_page,
     };
-    super::ports::read_model()?.team_dags(&team, query).await
+    let mut page = super::ports::read_model()?.team_dags(&team, query).await?;
+    page.can_pause = viewer.can_change(&team, crate::models::TeamAction::Pause, false);
+    page.can_pause_shared = viewer.can_change(&team, crate::models::TeamAction::Pause, true);
+    Ok(page)
 }

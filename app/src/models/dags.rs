@@ -93,6 +93,9 @@ pub struct DagPage {
     pub sync: Vec<SyncNotice>,
     /// The bundles of the DAGs the team sees, for the bundle filter.
     pub bundles: Vec<String>,
+    /// Whether this viewer may pause the team's DAGs, and the shared ones.
+    pub can_pause: bool,
+    pub can_pause_shared: bool,
     /// Files of the team's (and shared) bundles that failed to import: a file that does not
     /// import has no DAG row to carry a badge, so the list names them.
     pub import_errors: Vec<ImportErrorRow>,

@@ -9,6 +9,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::components::team_nav::TeamNav;
 use crate::components::{ErrorView, ImportErrors, SyncNotices};
+use crate::functions::actions::SetDagPaused;
 use crate::functions::dags::{DagFilters, get_team_dags};
 use crate::models::{DAG_PAGE_SIZES, DAG_SORTS, DagPage, DagQuery, DagRow, RUN_STATES};
 
@@ -36,9 +37,10 @@ pub fn DagsPage() -> impl IntoView {
             per_page: q.get("per").and_then(|p| p.parse().ok()).unwrap_or(0),
         }
     };
+    let pause = ServerAction::<SetDagPaused>::new();
     let dags = Resource::new(
-        move || (team(), query()),
-        |(team, query)| {
+        move || (team(), query(), pause.version().get()),
+        |(team, query, _)| {
             let filters = DagFilters {
                 tag: query.tag,
                 owner: query.owner,
@@ -57,7 +59,7 @@ pub fn DagsPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="loading">"Loading DAGs…"</p> }>
             {move || Suspend::new(async move {
                 match dags.await {
-                    Ok(page) => view! { <DagList team=team() page/> }.into_any(),
+                    Ok(page) => view! { <DagList team=team() page pause/> }.into_any(),
                     Err(error) => view! { <ErrorView error/> }.into_any(),
                 }
             })}
@@ -66,13 +68,15 @@ pub fn DagsPage() -> impl IntoView {
 }
 
 #[component]
-fn DagList(team: String, page: DagPage) -> impl IntoView {
+fn DagList(team: String, page: DagPage, pause: ServerAction<SetDagPaused>) -> impl IntoView {
     let DagPage {
         rows,
         total,
         query,
         sync,
         bundles,
+        can_pause,
+        can_pause_shared,
         import_errors,
     } = page;
     let first = query.page as u64 * query.page_size() as u64;
@@ -113,6 +117,7 @@ fn DagList(team: String, page: DagPage) -> impl IntoView {
             format!("/t/{team}/dags{}", crate::paths::query(&pairs))
         }
     };
+    let here = link(query.page);
     let previous = (query.page > 0).then(|| link(query.page - 1));
     let next = (first + shown < total).then(|| link(query.page + 1));
     let paused_value = match query.paused {
@@ -125,6 +130,9 @@ fn DagList(team: String, page: DagPage) -> impl IntoView {
             <h1>"DAGs"</h1>
             <SyncNotices notices=sync/>
             <ImportErrors errors=import_errors/>
+            {move || pause.value().get().and_then(|r| r.err()).map(|error| view! {
+                <p class="notice error" role="alert" data-testid="action-error">{error.to_string()}</p>
+            })}
             <Form method="GET" action="">
                 <div class="filters">
                     <input
@@ -184,7 +192,10 @@ fn DagList(team: String, page: DagPage) -> impl IntoView {
                     </tr>
                 </thead>
                 <tbody>
-                    {rows.into_iter().map(|row| view! { <DagRowView team=team.clone() row/> }).collect_view()}
+                    {rows.into_iter().map(|row| {
+                        let can_pause = if row.shared { can_pause_shared } else { can_pause };
+                        view! { <DagRowView team=team.clone() row can_pause return_to=here.clone() pause/> }
+                    }).collect_view()}
                 </tbody>
             </table>
             <p class="pager">
@@ -203,7 +214,28 @@ fn DagList(team: String, page: DagPage) -> impl IntoView {
 }
 
 #[component]
-fn DagRowView(team: String, row: DagRow) -> impl IntoView {
+fn DagRowView(
+    team: String,
+    row: DagRow,
+    can_pause: bool,
+    return_to: String,
+    pause: ServerAction<SetDagPaused>,
+) -> impl IntoView {
+    let switch = can_pause.then(|| {
+        let label = if row.is_paused { "Unpause" } else { "Pause" };
+        let (team, environment, dag_id) =
+            (team.clone(), row.environment.clone(), row.dag_id.clone());
+        view! {
+            <ActionForm action=pause attr:class="inline-form">
+                <input type="hidden" name="team" value=team/>
+                <input type="hidden" name="environment" value=environment/>
+                <input type="hidden" name="dag_id" value=dag_id/>
+                <input type="hidden" name="paused" value=(!row.is_paused).to_string()/>
+                <input type="hidden" name="return_to" value=return_to/>
+                <button type="submit" class="small" data-testid="row-pause" disabled=move || pause.pending().get()>{label}</button>
+            </ActionForm>
+        }
+    });
     view! {
         <tr data-dag=row.dag_id.clone() class:paused=row.is_paused>
             <td>
@@ -239,7 +271,7 @@ fn DagRowView(team: String, row: DagRow) -> impl IntoView {
                     view! { <a class="tag" href=href>{t}</a> }
                 }).collect_view()}
             </td>
-            <td>{if row.is_paused { "Paused" } else { "Active" }}</td>
+            <td data-testid="row-state">{if row.is_paused { "Paused" } else { "Active" }} {switch}</td>
         </tr>
     }
 }

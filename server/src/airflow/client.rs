@@ -139,6 +139,17 @@ impl AirflowClient {
             .await
     }
 
+    /// A DAG's latest `limit` runs, however old.
+    pub async fn latest_runs(&self, dag_id: &str, limit: u32) -> Result<Vec<DagRun>, AirflowError> {
+        let path = api_path(&["dags", dag_id, "dagRuns"]);
+        let query = [
+            ("limit", limit.to_string()),
+            ("order_by", "-run_after".to_string()),
+        ];
+        let page: DagRunCollection = self.call(Method::GET, &path, &query, None).await?;
+        Ok(page.dag_runs)
+    }
+
     /// Task instances of runs with `run_after` at or after `run_after_since`; with
     /// `updated_since`, only those Airflow changed since then (the incremental sync).
     pub async fn task_instances(

@@ -19,6 +19,9 @@ pub struct AirflowConfig {
     pub sync_interval: Duration,
     /// How often DAGs, import errors, details, connections and variables are re-read.
     pub catalogue_interval: Duration,
+    /// Runs this recent are kept, and at least `runs_per_dag` of every DAG however old.
+    pub run_window: Duration,
+    pub runs_per_dag: u32,
     pub ownership: Ownership,
     /// Credentials for calls made on behalf of one team, so that Airflow's own team filter
     /// stands behind Hangar's.
@@ -127,6 +130,11 @@ pub(super) fn validate(
             let sync_interval = interval("sync_interval", &env.sync_interval, "3s", Duration::from_secs(1))?;
             let catalogue_interval =
                 interval("catalogue_interval", &env.catalogue_interval, "30s", Duration::from_secs(5))?;
+            let run_window = interval("run_window", &env.run_window, "14d", Duration::from_secs(3600))?;
+            let runs_per_dag = env.runs_per_dag.unwrap_or(25);
+            if runs_per_dag > 1000 {
+                return Err(error("runs_per_dag", format!("{runs_per_dag} is more than 1000")));
+            }
             Ok(AirflowConfig {
                 name: env.name,
                 base_url,
@@ -134,6 +142,8 @@ pub(super) fn validate(
                 timeout,
                 sync_interval,
                 catalogue_interval,
+                run_window,
+                runs_per_dag,
                 ownership,
                 team_credentials,
             })

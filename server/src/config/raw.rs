@@ -42,6 +42,10 @@ pub struct RawAirflow {
     pub sync_interval: Option<String>,
     /// How often DAGs, import errors, connections and variables are re-read (default 30s).
     pub catalogue_interval: Option<String>,
+    /// How far back runs are kept (default 14d).
+    pub run_window: Option<String>,
+    /// Runs kept per DAG however old (default 25).
+    pub runs_per_dag: Option<u32>,
     /// Multi-team environment: bundle name → team.
     pub bundles: Option<BTreeMap<String, String>>,
     /// Single-team environment: everything in it belongs to this team.

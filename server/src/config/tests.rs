@@ -322,6 +322,8 @@ fn airflow_environments_are_typed() {
     assert_eq!(main.timeout, Duration::from_secs(10));
     assert_eq!(main.sync_interval, Duration::from_secs(3));
     assert_eq!(main.catalogue_interval, Duration::from_secs(30));
+    assert_eq!(main.run_window, Duration::from_secs(14 * 86_400));
+    assert_eq!(main.runs_per_dag, 25);
     match &main.ownership {
         Ownership::MultiTeam { bundles } => assert_eq!(bundles["team_a_dags"], "team_a"),
         other => panic!("{other:?}"),

@@ -119,6 +119,8 @@ pub async fn team_dags(
         query,
         sync,
         bundles,
+        can_pause: false,
+        can_pause_shared: false,
         import_errors: Vec::new(),
     })
 }

@@ -96,6 +96,9 @@ pub async fn sync_catalogue(
     tracing::debug!(env = %env.name, dags = report.dags, removed = report.removed, "DAGs synced");
     import_errors::sync_import_errors(&state.db, env, client, now_ms).await?;
     details::sync_details(&state.db, &env.name, client).await?;
+    let older = runs::backfill_older_runs(&state.db, env, client, now_ms).await?;
+    state.live.dags_changed(&env.name, &older).await;
+    runs::prune(&state.db, env, now_ms).await?;
     connections::sync_connections(&state.db, env, client, now_ms).await?;
     variables::sync_variables(&state.db, env, client, now_ms).await?;
     Ok(())

@@ -11,8 +11,12 @@ use crate::db::Db;
 use crate::identity::session::from_ms;
 use crate::with_pool;
 
-/// How far back runs are kept (the issue's default: 14 days).
-pub const RUN_WINDOW_MS: i64 = 14 * 24 * 3600 * 1000;
+/// The start of `env`'s run window (RFC 3339).
+pub fn window_start(env: &AirflowConfig, now_ms: i64) -> String {
+    from_ms(now_ms - env.run_window.as_millis() as i64)
+        .format(&Rfc3339)
+        .expect("a UTC time formats as RFC 3339")
+}
 
 /// The upsert of one run (`$crate::airflow::models::DagRun`) into `dag_runs`, as a query
 /// ready to execute; the sync and the actions write runs the same way. It returns the DAG id
@@ -54,9 +58,7 @@ pub async fn sync_runs(
     client: &AirflowClient,
     now_ms: i64,
 ) -> Result<BTreeSet<String>, SyncError> {
-    let since = from_ms(now_ms - RUN_WINDOW_MS)
-        .format(&Rfc3339)
-        .expect("a UTC time formats as RFC 3339");
+    let since = window_start(env, now_ms);
     let runs =
         super::dags::answered(db, &env.name, now_ms, client.runs_since(&since).await).await?;
     let mut changed = BTreeSet::new();
@@ -67,13 +69,91 @@ pub async fn sync_runs(
                 changed.insert(run.dag_id.clone());
             }
         }
-        sqlx::query("DELETE FROM dag_runs WHERE environment = $1 AND run_after < $2")
-            .bind(&env.name)
-            .bind(&since)
-            .execute(&mut *tx)
-            .await?;
         tx.commit().await?;
         Ok::<_, SyncError>(())
     })?;
+    Ok(changed)
+}
+
+/// Drops runs that left the window — except each DAG's latest `runs_per_dag` — and the task
+/// instances of runs no longer kept. On the catalogue cadence: it reads every old run and
+/// every task instance, which the few-second run sync should not.
+pub async fn prune(db: &Db, env: &AirflowConfig, now_ms: i64) -> Result<(), sqlx::Error> {
+    let since = window_start(env, now_ms);
+    with_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        sqlx::query(
+            "DELETE FROM dag_runs WHERE environment = $1 AND run_after < $2 \
+             AND (SELECT COUNT(*) FROM dag_runs newer WHERE newer.environment = dag_runs.environment \
+                  AND newer.dag_id = dag_runs.dag_id AND newer.run_after > dag_runs.run_after) >= $3",
+        )
+        .bind(&env.name)
+        .bind(&since)
+        .bind(i64::from(env.runs_per_dag))
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "DELETE FROM task_instances WHERE environment = $1 AND NOT EXISTS (SELECT 1 FROM \
+             dag_runs r WHERE r.environment = task_instances.environment \
+             AND r.dag_id = task_instances.dag_id AND r.run_id = task_instances.run_id)",
+        )
+        .bind(&env.name)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await
+    })
+}
+
+/// How many DAGs one catalogue sync reads older runs for (one call each).
+pub const OLDER_RUNS_PER_SYNC: i64 = 100;
+
+/// DAGs with fewer runs stored than `runs_per_dag` (they run rarely, or are new to Hangar)
+/// get their latest runs read once, whatever their age; the window sync and `prune` keep
+/// them from then on. Returns the DAG ids whose runs changed.
+pub async fn backfill_older_runs(
+    db: &Db,
+    env: &AirflowConfig,
+    client: &AirflowClient,
+    now_ms: i64,
+) -> Result<BTreeSet<String>, SyncError> {
+    let due: Vec<String> = with_pool!(db, pool => {
+        sqlx::query(
+            "SELECT dag_id FROM dags d WHERE environment = $1 AND older_runs_read_ms IS NULL \
+             AND (SELECT COUNT(*) FROM dag_runs r WHERE r.environment = d.environment \
+                  AND r.dag_id = d.dag_id) < $2 \
+             ORDER BY dag_id LIMIT $3",
+        )
+        .bind(&env.name)
+        .bind(i64::from(env.runs_per_dag))
+        .bind(OLDER_RUNS_PER_SYNC)
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|row| sqlx::Row::try_get(row, "dag_id"))
+        .collect::<Result<_, sqlx::Error>>()?
+    });
+    let mut changed = BTreeSet::new();
+    for dag_id in due {
+        let runs = match client.latest_runs(&dag_id, env.runs_per_dag).await {
+            Ok(runs) => runs,
+            Err(crate::airflow::AirflowError::NotFound { .. }) => Vec::new(),
+            Err(error) => return Err(error.into()),
+        };
+        with_pool!(db, pool => {
+            let mut tx = pool.begin().await?;
+            for run in &runs {
+                if upsert_run!(&env.name, run, now_ms).fetch_optional(&mut *tx).await?.is_some() {
+                    changed.insert(run.dag_id.clone());
+                }
+            }
+            sqlx::query("UPDATE dags SET older_runs_read_ms = $1 WHERE environment = $2 AND dag_id = $3")
+                .bind(now_ms)
+                .bind(&env.name)
+                .bind(&dag_id)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        });
+    }
     Ok(changed)
 }

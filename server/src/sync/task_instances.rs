@@ -10,7 +10,6 @@ use sqlx::Row;
 use time::format_description::well_known::Rfc3339;
 
 use super::dags::SyncError;
-use super::runs::RUN_WINDOW_MS;
 use crate::airflow::AirflowClient;
 use crate::config::AirflowConfig;
 use crate::db::Db;
@@ -29,7 +28,7 @@ pub async fn sync_task_instances(
     client: &AirflowClient,
     now_ms: i64,
 ) -> Result<BTreeSet<String>, SyncError> {
-    let window_start = rfc3339(now_ms - RUN_WINDOW_MS);
+    let window_start = super::runs::window_start(env, now_ms);
     let since = watermark(db, &env.name).await?;
     let instances = super::dags::answered(
         db,
@@ -75,15 +74,6 @@ pub async fn sync_task_instances(
                 changed.insert(ti.dag_id.clone());
             }
         }
-        // Task instances live as long as their run is in the model.
-        sqlx::query(
-            "DELETE FROM task_instances WHERE environment = $1 AND NOT EXISTS (SELECT 1 FROM \
-             dag_runs r WHERE r.environment = task_instances.environment \
-             AND r.dag_id = task_instances.dag_id AND r.run_id = task_instances.run_id)",
-        )
-        .bind(&env.name)
-        .execute(&mut *tx)
-        .await?;
         sqlx::query(
             "INSERT INTO airflow_sync_status (environment, task_instances_since) VALUES ($1, $2) \
              ON CONFLICT (environment) DO UPDATE SET task_instances_since = excluded.task_instances_since",
