@@ -327,7 +327,32 @@ async fn strips_follow_every_write_to_the_runs(backend: Backend) {
     assert_eq!(strip("?state=success").await.len(), 10);
 }
 
+/// The pause switch on each row shows only where the role allows it: operators and up for
+/// the team's DAGs, platform admins only for shared ones — and the server agrees.
+async fn row_pause_switches_follow_the_role(backend: Backend) {
+    let app = TestApp::spawn_with_dead_airflow(backend).await;
+    app.seed_dag("main", "own_dag", Some("team_a")).await;
+    app.seed_dag("main", "common_dag", None).await;
+    let switch_on = |html: &str, dag: &str| {
+        let start = html.find(&format!("data-dag=\"{dag}\"")).expect("the row");
+        let row = &html[start..];
+        let row = &row[..row.find("</tr>").unwrap()];
+        row.contains(r#"data-testid="row-pause""#)
+    };
+    for (user, own, shared) in [
+        ("viewer", false, false),
+        ("operator", true, false),
+        ("platform_admin", true, true),
+    ] {
+        let browser = app.signed_in(user).await;
+        let html = browser.get("/t/team_a/dags").await.text().await.unwrap();
+        assert_eq!(switch_on(&html, "own_dag"), own, "{user}: own DAG");
+        assert_eq!(switch_on(&html, "common_dag"), shared, "{user}: shared DAG");
+    }
+}
+
 on_both_backends!(
+    row_pause_switches_follow_the_role,
     strips_follow_every_write_to_the_runs,
     each_team_sees_its_dags_and_the_shared_ones,
     the_page_says_how_fresh_its_data_is,
