@@ -5,14 +5,21 @@
 
 /// Percent-encodes everything but unreserved characters (RFC 3986).
 pub fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
+                out.push(b as char)
             }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+            _ => {
+                out.push('%');
+                out.push(HEX[usize::from(b >> 4)] as char);
+                out.push(HEX[usize::from(b & 15)] as char);
+            }
+        }
+    }
+    out
 }
 
 pub fn dag(team: &str, environment: &str, dag_id: &str) -> String {
@@ -55,6 +62,40 @@ pub fn task_log(
         url.push_str(&params.join("&"));
     }
     url
+}
+
+/// One page of the DAG list with the same search, filters, sort and page size as `query`.
+pub fn dag_list(team: &str, query: &crate::models::DagQuery, page: u32) -> String {
+    let pairs = [
+        ("q", query.search.clone()),
+        (
+            "paused",
+            query.paused.map(|p| p.to_string()).unwrap_or_default(),
+        ),
+        ("tag", query.tag.clone()),
+        ("owner", query.owner.clone()),
+        ("state", query.last_state.clone()),
+        (
+            "errors",
+            if query.import_errors {
+                "true".into()
+            } else {
+                String::new()
+            },
+        ),
+        ("bundle", query.bundle.clone()),
+        ("sort", query.sort.clone()),
+        (
+            "per",
+            if query.per_page == 0 {
+                String::new()
+            } else {
+                query.page_size().to_string()
+            },
+        ),
+        ("page", page.to_string()),
+    ];
+    format!("/t/{}/dags{}", encode(team), self::query(&pairs))
 }
 
 /// A query string from `(name, value)` pairs, leaving out empty values.

@@ -111,12 +111,13 @@ pub async fn build_with(
         .site_pkg_dir("pkg")
         .env(Env::PROD)
         .build();
-    let read_model: hangar_app::functions::ports::SharedReadModel =
-        Arc::new(read_model::DbReadModel::new(db.clone(), &config.airflow));
-    let airflow =
-        Arc::new(airflow::Environments::new(&config.airflow).map_err(StartupError::Airflow)?);
     let live = Arc::new(live::LiveUpdates::new(db.clone()));
     live.spawn_listener();
+    let read_model: hangar_app::functions::ports::SharedReadModel = Arc::new(
+        read_model::DbReadModel::new(db.clone(), &config.airflow, live.versions()),
+    );
+    let airflow =
+        Arc::new(airflow::Environments::new(&config.airflow).map_err(StartupError::Airflow)?);
     let actions: hangar_app::functions::ports::SharedAirflowActions = Arc::new(
         actions::AirflowGateway::new(db.clone(), clock.clone(), airflow.clone(), live.clone()),
     );
@@ -127,6 +128,7 @@ pub async fn build_with(
         clock,
         leptos,
         read_model,
+        dag_lists: Arc::default(),
         airflow,
         actions,
         live,

@@ -1,5 +1,6 @@
 //! Pieces every page shares.
 
+pub mod dag_rows;
 pub mod environment_field;
 pub mod error_view;
 pub mod header;

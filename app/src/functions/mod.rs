@@ -6,6 +6,8 @@
 
 pub mod actions;
 pub mod connections;
+#[cfg(feature = "ssr")]
+pub mod dag_list_cache;
 pub mod dags;
 #[cfg(feature = "ssr")]
 pub mod guard;

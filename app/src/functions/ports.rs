@@ -39,6 +39,9 @@ impl DagKey {
 pub trait ReadModel: Send + Sync + 'static {
     /// The team's DAGs and the shared ones, filtered and paged.
     async fn team_dags(&self, team: &str, query: DagQuery) -> Result<DagPage, AppError>;
+    /// A number that changes whenever data this team sees is announced as changed (by the
+    /// sync or an action, on any replica); kept pages are valid only while it stands still.
+    fn data_version(&self, team: &str) -> u64;
     async fn dag_detail(&self, viewer: &Viewer, dag: &DagKey) -> Result<DagDetail, AppError>;
     async fn team_runs(&self, team: &str, query: RunQuery) -> Result<RunPage, AppError>;
     async fn run_detail(
@@ -178,6 +181,12 @@ pub type SharedAirflowActions = Arc<dyn AirflowActions>;
 pub fn read_model() -> Result<SharedReadModel, AppError> {
     use_context::<SharedReadModel>()
         .ok_or_else(|| AppError::Internal("read model not provided".into()))
+}
+
+/// DAG-list pages already rendered, one cache per server.
+pub fn dag_list_cache() -> Result<Arc<super::dag_list_cache::DagListCache>, AppError> {
+    use_context::<Arc<super::dag_list_cache::DagListCache>>()
+        .ok_or_else(|| AppError::Internal("DAG-list cache not provided".into()))
 }
 
 pub fn airflow_actions() -> Result<SharedAirflowActions, AppError> {

@@ -14,7 +14,7 @@ pub const DAG_PAGE_SIZE: u32 = 50;
 /// The page sizes the DAG list offers.
 pub const DAG_PAGE_SIZES: [u32; 3] = [25, 50, 100];
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct DagQuery {
     /// Matches id, display name and description, case-insensitively.
     pub search: String,
@@ -99,6 +99,22 @@ pub struct DagPage {
     /// Files of the team's (and shared) bundles that failed to import: a file that does not
     /// import has no DAG row to carry a badge, so the list names them.
     pub import_errors: Vec<ImportErrorRow>,
+    /// `rows` already written as HTML, when the server renders the page itself
+    /// (`functions::dags::rendered_team_dags`); `rows` is then empty. Never sent: the browser
+    /// keeps the server's HTML, and renders the rows itself from `rows` after a refetch.
+    #[serde(skip)]
+    pub rows_html: Option<std::sync::Arc<str>>,
+}
+
+impl DagPage {
+    /// How many rows this page holds, from the counts alone (rows already written as HTML
+    /// are not sent with the page, so their count cannot be read from `rows`).
+    pub fn shown(&self) -> u64 {
+        let first = u64::from(self.query.page) * u64::from(self.query.page_size());
+        self.total
+            .saturating_sub(first)
+            .min(u64::from(self.query.page_size()))
+    }
 }
 
 /// A file that failed to import, with Airflow's stack trace.

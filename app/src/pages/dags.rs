@@ -7,11 +7,11 @@ use leptos::prelude::*;
 use leptos_router::components::Form;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
+use crate::components::dag_rows::{RowContext, dag_rows_html};
 use crate::components::team_nav::TeamNav;
 use crate::components::{ErrorView, ImportErrors, SyncNotices};
 use crate::functions::actions::SetDagPaused;
-use crate::functions::dags::{DagFilters, get_team_dags};
-use crate::models::{DAG_PAGE_SIZES, DAG_SORTS, DagPage, DagQuery, DagRow, RUN_STATES};
+use crate::models::{DAG_PAGE_SIZES, DAG_SORTS, DagPage, DagQuery, RUN_STATES};
 
 #[component]
 pub fn DagsPage() -> impl IntoView {
@@ -40,18 +40,7 @@ pub fn DagsPage() -> impl IntoView {
     let pause = ServerAction::<SetDagPaused>::new();
     let dags = Resource::new(
         move || (team(), query(), pause.version().get()),
-        |(team, query, _)| {
-            let filters = DagFilters {
-                tag: query.tag,
-                owner: query.owner,
-                last_state: query.last_state,
-                import_errors: query.import_errors,
-                bundle: query.bundle,
-                sort: query.sort,
-                per_page: query.per_page,
-            };
-            get_team_dags(team, query.search, query.paused, filters, query.page)
-        },
+        |(team, query, _)| fetch_dags(team, query),
     );
     crate::components::live::use_live_updates(team, move || dags.refetch());
     view! {
@@ -69,57 +58,29 @@ pub fn DagsPage() -> impl IntoView {
 
 #[component]
 fn DagList(team: String, page: DagPage, pause: ServerAction<SetDagPaused>) -> impl IntoView {
+    let shown = page.shown();
+    let rows_html = page.rows_html.clone().unwrap_or_else(|| {
+        let context = RowContext {
+            team: &team,
+            can_pause: page.can_pause,
+            can_pause_shared: page.can_pause_shared,
+            return_to: &crate::paths::dag_list(&team, &page.query, page.query.page),
+            pause_url: <SetDagPaused as leptos::server_fn::ServerFn>::PATH,
+        };
+        dag_rows_html(&page.rows, context).into()
+    });
     let DagPage {
-        rows,
         total,
         query,
         sync,
         bundles,
-        can_pause,
-        can_pause_shared,
         import_errors,
+        ..
     } = page;
-    let first = query.page as u64 * query.page_size() as u64;
-    let shown = rows.len() as u64;
-    let link = {
-        let team = team.clone();
-        let query = query.clone();
-        move |page: u32| {
-            let pairs = [
-                ("q", query.search.clone()),
-                (
-                    "paused",
-                    query.paused.map(|p| p.to_string()).unwrap_or_default(),
-                ),
-                ("tag", query.tag.clone()),
-                ("owner", query.owner.clone()),
-                ("state", query.last_state.clone()),
-                (
-                    "errors",
-                    if query.import_errors {
-                        "true".into()
-                    } else {
-                        String::new()
-                    },
-                ),
-                ("bundle", query.bundle.clone()),
-                ("sort", query.sort.clone()),
-                (
-                    "per",
-                    if query.per_page == 0 {
-                        String::new()
-                    } else {
-                        query.page_size().to_string()
-                    },
-                ),
-                ("page", page.to_string()),
-            ];
-            format!("/t/{team}/dags{}", crate::paths::query(&pairs))
-        }
-    };
-    let here = link(query.page);
-    let previous = (query.page > 0).then(|| link(query.page - 1));
-    let next = (first + shown < total).then(|| link(query.page + 1));
+    let first = u64::from(query.page) * u64::from(query.page_size());
+    let previous = (query.page > 0).then(|| crate::paths::dag_list(&team, &query, query.page - 1));
+    let next =
+        (first + shown < total).then(|| crate::paths::dag_list(&team, &query, query.page + 1));
     let paused_value = match query.paused {
         Some(true) => "true",
         Some(false) => "false",
@@ -191,12 +152,9 @@ fn DagList(team: String, page: DagPage, pause: ServerAction<SetDagPaused>) -> im
                         <th>"State"</th>
                     </tr>
                 </thead>
-                <tbody>
-                    {rows.into_iter().map(|row| {
-                        let can_pause = if row.shared { can_pause_shared } else { can_pause };
-                        view! { <DagRowView team=team.clone() row can_pause return_to=here.clone() pause/> }
-                    }).collect_view()}
-                </tbody>
+                // Rows arrive as HTML (see `components::dag_rows`); their pause forms are
+                // plain forms, sent as the pause action from here when JavaScript runs.
+                <tbody inner_html=rows_html on:submit=move |ev| send_pause_form(ev, pause)></tbody>
             </table>
             <p class="pager">
                 <span data-testid="dag-count">
@@ -213,65 +171,38 @@ fn DagList(team: String, page: DagPage, pause: ServerAction<SetDagPaused>) -> im
     }
 }
 
-#[component]
-fn DagRowView(
-    team: String,
-    row: DagRow,
-    can_pause: bool,
-    return_to: String,
-    pause: ServerAction<SetDagPaused>,
-) -> impl IntoView {
-    let switch = can_pause.then(|| {
-        let label = if row.is_paused { "Unpause" } else { "Pause" };
-        let (team, environment, dag_id) =
-            (team.clone(), row.environment.clone(), row.dag_id.clone());
-        view! {
-            <ActionForm action=pause attr:class="inline-form">
-                <input type="hidden" name="team" value=team/>
-                <input type="hidden" name="environment" value=environment/>
-                <input type="hidden" name="dag_id" value=dag_id/>
-                <input type="hidden" name="paused" value=(!row.is_paused).to_string()/>
-                <input type="hidden" name="return_to" value=return_to/>
-                <button type="submit" class="small" data-testid="row-pause" disabled=move || pause.pending().get()>{label}</button>
-            </ActionForm>
+/// A row's pause form, submitted with JavaScript on: sent as the pause action, so the list
+/// refetches in place instead of reloading (without JavaScript the form posts as it is).
+fn send_pause_form(ev: leptos::ev::SubmitEvent, pause: ServerAction<SetDagPaused>) {
+    use leptos::form::FromFormData;
+    ev.prevent_default();
+    match SetDagPaused::from_event(&ev) {
+        Ok(input) => {
+            pause.dispatch(input);
         }
-    });
-    view! {
-        <tr data-dag=row.dag_id.clone() class:paused=row.is_paused>
-            <td>
-                <a href=crate::paths::dag(&team, &row.environment, &row.dag_id) class="dag-link"><strong>{row.display_name.clone()}</strong></a>
-                {(row.display_name != row.dag_id).then(|| view! { <code class="muted">{row.dag_id.clone()}</code> })}
-                {row.shared.then(|| view! { <span class="badge shared" title="From a shared bundle">"shared"</span> })}
-                {row.has_import_errors.then(|| view! { <span class="badge error">"import errors"</span> })}
-                {row.description.clone().map(|d| view! { <div class="muted">{d}</div> })}
-            </td>
-            <td>
-                <span class="run-strip" data-testid="run-strip">
-                    {row
-                        .recent_runs
-                        .iter()
-                        .map(|run| {
-                            view! {
-                                <span
-                                    class=format!("run state-{}", run.state)
-                                    title=format!("{}: {}", run.run_id, run.state)
-                                    data-run=run.run_id.clone()
-                                ></span>
-                            }
-                        })
-                        .collect_view()}
-                </span>
-            </td>
-            <td>{row.schedule.clone().unwrap_or_else(|| "—".into())}</td>
-            <td>{row.next_run.clone().unwrap_or_else(|| "—".into())}</td>
-            <td>{row.owners.join(", ")}</td>
-            <td>
-                {row.tags.into_iter().map(|t| {
-                    let href = format!("/t/{team}/dags{}", crate::paths::query(&[("tag", t.clone())]));
-                    view! { <a class="tag" href=href>{t}</a> }
-                }).collect_view()}
-            </td>
-            <td data-testid="row-state">{if row.is_paused { "Paused" } else { "Active" }} {switch}</td>
-        </tr>
+        Err(error) => leptos::logging::error!("unreadable pause form: {error:?}"),
+    }
+}
+
+/// On the server, the list with its rows already written (and kept: `dag_list_cache`); in the
+/// browser, the rows as data from the server function.
+async fn fetch_dags(team: String, query: DagQuery) -> Result<DagPage, crate::errors::AppError> {
+    #[cfg(feature = "ssr")]
+    {
+        crate::functions::dags::rendered_team_dags(team, query).await
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        use crate::functions::dags::{DagFilters, get_team_dags};
+        let filters = DagFilters {
+            tag: query.tag,
+            owner: query.owner,
+            last_state: query.last_state,
+            import_errors: query.import_errors,
+            bundle: query.bundle,
+            sort: query.sort,
+            per_page: query.per_page,
+        };
+        get_team_dags(team, query.search, query.paused, filters, query.page).await
     }
 }

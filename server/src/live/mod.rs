@@ -8,7 +8,9 @@
 
 pub mod stream;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -39,8 +41,37 @@ impl Change {
     }
 }
 
+/// A counter per team that every announced change concerning it moves (`None`: shared, so
+/// every team's): what kept pages are checked against (`hangar_app::functions::dag_list_cache`).
+#[derive(Debug, Default)]
+pub struct DataVersions {
+    shared: AtomicU64,
+    teams: Mutex<HashMap<String, u64>>,
+}
+
+impl DataVersions {
+    /// The team's version: only ever grows, and grows with every change it may see.
+    pub fn of(&self, team: &str) -> u64 {
+        let teams = self.teams.lock().unwrap_or_else(|e| e.into_inner());
+        self.shared.load(Ordering::Acquire) + teams.get(team).copied().unwrap_or(0)
+    }
+
+    fn moved(&self, change: &Change) {
+        let mut teams = self.teams.lock().unwrap_or_else(|e| e.into_inner());
+        for owner in &change.teams {
+            match owner {
+                Some(team) => *teams.entry(team.clone()).or_default() += 1,
+                None => {
+                    self.shared.fetch_add(1, Ordering::AcqRel);
+                }
+            }
+        }
+    }
+}
+
 pub struct LiveUpdates {
     db: Db,
+    versions: Arc<DataVersions>,
     sender: broadcast::Sender<Change>,
     closing: watch::Sender<bool>,
 }
@@ -49,9 +80,14 @@ impl LiveUpdates {
     pub fn new(db: Db) -> Self {
         Self {
             db,
+            versions: Arc::default(),
             sender: broadcast::channel(BACKLOG).0,
             closing: watch::channel(false).0,
         }
+    }
+
+    pub fn versions(&self) -> Arc<DataVersions> {
+        self.versions.clone()
     }
 
     pub fn subscribe(&self) -> (broadcast::Receiver<Change>, watch::Receiver<bool>) {
@@ -88,6 +124,9 @@ impl LiveUpdates {
             teams,
         };
         tracing::debug!(?change, "announcing a change");
+        // At once, before any page of this replica can be served again: the actor's own next
+        // page view must not come from before their action. Other replicas move on NOTIFY.
+        self.versions.moved(&change);
         match &self.db {
             // Every replica, this one included, hears it through its listener.
             Db::Postgres(pool) => {
@@ -159,6 +198,7 @@ impl LiveUpdates {
                 notification = listener.recv() => {
                     match serde_json::from_str::<Change>(notification?.payload()) {
                         Ok(change) => {
+                            self.versions.moved(&change);
                             let _ = self.sender.send(change);
                         }
                         Err(error) => tracing::warn!(%error, "unreadable change announcement"),
@@ -184,5 +224,21 @@ mod tests {
         assert!(!change(&[Some("team_a")]).concerns("team_b"));
         assert!(change(&[Some("team_a"), None]).concerns("team_b"));
         assert!(!change(&[]).concerns("team_a"));
+    }
+
+    #[test]
+    fn versions_move_for_the_teams_a_change_concerns() {
+        let versions = DataVersions::default();
+        let change = |teams: &[Option<&str>]| Change {
+            environment: "main".into(),
+            teams: teams.iter().map(|t| t.map(str::to_string)).collect(),
+        };
+        let (a, b) = (versions.of("team_a"), versions.of("team_b"));
+        versions.moved(&change(&[Some("team_a")]));
+        assert!(versions.of("team_a") > a);
+        assert_eq!(versions.of("team_b"), b);
+        let (a, b) = (versions.of("team_a"), versions.of("team_b"));
+        versions.moved(&change(&[None]));
+        assert!(versions.of("team_a") > a && versions.of("team_b") > b);
     }
 }

@@ -122,6 +122,7 @@ pub async fn team_dags(
         can_pause: false,
         can_pause_shared: false,
         import_errors: Vec::new(),
+        rows_html: None,
     })
 }
 

@@ -22,13 +22,19 @@ use crate::db::Db;
 
 pub struct DbReadModel {
     db: Db,
+    versions: std::sync::Arc<crate::live::DataVersions>,
     environments: Vec<(String, Ownership)>,
 }
 
 impl DbReadModel {
-    pub fn new(db: Db, environments: &[AirflowConfig]) -> Self {
+    pub fn new(
+        db: Db,
+        environments: &[AirflowConfig],
+        versions: std::sync::Arc<crate::live::DataVersions>,
+    ) -> Self {
         Self {
             db,
+            versions,
             environments: environments
                 .iter()
                 .map(|env| (env.name.clone(), env.ownership.clone()))
@@ -66,6 +72,10 @@ fn is_date(text: &str) -> bool {
 
 #[async_trait::async_trait]
 impl ReadModel for DbReadModel {
+    fn data_version(&self, team: &str) -> u64 {
+        self.versions.of(team)
+    }
+
     async fn team_dags(&self, team: &str, query: DagQuery) -> Result<DagPage, AppError> {
         let environments = self.environments_of(team);
         let mut page = dags::team_dags(&self.db, &environments, team, query)

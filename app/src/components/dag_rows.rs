@@ -1,0 +1,248 @@
+//! The DAG list's rows, written as HTML text.
+//!
+//! Why text and not components: the rows are nearly all of the DAG list's cost (up to 100
+//! rows, each with a strip of runs and a pause form) and the list is read far more often than
+//! its data changes. As text, the server renders them once per change of the team's data
+//! (`functions::dag_list_cache`) and the browser draws a live update with one `innerHTML`.
+//! The same function serves both, so what the server sends and what an update draws cannot
+//! drift apart. Every value is escaped here, by [`text`] and [`attr`], and nowhere else.
+
+use std::fmt::Write;
+
+use crate::models::DagRow;
+
+/// What the viewer may do to the rows, and where a pause form returns to.
+#[derive(Clone, Copy, Debug)]
+pub struct RowContext<'a> {
+    pub team: &'a str,
+    /// Pause/unpause the team's own DAGs / the shared ones.
+    pub can_pause: bool,
+    pub can_pause_shared: bool,
+    /// The list page as it is now, so a form post without JavaScript comes back to it.
+    pub return_to: &'a str,
+    /// Where the pause form posts (the server function's URL).
+    pub pause_url: &'a str,
+}
+
+/// The `<tr>`s of the DAG list's `<tbody>`.
+pub fn dag_rows_html(rows: &[DagRow], context: RowContext<'_>) -> String {
+    let mut out = String::with_capacity(rows.len() * 2048);
+    for row in rows {
+        write_row(&mut out, row, context);
+    }
+    out
+}
+
+fn write_row(out: &mut String, row: &DagRow, context: RowContext<'_>) {
+    let team = context.team;
+    let dag_path = crate::paths::dag(team, &row.environment, &row.dag_id);
+    out.push_str("<tr data-dag=\"");
+    attr(out, &row.dag_id);
+    out.push_str(if row.is_paused {
+        "\" class=\"paused\"><td>"
+    } else {
+        "\"><td>"
+    });
+    out.push_str("<a class=\"dag-link\" href=\"");
+    attr(out, &dag_path);
+    out.push_str("\"><strong>");
+    text(out, &row.display_name);
+    out.push_str("</strong></a>");
+    if row.display_name != row.dag_id {
+        out.push_str("<code class=\"muted\">");
+        text(out, &row.dag_id);
+        out.push_str("</code>");
+    }
+    if row.shared {
+        out.push_str("<span class=\"badge shared\" title=\"From a shared bundle\">shared</span>");
+    }
+    if row.has_import_errors {
+        out.push_str("<span class=\"badge error\">import errors</span>");
+    }
+    if let Some(description) = &row.description {
+        out.push_str("<div class=\"muted\">");
+        text(out, description);
+        out.push_str("</div>");
+    }
+    out.push_str("</td><td><span class=\"run-strip\" data-testid=\"run-strip\">");
+    for run in &row.recent_runs {
+        // A square per run, linked to it; the title names it for the pointer and screen readers.
+        out.push_str("<a class=\"run state-");
+        attr(out, &run.state);
+        out.push_str("\" href=\"");
+        attr(out, &dag_path);
+        out.push_str("/runs/");
+        attr(out, &crate::paths::encode(&run.run_id));
+        out.push_str("\" title=\"");
+        attr(out, &run.run_id);
+        out.push_str(": ");
+        attr(out, &run.state);
+        out.push_str("\"></a>");
+    }
+    out.push_str("</span></td><td>");
+    text(out, row.schedule.as_deref().unwrap_or("—"));
+    out.push_str("</td><td>");
+    text(out, row.next_run.as_deref().unwrap_or("—"));
+    out.push_str("</td><td>");
+    text(out, &row.owners.join(", "));
+    out.push_str("</td><td>");
+    for tag in &row.tags {
+        out.push_str("<a class=\"tag\" href=\"");
+        let href = format!(
+            "/t/{}/dags{}",
+            crate::paths::encode(team),
+            crate::paths::query(&[("tag", tag.clone())])
+        );
+        attr(out, &href);
+        out.push_str("\">");
+        text(out, tag);
+        out.push_str("</a>");
+    }
+    out.push_str("</td><td data-testid=\"row-state\">");
+    out.push_str(if row.is_paused { "Paused" } else { "Active" });
+    let may_pause = if row.shared {
+        context.can_pause_shared
+    } else {
+        context.can_pause
+    };
+    if may_pause {
+        write_pause_form(out, row, context);
+    }
+    out.push_str("</td></tr>");
+}
+
+/// A plain form: it works without JavaScript; with it, the list's submit handler sends it
+/// as the pause action (`pages::dags`).
+fn write_pause_form(out: &mut String, row: &DagRow, context: RowContext<'_>) {
+    out.push_str(" <form method=\"post\" class=\"inline-form\" data-pause-form=\"\" action=\"");
+    attr(out, context.pause_url);
+    out.push_str("\">");
+    for (name, value) in [
+        ("team", context.team),
+        ("environment", row.environment.as_str()),
+        ("dag_id", row.dag_id.as_str()),
+        ("paused", if row.is_paused { "false" } else { "true" }),
+        ("return_to", context.return_to),
+    ] {
+        let _ = write!(out, "<input type=\"hidden\" name=\"{name}\" value=\"");
+        attr(out, value);
+        out.push_str("\">");
+    }
+    out.push_str("<button type=\"submit\" class=\"small\" data-testid=\"row-pause\">");
+    out.push_str(if row.is_paused { "Unpause" } else { "Pause" });
+    out.push_str("</button></form>");
+}
+
+/// Appends `value` as element content.
+fn text(out: &mut String, value: &str) {
+    escape(out, value);
+}
+
+/// Appends `value` inside a double-quoted attribute.
+fn attr(out: &mut String, value: &str) {
+    escape(out, value);
+}
+
+/// One rule for both places: quotes too, so a value can never end an attribute.
+fn escape(out: &mut String, value: &str) {
+    let mut rest = value;
+    while let Some(at) = rest.find(['&', '<', '>', '"', '\'']) {
+        out.push_str(&rest[..at]);
+        out.push_str(match rest.as_bytes()[at] {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            _ => "&#39;",
+        });
+        rest = &rest[at + 1..];
+    }
+    out.push_str(rest);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::RunDot;
+
+    fn row(dag_id: &str) -> DagRow {
+        DagRow {
+            environment: "main".into(),
+            dag_id: dag_id.into(),
+            display_name: dag_id.into(),
+            description: None,
+            schedule: Some("@daily".into()),
+            next_run: None,
+            owners: vec!["alice".into()],
+            tags: vec!["etl".into()],
+            is_paused: false,
+            has_import_errors: false,
+            shared: false,
+            recent_runs: vec![RunDot {
+                run_id: "manual__2026-11-22T10:00:00+00:00".into(),
+                state: "success".into(),
+            }],
+        }
+    }
+
+    fn context(can_pause: bool, can_pause_shared: bool) -> RowContext<'static> {
+        RowContext {
+            team: "team_a",
+            can_pause,
+            can_pause_shared,
+            return_to: "/t/team_a/dags?q=a&page=0",
+            pause_url: "/api/set_dag_paused",
+        }
+    }
+
+    #[test]
+    fn every_value_is_escaped_where_it_lands() {
+        let mut hostile = row("etl");
+        hostile.display_name = "<script>alert(1)</script>".into();
+        hostile.description = Some("a & b".into());
+        hostile.owners = vec!["\"><img src=x onerror=alert(1)>".into()];
+        hostile.tags = vec!["x\" onmouseover=\"alert(1)".into()];
+        hostile.recent_runs[0].state = "success\" onclick=\"alert(1)".into();
+        let html = dag_rows_html(&[hostile], context(true, false));
+        assert!(!html.contains("<script>"), "{html}");
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(html.contains("a &amp; b"));
+        assert!(!html.contains("<img"), "{html}");
+        assert!(!html.contains("\" onmouseover"), "{html}");
+        assert!(!html.contains("\" onclick"), "{html}");
+        assert!(html.contains("value=\"/t/team_a/dags?q=a&amp;page=0\""));
+    }
+
+    #[test]
+    fn squares_link_to_their_runs_oldest_first() {
+        let mut dag = row("etl");
+        dag.recent_runs.push(RunDot {
+            run_id: "manual__2".into(),
+            state: "failed".into(),
+        });
+        let html = dag_rows_html(&[dag], context(false, false));
+        let first = html
+            .find("href=\"/t/team_a/dags/main/etl/runs/manual__2026-11-22T10%3A00%3A00%2B00%3A00\"")
+            .expect("the first run's square links to it");
+        let second = html.find("class=\"run state-failed\"").expect("second");
+        assert!(first < second);
+        assert!(html.contains("title=\"manual__2: failed\""));
+    }
+
+    #[test]
+    fn pause_forms_follow_what_the_viewer_may_do() {
+        let mut shared = row("housekeeping");
+        shared.shared = true;
+        shared.is_paused = true;
+        let rows = [row("etl"), shared];
+        let count = |html: &str| html.matches("data-testid=\"row-pause\"").count();
+        assert_eq!(count(&dag_rows_html(&rows, context(false, false))), 0);
+        let author = dag_rows_html(&rows, context(true, false));
+        assert_eq!(count(&author), 1);
+        assert!(author.contains("name=\"paused\" value=\"true\""));
+        let admin = dag_rows_html(&rows, context(true, true));
+        assert_eq!(count(&admin), 2);
+        assert!(admin.contains("name=\"paused\" value=\"false\""));
+        assert!(admin.contains(">Unpause</button>"));
+    }
+}

@@ -1,0 +1,191 @@
+//! DAG-list pages already rendered, kept until the team's data changes (server only).
+//!
+//! The DAG list is the page people keep open and reload, and its data changes at most once
+//! per sync. Reading it (five queries) and writing its rows (`components::dag_rows`) cost
+//! about 4 ms at 100 rows; a kept page costs a map lookup. A kept page is served only while
+//!
+//! - the team's data version is the one it was rendered at: every write to the read model
+//!   that is announced to live pages (the sync's runs, task instances and pools, every
+//!   action) moves it, on every replica, so nobody reads a page older than their own action;
+//! - and it is younger than [`MAX_AGE`], which bounds what no announcement covers (the
+//!   catalogue sync's DAG changes, the "data as of" time).
+//!
+//! The key holds everything the page depends on: team, query and what the viewer may do.
+//! One request renders a missing page while the others asking for it wait for that one.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::errors::AppError;
+use crate::models::{DagPage, DagQuery};
+
+/// The oldest page served, however quiet the team's data is.
+pub const MAX_AGE: Duration = Duration::from_secs(1);
+/// Pages kept at most (a 100-row page is ~300 kB).
+const MAX_PAGES: usize = 64;
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct DagListKey {
+    pub team: String,
+    pub query: DagQuery,
+    pub can_pause: bool,
+    pub can_pause_shared: bool,
+}
+
+#[derive(Default)]
+pub struct DagListCache {
+    slots: Mutex<HashMap<DagListKey, Arc<Slot>>>,
+}
+
+#[derive(Default)]
+struct Slot {
+    page: tokio::sync::Mutex<Option<Kept>>,
+}
+
+struct Kept {
+    version: u64,
+    rendered: Instant,
+    page: DagPage,
+}
+
+impl Kept {
+    fn serves(&self, version: u64) -> bool {
+        self.version == version && self.rendered.elapsed() < MAX_AGE
+    }
+}
+
+impl DagListCache {
+    /// The page for `key` at data `version` (read *before* rendering, so a change during
+    /// the render makes the kept page stale at once), rendered by `render` if not kept.
+    pub async fn page<F, Fut>(
+        &self,
+        key: DagListKey,
+        version: u64,
+        render: F,
+    ) -> Result<DagPage, AppError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<DagPage, AppError>>,
+    {
+        let slot = self.slot(key);
+        let mut kept = slot.page.lock().await;
+        if let Some(kept) = kept.as_ref().filter(|kept| kept.serves(version)) {
+            return Ok(kept.page.clone());
+        }
+        let page = render().await?;
+        *kept = Some(Kept {
+            version,
+            rendered: Instant::now(),
+            page: page.clone(),
+        });
+        Ok(page)
+    }
+
+    fn slot(&self, key: DagListKey) -> Arc<Slot> {
+        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        if slots.len() >= MAX_PAGES && !slots.contains_key(&key) {
+            // Old pages first; a slot being rendered (locked) stays.
+            slots.retain(|_, slot| {
+                slot.page.try_lock().is_ok_and(|kept| {
+                    kept.as_ref()
+                        .is_some_and(|k| k.rendered.elapsed() < MAX_AGE)
+                })
+            });
+            if slots.len() >= MAX_PAGES {
+                slots.clear();
+            }
+        }
+        slots.entry(key).or_default().clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn key(team: &str, can_pause: bool) -> DagListKey {
+        DagListKey {
+            team: team.into(),
+            query: DagQuery::default(),
+            can_pause,
+            can_pause_shared: false,
+        }
+    }
+
+    fn page(total: u64) -> DagPage {
+        DagPage {
+            rows: Vec::new(),
+            total,
+            query: DagQuery::default(),
+            sync: Vec::new(),
+            bundles: Vec::new(),
+            can_pause: false,
+            can_pause_shared: false,
+            import_errors: Vec::new(),
+            rows_html: None,
+        }
+    }
+
+    async fn get(
+        cache: &DagListCache,
+        key: DagListKey,
+        version: u64,
+        renders: &AtomicUsize,
+    ) -> u64 {
+        let n = renders.fetch_add(1, Ordering::SeqCst) as u64;
+        let served = cache
+            .page(key, version, || async move { Ok(page(n)) })
+            .await
+            .expect("renders");
+        if served.total != n {
+            renders.fetch_sub(1, Ordering::SeqCst); // not rendered: kept
+        }
+        served.total
+    }
+
+    #[tokio::test]
+    async fn a_page_is_kept_until_the_version_moves() {
+        let (cache, renders) = (DagListCache::default(), AtomicUsize::new(0));
+        let first = get(&cache, key("team_a", false), 1, &renders).await;
+        assert_eq!(get(&cache, key("team_a", false), 1, &renders).await, first);
+        assert_eq!(renders.load(Ordering::SeqCst), 1);
+        assert_ne!(get(&cache, key("team_a", false), 2, &renders).await, first);
+        assert_eq!(renders.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn teams_and_abilities_never_share_a_page() {
+        let (cache, renders) = (DagListCache::default(), AtomicUsize::new(0));
+        let a = get(&cache, key("team_a", false), 1, &renders).await;
+        let b = get(&cache, key("team_b", false), 1, &renders).await;
+        let a_author = get(&cache, key("team_a", true), 1, &renders).await;
+        assert_eq!(renders.load(Ordering::SeqCst), 3);
+        assert!(a != b && a != a_author && b != a_author);
+    }
+
+    #[tokio::test]
+    async fn a_page_is_not_kept_past_its_age() {
+        let (cache, renders) = (DagListCache::default(), AtomicUsize::new(0));
+        let first = get(&cache, key("team_a", false), 1, &renders).await;
+        tokio::time::sleep(MAX_AGE + Duration::from_millis(50)).await;
+        assert_ne!(get(&cache, key("team_a", false), 1, &renders).await, first);
+    }
+
+    #[tokio::test]
+    async fn a_failed_render_is_not_kept() {
+        let cache = DagListCache::default();
+        let failed = cache
+            .page(key("team_a", false), 1, || async {
+                Err(AppError::Internal("db".into()))
+            })
+            .await;
+        assert!(failed.is_err());
+        let served = cache
+            .page(key("team_a", false), 1, || async { Ok(page(7)) })
+            .await
+            .expect("renders");
+        assert_eq!(served.total, 7);
+    }
+}
