@@ -9,7 +9,8 @@
 
 use std::fmt::Write;
 
-use crate::models::DagRow;
+use crate::functions::actions::SetDagPaused;
+use crate::models::{DagPage, DagRow};
 
 /// What the viewer may do to the rows, and where a pause form returns to.
 #[derive(Clone, Copy, Debug)]
@@ -22,6 +23,20 @@ pub struct RowContext<'a> {
     pub return_to: &'a str,
     /// Where the pause form posts (the server function's URL).
     pub pause_url: &'a str,
+}
+
+/// The rows of a page of the team's DAG list, with the abilities the page carries; pause
+/// forms return to this very page.
+pub fn page_rows_html(team: &str, page: &DagPage) -> String {
+    let return_to = crate::paths::dag_list(team, &page.query, page.query.page);
+    let context = RowContext {
+        team,
+        can_pause: page.can_pause,
+        can_pause_shared: page.can_pause_shared,
+        return_to: &return_to,
+        pause_url: <SetDagPaused as leptos::server_fn::ServerFn>::PATH,
+    };
+    dag_rows_html(&page.rows, context)
 }
 
 /// The `<tr>`s of the DAG list's `<tbody>`.

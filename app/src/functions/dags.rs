@@ -39,15 +39,13 @@ pub async fn get_team_dags(
 /// team's data changes ([`super::dag_list_cache`]).
 #[cfg(feature = "ssr")]
 pub async fn rendered_team_dags(team: String, query: DagQuery) -> Result<DagPage, AppError> {
-    use crate::components::dag_rows::{RowContext, dag_rows_html};
-    use crate::models::TeamAction;
-
     let viewer = checked(&team, &query)?;
+    let (can_pause, can_pause_shared) = pause_abilities(&viewer, &team);
     let key = super::dag_list_cache::DagListKey {
         team: team.clone(),
         query: query.clone(),
-        can_pause: viewer.can_change(&team, TeamAction::Pause, false),
-        can_pause_shared: viewer.can_change(&team, TeamAction::Pause, true),
+        can_pause,
+        can_pause_shared,
     };
     let read_model = super::ports::read_model()?;
     let version = read_model.data_version(&team);
@@ -55,16 +53,8 @@ pub async fn rendered_team_dags(team: String, query: DagQuery) -> Result<DagPage
     cache
         .page(key, version, || async {
             let mut page = read(&viewer, &team, query).await?;
-            let return_to = crate::paths::dag_list(&team, &page.query, page.query.page);
-            let context = RowContext {
-                team: &team,
-                can_pause: page.can_pause,
-                can_pause_shared: page.can_pause_shared,
-                return_to: &return_to,
-                pause_url:
-                    <crate::functions::actions::SetDagPaused as leptos::server_fn::ServerFn>::PATH,
-            };
-            page.rows_html = Some(dag_rows_html(&page.rows, context).into());
+            let rows = crate::components::dag_rows::page_rows_html(&team, &page);
+            page.rows_html = Some(rows.into());
             page.rows = Vec::new();
             Ok(page)
         })
@@ -110,9 +100,17 @@ async fn read(
     team: &str,
     query: DagQuery,
 ) -> Result<DagPage, AppError> {
-    use crate::models::TeamAction;
     let mut page = super::ports::read_model()?.team_dags(team, query).await?;
-    page.can_pause = viewer.can_change(team, TeamAction::Pause, false);
-    page.can_pause_shared = viewer.can_change(team, TeamAction::Pause, true);
+    (page.can_pause, page.can_pause_shared) = pause_abilities(viewer, team);
     Ok(page)
+}
+
+/// Whether the viewer may pause the team's own DAGs, and the shared ones.
+#[cfg(feature = "ssr")]
+fn pause_abilities(viewer: &crate::models::Viewer, team: &str) -> (bool, bool) {
+    use crate::models::TeamAction;
+    (
+        viewer.can_change(team, TeamAction::Pause, false),
+        viewer.can_change(team, TeamAction::Pause, true),
+    )
 }

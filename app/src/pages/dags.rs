@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos_router::components::Form;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::components::dag_rows::{RowContext, dag_rows_html};
+use crate::components::dag_rows::page_rows_html;
 use crate::components::team_nav::TeamNav;
 use crate::components::{ErrorView, ImportErrors, SyncNotices};
 use crate::functions::actions::SetDagPaused;
@@ -59,16 +59,10 @@ pub fn DagsPage() -> impl IntoView {
 #[component]
 fn DagList(team: String, page: DagPage, pause: ServerAction<SetDagPaused>) -> impl IntoView {
     let shown = page.shown();
-    let rows_html = page.rows_html.clone().unwrap_or_else(|| {
-        let context = RowContext {
-            team: &team,
-            can_pause: page.can_pause,
-            can_pause_shared: page.can_pause_shared,
-            return_to: &crate::paths::dag_list(&team, &page.query, page.query.page),
-            pause_url: <SetDagPaused as leptos::server_fn::ServerFn>::PATH,
-        };
-        dag_rows_html(&page.rows, context).into()
-    });
+    let rows_html = page
+        .rows_html
+        .clone()
+        .unwrap_or_else(|| page_rows_html(&team, &page).into());
     let DagPage {
         total,
         query,
