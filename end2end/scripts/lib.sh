@@ -10,6 +10,7 @@ export PATH="$E2E/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 
 say() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+warn() { printf '\033[1;33mwarning:\033[0m %s\n' "$*" >&2; }
 
 install_rust_tools() {
   if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
@@ -132,10 +133,22 @@ install_airflow() {
   fi
 }
 
+# PostgreSQL drivers for an Airflow whose metadata database is PostgreSQL (the benchmark's:
+# under concurrent load the SQLite one stops answering). Pinned like the rest of the venv.
+install_airflow_postgres_drivers() {
+  install_airflow
+  "$AIRFLOW_VENV/bin/python" -c 'import psycopg2, asyncpg' 2>/dev/null && return 0
+  say "installing Airflow's PostgreSQL drivers (psycopg2-binary, asyncpg)"
+  "$AIRFLOW_VENV/bin/pip" install -q --disable-pip-version-check psycopg2-binary==2.9.13 asyncpg==0.32.0 \
+    || die "could not install psycopg2-binary and asyncpg from PyPI"
+}
+
 # Starts api-server, scheduler and dag-processor in their own process groups. Teams team_a
 # and team_b own a bundle each; the "shared" bundle belongs to no team. Users (passwords are
 # fixed here, for tests and the demo): hangar (admin, all teams), team_a_svc and team_b_svc
 # (one team each). Exports HANGAR_TEST_AIRFLOW_URL and HANGAR_TEST_AIRFLOW_PASSWORD.
+# The metadata database is SQLite in the Airflow directory unless AIRFLOW_METADATA_DB is a
+# PostgreSQL URL (postgres:// or postgresql://; needs install_airflow_postgres_drivers).
 AIRFLOW_DIR=""
 AIRFLOW_PIDS=()
 start_airflow() {
@@ -150,6 +163,12 @@ start_airflow() {
 {"hangar": "$password", "team_a_svc": "team-a-airflow", "team_b_svc": "team-b-airflow"}
 JSON
   export AIRFLOW_HOME="$AIRFLOW_DIR/home"
+  if [ -n "${AIRFLOW_METADATA_DB:-}" ]; then
+    export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN
+    AIRFLOW__DATABASE__SQL_ALCHEMY_CONN="$(sed -E 's#^postgres(ql)?://#postgresql+psycopg2://#' <<<"$AIRFLOW_METADATA_DB")"
+  else
+    unset AIRFLOW__DATABASE__SQL_ALCHEMY_CONN
+  fi
   export AIRFLOW__CORE__LOAD_EXAMPLES=False
   export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION=False
   export AIRFLOW__CORE__PARALLELISM=4
@@ -231,6 +250,8 @@ p50 = [ms(v, u) for v, u in re.findall(r"\s50%\s+([\d.]+)(us|ms|s)", text)]
 p99 = [ms(v, u) for v, u in re.findall(r"\s99%\s+([\d.]+)(us|ms|s)", text)]
 non2xx = re.findall(r"Non-2xx or 3xx responses: (\d+)", text)
 assert not non2xx, f"{sys.argv[2]}: {non2xx} error responses"
+# wrk prints no latency table when nothing completed: say so instead of a median of nothing.
+assert len(p50) == len(rps) and rps, f"{sys.argv[2]}: no request completed\n{text}"
 print(f"{sys.argv[2]}\t{statistics.median(rps):.0f}\t{statistics.median(p50):.2f}\t{statistics.median(p99):.2f}")
 PY
   rm -f "$file"

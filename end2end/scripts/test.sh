@@ -10,6 +10,11 @@
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
+# A full run writes about 6 GB under target/ (docs/architecture.md, "Build"); say so up front
+# rather than let a linker fail on a full disk.
+free_gb=$(( $(df -Pk "$ROOT" | awk 'NR == 2 {print $4}') / 1024 / 1024 ))
+[ "$free_gb" -ge 8 ] || warn "only ${free_gb} GB free on the disk holding $ROOT; a full test run needs about 8 GB"
+
 install_rust_tools
 install_node_modules
 install_chromium
