@@ -10,6 +10,7 @@ pub mod authz;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod deploy;
 pub mod db;
 pub mod http;
 pub mod identity;

@@ -5,6 +5,7 @@
 //! message an operator can act on rather than a half-working server.
 
 mod airflow;
+mod deploy;
 mod duration;
 mod env;
 mod raw;
@@ -20,6 +21,7 @@ use hangar_app::models::{PlatformRole, TeamRole};
 use url::Url;
 
 pub use airflow::{AirflowConfig, AirflowCredentials, Ownership};
+pub use deploy::{DeployConfig, GitConfig, TargetConfig};
 pub use duration::parse_duration;
 pub use secret::Secret;
 
@@ -35,6 +37,8 @@ pub struct Config {
     pub access: Vec<AccessRule>,
     pub log: LogConfig,
     pub airflow: Vec<AirflowConfig>,
+    pub deploys: Vec<DeployConfig>,
+    pub git: GitConfig,
 }
 
 #[derive(Clone, Debug)]
@@ -334,6 +338,8 @@ fn validate(raw: RawConfig, file: &Path) -> Result<Config, ConfigError> {
     };
 
     let airflow = airflow::validate(raw.airflow, &teams, file)?;
+    let deploys = deploy::validate(raw.deploy, &teams, file)?;
+    let git = deploy::validate_git(raw.git, file)?;
 
     Ok(Config {
         server,
@@ -344,6 +350,8 @@ fn validate(raw: RawConfig, file: &Path) -> Result<Config, ConfigError> {
         access,
         log,
         airflow,
+        deploys,
+        git,
     })
 }
 

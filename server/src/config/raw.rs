@@ -26,6 +26,47 @@ pub struct RawConfig {
     pub log: RawLog,
     #[serde(default)]
     pub airflow: Vec<RawAirflow>,
+    #[serde(default)]
+    pub deploy: Vec<RawDeploy>,
+    #[serde(default)]
+    pub git: RawGit,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDeploy {
+    pub team: String,
+    pub repository: String,
+    pub branch: Option<String>,
+    #[serde(default)]
+    pub paths: Vec<String>,
+    pub min_approvals: Option<u32>,
+    pub approver_role: Option<String>,
+    pub break_glass_role: Option<String>,
+    pub auto_deploy: Option<bool>,
+    pub request_ttl: Option<String>,
+    #[serde(default, rename = "target")]
+    pub targets: Vec<RawTarget>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTarget {
+    pub kind: String,
+    #[serde(rename = "ref")]
+    pub reference: Option<String>,
+    pub root: Option<String>,
+    pub keep: Option<u32>,
+    pub hook: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGit {
+    pub cache_dir: Option<String>,
+    /// git e-mail → the Hangar user's verified e-mail.
+    #[serde(default)]
+    pub authors: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]

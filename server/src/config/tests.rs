@@ -434,3 +434,96 @@ fn per_team_airflow_credentials_are_read() {
         other => panic!("{other:?}"),
     }
 }
+
+const DEPLOY: &str = r#"
+[[deploy]]
+team = "team_a"
+repository = "/srv/dags.git"
+branch = "main"
+paths = ["team_a/", "common/"]
+min_approvals = 2
+approver_role = "operator"
+break_glass_role = "admin"
+auto_deploy = false
+request_ttl = "2d"
+[[deploy.target]]
+kind = "ref"
+ref = "refs/heads/deploy/team_a"
+[[deploy.target]]
+kind = "directory"
+root = "/srv/airflow/dags/team_a"
+keep = 3
+hook = ["/usr/local/bin/sync-artifacts", "{sha}"]
+
+[git]
+cache_dir = "/var/lib/hangar/repos"
+authors = { "1234+bob@users.noreply.github.com" = "bob@example.com" }
+"#;
+
+#[test]
+fn a_deploy_section_is_read_whole() {
+    let config = load(&format!("{VALID}{DEPLOY}")).unwrap();
+    let deploy = &config.deploys[0];
+    assert_eq!(deploy.team, "team_a");
+    assert_eq!(deploy.paths, vec!["team_a/", "common/"]);
+    assert_eq!(deploy.policy.min_approvals, 2);
+    assert_eq!(deploy.policy.approver_role, TeamRole::Operator);
+    assert!(!deploy.auto_deploy);
+    assert_eq!(deploy.request_ttl, Duration::from_secs(2 * 86400));
+    assert_eq!(
+        deploy.targets,
+        vec![
+            TargetConfig::Ref { reference: "refs/heads/deploy/team_a".into() },
+            TargetConfig::Directory {
+                root: "/srv/airflow/dags/team_a".into(),
+                keep: 3,
+                hook: Some(vec!["/usr/local/bin/sync-artifacts".into(), "{sha}".into()]),
+            },
+        ]
+    );
+    assert_eq!(config.git.cache_dir, Path::new("/var/lib/hangar/repos"));
+}
+
+#[test]
+fn deploy_defaults_ask_for_one_author_and_deploy_when_approved() {
+    let text = format!(
+        "{VALID}\n[[deploy]]\nteam = \"team_b\"\nrepository = \"/srv/dags.git\"\npaths = [\"team_b/\"]\n\
+         [[deploy.target]]\nkind = \"ref\"\nref = \"refs/heads/deploy/team_b\"\n"
+    );
+    let config = load(&text).unwrap();
+    let deploy = &config.deploys[0];
+    assert_eq!(deploy.branch, "main");
+    assert_eq!(deploy.policy.min_approvals, 1);
+    assert_eq!(deploy.policy.approver_role, TeamRole::Author);
+    assert_eq!(deploy.policy.break_glass_role, TeamRole::Admin);
+    assert!(deploy.auto_deploy);
+}
+
+#[test]
+fn bad_deploy_settings_name_their_key() {
+    let with = |from: &str, to: &str| {
+        assert!(DEPLOY.contains(from), "{from}");
+        format!("{VALID}{}", DEPLOY.replacen(from, to, 1))
+    };
+    for (from, to, key, what) in [
+        ("team = \"team_a\"", "team = \"team_z\"", "deploy[0].team", "not declared"),
+        ("min_approvals = 2", "min_approvals = 0", "deploy[0].min_approvals", "at least 1"),
+        ("approver_role = \"operator\"", "approver_role = \"boss\"", "deploy[0].approver_role", "not a team role"),
+        ("paths = [\"team_a/\", \"common/\"]", "paths = [\"../etc/\"]", "deploy[0].paths[0]", "relative repository path"),
+        ("paths = [\"team_a/\", \"common/\"]", "paths = []", "deploy[0].paths", "list the repository folders"),
+        ("branch = \"main\"", "branch = \"--upload-pack=evil\"", "deploy[0].branch", "not a valid git branch"),
+        ("ref = \"refs/heads/deploy/team_a\"", "ref = \"deploy/team_a\"", "deploy[0].target[0].ref", "refs/"),
+        ("ref = \"refs/heads/deploy/team_a\"", "ref = \"refs/heads/main\"", "deploy[0].target[0].ref", "branch candidates come from"),
+        ("kind = \"ref\"", "kind = \"s3\"", "deploy[0].target[0].kind", "not a target kind"),
+        ("root = \"/srv/airflow/dags/team_a\"", "root = \"dags\"", "deploy[0].target[1].root", "absolute"),
+        ("keep = 3", "keep = 1", "deploy[0].target[1].keep", "at least 2"),
+        ("hook = [\"/usr/local/bin/sync-artifacts\", \"{sha}\"]", "hook = []", "deploy[0].target[1].hook", "must name a program"),
+        ("request_ttl = \"2d\"", "request_ttl = \"soon\"", "deploy[0].request_ttl", ""),
+        ("\"bob@example.com\"", "\"bob\"", "git.authors.", "not an e-mail address"),
+    ] {
+        assert_refused(&with(from, to), key, what);
+    }
+    let twice = format!("{VALID}{DEPLOY}{}", DEPLOY.split("[git]").next().unwrap());
+    assert_refused(&twice, "deploy[1].team", "two [[deploy]] entries");
+    assert_refused(&with("kind = \"ref\"", "kind = \"ref\"\nroot = \"/x\""), "deploy[0].target[0].kind", "only ref");
+}

@@ -1,0 +1,201 @@
+//! `[[deploy]]`: where each team's DAGs come from, who must review them, and where they go;
+//! `[git]`: Hangar's repository cache and the git e-mails that belong to other addresses.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use hangar_app::models::TeamRole;
+
+use super::raw::{RawDeploy, RawGit, RawTarget};
+use super::{ConfigError, TeamConfig, parse_duration};
+use crate::deploy::policy::{AuthorAliases, Policy};
+
+#[derive(Clone, Debug)]
+pub struct DeployConfig {
+    pub team: String,
+    /// A local path or a URL the server can fetch.
+    pub repository: String,
+    /// Where candidates come from.
+    pub branch: String,
+    /// The repository paths this team deploys (literal prefixes such as `team_a/`).
+    pub paths: Vec<String>,
+    pub policy: Policy,
+    /// Deploy as soon as the approvals are met, rather than on a click.
+    pub auto_deploy: bool,
+    /// Pending requests expire after this long.
+    pub request_ttl: Duration,
+    pub targets: Vec<TargetConfig>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TargetConfig {
+    Ref { reference: String },
+    Directory { root: PathBuf, keep: usize, hook: Option<Vec<String>> },
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct GitConfig {
+    /// Hangar's bare repository caches, one per team.
+    pub cache_dir: PathBuf,
+    pub authors: AuthorAliases,
+}
+
+pub(super) fn validate_git(raw: RawGit, file: &Path) -> Result<GitConfig, ConfigError> {
+    let error = |key: &str, message: String| ConfigError {
+        file: file.to_path_buf(),
+        key: format!("git.{key}"),
+        message,
+    };
+    for (git_email, user_email) in &raw.authors {
+        for email in [git_email, user_email] {
+            if !email.contains('@') || email.trim() != email {
+                return Err(error(&format!("authors.{git_email}"), format!("{email:?} is not an e-mail address")));
+            }
+        }
+    }
+    Ok(GitConfig {
+        cache_dir: PathBuf::from(raw.cache_dir.unwrap_or_else(|| "hangar-repos".into())),
+        authors: AuthorAliases::new(raw.authors.iter().map(|(g, u)| (g.as_str(), u.as_str()))),
+    })
+}
+
+pub(super) fn validate(
+    raw: Vec<RawDeploy>,
+    teams: &[TeamConfig],
+    file: &Path,
+) -> Result<Vec<DeployConfig>, ConfigError> {
+    let mut seen = HashSet::new();
+    raw.into_iter()
+        .enumerate()
+        .map(|(index, deploy)| {
+            let error = |field: &str, message: String| ConfigError {
+                file: file.to_path_buf(),
+                key: format!("deploy[{index}].{field}"),
+                message,
+            };
+            if !teams.iter().any(|t| t.name == deploy.team) {
+                return Err(error("team", format!("team {:?} is not declared in a [[teams]] entry", deploy.team)));
+            }
+            if !seen.insert(deploy.team.clone()) {
+                return Err(error("team", format!("team {:?} has two [[deploy]] entries", deploy.team)));
+            }
+            if deploy.repository.trim().is_empty() || deploy.repository.starts_with('-') {
+                return Err(error("repository", "must be a path or URL git can fetch".into()));
+            }
+            let branch = deploy.branch.unwrap_or_else(|| "main".into());
+            check_branch(&branch).map_err(|m| error("branch", m))?;
+            if deploy.paths.is_empty() {
+                return Err(error("paths", "list the repository folders this team deploys, such as [\"team_a/\"]".into()));
+            }
+            for (n, path) in deploy.paths.iter().enumerate() {
+                check_repository_path(path).map_err(|m| error(&format!("paths[{n}]"), m))?;
+            }
+            let role = |field: &str, value: Option<String>, default: TeamRole| match value {
+                None => Ok(default),
+                Some(name) => TeamRole::parse(&name).ok_or_else(|| {
+                    error(field, format!("{name:?} is not a team role (viewer, operator, author or admin)"))
+                }),
+            };
+            let approver_role = role("approver_role", deploy.approver_role, TeamRole::Author)?;
+            let break_glass_role = role("break_glass_role", deploy.break_glass_role, TeamRole::Admin)?;
+            let min_approvals = deploy.min_approvals.unwrap_or(1);
+            if min_approvals == 0 {
+                return Err(error(
+                    "min_approvals",
+                    "must be at least 1: a deploy without review is what break-glass is for".into(),
+                ));
+            }
+            let request_ttl = parse_duration(deploy.request_ttl.as_deref().unwrap_or("7d"))
+                .map_err(|m| error("request_ttl", m))?;
+            if deploy.targets.is_empty() {
+                return Err(error("target", "add at least one [[deploy.target]] (kind = \"ref\" or \"directory\")".into()));
+            }
+            let targets = deploy
+                .targets
+                .into_iter()
+                .enumerate()
+                .map(|(n, target)| validate_target(target, &branch, &|field, message| error(&format!("target[{n}].{field}"), message)))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(DeployConfig {
+                team: deploy.team,
+                repository: deploy.repository,
+                branch,
+                paths: deploy.paths,
+                policy: Policy { min_approvals, approver_role, break_glass_role },
+                auto_deploy: deploy.auto_deploy.unwrap_or(true),
+                request_ttl,
+                targets,
+            })
+        })
+        .collect()
+}
+
+fn validate_target(
+    raw: RawTarget,
+    branch: &str,
+    error: &dyn Fn(&str, String) -> ConfigError,
+) -> Result<TargetConfig, ConfigError> {
+    match raw.kind.as_str() {
+        "ref" => {
+            if raw.root.is_some() || raw.keep.is_some() || raw.hook.is_some() {
+                return Err(error("kind", "a ref target takes only ref".into()));
+            }
+            let reference = raw.reference.ok_or_else(|| error("ref", "is required, such as \"refs/heads/deploy/team_a\"".into()))?;
+            let name = reference
+                .strip_prefix("refs/")
+                .ok_or_else(|| error("ref", format!("{reference:?} must be a full ref name starting with refs/")))?;
+            check_branch(name).map_err(|m| error("ref", m))?;
+            if reference == format!("refs/heads/{branch}") {
+                return Err(error("ref", "must not be the branch candidates come from".into()));
+            }
+            Ok(TargetConfig::Ref { reference })
+        }
+        "directory" => {
+            if raw.reference.is_some() {
+                return Err(error("ref", "belongs to a ref target, not a directory one".into()));
+            }
+            let root = PathBuf::from(raw.root.ok_or_else(|| error("root", "is required".into()))?);
+            if !root.is_absolute() {
+                return Err(error("root", format!("{} must be an absolute path", root.display())));
+            }
+            let keep = raw.keep.unwrap_or(5);
+            if keep < 2 {
+                return Err(error("keep", "must be at least 2: the current version and the one before it".into()));
+            }
+            if let Some(hook) = &raw.hook
+                && hook.first().is_none_or(|program| program.trim().is_empty())
+            {
+                return Err(error("hook", "must name a program, such as [\"/usr/local/bin/sync\", \"{sha}\"]".into()));
+            }
+            Ok(TargetConfig::Directory { root, keep: keep as usize, hook: raw.hook })
+        }
+        other => Err(error("kind", format!("{other:?} is not a target kind (ref or directory)"))),
+    }
+}
+
+/// Branch and ref names as git accepts them, minus anything that could read as an option.
+fn check_branch(name: &str) -> Result<(), String> {
+    let bad = name.is_empty()
+        || name.starts_with('-')
+        || name.starts_with('/')
+        || name.ends_with('/')
+        || name.ends_with(".lock")
+        || name.ends_with('.')
+        || name.contains("..")
+        || name.contains("@{")
+        || name.contains("//")
+        || name.chars().any(|c| c.is_ascii_control() || " ~^:?*[\\".contains(c));
+    if bad { Err(format!("{name:?} is not a valid git branch or ref name")) } else { Ok(()) }
+}
+
+/// A repository path a team deploys: relative, plain, outside `.git`.
+fn check_repository_path(path: &str) -> Result<(), String> {
+    let plain = !path.is_empty()
+        && !path.starts_with('/')
+        && path
+            .trim_end_matches('/')
+            .split('/')
+            .all(|part| !matches!(part, "" | "." | "..") && !part.eq_ignore_ascii_case(".git"));
+    if plain { Ok(()) } else { Err(format!("{path:?} must be a relative repository path such as \"team_a/\"")) }
+}

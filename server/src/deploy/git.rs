@@ -1,0 +1,486 @@
+//! The DAG repository, read through the `git` command line.
+//!
+//! Hangar keeps one bare repository of its own per deploy configuration (a cache) and
+//! fetches the configured repository into it; everything it shows or exports is read from
+//! that cache by full commit id. The repository's content is untrusted: hooks never run,
+//! external diff and text-conversion drivers are off, pathspecs are literal, and every
+//! output is parsed from NUL-separated, machine-readable formats.
+//!
+//! Calls block: the deploy engine runs them on the blocking pool.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use super::commit::CommitId;
+
+/// Why a git call failed. The message is git's own first lines, for the operator; pages
+/// show a summary.
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    #[error("cannot run git: {0}")]
+    Spawn(std::io::Error),
+    #[error("git {command} failed: {message}")]
+    Failed { command: String, message: String },
+    #[error("git {command}: unexpected output: {detail}")]
+    Parse { command: String, detail: String },
+}
+
+/// A commit as the approval screen lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommitInfo {
+    pub id: CommitId,
+    pub author_name: String,
+    pub author_email: String,
+    pub committer_name: String,
+    pub committer_email: String,
+    /// Author time, milliseconds since the epoch.
+    pub authored_at_ms: i64,
+    pub subject: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChangeKind {
+    Added,
+    Modified,
+    Deleted,
+    Renamed { from: String },
+    /// A file became a symlink or the other way round.
+    TypeChanged,
+}
+
+/// One file changed inside the team's paths.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileChange {
+    pub path: String,
+    pub kind: ChangeKind,
+    /// Binary files are named, never dumped.
+    pub binary: bool,
+    pub added_lines: u32,
+    pub removed_lines: u32,
+}
+
+/// One entry of a commit's tree, as `git ls-tree` gives it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TreeEntry {
+    pub mode: String,
+    pub kind: String,
+    pub object: String,
+    pub path: String,
+}
+
+/// A bare repository Hangar owns.
+#[derive(Clone, Debug)]
+pub struct Repository {
+    dir: PathBuf,
+}
+
+impl Repository {
+    /// Opens the bare repository at `dir`, creating it when missing.
+    pub fn open_or_init(dir: &Path) -> Result<Self, GitError> {
+        let repo = Self { dir: dir.to_path_buf() };
+        if !dir.join("HEAD").exists() {
+            std::fs::create_dir_all(dir).map_err(GitError::Spawn)?;
+            run(git_command().arg("init").arg("--bare").arg("--quiet").arg(dir), "init")?;
+        }
+        Ok(repo)
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn git(&self) -> Command {
+        let mut command = git_command();
+        command.arg("--git-dir").arg(&self.dir);
+        command
+    }
+
+    /// Fetches `refspecs` from `remote` (a path or URL), forcing the local copies: the
+    /// remote is the truth, and its branch may have been rewritten.
+    pub fn fetch(&self, remote: &str, refspecs: &[String]) -> Result<(), GitError> {
+        let mut command = self.git();
+        command.args(["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--prune", "--"]);
+        command.arg(remote).args(refspecs);
+        run(&mut command, "fetch").map(|_| ())
+    }
+
+    /// The commit a name resolves to here, if any.
+    pub fn resolve(&self, name: &str) -> Result<Option<CommitId>, GitError> {
+        let mut command = self.git();
+        command.args(["rev-parse", "--verify", "--quiet", "--end-of-options"]);
+        command.arg(format!("{name}^{{commit}}"));
+        let output = command.output().map_err(GitError::Spawn)?;
+        if !output.status.success() {
+            return Ok(None);
+        }
+        parse_id(&output.stdout, "rev-parse").map(Some)
+    }
+
+    /// Whether `ancestor` is `descendant` or one of its ancestors.
+    pub fn is_ancestor(&self, ancestor: &CommitId, descendant: &CommitId) -> Result<bool, GitError> {
+        let status = self
+            .git()
+            .args(["merge-base", "--is-ancestor", ancestor.as_str(), descendant.as_str()])
+            .stderr(Stdio::piped())
+            .output()
+            .map_err(GitError::Spawn)?;
+        match status.status.code() {
+            Some(0) => Ok(true),
+            Some(1) => Ok(false),
+            _ => Err(failure("merge-base", &status.stderr)),
+        }
+    }
+
+    /// Commits in `from..to` (all of `to`'s history when nothing is deployed) that touch
+    /// `paths`, newest first.
+    pub fn commits(
+        &self,
+        from: Option<&CommitId>,
+        to: &CommitId,
+        paths: &[String],
+    ) -> Result<Vec<CommitInfo>, GitError> {
+        let mut command = self.git();
+        command.args(["log", "-z", "--no-color", "--format=%H%x1f%an%x1f%ae%x1f%cn%x1f%ce%x1f%at%x1f%s"]);
+        command.arg(range(from, to)).arg("--").args(paths);
+        let output = run(&mut command, "log")?;
+        output
+            .split(|b| *b == 0)
+            .filter(|record| !record.is_empty())
+            .map(|record| {
+                let text = String::from_utf8_lossy(record);
+                let fields: Vec<&str> = text.trim_start_matches('\n').split('\u{1f}').collect();
+                let [id, an, ae, cn, ce, at, subject] = fields[..] else {
+                    return Err(parse_error("log", &text));
+                };
+                Ok(CommitInfo {
+                    id: CommitId::parse(id).map_err(|e| parse_error("log", &e))?,
+                    author_name: an.into(),
+                    author_email: ae.into(),
+                    committer_name: cn.into(),
+                    committer_email: ce.into(),
+                    authored_at_ms: at.parse::<i64>().map_err(|e| parse_error("log", &e.to_string()))?
+                        * 1000,
+                    subject: subject.into(),
+                })
+            })
+            .collect()
+    }
+
+    /// Files changed between `from` (the empty tree when nothing is deployed) and `to`
+    /// inside `paths`, with renames detected, sorted by path.
+    pub fn changed_files(
+        &self,
+        from: Option<&CommitId>,
+        to: &CommitId,
+        paths: &[String],
+    ) -> Result<Vec<FileChange>, GitError> {
+        let base = self.base(from)?;
+        let mut status = self.git();
+        status.args(["diff", "-z", "--no-color", "--no-ext-diff", "--no-textconv", "-M", "--name-status"]);
+        status.arg(&base).arg(to.as_str()).arg("--").args(paths);
+        let status = run(&mut status, "diff --name-status")?;
+        let mut numstat = self.git();
+        numstat.args(["diff", "-z", "--no-color", "--no-ext-diff", "--no-textconv", "-M", "--numstat"]);
+        numstat.arg(&base).arg(to.as_str()).arg("--").args(paths);
+        let numstat = run(&mut numstat, "diff --numstat")?;
+
+        let mut changes = parse_name_status(&status)?;
+        for (path, counts) in parse_numstat(&numstat)? {
+            if let Some(change) = changes.iter_mut().find(|c| c.path == path) {
+                match counts {
+                    Some((added, removed)) => {
+                        change.added_lines = added;
+                        change.removed_lines = removed;
+                    }
+                    None => change.binary = true,
+                }
+            }
+        }
+        changes.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(changes)
+    }
+
+    /// The unified diff of one file, at most `limit` bytes (`None` when larger).
+    pub fn file_diff(
+        &self,
+        from: Option<&CommitId>,
+        to: &CommitId,
+        change: &FileChange,
+        limit: usize,
+    ) -> Result<Option<String>, GitError> {
+        let base = self.base(from)?;
+        let mut command = self.git();
+        command.args(["diff", "--no-color", "--no-ext-diff", "--no-textconv", "-M", "--unified=3"]);
+        command.arg(&base).arg(to.as_str()).arg("--");
+        if let ChangeKind::Renamed { from } = &change.kind {
+            command.arg(from);
+        }
+        command.arg(&change.path);
+        let output = run(&mut command, "diff")?;
+        if output.len() > limit {
+            return Ok(None);
+        }
+        Ok(Some(String::from_utf8_lossy(&output).into_owned()))
+    }
+
+    /// Every entry of `commit`'s tree under `paths`, recursively.
+    pub fn tree(&self, commit: &CommitId, paths: &[String]) -> Result<Vec<TreeEntry>, GitError> {
+        let mut command = self.git();
+        command.args(["ls-tree", "-r", "-z", "--full-tree", commit.as_str(), "--"]).args(paths);
+        let output = run(&mut command, "ls-tree")?;
+        output
+            .split(|b| *b == 0)
+            .filter(|record| !record.is_empty())
+            .map(|record| {
+                let text = std::str::from_utf8(record)
+                    .map_err(|_| parse_error("ls-tree", "a path is not UTF-8"))?;
+                let (meta, path) = text.split_once('\t').ok_or_else(|| parse_error("ls-tree", text))?;
+                let mut meta = meta.split(' ');
+                let (Some(mode), Some(kind), Some(object)) = (meta.next(), meta.next(), meta.next())
+                else {
+                    return Err(parse_error("ls-tree", text));
+                };
+                Ok(TreeEntry {
+                    mode: mode.into(),
+                    kind: kind.into(),
+                    object: object.into(),
+                    path: path.into(),
+                })
+            })
+            .collect()
+    }
+
+    /// Streams the contents of `objects` (blob ids) to `each`, in order, through one
+    /// `git cat-file --batch`.
+    pub fn read_blobs(
+        &self,
+        objects: &[&str],
+        mut each: impl FnMut(usize, &[u8]) -> std::io::Result<()>,
+    ) -> Result<(), GitError> {
+        let mut child = self
+            .git()
+            .args(["cat-file", "--batch"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(GitError::Spawn)?;
+        let mut stdin = child.stdin.take().expect("piped stdin");
+        let list: String = objects.iter().map(|o| format!("{o}\n")).collect();
+        // Written from another thread: git answers while it reads, and both pipes are bounded.
+        let writer = std::thread::spawn(move || stdin.write_all(list.as_bytes()));
+        let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
+        let mut header = String::new();
+        let mut content = Vec::new();
+        let result = (|| {
+            for index in 0..objects.len() {
+                header.clear();
+                stdout.read_line(&mut header).map_err(GitError::Spawn)?;
+                let mut fields = header.split_whitespace();
+                let (Some(_), Some("blob"), Some(size)) = (fields.next(), fields.next(), fields.next())
+                else {
+                    return Err(parse_error("cat-file", header.trim()));
+                };
+                let size: usize = size.parse().map_err(|_| parse_error("cat-file", header.trim()))?;
+                content.resize(size + 1, 0);
+                stdout.read_exact(&mut content).map_err(GitError::Spawn)?;
+                each(index, &content[..size]).map_err(GitError::Spawn)?;
+            }
+            Ok(())
+        })();
+        let _ = writer.join();
+        let output = child.wait_with_output().map_err(GitError::Spawn)?;
+        result?;
+        if !output.status.success() {
+            return Err(failure("cat-file", &output.stderr));
+        }
+        Ok(())
+    }
+
+    /// The diff base: the deployed commit, or git's empty tree for a first deploy.
+    fn base(&self, from: Option<&CommitId>) -> Result<String, GitError> {
+        match from {
+            Some(commit) => Ok(commit.as_str().to_string()),
+            None => {
+                let mut command = self.git();
+                command.args(["hash-object", "-t", "tree", "--stdin"]).stdin(Stdio::null());
+                let output = run(&mut command, "hash-object")?;
+                Ok(String::from_utf8_lossy(&output).trim().to_string())
+            }
+        }
+    }
+}
+
+/// The commit `reference` names in `remote` (a path or URL), read from the remote itself.
+pub fn remote_ref(remote: &str, reference: &str) -> Result<Option<CommitId>, GitError> {
+    let mut command = git_command();
+    command.args(["ls-remote", "--refs", "--", remote, reference]);
+    let output = run(&mut command, "ls-remote")?;
+    let text = String::from_utf8_lossy(&output);
+    for line in text.lines() {
+        if let Some((id, name)) = line.split_once('\t')
+            && name == reference
+        {
+            return CommitId::parse(id).map(Some).map_err(|e| parse_error("ls-remote", &e));
+        }
+    }
+    Ok(None)
+}
+
+/// How a compare-and-swap push ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum PushOutcome {
+    Moved,
+    /// The remote's ref is not what was expected (someone else moved it); nothing changed.
+    Conflict,
+}
+
+/// Moves `reference` in `remote` from `expected` (`None`: it must not exist) to `new`, in
+/// one compare-and-swap done by the remote under its ref lock, so a concurrent push makes
+/// this fail rather than be overwritten.
+pub fn push_compare_and_swap(
+    repository: &Repository,
+    remote: &str,
+    reference: &str,
+    expected: Option<&CommitId>,
+    new: &CommitId,
+) -> Result<PushOutcome, GitError> {
+    let lease = format!(
+        "--force-with-lease={reference}:{}",
+        expected.map(|c| c.as_str()).unwrap_or("")
+    );
+    let output = repository
+        .git()
+        .args(["push", "--porcelain", "--quiet", "--no-verify", &lease, "--", remote])
+        .arg(format!("{}:{reference}", new.as_str()))
+        .output()
+        .map_err(GitError::Spawn)?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    if output.status.success() {
+        return Ok(PushOutcome::Moved);
+    }
+    // --porcelain: "!\t<src>:<dst>\t[rejected] (stale info)" and the like for a lost race.
+    if stdout.lines().any(|l| l.starts_with('!') && (l.contains("stale info") || l.contains("fetch first") || l.contains("rejected")))
+    {
+        return Ok(PushOutcome::Conflict);
+    }
+    Err(failure("push", &output.stderr))
+}
+
+fn git_command() -> Command {
+    let mut command = Command::new("git");
+    command
+        // A DAG repository's own settings may not run anything here.
+        .args(["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false"])
+        .args(["-c", "protocol.ext.allow=never", "-c", "core.quotePath=false"])
+        .arg("--literal-pathspecs")
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .env("LC_ALL", "C")
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .stdin(Stdio::null());
+    command
+}
+
+fn run(command: &mut Command, name: &str) -> Result<Vec<u8>, GitError> {
+    let output = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .output()
+        .map_err(GitError::Spawn)?;
+    if output.status.success() {
+        Ok(output.stdout)
+    } else {
+        Err(failure(name, &output.stderr))
+    }
+}
+
+fn failure(command: &str, stderr: &[u8]) -> GitError {
+    let text = String::from_utf8_lossy(stderr);
+    let message: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).take(3).collect();
+    GitError::Failed {
+        command: command.into(),
+        message: message.join(" / "),
+    }
+}
+
+fn parse_error(command: &str, detail: &str) -> GitError {
+    GitError::Parse {
+        command: command.into(),
+        detail: detail.chars().take(200).collect(),
+    }
+}
+
+fn parse_id(output: &[u8], command: &str) -> Result<CommitId, GitError> {
+    CommitId::parse(String::from_utf8_lossy(output).trim()).map_err(|e| parse_error(command, &e))
+}
+
+fn range(from: Option<&CommitId>, to: &CommitId) -> String {
+    match from {
+        Some(from) => format!("{from}..{to}"),
+        None => to.as_str().to_string(),
+    }
+}
+
+/// `--name-status -z`: `X\0path\0`, or `Rnnn\0old\0new\0` for renames (and copies).
+fn parse_name_status(output: &[u8]) -> Result<Vec<FileChange>, GitError> {
+    let mut fields = output
+        .split(|b| *b == 0)
+        .filter(|f| !f.is_empty())
+        .map(|f| String::from_utf8_lossy(f).into_owned());
+    let mut changes = Vec::new();
+    while let Some(status) = fields.next() {
+        let mut next = || fields.next().ok_or_else(|| parse_error("diff --name-status", &status));
+        let kind = match status.as_bytes().first() {
+            Some(b'A') | Some(b'C') => ChangeKind::Added,
+            Some(b'M') => ChangeKind::Modified,
+            Some(b'D') => ChangeKind::Deleted,
+            Some(b'T') => ChangeKind::TypeChanged,
+            Some(b'R') => ChangeKind::Renamed { from: next()? },
+            _ => return Err(parse_error("diff --name-status", &status)),
+        };
+        if status.starts_with('C') {
+            next()?; // a copy's source stays as it was
+        }
+        changes.push(FileChange {
+            path: next()?,
+            kind,
+            binary: false,
+            added_lines: 0,
+            removed_lines: 0,
+        });
+    }
+    Ok(changes)
+}
+
+/// `--numstat -z`: `added\tremoved\tpath\0`, or `added\tremoved\t\0old\0new\0` for
+/// renames; `-\t-` for binary files. Yields (new path, counts or `None` for binary).
+fn parse_numstat(output: &[u8]) -> Result<Vec<(String, Option<(u32, u32)>)>, GitError> {
+    let mut fields = output.split(|b| *b == 0).map(|f| String::from_utf8_lossy(f).into_owned());
+    let mut rows = Vec::new();
+    while let Some(field) = fields.next() {
+        if field.is_empty() {
+            continue;
+        }
+        let mut parts = field.splitn(3, '\t');
+        let (Some(added), Some(removed), Some(path)) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(parse_error("diff --numstat", &field));
+        };
+        let path = if path.is_empty() {
+            let _old = fields.next();
+            fields.next().ok_or_else(|| parse_error("diff --numstat", &field))?
+        } else {
+            path.to_string()
+        };
+        let counts = match (added.parse(), removed.parse()) {
+            (Ok(a), Ok(r)) => Some((a, r)),
+            _ => None,
+        };
+        rows.push((path, counts));
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests;

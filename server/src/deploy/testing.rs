@@ -1,0 +1,77 @@
+//! Real git repositories for the deploy engine's tests.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use super::commit::CommitId;
+
+/// A repository with a work tree, where tests write files and commit as someone.
+pub struct WorkRepo {
+    pub dir: PathBuf,
+}
+
+impl WorkRepo {
+    pub fn init(dir: &Path) -> Self {
+        std::fs::create_dir_all(dir).unwrap();
+        let repo = Self { dir: dir.to_path_buf() };
+        repo.git(&["init", "--quiet", "--initial-branch=main"]);
+        repo
+    }
+
+    pub fn git(&self, args: &[&str]) -> String {
+        let output = Command::new("git")
+            .arg("-C")
+            .arg(&self.dir)
+            .args(["-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false"])
+            .args(args)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .output()
+            .expect("git runs");
+        assert!(
+            output.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    pub fn write(&self, path: &str, content: impl AsRef<[u8]>) -> &Self {
+        let file = self.dir.join(path);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, content).unwrap();
+        self
+    }
+
+    pub fn remove(&self, path: &str) -> &Self {
+        self.git(&["rm", "--quiet", "-r", "--", path]);
+        self
+    }
+
+    /// Commits everything as `who` <`email`> and returns the new commit.
+    pub fn commit(&self, who: &str, email: &str, subject: &str) -> CommitId {
+        self.git(&["add", "--all"]);
+        let output = Command::new("git")
+            .arg("-C")
+            .arg(&self.dir)
+            .args(["-c", "commit.gpgsign=false", "commit", "--quiet", "--allow-empty", "-m", subject])
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_AUTHOR_NAME", who)
+            .env("GIT_AUTHOR_EMAIL", email)
+            .env("GIT_COMMITTER_NAME", who)
+            .env("GIT_COMMITTER_EMAIL", email)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        self.head()
+    }
+
+    pub fn head(&self) -> CommitId {
+        CommitId::parse(self.git(&["rev-parse", "HEAD"]).trim()).unwrap()
+    }
+
+    pub fn url(&self) -> String {
+        self.dir.to_string_lossy().into_owned()
+    }
+}
