@@ -25,7 +25,10 @@ pub enum DirectoryError {
     #[error(transparent)]
     Export(#[from] ExportError),
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path} is not a symlink to a deployed commit; Hangar will not replace it")]
     Foreign { path: PathBuf },
     #[error("the directory target holds {actual}, not {expected} as expected; nothing was changed")]
@@ -33,7 +36,10 @@ pub enum DirectoryError {
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> DirectoryError + '_ {
-    move |source| DirectoryError::Io { path: path.to_path_buf(), source }
+    move |source| DirectoryError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// One `directory` target.
@@ -50,8 +56,15 @@ impl DirectoryTarget {
         let link = self.root.join(CURRENT);
         match std::fs::symlink_metadata(&link) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(DirectoryError::Io { path: link, source: e }),
-            Ok(meta) if !meta.file_type().is_symlink() => return Err(DirectoryError::Foreign { path: link }),
+            Err(e) => {
+                return Err(DirectoryError::Io {
+                    path: link,
+                    source: e,
+                });
+            }
+            Ok(meta) if !meta.file_type().is_symlink() => {
+                return Err(DirectoryError::Foreign { path: link });
+            }
             Ok(_) => {}
         }
         let target = std::fs::read_link(&link).map_err(io(&link))?;
@@ -77,7 +90,11 @@ impl DirectoryTarget {
             // Only complete exports ever get this name (see below).
             return Ok(folder);
         }
-        let incoming = self.root.join(format!("{INCOMING}{}-{}", commit.as_str(), std::process::id()));
+        let incoming = self.root.join(format!(
+            "{INCOMING}{}-{}",
+            commit.as_str(),
+            std::process::id()
+        ));
         export_tree(repository, commit, paths, &incoming)?;
         sync_filesystem(&incoming)?;
         std::fs::rename(&incoming, &folder).map_err(io(&folder))?;
@@ -86,7 +103,11 @@ impl DirectoryTarget {
     }
 
     /// Points `current` at the exported `commit` if it still points at `expected`. Step two.
-    pub fn swap(&self, expected: Option<&CommitId>, commit: &CommitId) -> Result<(), DirectoryError> {
+    pub fn swap(
+        &self,
+        expected: Option<&CommitId>,
+        commit: &CommitId,
+    ) -> Result<(), DirectoryError> {
         let actual = self.current()?;
         if actual.as_ref() != expected {
             return Err(DirectoryError::Moved {
@@ -101,7 +122,9 @@ impl DirectoryTarget {
                 source: std::io::Error::new(std::io::ErrorKind::NotFound, "export it first"),
             });
         }
-        let staged = self.root.join(format!("{INCOMING}{CURRENT}-{}", std::process::id()));
+        let staged = self
+            .root
+            .join(format!("{INCOMING}{CURRENT}-{}", std::process::id()));
         let _ = std::fs::remove_file(&staged);
         symlink(commit.as_str(), &staged).map_err(io(&staged))?;
         let current = self.root.join(CURRENT);
@@ -116,13 +139,15 @@ impl DirectoryTarget {
         for entry in std::fs::read_dir(&self.root).map_err(io(&self.root))? {
             let entry = entry.map_err(io(&self.root))?;
             let name = entry.file_name().to_string_lossy().into_owned();
-            let Ok(commit) = CommitId::parse(&name) else { continue };
+            let Ok(commit) = CommitId::parse(&name) else {
+                continue;
+            };
             let meta = entry.metadata().map_err(io(&entry.path()))?;
             if meta.is_dir() {
                 folders.push((meta.modified().ok(), commit));
             }
         }
-        folders.sort_by(|a, b| b.0.cmp(&a.0));
+        folders.sort_by_key(|(modified, _)| std::cmp::Reverse(*modified));
         // The current folder, then the newest others up to `keep` in all.
         let mut others_kept = 0;
         let mut removed = Vec::new();
@@ -166,7 +191,10 @@ fn describe(commit: Option<&CommitId>) -> String {
 /// fsync per file (thousands for a large team folder).
 fn sync_filesystem(path: &Path) -> Result<(), DirectoryError> {
     let dir = File::open(path).map_err(io(path))?;
-    rustix::fs::syncfs(&dir).map_err(|e| DirectoryError::Io { path: path.to_path_buf(), source: e.into() })
+    rustix::fs::syncfs(&dir).map_err(|e| DirectoryError::Io {
+        path: path.to_path_buf(),
+        source: e.into(),
+    })
 }
 
 /// Makes a rename inside `dir` durable.

@@ -8,7 +8,7 @@
 use std::collections::HashSet;
 use std::fs::OpenOptions;
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Component, Path, PathBuf};
 
 use super::commit::CommitId;
@@ -22,7 +22,10 @@ pub enum ExportError {
     #[error("{path:?} cannot be deployed: {reason}")]
     Refused { path: String, reason: String },
     #[error("writing {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// What a checked tree entry becomes.
@@ -51,8 +54,11 @@ pub fn export_tree(
     };
 
     // Symlink targets are read and checked before anything is written.
-    let links: Vec<&TreeEntry> =
-        items.iter().filter(|(_, i)| *i == Item::Symlink).map(|(e, _)| *e).collect();
+    let links: Vec<&TreeEntry> = items
+        .iter()
+        .filter(|(_, i)| *i == Item::Symlink)
+        .map(|(e, _)| *e)
+        .collect();
     let symlinks: HashSet<&str> = links.iter().map(|e| e.path.as_str()).collect();
     let mut link_targets = Vec::with_capacity(links.len());
     let mut refusal = None;
@@ -62,14 +68,19 @@ pub fn export_tree(
             let path = &links[index].path;
             let checked = std::str::from_utf8(content)
                 .map_err(|_| "symlink target is not UTF-8".to_string())
-                .and_then(|target| check_symlink(path, target, &symlinks).map(|()| target.to_string()));
+                .and_then(|target| {
+                    check_symlink(path, target, &symlinks).map(|()| target.to_string())
+                });
             match checked {
                 Ok(target) => {
                     link_targets.push(target);
                     Ok(())
                 }
                 Err(reason) => {
-                    refusal = Some(ExportError::Refused { path: path.clone(), reason });
+                    refusal = Some(ExportError::Refused {
+                        path: path.clone(),
+                        reason,
+                    });
                     Err(std::io::Error::other("refused"))
                 }
             }
@@ -78,24 +89,41 @@ pub fn export_tree(
 
     std::fs::create_dir(into).map_err(io(into))?;
     // Regular files, through directories this function creates itself.
-    let files: Vec<&(&TreeEntry, Item)> = items.iter().filter(|(_, i)| *i != Item::Symlink).collect();
+    let files: Vec<&(&TreeEntry, Item)> =
+        items.iter().filter(|(_, i)| *i != Item::Symlink).collect();
     let objects: Vec<&str> = files.iter().map(|(e, _)| e.object.as_str()).collect();
     let mut write_error = None;
     repository
         .read_blobs(&objects, |index, content| {
             let (entry, item) = files[index];
             let target = into.join(&entry.path);
-            let mode = if *item == (Item::File { executable: true }) { 0o755 } else { 0o644 };
+            let mode = if *item == (Item::File { executable: true }) {
+                0o755
+            } else {
+                0o644
+            };
             let written = target
                 .parent()
                 .map_or(Ok(()), std::fs::create_dir_all)
                 .and_then(|()| {
                     // create_new: a crafted tree naming one path twice cannot overwrite.
-                    OpenOptions::new().write(true).create_new(true).mode(mode).open(&target)
+                    OpenOptions::new()
+                        .write(true)
+                        .create_new(true)
+                        .mode(mode)
+                        .open(&target)
                 })
-                .and_then(|mut file| file.write_all(content));
+                // Exactly this mode, whatever the process umask: Airflow may run as
+                // another user and must read what is deployed.
+                .and_then(|mut file| {
+                    file.set_permissions(std::fs::Permissions::from_mode(mode))?;
+                    file.write_all(content)
+                });
             written.map_err(|source| {
-                write_error = Some(ExportError::Io { path: target, source });
+                write_error = Some(ExportError::Io {
+                    path: target,
+                    source,
+                });
                 std::io::Error::other("stopped")
             })
         })
@@ -123,7 +151,9 @@ fn check_entry(entry: &TreeEntry) -> Result<Item, ExportError> {
         ("blob", "100755") => Ok(Item::File { executable: true }),
         ("blob", "120000") => Ok(Item::Symlink),
         ("commit", _) => Err(refuse("submodules are not deployed")),
-        (_, mode) => Err(refuse(&format!("file mode {mode} is not a plain file or symlink"))),
+        (_, mode) => Err(refuse(&format!(
+            "file mode {mode} is not a plain file or symlink"
+        ))),
     }
 }
 
@@ -135,7 +165,9 @@ fn check_path(path: &str) -> Result<(), String> {
     for part in path.split('/') {
         match part {
             "" | "." | ".." => return Err(format!("path component {part:?} is not allowed")),
-            _ if part.eq_ignore_ascii_case(".git") => return Err("nothing under .git is deployed".into()),
+            _ if part.eq_ignore_ascii_case(".git") => {
+                return Err("nothing under .git is deployed".into());
+            }
             _ if part.contains('\0') => return Err("NUL in path".into()),
             _ => {}
         }
@@ -156,8 +188,9 @@ fn check_symlink(path: &str, target: &str, symlinks: &HashSet<&str>) -> Result<(
     for (index, component) in components.iter().enumerate() {
         match component {
             Component::ParentDir => {
-                at.pop()
-                    .ok_or_else(|| format!("symlink points outside the deployed files ({target})"))?;
+                at.pop().ok_or_else(|| {
+                    format!("symlink points outside the deployed files ({target})")
+                })?;
             }
             Component::Normal(part) => {
                 let part = part.to_str().ok_or("symlink target is not UTF-8")?;

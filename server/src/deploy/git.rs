@@ -44,7 +44,9 @@ pub enum ChangeKind {
     Added,
     Modified,
     Deleted,
-    Renamed { from: String },
+    Renamed {
+        from: String,
+    },
     /// A file became a symlink or the other way round.
     TypeChanged,
 }
@@ -78,10 +80,19 @@ pub struct Repository {
 impl Repository {
     /// Opens the bare repository at `dir`, creating it when missing.
     pub fn open_or_init(dir: &Path) -> Result<Self, GitError> {
-        let repo = Self { dir: dir.to_path_buf() };
+        let repo = Self {
+            dir: dir.to_path_buf(),
+        };
         if !dir.join("HEAD").exists() {
             std::fs::create_dir_all(dir).map_err(GitError::Spawn)?;
-            run(git_command().arg("init").arg("--bare").arg("--quiet").arg(dir), "init")?;
+            run(
+                git_command()
+                    .arg("init")
+                    .arg("--bare")
+                    .arg("--quiet")
+                    .arg(dir),
+                "init",
+            )?;
         }
         Ok(repo)
     }
@@ -100,7 +111,14 @@ impl Repository {
     /// remote is the truth, and its branch may have been rewritten.
     pub fn fetch(&self, remote: &str, refspecs: &[String]) -> Result<(), GitError> {
         let mut command = self.git();
-        command.args(["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--prune", "--"]);
+        command.args([
+            "fetch",
+            "--quiet",
+            "--no-tags",
+            "--no-write-fetch-head",
+            "--prune",
+            "--",
+        ]);
         command.arg(remote).args(refspecs);
         run(&mut command, "fetch").map(|_| ())
     }
@@ -118,10 +136,19 @@ impl Repository {
     }
 
     /// Whether `ancestor` is `descendant` or one of its ancestors.
-    pub fn is_ancestor(&self, ancestor: &CommitId, descendant: &CommitId) -> Result<bool, GitError> {
+    pub fn is_ancestor(
+        &self,
+        ancestor: &CommitId,
+        descendant: &CommitId,
+    ) -> Result<bool, GitError> {
         let status = self
             .git()
-            .args(["merge-base", "--is-ancestor", ancestor.as_str(), descendant.as_str()])
+            .args([
+                "merge-base",
+                "--is-ancestor",
+                ancestor.as_str(),
+                descendant.as_str(),
+            ])
             .stderr(Stdio::piped())
             .output()
             .map_err(GitError::Spawn)?;
@@ -141,7 +168,12 @@ impl Repository {
         paths: &[String],
     ) -> Result<Vec<CommitInfo>, GitError> {
         let mut command = self.git();
-        command.args(["log", "-z", "--no-color", "--format=%H%x1f%an%x1f%ae%x1f%cn%x1f%ce%x1f%at%x1f%s"]);
+        command.args([
+            "log",
+            "-z",
+            "--no-color",
+            "--format=%H%x1f%an%x1f%ae%x1f%cn%x1f%ce%x1f%at%x1f%s",
+        ]);
         command.arg(range(from, to)).arg("--").args(paths);
         let output = run(&mut command, "log")?;
         output
@@ -159,7 +191,9 @@ impl Repository {
                     author_email: ae.into(),
                     committer_name: cn.into(),
                     committer_email: ce.into(),
-                    authored_at_ms: at.parse::<i64>().map_err(|e| parse_error("log", &e.to_string()))?
+                    authored_at_ms: at
+                        .parse::<i64>()
+                        .map_err(|e| parse_error("log", &e.to_string()))?
                         * 1000,
                     subject: subject.into(),
                 })
@@ -176,14 +210,8 @@ impl Repository {
         paths: &[String],
     ) -> Result<Vec<FileChange>, GitError> {
         let base = self.base(from)?;
-        let mut status = self.git();
-        status.args(["diff", "-z", "--no-color", "--no-ext-diff", "--no-textconv", "-M", "--name-status"]);
-        status.arg(&base).arg(to.as_str()).arg("--").args(paths);
-        let status = run(&mut status, "diff --name-status")?;
-        let mut numstat = self.git();
-        numstat.args(["diff", "-z", "--no-color", "--no-ext-diff", "--no-textconv", "-M", "--numstat"]);
-        numstat.arg(&base).arg(to.as_str()).arg("--").args(paths);
-        let numstat = run(&mut numstat, "diff --numstat")?;
+        let status = self.diff(&base, to, &["-z", "--name-status"], paths)?;
+        let numstat = self.diff(&base, to, &["-z", "--numstat"], paths)?;
 
         let mut changes = parse_name_status(&status)?;
         for (path, counts) in parse_numstat(&numstat)? {
@@ -210,14 +238,12 @@ impl Repository {
         limit: usize,
     ) -> Result<Option<String>, GitError> {
         let base = self.base(from)?;
-        let mut command = self.git();
-        command.args(["diff", "--no-color", "--no-ext-diff", "--no-textconv", "-M", "--unified=3"]);
-        command.arg(&base).arg(to.as_str()).arg("--");
+        let mut paths = Vec::with_capacity(2);
         if let ChangeKind::Renamed { from } = &change.kind {
-            command.arg(from);
+            paths.push(from.clone());
         }
-        command.arg(&change.path);
-        let output = run(&mut command, "diff")?;
+        paths.push(change.path.clone());
+        let output = self.diff(&base, to, &["--unified=3"], &paths)?;
         if output.len() > limit {
             return Ok(None);
         }
@@ -227,7 +253,9 @@ impl Repository {
     /// Every entry of `commit`'s tree under `paths`, recursively.
     pub fn tree(&self, commit: &CommitId, paths: &[String]) -> Result<Vec<TreeEntry>, GitError> {
         let mut command = self.git();
-        command.args(["ls-tree", "-r", "-z", "--full-tree", commit.as_str(), "--"]).args(paths);
+        command
+            .args(["ls-tree", "-r", "-z", "--full-tree", commit.as_str(), "--"])
+            .args(paths);
         let output = run(&mut command, "ls-tree")?;
         output
             .split(|b| *b == 0)
@@ -235,9 +263,12 @@ impl Repository {
             .map(|record| {
                 let text = std::str::from_utf8(record)
                     .map_err(|_| parse_error("ls-tree", "a path is not UTF-8"))?;
-                let (meta, path) = text.split_once('\t').ok_or_else(|| parse_error("ls-tree", text))?;
+                let (meta, path) = text
+                    .split_once('\t')
+                    .ok_or_else(|| parse_error("ls-tree", text))?;
                 let mut meta = meta.split(' ');
-                let (Some(mode), Some(kind), Some(object)) = (meta.next(), meta.next(), meta.next())
+                let (Some(mode), Some(kind), Some(object)) =
+                    (meta.next(), meta.next(), meta.next())
                 else {
                     return Err(parse_error("ls-tree", text));
                 };
@@ -278,11 +309,14 @@ impl Repository {
                 header.clear();
                 stdout.read_line(&mut header).map_err(GitError::Spawn)?;
                 let mut fields = header.split_whitespace();
-                let (Some(_), Some("blob"), Some(size)) = (fields.next(), fields.next(), fields.next())
+                let (Some(_), Some("blob"), Some(size)) =
+                    (fields.next(), fields.next(), fields.next())
                 else {
                     return Err(parse_error("cat-file", header.trim()));
                 };
-                let size: usize = size.parse().map_err(|_| parse_error("cat-file", header.trim()))?;
+                let size: usize = size
+                    .parse()
+                    .map_err(|_| parse_error("cat-file", header.trim()))?;
                 content.resize(size + 1, 0);
                 stdout.read_exact(&mut content).map_err(GitError::Spawn)?;
                 each(index, &content[..size]).map_err(GitError::Spawn)?;
@@ -298,13 +332,35 @@ impl Repository {
         Ok(())
     }
 
+    /// `git diff` between `base` and `to` inside `paths`, with renames detected and every
+    /// driver a repository could configure turned off.
+    fn diff(
+        &self,
+        base: &str,
+        to: &CommitId,
+        options: &[&str],
+        paths: &[String],
+    ) -> Result<Vec<u8>, GitError> {
+        let mut command = self.git();
+        command.args(["diff", "--no-color", "--no-ext-diff", "--no-textconv", "-M"]);
+        command
+            .args(options)
+            .arg(base)
+            .arg(to.as_str())
+            .arg("--")
+            .args(paths);
+        run(&mut command, "diff")
+    }
+
     /// The diff base: the deployed commit, or git's empty tree for a first deploy.
     fn base(&self, from: Option<&CommitId>) -> Result<String, GitError> {
         match from {
             Some(commit) => Ok(commit.as_str().to_string()),
             None => {
                 let mut command = self.git();
-                command.args(["hash-object", "-t", "tree", "--stdin"]).stdin(Stdio::null());
+                command
+                    .args(["hash-object", "-t", "tree", "--stdin"])
+                    .stdin(Stdio::null());
                 let output = run(&mut command, "hash-object")?;
                 Ok(String::from_utf8_lossy(&output).trim().to_string())
             }
@@ -322,7 +378,9 @@ pub fn remote_ref(remote: &str, reference: &str) -> Result<Option<CommitId>, Git
         if let Some((id, name)) = line.split_once('\t')
             && name == reference
         {
-            return CommitId::parse(id).map(Some).map_err(|e| parse_error("ls-remote", &e));
+            return CommitId::parse(id)
+                .map(Some)
+                .map_err(|e| parse_error("ls-remote", &e));
         }
     }
     Ok(None)
@@ -352,7 +410,15 @@ pub fn push_compare_and_swap(
     );
     let output = repository
         .git()
-        .args(["push", "--porcelain", "--quiet", "--no-verify", &lease, "--", remote])
+        .args([
+            "push",
+            "--porcelain",
+            "--quiet",
+            "--no-verify",
+            &lease,
+            "--",
+            remote,
+        ])
         .arg(format!("{}:{reference}", new.as_str()))
         .output()
         .map_err(GitError::Spawn)?;
@@ -361,8 +427,10 @@ pub fn push_compare_and_swap(
         return Ok(PushOutcome::Moved);
     }
     // --porcelain: "!\t<src>:<dst>\t[rejected] (stale info)" and the like for a lost race.
-    if stdout.lines().any(|l| l.starts_with('!') && (l.contains("stale info") || l.contains("fetch first") || l.contains("rejected")))
-    {
+    if stdout.lines().any(|l| {
+        l.starts_with('!')
+            && (l.contains("stale info") || l.contains("fetch first") || l.contains("rejected"))
+    }) {
         return Ok(PushOutcome::Conflict);
     }
     Err(failure("push", &output.stderr))
@@ -372,8 +440,18 @@ fn git_command() -> Command {
     let mut command = Command::new("git");
     command
         // A DAG repository's own settings may not run anything here.
-        .args(["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false"])
-        .args(["-c", "protocol.ext.allow=never", "-c", "core.quotePath=false"])
+        .args([
+            "-c",
+            "core.hooksPath=/dev/null",
+            "-c",
+            "core.fsmonitor=false",
+        ])
+        .args([
+            "-c",
+            "protocol.ext.allow=never",
+            "-c",
+            "core.quotePath=false",
+        ])
         .arg("--literal-pathspecs")
         .env("GIT_TERMINAL_PROMPT", "0")
         .env("LC_ALL", "C")
@@ -398,7 +476,11 @@ fn run(command: &mut Command, name: &str) -> Result<Vec<u8>, GitError> {
 
 fn failure(command: &str, stderr: &[u8]) -> GitError {
     let text = String::from_utf8_lossy(stderr);
-    let message: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).take(3).collect();
+    let message: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .take(3)
+        .collect();
     GitError::Failed {
         command: command.into(),
         message: message.join(" / "),
@@ -431,7 +513,11 @@ fn parse_name_status(output: &[u8]) -> Result<Vec<FileChange>, GitError> {
         .map(|f| String::from_utf8_lossy(f).into_owned());
     let mut changes = Vec::new();
     while let Some(status) = fields.next() {
-        let mut next = || fields.next().ok_or_else(|| parse_error("diff --name-status", &status));
+        let mut next = || {
+            fields
+                .next()
+                .ok_or_else(|| parse_error("diff --name-status", &status))
+        };
         let kind = match status.as_bytes().first() {
             Some(b'A') | Some(b'C') => ChangeKind::Added,
             Some(b'M') => ChangeKind::Modified,
@@ -454,22 +540,30 @@ fn parse_name_status(output: &[u8]) -> Result<Vec<FileChange>, GitError> {
     Ok(changes)
 }
 
+/// Lines added and removed, or `None` for a binary file.
+type LineCounts = Option<(u32, u32)>;
+
 /// `--numstat -z`: `added\tremoved\tpath\0`, or `added\tremoved\t\0old\0new\0` for
 /// renames; `-\t-` for binary files. Yields (new path, counts or `None` for binary).
-fn parse_numstat(output: &[u8]) -> Result<Vec<(String, Option<(u32, u32)>)>, GitError> {
-    let mut fields = output.split(|b| *b == 0).map(|f| String::from_utf8_lossy(f).into_owned());
+fn parse_numstat(output: &[u8]) -> Result<Vec<(String, LineCounts)>, GitError> {
+    let mut fields = output
+        .split(|b| *b == 0)
+        .map(|f| String::from_utf8_lossy(f).into_owned());
     let mut rows = Vec::new();
     while let Some(field) = fields.next() {
         if field.is_empty() {
             continue;
         }
         let mut parts = field.splitn(3, '\t');
-        let (Some(added), Some(removed), Some(path)) = (parts.next(), parts.next(), parts.next()) else {
+        let (Some(added), Some(removed), Some(path)) = (parts.next(), parts.next(), parts.next())
+        else {
             return Err(parse_error("diff --numstat", &field));
         };
         let path = if path.is_empty() {
             let _old = fields.next();
-            fields.next().ok_or_else(|| parse_error("diff --numstat", &field))?
+            fields
+                .next()
+                .ok_or_else(|| parse_error("diff --numstat", &field))?
         } else {
             path.to_string()
         };

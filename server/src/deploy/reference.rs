@@ -11,7 +11,11 @@ pub enum RefError {
     #[error(transparent)]
     Git(#[from] GitError),
     #[error("{reference} holds {actual}, not {expected} as expected; nothing was changed")]
-    Moved { reference: String, expected: String, actual: String },
+    Moved {
+        reference: String,
+        expected: String,
+        actual: String,
+    },
     #[error("{new} does not descend from {current}: the ref only moves forward")]
     NotFastForward { current: String, new: String },
 }
@@ -55,5 +59,53 @@ impl RefTarget {
                     .map_or_else(|| "nothing".into(), |c| c.short().into()),
             }),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::deploy::testing::Repos;
+
+    #[test]
+    fn the_ref_only_moves_forward_and_only_from_what_was_read() {
+        let repos = Repos::new();
+        let origin = &repos.origin;
+        origin.write("team_a/etl.py", "v1\n");
+        let v1 = origin.commit("alice", "alice@example.com", "v1");
+        origin.write("team_a/etl.py", "v2\n");
+        let v2 = origin.commit("alice", "alice@example.com", "v2");
+        origin.write("team_a/etl.py", "v3\n");
+        let v3 = origin.commit("alice", "alice@example.com", "v3");
+        // A commit that is not a descendant of v2: a rewritten branch.
+        origin.git(&["checkout", "--quiet", "-b", "other", v1.as_str()]);
+        origin.write("team_a/etl.py", "v2'\n");
+        let sideways = origin.commit("mallory", "mallory@example.com", "rewritten");
+        repos.fetch();
+        let cache = &repos.cache;
+        let target = RefTarget {
+            remote: origin.url(),
+            reference: "refs/heads/deploy/team_a".into(),
+        };
+
+        target.promote(cache, None, &v1).unwrap();
+        target.promote(cache, Some(&v1), &v2).unwrap();
+        assert_eq!(target.current().unwrap(), Some(v2.clone()));
+        let refused = target.promote(cache, Some(&v2), &sideways).unwrap_err();
+        assert!(
+            matches!(refused, RefError::NotFastForward { .. }),
+            "{refused}"
+        );
+        // Hangar read v1, someone else moved the ref to v2 meanwhile: v3 is not pushed over it.
+        let refused = target.promote(cache, Some(&v1), &v3).unwrap_err();
+        assert!(
+            matches!(&refused, RefError::Moved { actual, .. } if actual == v2.short()),
+            "{refused}"
+        );
+        assert_eq!(target.current().unwrap(), Some(v2.clone()));
+        // Promoting what the ref already holds changes nothing and succeeds: that is how a
+        // deploy interrupted after its push is finished on restart.
+        target.promote(cache, Some(&v1), &v2).unwrap();
+        assert_eq!(target.current().unwrap(), Some(v2));
     }
 }

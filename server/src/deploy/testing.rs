@@ -13,7 +13,9 @@ pub struct WorkRepo {
 impl WorkRepo {
     pub fn init(dir: &Path) -> Self {
         std::fs::create_dir_all(dir).unwrap();
-        let repo = Self { dir: dir.to_path_buf() };
+        let repo = Self {
+            dir: dir.to_path_buf(),
+        };
         repo.git(&["init", "--quiet", "--initial-branch=main"]);
         repo
     }
@@ -54,7 +56,15 @@ impl WorkRepo {
         let output = Command::new("git")
             .arg("-C")
             .arg(&self.dir)
-            .args(["-c", "commit.gpgsign=false", "commit", "--quiet", "--allow-empty", "-m", subject])
+            .args([
+                "-c",
+                "commit.gpgsign=false",
+                "commit",
+                "--quiet",
+                "--allow-empty",
+                "-m",
+                subject,
+            ])
             .env("GIT_CONFIG_GLOBAL", "/dev/null")
             .env("GIT_CONFIG_NOSYSTEM", "1")
             .env("GIT_AUTHOR_NAME", who)
@@ -63,7 +73,11 @@ impl WorkRepo {
             .env("GIT_COMMITTER_EMAIL", email)
             .output()
             .unwrap();
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         self.head()
     }
 
@@ -74,4 +88,43 @@ impl WorkRepo {
     pub fn url(&self) -> String {
         self.dir.to_string_lossy().into_owned()
     }
+}
+
+/// A DAG repository ("origin", with a work tree) and Hangar's cache of it, in a temporary
+/// folder removed on drop.
+pub struct Repos {
+    pub dir: tempfile::TempDir,
+    pub origin: WorkRepo,
+    pub cache: super::git::Repository,
+}
+
+impl Repos {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let origin = WorkRepo::init(&dir.path().join("origin"));
+        let cache = super::git::Repository::open_or_init(&dir.path().join("cache.git")).unwrap();
+        Self { dir, origin, cache }
+    }
+
+    /// Brings every branch of origin into the cache.
+    pub fn fetch(&self) {
+        self.cache
+            .fetch(
+                &self.origin.url(),
+                &["+refs/heads/*:refs/hangar/heads/*".to_string()],
+            )
+            .unwrap();
+    }
+
+    /// Commits origin's work tree as alice and fetches it.
+    pub fn commit(&self, subject: &str) -> CommitId {
+        let commit = self.origin.commit("alice", "alice@example.com", subject);
+        self.fetch();
+        commit
+    }
+}
+
+/// Repository paths as configuration gives them.
+pub fn paths(list: &[&str]) -> Vec<String> {
+    list.iter().map(|p| p.to_string()).collect()
 }

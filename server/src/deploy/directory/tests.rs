@@ -2,38 +2,36 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::*;
-use crate::deploy::testing::WorkRepo;
+use crate::deploy::testing::Repos;
 
 struct Fixture {
-    dir: tempfile::TempDir,
-    origin: WorkRepo,
-    cache: Repository,
+    repos: Repos,
     target: DirectoryTarget,
 }
 
 impl Fixture {
     fn new(keep: usize) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let origin = WorkRepo::init(&dir.path().join("origin"));
-        let cache = Repository::open_or_init(&dir.path().join("cache.git")).unwrap();
-        let target = DirectoryTarget { root: dir.path().join("dags"), keep };
-        Self { dir, origin, cache, target }
+        let repos = Repos::new();
+        let target = DirectoryTarget {
+            root: repos.dir.path().join("dags"),
+            keep,
+        };
+        Self { repos, target }
     }
 
     /// A commit where every file of the team folder says `version`.
     fn version(&self, version: &str, files: usize) -> CommitId {
         for n in 0..files {
-            self.origin.write(&format!("team_a/f{n:03}.py"), format!("{version}\n"));
+            self.repos
+                .origin
+                .write(&format!("team_a/f{n:03}.py"), format!("{version}\n"));
         }
-        let commit = self.origin.commit("alice", "alice@example.com", version);
-        self.cache
-            .fetch(&self.origin.url(), &["+refs/heads/main:refs/hangar/branch".into()])
-            .unwrap();
-        commit
+        self.repos.commit(version)
     }
 
     fn deploy(&self, expected: Option<&CommitId>, commit: &CommitId) -> Result<(), DirectoryError> {
-        self.target.export(&self.cache, commit, &["team_a/".into()])?;
+        self.target
+            .export(&self.repos.cache, commit, &["team_a/".into()])?;
         self.target.swap(expected, commit)
     }
 }
@@ -72,7 +70,10 @@ fn a_current_that_hangar_did_not_make_is_never_replaced() {
     let fixture = Fixture::new(5);
     std::fs::create_dir_all(fixture.target.root.join("current")).unwrap();
     let v1 = fixture.version("v1", 1);
-    assert!(matches!(fixture.target.current(), Err(DirectoryError::Foreign { .. })));
+    assert!(matches!(
+        fixture.target.current(),
+        Err(DirectoryError::Foreign { .. })
+    ));
     assert!(fixture.deploy(None, &v1).is_err());
     assert!(fixture.target.root.join("current").is_dir());
 }
@@ -96,7 +97,10 @@ fn an_interrupted_export_leaves_current_alone_and_is_cleaned_up() {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert!(names.iter().all(|n| !n.starts_with(".incoming-")), "{names:?}");
+    assert!(
+        names.iter().all(|n| !n.starts_with(".incoming-")),
+        "{names:?}"
+    );
 }
 
 #[test]
@@ -114,14 +118,19 @@ fn old_versions_beyond_keep_are_removed_but_never_the_current_one() {
         commits.push(commit);
     }
     let present = |c: &CommitId| fixture.target.root.join(c.as_str()).is_dir();
-    assert_eq!(commits.iter().map(present).collect::<Vec<_>>(), vec![false, false, true, true]);
+    assert_eq!(
+        commits.iter().map(present).collect::<Vec<_>>(),
+        vec![false, false, true, true]
+    );
 }
 
 #[test]
 fn a_reader_of_current_never_sees_a_mix_of_two_commits() {
     let fixture = Arc::new(Fixture::new(3));
     const FILES: usize = 40;
-    let versions: Vec<CommitId> = (0..4).map(|n| fixture.version(&format!("v{n}"), FILES)).collect();
+    let versions: Vec<CommitId> = (0..4)
+        .map(|n| fixture.version(&format!("v{n}"), FILES))
+        .collect();
     fixture.deploy(None, &versions[0]).unwrap();
 
     let stop = Arc::new(AtomicBool::new(false));
@@ -136,7 +145,9 @@ fn a_reader_of_current_never_sees_a_mix_of_two_commits() {
                     panic!("current vanished");
                 };
                 let seen: std::collections::BTreeSet<String> = (0..FILES)
-                    .map(|n| std::fs::read_to_string(folder.join(format!("team_a/f{n:03}.py"))).unwrap())
+                    .map(|n| {
+                        std::fs::read_to_string(folder.join(format!("team_a/f{n:03}.py"))).unwrap()
+                    })
                     .collect();
                 assert_eq!(seen.len(), 1, "a mix of versions: {seen:?}");
                 reads += 1;
@@ -147,11 +158,16 @@ fn a_reader_of_current_never_sees_a_mix_of_two_commits() {
     for pair in versions.windows(2).cycle().take(12) {
         let (from, to) = (&pair[0], &pair[1]);
         let current = fixture.target.current().unwrap();
-        let from = if current.as_ref() == Some(from) { from } else { current.as_ref().unwrap() };
+        let from = if current.as_ref() == Some(from) {
+            from
+        } else {
+            current.as_ref().unwrap()
+        };
         fixture.deploy(Some(from), to).unwrap();
     }
     stop.store(true, Ordering::Relaxed);
-    let reads = reader.join().expect("the reader saw one version at every read");
+    let reads = reader
+        .join()
+        .expect("the reader saw one version at every read");
     assert!(reads > 0);
-    let _ = &fixture.dir;
 }

@@ -1,43 +1,27 @@
 use super::*;
-use crate::deploy::testing::WorkRepo;
+use crate::deploy::testing::{Repos, paths};
 
-fn paths(list: &[&str]) -> Vec<String> {
-    list.iter().map(|p| p.to_string()).collect()
-}
-
-/// A repository with two teams' folders and a common one, and Hangar's cache fetching it.
-struct Fixture {
-    _dir: tempfile::TempDir,
-    origin: WorkRepo,
-    cache: Repository,
-}
-
-impl Fixture {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let origin = WorkRepo::init(&dir.path().join("origin"));
-        origin
-            .write("team_a/etl.py", "print('a')\n")
-            .write("team_b/report.py", "print('b')\n")
-            .write("common/util.py", "X = 1\n");
-        origin.commit("alice", "alice@example.com", "first");
-        let cache = Repository::open_or_init(&dir.path().join("cache.git")).unwrap();
-        Self { _dir: dir, origin, cache }
-    }
-
-    fn fetch(&self) {
-        self.cache
-            .fetch(&self.origin.url(), &["+refs/heads/main:refs/hangar/branch".to_string()])
-            .unwrap();
-    }
+/// origin holds two teams' folders and a common one.
+fn fixture() -> Repos {
+    let repos = Repos::new();
+    repos
+        .origin
+        .write("team_a/etl.py", "print('a')\n")
+        .write("team_b/report.py", "print('b')\n")
+        .write("common/util.py", "X = 1\n");
+    repos.origin.commit("alice", "alice@example.com", "first");
+    repos
 }
 
 #[test]
 fn fetched_commits_resolve_by_name_and_id() {
-    let fixture = Fixture::new();
+    let fixture = fixture();
     fixture.fetch();
     let head = fixture.origin.head();
-    assert_eq!(fixture.cache.resolve("refs/hangar/branch").unwrap(), Some(head.clone()));
+    assert_eq!(
+        fixture.cache.resolve("refs/hangar/heads/main").unwrap(),
+        Some(head.clone())
+    );
     assert_eq!(fixture.cache.resolve(head.as_str()).unwrap(), Some(head));
     assert_eq!(fixture.cache.resolve("refs/hangar/nothing").unwrap(), None);
     // Option-looking names are names, not options.
@@ -46,14 +30,20 @@ fn fetched_commits_resolve_by_name_and_id() {
 
 #[test]
 fn commits_between_deployed_and_candidate_touching_the_team_paths() {
-    let fixture = Fixture::new();
+    let fixture = fixture();
     let deployed = fixture.origin.head();
     fixture.origin.write("team_b/report.py", "print('b2')\n");
-    fixture.origin.commit("bob", "bob@example.com", "team b only");
+    fixture
+        .origin
+        .commit("bob", "bob@example.com", "team b only");
     fixture.origin.write("team_a/etl.py", "print('a2')\n");
-    let a2 = fixture.origin.commit("carol", "carol@example.com", "team a: etl v2");
+    let a2 = fixture
+        .origin
+        .commit("carol", "carol@example.com", "team a: etl v2");
     fixture.origin.write("common/util.py", "X = 2\n");
-    let common = fixture.origin.commit("dave", "Dave@Example.com", "common: X = 2");
+    let common = fixture
+        .origin
+        .commit("dave", "Dave@Example.com", "common: X = 2");
     fixture.fetch();
 
     let listed = fixture
@@ -61,25 +51,34 @@ fn commits_between_deployed_and_candidate_touching_the_team_paths() {
         .commits(Some(&deployed), &common, &paths(&["team_a/", "common/"]))
         .unwrap();
     let ids: Vec<_> = listed.iter().map(|c| c.id.clone()).collect();
-    assert_eq!(ids, vec![common.clone(), a2], "newest first, team b's commit left out");
+    assert_eq!(
+        ids,
+        vec![common.clone(), a2],
+        "newest first, team b's commit left out"
+    );
     assert_eq!(listed[0].author_email, "Dave@Example.com");
     assert_eq!(listed[0].subject, "common: X = 2");
     assert!(listed[0].authored_at_ms > 1_600_000_000_000);
 
     // A first deploy lists the whole history of the paths.
-    let all = fixture.cache.commits(None, &common, &paths(&["team_a/"])).unwrap();
+    let all = fixture
+        .cache
+        .commits(None, &common, &paths(&["team_a/"]))
+        .unwrap();
     assert_eq!(all.len(), 2);
 }
 
 #[test]
 fn changed_files_name_adds_edits_deletes_renames_and_binaries() {
-    let fixture = Fixture::new();
+    let fixture = fixture();
     fixture
         .origin
         .write("team_a/old_name.py", "line\n".repeat(20))
         .write("team_a/gone.py", "bye\n");
     let deployed = fixture.origin.commit("alice", "alice@example.com", "setup");
-    fixture.origin.git(&["mv", "team_a/old_name.py", "team_a/new_name.py"]);
+    fixture
+        .origin
+        .git(&["mv", "team_a/old_name.py", "team_a/new_name.py"]);
     fixture
         .origin
         .write("team_a/etl.py", "print('a')\nprint('more')\n")
@@ -87,7 +86,9 @@ fn changed_files_name_adds_edits_deletes_renames_and_binaries() {
         .write("team_a/logo.png", [0u8, 159, 146, 150, 0, 1, 2])
         .write("team_b/report.py", "ignored\n")
         .remove("team_a/gone.py");
-    let candidate = fixture.origin.commit("bob", "bob@example.com", "many things");
+    let candidate = fixture
+        .origin
+        .commit("bob", "bob@example.com", "many things");
     fixture.fetch();
 
     let changes = fixture
@@ -96,7 +97,15 @@ fn changed_files_name_adds_edits_deletes_renames_and_binaries() {
         .unwrap();
     let summary: Vec<(&str, &ChangeKind, bool, u32, u32)> = changes
         .iter()
-        .map(|c| (c.path.as_str(), &c.kind, c.binary, c.added_lines, c.removed_lines))
+        .map(|c| {
+            (
+                c.path.as_str(),
+                &c.kind,
+                c.binary,
+                c.added_lines,
+                c.removed_lines,
+            )
+        })
         .collect();
     assert_eq!(
         summary,
@@ -107,7 +116,9 @@ fn changed_files_name_adds_edits_deletes_renames_and_binaries() {
             ("team_a/new.py", &ChangeKind::Added, false, 1, 0),
             (
                 "team_a/new_name.py",
-                &ChangeKind::Renamed { from: "team_a/old_name.py".into() },
+                &ChangeKind::Renamed {
+                    from: "team_a/old_name.py".into()
+                },
                 false,
                 0,
                 0
@@ -116,31 +127,52 @@ fn changed_files_name_adds_edits_deletes_renames_and_binaries() {
     );
 
     let etl = &changes[0];
-    let diff = fixture.cache.file_diff(Some(&deployed), &candidate, etl, 10_000).unwrap().unwrap();
+    let diff = fixture
+        .cache
+        .file_diff(Some(&deployed), &candidate, etl, 10_000)
+        .unwrap()
+        .unwrap();
     assert!(diff.contains("+print('more')"), "{diff}");
     assert!(!diff.contains("team_b"), "{diff}");
-    assert_eq!(fixture.cache.file_diff(Some(&deployed), &candidate, etl, 10).unwrap(), None, "over the limit");
+    assert_eq!(
+        fixture
+            .cache
+            .file_diff(Some(&deployed), &candidate, etl, 10)
+            .unwrap(),
+        None,
+        "over the limit"
+    );
 }
 
 #[test]
 fn a_first_deploy_diffs_against_nothing() {
-    let fixture = Fixture::new();
+    let fixture = fixture();
     fixture.fetch();
     let head = fixture.origin.head();
-    let changes = fixture.cache.changed_files(None, &head, &paths(&["team_a/"])).unwrap();
+    let changes = fixture
+        .cache
+        .changed_files(None, &head, &paths(&["team_a/"]))
+        .unwrap();
     assert_eq!(changes.len(), 1);
     assert_eq!(changes[0].kind, ChangeKind::Added);
 }
 
 #[test]
 fn the_tree_and_its_blobs_are_read_by_commit() {
-    let fixture = Fixture::new();
+    let fixture = fixture();
     fixture.fetch();
     let head = fixture.origin.head();
-    let entries = fixture.cache.tree(&head, &paths(&["team_a/", "common/"])).unwrap();
+    let entries = fixture
+        .cache
+        .tree(&head, &paths(&["team_a/", "common/"]))
+        .unwrap();
     let names: Vec<&str> = entries.iter().map(|e| e.path.as_str()).collect();
     assert_eq!(names, vec!["common/util.py", "team_a/etl.py"]);
-    assert!(entries.iter().all(|e| e.kind == "blob" && e.mode == "100644"));
+    assert!(
+        entries
+            .iter()
+            .all(|e| e.kind == "blob" && e.mode == "100644")
+    );
 
     let objects: Vec<&str> = entries.iter().map(|e| e.object.as_str()).collect();
     let mut contents = Vec::new();
@@ -151,12 +183,15 @@ fn the_tree_and_its_blobs_are_read_by_commit() {
             Ok(())
         })
         .unwrap();
-    assert_eq!(contents, vec![(0, b"X = 1\n".to_vec()), (1, b"print('a')\n".to_vec())]);
+    assert_eq!(
+        contents,
+        vec![(0, b"X = 1\n".to_vec()), (1, b"print('a')\n".to_vec())]
+    );
 }
 
 #[test]
 fn a_remote_ref_moves_only_from_the_expected_commit() {
-    let fixture = Fixture::new();
+    let fixture = fixture();
     let first = fixture.origin.head();
     fixture.origin.write("team_a/etl.py", "v2\n");
     let second = fixture.origin.commit("bob", "bob@example.com", "v2");
@@ -174,12 +209,20 @@ fn a_remote_ref_moves_only_from_the_expected_commit() {
     assert_eq!(push(Some(&second), &first), PushOutcome::Conflict);
     assert_eq!(remote_ref(&remote, deploy_ref).unwrap(), None);
     assert_eq!(push(None, &first), PushOutcome::Moved);
-    assert_eq!(remote_ref(&remote, deploy_ref).unwrap(), Some(first.clone()));
+    assert_eq!(
+        remote_ref(&remote, deploy_ref).unwrap(),
+        Some(first.clone())
+    );
 
     // Someone else pushed meanwhile: Hangar's expectation is out of date, nothing is overwritten.
-    fixture.origin.git(&["update-ref", deploy_ref, second.as_str()]);
+    fixture
+        .origin
+        .git(&["update-ref", deploy_ref, second.as_str()]);
     assert_eq!(push(Some(&first), &third), PushOutcome::Conflict);
-    assert_eq!(remote_ref(&remote, deploy_ref).unwrap(), Some(second.clone()));
+    assert_eq!(
+        remote_ref(&remote, deploy_ref).unwrap(),
+        Some(second.clone())
+    );
     assert_eq!(push(Some(&second), &third), PushOutcome::Moved);
     assert_eq!(remote_ref(&remote, deploy_ref).unwrap(), Some(third));
 }
