@@ -30,8 +30,14 @@ pub struct DeployConfig {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TargetConfig {
-    Ref { reference: String },
-    Directory { root: PathBuf, keep: usize, hook: Option<Vec<String>> },
+    Ref {
+        reference: String,
+    },
+    Directory {
+        root: PathBuf,
+        keep: usize,
+        hook: Option<Vec<String>>,
+    },
 }
 
 #[derive(Clone, Debug, Default)]
@@ -50,7 +56,10 @@ pub(super) fn validate_git(raw: RawGit, file: &Path) -> Result<GitConfig, Config
     for (git_email, user_email) in &raw.authors {
         for email in [git_email, user_email] {
             if !email.contains('@') || email.trim() != email {
-                return Err(error(&format!("authors.{git_email}"), format!("{email:?} is not an e-mail address")));
+                return Err(error(
+                    &format!("authors.{git_email}"),
+                    format!("{email:?} is not an e-mail address"),
+                ));
             }
         }
     }
@@ -75,18 +84,33 @@ pub(super) fn validate(
                 message,
             };
             if !teams.iter().any(|t| t.name == deploy.team) {
-                return Err(error("team", format!("team {:?} is not declared in a [[teams]] entry", deploy.team)));
+                return Err(error(
+                    "team",
+                    format!(
+                        "team {:?} is not declared in a [[teams]] entry",
+                        deploy.team
+                    ),
+                ));
             }
             if !seen.insert(deploy.team.clone()) {
-                return Err(error("team", format!("team {:?} has two [[deploy]] entries", deploy.team)));
+                return Err(error(
+                    "team",
+                    format!("team {:?} has two [[deploy]] entries", deploy.team),
+                ));
             }
             if deploy.repository.trim().is_empty() || deploy.repository.starts_with('-') {
-                return Err(error("repository", "must be a path or URL git can fetch".into()));
+                return Err(error(
+                    "repository",
+                    "must be a path or URL git can fetch".into(),
+                ));
             }
             let branch = deploy.branch.unwrap_or_else(|| "main".into());
             check_branch(&branch).map_err(|m| error("branch", m))?;
             if deploy.paths.is_empty() {
-                return Err(error("paths", "list the repository folders this team deploys, such as [\"team_a/\"]".into()));
+                return Err(error(
+                    "paths",
+                    "list the repository folders this team deploys, such as [\"team_a/\"]".into(),
+                ));
             }
             for (n, path) in deploy.paths.iter().enumerate() {
                 check_repository_path(path).map_err(|m| error(&format!("paths[{n}]"), m))?;
@@ -94,11 +118,15 @@ pub(super) fn validate(
             let role = |field: &str, value: Option<String>, default: TeamRole| match value {
                 None => Ok(default),
                 Some(name) => TeamRole::parse(&name).ok_or_else(|| {
-                    error(field, format!("{name:?} is not a team role (viewer, operator, author or admin)"))
+                    error(
+                        field,
+                        format!("{name:?} is not a team role (viewer, operator, author or admin)"),
+                    )
                 }),
             };
             let approver_role = role("approver_role", deploy.approver_role, TeamRole::Author)?;
-            let break_glass_role = role("break_glass_role", deploy.break_glass_role, TeamRole::Admin)?;
+            let break_glass_role =
+                role("break_glass_role", deploy.break_glass_role, TeamRole::Admin)?;
             let min_approvals = deploy.min_approvals.unwrap_or(1);
             if min_approvals == 0 {
                 return Err(error(
@@ -109,20 +137,31 @@ pub(super) fn validate(
             let request_ttl = parse_duration(deploy.request_ttl.as_deref().unwrap_or("7d"))
                 .map_err(|m| error("request_ttl", m))?;
             if deploy.targets.is_empty() {
-                return Err(error("target", "add at least one [[deploy.target]] (kind = \"ref\" or \"directory\")".into()));
+                return Err(error(
+                    "target",
+                    "add at least one [[deploy.target]] (kind = \"ref\" or \"directory\")".into(),
+                ));
             }
             let targets = deploy
                 .targets
                 .into_iter()
                 .enumerate()
-                .map(|(n, target)| validate_target(target, &branch, &|field, message| error(&format!("target[{n}].{field}"), message)))
+                .map(|(n, target)| {
+                    validate_target(target, &branch, &|field, message| {
+                        error(&format!("target[{n}].{field}"), message)
+                    })
+                })
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(DeployConfig {
                 team: deploy.team,
                 repository: deploy.repository,
                 branch,
                 paths: deploy.paths,
-                policy: Policy { min_approvals, approver_role, break_glass_role },
+                policy: Policy {
+                    min_approvals,
+                    approver_role,
+                    break_glass_role,
+                },
                 auto_deploy: deploy.auto_deploy.unwrap_or(true),
                 request_ttl,
                 targets,
@@ -141,36 +180,69 @@ fn validate_target(
             if raw.root.is_some() || raw.keep.is_some() || raw.hook.is_some() {
                 return Err(error("kind", "a ref target takes only ref".into()));
             }
-            let reference = raw.reference.ok_or_else(|| error("ref", "is required, such as \"refs/heads/deploy/team_a\"".into()))?;
-            let name = reference
-                .strip_prefix("refs/")
-                .ok_or_else(|| error("ref", format!("{reference:?} must be a full ref name starting with refs/")))?;
+            let reference = raw.reference.ok_or_else(|| {
+                error(
+                    "ref",
+                    "is required, such as \"refs/heads/deploy/team_a\"".into(),
+                )
+            })?;
+            let name = reference.strip_prefix("refs/").ok_or_else(|| {
+                error(
+                    "ref",
+                    format!("{reference:?} must be a full ref name starting with refs/"),
+                )
+            })?;
             check_branch(name).map_err(|m| error("ref", m))?;
             if reference == format!("refs/heads/{branch}") {
-                return Err(error("ref", "must not be the branch candidates come from".into()));
+                return Err(error(
+                    "ref",
+                    "must not be the branch candidates come from".into(),
+                ));
             }
             Ok(TargetConfig::Ref { reference })
         }
         "directory" => {
             if raw.reference.is_some() {
-                return Err(error("ref", "belongs to a ref target, not a directory one".into()));
+                return Err(error(
+                    "ref",
+                    "belongs to a ref target, not a directory one".into(),
+                ));
             }
-            let root = PathBuf::from(raw.root.ok_or_else(|| error("root", "is required".into()))?);
+            let root = PathBuf::from(
+                raw.root
+                    .ok_or_else(|| error("root", "is required".into()))?,
+            );
             if !root.is_absolute() {
-                return Err(error("root", format!("{} must be an absolute path", root.display())));
+                return Err(error(
+                    "root",
+                    format!("{} must be an absolute path", root.display()),
+                ));
             }
             let keep = raw.keep.unwrap_or(5);
             if keep < 2 {
-                return Err(error("keep", "must be at least 2: the current version and the one before it".into()));
+                return Err(error(
+                    "keep",
+                    "must be at least 2: the current version and the one before it".into(),
+                ));
             }
             if let Some(hook) = &raw.hook
                 && hook.first().is_none_or(|program| program.trim().is_empty())
             {
-                return Err(error("hook", "must name a program, such as [\"/usr/local/bin/sync\", \"{sha}\"]".into()));
+                return Err(error(
+                    "hook",
+                    "must name a program, such as [\"/usr/local/bin/sync\", \"{sha}\"]".into(),
+                ));
             }
-            Ok(TargetConfig::Directory { root, keep: keep as usize, hook: raw.hook })
+            Ok(TargetConfig::Directory {
+                root,
+                keep: keep as usize,
+                hook: raw.hook,
+            })
         }
-        other => Err(error("kind", format!("{other:?} is not a target kind (ref or directory)"))),
+        other => Err(error(
+            "kind",
+            format!("{other:?} is not a target kind (ref or directory)"),
+        )),
     }
 }
 
@@ -185,8 +257,14 @@ fn check_branch(name: &str) -> Result<(), String> {
         || name.contains("..")
         || name.contains("@{")
         || name.contains("//")
-        || name.chars().any(|c| c.is_ascii_control() || " ~^:?*[\\".contains(c));
-    if bad { Err(format!("{name:?} is not a valid git branch or ref name")) } else { Ok(()) }
+        || name
+            .chars()
+            .any(|c| c.is_ascii_control() || " ~^:?*[\\".contains(c));
+    if bad {
+        Err(format!("{name:?} is not a valid git branch or ref name"))
+    } else {
+        Ok(())
+    }
 }
 
 /// A repository path a team deploys: relative, plain, outside `.git`.
@@ -197,5 +275,11 @@ fn check_repository_path(path: &str) -> Result<(), String> {
             .trim_end_matches('/')
             .split('/')
             .all(|part| !matches!(part, "" | "." | "..") && !part.eq_ignore_ascii_case(".git"));
-    if plain { Ok(()) } else { Err(format!("{path:?} must be a relative repository path such as \"team_a/\"")) }
+    if plain {
+        Ok(())
+    } else {
+        Err(format!(
+            "{path:?} must be a relative repository path such as \"team_a/\""
+        ))
+    }
 }

@@ -473,7 +473,9 @@ fn a_deploy_section_is_read_whole() {
     assert_eq!(
         deploy.targets,
         vec![
-            TargetConfig::Ref { reference: "refs/heads/deploy/team_a".into() },
+            TargetConfig::Ref {
+                reference: "refs/heads/deploy/team_a".into()
+            },
             TargetConfig::Directory {
                 root: "/srv/airflow/dags/team_a".into(),
                 keep: 3,
@@ -506,24 +508,98 @@ fn bad_deploy_settings_name_their_key() {
         format!("{VALID}{}", DEPLOY.replacen(from, to, 1))
     };
     for (from, to, key, what) in [
-        ("team = \"team_a\"", "team = \"team_z\"", "deploy[0].team", "not declared"),
-        ("min_approvals = 2", "min_approvals = 0", "deploy[0].min_approvals", "at least 1"),
-        ("approver_role = \"operator\"", "approver_role = \"boss\"", "deploy[0].approver_role", "not a team role"),
-        ("paths = [\"team_a/\", \"common/\"]", "paths = [\"../etc/\"]", "deploy[0].paths[0]", "relative repository path"),
-        ("paths = [\"team_a/\", \"common/\"]", "paths = []", "deploy[0].paths", "list the repository folders"),
-        ("branch = \"main\"", "branch = \"--upload-pack=evil\"", "deploy[0].branch", "not a valid git branch"),
-        ("ref = \"refs/heads/deploy/team_a\"", "ref = \"deploy/team_a\"", "deploy[0].target[0].ref", "refs/"),
-        ("ref = \"refs/heads/deploy/team_a\"", "ref = \"refs/heads/main\"", "deploy[0].target[0].ref", "branch candidates come from"),
-        ("kind = \"ref\"", "kind = \"s3\"", "deploy[0].target[0].kind", "not a target kind"),
-        ("root = \"/srv/airflow/dags/team_a\"", "root = \"dags\"", "deploy[0].target[1].root", "absolute"),
-        ("keep = 3", "keep = 1", "deploy[0].target[1].keep", "at least 2"),
-        ("hook = [\"/usr/local/bin/sync-artifacts\", \"{sha}\"]", "hook = []", "deploy[0].target[1].hook", "must name a program"),
-        ("request_ttl = \"2d\"", "request_ttl = \"soon\"", "deploy[0].request_ttl", ""),
-        ("\"bob@example.com\"", "\"bob\"", "git.authors.", "not an e-mail address"),
+        (
+            "team = \"team_a\"",
+            "team = \"team_z\"",
+            "deploy[0].team",
+            "not declared",
+        ),
+        (
+            "min_approvals = 2",
+            "min_approvals = 0",
+            "deploy[0].min_approvals",
+            "at least 1",
+        ),
+        (
+            "approver_role = \"operator\"",
+            "approver_role = \"boss\"",
+            "deploy[0].approver_role",
+            "not a team role",
+        ),
+        (
+            "paths = [\"team_a/\", \"common/\"]",
+            "paths = [\"../etc/\"]",
+            "deploy[0].paths[0]",
+            "relative repository path",
+        ),
+        (
+            "paths = [\"team_a/\", \"common/\"]",
+            "paths = []",
+            "deploy[0].paths",
+            "list the repository folders",
+        ),
+        (
+            "branch = \"main\"",
+            "branch = \"--upload-pack=evil\"",
+            "deploy[0].branch",
+            "not a valid git branch",
+        ),
+        (
+            "ref = \"refs/heads/deploy/team_a\"",
+            "ref = \"deploy/team_a\"",
+            "deploy[0].target[0].ref",
+            "refs/",
+        ),
+        (
+            "ref = \"refs/heads/deploy/team_a\"",
+            "ref = \"refs/heads/main\"",
+            "deploy[0].target[0].ref",
+            "branch candidates come from",
+        ),
+        (
+            "kind = \"ref\"",
+            "kind = \"s3\"",
+            "deploy[0].target[0].kind",
+            "not a target kind",
+        ),
+        (
+            "root = \"/srv/airflow/dags/team_a\"",
+            "root = \"dags\"",
+            "deploy[0].target[1].root",
+            "absolute",
+        ),
+        (
+            "keep = 3",
+            "keep = 1",
+            "deploy[0].target[1].keep",
+            "at least 2",
+        ),
+        (
+            "hook = [\"/usr/local/bin/sync-artifacts\", \"{sha}\"]",
+            "hook = []",
+            "deploy[0].target[1].hook",
+            "must name a program",
+        ),
+        (
+            "request_ttl = \"2d\"",
+            "request_ttl = \"soon\"",
+            "deploy[0].request_ttl",
+            "",
+        ),
+        (
+            "\"bob@example.com\"",
+            "\"bob\"",
+            "git.authors.",
+            "not an e-mail address",
+        ),
     ] {
         assert_refused(&with(from, to), key, what);
     }
     let twice = format!("{VALID}{DEPLOY}{}", DEPLOY.split("[git]").next().unwrap());
     assert_refused(&twice, "deploy[1].team", "two [[deploy]] entries");
-    assert_refused(&with("kind = \"ref\"", "kind = \"ref\"\nroot = \"/x\""), "deploy[0].target[0].kind", "only ref");
+    assert_refused(
+        &with("kind = \"ref\"", "kind = \"ref\"\nroot = \"/x\""),
+        "deploy[0].target[0].kind",
+        "only ref",
+    );
 }
