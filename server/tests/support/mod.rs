@@ -102,6 +102,16 @@ pub fn unreachable(
     dead
 }
 
+/// A migrated database of its own (SQLite in `dir`, or a fresh PostgreSQL database), for
+/// tests of the storage layer without an app around it.
+pub async fn test_database(backend: Backend, dir: &TempDir) -> hangar_server::db::Db {
+    let db = hangar_server::db::Db::connect(&database_url(backend, dir).await, 10)
+        .await
+        .unwrap();
+    db.migrate().await.unwrap();
+    db
+}
+
 async fn database_url(backend: Backend, dir: &TempDir) -> String {
     match backend {
         Backend::Sqlite => format!("sqlite://{}", dir.path().join("hangar.db").display()),

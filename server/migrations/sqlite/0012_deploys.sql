@@ -1,0 +1,60 @@
+-- Deploy requests (docs/deploys.md). The status column is the state machine; every change of
+-- it is one conditional UPDATE ("... WHERE status IN (...)"), so racing approve, reject,
+-- cancel and deploy calls, from any replica, give exactly one outcome.
+
+-- Whether the identity provider verified users.email: only a verified address links a
+-- person to the commits they wrote.
+ALTER TABLE users ADD COLUMN email_verified INTEGER NOT NULL DEFAULT 0;
+
+CREATE TABLE deploy_requests (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    team TEXT NOT NULL,
+    -- What the targets held when the request was made; approvals bind to it and to
+    -- candidate_sha together.
+    deployed_sha TEXT,
+    candidate_sha TEXT NOT NULL,
+    requester_id INTEGER NOT NULL REFERENCES users (id),
+    status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'deploying', 'deployed',
+        'failed', 'rejected', 'cancelled', 'stale', 'superseded', 'expired')),
+    break_glass INTEGER NOT NULL DEFAULT 0 CHECK (break_glass IN (0, 1)),
+    break_glass_reason TEXT,
+    created_ms INTEGER NOT NULL,
+    expires_ms INTEGER NOT NULL,
+    updated_ms INTEGER NOT NULL,
+    -- The step a running deploy is at, and why the last attempt failed.
+    step TEXT,
+    failure TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    deployed_ms INTEGER,
+    confirmed_ms INTEGER
+);
+-- At most one open request per team: a newer one supersedes the older in one transaction.
+CREATE UNIQUE INDEX deploy_requests_one_open ON deploy_requests (team)
+    WHERE status IN ('pending', 'approved', 'deploying', 'failed');
+CREATE INDEX deploy_requests_team_created ON deploy_requests (team, created_ms);
+
+-- The commits a request includes (those touching the team's paths), newest first.
+CREATE TABLE deploy_commits (
+    request_id INTEGER NOT NULL REFERENCES deploy_requests (id),
+    position INTEGER NOT NULL,
+    sha TEXT NOT NULL,
+    author_name TEXT NOT NULL,
+    author_email TEXT NOT NULL,
+    committer_name TEXT NOT NULL,
+    committer_email TEXT NOT NULL,
+    authored_ms INTEGER NOT NULL,
+    subject TEXT NOT NULL,
+    PRIMARY KEY (request_id, position)
+);
+
+-- One review per person per request; it carries the binding it was given against.
+CREATE TABLE deploy_reviews (
+    request_id INTEGER NOT NULL REFERENCES deploy_requests (id),
+    user_id INTEGER NOT NULL REFERENCES users (id),
+    verdict TEXT NOT NULL CHECK (verdict IN ('approve', 'reject')),
+    deployed_sha TEXT,
+    candidate_sha TEXT NOT NULL,
+    comment TEXT NOT NULL,
+    at_ms INTEGER NOT NULL,
+    PRIMARY KEY (request_id, user_id)
+);

@@ -1,0 +1,404 @@
+//! Deploy requests in the database: the state machine's memory.
+//!
+//! Every status change is one conditional statement (`... WHERE status IN (...)`) that the
+//! database applies atomically, so approve, reject, cancel and deploy racing each other —
+//! in one process or on several replicas — give exactly one outcome, and a caller learns
+//! whether its change won from the number of rows it touched. Nothing here decides *whether*
+//! someone may act (that is `policy`); this decides *which* of several valid actions wins.
+//!
+//! Every lookup takes the team: a request id from another team finds nothing.
+
+use sqlx::Row;
+
+use super::commit::CommitId;
+use super::git::CommitInfo;
+use super::policy::{CommitPerson, GivenApproval, RequestStatus};
+use crate::db::Db;
+use crate::with_pool;
+
+/// Statuses from which a new request for the team replaces the old one.
+const REPLACEABLE: &[RequestStatus] = &[
+    RequestStatus::Pending,
+    RequestStatus::Approved,
+    RequestStatus::Failed,
+];
+
+/// A request as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredRequest {
+    pub id: i64,
+    pub team: String,
+    pub deployed: Option<CommitId>,
+    pub candidate: CommitId,
+    pub requester_id: i64,
+    pub status: RequestStatus,
+    pub break_glass_reason: Option<String>,
+    pub created_ms: i64,
+    pub expires_ms: i64,
+    pub step: Option<String>,
+    pub failure: Option<String>,
+    pub attempts: i64,
+}
+
+impl StoredRequest {
+    pub fn is_break_glass(&self) -> bool {
+        self.break_glass_reason.is_some()
+    }
+}
+
+/// What to store for a new request; the caller has computed the commits from the repository.
+pub struct NewRequest<'a> {
+    pub team: &'a str,
+    pub deployed: Option<&'a CommitId>,
+    pub candidate: &'a CommitId,
+    pub requester_id: i64,
+    pub commits: &'a [CommitInfo],
+    pub now_ms: i64,
+    pub expires_ms: i64,
+    /// Break-glass: deployed without approvals for this reason.
+    pub break_glass_reason: Option<&'a str>,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Created {
+    /// The new request's id, and the open requests it superseded.
+    Created { id: i64, superseded: Vec<i64> },
+    /// A deploy of this team is running; a new request waits until it ends.
+    DeployRunning,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Approve,
+    Reject,
+}
+
+impl Verdict {
+    fn as_str(&self) -> &'static str {
+        match self {
+            Self::Approve => "approve",
+            Self::Reject => "reject",
+        }
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Reviewed {
+    /// Recorded; the request's status after it.
+    Recorded(RequestStatus),
+    AlreadyReviewed,
+    /// The request left `pending` (or its binding changed) before the review landed.
+    NotPending,
+}
+
+/// A review as the approval screen shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredReview {
+    pub user_id: i64,
+    pub name: String,
+    pub approve: bool,
+    pub comment: String,
+    pub at_ms: i64,
+}
+
+fn status_list(statuses: &[RequestStatus]) -> String {
+    // Names come from the enum, never from input.
+    statuses
+        .iter()
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Stores a request with its commits, superseding the team's open ones, in one transaction.
+pub async fn create(db: &Db, new: NewRequest<'_>) -> Result<Created, sqlx::Error> {
+    let status = if new.break_glass_reason.is_some() {
+        RequestStatus::Approved
+    } else {
+        RequestStatus::Pending
+    };
+    let supersede = format!(
+        "UPDATE deploy_requests SET status = 'superseded', updated_ms = $2 \
+         WHERE team = $1 AND status IN ({}) RETURNING id",
+        status_list(REPLACEABLE)
+    );
+    with_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        let superseded: Vec<i64> = sqlx::query_scalar(&supersede)
+            .bind(new.team)
+            .bind(new.now_ms)
+            .fetch_all(&mut *tx)
+            .await?;
+        let inserted = sqlx::query_scalar::<_, i64>(
+            "INSERT INTO deploy_requests (team, deployed_sha, candidate_sha, requester_id, status, \
+             break_glass, break_glass_reason, created_ms, expires_ms, updated_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $8) RETURNING id",
+        )
+        .bind(new.team)
+        .bind(new.deployed.map(|c| c.as_str()))
+        .bind(new.candidate.as_str())
+        .bind(new.requester_id)
+        .bind(status.as_str())
+        .bind(new.break_glass_reason.is_some())
+        .bind(new.break_glass_reason)
+        .bind(new.now_ms)
+        .bind(new.expires_ms)
+        .fetch_one(&mut *tx)
+        .await;
+        let id = match inserted {
+            Ok(id) => id,
+            // The one-open-request index: what is still open is a running deploy.
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Ok(Created::DeployRunning),
+            Err(e) => return Err(e),
+        };
+        for (position, commit) in new.commits.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO deploy_commits (request_id, position, sha, author_name, author_email, \
+                 committer_name, committer_email, authored_ms, subject) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(id)
+            .bind(position as i64)
+            .bind(commit.id.as_str())
+            .bind(&commit.author_name)
+            .bind(&commit.author_email)
+            .bind(&commit.committer_name)
+            .bind(&commit.committer_email)
+            .bind(commit.authored_at_ms)
+            .bind(&commit.subject)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(Created::Created { id, superseded })
+    })
+}
+
+/// One request of `team`, or `None` (also for another team's id).
+pub async fn find(db: &Db, team: &str, id: i64) -> Result<Option<StoredRequest>, sqlx::Error> {
+    with_pool!(db, pool => {
+        let row = sqlx::query(
+            "SELECT id, team, deployed_sha, candidate_sha, requester_id, status, break_glass_reason, \
+             created_ms, expires_ms, step, failure, attempts FROM deploy_requests WHERE id = $1 AND team = $2",
+        )
+        .bind(id)
+        .bind(team)
+        .fetch_optional(pool)
+        .await?;
+        row.map(|row| -> Result<StoredRequest, sqlx::Error> {
+            let commit = |column: &str| -> Result<Option<CommitId>, sqlx::Error> {
+                row.try_get::<Option<String>, _>(column)?
+                    .map(|text| CommitId::parse(&text).map_err(|e| sqlx::Error::Decode(e.into())))
+                    .transpose()
+            };
+            let status: String = row.try_get("status")?;
+            Ok(StoredRequest {
+                id: row.try_get("id")?,
+                team: row.try_get("team")?,
+                deployed: commit("deployed_sha")?,
+                candidate: commit("candidate_sha")?
+                    .ok_or_else(|| sqlx::Error::Decode("candidate_sha is NULL".into()))?,
+                requester_id: row.try_get("requester_id")?,
+                status: RequestStatus::parse(&status)
+                    .ok_or_else(|| sqlx::Error::Decode(format!("unknown status {status:?}").into()))?,
+                break_glass_reason: row.try_get("break_glass_reason")?,
+                created_ms: row.try_get("created_ms")?,
+                expires_ms: row.try_get("expires_ms")?,
+                step: row.try_get("step")?,
+                failure: row.try_get("failure")?,
+                attempts: row.try_get("attempts")?,
+            })
+        })
+        .transpose()
+    })
+}
+
+/// Authors and committers of a request's commits, for the approval rules.
+pub async fn commit_people(db: &Db, request_id: i64) -> Result<Vec<CommitPerson>, sqlx::Error> {
+    with_pool!(db, pool => {
+        let rows = sqlx::query(
+            "SELECT author_name, author_email, committer_name, committer_email \
+             FROM deploy_commits WHERE request_id = $1 ORDER BY position",
+        )
+        .bind(request_id)
+        .fetch_all(pool)
+        .await?;
+        let mut people = Vec::with_capacity(rows.len() * 2);
+        for row in rows {
+            for (name, email) in [("author_name", "author_email"), ("committer_name", "committer_email")] {
+                people.push(CommitPerson { name: row.try_get(name)?, email: row.try_get(email)? });
+            }
+        }
+        Ok(people)
+    })
+}
+
+/// Reviews of a request, oldest first, with the reviewers' names.
+pub async fn reviews(db: &Db, request_id: i64) -> Result<Vec<StoredReview>, sqlx::Error> {
+    with_pool!(db, pool => {
+        let rows = sqlx::query(
+            "SELECT r.user_id, u.display_name, r.verdict, r.comment, r.at_ms FROM deploy_reviews r \
+             JOIN users u ON u.id = r.user_id WHERE r.request_id = $1 ORDER BY r.at_ms, r.user_id",
+        )
+        .bind(request_id)
+        .fetch_all(pool)
+        .await?;
+        rows.into_iter()
+            .map(|row| {
+                Ok(StoredReview {
+                    user_id: row.try_get("user_id")?,
+                    name: row.try_get("display_name")?,
+                    approve: row.try_get::<String, _>("verdict")? == "approve",
+                    comment: row.try_get("comment")?,
+                    at_ms: row.try_get("at_ms")?,
+                })
+            })
+            .collect()
+    })
+}
+
+/// The approvals given, as the rules count them.
+pub fn approvals(reviews: &[StoredReview]) -> Vec<GivenApproval> {
+    reviews
+        .iter()
+        .filter(|r| r.approve)
+        .map(|r| GivenApproval {
+            user_id: r.user_id,
+            name: r.name.clone(),
+        })
+        .collect()
+}
+
+/// Records a review of `request` (as the caller read it and checked it against the
+/// policy), then moves the request on: to `approved` once `min_approvals` approvals bound
+/// to its commits are in, to `rejected` on a rejection. The review lands only while the
+/// request is still pending against the same commits.
+pub async fn review(
+    db: &Db,
+    request: &StoredRequest,
+    user_id: i64,
+    verdict: Verdict,
+    comment: &str,
+    min_approvals: u32,
+    now_ms: i64,
+) -> Result<Reviewed, sqlx::Error> {
+    let deployed = request.deployed.as_ref().map(|c| c.as_str());
+    with_pool!(db, pool => {
+        let inserted = sqlx::query(
+            "INSERT INTO deploy_reviews (request_id, user_id, verdict, deployed_sha, candidate_sha, comment, at_ms) \
+             SELECT $1, $2, $3, $4, $5, $6, $7 WHERE EXISTS (SELECT 1 FROM deploy_requests \
+             WHERE id = $1 AND status = 'pending' AND candidate_sha = $5 \
+             AND deployed_sha IS NOT DISTINCT FROM $4) \
+             ON CONFLICT (request_id, user_id) DO NOTHING",
+        )
+        .bind(request.id)
+        .bind(user_id)
+        .bind(verdict.as_str())
+        .bind(deployed)
+        .bind(request.candidate.as_str())
+        .bind(comment)
+        .bind(now_ms)
+        .execute(pool)
+        .await?
+        .rows_affected();
+        if inserted == 0 {
+            let existing: Option<i64> = sqlx::query_scalar(
+                "SELECT user_id FROM deploy_reviews WHERE request_id = $1 AND user_id = $2",
+            )
+            .bind(request.id)
+            .bind(user_id)
+            .fetch_optional(pool)
+            .await?;
+            return Ok(if existing.is_some() { Reviewed::AlreadyReviewed } else { Reviewed::NotPending });
+        }
+        match verdict {
+            Verdict::Reject => {
+                sqlx::query("UPDATE deploy_requests SET status = 'rejected', updated_ms = $2 WHERE id = $1 AND status = 'pending'")
+                    .bind(request.id)
+                    .bind(now_ms)
+                    .execute(pool)
+                    .await?;
+            }
+            Verdict::Approve => {
+                // Counted in the same statement that moves the status, so two approvals
+                // landing together cannot both see one short.
+                sqlx::query(
+                    "UPDATE deploy_requests SET status = 'approved', updated_ms = $2 \
+                     WHERE id = $1 AND status = 'pending' AND (SELECT COUNT(*) FROM deploy_reviews \
+                     WHERE request_id = $1 AND verdict = 'approve' AND candidate_sha = $3 \
+                     AND deployed_sha IS NOT DISTINCT FROM $4) >= $5",
+                )
+                .bind(request.id)
+                .bind(now_ms)
+                .bind(request.candidate.as_str())
+                .bind(deployed)
+                .bind(i64::from(min_approvals))
+                .execute(pool)
+                .await?;
+            }
+        }
+        let status: String = sqlx::query_scalar("SELECT status FROM deploy_requests WHERE id = $1")
+            .bind(request.id)
+            .fetch_one(pool)
+            .await?;
+        Ok(Reviewed::Recorded(RequestStatus::parse(&status).unwrap_or(RequestStatus::Pending)))
+    })
+}
+
+/// Moves request `id` to `to` if it is in one of `from`. Returns whether this call did it:
+/// of several racing transitions, exactly one sees `true`.
+pub async fn transition(
+    db: &Db,
+    id: i64,
+    from: &[RequestStatus],
+    to: RequestStatus,
+    now_ms: i64,
+) -> Result<bool, sqlx::Error> {
+    let sql = format!(
+        "UPDATE deploy_requests SET status = $2, updated_ms = $3, \
+         attempts = attempts + (CASE WHEN $2 = 'deploying' THEN 1 ELSE 0 END), \
+         deployed_ms = (CASE WHEN $2 = 'deployed' THEN $3 ELSE deployed_ms END) \
+         WHERE id = $1 AND status IN ({})",
+        status_list(from)
+    );
+    with_pool!(db, pool => {
+        let moved = sqlx::query(&sql)
+            .bind(id)
+            .bind(to.as_str())
+            .bind(now_ms)
+            .execute(pool)
+            .await?
+            .rows_affected();
+        Ok(moved == 1)
+    })
+}
+
+/// Records the step a running deploy reached, or why it failed (`None` clears it).
+pub async fn record_step(
+    db: &Db,
+    id: i64,
+    step: &str,
+    failure: Option<&str>,
+    now_ms: i64,
+) -> Result<(), sqlx::Error> {
+    with_pool!(db, pool => {
+        sqlx::query("UPDATE deploy_requests SET step = $2, failure = $3, updated_ms = $4 WHERE id = $1")
+            .bind(id)
+            .bind(step)
+            .bind(failure)
+            .bind(now_ms)
+            .execute(pool)
+            .await
+            .map(|_| ())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_lists_quote_every_name() {
+        assert_eq!(status_list(REPLACEABLE), "'pending', 'approved', 'failed'");
+    }
+}
