@@ -104,7 +104,9 @@ const provider = new Provider(issuer, {
           name: user.name,
           preferred_username: id,
           email: `${id}@example.com`,
-          email_verified: true,
+          // A user may be marked unverified in the users file, as providers do for
+          // addresses nobody has confirmed.
+          email_verified: user.email_verified ?? true,
           groups: user.groups,
         };
       },

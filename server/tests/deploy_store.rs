@@ -29,6 +29,7 @@ async fn user(db: &Db, name: &str) -> i64 {
             subject: name,
             display_name: name,
             email: Some(&email),
+            email_verified: true,
             groups: &[],
             at_ms: NOW,
         },

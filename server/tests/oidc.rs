@@ -303,3 +303,26 @@ async fn userinfo_about_another_subject_is_refused() {
     let detail = app.last_audit_detail().await;
     assert!(detail.contains("userinfo rejected"), "{detail}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_an_address_the_provider_verified_links_a_person_to_commits() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    for (user, expected) in [
+        ("author", vec!["author@example.com"]),
+        ("unverified", vec![]),
+    ] {
+        app.signed_in(user).await;
+        let id: i64 = hangar_server::with_pool!(&app.state.db, pool => {
+            sqlx::query_scalar("SELECT id FROM users WHERE subject = $1")
+                .bind(user)
+                .fetch_one(pool)
+                .await
+                .unwrap()
+        });
+        let person = hangar_server::users::person(&app.state.db, id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(person.verified_emails, expected, "{user}");
+    }
+}

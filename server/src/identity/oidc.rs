@@ -167,6 +167,9 @@ pub struct SignedIn {
     pub subject: String,
     pub display_name: String,
     pub email: Option<String>,
+    /// The provider vouches that `email` belongs to this person (`email_verified`); only
+    /// such an address links someone to the commits they wrote (deploy reviews).
+    pub email_verified: bool,
     pub groups: Vec<String>,
     pub refresh_token: Option<String>,
     pub id_token: String,
@@ -353,6 +356,7 @@ impl OidcProvider {
             subject: identity.subject,
             display_name: identity.display_name,
             email: identity.email,
+            email_verified: identity.email_verified,
             groups,
             refresh_token: tokens.refresh_token().map(|t| t.secret().clone()),
             id_token: id_token.to_string(),
@@ -528,6 +532,7 @@ impl OidcProvider {
             subject,
             display_name,
             email: claims.email().map(|e| e.as_str().to_string()),
+            email_verified: claims.email().is_some() && claims.email_verified() == Some(true),
             groups,
         })
     }
@@ -566,6 +571,7 @@ struct VerifiedIdentity {
     subject: String,
     display_name: String,
     email: Option<String>,
+    email_verified: bool,
     /// `None` when the ID token does not carry the groups claim at all.
     groups: Option<Vec<String>>,
 }

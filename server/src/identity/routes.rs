@@ -97,6 +97,7 @@ pub async fn callback(
             subject: &signed_in.subject,
             display_name: &signed_in.display_name,
             email: signed_in.email.as_deref(),
+            email_verified: signed_in.email_verified,
             groups: &signed_in.groups,
             at_ms: now,
         },

@@ -19,7 +19,8 @@ pub const USERS: &str = r#"{
   "multi":          { "name": "Mia Multi",      "groups": ["a-authors", "b-admins"] },
   "platform_admin": { "name": "Pat Platform",   "groups": ["platform-admins"] },
   "auditor":        { "name": "Aud Itor",       "groups": ["platform-auditors"] },
-  "nobody":         { "name": "No Body",        "groups": ["marketing"] }
+  "nobody":         { "name": "No Body",        "groups": ["marketing"] },
+  "unverified":     { "name": "Una Verified",   "groups": ["a-authors"], "email_verified": false }
 }"#;
 
 pub struct TestIdp {
