@@ -40,12 +40,6 @@ pub struct StoredRequest {
     pub attempts: i64,
 }
 
-impl StoredRequest {
-    pub fn is_break_glass(&self) -> bool {
-        self.break_glass_reason.is_some()
-    }
-}
-
 /// What to store for a new request; the caller has computed the commits from the repository.
 pub struct NewRequest<'a> {
     pub team: &'a str,
@@ -108,6 +102,12 @@ fn status_list(statuses: &[RequestStatus]) -> String {
         .map(|s| format!("'{}'", s.as_str()))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// A stored status; anything else is a corrupt row, reported rather than guessed at.
+fn parse_status(text: &str) -> Result<RequestStatus, sqlx::Error> {
+    RequestStatus::parse(text)
+        .ok_or_else(|| sqlx::Error::Decode(format!("unknown deploy status {text:?}").into()))
 }
 
 /// Stores a request with its commits, superseding the team's open ones, in one transaction.
@@ -199,8 +199,7 @@ pub async fn find(db: &Db, team: &str, id: i64) -> Result<Option<StoredRequest>,
                 candidate: commit("candidate_sha")?
                     .ok_or_else(|| sqlx::Error::Decode("candidate_sha is NULL".into()))?,
                 requester_id: row.try_get("requester_id")?,
-                status: RequestStatus::parse(&status)
-                    .ok_or_else(|| sqlx::Error::Decode(format!("unknown status {status:?}").into()))?,
+                status: parse_status(&status)?,
                 break_glass_reason: row.try_get("break_glass_reason")?,
                 created_ms: row.try_get("created_ms")?,
                 expires_ms: row.try_get("expires_ms")?,
@@ -341,7 +340,7 @@ pub async fn review(
             .bind(request.id)
             .fetch_one(pool)
             .await?;
-        Ok(Reviewed::Recorded(RequestStatus::parse(&status).unwrap_or(RequestStatus::Pending)))
+        Ok(Reviewed::Recorded(parse_status(&status)?))
     })
 }
 
@@ -370,26 +369,6 @@ pub async fn transition(
             .await?
             .rows_affected();
         Ok(moved == 1)
-    })
-}
-
-/// Records the step a running deploy reached, or why it failed (`None` clears it).
-pub async fn record_step(
-    db: &Db,
-    id: i64,
-    step: &str,
-    failure: Option<&str>,
-    now_ms: i64,
-) -> Result<(), sqlx::Error> {
-    with_pool!(db, pool => {
-        sqlx::query("UPDATE deploy_requests SET step = $2, failure = $3, updated_ms = $4 WHERE id = $1")
-            .bind(id)
-            .bind(step)
-            .bind(failure)
-            .bind(now_ms)
-            .execute(pool)
-            .await
-            .map(|_| ())
     })
 }
 

@@ -21,21 +21,19 @@ impl WorkRepo {
     }
 
     pub fn git(&self, args: &[&str]) -> String {
-        let output = Command::new("git")
+        run(self.command().args(args), args)
+    }
+
+    /// git in this work tree, untouched by the machine's or the user's git settings.
+    fn command(&self) -> Command {
+        let mut command = Command::new("git");
+        command
             .arg("-C")
             .arg(&self.dir)
             .args(["-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false"])
-            .args(args)
             .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .output()
-            .expect("git runs");
-        assert!(
-            output.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8(output.stdout).unwrap()
+            .env("GIT_CONFIG_NOSYSTEM", "1");
+        command
     }
 
     pub fn write(&self, path: &str, content: impl AsRef<[u8]>) -> &Self {
@@ -53,30 +51,15 @@ impl WorkRepo {
     /// Commits everything as `who` <`email`> and returns the new commit.
     pub fn commit(&self, who: &str, email: &str, subject: &str) -> CommitId {
         self.git(&["add", "--all"]);
-        let output = Command::new("git")
-            .arg("-C")
-            .arg(&self.dir)
-            .args([
-                "-c",
-                "commit.gpgsign=false",
-                "commit",
-                "--quiet",
-                "--allow-empty",
-                "-m",
-                subject,
-            ])
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_AUTHOR_NAME", who)
-            .env("GIT_AUTHOR_EMAIL", email)
-            .env("GIT_COMMITTER_NAME", who)
-            .env("GIT_COMMITTER_EMAIL", email)
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
+        let args = ["commit", "--quiet", "--allow-empty", "-m", subject];
+        run(
+            self.command()
+                .args(args)
+                .env("GIT_AUTHOR_NAME", who)
+                .env("GIT_AUTHOR_EMAIL", email)
+                .env("GIT_COMMITTER_NAME", who)
+                .env("GIT_COMMITTER_EMAIL", email),
+            &args,
         );
         self.head()
     }
@@ -88,6 +71,16 @@ impl WorkRepo {
     pub fn url(&self) -> String {
         self.dir.to_string_lossy().into_owned()
     }
+}
+
+fn run(command: &mut Command, args: &[&str]) -> String {
+    let output = command.output().expect("git runs");
+    assert!(
+        output.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
 }
 
 /// A DAG repository ("origin", with a work tree) and Hangar's cache of it, in a temporary
