@@ -25,6 +25,9 @@ pub struct DeployConfig {
     pub auto_deploy: bool,
     /// Pending requests expire after this long.
     pub request_ttl: Duration,
+    /// After a deploy, Airflow should run the new version within this long; later, the
+    /// deploy is marked "not picked up".
+    pub confirm_within: Duration,
     pub targets: Vec<TargetConfig>,
 }
 
@@ -136,6 +139,8 @@ pub(super) fn validate(
             }
             let request_ttl = parse_duration(deploy.request_ttl.as_deref().unwrap_or("7d"))
                 .map_err(|m| error("request_ttl", m))?;
+            let confirm_within = parse_duration(deploy.confirm_within.as_deref().unwrap_or("10m"))
+                .map_err(|m| error("confirm_within", m))?;
             if deploy.targets.is_empty() {
                 return Err(error(
                     "target",
@@ -164,6 +169,7 @@ pub(super) fn validate(
                 },
                 auto_deploy: deploy.auto_deploy.unwrap_or(true),
                 request_ttl,
+                confirm_within,
                 targets,
             })
         })

@@ -45,6 +45,7 @@ pub struct RawDeploy {
     pub break_glass_role: Option<String>,
     pub auto_deploy: Option<bool>,
     pub request_ttl: Option<String>,
+    pub confirm_within: Option<String>,
     #[serde(default, rename = "target")]
     pub targets: Vec<RawTarget>,
 }

@@ -78,23 +78,38 @@ pub struct Repository {
 }
 
 impl Repository {
+    /// The bare repository at `dir`, which may not exist yet (see [`Self::ensure`]).
+    pub fn at(dir: &Path) -> Self {
+        Self {
+            dir: dir.to_path_buf(),
+        }
+    }
+
     /// Opens the bare repository at `dir`, creating it when missing.
     pub fn open_or_init(dir: &Path) -> Result<Self, GitError> {
-        let repo = Self {
-            dir: dir.to_path_buf(),
-        };
-        if !dir.join("HEAD").exists() {
-            std::fs::create_dir_all(dir).map_err(GitError::Spawn)?;
+        let repo = Self::at(dir);
+        repo.ensure()?;
+        Ok(repo)
+    }
+
+    pub fn exists(&self) -> bool {
+        self.dir.join("HEAD").exists()
+    }
+
+    /// Creates the bare repository when missing.
+    pub fn ensure(&self) -> Result<(), GitError> {
+        if !self.exists() {
+            std::fs::create_dir_all(&self.dir).map_err(GitError::Spawn)?;
             run(
                 git_command()
                     .arg("init")
                     .arg("--bare")
                     .arg("--quiet")
-                    .arg(dir),
+                    .arg(&self.dir),
                 "init",
             )?;
         }
-        Ok(repo)
+        Ok(())
     }
 
     pub fn dir(&self) -> &Path {

@@ -9,13 +9,28 @@
 //! - `directory`, `reference`: the two kinds of target, each read from itself and changed
 //!   only by an atomic step (a rename, a compare-and-swap of a ref)
 
+pub mod actions;
+pub mod changes;
 pub mod commit;
+pub mod confirm;
 pub mod directory;
+pub mod engine;
+pub mod error;
 pub mod export;
+mod failpoint;
+pub mod gateway;
 pub mod git;
+mod hook;
 pub mod policy;
+pub mod progress;
 pub mod reference;
+pub mod request;
 pub mod store;
+pub mod team;
+#[doc(hidden)]
+pub mod testing;
+pub mod worker;
 
-#[cfg(test)]
-mod testing;
+pub use engine::DeployEngine;
+pub use error::DeployError;
+pub use failpoint::PAUSE_AFTER;

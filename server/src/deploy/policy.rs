@@ -427,7 +427,7 @@ pub fn check_cancel(request: &RequestFacts<'_>, person: &Person) -> Result<(), R
 
 /// An open request goes on only against the commit it was made against, and before it
 /// expires.
-fn check_current(
+pub fn check_current(
     request: &RequestFacts<'_>,
     now_ms: i64,
     deployed_now: Option<&CommitId>,

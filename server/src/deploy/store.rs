@@ -38,6 +38,14 @@ pub struct StoredRequest {
     pub step: Option<String>,
     pub failure: Option<String>,
     pub attempts: i64,
+    pub deployed_ms: Option<i64>,
+    /// After a deploy: `waiting`, `live` or `late` (Airflow has not picked it up in time).
+    pub confirmation: Option<String>,
+    pub confirmed_ms: Option<i64>,
+    /// The deploy is live but a directory target's hook failed.
+    pub hook_failure: Option<String>,
+    /// Requested through this API token.
+    pub token_id: Option<i64>,
 }
 
 /// What to store for a new request; the caller has computed the commits from the repository.
@@ -51,6 +59,8 @@ pub struct NewRequest<'a> {
     pub expires_ms: i64,
     /// Break-glass: deployed without approvals for this reason.
     pub break_glass_reason: Option<&'a str>,
+    /// Requested through this API token.
+    pub token_id: Option<i64>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -131,8 +141,8 @@ pub async fn create(db: &Db, new: NewRequest<'_>) -> Result<Created, sqlx::Error
             .await?;
         let inserted = sqlx::query_scalar::<_, i64>(
             "INSERT INTO deploy_requests (team, deployed_sha, candidate_sha, requester_id, status, \
-             break_glass, break_glass_reason, created_ms, expires_ms, updated_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $8) RETURNING id",
+             break_glass, break_glass_reason, created_ms, expires_ms, updated_ms, token_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $8, $10) RETURNING id",
         )
         .bind(new.team)
         .bind(new.deployed.map(|c| c.as_str()))
@@ -143,6 +153,7 @@ pub async fn create(db: &Db, new: NewRequest<'_>) -> Result<Created, sqlx::Error
         .bind(new.break_glass_reason)
         .bind(new.now_ms)
         .bind(new.expires_ms)
+        .bind(new.token_id)
         .fetch_one(&mut *tx)
         .await;
         let id = match inserted {
@@ -174,41 +185,179 @@ pub async fn create(db: &Db, new: NewRequest<'_>) -> Result<Created, sqlx::Error
     })
 }
 
+const REQUEST_COLUMNS: &str = "id, team, deployed_sha, candidate_sha, requester_id, status, \
+     break_glass_reason, created_ms, expires_ms, step, failure, attempts, deployed_ms, \
+     confirmation, confirmed_ms, hook_failure, token_id";
+
 /// One request of `team`, or `None` (also for another team's id).
 pub async fn find(db: &Db, team: &str, id: i64) -> Result<Option<StoredRequest>, sqlx::Error> {
+    let sql = format!("SELECT {REQUEST_COLUMNS} FROM deploy_requests WHERE id = $1 AND team = $2");
     with_pool!(db, pool => {
-        let row = sqlx::query(
-            "SELECT id, team, deployed_sha, candidate_sha, requester_id, status, break_glass_reason, \
-             created_ms, expires_ms, step, failure, attempts FROM deploy_requests WHERE id = $1 AND team = $2",
+        let row = sqlx::query(&sql).bind(id).bind(team).fetch_optional(pool).await?;
+        row.map(|row| request_from_row(&row)).transpose()
+    })
+}
+
+/// The team's requests in one of `statuses`, oldest first.
+pub async fn in_status(
+    db: &Db,
+    team: &str,
+    statuses: &[RequestStatus],
+) -> Result<Vec<StoredRequest>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {REQUEST_COLUMNS} FROM deploy_requests WHERE team = $1 AND status IN ({}) ORDER BY id",
+        status_list(statuses)
+    );
+    with_pool!(db, pool => {
+        let rows = sqlx::query(&sql).bind(team).fetch_all(pool).await?;
+        rows.iter().map(request_from_row).collect()
+    })
+}
+
+/// The team's requests, newest first, `limit` of them from `before_id` down.
+pub async fn history(
+    db: &Db,
+    team: &str,
+    before_id: Option<i64>,
+    limit: i64,
+) -> Result<Vec<StoredRequest>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {REQUEST_COLUMNS} FROM deploy_requests WHERE team = $1 AND id < $2 \
+         ORDER BY id DESC LIMIT $3"
+    );
+    with_pool!(db, pool => {
+        let rows = sqlx::query(&sql)
+            .bind(team)
+            .bind(before_id.unwrap_or(i64::MAX))
+            .bind(limit)
+            .fetch_all(pool)
+            .await?;
+        rows.iter().map(request_from_row).collect()
+    })
+}
+
+/// Moves the team's open requests whose time is up to `expired`; returns their ids.
+pub async fn expire_due(db: &Db, team: &str, now_ms: i64) -> Result<Vec<i64>, sqlx::Error> {
+    let sql = format!(
+        "UPDATE deploy_requests SET status = 'expired', updated_ms = $2 \
+         WHERE team = $1 AND status IN ({}) AND expires_ms <= $2 RETURNING id",
+        status_list(REPLACEABLE)
+    );
+    with_pool!(db, pool => {
+        sqlx::query_scalar(&sql).bind(team).bind(now_ms).fetch_all(pool).await
+    })
+}
+
+/// A row with [`REQUEST_COLUMNS`], read the same way for either backend's row type.
+trait RequestRow {
+    fn request(&self) -> Result<StoredRequest, sqlx::Error>;
+}
+
+macro_rules! request_row {
+    ($row:ty) => {
+        impl RequestRow for $row {
+            fn request(&self) -> Result<StoredRequest, sqlx::Error> {
+                let row = self;
+                let commit = |column: &str| -> Result<Option<CommitId>, sqlx::Error> {
+                    row.try_get::<Option<String>, _>(column)?
+                        .map(|text| {
+                            CommitId::parse(&text).map_err(|e| sqlx::Error::Decode(e.into()))
+                        })
+                        .transpose()
+                };
+                let status: String = row.try_get("status")?;
+                Ok(StoredRequest {
+                    id: row.try_get("id")?,
+                    team: row.try_get("team")?,
+                    deployed: commit("deployed_sha")?,
+                    candidate: commit("candidate_sha")?
+                        .ok_or_else(|| sqlx::Error::Decode("candidate_sha is NULL".into()))?,
+                    requester_id: row.try_get("requester_id")?,
+                    status: parse_status(&status)?,
+                    break_glass_reason: row.try_get("break_glass_reason")?,
+                    created_ms: row.try_get("created_ms")?,
+                    expires_ms: row.try_get("expires_ms")?,
+                    step: row.try_get("step")?,
+                    failure: row.try_get("failure")?,
+                    attempts: row.try_get("attempts")?,
+                    deployed_ms: row.try_get("deployed_ms")?,
+                    confirmation: row.try_get("confirmation")?,
+                    confirmed_ms: row.try_get("confirmed_ms")?,
+                    hook_failure: row.try_get("hook_failure")?,
+                    token_id: row.try_get("token_id")?,
+                })
+            }
+        }
+    };
+}
+
+request_row!(sqlx::sqlite::SqliteRow);
+request_row!(sqlx::postgres::PgRow);
+
+/// Moves an open request to `stale` (if it is still `from`), saying why.
+pub async fn mark_stale(
+    db: &Db,
+    id: i64,
+    from: RequestStatus,
+    cause: &str,
+    now_ms: i64,
+) -> Result<bool, sqlx::Error> {
+    with_pool!(db, pool => {
+        let moved = sqlx::query(
+            "UPDATE deploy_requests SET status = 'stale', failure = $3, updated_ms = $4 \
+             WHERE id = $1 AND status = $2",
         )
         .bind(id)
-        .bind(team)
-        .fetch_optional(pool)
+        .bind(from.as_str())
+        .bind(cause)
+        .bind(now_ms)
+        .execute(pool)
+        .await?
+        .rows_affected();
+        Ok(moved == 1)
+    })
+}
+
+/// The team's most recent successful deploy.
+pub async fn latest_deployed(db: &Db, team: &str) -> Result<Option<StoredRequest>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {REQUEST_COLUMNS} FROM deploy_requests WHERE team = $1 AND status = 'deployed' \
+         ORDER BY deployed_ms DESC, id DESC LIMIT 1"
+    );
+    with_pool!(db, pool => {
+        let row = sqlx::query(&sql).bind(team).fetch_optional(pool).await?;
+        row.map(|row| request_from_row(&row)).transpose()
+    })
+}
+
+fn request_from_row(row: &impl RequestRow) -> Result<StoredRequest, sqlx::Error> {
+    row.request()
+}
+
+/// A request's included commits, newest first.
+pub async fn commits(db: &Db, request_id: i64) -> Result<Vec<CommitInfo>, sqlx::Error> {
+    with_pool!(db, pool => {
+        let rows = sqlx::query(
+            "SELECT sha, author_name, author_email, committer_name, committer_email, authored_ms, \
+             subject FROM deploy_commits WHERE request_id = $1 ORDER BY position",
+        )
+        .bind(request_id)
+        .fetch_all(pool)
         .await?;
-        row.map(|row| -> Result<StoredRequest, sqlx::Error> {
-            let commit = |column: &str| -> Result<Option<CommitId>, sqlx::Error> {
-                row.try_get::<Option<String>, _>(column)?
-                    .map(|text| CommitId::parse(&text).map_err(|e| sqlx::Error::Decode(e.into())))
-                    .transpose()
-            };
-            let status: String = row.try_get("status")?;
-            Ok(StoredRequest {
-                id: row.try_get("id")?,
-                team: row.try_get("team")?,
-                deployed: commit("deployed_sha")?,
-                candidate: commit("candidate_sha")?
-                    .ok_or_else(|| sqlx::Error::Decode("candidate_sha is NULL".into()))?,
-                requester_id: row.try_get("requester_id")?,
-                status: parse_status(&status)?,
-                break_glass_reason: row.try_get("break_glass_reason")?,
-                created_ms: row.try_get("created_ms")?,
-                expires_ms: row.try_get("expires_ms")?,
-                step: row.try_get("step")?,
-                failure: row.try_get("failure")?,
-                attempts: row.try_get("attempts")?,
+        rows.into_iter()
+            .map(|row| {
+                let sha: String = row.try_get("sha")?;
+                Ok(CommitInfo {
+                    id: CommitId::parse(&sha).map_err(|e| sqlx::Error::Decode(e.into()))?,
+                    author_name: row.try_get("author_name")?,
+                    author_email: row.try_get("author_email")?,
+                    committer_name: row.try_get("committer_name")?,
+                    committer_email: row.try_get("committer_email")?,
+                    authored_at_ms: row.try_get("authored_ms")?,
+                    subject: row.try_get("subject")?,
+                })
             })
-        })
-        .transpose()
+            .collect()
     })
 }
 
@@ -341,6 +490,50 @@ pub async fn review(
             .fetch_one(pool)
             .await?;
         Ok(Reviewed::Recorded(parse_status(&status)?))
+    })
+}
+
+/// Records the review of a break-glass deploy after it went out (one per person; it binds
+/// to the deploy's commits like any review). The request's status does not change.
+pub async fn review_after(
+    db: &Db,
+    request: &StoredRequest,
+    user_id: i64,
+    verdict: Verdict,
+    comment: &str,
+    now_ms: i64,
+) -> Result<Reviewed, sqlx::Error> {
+    with_pool!(db, pool => {
+        let inserted = sqlx::query(
+            "INSERT INTO deploy_reviews (request_id, user_id, verdict, deployed_sha, candidate_sha, comment, at_ms) \
+             SELECT $1, $2, $3, deployed_sha, candidate_sha, $4, $5 FROM deploy_requests \
+             WHERE id = $1 AND break_glass = $6 AND status IN ('deploying', 'deployed', 'failed') \
+             ON CONFLICT (request_id, user_id) DO NOTHING",
+        )
+        .bind(request.id)
+        .bind(user_id)
+        .bind(verdict.as_str())
+        .bind(comment)
+        .bind(now_ms)
+        .bind(true)
+        .execute(pool)
+        .await?
+        .rows_affected();
+        if inserted == 1 {
+            let status: String = sqlx::query_scalar("SELECT status FROM deploy_requests WHERE id = $1")
+                .bind(request.id)
+                .fetch_one(pool)
+                .await?;
+            return Ok(Reviewed::Recorded(parse_status(&status)?));
+        }
+        let existing: Option<i64> = sqlx::query_scalar(
+            "SELECT user_id FROM deploy_reviews WHERE request_id = $1 AND user_id = $2",
+        )
+        .bind(request.id)
+        .bind(user_id)
+        .fetch_optional(pool)
+        .await?;
+        Ok(if existing.is_some() { Reviewed::AlreadyReviewed } else { Reviewed::NotPending })
     })
 }
 

@@ -1,4 +1,5 @@
-//! Real git repositories for the deploy engine's tests.
+//! Real git repositories for the deploy engine's tests (unit and integration: the
+//! integration tests and the benchmark build DAG repositories with [`WorkRepo`]).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -85,12 +86,15 @@ fn run(command: &mut Command, args: &[&str]) -> String {
 
 /// A DAG repository ("origin", with a work tree) and Hangar's cache of it, in a temporary
 /// folder removed on drop.
+#[cfg(test)]
 pub struct Repos {
     pub dir: tempfile::TempDir,
     pub origin: WorkRepo,
     pub cache: super::git::Repository,
 }
 
+#[cfg(test)]
+#[allow(clippy::new_without_default)]
 impl Repos {
     pub fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();

@@ -1,0 +1,607 @@
+//! The deploy engine: every configured team's setup, and the execution of a claimed deploy —
+//! fetch, verify, export, promote, swap, hook — with each step recorded and audited.
+//!
+//! Every step is idempotent and reads the targets' true state first, so an attempt that
+//! was killed at any point is finished by the next one (after a restart, or by another
+//! replica once the runner's heartbeat stops): a target already at the candidate is left
+//! alone, one still at the deployed commit is moved, and one at anything else makes the
+//! request stale. Targets only ever change by an atomic step (a ref compare-and-swap, a
+//! symlink rename), so each holds the old commit or the new one, never a mix.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::commit::CommitId;
+use super::error::DeployError;
+use super::failpoint;
+use super::hook;
+use super::policy::{AuthorAliases, RequestFacts, RequestStatus, check_current};
+use super::progress::{self, ClaimFrom, Finish, Step};
+use super::store::{self, StoredRequest};
+use super::team::{Target, TeamDeploy};
+use crate::audit::{self, AuditEvent, Outcome};
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::db::Db;
+use crate::live::LiveUpdates;
+
+/// A runner that has not beaten for this long is presumed dead and its deploy taken over.
+pub const LEASE: Duration = Duration::from_secs(60);
+/// How often a running deploy shows it is alive.
+const HEARTBEAT: Duration = Duration::from_secs(5);
+
+pub struct DeployEngine {
+    pub(super) db: Db,
+    pub(super) clock: Arc<dyn Clock>,
+    pub(super) live: Arc<LiveUpdates>,
+    pub(super) teams: BTreeMap<String, Arc<TeamDeploy>>,
+    pub(super) aliases: AuthorAliases,
+    /// This process, in claims: a random id per start.
+    pub(super) runner: String,
+    /// When each team's repository was last fetched for a page view.
+    pub(super) fetched_at: std::sync::Mutex<BTreeMap<String, std::time::Instant>>,
+}
+
+/// Why an attempt stopped before the end.
+enum Interrupt {
+    Failed {
+        step: Step,
+        cause: String,
+    },
+    /// A target holds neither the deployed nor the candidate commit.
+    Stale(String),
+    /// Another runner took the claim over: this one stops and records nothing.
+    Lost,
+    Database(sqlx::Error),
+}
+
+impl From<sqlx::Error> for Interrupt {
+    fn from(error: sqlx::Error) -> Self {
+        Self::Database(error)
+    }
+}
+
+/// What a step's work hands back: its result and a line for the progress page.
+type StepResult<T> = Result<(T, String), StepError>;
+
+enum StepError {
+    Failed(DeployError),
+    Stale(String),
+}
+
+impl<E: Into<DeployError>> From<E> for StepError {
+    fn from(error: E) -> Self {
+        Self::Failed(error.into())
+    }
+}
+
+/// One attempt of one request, as its runner holds it.
+struct Attempt {
+    team: Arc<TeamDeploy>,
+    request: StoredRequest,
+    number: i64,
+}
+
+impl Attempt {
+    /// What a step's work needs, owned, for the blocking pool.
+    fn work(&self) -> Work {
+        Work {
+            team: self.team.clone(),
+            deployed: self.request.deployed.clone(),
+            candidate: self.request.candidate.clone(),
+        }
+    }
+}
+
+/// The team and the two commits a deploy moves between.
+struct Work {
+    team: Arc<TeamDeploy>,
+    deployed: Option<CommitId>,
+    candidate: CommitId,
+}
+
+impl DeployEngine {
+    pub fn new(config: &Config, db: Db, clock: Arc<dyn Clock>, live: Arc<LiveUpdates>) -> Self {
+        let teams = config
+            .deploys
+            .iter()
+            .map(|deploy| {
+                (
+                    deploy.team.clone(),
+                    Arc::new(TeamDeploy::new(deploy.clone(), &config.git.cache_dir)),
+                )
+            })
+            .collect();
+        Self {
+            db,
+            clock,
+            live,
+            teams,
+            aliases: config.git.authors.clone(),
+            runner: uuid::Uuid::new_v4().simple().to_string(),
+            fetched_at: Default::default(),
+        }
+    }
+
+    pub fn team(&self, team: &str) -> Result<&Arc<TeamDeploy>, DeployError> {
+        self.teams.get(team).ok_or(DeployError::NotConfigured)
+    }
+
+    pub fn teams(&self) -> impl Iterator<Item = &Arc<TeamDeploy>> {
+        self.teams.values()
+    }
+
+    pub(super) fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    /// Tells the team's open pages that its deploys changed.
+    pub async fn announce(&self, team: &str) {
+        let teams = std::collections::BTreeSet::from([Some(team.to_string())]);
+        self.live.teams_changed("deploys", teams).await;
+    }
+
+    pub(super) async fn audit(&self, event: AuditEvent) -> Result<(), sqlx::Error> {
+        audit::append(&self.db, self.now_ms(), event)
+            .await
+            .map(|_| ())
+    }
+
+    /// Deploys request `id` of `team` if the rules allow it now and no one else is: claims it
+    /// and runs the attempt to its end. `Ok(false)`: someone else claimed it first.
+    pub async fn deploy(&self, team: &str, id: i64) -> Result<bool, DeployError> {
+        match self.claim_ready(team, id).await? {
+            Some((setup, request, attempt)) => {
+                self.run(setup, request, attempt).await;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// Like [`Self::deploy`], but returns once the deploy is claimed and runs it in the
+    /// background (a page shows its progress). A claim lost to someone else is an error.
+    pub async fn start(self: &Arc<Self>, team: &str, id: i64) -> Result<(), DeployError> {
+        let Some((setup, request, attempt)) = self.claim_ready(team, id).await? else {
+            return Err(DeployError::Invalid(
+                "this deploy has already been started".into(),
+            ));
+        };
+        let engine = self.clone();
+        tokio::spawn(async move { engine.run(setup, request, attempt).await });
+        Ok(())
+    }
+
+    async fn claim_ready(
+        &self,
+        team: &str,
+        id: i64,
+    ) -> Result<Option<(Arc<TeamDeploy>, StoredRequest, i64)>, DeployError> {
+        let setup = self.team(team)?.clone();
+        let request = store::find(&self.db, team, id)
+            .await?
+            .ok_or(DeployError::NotFound)?;
+        self.check_ready(&setup, &request).await?;
+        let claimed =
+            progress::claim(&self.db, id, &self.runner, ClaimFrom::Ready, self.now_ms()).await?;
+        Ok(claimed.map(|attempt| (setup, request, attempt)))
+    }
+
+    /// Takes over request `id` if its runner has been silent longer than the lease (or,
+    /// with `any_runner`, whatever its heartbeat: a restart on SQLite, where this process is
+    /// the only one) and finishes it.
+    pub async fn resume(&self, team: &str, id: i64, any_runner: bool) -> Result<bool, DeployError> {
+        let setup = self.team(team)?.clone();
+        let now = self.now_ms();
+        let silent_since_ms = if any_runner {
+            i64::MAX
+        } else {
+            now - LEASE.as_millis() as i64
+        };
+        let Some(attempt) = progress::claim(
+            &self.db,
+            id,
+            &self.runner,
+            ClaimFrom::Abandoned { silent_since_ms },
+            now,
+        )
+        .await?
+        else {
+            return Ok(false);
+        };
+        let request = store::find(&self.db, team, id)
+            .await?
+            .ok_or(DeployError::NotFound)?;
+        tracing::warn!(team, id, attempt, "resuming an interrupted deploy");
+        self.run(setup, request, attempt).await;
+        Ok(true)
+    }
+
+    /// The one check in front of every claim: approved (or break-glass), approvals present
+    /// and bound to what the targets hold now, not expired.
+    async fn check_ready(
+        &self,
+        setup: &Arc<TeamDeploy>,
+        request: &StoredRequest,
+    ) -> Result<(), DeployError> {
+        let reviews = store::reviews(&self.db, request.id).await?;
+        let approvals = store::approvals(&reviews);
+        let requester = crate::users::person(&self.db, request.requester_id)
+            .await?
+            .ok_or_else(|| DeployError::Internal("requester missing".into()))?;
+        let people = store::commit_people(&self.db, request.id).await?;
+        let facts = RequestFacts {
+            status: request.status,
+            requester: &requester,
+            deployed: request.deployed.as_ref(),
+            candidate: &request.candidate,
+            commit_people: &people,
+            expires_at_ms: request.expires_ms,
+        };
+        let team = setup.clone();
+        let deployed_now = super::request::blocking(move || team.state()).await?;
+        // A failed attempt may have moved some targets already: it continues from there.
+        let deployed_now = match deployed_now {
+            super::team::TargetState::Agreed(commit) => commit,
+            super::team::TargetState::Split(commits)
+                if request.status == RequestStatus::Failed
+                    && commits.iter().all(|c| {
+                        c == &request.deployed || c.as_ref() == Some(&request.candidate)
+                    }) =>
+            {
+                request.deployed.clone()
+            }
+            super::team::TargetState::Split(commits) => {
+                return Err(DeployError::TargetsDisagree(setup.describe_split(&commits)));
+            }
+        };
+        let now = self.now_ms();
+        if request.break_glass_reason.is_some() {
+            if !matches!(
+                request.status,
+                RequestStatus::Approved | RequestStatus::Failed
+            ) {
+                return Err(super::policy::Refusal::NotOpen(request.status).into());
+            }
+            check_current(&facts, now, deployed_now.as_ref())?;
+        } else {
+            setup
+                .config
+                .policy
+                .check_deploy(&facts, &approvals, now, deployed_now.as_ref())?;
+        }
+        Ok(())
+    }
+
+    /// Runs a claimed attempt to its end and records the outcome.
+    async fn run(&self, team: Arc<TeamDeploy>, request: StoredRequest, number: i64) {
+        let id = request.id;
+        let team_name = team.team().to_string();
+        let attempt = Attempt {
+            team,
+            request,
+            number,
+        };
+        self.audit_quietly(
+            AuditEvent::new("deploy.started", Outcome::Success)
+                .team(team_name.clone())
+                .target(format!("deploy/{id}"))
+                .detail(format!(
+                    "attempt {number}: {} → {}",
+                    short(attempt.request.deployed.as_ref()),
+                    attempt.request.candidate.short()
+                )),
+        )
+        .await;
+        self.announce(&team_name).await;
+        let heartbeat = self.spawn_heartbeat(id);
+        let outcome = self.steps(&attempt).await;
+        heartbeat.abort();
+        let now = self.now_ms();
+        let (finish, action, outcome_kind, detail) = match &outcome {
+            Ok(hook_failure) => (
+                Finish::Deployed {
+                    hook_failure: hook_failure.as_deref(),
+                },
+                "deploy.deployed",
+                Outcome::Success,
+                format!(
+                    "{} is live on every target{}",
+                    attempt.request.candidate.short(),
+                    hook_failure
+                        .as_deref()
+                        .map(|f| format!("; the hook failed: {f}"))
+                        .unwrap_or_default()
+                ),
+            ),
+            Err(Interrupt::Failed { step, cause }) => (
+                Finish::Failed(cause),
+                "deploy.failed",
+                Outcome::Failure,
+                format!("{}: {cause}", step.as_str()),
+            ),
+            Err(Interrupt::Stale(cause)) => (
+                Finish::Stale(cause),
+                "deploy.stale",
+                Outcome::Failure,
+                cause.clone(),
+            ),
+            Err(Interrupt::Lost) => {
+                tracing::warn!(id, "another runner took this deploy over; stopping");
+                return;
+            }
+            Err(Interrupt::Database(error)) => {
+                // The claim stays; the heartbeat has stopped, so it is resumed after the lease.
+                tracing::error!(id, %error, "database error during a deploy");
+                return;
+            }
+        };
+        match progress::finish(&self.db, id, &self.runner, finish, now).await {
+            Ok(true) => {
+                self.audit_quietly(
+                    AuditEvent::new(action, outcome_kind)
+                        .team(team_name.clone())
+                        .target(format!("deploy/{id}"))
+                        .detail(detail),
+                )
+                .await
+            }
+            Ok(false) => tracing::warn!(id, "the deploy was taken over before it finished"),
+            Err(error) => tracing::error!(id, %error, "cannot record the end of a deploy"),
+        }
+        self.announce(&team_name).await;
+    }
+
+    fn spawn_heartbeat(&self, id: i64) -> tokio::task::JoinHandle<()> {
+        let (db, clock, runner) = (self.db.clone(), self.clock.clone(), self.runner.clone());
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(HEARTBEAT).await;
+                if let Err(error) = progress::beat(&db, id, &runner, None, clock.now_ms()).await {
+                    tracing::warn!(id, %error, "cannot record a deploy's heartbeat");
+                }
+            }
+        })
+    }
+
+    /// The steps, in order; `Ok` carries the hook's failure, if any (the deploy is live).
+    async fn steps(&self, attempt: &Attempt) -> Result<Option<String>, Interrupt> {
+        let head = self
+            .step(attempt, Step::Fetch, {
+                let team = attempt.team.clone();
+                move || {
+                    let head = team.fetch()?;
+                    let detail = format!("{} is at {}", team.config.branch, head.short());
+                    Ok((head, detail))
+                }
+            })
+            .await?;
+
+        let work = attempt.work();
+        self.step(attempt, Step::Verify, move || verify(&work, &head))
+            .await?;
+        let work = attempt.work();
+        self.step(attempt, Step::Export, move || export(&work))
+            .await?;
+        let work = attempt.work();
+        self.step(attempt, Step::Promote, move || promote(&work))
+            .await?;
+        let work = attempt.work();
+        self.step(attempt, Step::Swap, move || swap(&work)).await?;
+
+        // The deploy is live from here on: a failing hook is reported, not rolled back.
+        let hook_failure = self
+            .step_allowing_failure(attempt, Step::Hook, {
+                let work = attempt.work();
+                move || Ok(((), hook::run_all(&work.team, &work.candidate)?))
+            })
+            .await?;
+        Ok(hook_failure)
+    }
+
+    /// Runs one step's (blocking) work, recording its start, end and detail.
+    async fn step<T: Send + 'static>(
+        &self,
+        attempt: &Attempt,
+        step: Step,
+        work: impl FnOnce() -> StepResult<T> + Send + 'static,
+    ) -> Result<T, Interrupt> {
+        let id = attempt.request.id;
+        if !progress::beat(&self.db, id, &self.runner, Some(step), self.now_ms()).await? {
+            return Err(Interrupt::Lost);
+        }
+        progress::step_started(&self.db, id, attempt.number, step, self.now_ms()).await?;
+        self.announce(attempt.team.team()).await;
+        let result = tokio::task::spawn_blocking(work)
+            .await
+            .unwrap_or_else(|e| Err(StepError::Failed(DeployError::Internal(e.to_string()))));
+        let (ok, detail) = match &result {
+            Ok((_, detail)) => (true, detail.clone()),
+            Err(StepError::Failed(error)) => (false, error.to_string()),
+            Err(StepError::Stale(cause)) => (false, cause.clone()),
+        };
+        progress::step_ended(
+            &self.db,
+            id,
+            attempt.number,
+            step,
+            ok,
+            &detail,
+            self.now_ms(),
+        )
+        .await?;
+        self.audit_quietly(
+            AuditEvent::new(
+                "deploy.step",
+                if ok {
+                    Outcome::Success
+                } else {
+                    Outcome::Failure
+                },
+            )
+            .team(attempt.team.team().to_string())
+            .target(format!("deploy/{id}"))
+            .detail(format!("{}: {detail}", step.as_str())),
+        )
+        .await;
+        failpoint::after(step).await;
+        match result {
+            Ok((value, _)) => Ok(value),
+            Err(StepError::Failed(error)) => Err(Interrupt::Failed {
+                step,
+                cause: format!("{}: {error}", step.as_str()),
+            }),
+            Err(StepError::Stale(cause)) => Err(Interrupt::Stale(cause)),
+        }
+    }
+
+    /// Like [`Self::step`], but a failure is handed back instead of stopping the deploy.
+    async fn step_allowing_failure(
+        &self,
+        attempt: &Attempt,
+        step: Step,
+        work: impl FnOnce() -> StepResult<()> + Send + 'static,
+    ) -> Result<Option<String>, Interrupt> {
+        match self.step(attempt, step, work).await {
+            Ok(()) => Ok(None),
+            Err(Interrupt::Failed { cause, .. }) => Ok(Some(cause)),
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Audits without failing the caller: a deploy that happened must finish being recorded
+    /// even if one audit write fails (the failure is logged).
+    pub(super) async fn audit_quietly(&self, event: AuditEvent) {
+        if let Err(error) = self.audit(event).await {
+            tracing::error!(%error, "cannot write a deploy audit entry");
+        }
+    }
+}
+
+/// The candidate is in the repository, still on the branch, newer than the deployed commit,
+/// and every target holds either of the two (anything else: the request is stale).
+fn verify(work: &Work, head: &CommitId) -> StepResult<()> {
+    let (team, deployed, candidate) = (&work.team, work.deployed.as_ref(), &work.candidate);
+    let branch = &team.config.branch;
+    if team.cache.resolve(candidate.as_str())?.is_none() {
+        return Err(StepError::Failed(DeployError::Invalid(format!(
+            "{} is not in the repository any more",
+            candidate.short()
+        ))));
+    }
+    if !team.cache.is_ancestor(candidate, head)? {
+        return Err(StepError::Failed(DeployError::Invalid(format!(
+            "{} is no longer on {branch} (was the branch rewritten?)",
+            candidate.short()
+        ))));
+    }
+    if let Some(deployed) = deployed
+        && !team.cache.is_ancestor(deployed, candidate)?
+    {
+        return Err(StepError::Failed(DeployError::Invalid(format!(
+            "{} does not descend from the deployed {}",
+            candidate.short(),
+            deployed.short()
+        ))));
+    }
+    let mut lines = vec![format!(
+        "{} is on {branch}{}",
+        candidate.short(),
+        deployed
+            .map(|d| format!(" and descends from {}", d.short()))
+            .unwrap_or_default()
+    )];
+    for target in &team.targets {
+        let current = target.current()?;
+        if current.as_ref() == Some(candidate) {
+            lines.push(format!("{} already holds it", target.describe()));
+        } else if current.as_ref() != deployed {
+            return Err(StepError::Stale(format!(
+                "{} holds {}, not {} as when this deploy was requested",
+                target.describe(),
+                short(current.as_ref()),
+                short(deployed)
+            )));
+        }
+    }
+    Ok(((), lines.join("; ")))
+}
+
+/// Writes the candidate into each directory target that does not hold it yet.
+fn export(work: &Work) -> StepResult<()> {
+    let (team, candidate) = (&work.team, &work.candidate);
+    let mut lines = Vec::new();
+    for target in &team.targets {
+        if let Target::Directory { target, .. } = target {
+            if target.current()?.as_ref() == Some(candidate) {
+                lines.push(format!("{} already holds it", target.root.display()));
+                continue;
+            }
+            let folder = target.export(&team.cache, candidate, &team.config.paths)?;
+            lines.push(format!("written to {}", folder.display()));
+        }
+    }
+    Ok(((), summary(lines, "no directory targets")))
+}
+
+/// Moves each ref target that does not hold the candidate (compare-and-swap).
+fn promote(work: &Work) -> StepResult<()> {
+    let (team, candidate) = (&work.team, &work.candidate);
+    let mut lines = Vec::new();
+    for target in &team.targets {
+        if let Target::Ref(target) = target {
+            if target.current()?.as_ref() == Some(candidate) {
+                lines.push(format!(
+                    "{} already at {}",
+                    target.reference,
+                    candidate.short()
+                ));
+                continue;
+            }
+            target.promote(&team.cache, work.deployed.as_ref(), candidate)?;
+            lines.push(format!(
+                "{} moved to {}",
+                target.reference,
+                candidate.short()
+            ));
+        }
+    }
+    Ok(((), summary(lines, "no ref targets")))
+}
+
+/// Points each directory target's `current` at the candidate, then prunes old folders.
+fn swap(work: &Work) -> StepResult<()> {
+    let (team, candidate) = (&work.team, &work.candidate);
+    let mut lines = Vec::new();
+    for target in &team.targets {
+        if let Target::Directory { target, .. } = target {
+            if target.current()?.as_ref() != Some(candidate) {
+                target.swap(work.deployed.as_ref(), candidate)?;
+            }
+            let removed = target.prune()?;
+            let pruned = match removed.len() {
+                0 => String::new(),
+                n => format!(" (removed {n} old)"),
+            };
+            lines.push(format!(
+                "{}/current → {}{pruned}",
+                target.root.display(),
+                candidate.short()
+            ));
+        }
+    }
+    Ok(((), summary(lines, "no directory targets")))
+}
+
+fn summary(lines: Vec<String>, none: &str) -> String {
+    if lines.is_empty() {
+        none.to_string()
+    } else {
+        lines.join("; ")
+    }
+}
+
+pub(super) fn short(commit: Option<&CommitId>) -> String {
+    commit.map_or_else(|| "nothing".into(), |c| c.short().to_string())
+}

@@ -1,0 +1,72 @@
+//! The deploy engine's one error type, and its one mapping to what the user is told.
+
+use hangar_app::errors::AppError;
+
+use super::directory::DirectoryError;
+use super::export::ExportError;
+use super::git::GitError;
+use super::policy::Refusal;
+use super::reference::RefError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeployError {
+    /// The team has no `[[deploy]]` entry.
+    #[error("deploys are not set up for this team")]
+    NotConfigured,
+    /// No such request in this team (or another team's): the same answer for both.
+    #[error("not found")]
+    NotFound,
+    /// The rules refuse the action; the text is for the person refused.
+    #[error("{0}")]
+    Refused(Refusal),
+    /// The input or the request's state does not allow it; the text says why.
+    #[error("{0}")]
+    Invalid(String),
+    /// The targets hold different commits (an interrupted or failed deploy).
+    #[error("the targets disagree ({0}); retry or cancel the failed deploy first")]
+    TargetsDisagree(String),
+    #[error(transparent)]
+    Git(#[from] GitError),
+    #[error(transparent)]
+    Export(#[from] ExportError),
+    #[error(transparent)]
+    Directory(#[from] DirectoryError),
+    #[error(transparent)]
+    Ref(#[from] RefError),
+    /// A directory target's hook failed (after the swap: the deploy is live).
+    #[error("the hook failed: {0}")]
+    Hook(String),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<Refusal> for DeployError {
+    fn from(refusal: Refusal) -> Self {
+        Self::Refused(refusal)
+    }
+}
+
+impl From<DeployError> for AppError {
+    fn from(error: DeployError) -> Self {
+        match error {
+            DeployError::NotFound => AppError::NotFound,
+            DeployError::NotConfigured
+            | DeployError::Refused(_)
+            | DeployError::Invalid(_)
+            | DeployError::TargetsDisagree(_) => AppError::Invalid(error.to_string()),
+            // The repository or a target failed: the team's own configuration, so the cause
+            // is theirs to see (and to tell an operator).
+            DeployError::Git(_)
+            | DeployError::Export(_)
+            | DeployError::Directory(_)
+            | DeployError::Ref(_)
+            | DeployError::Hook(_) => AppError::Upstream(error.to_string()),
+            DeployError::Database(_) | DeployError::Internal(_) => {
+                tracing::error!(%error, "deploy engine error");
+                AppError::Internal("deploy".into())
+            }
+        }
+    }
+}

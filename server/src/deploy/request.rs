@@ -1,0 +1,245 @@
+//! Opening a deploy request: the candidate resolved on the branch, the deployed commit read
+//! from the targets, the included commits and changed files computed — and refused with a
+//! clear message when there is nothing to review.
+
+use std::time::{Duration, Instant};
+
+use super::commit::CommitId;
+use super::engine::DeployEngine;
+use super::error::DeployError;
+use super::git::CommitInfo;
+use super::store::{self, Created, NewRequest};
+use super::team::{TargetState, TeamDeploy};
+
+/// Page views fetch the repository at most this often per team.
+const FETCH_AT_MOST_EVERY: Duration = Duration::from_secs(10);
+/// Candidates listed on the deploys page.
+const CANDIDATES_SHOWN: usize = 50;
+
+/// Who asks for what.
+pub struct Opening<'a> {
+    pub team: &'a str,
+    pub requester_id: i64,
+    /// A commit id (full or abbreviated); `None`: the branch head.
+    pub commit: Option<&'a str>,
+    pub break_glass_reason: Option<&'a str>,
+    pub token_id: Option<i64>,
+}
+
+#[derive(Debug)]
+pub struct Opened {
+    pub id: i64,
+    pub superseded: Vec<i64>,
+    pub deployed: Option<CommitId>,
+    pub candidate: CommitId,
+    pub commits: Vec<CommitInfo>,
+    pub files: usize,
+}
+
+struct Prepared {
+    deployed: Option<CommitId>,
+    candidate: CommitId,
+    commits: Vec<CommitInfo>,
+    files: usize,
+}
+
+/// The team's deploy state for its deploys page.
+pub struct TeamState {
+    pub targets: Vec<(String, Option<CommitId>)>,
+    pub deployed: Option<CommitId>,
+    pub candidates: Vec<CommitInfo>,
+    pub problem: Option<String>,
+}
+
+impl DeployEngine {
+    pub async fn open(&self, opening: Opening<'_>) -> Result<Opened, DeployError> {
+        let setup = self.team(opening.team)?.clone();
+        let commit = opening.commit.map(commit_input).transpose()?;
+        let prepared = blocking(move || prepare(&setup, commit.as_deref())).await?;
+        let now = self.now_ms();
+        let ttl = self.team(opening.team)?.config.request_ttl.as_millis() as i64;
+        let created = store::create(
+            &self.db,
+            NewRequest {
+                team: opening.team,
+                deployed: prepared.deployed.as_ref(),
+                candidate: &prepared.candidate,
+                requester_id: opening.requester_id,
+                commits: &prepared.commits,
+                now_ms: now,
+                expires_ms: now + ttl,
+                break_glass_reason: opening.break_glass_reason,
+                token_id: opening.token_id,
+            },
+        )
+        .await?;
+        match created {
+            Created::Created { id, superseded } => {
+                self.fetched(opening.team);
+                Ok(Opened {
+                    id,
+                    superseded,
+                    deployed: prepared.deployed,
+                    candidate: prepared.candidate,
+                    commits: prepared.commits,
+                    files: prepared.files,
+                })
+            }
+            Created::DeployRunning => Err(DeployError::Invalid(
+                "a deploy of this team is running; request again when it has finished".into(),
+            )),
+        }
+    }
+
+    /// What the targets hold and which commits could be deployed next. Problems (an
+    /// unreachable repository, a broken target) are reported in the state, not as errors:
+    /// the page still shows the history.
+    pub async fn state(&self, team: &str) -> Result<TeamState, DeployError> {
+        let setup = self.team(team)?.clone();
+        let fetch = self.fetch_due(team);
+        let result = blocking(move || {
+            let targets = setup
+                .targets
+                .iter()
+                .map(|t| Ok((t.describe(), t.current()?)))
+                .collect::<Result<Vec<_>, DeployError>>()?;
+            let deployed = match setup.state()? {
+                TargetState::Agreed(commit) => commit,
+                TargetState::Split(_) => {
+                    return Ok(TeamState {
+                        targets,
+                        deployed: None,
+                        candidates: Vec::new(),
+                        problem: Some(setup.deployed().unwrap_err().to_string()),
+                    });
+                }
+            };
+            let head = if fetch {
+                Some(setup.fetch()?)
+            } else {
+                setup.cached_head()?
+            };
+            let mut candidates = match &head {
+                Some(head) if Some(head) != deployed.as_ref() => {
+                    setup
+                        .cache
+                        .commits(deployed.as_ref(), head, &setup.config.paths)?
+                }
+                _ => Vec::new(),
+            };
+            candidates.truncate(CANDIDATES_SHOWN);
+            Ok(TeamState {
+                targets,
+                deployed,
+                candidates,
+                problem: None,
+            })
+        })
+        .await;
+        if fetch && result.is_ok() {
+            self.fetched(team);
+        }
+        result.or_else(|error| match error {
+            DeployError::Git(_) | DeployError::Directory(_) | DeployError::Ref(_) => {
+                Ok(TeamState {
+                    targets: Vec::new(),
+                    deployed: None,
+                    candidates: Vec::new(),
+                    problem: Some(error.to_string()),
+                })
+            }
+            other => Err(other),
+        })
+    }
+
+    fn fetch_due(&self, team: &str) -> bool {
+        let fetched = self.fetched_at.lock().unwrap_or_else(|e| e.into_inner());
+        fetched
+            .get(team)
+            .is_none_or(|at| at.elapsed() >= FETCH_AT_MOST_EVERY)
+    }
+
+    fn fetched(&self, team: &str) {
+        let mut fetched = self.fetched_at.lock().unwrap_or_else(|e| e.into_inner());
+        fetched.insert(team.to_string(), Instant::now());
+    }
+}
+
+/// A commit as typed: 7 to 64 hex digits, nothing a git command could read otherwise.
+fn commit_input(text: &str) -> Result<String, DeployError> {
+    let text = text.trim().to_ascii_lowercase();
+    if (7..=64).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(text)
+    } else {
+        Err(DeployError::Invalid(
+            "name the commit by its id (7 to 64 hexadecimal digits)".into(),
+        ))
+    }
+}
+
+fn prepare(setup: &TeamDeploy, commit: Option<&str>) -> Result<Prepared, DeployError> {
+    let branch = &setup.config.branch;
+    let head = setup.fetch()?;
+    let candidate = match commit {
+        None => head.clone(),
+        Some(text) => setup.cache.resolve(text)?.ok_or_else(|| {
+            DeployError::Invalid(format!("there is no commit {text} in the repository"))
+        })?,
+    };
+    if !setup.cache.is_ancestor(&candidate, &head)? {
+        return Err(DeployError::Invalid(format!(
+            "{} is not on {branch}: only merged commits are deployed",
+            candidate.short()
+        )));
+    }
+    let deployed = setup.deployed()?;
+    if deployed.as_ref() == Some(&candidate) {
+        return Err(DeployError::Invalid(format!(
+            "{} is already deployed",
+            candidate.short()
+        )));
+    }
+    if let Some(deployed) = &deployed
+        && !setup.cache.is_ancestor(deployed, &candidate)?
+    {
+        return Err(DeployError::Invalid(format!(
+            "{} is not newer than the deployed {}",
+            candidate.short(),
+            deployed.short()
+        )));
+    }
+    let files = setup
+        .cache
+        .changed_files(deployed.as_ref(), &candidate, &setup.config.paths)?;
+    if files.is_empty() {
+        return Err(DeployError::Invalid(format!(
+            "{} changes nothing in {} since {}: there is nothing to deploy",
+            candidate.short(),
+            setup.describe_paths(),
+            deployed
+                .as_ref()
+                .map_or("the start".to_string(), |d| format!(
+                    "the deployed {}",
+                    d.short()
+                ))
+        )));
+    }
+    let commits = setup
+        .cache
+        .commits(deployed.as_ref(), &candidate, &setup.config.paths)?;
+    Ok(Prepared {
+        deployed,
+        candidate,
+        commits,
+        files: files.len(),
+    })
+}
+
+/// Runs repository and target work on the blocking pool.
+pub(super) async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, DeployError> + Send + 'static,
+) -> Result<T, DeployError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| DeployError::Internal(e.to_string()))?
+}
