@@ -141,3 +141,15 @@ mod tests {
         );
     }
 }
+
+pub fn deploys(team: &str) -> String {
+    format!("/t/{}/deploys", encode(team))
+}
+
+pub fn deploy(team: &str, id: i64) -> String {
+    format!("{}/{id}", deploys(team))
+}
+
+pub fn tokens(team: &str) -> String {
+    format!("/t/{}/tokens", encode(team))
+}

@@ -14,9 +14,10 @@ use crate::functions::viewer::get_viewer;
 use crate::models::{Access, PlatformAction, TeamAction};
 use crate::pages::{
     connections::ConnectionsPage, dag_detail::DagDetailPage, dags::DagsPage,
-    platform::PlatformPage, pools::PoolsPage, run_detail::RunDetailPage, runs::RunsPage,
-    signed_out::SignedOutPage, task_log::TaskLogPageView, team_home::TeamHomePage,
-    team_picker::TeamPicker, variables::VariablesPage,
+    deploy_detail::DeployDetailPage, deploys::DeploysPage, platform::PlatformPage,
+    pools::PoolsPage, run_detail::RunDetailPage, runs::RunsPage, signed_out::SignedOutPage,
+    task_log::TaskLogPageView, team_home::TeamHomePage, team_picker::TeamPicker,
+    tokens::TokensPage, variables::VariablesPage,
 };
 
 pub const PAGE_ACCESS: &[(&str, Access)] = &[
@@ -39,6 +40,9 @@ pub const PAGE_ACCESS: &[(&str, Access)] = &[
     ("/t/{team}/pools", Access::Team(TeamAction::View)),
     ("/t/{team}/connections", Access::Team(TeamAction::View)),
     ("/t/{team}/variables", Access::Team(TeamAction::View)),
+    ("/t/{team}/deploys", Access::Team(TeamAction::View)),
+    ("/t/{team}/deploys/{id}", Access::Team(TeamAction::View)),
+    ("/t/{team}/tokens", Access::Team(TeamAction::ManageTokens)),
     ("/platform", Access::Platform(PlatformAction::ViewOverview)),
     ("/auth/signed-out", Access::Public),
 ];
@@ -76,6 +80,9 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/t/:team/pools") view=PoolsPage/>
                         <Route path=path!("/t/:team/connections") view=ConnectionsPage/>
                         <Route path=path!("/t/:team/variables") view=VariablesPage/>
+                        <Route path=path!("/t/:team/deploys") view=DeploysPage/>
+                        <Route path=path!("/t/:team/deploys/:id") view=DeployDetailPage/>
+                        <Route path=path!("/t/:team/tokens") view=TokensPage/>
                         <Route path=path!("/platform") view=PlatformPage/>
                         <Route path=path!("/auth/signed-out") view=SignedOutPage/>
                     </Routes>

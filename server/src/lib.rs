@@ -19,6 +19,7 @@ pub mod read_model;
 pub mod state;
 pub mod sync;
 pub mod telemetry;
+pub mod tokens;
 pub mod users;
 
 use std::sync::Arc;
@@ -71,8 +72,8 @@ pub async fn build(
     build_with(config, clock, SyncLoops::Start).await
 }
 
-/// Whether `build_with` starts the Airflow sync loops. Tests that drive the sync themselves
-/// leave them off, so nothing writes the read model behind their back.
+/// Whether `build_with` starts the background loops (the Airflow sync, the deploy worker).
+/// Tests that drive them themselves leave them off, so nothing changes behind their back.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SyncLoops {
     Start,
@@ -122,6 +123,12 @@ pub async fn build_with(
     let actions: hangar_app::functions::ports::SharedAirflowActions = Arc::new(
         actions::AirflowGateway::new(db.clone(), clock.clone(), airflow.clone(), live.clone()),
     );
+    let deploys = Arc::new(deploy::DeployEngine::new(
+        &config,
+        db.clone(),
+        clock.clone(),
+        live.clone(),
+    ));
     let state = AppState::new(state::Services {
         config,
         db,
@@ -133,9 +140,12 @@ pub async fn build_with(
         airflow,
         actions,
         live,
+        deploy_port: Arc::new(deploy::gateway::DeployGateway::new(deploys.clone())),
+        deploys,
     });
     if sync_loops == SyncLoops::Start {
         sync::spawn_loops(&state);
+        state.deploys.spawn_worker();
     }
     let router = http::router(state.clone(), session_store).map_err(StartupError::Router)?;
     Ok((router, state))

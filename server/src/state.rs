@@ -31,6 +31,10 @@ pub struct Services {
     pub airflow: Arc<crate::airflow::Environments>,
     /// Tells open pages that their data changed.
     pub live: Arc<crate::live::LiveUpdates>,
+    /// Review-gated deploys of every configured team.
+    pub deploys: Arc<crate::deploy::DeployEngine>,
+    /// Handed to the app as context: deploys as its server functions ask for them.
+    pub deploy_port: hangar_app::functions::ports::SharedDeploys,
 }
 
 impl std::ops::Deref for AppState {
@@ -47,6 +51,7 @@ impl AppState {
         leptos::prelude::provide_context(self.read_model.clone());
         leptos::prelude::provide_context(self.dag_lists.clone());
         leptos::prelude::provide_context(self.actions.clone());
+        leptos::prelude::provide_context(self.deploy_port.clone());
     }
 
     pub fn new(services: Services) -> Self {

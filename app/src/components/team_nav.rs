@@ -17,6 +17,7 @@ pub fn TeamNav(team: String, current: &'static str) -> impl IntoView {
             {tab("pools", "Pools", format!("/t/{team}/pools"))}
             {tab("connections", "Connections", format!("/t/{team}/connections"))}
             {tab("variables", "Variables", format!("/t/{team}/variables"))}
+            {tab("deploys", "Deploys", format!("/t/{team}/deploys"))}
         </nav>
     }
 }

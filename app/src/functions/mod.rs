@@ -9,6 +9,7 @@ pub mod connections;
 #[cfg(feature = "ssr")]
 pub mod dag_list_cache;
 pub mod dags;
+pub mod deploys;
 #[cfg(feature = "ssr")]
 pub mod guard;
 pub mod platform;
@@ -44,6 +45,17 @@ pub const ACCESS_GET_TEAM_VARIABLES: Access = Access::Team(TeamAction::View);
 pub const ACCESS_REVEAL_VARIABLE: Access = Access::Team(TeamAction::RevealVariables);
 pub const ACCESS_SAVE_VARIABLE: Access = Access::Team(TeamAction::EditVariables);
 pub const ACCESS_DELETE_VARIABLE: Access = Access::Team(TeamAction::EditVariables);
+pub const ACCESS_GET_TEAM_DEPLOYS: Access = Access::Team(TeamAction::View);
+pub const ACCESS_GET_DEPLOY_DETAIL: Access = Access::Team(TeamAction::View);
+pub const ACCESS_REQUEST_DEPLOY: Access = Access::Team(TeamAction::RequestDeploy);
+pub const ACCESS_REVIEW_DEPLOY: Access = Access::Team(TeamAction::ApproveDeploy);
+/// Only the requester may cancel; the server checks that on the request.
+pub const ACCESS_CANCEL_DEPLOY: Access = Access::Team(TeamAction::RequestDeploy);
+pub const ACCESS_RUN_DEPLOY: Access = Access::Team(TeamAction::RequestDeploy);
+pub const ACCESS_BREAK_GLASS_DEPLOY: Access = Access::Team(TeamAction::BreakGlass);
+pub const ACCESS_GET_TEAM_TOKENS: Access = Access::Team(TeamAction::ManageTokens);
+pub const ACCESS_CREATE_TOKEN: Access = Access::Team(TeamAction::ManageTokens);
+pub const ACCESS_REVOKE_TOKEN: Access = Access::Team(TeamAction::ManageTokens);
 pub const ACCESS_GET_PLATFORM_TEAMS: Access = Access::Platform(PlatformAction::ViewOverview);
 
 /// Every server function's path with the access it declares.
@@ -76,6 +88,16 @@ pub fn declared_access() -> Vec<(&'static str, Access)> {
         (variables::RevealVariable::PATH, ACCESS_REVEAL_VARIABLE),
         (variables::SaveVariable::PATH, ACCESS_SAVE_VARIABLE),
         (variables::DeleteVariable::PATH, ACCESS_DELETE_VARIABLE),
+        (deploys::GetTeamDeploys::PATH, ACCESS_GET_TEAM_DEPLOYS),
+        (deploys::GetDeployDetail::PATH, ACCESS_GET_DEPLOY_DETAIL),
+        (deploys::RequestDeploy::PATH, ACCESS_REQUEST_DEPLOY),
+        (deploys::ReviewDeploy::PATH, ACCESS_REVIEW_DEPLOY),
+        (deploys::CancelDeploy::PATH, ACCESS_CANCEL_DEPLOY),
+        (deploys::RunDeploy::PATH, ACCESS_RUN_DEPLOY),
+        (deploys::BreakGlassDeploy::PATH, ACCESS_BREAK_GLASS_DEPLOY),
+        (deploys::GetTeamTokens::PATH, ACCESS_GET_TEAM_TOKENS),
+        (deploys::CreateToken::PATH, ACCESS_CREATE_TOKEN),
+        (deploys::RevokeToken::PATH, ACCESS_REVOKE_TOKEN),
         (pools::CreatePool::PATH, ACCESS_CREATE_POOL),
         (pools::UpdatePool::PATH, ACCESS_UPDATE_POOL),
         (pools::DeletePool::PATH, ACCESS_DELETE_POOL),

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use leptos::prelude::*;
 
 use crate::errors::AppError;
+use crate::models::deploys::{CreatedToken, DeployDetail, DeployOverview, TokenPage};
 use crate::models::{
     ConnectionForm, ConnectionPage, DagDetail, DagPage, DagQuery, PoolForm, PoolPage,
     RevealedValue, RunDetail, RunPage, RunQuery, TaskLogPage, TriggerRequest, VariableForm,
@@ -175,8 +176,93 @@ pub trait AirflowActions: Send + Sync + 'static {
     ) -> Result<TaskLogPage, AppError>;
 }
 
+/// Review-gated deploys and the team API tokens they are requested with. Implementations
+/// check the rules of `docs/deploys.md` on the request as stored and write the audit log;
+/// the server function has checked the role first.
+#[async_trait::async_trait]
+pub trait Deploys: Send + Sync + 'static {
+    async fn overview(
+        &self,
+        caller: &Caller,
+        viewer: &Viewer,
+        team: &str,
+    ) -> Result<DeployOverview, AppError>;
+    /// The approval screen, with page `page` of the diffs.
+    async fn detail(
+        &self,
+        caller: &Caller,
+        viewer: &Viewer,
+        team: &str,
+        id: i64,
+        page: usize,
+    ) -> Result<DeployDetail, AppError>;
+    /// Opens a request for `commit` (`None`: the branch head); returns its id.
+    async fn request(
+        &self,
+        caller: &Caller,
+        viewer: &Viewer,
+        team: &str,
+        commit: Option<String>,
+    ) -> Result<i64, AppError>;
+    async fn review(
+        &self,
+        caller: &Caller,
+        viewer: &Viewer,
+        team: &str,
+        id: i64,
+        approve: bool,
+        comment: &str,
+    ) -> Result<(), AppError>;
+    async fn cancel(
+        &self,
+        caller: &Caller,
+        viewer: &Viewer,
+        team: &str,
+        id: i64,
+    ) -> Result<(), AppError>;
+    /// Deploys an approved request or retries a failed one (in the background).
+    async fn deploy(
+        &self,
+        caller: &Caller,
+        viewer: &Viewer,
+        team: &str,
+        id: i64,
+    ) -> Result<(), AppError>;
+    /// Deploys without approvals; returns the request's id.
+    async fn break_glass(
+        &self,
+        caller: &Caller,
+        viewer: &Viewer,
+        team: &str,
+        commit: Option<String>,
+        reason: &str,
+    ) -> Result<i64, AppError>;
+    async fn tokens(&self, viewer: &Viewer, team: &str) -> Result<TokenPage, AppError>;
+    async fn create_token(
+        &self,
+        caller: &Caller,
+        viewer: &Viewer,
+        team: &str,
+        name: &str,
+        scopes: &[String],
+        days: u32,
+    ) -> Result<CreatedToken, AppError>;
+    async fn revoke_token(
+        &self,
+        caller: &Caller,
+        viewer: &Viewer,
+        team: &str,
+        id: i64,
+    ) -> Result<(), AppError>;
+}
+
 pub type SharedReadModel = Arc<dyn ReadModel>;
 pub type SharedAirflowActions = Arc<dyn AirflowActions>;
+pub type SharedDeploys = Arc<dyn Deploys>;
+
+pub fn deploys() -> Result<SharedDeploys, AppError> {
+    use_context::<SharedDeploys>().ok_or_else(|| AppError::Internal("deploys not provided".into()))
+}
 
 pub fn read_model() -> Result<SharedReadModel, AppError> {
     use_context::<SharedReadModel>()

@@ -3,6 +3,7 @@
 pub mod access;
 pub mod connections;
 pub mod dags;
+pub mod deploys;
 pub mod params;
 pub mod pools;
 pub mod runs;

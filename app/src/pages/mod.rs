@@ -3,6 +3,8 @@
 pub mod connections;
 pub mod dag_detail;
 pub mod dags;
+pub mod deploy_detail;
+pub mod deploys;
 pub mod platform;
 pub mod pools;
 pub mod run_detail;
@@ -11,4 +13,5 @@ pub mod signed_out;
 pub mod task_log;
 pub mod team_home;
 pub mod team_picker;
+pub mod tokens;
 pub mod variables;

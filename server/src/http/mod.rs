@@ -3,6 +3,7 @@
 //! Request path, outermost first: request id + access log → security headers → session →
 //! authentication (session → `Viewer`) → CSRF → the route (its own access check first).
 
+pub mod api;
 pub mod csrf;
 pub mod error;
 pub mod health;
@@ -214,6 +215,8 @@ where
         .layer(from_fn_with_state(state.clone(), csrf::require_same_origin))
         .layer(from_fn_with_state(state.clone(), authenticate))
         .layer(session_layer)
+        // Token-authenticated, so outside the session, sign-in and CSRF layers above.
+        .merge(api::routes())
         .layer(from_fn_with_state(
             state.clone(),
             security_headers::add_security_headers,

@@ -19,7 +19,10 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use hangar_app::errors::AppError;
 use hangar_app::functions::declared_access;
+use hangar_app::functions::deploys::CreateToken;
+use hangar_app::models::deploys::CreatedToken;
 use hangar_app::models::{Access, PlatformAction, Viewer};
+use leptos::server_fn::ServerFn;
 
 use crate::audit::{AuditEvent, Outcome};
 use crate::http::error::{escape, not_found, page};
@@ -67,10 +70,18 @@ pub async fn handle(State(state): State<AppState>, request: Request) -> Response
     if access != Access::Public && request.extensions().get::<Viewer>().is_none() {
         return error_response(&AppError::Unauthenticated);
     }
-    let (request, plain_form) = match PlainForm::detect(request).await {
+    let (mut request, plain_form) = match PlainForm::detect(request).await {
         Ok(detected) => detected,
         Err(response) => return response,
     };
+    // A new token's secret is shown once: without JavaScript its answer becomes the page.
+    let shows_token = plain_form.is_some() && path == <CreateToken as ServerFn>::PATH;
+    if shows_token {
+        request.headers_mut().insert(
+            header::ACCEPT,
+            header::HeaderValue::from_static("application/json"),
+        );
+    }
     let ports = state.clone();
     let response =
         leptos_axum::handle_server_fns_with_context(move || ports.provide_ports(), request)
@@ -83,6 +94,17 @@ pub async fn handle(State(state): State<AppState>, request: Request) -> Response
     let status = response.status();
     let failed = response.headers().contains_key(SERVER_FN_ERROR_HEADER)
         || !(status.is_success() || status.is_redirection());
+    if !failed && shows_token {
+        let bytes = axum::body::to_bytes(response.into_body(), MAX_ERROR_BODY)
+            .await
+            .unwrap_or_default();
+        if let (Some(form), Ok(token)) =
+            (plain_form, serde_json::from_slice::<CreatedToken>(&bytes))
+        {
+            return form.show_token(&token);
+        }
+        return error_response(&AppError::Internal("token".into()));
+    }
     if !failed {
         return match plain_form {
             // server_fn answers a plain post with its own redirect; Hangar's goes to the form's page.
@@ -168,6 +190,18 @@ impl PlainForm {
 
     fn back(self) -> Response {
         Redirect::to(&self.return_to).into_response()
+    }
+
+    fn show_token(self, token: &CreatedToken) -> Response {
+        let body = format!(
+            "<h1>Token created</h1><p>Copy token \"{}\" now: Hangar stores only its hash and \
+             cannot show it again.</p><pre data-testid=\"token-secret\">{}</pre>\
+             <p><a href=\"{}\">Back</a></p>",
+            escape(&token.row.name),
+            escape(&token.secret),
+            escape(&self.return_to)
+        );
+        page("Token created", &body).into_response()
     }
 
     fn failed(self, status: StatusCode, error: &AppError) -> Response {

@@ -150,6 +150,9 @@ pub struct PendingLogin {
     pub pkce_verifier: String,
     pub return_to: String,
     pub started_ms: i64,
+    /// A re-authentication of the signed-in user (break-glass): `prompt=login`, `max_age=0`.
+    #[serde(default)]
+    pub reauth: bool,
 }
 
 impl std::fmt::Debug for PendingLogin {
@@ -173,6 +176,8 @@ pub struct SignedIn {
     pub groups: Vec<String>,
     pub refresh_token: Option<String>,
     pub id_token: String,
+    /// When the person last authenticated at the provider (`auth_time`), if it says.
+    pub auth_time_ms: Option<i64>,
 }
 
 /// Groups (and tokens) after a refresh.
@@ -277,10 +282,13 @@ impl OidcProvider {
 
     /// Starts a sign-in: the provider URL to send the browser to, and what to remember.
     /// `now_ms` is the session clock's time, used only to expire the pending sign-in.
+    /// With `reauth`, the provider must authenticate the person again whatever session it
+    /// has (`prompt=login`, `max_age=0`); the callback checks `auth_time`.
     pub async fn begin(
         &self,
         return_to: String,
         login_hint: Option<&str>,
+        reauth: bool,
         now_ms: i64,
     ) -> Result<(Url, PendingLogin), OidcError> {
         let discovered = self.discovered().await?;
@@ -299,6 +307,11 @@ impl OidcProvider {
         if let Some(hint) = login_hint {
             request = request.set_login_hint(openidconnect::LoginHint::new(hint.to_string()));
         }
+        if reauth {
+            request = request
+                .add_prompt(openidconnect::core::CoreAuthPrompt::Login)
+                .set_max_age(std::time::Duration::ZERO);
+        }
         let (url, state, nonce) = request.url();
         let pending = PendingLogin {
             state: state.secret().clone(),
@@ -306,6 +319,7 @@ impl OidcProvider {
             pkce_verifier: verifier.secret().clone(),
             return_to,
             started_ms: now_ms,
+            reauth,
         };
         Ok((url, pending))
     }
@@ -360,6 +374,7 @@ impl OidcProvider {
             groups,
             refresh_token: tokens.refresh_token().map(|t| t.secret().clone()),
             id_token: id_token.to_string(),
+            auth_time_ms: identity.auth_time_ms,
         })
     }
 
@@ -528,7 +543,9 @@ impl OidcProvider {
                 })
             })
             .transpose()?;
+        let auth_time_ms = claims.auth_time().map(|t| t.timestamp_millis());
         Ok(VerifiedIdentity {
+            auth_time_ms,
             subject,
             display_name,
             email: claims.email().map(|e| e.as_str().to_string()),
@@ -574,6 +591,7 @@ struct VerifiedIdentity {
     email_verified: bool,
     /// `None` when the ID token does not carry the groups claim at all.
     groups: Option<Vec<String>>,
+    auth_time_ms: Option<i64>,
 }
 
 enum VerifyFailure {

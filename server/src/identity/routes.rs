@@ -20,6 +20,8 @@ use crate::users::{self, SignIn};
 pub struct LoginParams {
     return_to: Option<String>,
     login_hint: Option<String>,
+    /// `1`: the signed-in user proves again that it is them (break-glass).
+    reauth: Option<String>,
 }
 
 /// `GET /auth/login?return_to=PATH`: sends the browser to the provider.
@@ -32,7 +34,9 @@ pub async fn login(
     let return_to = safe_return_to(params.return_to.as_deref());
     let hint = params.login_hint.as_deref().filter(|h| h.len() <= 256);
     let now = state.clock.now_ms();
-    match state.oidc.begin(return_to, hint, now).await {
+    let reauth =
+        params.reauth.as_deref() == Some("1") && session::identity(&session).await?.is_some();
+    match state.oidc.begin(return_to, hint, reauth, now).await {
         Ok((url, pending)) => {
             session::push_pending(&session, pending, now).await?;
             if session::identity(&session).await?.is_none() {
@@ -90,6 +94,9 @@ pub async fn callback(
         Err(error) => return Ok(sign_in_failed(&state, &error, request_id).await),
     };
 
+    if pending.reauth {
+        return reauthenticated(&state, &session, signed_in, &pending, now, request_id).await;
+    }
     let (user_id, last_team) = users::record_sign_in(
         &state.db,
         SignIn {
@@ -116,6 +123,7 @@ pub async fn callback(
         refresh_token: signed_in.refresh_token,
         id_token: Some(signed_in.id_token),
         last_team,
+        reauthenticated_ms: None,
     };
     // A new id for the signed-in session: an id planted before sign-in is worth nothing.
     session.cycle_id().await?;
@@ -129,6 +137,60 @@ pub async fn callback(
                 .request_id(request_id),
         )
         .await?;
+    Ok(Redirect::to(&pending.return_to).into_response())
+}
+
+/// How far the provider's clock may be ahead of or behind ours in `auth_time`.
+const AUTH_TIME_SKEW_MS: i64 = 60 * 1000;
+
+/// The end of a re-authentication: the same person, authenticated at the provider just now.
+/// Only `reauthenticated_ms` changes in the session; anything else is refused.
+async fn reauthenticated(
+    state: &AppState,
+    session: &Session,
+    signed_in: crate::identity::oidc::SignedIn,
+    pending: &crate::identity::oidc::PendingLogin,
+    now: i64,
+    request_id: Option<String>,
+) -> Result<Response, ServerError> {
+    let Some(mut identity) = session::identity(session).await? else {
+        return Ok(sign_in_failed(state, &OidcError::BadState, request_id).await);
+    };
+    let same_person = identity.issuer == signed_in.issuer && identity.subject == signed_in.subject;
+    let fresh = signed_in.auth_time_ms.is_some_and(|at| {
+        at >= pending.started_ms - AUTH_TIME_SKEW_MS && at <= now + AUTH_TIME_SKEW_MS
+    });
+    let refusal = match (same_person, fresh) {
+        (false, _) => Some("you signed in as someone else; sign in again as yourself"),
+        (true, false) => Some("the identity provider did not authenticate you again just now"),
+        (true, true) => None,
+    };
+    let event = AuditEvent::new(
+        "auth.reauthenticate",
+        if refusal.is_some() {
+            Outcome::Denied
+        } else {
+            Outcome::Success
+        },
+    )
+    .actor(Some(identity.actor()))
+    .detail(refusal.unwrap_or_default().to_string())
+    .request_id(request_id);
+    state.audit(event).await?;
+    if let Some(refusal) = refusal {
+        let body = format!(
+            "<h1>Not re-authenticated</h1><p role=\"alert\">{}</p><p><a href=\"{}\">Back</a></p>",
+            crate::http::error::escape(refusal),
+            crate::http::error::escape(&pending.return_to)
+        );
+        return Ok((
+            axum::http::StatusCode::FORBIDDEN,
+            page("Not re-authenticated", &body),
+        )
+            .into_response());
+    }
+    identity.reauthenticated_ms = Some(now);
+    session.insert(IDENTITY_KEY, identity).await?;
     Ok(Redirect::to(&pending.return_to).into_response())
 }
 

@@ -35,6 +35,10 @@ pub struct SessionIdentity {
     pub refresh_token: Option<String>,
     pub id_token: Option<String>,
     pub last_team: Option<String>,
+    /// When the user last proved at the identity provider that they are at the keyboard
+    /// (`prompt=login`, checked against the ID token's `auth_time`): break-glass needs it.
+    #[serde(default)]
+    pub reauthenticated_ms: Option<i64>,
 }
 
 impl std::fmt::Debug for SessionIdentity {
@@ -159,6 +163,7 @@ mod tests {
             refresh_token: Some("rt-secret".into()),
             id_token: Some("idt-secret".into()),
             last_team: None,
+            reauthenticated_ms: None,
         }
     }
 

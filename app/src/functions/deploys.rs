@@ -1,0 +1,133 @@
+//! Deploys: the team's deploy page, the approval screen, and what people do there. Each
+//! function checks its declared access first; the rules of who may review, cancel, deploy
+//! or break glass are the server's (`docs/deploys.md`), applied to the request as stored.
+
+use leptos::prelude::*;
+
+use crate::errors::AppError;
+use crate::models::deploys::{CreatedToken, DeployDetail, DeployOverview, TokenPage};
+
+#[server(prefix = "/api", endpoint = "team_deploys")]
+pub async fn get_team_deploys(team: String) -> Result<DeployOverview, AppError> {
+    let viewer = super::guard::require(super::ACCESS_GET_TEAM_DEPLOYS, Some(&team))?;
+    let caller = super::ports::caller()?;
+    super::ports::deploys()?
+        .overview(&caller, &viewer, &team)
+        .await
+}
+
+#[server(prefix = "/api", endpoint = "deploy_detail")]
+pub async fn get_deploy_detail(
+    team: String,
+    id: i64,
+    #[server(default)] page: usize,
+) -> Result<DeployDetail, AppError> {
+    let viewer = super::guard::require(super::ACCESS_GET_DEPLOY_DETAIL, Some(&team))?;
+    let caller = super::ports::caller()?;
+    super::ports::deploys()?
+        .detail(&caller, &viewer, &team, id, page)
+        .await
+}
+
+#[server(prefix = "/api", endpoint = "request_deploy")]
+pub async fn request_deploy(
+    team: String,
+    #[server(default)] commit: String,
+) -> Result<i64, AppError> {
+    let viewer = super::guard::require(super::ACCESS_REQUEST_DEPLOY, Some(&team))?;
+    let caller = super::ports::caller()?;
+    let commit = Some(commit.trim().to_string()).filter(|c| !c.is_empty());
+    super::ports::deploys()?
+        .request(&caller, &viewer, &team, commit)
+        .await
+}
+
+#[server(prefix = "/api", endpoint = "review_deploy")]
+pub async fn review_deploy(
+    team: String,
+    id: i64,
+    verdict: String,
+    #[server(default)] comment: String,
+) -> Result<(), AppError> {
+    let viewer = super::guard::require(super::ACCESS_REVIEW_DEPLOY, Some(&team))?;
+    let approve = match verdict.as_str() {
+        "approve" => true,
+        "reject" => false,
+        _ => return Err(AppError::Invalid("the verdict is approve or reject".into())),
+    };
+    let caller = super::ports::caller()?;
+    super::ports::deploys()?
+        .review(&caller, &viewer, &team, id, approve, &comment)
+        .await
+}
+
+#[server(prefix = "/api", endpoint = "cancel_deploy")]
+pub async fn cancel_deploy(team: String, id: i64) -> Result<(), AppError> {
+    let viewer = super::guard::require(super::ACCESS_CANCEL_DEPLOY, Some(&team))?;
+    let caller = super::ports::caller()?;
+    super::ports::deploys()?
+        .cancel(&caller, &viewer, &team, id)
+        .await
+}
+
+#[server(prefix = "/api", endpoint = "run_deploy")]
+pub async fn run_deploy(team: String, id: i64) -> Result<(), AppError> {
+    let viewer = super::guard::require(super::ACCESS_RUN_DEPLOY, Some(&team))?;
+    let caller = super::ports::caller()?;
+    super::ports::deploys()?
+        .deploy(&caller, &viewer, &team, id)
+        .await
+}
+
+#[server(prefix = "/api", endpoint = "break_glass_deploy")]
+pub async fn break_glass_deploy(
+    team: String,
+    #[server(default)] commit: String,
+    #[server(default)] reason: String,
+) -> Result<i64, AppError> {
+    let viewer = super::guard::require(super::ACCESS_BREAK_GLASS_DEPLOY, Some(&team))?;
+    let caller = super::ports::caller()?;
+    let commit = Some(commit.trim().to_string()).filter(|c| !c.is_empty());
+    super::ports::deploys()?
+        .break_glass(&caller, &viewer, &team, commit, &reason)
+        .await
+}
+
+#[server(prefix = "/api", endpoint = "team_tokens")]
+pub async fn get_team_tokens(team: String) -> Result<TokenPage, AppError> {
+    let viewer = super::guard::require(super::ACCESS_GET_TEAM_TOKENS, Some(&team))?;
+    super::ports::deploys()?.tokens(&viewer, &team).await
+}
+
+#[server(prefix = "/api", endpoint = "create_token")]
+pub async fn create_token(
+    team: String,
+    name: String,
+    #[server(default)] scope_request: bool,
+    #[server(default)] scope_read: bool,
+    #[server(default)] days: u32,
+) -> Result<CreatedToken, AppError> {
+    let viewer = super::guard::require(super::ACCESS_CREATE_TOKEN, Some(&team))?;
+    let caller = super::ports::caller()?;
+    // Checkboxes, so the form works without JavaScript.
+    let scopes: Vec<String> = [
+        (scope_request, "deploys:request"),
+        (scope_read, "deploys:read"),
+    ]
+    .into_iter()
+    .filter(|(on, _)| *on)
+    .map(|(_, scope)| scope.to_string())
+    .collect();
+    super::ports::deploys()?
+        .create_token(&caller, &viewer, &team, &name, &scopes, days)
+        .await
+}
+
+#[server(prefix = "/api", endpoint = "revoke_token")]
+pub async fn revoke_token(team: String, id: i64) -> Result<(), AppError> {
+    let viewer = super::guard::require(super::ACCESS_REVOKE_TOKEN, Some(&team))?;
+    let caller = super::ports::caller()?;
+    super::ports::deploys()?
+        .revoke_token(&caller, &viewer, &team, id)
+        .await
+}

@@ -1,0 +1,357 @@
+//! Deploys as the pages show them: the team's deploy state, requests, the approval screen's
+//! commits, files and diffs, progress, and API tokens. Plain data; the server computes it.
+
+use serde::{Deserialize, Serialize};
+
+/// Files shown per page of the approval screen.
+pub const DIFF_FILES_PER_PAGE: usize = 20;
+
+/// A request's status names (the server's state machine, `docs/deploys.md`).
+pub const OPEN_STATUSES: [&str; 4] = ["pending", "approved", "deploying", "failed"];
+
+/// The deploys page of a team.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeployOverview {
+    pub team: String,
+    /// `false`: the team has no `[[deploy]]` entry; nothing else is filled in.
+    pub configured: bool,
+    pub branch: String,
+    pub paths: Vec<String>,
+    /// The approval rule in words.
+    pub policy: String,
+    pub auto_deploy: bool,
+    pub targets: Vec<TargetRow>,
+    /// Every target holds this commit (`None`: nothing deployed, or they disagree).
+    pub deployed: Option<String>,
+    /// Why the state or the candidates could not be read (repository or target error).
+    pub problem: Option<String>,
+    /// Commits on the branch, newer than the deployed one, that touch the team's paths.
+    pub candidates: Vec<CommitRow>,
+    pub open: Option<DeploySummary>,
+    pub history: Vec<DeploySummary>,
+    pub can_request: bool,
+    pub can_break_glass: bool,
+    /// The viewer re-authenticated at the identity provider within the break-glass window.
+    pub reauthenticated: bool,
+}
+
+/// A target and the commit it holds, read from the target itself.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TargetRow {
+    pub name: String,
+    pub commit: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitRow {
+    pub sha: String,
+    pub author: String,
+    pub authored_ms: i64,
+    pub subject: String,
+}
+
+impl CommitRow {
+    pub fn short(&self) -> &str {
+        short_sha(&self.sha)
+    }
+}
+
+pub fn short_sha(sha: &str) -> &str {
+    &sha[..sha.len().min(12)]
+}
+
+/// One request, as lists show it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeploySummary {
+    pub id: i64,
+    pub status: String,
+    pub requester: String,
+    /// Requested through this API token.
+    pub via_token: Option<String>,
+    pub approvers: Vec<String>,
+    pub deployed: Option<String>,
+    pub candidate: String,
+    pub commits: usize,
+    pub created_ms: i64,
+    pub deployed_ms: Option<i64>,
+    pub break_glass: bool,
+    /// A break-glass deploy nobody else has reviewed yet.
+    pub awaiting_review: bool,
+    /// `waiting`, `live` or `late` once deployed.
+    pub confirmation: Option<String>,
+    pub confirmed_ms: Option<i64>,
+    pub failure: Option<String>,
+    pub hook_failure: Option<String>,
+    /// The step a running deploy is at.
+    pub step: Option<String>,
+}
+
+impl DeploySummary {
+    pub fn is_open(&self) -> bool {
+        OPEN_STATUSES.contains(&self.status.as_str())
+    }
+}
+
+/// The approval screen.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeployDetail {
+    pub team: String,
+    pub summary: DeploySummary,
+    pub break_glass_reason: Option<String>,
+    /// The policy's state in words ("needs 1 more approval from …").
+    pub policy_state: String,
+    pub commits: Vec<CommitRow>,
+    /// Every changed file inside the team's paths.
+    pub files: Vec<FileRow>,
+    /// Diffs of this page's files.
+    pub diffs: Vec<FileDiff>,
+    pub page: usize,
+    pub pages: usize,
+    pub reviews: Vec<ReviewRow>,
+    pub steps: Vec<StepRow>,
+    /// Minutes Airflow has to pick a deploy up before it is "not picked up".
+    pub confirm_within_minutes: u64,
+    pub actions: DeployActions,
+}
+
+/// What the viewer may do with the request now, and why not where it helps.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeployActions {
+    pub review: bool,
+    /// Why this viewer may not review (shown instead of the buttons).
+    pub review_refused: Option<String>,
+    /// Review a break-glass deploy afterwards.
+    pub review_after: bool,
+    pub cancel: bool,
+    /// Deploy an approved request (when the team does not deploy on approval) or retry a
+    /// failed one.
+    pub deploy: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileRow {
+    pub path: String,
+    /// `added`, `modified`, `deleted`, `renamed` or `type changed`.
+    pub kind: String,
+    /// The old path of a renamed file.
+    pub from: Option<String>,
+    pub binary: bool,
+    pub added: u32,
+    pub removed: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileDiff {
+    pub path: String,
+    pub body: DiffBody,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DiffBody {
+    Lines(Vec<DiffLine>),
+    /// Larger than the per-file limit: collapsed, with the diff's size in bytes.
+    TooLarge {
+        bytes: usize,
+    },
+    Binary,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LineKind {
+    /// `@@ -a,b +c,d @@`
+    Hunk,
+    Context,
+    Added,
+    Removed,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiffLine {
+    pub kind: LineKind,
+    pub old: Option<u32>,
+    pub new: Option<u32>,
+    pub text: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewRow {
+    pub name: String,
+    pub approve: bool,
+    pub comment: String,
+    pub at_ms: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepRow {
+    pub attempt: i64,
+    pub step: String,
+    /// `running`, `done` or `failed`.
+    pub state: String,
+    pub started_ms: i64,
+    pub finished_ms: Option<i64>,
+    pub detail: String,
+}
+
+/// The steps a deploy goes through, in order, for the progress bar.
+pub const DEPLOY_STEPS: [&str; 7] = [
+    "fetch", "verify", "export", "promote", "swap", "hook", "confirm",
+];
+
+/// A team API token as its admins see it (never the secret).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenRow {
+    pub id: i64,
+    pub name: String,
+    pub scopes: Vec<String>,
+    pub created_by: String,
+    pub created_ms: i64,
+    pub expires_ms: i64,
+    pub revoked_ms: Option<i64>,
+    pub last_used_ms: Option<i64>,
+}
+
+/// The scopes a token may carry.
+pub const TOKEN_SCOPES: [(&str, &str); 2] = [
+    ("deploys:request", "open deploy requests"),
+    ("deploys:read", "read deploy requests and their status"),
+];
+
+/// The longest a token may live, in days.
+pub const TOKEN_MAX_DAYS: u32 = 365;
+
+/// A token just created: the only time its secret is shown.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedToken {
+    pub row: TokenRow,
+    pub secret: String,
+}
+
+/// The team's tokens page.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenPage {
+    pub team: String,
+    pub tokens: Vec<TokenRow>,
+}
+
+/// "2026-11-22 14:05 UTC" for milliseconds since the epoch (server and browser alike).
+pub fn utc_minute(ms: i64) -> String {
+    let (date, hour, minute) = civil(ms);
+    format!("{date} {hour:02}:{minute:02} UTC")
+}
+
+/// "14:05" (UTC), for "live in Airflow at 14:05".
+pub fn hh_mm(ms: i64) -> String {
+    let (_, hour, minute) = civil(ms);
+    format!("{hour:02}:{minute:02}")
+}
+
+/// The UTC calendar date ("YYYY-MM-DD"), hour and minute of a time (days to civil date after
+/// Howard Hinnant's algorithm; no time zone database in the browser bundle).
+fn civil(ms: i64) -> (String, i64, i64) {
+    let seconds = ms.div_euclid(1000);
+    let (days, second_of_day) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (
+        format!("{year:04}-{month:02}-{day:02}"),
+        second_of_day / 3600,
+        second_of_day % 3600 / 60,
+    )
+}
+
+/// One line of the approval screen's file tree: a folder, or a changed file (its index in
+/// `DeployDetail::files`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TreeLine {
+    pub depth: usize,
+    pub name: String,
+    pub file: Option<usize>,
+}
+
+/// The changed files as a tree: each folder once, above its files (paths are sorted).
+pub fn file_tree(files: &[FileRow]) -> Vec<TreeLine> {
+    let mut lines = Vec::new();
+    let mut open: Vec<&str> = Vec::new();
+    for (index, file) in files.iter().enumerate() {
+        let parts: Vec<&str> = file.path.split('/').collect();
+        let (folders, name) = parts.split_at(parts.len() - 1);
+        let shared = open.iter().zip(folders).take_while(|(a, b)| a == b).count();
+        open.truncate(shared);
+        for folder in &folders[shared..] {
+            lines.push(TreeLine {
+                depth: open.len(),
+                name: format!("{folder}/"),
+                file: None,
+            });
+            open.push(folder);
+        }
+        lines.push(TreeLine {
+            depth: open.len(),
+            name: name[0].to_string(),
+            file: Some(index),
+        });
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_read_as_utc_calendar_minutes() {
+        assert_eq!(utc_minute(0), "1970-01-01 00:00 UTC");
+        // 2026-11-22T14:05:59Z
+        assert_eq!(utc_minute(1_795_356_359_000), "2026-11-22 14:05 UTC");
+        assert_eq!(hh_mm(1_795_356_359_000), "14:05");
+        // A leap day.
+        assert_eq!(utc_minute(1_709_208_000_000), "2024-02-29 12:00 UTC");
+    }
+
+    fn file(path: &str) -> FileRow {
+        FileRow {
+            path: path.into(),
+            kind: "modified".into(),
+            from: None,
+            binary: false,
+            added: 1,
+            removed: 0,
+        }
+    }
+
+    #[test]
+    fn each_folder_is_listed_once_above_its_files() {
+        let files = [
+            file("common/util.py"),
+            file("team_a/etl.py"),
+            file("team_a/sql/a.sql"),
+            file("team_a/sql/b.sql"),
+            file("top.txt"),
+        ];
+        let lines = file_tree(&files);
+        let tree: Vec<(usize, &str, Option<usize>)> = lines
+            .iter()
+            .map(|l| (l.depth, l.name.as_str(), l.file))
+            .collect();
+        assert_eq!(
+            tree,
+            vec![
+                (0, "common/", None),
+                (1, "util.py", Some(0)),
+                (0, "team_a/", None),
+                (1, "etl.py", Some(1)),
+                (1, "sql/", None),
+                (2, "a.sql", Some(2)),
+                (2, "b.sql", Some(3)),
+                (0, "top.txt", Some(4)),
+            ]
+        );
+    }
+}

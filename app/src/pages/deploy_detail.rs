@@ -1,0 +1,421 @@
+//! `/t/{team}/deploys/{id}`: the approval screen. What the deploy changes (the commits, a
+//! file tree, coloured diffs with line numbers, a page of files at a time), the policy's
+//! state in words, reviews so far, what the viewer may do (approve or reject with a
+//! comment, cancel, deploy or retry), and the deploy's progress once it runs.
+
+use leptos::prelude::*;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use crate::components::ErrorView;
+use crate::components::team_nav::TeamNav;
+use crate::functions::deploys::{CancelDeploy, ReviewDeploy, RunDeploy, get_deploy_detail};
+use crate::models::deploys::{
+    DEPLOY_STEPS, DeployDetail, DiffBody, FileDiff, LineKind, StepRow, file_tree, short_sha,
+    utc_minute,
+};
+use crate::pages::deploys::{Confirmation, StatusBadge};
+use crate::paths;
+
+#[derive(Clone, Copy)]
+struct DetailActions {
+    review: ServerAction<ReviewDeploy>,
+    cancel: ServerAction<CancelDeploy>,
+    run: ServerAction<RunDeploy>,
+}
+
+#[component]
+pub fn DeployDetailPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let team = move || params.read().get("team").unwrap_or_default();
+    let id = move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|id| id.parse::<i64>().ok())
+            .unwrap_or(0)
+    };
+    let page = move || {
+        query
+            .read()
+            .get("page")
+            .and_then(|p| p.parse::<usize>().ok())
+            .unwrap_or(1)
+    };
+    let actions = DetailActions {
+        review: ServerAction::new(),
+        cancel: ServerAction::new(),
+        run: ServerAction::new(),
+    };
+    let detail = Resource::new(
+        move || {
+            (
+                team(),
+                id(),
+                page(),
+                actions.review.version().get(),
+                actions.cancel.version().get(),
+                actions.run.version().get(),
+            )
+        },
+        |(team, id, page, ..)| get_deploy_detail(team, id, page),
+    );
+    crate::components::live::use_live_updates(team, move || detail.refetch());
+    view! {
+        <TeamNav team=team() current="deploys"/>
+        <Transition fallback=|| view! { <p class="loading">"Loading the deploy…"</p> }>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Ok(detail) => view! { <Detail detail actions/> }.into_any(),
+                    Err(error) => view! { <ErrorView error/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Detail(detail: DeployDetail, actions: DetailActions) -> impl IntoView {
+    let team = detail.team.clone();
+    let summary = detail.summary.clone();
+    let id = summary.id;
+    let return_to = format!("{}?page={}", paths::deploy(&team, id), detail.page);
+    let error = move || {
+        let last = |v: Option<Result<(), crate::errors::AppError>>| v.and_then(|r| r.err());
+        last(actions.review.value().get())
+            .or_else(|| last(actions.cancel.value().get()))
+            .or_else(|| last(actions.run.value().get()))
+            .map(|e| view! { <p class="notice error" role="alert" data-testid="action-error">{e.to_string()}</p> })
+    };
+    let requester = match &summary.via_token {
+        Some(token) => format!("{} (API token {token})", summary.requester),
+        None => summary.requester.clone(),
+    };
+    let failure = summary.failure.clone().filter(|_| summary.status == "failed").map(|f| {
+        view! { <p class="notice error" data-testid="deploy-failure">"The deploy failed; the previous deployment stays live. " {f}</p> }
+    });
+    let hook_failure = summary.hook_failure.clone().map(|f| {
+        view! { <p class="notice error" data-testid="hook-failure">"The deploy is live, but a hook failed: " {f}</p> }
+    });
+    let reason = detail.break_glass_reason.clone().map(|r| {
+        view! { <p class="notice break-glass" data-testid="break-glass-reason">"Break-glass reason: " {r}</p> }
+    });
+    view! {
+        <section class="deploy-detail" data-deploy=id.to_string()>
+            <h1>{format!("Deploy #{id}")} " " <StatusBadge summary=summary.clone()/></h1>
+            <p>
+                <code title=summary.deployed.clone().unwrap_or_default()>{summary.deployed.as_deref().map(short_sha).unwrap_or("nothing").to_string()}</code>
+                " → "
+                <code title=summary.candidate.clone() data-testid="candidate">{short_sha(&summary.candidate).to_string()}</code>
+                {format!(" — requested by {requester} on {}", utc_minute(summary.created_ms))}
+            </p>
+            <p class="policy-state" data-testid="policy-state">{detail.policy_state.clone()}</p>
+            {reason}
+            {error}
+            {failure}
+            {hook_failure}
+            <ActionsPanel detail=detail.clone() actions return_to=return_to.clone()/>
+            <Progress detail=detail.clone()/>
+            <Reviews detail=detail.clone()/>
+            <Commits detail=detail.clone()/>
+            <Changes detail=detail.clone()/>
+            <p><a href=paths::deploys(&team)>"All deploys of this team"</a></p>
+        </section>
+    }
+}
+
+#[component]
+fn ActionsPanel(detail: DeployDetail, actions: DetailActions, return_to: String) -> impl IntoView {
+    let team = detail.team.clone();
+    let id = detail.summary.id.to_string();
+    let allowed = detail.actions.clone();
+    let review_form = (allowed.review || allowed.review_after).then(|| {
+        let (team, id, return_to) = (team.clone(), id.clone(), return_to.clone());
+        let title = if allowed.review_after {
+            "Review this break-glass deploy"
+        } else {
+            "Your review"
+        };
+        view! {
+            <ActionForm action=actions.review attr:class="review-form">
+                <h2>{title}</h2>
+                <input type="hidden" name="team" value=team/>
+                <input type="hidden" name="id" value=id/>
+                <input type="hidden" name="return_to" value=return_to/>
+                <label>"Comment (required to reject) " <textarea name="comment" data-testid="review-comment"></textarea></label>
+                <button type="submit" name="verdict" value="approve" data-testid="approve">"Approve"</button>
+                " "
+                <button type="submit" name="verdict" value="reject" class="danger" data-testid="reject">"Reject"</button>
+            </ActionForm>
+        }
+    });
+    let refused = allowed
+        .review_refused
+        .clone()
+        .map(|why| view! { <p class="muted" data-testid="review-refused">"You cannot review this deploy: " {why}</p> });
+    let cancel = allowed.cancel.then(|| {
+        let (team, id, return_to) = (team.clone(), id.clone(), return_to.clone());
+        view! {
+            <ActionForm action=actions.cancel attr:class="inline-form">
+                <input type="hidden" name="team" value=team/>
+                <input type="hidden" name="id" value=id/>
+                <input type="hidden" name="return_to" value=return_to/>
+                <button type="submit" class="danger" data-testid="cancel-deploy">"Cancel this request"</button>
+            </ActionForm>
+        }
+    });
+    let run = allowed.deploy.then(|| {
+        let label = if detail.summary.status == "failed" {
+            "Retry the deploy"
+        } else {
+            "Deploy now"
+        };
+        view! {
+            <ActionForm action=actions.run attr:class="inline-form">
+                <input type="hidden" name="team" value=team.clone()/>
+                <input type="hidden" name="id" value=id.clone()/>
+                <input type="hidden" name="return_to" value=return_to.clone()/>
+                <button type="submit" data-testid="run-deploy">{label}</button>
+            </ActionForm>
+        }
+    });
+    view! { <div class="deploy-actions">{review_form}{refused}{run}{cancel}</div> }
+}
+
+/// The steps as a strip (the latest attempt), then every step's line.
+#[component]
+fn Progress(detail: DeployDetail) -> impl IntoView {
+    if detail.steps.is_empty() {
+        return ().into_any();
+    }
+    let latest = detail.steps.iter().map(|s| s.attempt).max().unwrap_or(1);
+    let current: Vec<&StepRow> = detail
+        .steps
+        .iter()
+        .filter(|s| s.attempt == latest)
+        .collect();
+    let summary = detail.summary.clone();
+    let strip = DEPLOY_STEPS
+        .iter()
+        .map(|name| {
+            let state = if *name == "confirm" {
+                match summary.confirmation.as_deref() {
+                    Some("live") => "done",
+                    Some("late") => "failed",
+                    Some("waiting") => "running",
+                    _ => "todo",
+                }
+            } else {
+                current
+                    .iter()
+                    .find(|s| s.step == *name)
+                    .map_or("todo", |s| s.state.as_str())
+            };
+            view! { <li class=format!("step {state}") data-step=*name data-state=state>{*name}</li> }
+        })
+        .collect_view();
+    let lines = detail
+        .steps
+        .iter()
+        .map(|s| {
+            let took = s
+                .finished_ms
+                .map(|end| format!("{:.1} s", (end - s.started_ms) as f64 / 1000.0))
+                .unwrap_or_else(|| "running".into());
+            view! {
+                <tr class=format!("step-line {}", s.state)>
+                    <td>{s.attempt}</td><td>{s.step.clone()}</td><td>{s.state.clone()}</td>
+                    <td>{took}</td><td>{s.detail.clone()}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="deploy-progress">
+            <h2>"Progress"</h2>
+            <ol class="step-strip" data-testid="step-strip">{strip}</ol>
+            <p><Confirmation summary minutes=Some(detail.confirm_within_minutes)/></p>
+            <details>
+                <summary>"Every step"</summary>
+                <table class="steps">
+                    <thead><tr><th>"Attempt"</th><th>"Step"</th><th>"State"</th><th>"Took"</th><th>"Detail"</th></tr></thead>
+                    <tbody>{lines}</tbody>
+                </table>
+            </details>
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn Reviews(detail: DeployDetail) -> impl IntoView {
+    let rows = detail
+        .reviews
+        .iter()
+        .map(|r| {
+            view! {
+                <li class=if r.approve { "review approve" } else { "review reject" } data-testid="review">
+                    <strong>{r.name.clone()}</strong>
+                    {if r.approve { " approved" } else { " rejected" }}
+                    <span class="muted">{format!(" on {}", utc_minute(r.at_ms))}</span>
+                    {(!r.comment.is_empty()).then(|| view! { <blockquote>{r.comment.clone()}</blockquote> })}
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="reviews">
+            <h2>"Reviews"</h2>
+            {if detail.reviews.is_empty() {
+                view! { <p class="muted">"No reviews yet."</p> }.into_any()
+            } else {
+                view! { <ul class="review-list">{rows}</ul> }.into_any()
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn Commits(detail: DeployDetail) -> impl IntoView {
+    let rows = detail
+        .commits
+        .iter()
+        .map(|c| {
+            view! {
+                <tr>
+                    <td><code title=c.sha.clone()>{c.short().to_string()}</code></td>
+                    <td>{c.subject.clone()}</td>
+                    <td>{c.author.clone()}</td>
+                    <td>{utc_minute(c.authored_ms)}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="deploy-commits">
+            <h2>{format!("Commits ({})", detail.commits.len())}</h2>
+            <table data-testid="deploy-commits">
+                <thead><tr><th>"Commit"</th><th>"Subject"</th><th>"Author"</th><th>"Date"</th></tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </section>
+    }
+}
+
+#[component]
+fn Changes(detail: DeployDetail) -> impl IntoView {
+    let team = detail.team.clone();
+    let id = detail.summary.id;
+    let per_page = crate::models::deploys::DIFF_FILES_PER_PAGE;
+    let tree = file_tree(&detail.files)
+        .into_iter()
+        .map(|line| {
+            let indent = format!("depth-{}", line.depth.min(8));
+            match line.file {
+                None => view! { <li class=format!("folder {indent}")>{line.name}</li> }.into_any(),
+                Some(index) => {
+                    let file = &detail.files[index];
+                    let page = index / per_page + 1;
+                    let href = format!("{}?page={page}#file-{index}", paths::deploy(&team, id));
+                    let counts = if file.binary {
+                        "binary".to_string()
+                    } else {
+                        format!("+{} −{}", file.added, file.removed)
+                    };
+                    view! {
+                        <li class=format!("file {indent} {}", file.kind.replace(' ', "-")) data-path=file.path.clone()>
+                            <a href=href>{line.name}</a>
+                            <span class="kind">{format!(" {}", file.kind)}</span>
+                            <span class="counts">{format!(" {counts}")}</span>
+                        </li>
+                    }
+                    .into_any()
+                }
+            }
+        })
+        .collect_view();
+    let first = (detail.page - 1) * per_page;
+    let diffs = detail
+        .diffs
+        .iter()
+        .enumerate()
+        .map(|(n, diff)| {
+            let index = first + n;
+            let file = detail.files.get(index).cloned();
+            view! { <DiffView index diff=diff.clone() file/> }
+        })
+        .collect_view();
+    let pager = (detail.pages > 1).then(|| {
+        let links = (1..=detail.pages)
+            .map(|p| {
+                let href = format!("{}?page={p}", paths::deploy(&team, id));
+                view! { <a href=href aria-current=(p == detail.page).then_some("page")>{p}</a> " " }
+            })
+            .collect_view();
+        view! { <nav class="pager" data-testid="diff-pager">{format!("Files {}–{} of {}: ", first + 1, (first + per_page).min(detail.files.len()), detail.files.len())}{links}</nav> }
+    });
+    view! {
+        <section class="deploy-changes">
+            <h2>{format!("Files changed ({})", detail.files.len())}</h2>
+            <ul class="file-tree" data-testid="file-tree">{tree}</ul>
+            {pager.clone()}
+            <div class="diffs" data-testid="diffs">{diffs}</div>
+            {pager}
+        </section>
+    }
+}
+
+#[component]
+fn DiffView(
+    index: usize,
+    diff: FileDiff,
+    file: Option<crate::models::deploys::FileRow>,
+) -> impl IntoView {
+    let kind = file.as_ref().map(|f| f.kind.clone()).unwrap_or_default();
+    let renamed = file
+        .as_ref()
+        .and_then(|f| f.from.clone())
+        .map(|from| format!(" (from {from})"))
+        .unwrap_or_default();
+    let body = match diff.body {
+        DiffBody::Binary => {
+            view! { <p class="muted" data-testid="binary-file">"Binary file: not shown."</p> }.into_any()
+        }
+        DiffBody::TooLarge { bytes } => view! {
+            <p class="muted" data-testid="large-file">{format!("This diff is {} KB, larger than Hangar shows; review it in your git tool.", bytes.div_ceil(1024))}</p>
+        }
+        .into_any(),
+        DiffBody::Lines(lines) => {
+            let rows = lines
+                .into_iter()
+                .map(|line| {
+                    let class = match line.kind {
+                        LineKind::Hunk => "hunk",
+                        LineKind::Context => "context",
+                        LineKind::Added => "added",
+                        LineKind::Removed => "removed",
+                    };
+                    let sign = match line.kind {
+                        LineKind::Added => "+",
+                        LineKind::Removed => "-",
+                        _ => " ",
+                    };
+                    view! {
+                        <tr class=class>
+                            <td class="ln">{line.old.map(|n| n.to_string()).unwrap_or_default()}</td>
+                            <td class="ln">{line.new.map(|n| n.to_string()).unwrap_or_default()}</td>
+                            <td class="code"><span class="sign">{sign}</span>{line.text}</td>
+                        </tr>
+                    }
+                })
+                .collect_view();
+            view! { <table class="diff"><tbody>{rows}</tbody></table> }.into_any()
+        }
+    };
+    view! {
+        <article class="file-diff" id=format!("file-{index}") data-path=diff.path.clone()>
+            <h3><code>{diff.path.clone()}</code><span class="muted">{format!(" {kind}{renamed}")}</span></h3>
+            {body}
+        </article>
+    }
+}
