@@ -66,6 +66,7 @@ async fn request(db: &Db, team: &str, requester: i64, candidate: char) -> i64 {
             now_ms: NOW,
             expires_ms: NOW + 86_400_000,
             break_glass_reason: None,
+            token_id: None,
         },
     )
     .await
@@ -148,6 +149,7 @@ async fn a_newer_request_supersedes_the_open_one_but_not_a_running_deploy(backen
             now_ms: NOW,
             expires_ms: NOW + 1,
             break_glass_reason: None,
+            token_id: None,
         },
     )
     .await

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod deploy;
 pub mod idp;
 
 use std::sync::Arc;
@@ -233,6 +234,23 @@ impl TestApp {
             .bind(environment).bind(key).bind(team).bind(now)
             .execute(pool).await.unwrap();
         });
+    }
+
+    /// A user row, as a sign-in would leave it; returns its id.
+    pub async fn seed_user(&self, subject: &str) -> i64 {
+        let sign_in = hangar_server::users::SignIn {
+            issuer: "https://seeded.example.com",
+            subject,
+            display_name: subject,
+            email: None,
+            email_verified: false,
+            groups: &[],
+            at_ms: 0,
+        };
+        hangar_server::users::record_sign_in(&self.state.db, sign_in)
+            .await
+            .unwrap()
+            .0
     }
 
     /// `extra_toml` is appended at the end of the file (e.g. `[[airflow]]` entries).
