@@ -8,6 +8,7 @@ mod support;
 
 use std::time::Duration;
 
+use hangar_server::deploy::commit::CommitId;
 use hangar_server::deploy::policy::RequestStatus;
 use hangar_server::deploy::store;
 use hangar_server::deploy::worker::Sweep;
@@ -465,7 +466,97 @@ async fn ci_requests_with_a_team_token(backend: Backend) {
     assert!(audited.iter().any(|(a, ..)| a == "token.revoke"));
 }
 
+async fn break_glass(browser: &Browser, commit: &CommitId, reason: &str) -> (StatusCode, String) {
+    let commit = commit.to_string();
+    call(
+        browser,
+        "break_glass_deploy",
+        &[("team", "team_a"), ("commit", &commit), ("reason", reason)],
+    )
+    .await
+}
+
+async fn break_glass_needs_reauthentication_and_a_later_review(backend: Backend) {
+    let fixture = DeployFixture::new();
+    let app = spawn(backend, &fixture, true).await;
+    let adam = app.signed_in("admin").await; // team_a admin: break_glass_role
+    fixture.origin.write("team_a/etl.py", "print('hotfix')\n");
+    let candidate = fixture
+        .origin
+        .commit("Carol Contractor", "carol@example.com", "hotfix");
+    let reason = "the nightly ETL is down in production";
+    // Without a fresh sign-in at the provider: refused.
+    let (code, body) = break_glass(&adam, &candidate, reason).await;
+    assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("sign in again"), "{body}");
+    // Coming back as someone else does not count (nor switch the session's user).
+    // (A browser with Adam's Hangar session but no session at the provider.)
+    let same_session = Browser::with_cookie(&app.url, &adam.session_cookie().unwrap());
+    let answer = same_session
+        .reauthenticate("author", "/t/team_a/deploys")
+        .await;
+    assert_eq!(answer.status(), StatusCode::FORBIDDEN);
+    let (_, body) = break_glass(&adam, &candidate, reason).await;
+    assert!(body.contains("sign in again"), "{body}");
+    // The same person, authenticated just now: allowed, with a reason.
+    let answer = adam.reauthenticate("admin", "/t/team_a/deploys").await;
+    assert_eq!(answer.status(), StatusCode::SEE_OTHER);
+    let (_, body) = break_glass(&adam, &candidate, "urgent").await;
+    assert!(body.contains("at least 10 characters"), "{body}");
+    // An author holds no break-glass: the door says not found.
+    let ada = app.signed_in("author").await;
+    let (code, _) = break_glass(&ada, &candidate, reason).await;
+    assert_eq!(code, StatusCode::NOT_FOUND);
+
+    let (code, body) = break_glass(&adam, &candidate, reason).await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    let id: i64 = body.parse().unwrap();
+    wait_for(&app, "team_a", id, RequestStatus::Deployed).await;
+    assert_eq!(
+        fixture.reference("refs/heads/deploy/team_a"),
+        Some(candidate.clone())
+    );
+    let page = adam
+        .get(&format!("/t/team_a/deploys/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("data-testid=\"awaiting-review\""), "{page}");
+    assert!(page.contains(reason));
+    assert!(
+        app.audit_actions()
+            .await
+            .iter()
+            .any(|(a, o, _)| a == "deploy.break_glass" && o == "success")
+    );
+
+    // Reviewed afterwards by someone else, not by the deployer.
+    let (_, body) = reviews_to(&adam, "team_a", id, "approve").await;
+    assert!(body.contains("you requested this deploy"), "{body}");
+    let (code, body) = reviews_to(&ada, "team_a", id, "approve").await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    let page = adam
+        .get(&format!("/t/team_a/deploys/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("data-testid=\"awaiting-review\""));
+    assert!(page.contains("reviewed afterwards by Ada Author"), "{page}");
+
+    // The re-authentication opens break-glass for five minutes only.
+    fixture.origin.write("team_a/etl.py", "print('hotfix 2')\n");
+    fixture
+        .origin
+        .commit("Carol Contractor", "carol@example.com", "hotfix 2");
+    app.clock.advance(Duration::from_secs(301));
+    let (_, body) = break_glass(&adam, &candidate, reason).await;
+    assert!(body.contains("sign in again"), "{body}");
+}
+
 on_both_backends!(
+    break_glass_needs_reauthentication_and_a_later_review,
     reviewed_deploy_reaches_every_target,
     requests_that_cannot_go_on,
     ci_requests_with_a_team_token

@@ -102,8 +102,13 @@ impl Browser {
     /// Starts a sign-in as `user` and follows the redirects up to, not including, Hangar's
     /// callback. Returns the callback URL the provider sent the browser to.
     pub async fn sign_in_until_callback(&self, user: &str, return_to: &str) -> String {
+        self.until_callback(user, return_to, "").await
+    }
+
+    /// Walks `/auth/login?…` (with `extra` parameters) up to Hangar's callback.
+    async fn until_callback(&self, user: &str, return_to: &str, extra: &str) -> String {
         let start = format!(
-            "/auth/login?return_to={}&login_hint={user}",
+            "/auth/login?return_to={}&login_hint={user}{extra}",
             url::form_urlencoded::byte_serialize(return_to.as_bytes()).collect::<String>()
         );
         let mut next = self.url(&start);
@@ -126,6 +131,13 @@ impl Browser {
             }
         }
         panic!("never reached the callback");
+    }
+
+    /// Re-authenticates at the provider as `user` (`reauth=1`, as break-glass asks) and
+    /// returns Hangar's answer to the callback.
+    pub async fn reauthenticate(&self, user: &str, return_to: &str) -> Response {
+        let callback = self.until_callback(user, return_to, "&reauth=1").await;
+        self.client.get(callback).send().await.unwrap()
     }
 
     /// Signs in as `user` and returns Hangar's answer to the callback.
