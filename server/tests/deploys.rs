@@ -210,6 +210,15 @@ async fn reviewed_deploy_reaches_every_target(backend: Backend) {
         home.contains(candidate.short()),
         "the deployed commit is shown"
     );
+    let team_home = mia.get("/t/team_a").await.text().await.unwrap();
+    assert!(
+        team_home.contains("data-testid=\"home-deployed\""),
+        "{team_home}"
+    );
+    assert!(
+        team_home.contains(candidate.short()),
+        "and on the team's home page"
+    );
 
     // Another team's admin sees none of it.
     let (code, body) = call(

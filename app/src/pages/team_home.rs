@@ -12,6 +12,7 @@ pub fn TeamHomePage() -> impl IntoView {
     let params = use_params_map();
     let team = move || params.read().get("team").unwrap_or_default();
     let home = Resource::new(team, get_team_home);
+    let deploys = Resource::new(team, crate::functions::deploys::get_team_deploys);
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading the team…"</p> }>
             {move || Suspend::new(async move {
@@ -21,6 +22,37 @@ pub fn TeamHomePage() -> impl IntoView {
                 }
             })}
         </Suspense>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                deploys.await.ok().filter(|d| d.configured).map(|overview| view! { <Deployed overview/> })
+            })}
+        </Suspense>
+    }
+}
+
+/// What each deploy target of the team holds, read from the target itself.
+#[component]
+fn Deployed(overview: crate::models::deploys::DeployOverview) -> impl IntoView {
+    let rows = overview
+        .targets
+        .into_iter()
+        .map(|target| {
+            let commit = target
+                .commit
+                .as_deref()
+                .map(crate::models::deploys::short_sha)
+                .unwrap_or("nothing yet")
+                .to_string();
+            view! { <tr><td>{target.name}</td><td><code data-testid="home-deployed">{commit}</code></td></tr> }
+        })
+        .collect_view();
+    let href = crate::paths::deploys(&overview.team);
+    view! {
+        <section class="team-deployed">
+            <h2>"Deployed"</h2>
+            <table class="deploy-targets"><tbody>{rows}</tbody></table>
+            <p><a href=href>"Deploys and history"</a></p>
+        </section>
     }
 }
 
