@@ -310,8 +310,8 @@ impl Deploys for DeployGateway {
         let commits = store::commits(self.db(), id).await.map_err(database)?;
         let steps = progress::steps(self.db(), id).await.map_err(database)?;
         let mut actions = DeployActions::default();
+        let actor = self.actor(caller, viewer, team).await?;
         if viewer.can(team, TeamAction::ApproveDeploy) {
-            let actor = self.actor(caller, viewer, team).await?;
             let reviewable = request.status == RequestStatus::Pending
                 || (request.break_glass_reason.is_some() && loaded.awaiting_review());
             if reviewable {
@@ -325,7 +325,6 @@ impl Deploys for DeployGateway {
             }
         }
         if viewer.can(team, TeamAction::RequestDeploy) {
-            let actor = self.actor(caller, viewer, team).await?;
             actions.cancel =
                 actor.person.user_id == request.requester_id && request.status.is_open();
             actions.deploy = request.status == RequestStatus::Failed

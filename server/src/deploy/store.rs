@@ -450,14 +450,7 @@ pub async fn review(
         .await?
         .rows_affected();
         if inserted == 0 {
-            let existing: Option<i64> = sqlx::query_scalar(
-                "SELECT user_id FROM deploy_reviews WHERE request_id = $1 AND user_id = $2",
-            )
-            .bind(request.id)
-            .bind(user_id)
-            .fetch_optional(pool)
-            .await?;
-            return Ok(if existing.is_some() { Reviewed::AlreadyReviewed } else { Reviewed::NotPending });
+            return why_not_recorded(db, request.id, user_id).await;
         }
         match verdict {
             Verdict::Reject => {
@@ -526,10 +519,18 @@ pub async fn review_after(
                 .await?;
             return Ok(Reviewed::Recorded(parse_status(&status)?));
         }
+        why_not_recorded(db, request.id, user_id).await
+    })
+}
+
+/// Why a review was not recorded: the person had reviewed already, or the request was no
+/// longer open to it.
+async fn why_not_recorded(db: &Db, request_id: i64, user_id: i64) -> Result<Reviewed, sqlx::Error> {
+    with_pool!(db, pool => {
         let existing: Option<i64> = sqlx::query_scalar(
             "SELECT user_id FROM deploy_reviews WHERE request_id = $1 AND user_id = $2",
         )
-        .bind(request.id)
+        .bind(request_id)
         .bind(user_id)
         .fetch_optional(pool)
         .await?;
