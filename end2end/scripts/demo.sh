@@ -82,8 +82,14 @@ name = "demo"
 base_url = "$HANGAR_TEST_AIRFLOW_URL"
 username = "hangar"
 password = "$HANGAR_TEST_AIRFLOW_PASSWORD"
-bundles = { team_a_dags = "team_a", team_b_dags = "team_b" }
+bundles = { team_a_dags = "team_a", team_a_repo = "team_a", team_b_dags = "team_b" }
+catalogue_interval = "10s"
+
+[git]
+cache_dir = "$DEMO/repos"
+
 TOML
+sed "s|@REPOSITORY@|$HANGAR_TEST_DAG_REPOSITORY|g" "$E2E/fixtures/demo-deploys.toml" >> "$DEMO/hangar.toml"
 
 node "$E2E/idp/server.mjs" --port "$IDP_PORT" --keys "$DEMO/idp-keys.json" \
   --client-secret "$(cat "$SECRET_FILE")" \
@@ -109,7 +115,13 @@ cat <<TXT
     erin   platform auditor (reads every team)
 
   Airflow 3.3.2: $HANGAR_TEST_AIRFLOW_URL (user hangar / $HANGAR_TEST_AIRFLOW_PASSWORD);
-  Hangar syncs its DAGs every 30 s: see /t/team_a/dags.
+  Hangar re-reads its DAGs every 10 s: see /t/team_a/dags.
+
+  A reviewed deploy: main of the DAG repository ($HANGAR_TEST_DAG_REPOSITORY)
+  is one commit ahead of what team A runs. As alice, open $HANGAR_URL/t/team_a/deploys and
+  request it; sign in as carol (another browser profile) and approve it; watch the deploy
+  run and, within about half a minute, "live in Airflow" with team_a_publish in the DAG list.
+  To deploy more: git clone $HANGAR_TEST_DAG_REPOSITORY, change team_a/, push to main.
 
   Logs: Hangar below; identity provider in $DEMO/idp.log; Airflow in $DEMO/airflow/*.log.
   Ctrl-C stops everything.

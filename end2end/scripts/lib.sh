@@ -128,8 +128,12 @@ install_airflow() {
     say "installing Apache Airflow 3.3.2 into $AIRFLOW_VENV (about a minute, once)"
     rm -rf "$AIRFLOW_VENV"
     python3 -m venv "$AIRFLOW_VENV" || die "could not create a Python virtualenv for Airflow"
-    "$AIRFLOW_VENV/bin/pip" install -q --disable-pip-version-check -c "$constraints" apache-airflow==3.3.2 \
+    "$AIRFLOW_VENV/bin/pip" install -q --disable-pip-version-check -c "$constraints" \
+      apache-airflow==3.3.2 apache-airflow-providers-git==1.0.1 \
       || { rm -rf "$AIRFLOW_VENV"; die "could not install apache-airflow==3.3.2 from PyPI"; }
+    # Virtualenvs of earlier constraints are dead weight (about 1 GB each).
+    find "$(dirname "$AIRFLOW_VENV")" -maxdepth 1 -name 'airflow-*' ! -path "$AIRFLOW_VENV" \
+      -exec rm -rf {} + 2>/dev/null || true
   fi
 }
 
@@ -143,10 +147,41 @@ install_airflow_postgres_drivers() {
     || die "could not install psycopg2-binary and asyncpg from PyPI"
 }
 
+# The demo's DAG repository, bare, at $1 (end2end/airflow/dag-repository/README.md): `main`
+# holds a base commit and alice's change on top; `deploy/team_a` holds the base commit, and
+# Airflow's team_a_repo bundle tracks it. Fixed names and dates make the commits the same on
+# every machine.
+create_dag_repository() {
+  local bare="$1" work; work="$(mktemp -d /tmp/hangar-dag-repo.XXXXXX)"
+  local source="$E2E/airflow/dag-repository"
+  local git=(env GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1 git -C "$work")
+  # commit_as NAME EMAIL DATE MESSAGE: commits the work tree as that person, at that time.
+  commit_as() {
+    "${git[@]}" add -A
+    GIT_AUTHOR_NAME="$1" GIT_AUTHOR_EMAIL="$2" GIT_AUTHOR_DATE="$3" \
+      GIT_COMMITTER_NAME="$1" GIT_COMMITTER_EMAIL="$2" GIT_COMMITTER_DATE="$3" \
+      "${git[@]}" commit -q -m "$4"
+  }
+  rm -rf "$bare"
+  "${git[@]}" init -q -b main
+  cp -r "$source/base/." "$work/"
+  commit_as "Dana Platform" dana@platform.example 2026-11-01T09:00:00Z \
+    "Lay out the DAG repository: a folder per team and common/"
+  "${git[@]}" branch deploy/team_a
+  cp -r "$source/change/." "$work/"
+  commit_as "Alice Admin" alice@example.com 2026-11-02T10:30:00Z \
+    "Publish the daily extract (team_a_publish)"
+  env GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1 git clone -q --bare "$work" "$bare" \
+    || die "could not create the DAG repository at $bare"
+  rm -rf "$work"
+}
+
 # Starts api-server, scheduler and dag-processor in their own process groups. Teams team_a
 # and team_b own a bundle each; the "shared" bundle belongs to no team. Users (passwords are
 # fixed here, for tests and the demo): hangar (admin, all teams), team_a_svc and team_b_svc
-# (one team each). Exports HANGAR_TEST_AIRFLOW_URL and HANGAR_TEST_AIRFLOW_PASSWORD.
+# (one team each). Team A also owns team_a_repo, a git bundle tracking `deploy/team_a` of the
+# DAG repository at $AIRFLOW_DIR/dags.git (create_dag_repository), which Hangar deploys to.
+# Exports HANGAR_TEST_AIRFLOW_URL, HANGAR_TEST_AIRFLOW_PASSWORD and HANGAR_TEST_DAG_REPOSITORY.
 # The metadata database is SQLite in the Airflow directory unless AIRFLOW_METADATA_DB is a
 # PostgreSQL URL (postgres:// or postgresql://; needs install_airflow_postgres_drivers).
 AIRFLOW_DIR=""
@@ -158,6 +193,7 @@ start_airflow() {
   local url="http://127.0.0.1:$port"
   mkdir -p "$AIRFLOW_DIR/home" "$AIRFLOW_DIR/dags"
   cp -r "$E2E/airflow/dags/." "$AIRFLOW_DIR/dags/"
+  create_dag_repository "$AIRFLOW_DIR/dags.git"
   local password="hangar-airflow-admin"
   cat > "$AIRFLOW_DIR/home/simple_auth_manager_passwords.json.generated" <<JSON
 {"hangar": "$password", "team_a_svc": "team-a-airflow", "team_b_svc": "team-b-airflow"}
@@ -179,9 +215,13 @@ JSON
   export AIRFLOW__API__PORT="$port"
   export AIRFLOW__API__BASE_URL="$url"
   export AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL=10
+  # Git bundles clone under this; the default (/tmp/airflow) would be shared by every Airflow
+  # on the machine, and keep clones of repositories that no longer exist.
+  export AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_STORAGE_PATH="$AIRFLOW_DIR/dag_bundles"
   export AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST="[
     {\"name\": \"team_a_dags\", \"classpath\": \"airflow.dag_processing.bundles.local.LocalDagBundle\", \"kwargs\": {\"path\": \"$AIRFLOW_DIR/dags/team_a\"}, \"team_name\": \"team_a\"},
     {\"name\": \"team_b_dags\", \"classpath\": \"airflow.dag_processing.bundles.local.LocalDagBundle\", \"kwargs\": {\"path\": \"$AIRFLOW_DIR/dags/team_b\"}, \"team_name\": \"team_b\"},
+    {\"name\": \"team_a_repo\", \"classpath\": \"airflow.providers.git.bundles.git.GitDagBundle\", \"kwargs\": {\"repo_url\": \"$AIRFLOW_DIR/dags.git\", \"tracking_ref\": \"deploy/team_a\", \"subdir\": \"team_a\"}, \"team_name\": \"team_a\"},
     {\"name\": \"shared_dags\", \"classpath\": \"airflow.dag_processing.bundles.local.LocalDagBundle\", \"kwargs\": {\"path\": \"$AIRFLOW_DIR/dags/shared\"}}
   ]"
   local af="$AIRFLOW_VENV/bin/airflow"
@@ -203,6 +243,7 @@ JSON
   # (server/tests/airflow_outage.rs stops and restarts one).
   export HANGAR_TEST_AIRFLOW_BIN="$af"
   export HANGAR_TEST_AIRFLOW_PASSWORD="$password"
+  export HANGAR_TEST_DAG_REPOSITORY="$AIRFLOW_DIR/dags.git"
 }
 
 stop_airflow() {

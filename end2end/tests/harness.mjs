@@ -44,7 +44,7 @@ async function waitForHttp(url) {
 }
 
 // The real Airflow that `make test` starts, when there is one.
-function airflowSection() {
+function airflowSection(catalogueInterval) {
   const url = process.env.HANGAR_TEST_AIRFLOW_URL;
   if (!url) return '';
   return `
@@ -53,13 +53,16 @@ name = "main"
 base_url = "${url}"
 username = "hangar"
 password = "${process.env.HANGAR_TEST_AIRFLOW_PASSWORD}"
-bundles = { team_a_dags = "team_a", team_b_dags = "team_b" }
+bundles = { team_a_dags = "team_a", team_a_repo = "team_a", team_b_dags = "team_b" }
+${catalogueInterval ? `catalogue_interval = "${catalogueInterval}"` : ''}
 `;
 }
 
 export const hasAirflow = () => Boolean(process.env.HANGAR_TEST_AIRFLOW_URL);
 
-export async function startStack() {
+// Options: `extraConfig(dir)` returns TOML appended to Hangar's configuration (after the
+// Airflow section); `catalogueInterval` makes Hangar re-read DAGs more often than its default.
+export async function startStack({ extraConfig, catalogueInterval } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'hangar-e2e-'));
   const hangarPort = await freePort();
   const hangarUrl = `http://127.0.0.1:${hangarPort}`;
@@ -85,7 +88,8 @@ issuer = "${issuer}"
 client_id = "hangar"
 client_secret = "${secret}"
 ${readFileSync(join(root, 'end2end/fixtures/demo-teams.toml'), 'utf8')}
-${airflowSection()}`);
+${airflowSection(catalogueInterval)}
+${extraConfig ? extraConfig(dir) : ''}`);
   // Hangar's log goes to a file, so tests can check what it does (and does not) say.
   const logFile = join(dir, 'hangar.log');
   const logFd = openSync(logFile, 'a');
@@ -103,6 +107,7 @@ ${airflowSection()}`);
   });
 
   return {
+    dir,
     hangarUrl,
     issuer,
     browser,

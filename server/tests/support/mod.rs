@@ -153,7 +153,7 @@ impl TestApp {
         let password = std::env::var("HANGAR_TEST_AIRFLOW_PASSWORD").unwrap();
         let airflow = format!(
             "[[airflow]]\nname = \"main\"\nbase_url = \"{url}\"\nusername = \"hangar\"\n\
-             password = \"{password}\"\nbundles = {{ team_a_dags = \"team_a\", team_b_dags = \"team_b\" }}\n"
+             password = \"{password}\"\nbundles = {{ team_a_dags = \"team_a\", team_a_repo = \"team_a\", team_b_dags = \"team_b\" }}\n"
         );
         Self::spawn_configured(backend, "", &airflow).await
     }
@@ -164,7 +164,7 @@ impl TestApp {
         let airflow = format!(
             "[[airflow]]\nname = \"main\"\nbase_url = \"http://127.0.0.1:{}\"\n\
              username = \"hangar\"\npassword = \"unused\"\ntimeout = \"2s\"\n\
-             bundles = {{ team_a_dags = \"team_a\", team_b_dags = \"team_b\" }}\n",
+             bundles = {{ team_a_dags = \"team_a\", team_a_repo = \"team_a\", team_b_dags = \"team_b\" }}\n",
             idp::free_port()
         );
         Self::spawn_configured(backend, "", &airflow).await

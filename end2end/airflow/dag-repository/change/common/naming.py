@@ -1,0 +1,9 @@
+"""Helpers shared by every team's DAGs."""
+
+
+def table_name(team: str, name: str) -> str:
+    return f"{team}__{name}"
+
+
+def report_name(team: str, day: str) -> str:
+    return f"{team}-report-{day}"
