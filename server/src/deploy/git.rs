@@ -229,8 +229,14 @@ impl Repository {
         let numstat = self.diff(&base, to, &["-z", "--numstat"], paths)?;
 
         let mut changes = parse_name_status(&status)?;
+        // A first deploy lists every file of the paths: look paths up, not scan for them.
+        let index: std::collections::HashMap<String, usize> = changes
+            .iter()
+            .enumerate()
+            .map(|(n, change)| (change.path.clone(), n))
+            .collect();
         for (path, counts) in parse_numstat(&numstat)? {
-            if let Some(change) = changes.iter_mut().find(|c| c.path == path) {
+            if let Some(change) = index.get(&path).map(|&n| &mut changes[n]) {
                 match counts {
                     Some((added, removed)) => {
                         change.added_lines = added;
