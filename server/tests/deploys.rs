@@ -445,6 +445,17 @@ async fn ci_requests_with_a_team_token(backend: Backend) {
     .await;
     assert_eq!(code, StatusCode::OK);
     wait_for(&app, "team_a", id, RequestStatus::Deployed).await;
+    // The team's history names the token, the approver and the commits.
+    let deploys = adam.get("/t/team_a/deploys").await.text().await.unwrap();
+    let row = deploys
+        .split(&format!("data-deploy=\"{id}\""))
+        .nth(1)
+        .and_then(|rest| rest.split("</tr>").next())
+        .unwrap_or_else(|| panic!("no history row: {deploys}"));
+    assert!(row.contains("data-status=\"deployed\""), "{row}");
+    assert!(row.contains("<td>API token “ci”</td>"), "{row}");
+    assert!(row.contains("<td>Adam Admin</td>"), "{row}");
+    assert!(row.contains("(2 commits)"), "{row}");
 
     // Last use is recorded, each use audited; a revoked token opens nothing.
     let tokens = adam.get("/t/team_a/tokens").await.text().await.unwrap();
@@ -533,6 +544,23 @@ async fn break_glass_needs_reauthentication_and_a_later_review(backend: Backend)
         .unwrap();
     assert!(page.contains("data-testid=\"awaiting-review\""), "{page}");
     assert!(page.contains(reason));
+    // The platform overview lists it, for the platform's admins and auditors alike.
+    let auditor = app.signed_in("auditor").await;
+    for platform in [&app.signed_in("platform_admin").await, &auditor] {
+        let overview = platform.get("/platform").await.text().await.unwrap();
+        let listed = overview
+            .split("data-testid=\"break-glass-awaiting\"")
+            .nth(1)
+            .unwrap_or_else(|| panic!("no break-glass list: {overview}"));
+        assert!(
+            listed.contains(&format!("/t/team_a/deploys/{id}")),
+            "{listed}"
+        );
+        assert!(
+            listed.contains(reason) && listed.contains("Adam Admin"),
+            "{listed}"
+        );
+    }
     assert!(
         app.audit_actions()
             .await
@@ -553,6 +581,11 @@ async fn break_glass_needs_reauthentication_and_a_later_review(backend: Backend)
         .unwrap();
     assert!(!page.contains("data-testid=\"awaiting-review\""));
     assert!(page.contains("reviewed afterwards by Ada Author"), "{page}");
+    let overview = auditor.get("/platform").await.text().await.unwrap();
+    assert!(
+        overview.contains("data-testid=\"no-break-glass\""),
+        "{overview}"
+    );
 
     // The re-authentication opens break-glass for five minutes only.
     fixture.origin.write("team_a/etl.py", "print('hotfix 2')\n");

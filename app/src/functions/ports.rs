@@ -11,7 +11,9 @@ use std::sync::Arc;
 use leptos::prelude::*;
 
 use crate::errors::AppError;
-use crate::models::deploys::{CreatedToken, DeployDetail, DeployOverview, TokenPage};
+use crate::models::deploys::{
+    AwaitingReview, CreatedToken, DeployDetail, DeployOverview, TokenPage,
+};
 use crate::models::{
     ConnectionForm, ConnectionPage, DagDetail, DagPage, DagQuery, PoolForm, PoolPage,
     RevealedValue, RunDetail, RunPage, RunQuery, TaskLogPage, TriggerRequest, VariableForm,
@@ -237,6 +239,8 @@ pub trait Deploys: Send + Sync + 'static {
         commit: Option<String>,
         reason: &str,
     ) -> Result<i64, AppError>;
+    /// Break-glass deploys nobody has reviewed yet, in the teams the viewer can see.
+    async fn awaiting_review(&self, viewer: &Viewer) -> Result<Vec<AwaitingReview>, AppError>;
     async fn tokens(&self, viewer: &Viewer, team: &str) -> Result<TokenPage, AppError>;
     async fn create_token(
         &self,

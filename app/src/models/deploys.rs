@@ -90,6 +90,23 @@ impl DeploySummary {
     pub fn is_open(&self) -> bool {
         OPEN_STATUSES.contains(&self.status.as_str())
     }
+
+    /// Who asked for it. A token's request is named from the token record, not from a
+    /// display name that a person could also choose.
+    pub fn requested_by(&self) -> String {
+        match &self.via_token {
+            Some(token) => format!("API token “{token}”"),
+            None => self.requester.clone(),
+        }
+    }
+}
+
+/// A break-glass deploy nobody has reviewed yet, as the platform overview lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AwaitingReview {
+    pub team: String,
+    pub reason: String,
+    pub summary: DeploySummary,
 }
 
 /// The approval screen.

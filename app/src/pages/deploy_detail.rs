@@ -87,10 +87,7 @@ fn Detail(detail: DeployDetail, actions: DetailActions) -> impl IntoView {
             .or_else(|| last(actions.run.value().get()))
             .map(|e| view! { <p class="notice error" role="alert" data-testid="action-error">{e.to_string()}</p> })
     };
-    let requester = match &summary.via_token {
-        Some(token) => format!("{} (API token {token})", summary.requester),
-        None => summary.requester.clone(),
-    };
+    let requester = summary.requested_by();
     let failure = summary.failure.clone().filter(|_| summary.status == "failed").map(|f| {
         view! { <p class="notice error" data-testid="deploy-failure">"The deploy failed; the previous deployment stays live. " {f}</p> }
     });

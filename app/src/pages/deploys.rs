@@ -206,10 +206,7 @@ fn Overview(
 #[component]
 fn HistoryRow(team: String, summary: DeploySummary) -> impl IntoView {
     let href = paths::deploy(&team, summary.id);
-    let requester = match &summary.via_token {
-        Some(token) => format!("{} (token {token})", summary.requester),
-        None => summary.requester.clone(),
-    };
+    let requester = summary.requested_by();
     view! {
         <tr data-deploy=summary.id.to_string() data-status=summary.status.clone()>
             <td><a href=href>{format!("#{}", summary.id)}</a></td>

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use hangar_app::errors::AppError;
 use hangar_app::functions::ports::{Caller, Deploys};
 use hangar_app::models::deploys::{
-    CommitRow, CreatedToken, DeployActions, DeployDetail, DeployOverview, DeploySummary, ReviewRow,
-    StepRow, TargetRow, TokenPage,
+    AwaitingReview, CommitRow, CreatedToken, DeployActions, DeployDetail, DeployOverview,
+    DeploySummary, ReviewRow, StepRow, TargetRow, TokenPage,
 };
 use hangar_app::models::{PlatformRole, TeamAction, TeamRole, Viewer};
 
@@ -18,6 +18,7 @@ use super::error::DeployError;
 use super::git::CommitInfo;
 use super::policy::{BREAK_GLASS_REAUTH_WINDOW_MS, RequestStatus};
 use super::request::Opening;
+use super::summaries::{self, Listing};
 use super::{changes, progress, store};
 use crate::audit::{self, AuditEvent, Outcome};
 use crate::identity::middleware::CurrentUser;
@@ -25,6 +26,8 @@ use crate::tokens;
 
 /// History rows on the deploys page.
 const HISTORY_SHOWN: i64 = 50;
+/// Break-glass deploys awaiting review on the platform overview: the newest this many.
+const AWAITING_REVIEW_SHOWN: i64 = 100;
 
 pub struct DeployGateway {
     engine: Arc<DeployEngine>,
@@ -241,14 +244,18 @@ impl Deploys for DeployGateway {
         };
         let config = &setup.config;
         let state = self.engine.state(team).await?;
-        let mut history = Vec::new();
-        for request in store::history(self.db(), team, None, HISTORY_SHOWN)
-            .await
-            .map_err(database)?
-        {
-            let loaded = self.engine.load(team, request.id).await?;
-            history.push(self.summary(&loaded).await?);
-        }
+        let history: Vec<DeploySummary> = summaries::list(
+            self.db(),
+            Listing::Team {
+                team,
+                limit: HISTORY_SHOWN,
+            },
+        )
+        .await
+        .map_err(database)?
+        .into_iter()
+        .map(|listed| listed.summary)
+        .collect();
         let reauthenticated = caller
             .extensions
             .get::<CurrentUser>()
@@ -529,6 +536,27 @@ impl Deploys for DeployGateway {
         }
         self.engine.announce(team).await;
         Ok(opened.id)
+    }
+
+    async fn awaiting_review(&self, viewer: &Viewer) -> Result<Vec<AwaitingReview>, AppError> {
+        let listed = summaries::list(
+            self.db(),
+            Listing::BreakGlassAwaitingReview {
+                limit: AWAITING_REVIEW_SHOWN,
+            },
+        )
+        .await
+        .map_err(database)?;
+        // Only teams the viewer can see (and that still exist in the configuration).
+        Ok(listed
+            .into_iter()
+            .filter(|listed| viewer.membership(&listed.team).is_some())
+            .map(|listed| AwaitingReview {
+                team: listed.team,
+                reason: listed.break_glass_reason.unwrap_or_default(),
+                summary: listed.summary,
+            })
+            .collect())
     }
 
     async fn tokens(&self, _viewer: &Viewer, team: &str) -> Result<TokenPage, AppError> {

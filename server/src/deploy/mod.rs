@@ -26,6 +26,7 @@ pub mod progress;
 pub mod reference;
 pub mod request;
 pub mod store;
+pub mod summaries;
 pub mod team;
 #[doc(hidden)]
 pub mod testing;

@@ -105,7 +105,7 @@ pub struct StoredReview {
     pub at_ms: i64,
 }
 
-fn status_list(statuses: &[RequestStatus]) -> String {
+pub(super) fn status_list(statuses: &[RequestStatus]) -> String {
     // Names come from the enum, never from input.
     statuses
         .iter()
@@ -185,7 +185,7 @@ pub async fn create(db: &Db, new: NewRequest<'_>) -> Result<Created, sqlx::Error
     })
 }
 
-const REQUEST_COLUMNS: &str = "id, team, deployed_sha, candidate_sha, requester_id, status, \
+pub(super) const REQUEST_COLUMNS: &str = "id, team, deployed_sha, candidate_sha, requester_id, status, \
      break_glass_reason, created_ms, expires_ms, step, failure, attempts, deployed_ms, \
      confirmation, confirmed_ms, hook_failure, token_id";
 
@@ -214,28 +214,6 @@ pub async fn in_status(
     })
 }
 
-/// The team's requests, newest first, `limit` of them from `before_id` down.
-pub async fn history(
-    db: &Db,
-    team: &str,
-    before_id: Option<i64>,
-    limit: i64,
-) -> Result<Vec<StoredRequest>, sqlx::Error> {
-    let sql = format!(
-        "SELECT {REQUEST_COLUMNS} FROM deploy_requests WHERE team = $1 AND id < $2 \
-         ORDER BY id DESC LIMIT $3"
-    );
-    with_pool!(db, pool => {
-        let rows = sqlx::query(&sql)
-            .bind(team)
-            .bind(before_id.unwrap_or(i64::MAX))
-            .bind(limit)
-            .fetch_all(pool)
-            .await?;
-        rows.iter().map(request_from_row).collect()
-    })
-}
-
 /// Moves the team's open requests whose time is up to `expired`; returns their ids.
 pub async fn expire_due(db: &Db, team: &str, now_ms: i64) -> Result<Vec<i64>, sqlx::Error> {
     let sql = format!(
@@ -249,7 +227,7 @@ pub async fn expire_due(db: &Db, team: &str, now_ms: i64) -> Result<Vec<i64>, sq
 }
 
 /// A row with [`REQUEST_COLUMNS`], read the same way for either backend's row type.
-trait RequestRow {
+pub(super) trait RequestRow {
     fn request(&self) -> Result<StoredRequest, sqlx::Error>;
 }
 
@@ -330,7 +308,7 @@ pub async fn latest_deployed(db: &Db, team: &str) -> Result<Option<StoredRequest
     })
 }
 
-fn request_from_row(row: &impl RequestRow) -> Result<StoredRequest, sqlx::Error> {
+pub(super) fn request_from_row(row: &impl RequestRow) -> Result<StoredRequest, sqlx::Error> {
     row.request()
 }
 
