@@ -81,6 +81,21 @@ impl DeployGateway {
             .map_err(database)
     }
 
+    /// Audits a change that went through and tells open pages of the team to refresh.
+    async fn changed(
+        &self,
+        caller: &Caller,
+        team: &str,
+        action: &'static str,
+        target: String,
+        detail: String,
+    ) -> Result<(), AppError> {
+        self.record(caller, team, action, Outcome::Success, target, detail)
+            .await?;
+        self.engine.announce(team).await;
+        Ok(())
+    }
+
     /// Audits a refusal by the rules (the role check before it is audited by the door).
     async fn refused<T>(
         &self,
@@ -399,16 +414,14 @@ impl Deploys for DeployGateway {
                     .await;
             }
         };
-        self.record(
+        self.changed(
             caller,
             team,
             "deploy.request",
-            Outcome::Success,
             request_target(opened.id),
             describe_opened(&opened),
         )
         .await?;
-        self.engine.announce(team).await;
         Ok(opened.id)
     }
 
@@ -435,16 +448,14 @@ impl Deploys for DeployGateway {
                     .await;
             }
         };
-        self.record(
+        self.changed(
             caller,
             team,
             action,
-            Outcome::Success,
             request_target(id),
             format!("{comment} (request now {})", status.as_str()),
         )
         .await?;
-        self.engine.announce(team).await;
         if status == RequestStatus::Approved {
             self.deploy_if_automatic(team, id).await;
         }
@@ -464,16 +475,14 @@ impl Deploys for DeployGateway {
                 .refused(caller, team, "deploy.cancel", request_target(id), error)
                 .await;
         }
-        self.record(
+        self.changed(
             caller,
             team,
             "deploy.cancel",
-            Outcome::Success,
             request_target(id),
             String::new(),
         )
         .await?;
-        self.engine.announce(team).await;
         Ok(())
     }
 
@@ -521,11 +530,10 @@ impl Deploys for DeployGateway {
                     .await;
             }
         };
-        self.record(
+        self.changed(
             caller,
             team,
             "deploy.break_glass",
-            Outcome::Success,
             request_target(opened.id),
             format!("{}; reason: {}", describe_opened(&opened), reason.trim()),
         )
@@ -534,7 +542,6 @@ impl Deploys for DeployGateway {
             // The request stays approved; the worker deploys it on its next sweep.
             tracing::warn!(team, id = opened.id, %error, "break-glass deploy not started yet");
         }
-        self.engine.announce(team).await;
         Ok(opened.id)
     }
 
