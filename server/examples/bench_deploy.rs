@@ -16,14 +16,12 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use hangar_app::models::TeamRole;
 use hangar_server::config::{DeployConfig, TargetConfig};
 use hangar_server::deploy::changes;
 use hangar_server::deploy::commit::CommitId;
 use hangar_server::deploy::directory::DirectoryTarget;
-use hangar_server::deploy::policy::Policy;
 use hangar_server::deploy::team::TeamDeploy;
-use hangar_server::deploy::testing::WorkRepo;
+use hangar_server::deploy::testing::{WorkRepo, deploy_config};
 
 /// Files in the repository, and how they are spread.
 const TEAM_FILES: usize = 5_000;
@@ -176,23 +174,14 @@ fn build_repository(dir: &Path) -> (WorkRepo, CommitId, CommitId) {
 }
 
 fn config(origin: &WorkRepo) -> DeployConfig {
-    DeployConfig {
-        team: "team_a".into(),
-        repository: origin.url(),
-        branch: "main".into(),
-        paths: vec!["team_a/".into(), "common/".into()],
-        policy: Policy {
-            min_approvals: 1,
-            approver_role: TeamRole::Author,
-            break_glass_role: TeamRole::Admin,
-        },
-        auto_deploy: true,
-        request_ttl: Duration::from_secs(3600),
-        confirm_within: Duration::from_secs(600),
-        targets: vec![TargetConfig::Ref {
+    deploy_config(
+        "team_a",
+        &origin.url(),
+        &["team_a/", "common/"],
+        vec![TargetConfig::Ref {
             reference: "refs/heads/deploy/team_a".into(),
         }],
-    }
+    )
 }
 
 /// One warm-up run, then `runs` measured ones, sorted.

@@ -125,3 +125,29 @@ impl Repos {
 pub fn paths(list: &[&str]) -> Vec<String> {
     list.iter().map(|p| p.to_string()).collect()
 }
+
+/// A team's deploy configuration as `[[deploy]]` defaults it: one approval from an author,
+/// break-glass for admins, deploy on approval, requests for an hour, 10 minutes to go live.
+pub fn deploy_config(
+    team: &str,
+    repository: &str,
+    paths: &[&str],
+    targets: Vec<crate::config::TargetConfig>,
+) -> crate::config::DeployConfig {
+    use hangar_app::models::TeamRole;
+    crate::config::DeployConfig {
+        team: team.into(),
+        repository: repository.into(),
+        branch: "main".into(),
+        paths: paths.iter().map(|p| p.to_string()).collect(),
+        policy: super::policy::Policy {
+            min_approvals: 1,
+            approver_role: TeamRole::Author,
+            break_glass_role: TeamRole::Admin,
+        },
+        auto_deploy: true,
+        request_ttl: std::time::Duration::from_secs(3600),
+        confirm_within: std::time::Duration::from_secs(10 * 60),
+        targets,
+    }
+}
