@@ -95,12 +95,7 @@ async fn reviewed_deploy_reaches_every_target(backend: Backend) {
     let ada_again = app.signed_in("author").await;
     let (_, body) = reviews_to(&ada_again, "team_a", id, "approve").await;
     assert!(body.contains("you requested this deploy"), "{body}");
-    assert!(
-        app.audit_actions()
-            .await
-            .iter()
-            .any(|(action, outcome, _)| action == "deploy.approve" && outcome == "denied")
-    );
+    assert!(app.audited("deploy.approve", "denied").await);
     // An author of an included commit (e-mail compared without case).
     let (_, body) = reviews_to(&adam, "team_a", id, "approve").await;
     assert!(body.contains("you are named on a commit"), "{body}");
@@ -473,16 +468,8 @@ async fn ci_requests_with_a_team_token(backend: Backend) {
         StatusCode::UNAUTHORIZED
     );
     let audited = app.audit_actions().await;
-    assert!(
-        audited
-            .iter()
-            .any(|(a, o, _)| a == "deploy.request" && o == "success")
-    );
-    assert!(
-        audited
-            .iter()
-            .any(|(a, o, _)| a == "api.denied" && o == "denied")
-    );
+    assert!(app.audited("deploy.request", "success").await);
+    assert!(app.audited("api.denied", "denied").await);
     assert!(audited.iter().any(|(a, ..)| a == "token.revoke"));
 }
 
@@ -561,12 +548,7 @@ async fn break_glass_needs_reauthentication_and_a_later_review(backend: Backend)
             "{listed}"
         );
     }
-    assert!(
-        app.audit_actions()
-            .await
-            .iter()
-            .any(|(a, o, _)| a == "deploy.break_glass" && o == "success")
-    );
+    assert!(app.audited("deploy.break_glass", "success").await);
 
     // Reviewed afterwards by someone else, not by the deployer.
     let (_, body) = reviews_to(&adam, "team_a", id, "approve").await;

@@ -93,12 +93,7 @@ async fn logout_ends_the_server_session(backend: Backend) {
         "the old cookie must not work"
     );
     assert!(location(&response).starts_with("/auth/login"));
-    assert!(
-        app.audit_actions()
-            .await
-            .iter()
-            .any(|(a, o, _)| a == "auth.logout" && o == "success")
-    );
+    assert!(app.audited("auth.logout", "success").await);
 }
 
 async fn idle_timeout_ends_the_session(backend: Backend) {

@@ -8,7 +8,7 @@ use hangar_app::errors::AppError;
 use hangar_app::functions::ports::{Caller, Deploys};
 use hangar_app::models::deploys::{
     AwaitingReview, CommitRow, CreatedToken, DeployActions, DeployDetail, DeployOverview,
-    DeploySummary, ReviewRow, StepRow, TargetRow, TokenPage,
+    DeploySummary, ReviewRow, TargetRow, TokenPage,
 };
 use hangar_app::models::{PlatformRole, TeamAction, TeamRole, Viewer};
 
@@ -372,17 +372,7 @@ impl Deploys for DeployGateway {
                     at_ms: r.at_ms,
                 })
                 .collect(),
-            steps: steps
-                .into_iter()
-                .map(|s| StepRow {
-                    attempt: s.attempt,
-                    step: s.step,
-                    state: s.state,
-                    started_ms: s.started_ms,
-                    finished_ms: s.finished_ms,
-                    detail: s.detail,
-                })
-                .collect(),
+            steps,
             confirm_within_minutes: setup.config.confirm_within.as_secs() / 60,
             actions,
         })

@@ -6,6 +6,7 @@
 //! than the lease is presumed dead and its deploy is claimed again — resumed from the
 //! targets' true state, since every step is idempotent (`execute.rs`).
 
+use hangar_app::models::deploys::StepRow;
 use sqlx::Row;
 
 use crate::db::Db;
@@ -153,17 +154,6 @@ pub enum Finish<'a> {
     Stale(&'a str),
 }
 
-/// One step of one attempt, as shown.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StepRecord {
-    pub attempt: i64,
-    pub step: String,
-    pub state: String,
-    pub started_ms: i64,
-    pub finished_ms: Option<i64>,
-    pub detail: String,
-}
-
 pub async fn step_started(
     db: &Db,
     id: i64,
@@ -215,7 +205,7 @@ pub async fn step_ended(
 }
 
 /// Every step of every attempt of a request, in order.
-pub async fn steps(db: &Db, id: i64) -> Result<Vec<StepRecord>, sqlx::Error> {
+pub async fn steps(db: &Db, id: i64) -> Result<Vec<StepRow>, sqlx::Error> {
     with_pool!(db, pool => {
         let rows = sqlx::query(
             "SELECT attempt, step, state, started_ms, finished_ms, detail FROM deploy_steps \
@@ -227,7 +217,7 @@ pub async fn steps(db: &Db, id: i64) -> Result<Vec<StepRecord>, sqlx::Error> {
         let mut records = rows
             .into_iter()
             .map(|row| {
-                Ok(StepRecord {
+                Ok(StepRow {
                     attempt: row.try_get("attempt")?,
                     step: row.try_get("step")?,
                     state: row.try_get("state")?,

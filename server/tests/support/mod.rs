@@ -403,6 +403,14 @@ jwks_refresh_min_interval = "30s"
             .map(|e| (e.action, e.outcome, e.detail))
             .collect()
     }
+
+    /// Whether the audit log holds an entry of `action` with `outcome`.
+    pub async fn audited(&self, action: &str, outcome: &str) -> bool {
+        self.audit_actions()
+            .await
+            .iter()
+            .any(|(a, o, _)| a == action && o == outcome)
+    }
 }
 
 /// The test Airflow keeps its metadata in SQLite, which refuses concurrent writes with a
