@@ -22,6 +22,11 @@ pub fn encode(text: &str) -> String {
     out
 }
 
+/// A team's home page.
+pub fn team(team: &str) -> String {
+    format!("/t/{}", encode(team))
+}
+
 pub fn dag(team: &str, environment: &str, dag_id: &str) -> String {
     format!(
         "/t/{}/dags/{}/{}",

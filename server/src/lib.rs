@@ -15,6 +15,7 @@ pub mod deploy;
 pub mod http;
 pub mod identity;
 pub mod live;
+pub mod platform;
 pub mod read_model;
 pub mod state;
 pub mod sync;
@@ -129,6 +130,11 @@ pub async fn build_with(
         clock.clone(),
         live.clone(),
     ));
+    let platform = Arc::new(platform::PlatformPages::new(
+        db.clone(),
+        clock.clone(),
+        &config.airflow,
+    ));
     let state = AppState::new(state::Services {
         config,
         db,
@@ -142,6 +148,7 @@ pub async fn build_with(
         live,
         deploy_port: Arc::new(deploy::gateway::DeployGateway::new(deploys.clone())),
         deploys,
+        platform,
     });
     if sync_loops == SyncLoops::Start {
         sync::spawn_loops(&state);

@@ -35,6 +35,8 @@ pub struct Services {
     pub deploys: Arc<crate::deploy::DeployEngine>,
     /// Handed to the app as context: deploys as its server functions ask for them.
     pub deploy_port: hangar_app::functions::ports::SharedDeploys,
+    /// Handed to the app as context: the platform team's pages across teams.
+    pub platform: hangar_app::functions::ports::SharedPlatform,
 }
 
 impl std::ops::Deref for AppState {
@@ -52,6 +54,7 @@ impl AppState {
         leptos::prelude::provide_context(self.dag_lists.clone());
         leptos::prelude::provide_context(self.actions.clone());
         leptos::prelude::provide_context(self.deploy_port.clone());
+        leptos::prelude::provide_context(self.platform.clone());
     }
 
     pub fn new(services: Services) -> Self {

@@ -8,25 +8,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use support::{Backend, TestApp};
-
-/// Waits up to `within` for the next `change` event a browser would dispatch; keep-alive
-/// comments do not count.
-async fn next_change(stream: &mut reqwest::Response, within: Duration) -> bool {
-    let deadline = tokio::time::Instant::now() + within;
-    loop {
-        match tokio::time::timeout_at(deadline, stream.chunk()).await {
-            Ok(Ok(Some(chunk))) => {
-                // With data: browsers drop an event whose data is empty.
-                if String::from_utf8_lossy(&chunk).contains("event: change\ndata: reload") {
-                    return true;
-                }
-            }
-            Ok(_) => panic!("the stream ended"),
-            Err(_) => return false,
-        }
-    }
-}
+use support::{Backend, TestApp, next_change};
 
 fn dags(ids: &[&str]) -> BTreeSet<String> {
     ids.iter().map(|id| id.to_string()).collect()

@@ -9,6 +9,18 @@ pub fn use_live_updates(
     team: impl Fn() -> String + Send + Sync + 'static,
     on_change: impl Fn() + Clone + 'static,
 ) {
+    use_event_stream(
+        move || format!("/t/{}/events", crate::paths::encode(&team())),
+        on_change,
+    );
+}
+
+/// Calls `on_change` on every change event of the stream at `url` while the page lives;
+/// reconnects when `url` changes.
+pub fn use_event_stream(
+    url: impl Fn() -> String + Send + Sync + 'static,
+    on_change: impl Fn() + Clone + 'static,
+) {
     #[cfg(feature = "hydrate")]
     {
         use leptos::prelude::*;
@@ -25,7 +37,7 @@ pub fn use_live_updates(
             })
         };
         Effect::new(move |_| {
-            let url = format!("/t/{}/events", crate::paths::encode(&team()));
+            let url = url();
             close();
             let Ok(events) = web_sys::EventSource::new(&url) else {
                 return;
@@ -39,5 +51,5 @@ pub fn use_live_updates(
         on_cleanup(close);
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = (team, on_change);
+    let _ = (url, on_change);
 }

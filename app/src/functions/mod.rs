@@ -56,7 +56,7 @@ pub const ACCESS_BREAK_GLASS_DEPLOY: Access = Access::Team(TeamAction::BreakGlas
 pub const ACCESS_GET_TEAM_TOKENS: Access = Access::Team(TeamAction::ManageTokens);
 pub const ACCESS_CREATE_TOKEN: Access = Access::Team(TeamAction::ManageTokens);
 pub const ACCESS_REVOKE_TOKEN: Access = Access::Team(TeamAction::ManageTokens);
-pub const ACCESS_GET_PLATFORM_TEAMS: Access = Access::Platform(PlatformAction::ViewOverview);
+pub const ACCESS_GET_PLATFORM_OVERVIEW: Access = Access::Platform(PlatformAction::ViewOverview);
 
 /// Every server function's path with the access it declares.
 pub fn declared_access() -> Vec<(&'static str, Access)> {
@@ -64,7 +64,10 @@ pub fn declared_access() -> Vec<(&'static str, Access)> {
     vec![
         (viewer::GetViewer::PATH, ACCESS_GET_VIEWER),
         (team::GetTeamHome::PATH, ACCESS_GET_TEAM_HOME),
-        (platform::GetPlatformTeams::PATH, ACCESS_GET_PLATFORM_TEAMS),
+        (
+            platform::GetPlatformOverview::PATH,
+            ACCESS_GET_PLATFORM_OVERVIEW,
+        ),
         (dags::GetTeamDags::PATH, ACCESS_GET_TEAM_DAGS),
         (runs::GetDagDetail::PATH, ACCESS_GET_DAG_DETAIL),
         (runs::GetTeamRuns::PATH, ACCESS_GET_TEAM_RUNS),

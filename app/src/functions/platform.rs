@@ -1,25 +1,33 @@
-//! The platform overview: every team, and the break-glass deploys awaiting review.
+//! The platform overview: every team's figures, the runs failing now, environment health
+//! and the break-glass deploys awaiting review.
 
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use crate::errors::AppError;
-use crate::models::TeamMembership;
-use crate::models::deploys::AwaitingReview;
+use crate::models::platform::PlatformOverview;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PlatformTeams {
-    pub teams: Vec<TeamMembership>,
-    pub awaiting_review: Vec<AwaitingReview>,
-}
-
-#[server(prefix = "/api", endpoint = "platform_teams")]
-pub async fn get_platform_teams() -> Result<PlatformTeams, AppError> {
-    let viewer = super::guard::require(super::ACCESS_GET_PLATFORM_TEAMS, None)?;
-    let awaiting_review = super::ports::deploys()?.awaiting_review(&viewer).await?;
-    // A platform role grants something in every team, so the viewer's list is every team.
-    Ok(PlatformTeams {
-        teams: viewer.teams,
-        awaiting_review,
-    })
+/// `sort`, `dir` and `hours` are the page's query parameters as given; nonsense falls back
+/// to the defaults.
+#[server(prefix = "/api", endpoint = "platform_overview")]
+pub async fn get_platform_overview(
+    sort: Option<String>,
+    dir: Option<String>,
+    hours: Option<String>,
+) -> Result<PlatformOverview, AppError> {
+    let viewer = super::guard::require(super::ACCESS_GET_PLATFORM_OVERVIEW, None)?;
+    let query = crate::models::platform::OverviewQuery::from_params(
+        sort.as_deref(),
+        dir.as_deref(),
+        hours.as_deref(),
+    );
+    let mut overview = super::ports::platform()?.overview(&viewer, query).await?;
+    overview.awaiting_review = super::ports::deploys()?.awaiting_review(&viewer).await?;
+    for team in &mut overview.teams {
+        team.break_glass_awaiting = overview
+            .awaiting_review
+            .iter()
+            .filter(|deploy| deploy.team == team.team)
+            .count() as u64;
+    }
+    Ok(overview)
 }

@@ -14,6 +14,7 @@ use crate::errors::AppError;
 use crate::models::deploys::{
     AwaitingReview, CreatedToken, DeployDetail, DeployOverview, TokenPage,
 };
+use crate::models::platform::{OverviewQuery, PlatformOverview};
 use crate::models::{
     ConnectionForm, ConnectionPage, DagDetail, DagPage, DagQuery, PoolForm, PoolPage,
     RevealedValue, RunDetail, RunPage, RunQuery, TaskLogPage, TriggerRequest, VariableForm,
@@ -260,9 +261,26 @@ pub trait Deploys: Send + Sync + 'static {
     ) -> Result<(), AppError>;
 }
 
+/// The platform team's pages across every team. Implementations show only the teams the
+/// viewer holds (a platform role holds every configured team).
+#[async_trait::async_trait]
+pub trait Platform: Send + Sync + 'static {
+    async fn overview(
+        &self,
+        viewer: &Viewer,
+        query: OverviewQuery,
+    ) -> Result<PlatformOverview, AppError>;
+}
+
 pub type SharedReadModel = Arc<dyn ReadModel>;
 pub type SharedAirflowActions = Arc<dyn AirflowActions>;
 pub type SharedDeploys = Arc<dyn Deploys>;
+pub type SharedPlatform = Arc<dyn Platform>;
+
+pub fn platform() -> Result<SharedPlatform, AppError> {
+    use_context::<SharedPlatform>()
+        .ok_or_else(|| AppError::Internal("platform pages not provided".into()))
+}
 
 pub fn deploys() -> Result<SharedDeploys, AppError> {
     use_context::<SharedDeploys>().ok_or_else(|| AppError::Internal("deploys not provided".into()))

@@ -94,10 +94,16 @@ impl DeploySummary {
     /// Who asked for it. A token's request is named from the token record, not from a
     /// display name that a person could also choose.
     pub fn requested_by(&self) -> String {
-        match &self.via_token {
-            Some(token) => format!("API token “{token}”"),
-            None => self.requester.clone(),
-        }
+        requested_by(&self.requester, self.via_token.as_deref())
+    }
+}
+
+/// Who asked for a deploy: the API token by its name (a record only an admin names), else
+/// the person.
+pub fn requested_by(requester: &str, via_token: Option<&str>) -> String {
+    match via_token {
+        Some(token) => format!("API token “{token}”"),
+        None => requester.to_string(),
     }
 }
 

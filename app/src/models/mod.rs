@@ -5,6 +5,7 @@ pub mod connections;
 pub mod dags;
 pub mod deploys;
 pub mod params;
+pub mod platform;
 pub mod pools;
 pub mod runs;
 pub mod variables;

@@ -20,7 +20,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{Next, from_fn, from_fn_with_state};
 use axum::response::Response;
 use axum::routing::{MethodRouter, get, post};
-use hangar_app::models::{Access, TeamAction};
+use hangar_app::models::{Access, PlatformAction, TeamAction};
 use hangar_app::routes::PAGE_ACCESS;
 use leptos_axum::AxumRouteListing;
 use tower_http::services::{ServeDir, ServeFile};
@@ -81,6 +81,14 @@ pub fn server_routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
                 Access::Team(TeamAction::View),
             ),
             get(crate::live::stream::team_events),
+        ),
+        (
+            spec(
+                Method::GET,
+                "/platform/events",
+                Access::Platform(PlatformAction::ViewOverview),
+            ),
+            get(crate::live::stream::platform_events),
         ),
     ]
 }

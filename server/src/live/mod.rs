@@ -29,7 +29,8 @@ const BACKLOG: usize = 256;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Change {
     pub environment: String,
-    /// Owners of the changed DAGs; `None` is a shared bundle, visible to every team.
+    /// Owners of the changed DAGs; `None` is a shared bundle, visible to every team. Empty:
+    /// the environment itself changed (sync state, Airflow's health), which no team page shows.
     pub teams: BTreeSet<Option<String>>,
 }
 
@@ -119,6 +120,16 @@ impl LiveUpdates {
         if teams.is_empty() {
             return;
         }
+        self.announce(environment, teams).await;
+    }
+
+    /// Announces that the environment itself changed (its sync state or Airflow's health):
+    /// no team's data, so only the platform overview hears it.
+    pub async fn environment_changed(&self, environment: &str) {
+        self.announce(environment, BTreeSet::new()).await;
+    }
+
+    async fn announce(&self, environment: &str, teams: BTreeSet<Option<String>>) {
         let change = Change {
             environment: environment.to_string(),
             teams,

@@ -3,6 +3,7 @@
 pub mod connections;
 pub mod dags;
 pub mod details;
+pub mod health;
 pub mod import_errors;
 pub mod leader;
 pub mod pools;
@@ -58,10 +59,22 @@ async fn lead(
 ) {
     let mut delay = env.sync_interval;
     let mut dags_due = std::time::Instant::now();
+    let mut health_due = std::time::Instant::now();
+    let mut last_succeeded = None;
     let mut budget = CallBudget::new(state, &env.name);
     while leadership.still_leads().await {
         budget.report_each_minute(state, &env.name);
         let now_ms = state.clock.now_ms();
+        if std::time::Instant::now() >= health_due {
+            health_due = std::time::Instant::now() + health::HEALTH_INTERVAL;
+            match health::check(&state.db, &env.name, client, now_ms).await {
+                Ok(true) => state.live.environment_changed(&env.name).await,
+                Ok(false) => {}
+                Err(error) => {
+                    tracing::warn!(env = %env.name, %error, "cannot record Airflow's health")
+                }
+            }
+        }
         let mut result = Ok(());
         if std::time::Instant::now() >= dags_due {
             result = sync_catalogue(state, env, client, now_ms).await;
@@ -71,6 +84,11 @@ async fn lead(
         }
         if result.is_ok() {
             result = sync_activity(state, env, client, now_ms).await;
+        }
+        // The overview shows each environment's sync state: tell it when that flips.
+        if last_succeeded != Some(result.is_ok()) {
+            last_succeeded = Some(result.is_ok());
+            state.live.environment_changed(&env.name).await;
         }
         match result {
             Ok(()) => delay = env.sync_interval,
@@ -117,6 +135,8 @@ pub async fn sync_activity(
     state.live.dags_changed(&env.name, &changed).await;
     let pools = pools::sync_pools(&state.db, env, client, now_ms).await?;
     state.live.teams_changed(&env.name, pools).await;
+    // The sync lag the overview shows is measured from here, every few seconds.
+    dags::record_status(&state.db, &env.name, now_ms, None).await?;
     Ok(())
 }
 

@@ -415,6 +415,24 @@ jwks_refresh_min_interval = "30s"
 
 /// The test Airflow keeps its metadata in SQLite, which refuses concurrent writes with a
 /// 500 that Hangar passes on as 502; a person would press the button again.
+/// Waits up to `within` for the next `change` event a browser would dispatch on an event
+/// stream; keep-alive comments do not count.
+pub async fn next_change(stream: &mut reqwest::Response, within: std::time::Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        match tokio::time::timeout_at(deadline, stream.chunk()).await {
+            Ok(Ok(Some(chunk))) => {
+                // With data: browsers drop an event whose data is empty.
+                if String::from_utf8_lossy(&chunk).contains("event: change\ndata: reload") {
+                    return true;
+                }
+            }
+            Ok(_) => panic!("the stream ended"),
+            Err(_) => return false,
+        }
+    }
+}
+
 pub async fn retry_busy<F, Fut>(mut call: F) -> (reqwest::StatusCode, String)
 where
     F: FnMut() -> Fut,
