@@ -1,5 +1,5 @@
 # Hangar's entry points. See README.md.
-.PHONY: demo test build bench bench-airflow bench-deploy
+.PHONY: demo test build bench bench-airflow bench-deploy bench-platform
 
 ## demo: build Hangar and run it with a test identity provider on http://127.0.0.1:3000
 demo:
@@ -24,3 +24,7 @@ bench-airflow:
 ## bench-deploy: the approval screen's git work and a directory swap on a 20,000-file repository (docs/benchmarks.md)
 bench-deploy:
 	@cargo run --quiet --release -p hangar-server --example bench_deploy -- $${RUNS:-15}
+
+## bench-platform: the platform overview at 50 teams / 10,000 DAGs / 1,000,000 runs on SQLite and PostgreSQL (docs/benchmarks.md)
+bench-platform:
+	@bash end2end/scripts/bench-platform.sh

@@ -10,12 +10,7 @@ RUNS="${RUNS:-3}"
 DURATION="${DURATION:-10s}"
 TEAMS="${TEAMS:-50}"; DAGS="${DAGS:-200}"; RUNS_PER_DAG="${RUNS_PER_DAG:-100}"
 PROBE_RUNS="${PROBE_RUNS:-20}"
-install_rust_tools
-install_node_modules
-command -v wrk >/dev/null || { say "installing wrk"; apt-get install -y -qq wrk >/dev/null || die "could not install wrk"; }
-build_site
-(cd "$ROOT" && cargo build -q -p hangar-server --release && cargo build -q -p hangar-server --release --example seed_read_model)
-SEED="$ROOT/target/release/examples/seed_read_model"
+prepare_seeded_bench
 
 DIR="$(mktemp -d /tmp/hangar-bench.XXXXXX)"
 IDP_PORT="$(free_port)"
@@ -52,13 +47,7 @@ AIRFLOW="$HANGAR_TEST_AIRFLOW_URL"
 
 # Teams: the demo's, plus the synthetic ones; carol (group team_a) is an author of one.
 TEAMS_TOML="$DIR/teams.toml"
-cp "$E2E/fixtures/demo-teams.toml" "$TEAMS_TOML"
-BUNDLES=""
-for t in $(seq 0 $((TEAMS - 1))); do
-  name="$(printf 'bench_team_%02d' "$t")"
-  printf '\n[[teams]]\nname = "%s"\n' "$name" >> "$TEAMS_TOML"
-  BUNDLES="$BUNDLES${BUNDLES:+, }${name}_dags = \"$name\""
-done
+write_bench_teams "$TEAMS_TOML" "$TEAMS"
 BENCH_TEAM="$(printf 'bench_team_%02d' $(( TEAMS > 7 ? 7 : TEAMS - 1 )))"
 printf '\n[[access]]\ngroup = "team_a"\nteam = "%s"\nrole = "author"\n' "$BENCH_TEAM" >> "$TEAMS_TOML"
 

@@ -274,10 +274,11 @@ PY
 }
 
 # wrk_median name url [header]: RUNS runs of DURATION (after a 3 s warm-up) with 2 threads
-# and 32 connections; prints "name<TAB>req/s<TAB>p50 ms<TAB>p99 ms", medians over the runs.
-# Any non-2xx/3xx answer fails the benchmark: an error page is not a fast page.
+# and CONNECTIONS (default 32) connections; prints "name<TAB>req/s<TAB>p50 ms<TAB>p99 ms",
+# medians over the runs. Any non-2xx/3xx answer fails the benchmark: an error page is not a
+# fast page.
 wrk_median() {
-  local args=(-t2 -c32 --latency --timeout 30s)
+  local args=(-t2 "-c${CONNECTIONS:-32}" --latency --timeout 30s)
   [ -n "${3:-}" ] && args+=(-H "$3")
   local file; file="$(mktemp /tmp/hangar-wrk.XXXXXX)"
   wrk "${args[@]}" -d3s "$2" >/dev/null
@@ -296,4 +297,29 @@ assert len(p50) == len(rps) and rps, f"{sys.argv[2]}: no request completed\n{tex
 print(f"{sys.argv[2]}\t{statistics.median(rps):.0f}\t{statistics.median(p50):.2f}\t{statistics.median(p99):.2f}")
 PY
   rm -f "$file"
+}
+
+# prepare_seeded_bench: what the read-model benchmarks need before they start: tools, wrk,
+# the bundle, the release server and the seeder (its path in SEED).
+prepare_seeded_bench() {
+  install_rust_tools
+  install_node_modules
+  command -v wrk >/dev/null || { say "installing wrk"; apt-get install -y -qq wrk >/dev/null || die "could not install wrk"; }
+  build_site
+  (cd "$ROOT" && cargo build -q -p hangar-server --release && cargo build -q -p hangar-server --release --example seed_read_model)
+  SEED="$ROOT/target/release/examples/seed_read_model"
+}
+
+# write_bench_teams file teams: the demo's teams plus `teams` synthetic ones
+# (bench_team_00 …) into `file`; sets BUNDLES to the `[[airflow]] bundles` entries mapping
+# each synthetic team's bundle to it, as seed_read_model names them.
+write_bench_teams() {
+  cp "$E2E/fixtures/demo-teams.toml" "$1"
+  BUNDLES=""
+  local t name
+  for t in $(seq 0 $(($2 - 1))); do
+    name="$(printf 'bench_team_%02d' "$t")"
+    printf '\n[[teams]]\nname = "%s"\n' "$name" >> "$1"
+    BUNDLES="$BUNDLES${BUNDLES:+, }${name}_dags = \"$name\""
+  done
 }

@@ -1,7 +1,9 @@
 //! Fills Hangar's read model with a synthetic Airflow estate for the benchmarks
-//! (`end2end/scripts/bench-airflow.sh`): `teams` × `dags` DAGs with `runs` runs each (run
-//! times spread over the last 14 days, newest within the hour), task instances for each
-//! DAG's latest 25 runs, and sync status "just synced" so pages show fresh data.
+//! (`end2end/scripts/bench-airflow.sh`, `bench-platform.sh`): `teams` × `dags` DAGs with
+//! `runs` runs each (run times spread over the last 14 days, newest within the hour), task
+//! instances for each DAG's latest 25 runs, three pools per team, a history of 40 deploys per
+//! team (every third team with one awaiting approval), and sync status "just synced" so pages
+//! show fresh data.
 //!
 //! ```sh
 //! cargo run --release -p hangar-server --example seed_read_model -- \
@@ -133,7 +135,7 @@ async fn main() {
     let step = window / args.runs.max(1) as i64;
     with_pool!(&db, pool => {
         let mut tx = pool.begin().await.unwrap();
-        for table in ["task_instances", "dag_runs", "dags", "import_errors"] {
+        for table in ["task_instances", "dag_runs", "dags", "import_errors", "pools"] {
             sqlx::query(&format!("DELETE FROM {table} WHERE environment = $1"))
                 .bind(env)
                 .execute(&mut *tx)
@@ -206,6 +208,66 @@ async fn main() {
         task_count += tasks.len();
         insert_runs!(tx, env, runs, now);
         insert_tasks!(tx, env, tasks, now);
+        let mut pools = QueryBuilder::new(
+            "INSERT INTO pools (environment, name, team, slots, description, include_deferred, \
+             occupied, running, queued, scheduled, deferred, open, synced_ms) ",
+        );
+        let pool_rows: Vec<(usize, usize)> =
+            (0..args.teams).flat_map(|t| (0..3).map(move |p| (t, p))).collect();
+        pools.push_values(&pool_rows, |mut row, (t, p)| {
+            let slots = 16_i64 << p;
+            let occupied = ((t * 7 + p * 5) as i64 * slots / 17).min(slots);
+            row.push_bind(env)
+                .push_bind(format!("bench_team_{t:02}_pool_{p}"))
+                .push_bind(format!("bench_team_{t:02}"))
+                .push_bind(slots)
+                .push_bind("synthetic")
+                .push_bind(0_i64)
+                .push_bind(occupied)
+                .push_bind(occupied)
+                .push_bind(0_i64)
+                .push_bind(0_i64)
+                .push_bind(0_i64)
+                .push_bind(slots - occupied)
+                .push_bind(now);
+        });
+        pools.build().execute(&mut *tx).await.unwrap();
+        sqlx::query("DELETE FROM deploy_requests WHERE team LIKE 'bench\\_team\\_%' ESCAPE '\\'")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        let deployer: i64 = sqlx::query_scalar(
+            "INSERT INTO users (issuer, subject, display_name, first_login_ms, last_login_ms) \
+             VALUES ('https://bench.invalid', 'bench-deployer', 'Bench Deployer', $1, $1) \
+             ON CONFLICT (issuer, subject) DO UPDATE SET last_login_ms = excluded.last_login_ms \
+             RETURNING id",
+        )
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+        let deploys: Vec<(usize, usize)> =
+            (0..args.teams).flat_map(|t| (0..40).map(move |d| (t, d))).collect();
+        for chunk in deploys.chunks(CHUNK) {
+            let mut insert = QueryBuilder::new(
+                "INSERT INTO deploy_requests (team, candidate_sha, requester_id, status, created_ms, \
+                 expires_ms, updated_ms, deployed_ms) ",
+            );
+            insert.push_values(chunk, |mut row, (t, d)| {
+                // d = 39 is the newest; every third team's newest awaits approval.
+                let at = now - (40 - *d as i64) * 6 * 3_600_000;
+                let pending = *d == 39 && t % 3 == 0;
+                row.push_bind(format!("bench_team_{t:02}"))
+                    .push_bind(format!("{:040x}", t * 1000 + d))
+                    .push_bind(deployer)
+                    .push_bind(if pending { "pending" } else { "deployed" })
+                    .push_bind(at)
+                    .push_bind(at + 7 * 86_400_000)
+                    .push_bind(at)
+                    .push_bind((!pending).then_some(at + 60_000));
+            });
+            insert.build().execute(&mut *tx).await.unwrap();
+        }
         sqlx::query(
             "INSERT INTO airflow_sync_status (environment, last_attempt_ms, last_success_ms) \
              VALUES ($1, $2, $2) ON CONFLICT (environment) DO UPDATE SET \

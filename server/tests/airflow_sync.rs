@@ -81,4 +81,68 @@ async fn dags_sync_with_their_teams(backend: Backend) {
     );
 }
 
-on_both_backends!(dags_sync_with_their_teams);
+/// Airflow's own health and version, as the sync leader records them, on the platform
+/// overview; an Airflow that cannot be reached is shown as such and keeps its version.
+async fn airflow_health_reaches_the_overview(backend: Backend) {
+    use hangar_server::sync::health::{check, recorded_components};
+    let app = TestApp::spawn_with_airflow(backend).await;
+    let db = &app.state.db;
+    let env = app.state.config.airflow[0].clone();
+    let now = app.state.clock.now_ms();
+    assert!(
+        check(db, "main", &client_for(&env), now).await.unwrap(),
+        "a first reading is news"
+    );
+    let components = recorded_components(db, "main").await.unwrap().unwrap();
+    let component = |name: &str| components.iter().find(|c| c.name == name).cloned();
+    assert!(
+        component("metadatabase").unwrap().healthy(),
+        "{components:?}"
+    );
+    let scheduler = component("scheduler").expect("the scheduler is a component");
+    assert!(scheduler.latest_heartbeat.is_some(), "{scheduler:?}");
+    assert!(
+        !check(db, "main", &client_for(&env), now + 1_000)
+            .await
+            .unwrap(),
+        "the same statuses again are no news"
+    );
+
+    let platform = app.signed_in("platform_admin").await;
+    let html = platform.get("/platform").await.text().await.unwrap();
+    let panel = html
+        .split(r#"data-testid="environment-health""#)
+        .nth(1)
+        .unwrap();
+    assert!(panel.contains("Airflow 3.3.2"), "{panel}");
+    assert!(panel.contains(r#"data-component="scheduler""#), "{panel}");
+    assert!(
+        panel.contains("heartbeat 20"),
+        "a heartbeat time is shown: {panel}"
+    );
+
+    let dead = support::unreachable(&env);
+    assert!(
+        check(db, "main", &client_for(&dead), now + 2_000)
+            .await
+            .unwrap()
+    );
+    let html = platform.get("/platform").await.text().await.unwrap();
+    let panel = html
+        .split(r#"data-testid="environment-health""#)
+        .nth(1)
+        .unwrap();
+    assert!(
+        panel.contains("Airflow's health could not be read."),
+        "{panel}"
+    );
+    assert!(
+        panel.contains("Airflow 3.3.2"),
+        "the version stays known: {panel}"
+    );
+}
+
+on_both_backends!(
+    dags_sync_with_their_teams,
+    airflow_health_reaches_the_overview
+);

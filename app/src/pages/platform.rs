@@ -9,7 +9,6 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::components::ErrorView;
-use crate::components::sync_notice::StateBadge;
 use crate::functions::platform::get_platform_overview;
 use crate::models::deploys::{AwaitingReview, short_sha, utc_minute};
 use crate::models::platform::{
@@ -179,7 +178,7 @@ fn TeamRow(team: TeamOverview, now_ms: i64) -> impl IntoView {
             </td>
             <td data-testid="runs">
                 <RunBar counts=team.runs_24h/>
-                <div class="small">{format!("{} runs, ", team.runs_24h.total())}<span class:bad=failing>{format!("{} failed", team.runs_24h.failed)}</span></div>
+                <div class="small">{format!("{} {}, ", team.runs_24h.total(), if team.runs_24h.total() == 1 { "run" } else { "runs" })}<span class:bad=failing>{format!("{} failed", team.runs_24h.failed)}</span></div>
             </td>
             <td data-testid="failure-rate"><Sparkline rates=team.trend.clone()/><span class="small">{rate}</span></td>
             <td class="num" data-testid="tasks-running">{team.tasks_running}</td>
@@ -349,10 +348,14 @@ fn EnvironmentPanel(environments: Vec<EnvironmentHealth>, now_ms: i64) -> impl I
                         .components
                         .into_iter()
                         .map(|component| {
-                            let state = if component.healthy() { "success" } else { "failed" };
+                            let class = match component.status.as_str() {
+                                "healthy" => "healthy",
+                                "unhealthy" => "unhealthy",
+                                _ => "unknown",
+                            };
                             view! {
                                 <li data-component=component.name.clone() data-status=component.status.clone()>
-                                    <StateBadge state=state.to_string()/>
+                                    <span class=format!("health-badge {class}")>{component.status.clone()}</span>
                                     " " {component.name.replace('_', " ")}
                                     {component.latest_heartbeat.map(|at| view! { <span class="muted small">{format!(" · heartbeat {}", airflow_time(&at))}</span> })}
                                 </li>

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# make bench-platform: the platform overview (/platform) at 50 teams × 200 DAGs = 10,000
+# DAGs and 1,000,000 runs (plus pools and a deploy history, all from
+# server/examples/seed_read_model.rs), on SQLite and on PostgreSQL, signed in as a platform
+# admin. wrk on loopback: latency with CONNECTIONS (default 4: a platform team, not a crowd)
+# and throughput with 32; medians of RUNS runs. Prints Markdown for docs/benchmarks.md.
+source "$(dirname "$0")/lib.sh"
+RUNS="${RUNS:-3}"
+DURATION="${DURATION:-10s}"
+TEAMS="${TEAMS:-50}"; DAGS="${DAGS:-200}"; RUNS_PER_DAG="${RUNS_PER_DAG:-100}"
+prepare_seeded_bench
+
+DIR="$(mktemp -d /tmp/hangar-bench.XXXXXX)"
+IDP_PORT="$(free_port)"
+HANGAR_PORTS=("$(free_port)" "$(free_port)")
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  stop_postgres 2>/dev/null || true
+  rm -rf "$DIR"
+}
+trap cleanup EXIT
+
+redirects=()
+for port in "${HANGAR_PORTS[@]}"; do redirects+=(--redirect-uri "http://127.0.0.1:$port/auth/callback"); done
+node "$E2E/idp/server.mjs" --port "$IDP_PORT" --client-secret bench "${redirects[@]}" >"$DIR/idp.log" 2>&1 &
+pids+=($!)
+wait_for_http "http://127.0.0.1:$IDP_PORT/.well-known/openid-configuration" 20 || die "IdP did not start"
+start_postgres
+
+# The demo's teams plus the synthetic ones, all in one environment whose Airflow is not
+# running: the overview reads the read model, as it does during an outage.
+TEAMS_TOML="$DIR/teams.toml"
+write_bench_teams "$TEAMS_TOML" "$TEAMS"
+
+RESULTS=()
+for backend in sqlite postgres; do
+  if [ "$backend" = sqlite ]; then db="sqlite://$DIR/bench.db"; port="${HANGAR_PORTS[0]}"
+  else db="$HANGAR_TEST_POSTGRES_URL"; port="${HANGAR_PORTS[1]}"; fi
+  url="http://127.0.0.1:$port"
+  say "seeding $backend: $TEAMS teams × $DAGS DAGs × $RUNS_PER_DAG runs"
+  "$SEED" "$db" bench "$TEAMS" "$DAGS" "$RUNS_PER_DAG" >&2
+  cat > "$DIR/hangar-$port.toml" <<TOML
+[server]
+listen = "127.0.0.1:$port"
+public_url = "$url"
+site_root = "$ROOT/target/site"
+[database]
+url = "$db"
+[oidc]
+issuer = "http://127.0.0.1:$IDP_PORT"
+client_id = "hangar"
+client_secret = "bench"
+[log]
+level = "warn"
+TOML
+  cat "$TEAMS_TOML" >> "$DIR/hangar-$port.toml"
+  printf '[[airflow]]\nname = "bench"\nbase_url = "http://127.0.0.1:%s"\nusername = "hangar"\npassword = "unused"\ntimeout = "1s"\nbundles = { %s }\n' \
+    "$(free_port)" "$BUNDLES" >> "$DIR/hangar-$port.toml"
+  "$ROOT/target/release/hangar" serve --config "$DIR/hangar-$port.toml" >"$DIR/hangar-$port.log" 2>&1 &
+  HANGAR_PID=$!
+  pids+=($HANGAR_PID)
+  wait_for_http "$url/readyz" 60 || { tail -20 "$DIR/hangar-$port.log" >&2; die "Hangar did not start"; }
+  COOKIE="$(sign_in_as alice "$url")"   # a platform admin (group airflow-admins)
+  [ -n "$COOKIE" ] || die "could not sign in"
+  rows="$(python3 - "$url/platform" "$COOKIE" <<'PY'
+import sys, urllib.request
+request = urllib.request.Request(sys.argv[1], headers={"Cookie": "hangar=" + sys.argv[2]})
+html = urllib.request.urlopen(request).read().decode()
+table = html.split('data-testid="platform-teams"')[1].split("</table>")[0]
+print(table.count("<tr data-team="))
+PY
+)"
+  [ "$rows" = "$((TEAMS + 2))" ] || die "the overview shows $rows teams, not $((TEAMS + 2))"
+  say "measuring $backend ($RUNS × $DURATION)"
+  RESULTS+=("$(CONNECTIONS="${CONNECTIONS:-4}" wrk_median "$backend: /platform, ${CONNECTIONS:-4} connections" "$url/platform" "Cookie: hangar=$COOKIE")")
+  RESULTS+=("$(CONNECTIONS=32 wrk_median "$backend: /platform, 32 connections" "$url/platform" "Cookie: hangar=$COOKIE")")
+  RESULTS+=("$(CONNECTIONS="${CONNECTIONS:-4}" wrk_median "$backend: /platform?sort=failure_rate&hours=72" "$url/platform?sort=failure_rate&hours=72" "Cookie: hangar=$COOKIE")")
+  kill "$HANGAR_PID"; wait "$HANGAR_PID" 2>/dev/null || true
+done
+
+echo
+echo "| what | req/s (median) | p50 ms | p99 ms |"
+echo "|---|---:|---:|---:|"
+for line in "${RESULTS[@]}"; do
+  IFS=$'\t' read -r name rps p50 p99 <<<"$line"
+  echo "| $name | $rps | $p50 | $p99 |"
+done
