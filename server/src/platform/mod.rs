@@ -12,7 +12,7 @@ use hangar_app::functions::ports::Platform;
 use hangar_app::models::Viewer;
 use hangar_app::models::platform::{
     EnvironmentHealth, EnvironmentSync, FAILING_SHOWN, OverviewQuery, PlatformOverview, RunCounts,
-    SyncState, TeamOverview, sort_teams,
+    SyncState, TREND_DAYS, TeamOverview, sort_teams,
 };
 
 use crate::clock::Clock;
@@ -126,9 +126,7 @@ impl Platform for PlatformPages {
                 let trend = figures
                     .days
                     .remove(team)
-                    .unwrap_or_else(|| {
-                        vec![RunCounts::default(); hangar_app::models::platform::TREND_DAYS]
-                    })
+                    .unwrap_or_else(|| vec![RunCounts::default(); TREND_DAYS])
                     .iter()
                     .map(RunCounts::failure_rate)
                     .collect();
