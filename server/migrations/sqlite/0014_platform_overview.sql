@@ -71,6 +71,9 @@ INSERT INTO team_run_days (day, team, state, runs)
 
 -- "Failing now": failed runs by when they ended, newest first, across teams.
 CREATE INDEX dag_runs_failed_end ON dag_runs (end_date) WHERE state = 'failed';
+-- DAGs active and paused per team, from the index alone: read through `dags_team` it cost a
+-- lookup of each of 10,000 wide rows (56 ms on SQLite).
+CREATE INDEX dags_team_state ON dags (team, is_stale, is_paused);
 -- "Tasks running now" per team, without reading the sync window's other task instances.
 CREATE INDEX task_instances_running ON task_instances (environment, dag_id) WHERE state = 'running';
 
