@@ -4,6 +4,15 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// `ms` (milliseconds since the epoch) as RFC 3339 in UTC, the way Airflow's times are stored
+/// in the read model, so the two compare as strings.
+pub fn rfc3339(ms: i64) -> String {
+    crate::identity::session::from_ms(ms)
+        .format(&Rfc3339)
+        .expect("a UTC time formats as RFC 3339")
+}
 
 pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> OffsetDateTime;

@@ -8,10 +8,9 @@ use hangar_app::models::platform::{
     FAILING_SHOWN, FailingRun, LastDeploy, PoolFill, RunCounts, TREND_DAYS,
 };
 use sqlx::Row;
-use time::format_description::well_known::Rfc3339;
 
+use crate::clock::rfc3339;
 use crate::db::Db;
-use crate::identity::session::from_ms;
 use crate::with_pool;
 
 const HOUR_MS: i64 = 3_600_000;
@@ -36,12 +35,6 @@ pub struct Figures {
 
 /// `2026-11-21T14` for the hour and `2026-11-21` for the day of `ms`, as the rollup tables
 /// key them (the first 13 and 10 characters of an RFC 3339 UTC time).
-fn rfc3339(ms: i64) -> String {
-    from_ms(ms)
-        .format(&Rfc3339)
-        .expect("a UTC time formats as RFC 3339")
-}
-
 fn hour_key(ms: i64) -> String {
     rfc3339(ms)[..13].to_string()
 }

@@ -2,20 +2,16 @@
 
 use std::collections::BTreeSet;
 
-use time::format_description::well_known::Rfc3339;
-
 use super::dags::SyncError;
 use crate::airflow::AirflowClient;
+use crate::clock::rfc3339;
 use crate::config::AirflowConfig;
 use crate::db::Db;
-use crate::identity::session::from_ms;
 use crate::with_pool;
 
 /// The start of `env`'s run window (RFC 3339).
 pub fn window_start(env: &AirflowConfig, now_ms: i64) -> String {
-    from_ms(now_ms - env.run_window.as_millis() as i64)
-        .format(&Rfc3339)
-        .expect("a UTC time formats as RFC 3339")
+    rfc3339(now_ms - env.run_window.as_millis() as i64)
 }
 
 /// The upsert of one run (`$crate::airflow::models::DagRun`) into `dag_runs`, as a query

@@ -7,13 +7,12 @@
 use std::collections::BTreeSet;
 
 use sqlx::Row;
-use time::format_description::well_known::Rfc3339;
 
 use super::dags::SyncError;
 use crate::airflow::AirflowClient;
+use crate::clock::rfc3339;
 use crate::config::AirflowConfig;
 use crate::db::Db;
-use crate::identity::session::from_ms;
 use crate::with_pool;
 
 /// Each pass re-reads this much before the previous one began, so that a change Airflow
@@ -99,10 +98,4 @@ async fn watermark(db: &Db, env: &str) -> Result<Option<String>, sqlx::Error> {
             None => None,
         })
     })
-}
-
-fn rfc3339(ms: i64) -> String {
-    from_ms(ms)
-        .format(&Rfc3339)
-        .expect("a UTC time formats as RFC 3339")
 }
