@@ -13,11 +13,22 @@ use crate::components::error_view::NotFound;
 use crate::functions::viewer::get_viewer;
 use crate::models::{Access, PlatformAction, TeamAction};
 use crate::pages::{
-    connections::ConnectionsPage, dag_detail::DagDetailPage, dags::DagsPage,
-    deploy_detail::DeployDetailPage, deploys::DeploysPage, platform::PlatformPage,
-    pools::PoolsPage, run_detail::RunDetailPage, runs::RunsPage, signed_out::SignedOutPage,
-    task_log::TaskLogPageView, team_home::TeamHomePage, team_picker::TeamPicker,
-    tokens::TokensPage, variables::VariablesPage,
+    audit::{PlatformAuditPage, TeamAuditPage},
+    connections::ConnectionsPage,
+    dag_detail::DagDetailPage,
+    dags::DagsPage,
+    deploy_detail::DeployDetailPage,
+    deploys::DeploysPage,
+    platform::PlatformPage,
+    pools::PoolsPage,
+    run_detail::RunDetailPage,
+    runs::RunsPage,
+    signed_out::SignedOutPage,
+    task_log::TaskLogPageView,
+    team_home::TeamHomePage,
+    team_picker::TeamPicker,
+    tokens::TokensPage,
+    variables::VariablesPage,
 };
 
 pub const PAGE_ACCESS: &[(&str, Access)] = &[
@@ -43,7 +54,12 @@ pub const PAGE_ACCESS: &[(&str, Access)] = &[
     ("/t/{team}/deploys", Access::Team(TeamAction::View)),
     ("/t/{team}/deploys/{id}", Access::Team(TeamAction::View)),
     ("/t/{team}/tokens", Access::Team(TeamAction::ManageTokens)),
+    ("/t/{team}/audit", Access::Team(TeamAction::ViewTeamAudit)),
     ("/platform", Access::Platform(PlatformAction::ViewOverview)),
+    (
+        "/platform/audit",
+        Access::Platform(PlatformAction::ViewAudit),
+    ),
     ("/auth/signed-out", Access::Public),
 ];
 
@@ -83,7 +99,9 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/t/:team/deploys") view=DeploysPage/>
                         <Route path=path!("/t/:team/deploys/:id") view=DeployDetailPage/>
                         <Route path=path!("/t/:team/tokens") view=TokensPage/>
+                        <Route path=path!("/t/:team/audit") view=TeamAuditPage/>
                         <Route path=path!("/platform") view=PlatformPage/>
+                        <Route path=path!("/platform/audit") view=PlatformAuditPage/>
                         <Route path=path!("/auth/signed-out") view=SignedOutPage/>
                     </Routes>
                 </main>

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
-use crate::clock::SystemClock;
+use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 
 #[derive(Parser)]
@@ -39,6 +39,40 @@ enum Command {
 enum AuditCommand {
     /// Recompute the audit log's hash chain and report the first break.
     Verify(ConfigArg),
+    /// Write the audit log (or the entries matching the filters) in chain order.
+    Export(Box<AuditExportArgs>),
+}
+
+#[derive(clap::Args)]
+struct AuditExportArgs {
+    #[command(flatten)]
+    config: ConfigArg,
+    /// `ndjson` (every field, hashes included: the archive format) or `csv`.
+    #[arg(long, default_value = "ndjson")]
+    format: String,
+    /// Write here instead of standard output (replaced only once complete).
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+    /// Only this team's entries (`-`: entries of no team).
+    #[arg(long)]
+    team: Option<String>,
+    /// Only entries by this user (subject or display name).
+    #[arg(long)]
+    actor: Option<String>,
+    #[arg(long)]
+    action: Option<String>,
+    /// success, failure or denied.
+    #[arg(long)]
+    outcome: Option<String>,
+    /// UTC, `2026-11-22` or `2026-11-22T14:30`.
+    #[arg(long)]
+    from: Option<String>,
+    /// UTC, inclusive.
+    #[arg(long)]
+    to: Option<String>,
+    /// Text anywhere in the entry.
+    #[arg(long)]
+    text: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -96,6 +130,15 @@ pub async fn run(cli: Cli) -> ExitCode {
                 Err(code) => return code,
             };
             audit_verify(config).await
+        }
+        Command::Audit {
+            command: AuditCommand::Export(args),
+        } => {
+            let config = match load(&args.config) {
+                Ok(config) => config,
+                Err(code) => return code,
+            };
+            audit_export(config, args).await
         }
     }
 }
@@ -225,25 +268,134 @@ async fn audit_verify(config: Config) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match crate::audit::verify(&db).await {
-        Ok(report) if report.is_intact() => {
-            println!(
-                "audit log intact: {} entries verified",
-                report.entries_checked
-            );
-            ExitCode::SUCCESS
-        }
-        Ok(report) => {
-            let (seq, what) = report.problem.unwrap_or_default();
-            eprintln!(
-                "audit log BROKEN at entry {seq}: {what} ({} entries verified before it)",
-                report.entries_checked
-            );
-            ExitCode::from(3)
-        }
+    let report = match crate::audit::verify(&db).await {
+        Ok(report) => report,
         Err(error) => {
             eprintln!("hangar: cannot read the audit log: {error}");
-            ExitCode::FAILURE
+            return ExitCode::FAILURE;
         }
+    };
+    // The viewer shows the newest verification, whoever ran it.
+    if let Err(error) = crate::audit::record_verification(&db, SystemClock.now_ms(), &report).await
+    {
+        eprintln!("hangar: could not record the verification: {error}");
     }
+    if report.is_intact() {
+        let from = if report.from_seq > 1 {
+            format!(
+                " (from entry {}; older ones were removed by retention)",
+                report.from_seq
+            )
+        } else {
+            String::new()
+        };
+        println!(
+            "audit log intact: {} entries verified{from}",
+            report.entries_checked
+        );
+        ExitCode::SUCCESS
+    } else {
+        let (seq, what) = report.problem.unwrap_or_default();
+        eprintln!(
+            "audit log BROKEN at entry {seq}: {what} ({} entries verified before it)",
+            report.entries_checked
+        );
+        ExitCode::from(3)
+    }
+}
+
+async fn audit_export(config: Config, args: Box<AuditExportArgs>) -> ExitCode {
+    use crate::audit::export;
+    use crate::audit::search::{self, Order};
+    use hangar_app::models::audit::{AuditFilter, AuditScope};
+    use std::io::Write;
+
+    let csv = match args.format.as_str() {
+        "ndjson" => false,
+        "csv" => true,
+        other => {
+            eprintln!("hangar: --format: {other:?} is not ndjson or csv");
+            return ExitCode::from(2);
+        }
+    };
+    let filter = AuditFilter {
+        team: args.team.unwrap_or_default(),
+        actor: args.actor.unwrap_or_default(),
+        action: args.action.unwrap_or_default(),
+        outcome: args.outcome.unwrap_or_default(),
+        from: args.from.unwrap_or_default(),
+        to: args.to.unwrap_or_default(),
+        text: args.text.unwrap_or_default(),
+    };
+    let criteria = match filter.criteria(&AuditScope::Platform) {
+        Ok(criteria) => criteria,
+        Err(message) => {
+            eprintln!("hangar: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let db = match crate::open_database(&config).await {
+        Ok(db) => db,
+        Err(error) => {
+            eprintln!("hangar: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let partial = args
+        .output
+        .as_ref()
+        .map(|path| path.with_extension("partial"));
+    let sink: Box<dyn Write> = match &partial {
+        Some(path) => match std::fs::File::create(path) {
+            Ok(file) => Box::new(file),
+            Err(error) => {
+                eprintln!("hangar: cannot write {}: {error}", path.display());
+                return ExitCode::FAILURE;
+            }
+        },
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let mut out = std::io::BufWriter::new(sink);
+    let mut written = 0_u64;
+    let result: Result<(), String> = async {
+        if csv {
+            out.write_all(export::csv_header(true).as_bytes())
+                .map_err(|e| e.to_string())?;
+        }
+        let mut after = 0;
+        loop {
+            let batch = search::fetch(&db, &criteria, Order::ChainAfter(after), 1000)
+                .await
+                .map_err(|e| format!("cannot read the audit log: {e}"))?;
+            let Some(last) = batch.last() else { break };
+            after = last.seq;
+            for entry in &batch {
+                let line = if csv {
+                    export::csv_line(entry, true)
+                } else {
+                    export::ndjson_line(entry, true)
+                };
+                writeln!(out, "{line}").map_err(|e| e.to_string())?;
+                written += 1;
+            }
+        }
+        out.flush().map_err(|e| e.to_string())
+    }
+    .await;
+    drop(out);
+    if let Err(error) = result {
+        if let Some(partial) = &partial {
+            let _ = std::fs::remove_file(partial);
+        }
+        eprintln!("hangar: {error}");
+        return ExitCode::FAILURE;
+    }
+    if let (Some(partial), Some(output)) = (&partial, &args.output)
+        && let Err(error) = std::fs::rename(partial, output)
+    {
+        eprintln!("hangar: cannot write {}: {error}", output.display());
+        return ExitCode::FAILURE;
+    }
+    eprintln!("{written} audit entries exported");
+    ExitCode::SUCCESS
 }

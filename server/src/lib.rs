@@ -135,6 +135,11 @@ pub async fn build_with(
         clock.clone(),
         &config.airflow,
     ));
+    let audit_pages = Arc::new(audit::viewer::AuditPages::new(
+        db.clone(),
+        config.teams.iter().map(|team| team.name.clone()).collect(),
+        &config.audit,
+    ));
     let state = AppState::new(state::Services {
         config,
         db,
@@ -149,10 +154,16 @@ pub async fn build_with(
         deploy_port: Arc::new(deploy::gateway::DeployGateway::new(deploys.clone())),
         deploys,
         platform,
+        audit_pages,
     });
     if sync_loops == SyncLoops::Start {
         sync::spawn_loops(&state);
         state.deploys.spawn_worker();
+        audit::worker::spawn(
+            state.db.clone(),
+            state.clock.clone(),
+            state.config.audit.clone(),
+        );
     }
     let router = http::router(state.clone(), session_store).map_err(StartupError::Router)?;
     Ok((router, state))

@@ -37,6 +37,8 @@ pub struct Services {
     pub deploy_port: hangar_app::functions::ports::SharedDeploys,
     /// Handed to the app as context: the platform team's pages across teams.
     pub platform: hangar_app::functions::ports::SharedPlatform,
+    /// Handed to the app as context: the audit log viewer's pages.
+    pub audit_pages: hangar_app::functions::ports::SharedAudit,
 }
 
 impl std::ops::Deref for AppState {
@@ -55,6 +57,7 @@ impl AppState {
         leptos::prelude::provide_context(self.actions.clone());
         leptos::prelude::provide_context(self.deploy_port.clone());
         leptos::prelude::provide_context(self.platform.clone());
+        leptos::prelude::provide_context(self.audit_pages.clone());
     }
 
     pub fn new(services: Services) -> Self {

@@ -171,6 +171,48 @@ async fn the_cli_reports_the_chain() {
     let intact = run();
     assert_eq!(intact.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&intact.stdout).contains("3 entries verified"));
+    // The verification is recorded for the viewer.
+    let recorded = audit::latest_verification(&db).await.unwrap().unwrap();
+    assert_eq!(recorded.verification.entries_checked, 3);
+
+    // `audit export`: the filtered set in chain order, into a file replaced only when whole.
+    audit::append(
+        &db,
+        5,
+        AuditEvent::new("other.event", Outcome::Denied).team("team_a"),
+    )
+    .await
+    .unwrap();
+    let exported = dir.path().join("audit.ndjson");
+    let export = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_hangar"))
+            .args(["audit", "export", "--config"])
+            .arg(&config)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let output = export(&[
+        "--action",
+        "test.event",
+        "--output",
+        exported.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&exported)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let seqs: Vec<i64> = lines.iter().map(|l| l["seq"].as_i64().unwrap()).collect();
+    assert_eq!(seqs, vec![1, 2, 3]);
+    let csv = export(&["--format", "csv", "--outcome", "denied"]);
+    let csv = String::from_utf8(csv.stdout).unwrap();
+    assert_eq!(csv.lines().count(), 2, "{csv}");
+    assert!(csv.lines().nth(1).unwrap().contains(",team_a,other.event,"));
+    let bad = export(&["--from", "last week"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("From:"));
     drop_append_only_guard(&db).await;
     execute(
         &db,

@@ -1,20 +1,35 @@
 //! The header on every page: product name, team switcher, platform link, user menu.
 
 use leptos::prelude::*;
+use leptos_router::hooks::use_location;
 
-use super::team_switcher::TeamSwitcher;
-use crate::models::{PlatformAction, Viewer};
+use super::team_switcher::{TeamSwitcher, current_team};
+use crate::models::{PlatformAction, TeamAction, Viewer};
 
 #[component]
 pub fn Header(viewer: Viewer) -> impl IntoView {
     let platform = viewer.can_platform(PlatformAction::ViewOverview);
     let email = viewer.email.clone().unwrap_or_default();
+    // The platform's audit log for those who read all of it; otherwise the current team's,
+    // for its admins.
+    let platform_audit = viewer.can_platform(PlatformAction::ViewAudit);
+    let location = use_location();
+    let audit_viewer = viewer.clone();
+    let audit_link = move || {
+        if platform_audit {
+            return Some("/platform/audit".to_string());
+        }
+        current_team(&location.pathname.get())
+            .filter(|team| audit_viewer.can(team, TeamAction::ViewTeamAudit))
+            .map(|team| format!("{}/audit", crate::paths::team(&team)))
+    };
 
     view! {
         <header class="site-header">
             <a class="brand" href="/">"Hangar"</a>
             <TeamSwitcher viewer=viewer.clone()/>
             {platform.then(|| view! { <a class="nav-link" href="/platform">"Platform"</a> })}
+            {move || audit_link().map(|href| view! { <a class="nav-link" href=href data-testid="audit-link">"Audit log"</a> })}
             <details class="menu user-menu" data-testid="user-menu">
                 <summary>{viewer.display_name.clone()}</summary>
                 <div class="menu-body">

@@ -5,6 +5,7 @@
 //! fails if a registered function is missing here.
 
 pub mod actions;
+pub mod audit;
 pub mod connections;
 #[cfg(feature = "ssr")]
 pub mod dag_list_cache;
@@ -57,6 +58,8 @@ pub const ACCESS_GET_TEAM_TOKENS: Access = Access::Team(TeamAction::ManageTokens
 pub const ACCESS_CREATE_TOKEN: Access = Access::Team(TeamAction::ManageTokens);
 pub const ACCESS_REVOKE_TOKEN: Access = Access::Team(TeamAction::ManageTokens);
 pub const ACCESS_GET_PLATFORM_OVERVIEW: Access = Access::Platform(PlatformAction::ViewOverview);
+pub const ACCESS_GET_PLATFORM_AUDIT: Access = Access::Platform(PlatformAction::ViewAudit);
+pub const ACCESS_GET_TEAM_AUDIT: Access = Access::Team(TeamAction::ViewTeamAudit);
 
 /// Every server function's path with the access it declares.
 pub fn declared_access() -> Vec<(&'static str, Access)> {
@@ -68,6 +71,8 @@ pub fn declared_access() -> Vec<(&'static str, Access)> {
             platform::GetPlatformOverview::PATH,
             ACCESS_GET_PLATFORM_OVERVIEW,
         ),
+        (audit::GetPlatformAudit::PATH, ACCESS_GET_PLATFORM_AUDIT),
+        (audit::GetTeamAudit::PATH, ACCESS_GET_TEAM_AUDIT),
         (dags::GetTeamDags::PATH, ACCESS_GET_TEAM_DAGS),
         (runs::GetDagDetail::PATH, ACCESS_GET_DAG_DETAIL),
         (runs::GetTeamRuns::PATH, ACCESS_GET_TEAM_RUNS),

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use leptos::prelude::*;
 
 use crate::errors::AppError;
+use crate::models::audit::{AuditCursor, AuditFilter, AuditPage, AuditScope};
 use crate::models::deploys::{
     AwaitingReview, CreatedToken, DeployDetail, DeployOverview, TokenPage,
 };
@@ -270,6 +271,24 @@ pub trait Platform: Send + Sync + 'static {
         viewer: &Viewer,
         query: OverviewQuery,
     ) -> Result<PlatformOverview, AppError>;
+}
+
+/// The audit log as the viewer reads it. The server function checked the scope's access;
+/// implementations apply the scope to every query and strip what a team may not learn.
+#[async_trait::async_trait]
+pub trait Audit: Send + Sync + 'static {
+    async fn page(
+        &self,
+        scope: AuditScope,
+        filter: AuditFilter,
+        before: Option<AuditCursor>,
+    ) -> Result<AuditPage, AppError>;
+}
+
+pub type SharedAudit = Arc<dyn Audit>;
+
+pub fn audit() -> Result<SharedAudit, AppError> {
+    use_context::<SharedAudit>().ok_or_else(|| AppError::Internal("audit log not provided".into()))
 }
 
 pub type SharedReadModel = Arc<dyn ReadModel>;

@@ -262,6 +262,13 @@ pub fn utc_minute(ms: i64) -> String {
     format!("{date} {hour:02}:{minute:02} UTC")
 }
 
+/// "2026-11-22 14:05:09 UTC", where seconds matter (the audit log).
+pub fn utc_second(ms: i64) -> String {
+    let (date, hour, minute) = civil(ms);
+    let second = ms.div_euclid(1000).rem_euclid(60);
+    format!("{date} {hour:02}:{minute:02}:{second:02} UTC")
+}
+
 /// "14:05" (UTC), for "live in Airflow at 14:05".
 pub fn hh_mm(ms: i64) -> String {
     let (_, hour, minute) = civil(ms);

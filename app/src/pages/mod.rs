@@ -1,5 +1,6 @@
 //! One module per page; each loads its data through a server function.
 
+pub mod audit;
 pub mod connections;
 pub mod dag_detail;
 pub mod dags;

@@ -4,6 +4,21 @@
 //! write lock on SQLite), which hands out gapless sequence numbers and the previous hash.
 //! [`verify`] recomputes the chain: an edited row breaks its hash, a deleted row leaves a
 //! gap, a truncated tail disagrees with the head.
+//!
+//! The rest serves the viewer (docs/audit.md): `search` pages and streams filtered entries,
+//! `export` writes them as NDJSON or CSV, `retention` removes old entries behind a recorded
+//! checkpoint, `viewer` is the app's `Audit` port, `worker` verifies and prunes periodically.
+
+mod chain;
+pub mod export;
+pub mod retention;
+pub mod search;
+pub mod viewer;
+pub mod worker;
+
+pub use chain::{
+    StoredVerification, Verification, latest_verification, record_verification, verify,
+};
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -110,6 +125,27 @@ pub struct AuditEntry {
 }
 
 impl AuditEntry {
+    /// `event` as entry `seq`, linked to `prev_hash` and hashed.
+    fn chained(seq: i64, at_ms: i64, event: AuditEvent, prev_hash: String) -> Self {
+        let mut entry = Self {
+            seq,
+            at_ms,
+            actor_issuer: event.actor.as_ref().map(|a| a.issuer.clone()),
+            actor_subject: event.actor.as_ref().map(|a| a.subject.clone()),
+            actor_name: event.actor.as_ref().map(|a| a.display_name.clone()),
+            team: event.team,
+            action: event.action.to_string(),
+            target: event.target,
+            outcome: event.outcome.as_str().to_string(),
+            detail: event.detail,
+            request_id: event.request_id,
+            prev_hash,
+            hash: String::new(),
+        };
+        entry.hash = entry.compute_hash();
+        entry
+    }
+
     /// The hash covers every field and the previous hash, in a fixed JSON array form so that
     /// no two different entries can serialise alike.
     pub fn compute_hash(&self) -> String {
@@ -142,22 +178,7 @@ pub async fn append(db: &Db, at_ms: i64, event: AuditEvent) -> Result<i64, sqlx:
         )
         .fetch_one(&mut *tx)
         .await?;
-        let mut entry = AuditEntry {
-            seq: head.try_get("seq")?,
-            at_ms,
-            actor_issuer: event.actor.as_ref().map(|a| a.issuer.clone()),
-            actor_subject: event.actor.as_ref().map(|a| a.subject.clone()),
-            actor_name: event.actor.as_ref().map(|a| a.display_name.clone()),
-            team: event.team,
-            action: event.action.to_string(),
-            target: event.target,
-            outcome: event.outcome.as_str().to_string(),
-            detail: event.detail,
-            request_id: event.request_id,
-            prev_hash: head.try_get("hash")?,
-            hash: String::new(),
-        };
-        entry.hash = entry.compute_hash();
+        let entry = AuditEntry::chained(head.try_get("seq")?, at_ms, event, head.try_get("hash")?);
         sqlx::query(
             "INSERT INTO audit_log (seq, at_ms, actor_issuer, actor_subject, actor_name, team, \
              action, target, outcome, detail, request_id, prev_hash, hash) \
@@ -187,6 +208,56 @@ pub async fn append(db: &Db, at_ms: i64, event: AuditEvent) -> Result<i64, sqlx:
     })
 }
 
+/// Appends many events in one transaction, in order (imports, the benchmark's seeder, tests
+/// that need a large log). The chain is the same as `append` one by one would build.
+pub async fn append_batch(db: &Db, events: Vec<(i64, AuditEvent)>) -> Result<(), sqlx::Error> {
+    /// Rows per INSERT: 13 binds each stays under both backends' parameter limits.
+    const ROWS_PER_INSERT: usize = 500;
+    with_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        let head = sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash")
+            .fetch_one(&mut *tx)
+            .await?;
+        let mut seq: i64 = head.try_get("seq")?;
+        let mut prev_hash: String = head.try_get("hash")?;
+        let mut entries = Vec::with_capacity(events.len());
+        for (at_ms, event) in events {
+            seq += 1;
+            let entry = AuditEntry::chained(seq, at_ms, event, prev_hash);
+            prev_hash = entry.hash.clone();
+            entries.push(entry);
+        }
+        for chunk in entries.chunks(ROWS_PER_INSERT) {
+            let mut builder = sqlx::QueryBuilder::new(format!(
+                "INSERT INTO audit_log ({ENTRY_COLUMNS}) "
+            ));
+            builder.push_values(chunk, |mut row, entry| {
+                row.push_bind(entry.seq)
+                    .push_bind(entry.at_ms)
+                    .push_bind(&entry.actor_issuer)
+                    .push_bind(&entry.actor_subject)
+                    .push_bind(&entry.actor_name)
+                    .push_bind(&entry.team)
+                    .push_bind(&entry.action)
+                    .push_bind(&entry.target)
+                    .push_bind(&entry.outcome)
+                    .push_bind(&entry.detail)
+                    .push_bind(&entry.request_id)
+                    .push_bind(&entry.prev_hash)
+                    .push_bind(&entry.hash);
+            });
+            builder.build().execute(&mut *tx).await?;
+        }
+        sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+            .bind(seq)
+            .bind(&prev_hash)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    })
+}
+
 /// Entries with `seq > after`, oldest first, at most `limit`.
 pub async fn entries_after(
     db: &Db,
@@ -194,106 +265,43 @@ pub async fn entries_after(
     limit: i64,
 ) -> Result<Vec<AuditEntry>, sqlx::Error> {
     with_pool!(db, pool => {
-        let rows = sqlx::query(
-            "SELECT seq, at_ms, actor_issuer, actor_subject, actor_name, team, action, target, \
-             outcome, detail, request_id, prev_hash, hash FROM audit_log \
-             WHERE seq > $1 ORDER BY seq LIMIT $2",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT {ENTRY_COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2"
+        ))
         .bind(after)
         .bind(limit)
         .fetch_all(pool)
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(AuditEntry {
-                    seq: row.try_get("seq")?,
-                    at_ms: row.try_get("at_ms")?,
-                    actor_issuer: row.try_get("actor_issuer")?,
-                    actor_subject: row.try_get("actor_subject")?,
-                    actor_name: row.try_get("actor_name")?,
-                    team: row.try_get("team")?,
-                    action: row.try_get("action")?,
-                    target: row.try_get("target")?,
-                    outcome: row.try_get("outcome")?,
-                    detail: row.try_get("detail")?,
-                    request_id: row.try_get("request_id")?,
-                    prev_hash: row.try_get("prev_hash")?,
-                    hash: row.try_get("hash")?,
-                })
-            })
-            .collect()
+        rows.iter().map(entry_from_row).collect()
     })
 }
 
-/// What [`verify`] found.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Verification {
-    pub entries_checked: i64,
-    /// The first problem, in words, with the sequence number where it shows.
-    pub problem: Option<(i64, String)>,
-}
+/// The columns [`entry_from_row`] reads, in a form SELECT lists can use.
+pub const ENTRY_COLUMNS: &str = "seq, at_ms, actor_issuer, actor_subject, actor_name, team, \
+     action, target, outcome, detail, request_id, prev_hash, hash";
 
-impl Verification {
-    pub fn is_intact(&self) -> bool {
-        self.problem.is_none()
-    }
-}
-
-pub async fn verify(db: &Db) -> Result<Verification, sqlx::Error> {
-    let (head_seq, head_hash): (i64, String) = with_pool!(db, pool => {
-        let row = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
-            .fetch_one(pool)
-            .await?;
-        (row.try_get("seq")?, row.try_get("hash")?)
-    });
-    let mut expected_seq = 1;
-    let mut prev_hash = GENESIS_HASH.to_string();
-    let mut checked = 0;
-    let problem = |seq: i64, what: String, checked| Verification {
-        entries_checked: checked,
-        problem: Some((seq, what)),
-    };
-    loop {
-        let batch = entries_after(db, expected_seq - 1, 1000).await?;
-        if batch.is_empty() {
-            break;
-        }
-        for entry in batch {
-            if entry.seq != expected_seq {
-                return Ok(problem(
-                    expected_seq,
-                    format!("entry {expected_seq} is missing (next is {})", entry.seq),
-                    checked,
-                ));
-            }
-            if entry.prev_hash != prev_hash {
-                return Ok(problem(
-                    entry.seq,
-                    format!("entry {} does not link to the entry before it", entry.seq),
-                    checked,
-                ));
-            }
-            if entry.compute_hash() != entry.hash {
-                return Ok(problem(
-                    entry.seq,
-                    format!("entry {} was changed after it was written", entry.seq),
-                    checked,
-                ));
-            }
-            prev_hash = entry.hash;
-            expected_seq += 1;
-            checked += 1;
-        }
-    }
-    if checked != head_seq || prev_hash != head_hash {
-        return Ok(problem(
-            checked + 1,
-            format!("the log ends at entry {checked} but {head_seq} entries were written"),
-            checked,
-        ));
-    }
-    Ok(Verification {
-        entries_checked: checked,
-        problem: None,
+/// Reads an [`AuditEntry`] from a row of either backend selected with [`ENTRY_COLUMNS`].
+pub fn entry_from_row<'r, R>(row: &'r R) -> Result<AuditEntry, sqlx::Error>
+where
+    R: Row,
+    &'r str: sqlx::ColumnIndex<R>,
+    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(AuditEntry {
+        seq: row.try_get("seq")?,
+        at_ms: row.try_get("at_ms")?,
+        actor_issuer: row.try_get("actor_issuer")?,
+        actor_subject: row.try_get("actor_subject")?,
+        actor_name: row.try_get("actor_name")?,
+        team: row.try_get("team")?,
+        action: row.try_get("action")?,
+        target: row.try_get("target")?,
+        outcome: row.try_get("outcome")?,
+        detail: row.try_get("detail")?,
+        request_id: row.try_get("request_id")?,
+        prev_hash: row.try_get("prev_hash")?,
+        hash: row.try_get("hash")?,
     })
 }

@@ -5,6 +5,7 @@
 //! message an operator can act on rather than a half-working server.
 
 mod airflow;
+mod audit;
 mod deploy;
 mod duration;
 mod env;
@@ -21,6 +22,7 @@ use hangar_app::models::{PlatformRole, TeamRole};
 use url::Url;
 
 pub use airflow::{AirflowConfig, AirflowCredentials, Ownership};
+pub use audit::AuditConfig;
 pub use deploy::{DeployConfig, GitConfig, TargetConfig};
 pub use duration::parse_duration;
 pub use secret::Secret;
@@ -39,6 +41,7 @@ pub struct Config {
     pub airflow: Vec<AirflowConfig>,
     pub deploys: Vec<DeployConfig>,
     pub git: GitConfig,
+    pub audit: AuditConfig,
 }
 
 #[derive(Clone, Debug)]
@@ -340,6 +343,7 @@ fn validate(raw: RawConfig, file: &Path) -> Result<Config, ConfigError> {
     let airflow = airflow::validate(raw.airflow, &teams, file)?;
     let deploys = deploy::validate(raw.deploy, &teams, file)?;
     let git = deploy::validate_git(raw.git, file)?;
+    let audit = audit::validate(raw.audit, file)?;
 
     Ok(Config {
         server,
@@ -352,6 +356,7 @@ fn validate(raw: RawConfig, file: &Path) -> Result<Config, ConfigError> {
         airflow,
         deploys,
         git,
+        audit,
     })
 }
 

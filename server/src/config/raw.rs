@@ -30,6 +30,16 @@ pub struct RawConfig {
     pub deploy: Vec<RawDeploy>,
     #[serde(default)]
     pub git: RawGit,
+    #[serde(default)]
+    pub audit: RawAudit,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAudit {
+    pub retention: Option<String>,
+    pub archive_dir: Option<String>,
+    pub verify_interval: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

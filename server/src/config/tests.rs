@@ -603,3 +603,50 @@ fn bad_deploy_settings_name_their_key() {
         "only ref",
     );
 }
+
+#[test]
+fn audit_retention_is_read() {
+    let config = load(VALID).unwrap();
+    assert_eq!(config.audit, AuditConfig::default());
+    let config = load(&format!(
+        "{VALID}\n[audit]\nretention = \"400d\"\narchive_dir = \"/var/lib/hangar/audit\"\nverify_interval = \"15m\"\n"
+    ))
+    .unwrap();
+    assert_eq!(
+        config.audit.retention,
+        Some(Duration::from_secs(400 * 86_400))
+    );
+    assert_eq!(
+        config.audit.archive_dir.as_deref(),
+        Some(Path::new("/var/lib/hangar/audit"))
+    );
+    assert_eq!(config.audit.verify_interval, Duration::from_secs(900));
+    let env = load_with_env(VALID, &[("HANGAR_AUDIT__RETENTION", "90d")]).unwrap();
+    assert_eq!(env.audit.retention, Some(Duration::from_secs(90 * 86_400)));
+}
+
+#[test]
+fn bad_audit_settings_name_their_key() {
+    for (section, key, what) in [
+        ("retention = \"12h\"", "audit.retention", "at least 1d"),
+        ("retention = \"a year\"", "audit.retention", "duration"),
+        (
+            "archive_dir = \"/tmp/a\"",
+            "audit.archive_dir",
+            "audit.retention",
+        ),
+        (
+            "retention = \"30d\"\narchive_dir = \" \"",
+            "audit.archive_dir",
+            "empty",
+        ),
+        (
+            "verify_interval = \"10s\"",
+            "audit.verify_interval",
+            "at least 1m",
+        ),
+        ("keep = \"30d\"", "keep", "unknown field"),
+    ] {
+        assert_refused(&format!("{VALID}\n[audit]\n{section}\n"), key, what);
+    }
+}

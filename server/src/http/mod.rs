@@ -90,6 +90,22 @@ pub fn server_routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             ),
             get(crate::live::stream::platform_events),
         ),
+        (
+            spec(
+                Method::GET,
+                "/platform/audit/export",
+                Access::Platform(PlatformAction::ViewAudit),
+            ),
+            get(crate::audit::export::platform_export),
+        ),
+        (
+            spec(
+                Method::GET,
+                "/t/{team}/audit/export",
+                Access::Team(TeamAction::ViewTeamAudit),
+            ),
+            get(crate::audit::export::team_export),
+        ),
     ]
 }
 

@@ -1,0 +1,209 @@
+//! Filtered reads of the log: the viewer's pages (newest first, by time) and the export's
+//! batches (in chain order). One SQL text per filter combination, built from the criteria;
+//! every value is bound, never spliced.
+//!
+//! Free text is a case-insensitive substring of the entry's searchable fields. A `LIKE` on
+//! each row decides; on SQLite a trigram index first narrows rare terms to their candidates
+//! (a common term is found quickly by walking the newest entries instead), on PostgreSQL a
+//! pg_trgm index serves the same `LIKE` directly.
+
+use hangar_app::models::audit::{AuditCriteria, AuditCursor};
+use sqlx::Row;
+
+use super::{AuditEntry, ENTRY_COLUMNS, entry_from_row};
+use crate::db::Db;
+use crate::with_pool;
+
+/// The searchable text of an entry, lower-cased: the same fields, in the same order, as the
+/// SQLite trigram index (migration 0015) and PostgreSQL's `hangar_audit_text`.
+const SQLITE_TEXT: &str = "lower(coalesce(actor_name, '') || ' ' || coalesce(actor_subject, '') \
+     || ' ' || coalesce(team, '') || ' ' || action || ' ' || coalesce(target, '') || ' ' || \
+     outcome || ' ' || coalesce(detail, '') || ' ' || coalesce(request_id, ''))";
+const POSTGRES_TEXT: &str = "hangar_audit_text(actor_name, actor_subject, team, action, target, \
+     outcome, detail, request_id)";
+/// A term with fewer trigram candidates than this is looked up through the index.
+const RARE_TERM: i64 = 5_000;
+
+/// In which order, and from where.
+#[derive(Clone, Copy, Debug)]
+pub enum Order {
+    /// The viewer: newest first by time, then by seq, after a cursor.
+    NewestFirst(Option<AuditCursor>),
+    /// The export: chain order, after a seq.
+    ChainAfter(i64),
+}
+
+enum Value {
+    Int(i64),
+    Text(String),
+}
+
+/// The entries matching `criteria`, at most `limit`, in `order`.
+pub async fn fetch(
+    db: &Db,
+    criteria: &AuditCriteria,
+    order: Order,
+    limit: usize,
+) -> Result<Vec<AuditEntry>, sqlx::Error> {
+    let postgres = matches!(db, Db::Postgres(_));
+    let mut conditions: Vec<String> = Vec::new();
+    let mut values: Vec<Value> = Vec::new();
+    let bind = |values: &mut Vec<Value>, value: Value| {
+        values.push(value);
+        format!("${}", values.len())
+    };
+    match &criteria.team {
+        Some(Some(team)) => {
+            let p = bind(&mut values, Value::Text(team.clone()));
+            conditions.push(format!("team = {p}"));
+        }
+        Some(None) => conditions.push("team IS NULL".into()),
+        None => {}
+    }
+    if let Some(actor) = &criteria.actor {
+        let subject = bind(&mut values, Value::Text(actor.clone()));
+        let name = bind(&mut values, Value::Text(actor.to_lowercase()));
+        conditions.push(format!(
+            "(actor_subject = {subject} OR lower(actor_name) = {name})"
+        ));
+    }
+    if let Some(action) = &criteria.action {
+        let p = bind(&mut values, Value::Text(action.clone()));
+        conditions.push(format!("action = {p}"));
+    }
+    if let Some(outcome) = &criteria.outcome {
+        let p = bind(&mut values, Value::Text(outcome.clone()));
+        conditions.push(format!("outcome = {p}"));
+    }
+    if let Some(from) = criteria.from_ms {
+        let p = bind(&mut values, Value::Int(from));
+        conditions.push(format!("at_ms >= {p}"));
+    }
+    if let Some(to) = criteria.to_ms {
+        let p = bind(&mut values, Value::Int(to));
+        conditions.push(format!("at_ms < {p}"));
+    }
+    if let Some(text) = &criteria.text {
+        let pattern = bind(&mut values, Value::Text(like_pattern(text)));
+        let searched = if postgres { POSTGRES_TEXT } else { SQLITE_TEXT };
+        conditions.push(format!("{searched} LIKE {pattern} ESCAPE '\\'"));
+        if !postgres
+            && let Some(query) = trigram_query(text)
+            && is_rare(db, &query).await?
+        {
+            let p = bind(&mut values, Value::Text(query));
+            conditions.push(format!(
+                "seq IN (SELECT rowid FROM audit_search WHERE audit_search MATCH {p})"
+            ));
+        }
+    }
+    let (order_by, offset) = match order {
+        Order::NewestFirst(before) => {
+            if let Some(cursor) = before {
+                let p = bind(&mut values, Value::Int(cursor.at_ms));
+                conditions.push(format!("at_ms <= {p}"));
+            }
+            (
+                "at_ms DESC, seq DESC",
+                before.map_or(0, |cursor| i64::from(cursor.skip)),
+            )
+        }
+        Order::ChainAfter(after) => {
+            let p = bind(&mut values, Value::Int(after));
+            conditions.push(format!("seq > {p}"));
+            ("seq", 0)
+        }
+    };
+    let limit_param = bind(&mut values, Value::Int(limit as i64));
+    let offset_param = bind(&mut values, Value::Int(offset));
+    let filter = if conditions.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", conditions.join(" AND "))
+    };
+    let sql = format!(
+        "SELECT {ENTRY_COLUMNS} FROM audit_log {filter} ORDER BY {order_by} \
+         LIMIT {limit_param} OFFSET {offset_param}"
+    );
+    with_pool!(db, pool => {
+        let mut query = sqlx::query(&sql);
+        for value in &values {
+            query = match value {
+                Value::Int(v) => query.bind(*v),
+                Value::Text(v) => query.bind(v.as_str()),
+            };
+        }
+        let rows = query.fetch_all(pool).await?;
+        rows.iter().map(entry_from_row).collect()
+    })
+}
+
+/// `%text%` with `LIKE`'s own characters escaped.
+fn like_pattern(text: &str) -> String {
+    let mut pattern = String::from("%");
+    for c in text.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// An FTS5 query asking for every trigram of `text` (the index keeps no positions, so the
+/// row's `LIKE` checks that they form the text); `None` below three characters.
+fn trigram_query(text: &str) -> Option<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut trigrams: Vec<String> = chars
+        .windows(3)
+        .map(|w| format!("\"{}\"", w.iter().collect::<String>().replace('"', "\"\"")))
+        .collect();
+    trigrams.sort();
+    trigrams.dedup();
+    (!trigrams.is_empty()).then(|| trigrams.join(" AND "))
+}
+
+async fn is_rare(db: &Db, query: &str) -> Result<bool, sqlx::Error> {
+    let Db::Sqlite(pool) = db else {
+        return Ok(false);
+    };
+    let candidates: i64 = sqlx::query(
+        "SELECT count(*) AS n FROM (SELECT rowid FROM audit_search WHERE audit_search MATCH $1 \
+         LIMIT $2)",
+    )
+    .bind(query)
+    .bind(RARE_TERM)
+    .fetch_one(pool)
+    .await?
+    .try_get("n")?;
+    Ok(candidates < RARE_TERM)
+}
+
+/// Every action ever logged, sorted.
+pub async fn actions(db: &Db) -> Result<Vec<String>, sqlx::Error> {
+    with_pool!(db, pool => {
+        sqlx::query_scalar("SELECT action FROM audit_actions ORDER BY action")
+            .fetch_all(pool)
+            .await
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_characters_are_taken_literally() {
+        assert_eq!(like_pattern(r"50%_a\b"), r"%50\%\_a\\b%");
+    }
+
+    #[test]
+    fn trigrams_are_quoted_and_unique() {
+        assert_eq!(trigram_query("ab"), None);
+        assert_eq!(
+            trigram_query("aaaa\"").as_deref(),
+            Some("\"aa\"\"\" AND \"aaa\"")
+        );
+    }
+}
