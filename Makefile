@@ -1,5 +1,5 @@
 # Hangar's entry points. See README.md.
-.PHONY: demo test build bench bench-airflow bench-deploy bench-platform
+.PHONY: demo test build bench bench-airflow bench-deploy bench-platform bench-audit
 
 ## demo: build Hangar and run it with a test identity provider on http://127.0.0.1:3000
 demo:
@@ -28,3 +28,7 @@ bench-deploy:
 ## bench-platform: the platform overview at 50 teams / 10,000 DAGs / 1,000,000 runs on SQLite and PostgreSQL (docs/benchmarks.md)
 bench-platform:
 	@bash end2end/scripts/bench-platform.sh
+
+## bench-audit: the audit log viewer filtering 1,000,000 entries on SQLite and PostgreSQL (docs/benchmarks.md)
+bench-audit:
+	@bash end2end/scripts/bench-audit.sh

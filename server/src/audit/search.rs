@@ -3,12 +3,11 @@
 //! every value is bound, never spliced.
 //!
 //! Free text is a case-insensitive substring of the entry's searchable fields. A `LIKE` on
-//! each row decides; on SQLite a trigram index first narrows rare terms to their candidates
-//! (a common term is found quickly by walking the newest entries instead), on PostgreSQL a
-//! pg_trgm index serves the same `LIKE` directly.
+//! each row decides; on SQLite a trigram index first narrows a rare term to its candidates,
+//! read once and passed as a JSON array (a common term is found quickly by walking the
+//! newest entries instead); on PostgreSQL a pg_trgm index serves the same `LIKE` directly.
 
 use hangar_app::models::audit::{AuditCriteria, AuditCursor};
-use sqlx::Row;
 
 use super::{AuditEntry, ENTRY_COLUMNS, entry_from_row};
 use crate::db::Db;
@@ -61,11 +60,15 @@ pub async fn fetch(
         None => {}
     }
     if let Some(actor) = &criteria.actor {
-        let subject = bind(&mut values, Value::Text(actor.clone()));
-        let name = bind(&mut values, Value::Text(actor.to_lowercase()));
-        conditions.push(format!(
-            "(actor_subject = {subject} OR lower(actor_name) = {name})"
-        ));
+        // One index, read in order: the subject's when some entry has that subject, else
+        // the display name's (an OR of both would sort every entry of the person).
+        if is_subject(db, actor).await? {
+            let p = bind(&mut values, Value::Text(actor.clone()));
+            conditions.push(format!("actor_subject = {p}"));
+        } else {
+            let p = bind(&mut values, Value::Text(actor.to_lowercase()));
+            conditions.push(format!("lower(actor_name) = {p}"));
+        }
     }
     if let Some(action) = &criteria.action {
         let p = bind(&mut values, Value::Text(action.clone()));
@@ -87,14 +90,9 @@ pub async fn fetch(
         let pattern = bind(&mut values, Value::Text(like_pattern(text)));
         let searched = if postgres { POSTGRES_TEXT } else { SQLITE_TEXT };
         conditions.push(format!("{searched} LIKE {pattern} ESCAPE '\\'"));
-        if !postgres
-            && let Some(query) = trigram_query(text)
-            && is_rare(db, &query).await?
-        {
-            let p = bind(&mut values, Value::Text(query));
-            conditions.push(format!(
-                "seq IN (SELECT rowid FROM audit_search WHERE audit_search MATCH {p})"
-            ));
+        if let Some(candidates) = rare_candidates(db, text).await? {
+            let p = bind(&mut values, Value::Text(candidates));
+            conditions.push(format!("seq IN (SELECT value FROM json_each({p}))"));
         }
     }
     let (order_by, offset) = match order {
@@ -164,20 +162,30 @@ fn trigram_query(text: &str) -> Option<String> {
     (!trigrams.is_empty()).then(|| trigrams.join(" AND "))
 }
 
-async fn is_rare(db: &Db, query: &str) -> Result<bool, sqlx::Error> {
-    let Db::Sqlite(pool) = db else {
-        return Ok(false);
+/// On SQLite, the entries whose text holds every trigram of `text`, as a JSON array, when
+/// there are fewer than [`RARE_TERM`] of them (one index lookup; the `LIKE` then checks each);
+/// `None` for a common term, text under three characters, or PostgreSQL.
+async fn rare_candidates(db: &Db, text: &str) -> Result<Option<String>, sqlx::Error> {
+    let (Db::Sqlite(pool), Some(query)) = (db, trigram_query(text)) else {
+        return Ok(None);
     };
-    let candidates: i64 = sqlx::query(
-        "SELECT count(*) AS n FROM (SELECT rowid FROM audit_search WHERE audit_search MATCH $1 \
-         LIMIT $2)",
-    )
-    .bind(query)
-    .bind(RARE_TERM)
-    .fetch_one(pool)
-    .await?
-    .try_get("n")?;
-    Ok(candidates < RARE_TERM)
+    let seqs: Vec<i64> =
+        sqlx::query_scalar("SELECT rowid FROM audit_search WHERE audit_search MATCH $1 LIMIT $2")
+            .bind(query)
+            .bind(RARE_TERM)
+            .fetch_all(pool)
+            .await?;
+    Ok((seqs.len() < RARE_TERM as usize).then(|| serde_json::Value::from(seqs).to_string()))
+}
+
+async fn is_subject(db: &Db, actor: &str) -> Result<bool, sqlx::Error> {
+    with_pool!(db, pool => {
+        sqlx::query("SELECT 1 AS one FROM audit_log WHERE actor_subject = $1 LIMIT 1")
+            .bind(actor)
+            .fetch_optional(pool)
+            .await
+            .map(|row| row.is_some())
+    })
 }
 
 /// Every action ever logged, sorted.
