@@ -573,7 +573,10 @@ async fn the_verification_is_shown_by_scope(backend: Backend) {
     assert!(report.is_intact());
     let html = platform.get("/platform/audit").await.text().await.unwrap();
     assert!(html.contains(r#"data-intact="true""#), "{html}");
-    assert!(html.contains(&format!("({} entries)", report.entries_checked)));
+    assert!(html.contains(&format!(
+        "({} entries at that time)",
+        report.entries_checked
+    )));
 
     drop_append_only_guard(db).await;
     execute(

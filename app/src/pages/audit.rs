@@ -145,10 +145,10 @@ fn ChainNotice(chain: Option<ChainStatus>) -> impl IntoView {
     };
     let when = utc_minute(chain.checked_at_ms);
     let scope = match (chain.entries_checked, chain.from_seq) {
-        (Some(count), Some(1)) => format!(" ({count} entries)"),
-        (Some(count), Some(from)) => {
-            format!(" ({count} entries from #{from}; older ones were removed by retention)")
-        }
+        (Some(count), Some(1)) => format!(" ({count} entries at that time)"),
+        (Some(count), Some(from)) => format!(
+            " ({count} entries at that time, from #{from}; older ones were removed by retention)"
+        ),
         _ => String::new(),
     };
     if chain.intact {
