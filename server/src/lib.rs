@@ -133,6 +133,7 @@ pub async fn build_with(
     let platform = Arc::new(platform::PlatformPages::new(
         db.clone(),
         clock.clone(),
+        live.versions(),
         &config.airflow,
     ));
     let audit_pages = Arc::new(audit::viewer::AuditPages::new(
@@ -148,6 +149,7 @@ pub async fn build_with(
         leptos,
         read_model,
         dag_lists: Arc::default(),
+        overviews: Arc::default(),
         airflow,
         actions,
         live,

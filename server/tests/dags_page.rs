@@ -160,7 +160,7 @@ async fn the_page_says_how_fresh_its_data_is(backend: Backend) {
 
     // A sync's status alone is not announced to pages: a kept page may show the previous one
     // for up to its age.
-    tokio::time::sleep(hangar_app::functions::dag_list_cache::MAX_AGE).await;
+    tokio::time::sleep(hangar_app::functions::kept_pages::MAX_AGE).await;
     let html = author.get("/t/team_a/dags").await.text().await.unwrap();
     assert!(
         html.contains("Data as of ") && html.contains("unreachable"),

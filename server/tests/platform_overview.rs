@@ -269,6 +269,8 @@ async fn each_team_has_its_figures_and_nothing_of_the_shared_dags(backend: Backe
         "UPDATE airflow_sync_status SET last_error = 'Airflow unreachable'",
     )
     .await;
+    // As the sync does when it starts failing: the overview kept a second ago is stale now.
+    app.state.live.environment_changed("main").await;
     let failing_sync = platform.get("/platform").await.text().await.unwrap();
     assert!(cell(team_row(&failing_sync, "team_b"), "sync").contains(r#"data-sync="failing""#));
     assert!(failing_sync.contains("Airflow unreachable"));

@@ -3,7 +3,7 @@
 //! Why text and not components: the rows are nearly all of the DAG list's cost (up to 100
 //! rows, each with a strip of runs and a pause form) and the list is read far more often than
 //! its data changes. As text, the server renders them once per change of the team's data
-//! (`functions::dag_list_cache`) and the browser draws a live update with one `innerHTML`.
+//! (`functions::kept_pages`) and the browser draws a live update with one `innerHTML`.
 //! The same function serves both, so what the server sends and what an update draws cannot
 //! drift apart. Every value is escaped here, by [`text`] and [`attr`], and nowhere else.
 

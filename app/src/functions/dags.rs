@@ -36,12 +36,12 @@ pub async fn get_team_dags(
 
 /// The list with its rows already written as HTML: what the server renders a page from.
 /// Same checks as [`get_team_dags`]; pages are kept per team and viewer abilities until the
-/// team's data changes ([`super::dag_list_cache`]).
+/// team's data changes ([`super::kept_pages`]).
 #[cfg(feature = "ssr")]
 pub async fn rendered_team_dags(team: String, query: DagQuery) -> Result<DagPage, AppError> {
     let viewer = checked(&team, &query)?;
     let (can_pause, can_pause_shared) = pause_abilities(&viewer, &team);
-    let key = super::dag_list_cache::DagListKey {
+    let key = super::kept_pages::DagListKey {
         team: team.clone(),
         query: query.clone(),
         can_pause,

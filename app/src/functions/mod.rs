@@ -7,12 +7,12 @@
 pub mod actions;
 pub mod audit;
 pub mod connections;
-#[cfg(feature = "ssr")]
-pub mod dag_list_cache;
 pub mod dags;
 pub mod deploys;
 #[cfg(feature = "ssr")]
 pub mod guard;
+#[cfg(feature = "ssr")]
+pub mod kept_pages;
 pub mod platform;
 pub mod pools;
 #[cfg(feature = "ssr")]

@@ -20,14 +20,28 @@ pub async fn get_platform_overview(
         dir.as_deref(),
         hours.as_deref(),
     );
-    let mut overview = super::ports::platform()?.overview(&viewer, query).await?;
-    overview.awaiting_review = super::ports::deploys()?.awaiting_review(&viewer).await?;
-    for team in &mut overview.teams {
-        team.break_glass_awaiting = overview
-            .awaiting_review
-            .iter()
-            .filter(|deploy| deploy.team == team.team)
-            .count() as u64;
-    }
-    Ok(overview)
+    let platform = super::ports::platform()?;
+    // Kept until anything changes (at most a second): [`super::kept_pages`].
+    let mut teams: Vec<String> = viewer.teams.iter().map(|t| t.team.clone()).collect();
+    teams.sort();
+    let key = super::kept_pages::OverviewKey {
+        query,
+        teams,
+        second: platform.clock_second(),
+    };
+    let version = platform.data_version();
+    super::ports::overview_cache()?
+        .page(key, version, || async {
+            let mut overview = platform.overview(&viewer, query).await?;
+            overview.awaiting_review = super::ports::deploys()?.awaiting_review(&viewer).await?;
+            for team in &mut overview.teams {
+                team.break_glass_awaiting = overview
+                    .awaiting_review
+                    .iter()
+                    .filter(|deploy| deploy.team == team.team)
+                    .count() as u64;
+            }
+            Ok(overview)
+        })
+        .await
 }

@@ -271,6 +271,13 @@ pub trait Platform: Send + Sync + 'static {
         viewer: &Viewer,
         query: OverviewQuery,
     ) -> Result<PlatformOverview, AppError>;
+
+    /// Moves with every announced change of any team or environment.
+    fn data_version(&self) -> u64;
+
+    /// The server clock's current second: what the overview's ages and windows are
+    /// computed from, so a kept overview is never older than the clock says.
+    fn clock_second(&self) -> i64;
 }
 
 /// The audit log as the viewer reads it. The server function checked the scope's access;
@@ -311,9 +318,15 @@ pub fn read_model() -> Result<SharedReadModel, AppError> {
 }
 
 /// DAG-list pages already rendered, one cache per server.
-pub fn dag_list_cache() -> Result<Arc<super::dag_list_cache::DagListCache>, AppError> {
-    use_context::<Arc<super::dag_list_cache::DagListCache>>()
+pub fn dag_list_cache() -> Result<Arc<super::kept_pages::DagListCache>, AppError> {
+    use_context::<Arc<super::kept_pages::DagListCache>>()
         .ok_or_else(|| AppError::Internal("DAG-list cache not provided".into()))
+}
+
+/// Platform overviews already computed, one cache per server.
+pub fn overview_cache() -> Result<Arc<super::kept_pages::OverviewCache>, AppError> {
+    use_context::<Arc<super::kept_pages::OverviewCache>>()
+        .ok_or_else(|| AppError::Internal("overview cache not provided".into()))
 }
 
 pub fn airflow_actions() -> Result<SharedAirflowActions, AppError> {

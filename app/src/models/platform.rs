@@ -16,7 +16,7 @@ pub const TREND_DAYS: usize = 7;
 pub const SATURATED_PERCENT: u32 = 90;
 
 /// A column the team table can be sorted by.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum OverviewSort {
     #[default]
     Team,
@@ -66,7 +66,7 @@ impl OverviewSort {
 
 /// What the overview shows, from the URL's query (`?sort=failed&dir=desc&hours=6`), so a
 /// sorted view works without JavaScript and can be linked.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct OverviewQuery {
     pub sort: OverviewSort,
     pub descending: bool,

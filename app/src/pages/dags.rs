@@ -178,7 +178,7 @@ fn send_pause_form(ev: leptos::ev::SubmitEvent, pause: ServerAction<SetDagPaused
     }
 }
 
-/// On the server, the list with its rows already written (and kept: `dag_list_cache`); in the
+/// On the server, the list with its rows already written (and kept: `kept_pages`); in the
 /// browser, the rows as data from the server function.
 async fn fetch_dags(team: String, query: DagQuery) -> Result<DagPage, crate::errors::AppError> {
     #[cfg(feature = "ssr")]

@@ -43,9 +43,11 @@ impl Change {
 }
 
 /// A counter per team that every announced change concerning it moves (`None`: shared, so
-/// every team's): what kept pages are checked against (`hangar_app::functions::dag_list_cache`).
+/// every team's): what kept pages are checked against (`hangar_app::functions::kept_pages`).
 #[derive(Debug, Default)]
 pub struct DataVersions {
+    /// Moves with every change, environment-only ones included (the platform overview's).
+    all: AtomicU64,
     shared: AtomicU64,
     teams: Mutex<HashMap<String, u64>>,
 }
@@ -57,7 +59,13 @@ impl DataVersions {
         self.shared.load(Ordering::Acquire) + teams.get(team).copied().unwrap_or(0)
     }
 
+    /// Grows with every change of any team or environment.
+    pub fn all(&self) -> u64 {
+        self.all.load(Ordering::Acquire)
+    }
+
     fn moved(&self, change: &Change) {
+        self.all.fetch_add(1, Ordering::AcqRel);
         let mut teams = self.teams.lock().unwrap_or_else(|e| e.into_inner());
         for owner in &change.teams {
             match owner {
@@ -251,5 +259,10 @@ mod tests {
         let (a, b) = (versions.of("team_a"), versions.of("team_b"));
         versions.moved(&change(&[None]));
         assert!(versions.of("team_a") > a && versions.of("team_b") > b);
+        // An environment-only change moves no team, only the overall version.
+        let (a, all) = (versions.of("team_a"), versions.all());
+        versions.moved(&change(&[]));
+        assert_eq!(versions.of("team_a"), a);
+        assert!(versions.all() > all);
     }
 }

@@ -28,14 +28,21 @@ const FRESH_AT_LEAST: Duration = Duration::from_secs(60);
 pub struct PlatformPages {
     db: Db,
     clock: Arc<dyn Clock>,
+    versions: Arc<crate::live::DataVersions>,
     environments: Vec<(String, Ownership, Duration)>,
 }
 
 impl PlatformPages {
-    pub fn new(db: Db, clock: Arc<dyn Clock>, environments: &[AirflowConfig]) -> Self {
+    pub fn new(
+        db: Db,
+        clock: Arc<dyn Clock>,
+        versions: Arc<crate::live::DataVersions>,
+        environments: &[AirflowConfig],
+    ) -> Self {
         Self {
             db,
             clock,
+            versions,
             environments: environments
                 .iter()
                 .map(|env| (env.name.clone(), env.ownership.clone(), env.sync_interval))
@@ -107,6 +114,14 @@ fn internal(error: sqlx::Error) -> AppError {
 
 #[async_trait::async_trait]
 impl Platform for PlatformPages {
+    fn data_version(&self) -> u64 {
+        self.versions.all()
+    }
+
+    fn clock_second(&self) -> i64 {
+        self.clock.now_ms().div_euclid(1000)
+    }
+
     async fn overview(
         &self,
         viewer: &Viewer,
