@@ -66,7 +66,7 @@ TOML
   pids+=($HANGAR_PID)
   wait_for_http "$url/readyz" 60 || { tail -20 "$DIR/hangar-$port.log" >&2; die "Hangar did not start"; }
   ALICE="$(sign_in_as alice "$url")"   # platform admin
-  BOB="$(sign_in_as bob "$url")"       # team_b admin
+  BOB="$(sign_in_as bob "$url" team_b)"   # team_b admin
   [ -n "$ALICE" ] && [ -n "$BOB" ] || die "could not sign in"
   # The background verification of the whole chain runs once at start; let it finish so
   # it does not share the CPU with the measurement.

@@ -260,14 +260,15 @@ stop_airflow() {
 
 # --- benchmarks (make bench, make bench-airflow) ---
 
-# sign_in_as user url: signs in through the real provider; prints Hangar's session cookie.
+# sign_in_as user url [team]: signs in through the real provider, landing on the team's
+# page (default team_a); prints Hangar's session cookie.
 sign_in_as() {
-  python3 - "$2" "$1" <<'PY'
+  python3 - "$2" "$1" "${3:-team_a}" <<'PY'
 import sys, urllib.request, http.cookiejar
-url, user = sys.argv[1], sys.argv[2]
+url, user, team = sys.argv[1], sys.argv[2], sys.argv[3]
 jar = http.cookiejar.CookieJar()
 opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-page = opener.open(f"{url}/auth/login?return_to=/t/team_a&login_hint={user}").read().decode()
+page = opener.open(f"{url}/auth/login?return_to=/t/{team}&login_hint={user}").read().decode()
 assert "data-testid=\"team-role\"" in page, "sign-in failed"
 print(next(c.value for c in jar if c.name == "hangar"))
 PY

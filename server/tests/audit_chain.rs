@@ -131,7 +131,44 @@ async fn verify_finds_a_deleted_row(backend: Backend) {
     assert!(what.contains("2 entries were written"), "{what}");
 }
 
+/// The server verifies while people work: appends during the walk are not a break.
+async fn verifying_while_entries_are_appended_stays_intact(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let db = app.state.db.clone();
+    let events = (0..3_000)
+        .map(|i| (i, AuditEvent::new("test.event", Outcome::Success)))
+        .collect();
+    audit::append_batch(&db, events).await.unwrap();
+    let writer = {
+        let db = db.clone();
+        tokio::spawn(async move {
+            for i in 0..200 {
+                audit::append(
+                    &db,
+                    10_000 + i,
+                    AuditEvent::new("test.late", Outcome::Success),
+                )
+                .await
+                .unwrap();
+            }
+        })
+    };
+    let mut reports = Vec::new();
+    while !writer.is_finished() {
+        reports.push(audit::verify(&db).await.unwrap());
+    }
+    writer.await.unwrap();
+    assert!(!reports.is_empty());
+    for report in &reports {
+        assert!(report.is_intact(), "{report:?}");
+        assert!(report.entries_checked >= 3_000);
+    }
+    let last = audit::verify(&db).await.unwrap();
+    assert_eq!((last.entries_checked, last.problem), (3_200, None));
+}
+
 on_both_backends!(
+    verifying_while_entries_are_appended_stays_intact,
     concurrent_appends_form_one_chain,
     the_log_is_append_only,
     verify_finds_an_edited_row,

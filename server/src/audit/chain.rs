@@ -1,8 +1,9 @@
 //! Verifying the chain, and keeping the newest verification for the viewer.
 //!
-//! The walk starts at the retention checkpoint (entry 1 while nothing was removed): the first
-//! kept entry must link to the checkpoint's hash, every entry to the one before, and the last
-//! to `audit_head`. A checkpoint is only believed if an `audit.retention` entry inside the
+//! The walk starts at the retention checkpoint (entry 1 while nothing was removed) and ends at
+//! `audit_head` as read when it starts, so appends during the walk do not disturb it: the
+//! first kept entry must link to the checkpoint's hash, every entry to the one before, and
+//! the last must be the head. A checkpoint is only believed if an `audit.retention` entry inside the
 //! verified chain recorded exactly it, so moving the checkpoint by hand to hide deleted rows
 //! is found too.
 
@@ -69,8 +70,11 @@ pub async fn verify(db: &Db) -> Result<Verification, sqlx::Error> {
         entries_checked: checked,
         problem: Some((seq, what)),
     };
-    loop {
-        let batch = entries_after(db, expected_seq - 1, 1000).await?;
+    // Up to the head as read above: entries appended meanwhile are the next run's (reading
+    // them now would compare them with a head that does not know them yet).
+    while expected_seq <= head_seq {
+        let batch =
+            entries_after(db, expected_seq - 1, 1000.min(head_seq - expected_seq + 1)).await?;
         if batch.is_empty() {
             break;
         }
