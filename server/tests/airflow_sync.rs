@@ -108,6 +108,8 @@ async fn airflow_health_reaches_the_overview(backend: Backend) {
         "the same statuses again are no news"
     );
 
+    // The sync announces an environment change when `check` reports news; so does the test.
+    app.state.live.environment_changed("main").await;
     let platform = app.signed_in("platform_admin").await;
     let html = platform.get("/platform").await.text().await.unwrap();
     let panel = html
@@ -127,6 +129,7 @@ async fn airflow_health_reaches_the_overview(backend: Backend) {
             .await
             .unwrap()
     );
+    app.state.live.environment_changed("main").await;
     let html = platform.get("/platform").await.text().await.unwrap();
     let panel = html
         .split(r#"data-testid="environment-health""#)
