@@ -16,23 +16,7 @@ build_site
 (cd "$ROOT" && cargo build -q -p hangar-server --release && cargo build -q -p hangar-server --release --example seed_audit_log)
 SEED="$ROOT/target/release/examples/seed_audit_log"
 
-DIR="$(mktemp -d /tmp/hangar-bench.XXXXXX)"
-IDP_PORT="$(free_port)"
-HANGAR_PORTS=("$(free_port)" "$(free_port)")
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  stop_postgres 2>/dev/null || true
-  rm -rf "$DIR"
-}
-trap cleanup EXIT
-
-redirects=()
-for port in "${HANGAR_PORTS[@]}"; do redirects+=(--redirect-uri "http://127.0.0.1:$port/auth/callback"); done
-node "$E2E/idp/server.mjs" --port "$IDP_PORT" --client-secret bench "${redirects[@]}" >"$DIR/idp.log" 2>&1 &
-pids+=($!)
-wait_for_http "http://127.0.0.1:$IDP_PORT/.well-known/openid-configuration" 20 || die "IdP did not start"
-start_postgres
+start_bench_stack
 TEAMS_TOML="$DIR/teams.toml"
 write_bench_teams "$TEAMS_TOML" "$TEAMS"
 
@@ -46,20 +30,7 @@ for backend in sqlite postgres; do
   url="http://127.0.0.1:$port"
   say "seeding $backend: $ENTRIES audit entries"
   "$SEED" "$db" "$ENTRIES" "$TEAMS" >&2
-  cat > "$DIR/hangar-$port.toml" <<TOML
-[server]
-listen = "127.0.0.1:$port"
-public_url = "$url"
-site_root = "$ROOT/target/site"
-[database]
-url = "$db"
-[oidc]
-issuer = "http://127.0.0.1:$IDP_PORT"
-client_id = "hangar"
-client_secret = "bench"
-[log]
-level = "warn"
-TOML
+  write_bench_server_toml "$DIR/hangar-$port.toml" "$port" "$db"
   cat "$TEAMS_TOML" >> "$DIR/hangar-$port.toml"
   "$ROOT/target/release/hangar" serve --config "$DIR/hangar-$port.toml" >"$DIR/hangar-$port.log" 2>&1 &
   HANGAR_PID=$!

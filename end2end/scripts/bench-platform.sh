@@ -10,23 +10,7 @@ DURATION="${DURATION:-10s}"
 TEAMS="${TEAMS:-50}"; DAGS="${DAGS:-200}"; RUNS_PER_DAG="${RUNS_PER_DAG:-100}"
 prepare_seeded_bench
 
-DIR="$(mktemp -d /tmp/hangar-bench.XXXXXX)"
-IDP_PORT="$(free_port)"
-HANGAR_PORTS=("$(free_port)" "$(free_port)")
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  stop_postgres 2>/dev/null || true
-  rm -rf "$DIR"
-}
-trap cleanup EXIT
-
-redirects=()
-for port in "${HANGAR_PORTS[@]}"; do redirects+=(--redirect-uri "http://127.0.0.1:$port/auth/callback"); done
-node "$E2E/idp/server.mjs" --port "$IDP_PORT" --client-secret bench "${redirects[@]}" >"$DIR/idp.log" 2>&1 &
-pids+=($!)
-wait_for_http "http://127.0.0.1:$IDP_PORT/.well-known/openid-configuration" 20 || die "IdP did not start"
-start_postgres
+start_bench_stack
 
 # The demo's teams plus the synthetic ones, all in one environment whose Airflow is not
 # running: the overview reads the read model, as it does during an outage.
@@ -40,20 +24,7 @@ for backend in sqlite postgres; do
   url="http://127.0.0.1:$port"
   say "seeding $backend: $TEAMS teams × $DAGS DAGs × $RUNS_PER_DAG runs"
   "$SEED" "$db" bench "$TEAMS" "$DAGS" "$RUNS_PER_DAG" >&2
-  cat > "$DIR/hangar-$port.toml" <<TOML
-[server]
-listen = "127.0.0.1:$port"
-public_url = "$url"
-site_root = "$ROOT/target/site"
-[database]
-url = "$db"
-[oidc]
-issuer = "http://127.0.0.1:$IDP_PORT"
-client_id = "hangar"
-client_secret = "bench"
-[log]
-level = "warn"
-TOML
+  write_bench_server_toml "$DIR/hangar-$port.toml" "$port" "$db"
   cat "$TEAMS_TOML" >> "$DIR/hangar-$port.toml"
   printf '[[airflow]]\nname = "bench"\nbase_url = "http://127.0.0.1:%s"\nusername = "hangar"\npassword = "unused"\ntimeout = "1s"\nbundles = { %s }\n' \
     "$(free_port)" "$BUNDLES" >> "$DIR/hangar-$port.toml"

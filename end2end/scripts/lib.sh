@@ -300,6 +300,48 @@ PY
   rm -f "$file"
 }
 
+# start_bench_stack: what the two-backend benchmarks share: DIR (removed on exit), the
+# test IdP on IDP_PORT for two Hangars on HANGAR_PORTS, and a throwaway PostgreSQL.
+# Background processes go in `pids`, killed on exit.
+start_bench_stack() {
+  DIR="$(mktemp -d /tmp/hangar-bench.XXXXXX)"
+  IDP_PORT="$(free_port)"
+  HANGAR_PORTS=("$(free_port)" "$(free_port)")
+  pids=()
+  trap stop_bench_stack EXIT
+  local redirects=() port
+  for port in "${HANGAR_PORTS[@]}"; do redirects+=(--redirect-uri "http://127.0.0.1:$port/auth/callback"); done
+  node "$E2E/idp/server.mjs" --port "$IDP_PORT" --client-secret bench "${redirects[@]}" >"$DIR/idp.log" 2>&1 &
+  pids+=($!)
+  wait_for_http "http://127.0.0.1:$IDP_PORT/.well-known/openid-configuration" 20 || die "IdP did not start"
+  start_postgres
+}
+
+stop_bench_stack() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  stop_postgres 2>/dev/null || true
+  rm -rf "$DIR"
+}
+
+# write_bench_server_toml file port db: a benchmark Hangar's configuration on `port` and
+# database `db`, signing in through start_bench_stack's IdP, logging warnings only.
+write_bench_server_toml() {
+  cat > "$1" <<TOML
+[server]
+listen = "127.0.0.1:$2"
+public_url = "http://127.0.0.1:$2"
+site_root = "$ROOT/target/site"
+[database]
+url = "$3"
+[oidc]
+issuer = "http://127.0.0.1:$IDP_PORT"
+client_id = "hangar"
+client_secret = "bench"
+[log]
+level = "warn"
+TOML
+}
+
 # prepare_seeded_bench: what the read-model benchmarks need before they start: tools, wrk,
 # the bundle, the release server and the seeder (its path in SEED).
 prepare_seeded_bench() {
