@@ -181,13 +181,7 @@ fn Filters(
 ) -> impl IntoView {
     let selected_team = filter.team.clone();
     let team_select = platform.then(|| {
-        let options = teams
-            .into_iter()
-            .map(|team| {
-                let selected = team == selected_team;
-                view! { <option value=team.clone() selected=selected>{team.clone()}</option> }
-            })
-            .collect_view();
+        let options = options(teams, &selected_team);
         view! {
             <label>"Team "
                 <select name="team" data-testid="audit-team">
@@ -198,18 +192,11 @@ fn Filters(
             </label>
         }
     });
-    let selected_action = filter.action.clone();
-    let action_options = actions
-        .into_iter()
-        .map(|action| {
-            let selected = action == selected_action;
-            view! { <option value=action.clone() selected=selected>{action.clone()}</option> }
-        })
-        .collect_view();
-    let outcome_options = AUDIT_OUTCOMES
-        .iter()
-        .map(|o| view! { <option value=*o selected=*o == filter.outcome>{*o}</option> })
-        .collect_view();
+    let action_options = options(actions, &filter.action);
+    let outcome_options = options(
+        AUDIT_OUTCOMES.iter().map(|o| o.to_string()).collect(),
+        &filter.outcome,
+    );
     view! {
         <Form method="GET" action="">
             <div class="filters audit-filters">
@@ -242,6 +229,17 @@ fn Filters(
             </div>
         </Form>
     }
+}
+
+/// A select's options, each its own label, the one equal to `selected` chosen.
+fn options(values: Vec<String>, selected: &str) -> impl IntoView + use<> {
+    values
+        .into_iter()
+        .map(|value| {
+            let (chosen, label) = (value == selected, value.clone());
+            view! { <option value=value selected=chosen>{label}</option> }
+        })
+        .collect_view()
 }
 
 #[component]
