@@ -72,10 +72,7 @@ level = "${4:-warn}"
 TOML
   cat "$TEAMS_TOML" >> "$DIR/hangar-$port.toml"
   printf '%s\n' "$3" >> "$DIR/hangar-$port.toml"
-  "$ROOT/target/release/hangar" serve --config "$DIR/hangar-$port.toml" >"$DIR/hangar-$port.log" 2>&1 &
-  HANGAR_PID=$!
-  pids+=($HANGAR_PID)
-  wait_for_http "$url/readyz" 60 || { tail -20 "$DIR/hangar-$port.log" >&2; die "Hangar did not start"; }
+  serve_bench_hangar "$DIR/hangar-$port.toml" "$url"
   COOKIE="$(sign_in_as carol "$url")"
   [ -n "$COOKIE" ] || die "could not sign in"
 }
@@ -216,13 +213,7 @@ AIRFLOW_RESULT="$(wrk_median "Airflow 3.3.2: GET /api/v2/dags?limit=100 ($total 
 RESULTS+=("$AIRFLOW_RESULT")
 
 
-echo
-echo "| what | req/s (median) | p50 ms | p99 ms |"
-echo "|---|---:|---:|---:|"
-for line in "${RESULTS[@]}"; do
-  IFS=$'\t' read -r name rps p50 p99 <<<"$line"
-  if [ -z "$p50" ]; then echo "| $name | $rps | | |"; else echo "| $name | $rps | $p50 | $p99 |"; fi
-done
+print_bench_table what "${RESULTS[@]}"
 python3 - "${RESULTS[0]}" "${RESULTS[5]}" "$AIRFLOW_RESULT" <<'PY' || true
 import sys
 sqlite, pg, airflow = (float((line.split("\t") + ["0", "0"])[1] or 0) for line in sys.argv[1:])

@@ -32,10 +32,7 @@ for backend in sqlite postgres; do
   "$SEED" "$db" "$ENTRIES" "$TEAMS" >&2
   write_bench_server_toml "$DIR/hangar-$port.toml" "$port" "$db"
   cat "$TEAMS_TOML" >> "$DIR/hangar-$port.toml"
-  "$ROOT/target/release/hangar" serve --config "$DIR/hangar-$port.toml" >"$DIR/hangar-$port.log" 2>&1 &
-  HANGAR_PID=$!
-  pids+=($HANGAR_PID)
-  wait_for_http "$url/readyz" 60 || { tail -20 "$DIR/hangar-$port.log" >&2; die "Hangar did not start"; }
+  serve_bench_hangar "$DIR/hangar-$port.toml" "$url"
   ALICE="$(sign_in_as alice "$url")"   # platform admin
   BOB="$(sign_in_as bob "$url" team_b)"   # team_b admin
   [ -n "$ALICE" ] && [ -n "$BOB" ] || die "could not sign in"
@@ -65,10 +62,4 @@ for backend in sqlite postgres; do
   kill "$HANGAR_PID"; wait "$HANGAR_PID" 2>/dev/null || true
 done
 
-echo
-echo "| what | req/s (median) | p50 ms | p99 ms |"
-echo "|---|---:|---:|---:|"
-for line in "${RESULTS[@]}"; do
-  IFS=$'\t' read -r name rps p50 p99 <<<"$line"
-  echo "| $name | $rps | $p50 | $p99 |"
-done
+print_bench_table what "${RESULTS[@]}"

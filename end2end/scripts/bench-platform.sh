@@ -28,10 +28,7 @@ for backend in sqlite postgres; do
   cat "$TEAMS_TOML" >> "$DIR/hangar-$port.toml"
   printf '[[airflow]]\nname = "bench"\nbase_url = "http://127.0.0.1:%s"\nusername = "hangar"\npassword = "unused"\ntimeout = "1s"\nbundles = { %s }\n' \
     "$(free_port)" "$BUNDLES" >> "$DIR/hangar-$port.toml"
-  "$ROOT/target/release/hangar" serve --config "$DIR/hangar-$port.toml" >"$DIR/hangar-$port.log" 2>&1 &
-  HANGAR_PID=$!
-  pids+=($HANGAR_PID)
-  wait_for_http "$url/readyz" 60 || { tail -20 "$DIR/hangar-$port.log" >&2; die "Hangar did not start"; }
+  serve_bench_hangar "$DIR/hangar-$port.toml" "$url"
   COOKIE="$(sign_in_as alice "$url")"   # a platform admin (group airflow-admins)
   [ -n "$COOKIE" ] || die "could not sign in"
   rows="$(python3 - "$url/platform" "$COOKIE" <<'PY'
@@ -50,10 +47,4 @@ PY
   kill "$HANGAR_PID"; wait "$HANGAR_PID" 2>/dev/null || true
 done
 
-echo
-echo "| what | req/s (median) | p50 ms | p99 ms |"
-echo "|---|---:|---:|---:|"
-for line in "${RESULTS[@]}"; do
-  IFS=$'\t' read -r name rps p50 p99 <<<"$line"
-  echo "| $name | $rps | $p50 | $p99 |"
-done
+print_bench_table what "${RESULTS[@]}"

@@ -22,24 +22,9 @@ node "$E2E/idp/server.mjs" --port "$IDP_PORT" --client-secret bench \
   --redirect-uri "$URL/auth/callback" >"$DIR/idp.log" 2>&1 &
 pids+=($!)
 wait_for_http "http://127.0.0.1:$IDP_PORT/.well-known/openid-configuration" 20 || die "IdP did not start"
-cat > "$DIR/hangar.toml" <<TOML
-[server]
-listen = "127.0.0.1:$HANGAR_PORT"
-site_root = "$ROOT/target/site"
-[database]
-url = "sqlite://$DIR/hangar.db"
-[oidc]
-issuer = "http://127.0.0.1:$IDP_PORT"
-client_id = "hangar"
-client_secret = "bench"
-[log]
-level = "warn"
-TOML
+write_bench_server_toml "$DIR/hangar.toml" "$HANGAR_PORT" "sqlite://$DIR/hangar.db"
 cat "$E2E/fixtures/demo-teams.toml" >> "$DIR/hangar.toml"
-"$ROOT/target/release/hangar" serve --config "$DIR/hangar.toml" &
-HANGAR_PID=$!
-pids+=($HANGAR_PID)
-wait_for_http "$URL/readyz" 30 || die "Hangar did not start"
+serve_bench_hangar "$DIR/hangar.toml" "$URL"
 
 # Sign in as carol through the real provider, keeping Hangar's session cookie.
 COOKIE="$(sign_in_as carol "$URL")"
@@ -53,13 +38,7 @@ HEALTH="$(wrk_median "/healthz with a session cookie" "$URL/healthz" "Cookie: ha
 TEAM="$(wrk_median "authenticated team page (/t/team_a)" "$URL/t/team_a" "Cookie: hangar=$COOKIE")"
 RSS_KB="$(awk '/VmRSS/ {print $2}' /proc/$HANGAR_PID/status)"
 
-echo
-echo "| page | req/s (median) | p50 ms | p99 ms |"
-echo "|---|---:|---:|---:|"
-for line in "$TRIVIAL" "$HEALTH" "$TEAM"; do
-  IFS=$'\t' read -r name rps p50 p99 <<<"$line"
-  echo "| $name | $rps | $p50 | $p99 |"
-done
+print_bench_table page "$TRIVIAL" "$HEALTH" "$TEAM"
 python3 - "$TRIVIAL" "$TEAM" "$RSS_KB" <<'PY'
 import sys
 trivial = float(sys.argv[1].split("\t")[1]); team = float(sys.argv[2].split("\t")[1])

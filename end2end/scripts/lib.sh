@@ -342,6 +342,29 @@ level = "warn"
 TOML
 }
 
+# serve_bench_hangar config url: the release server on `config`, logging next to it; sets
+# HANGAR_PID (also in `pids`) and waits until it is ready.
+serve_bench_hangar() {
+  "$ROOT/target/release/hangar" serve --config "$1" >"${1%.toml}.log" 2>&1 &
+  HANGAR_PID=$!
+  pids+=($HANGAR_PID)
+  wait_for_http "$2/readyz" 60 || { tail -20 "${1%.toml}.log" >&2; die "Hangar did not start"; }
+}
+
+# print_bench_table heading result...: wrk_median's lines as a Markdown table for
+# docs/benchmarks.md (a line without latencies leaves those cells empty).
+print_bench_table() {
+  local heading="$1" line name rps p50 p99
+  shift
+  echo
+  echo "| $heading | req/s (median) | p50 ms | p99 ms |"
+  echo "|---|---:|---:|---:|"
+  for line in "$@"; do
+    IFS=$'\t' read -r name rps p50 p99 <<<"$line"
+    if [ -z "$p50" ]; then echo "| $name | $rps | | |"; else echo "| $name | $rps | $p50 | $p99 |"; fi
+  done
+}
+
 # prepare_seeded_bench: what the read-model benchmarks need before they start: tools, wrk,
 # the bundle, the release server and the seeder (its path in SEED).
 prepare_seeded_bench() {
