@@ -158,3 +158,8 @@ pub fn deploy(team: &str, id: i64) -> String {
 pub fn tokens(team: &str) -> String {
     format!("/t/{}/tokens", encode(team))
 }
+
+/// Who holds which role in the team, and why.
+pub fn team_access(team: &str) -> String {
+    format!("/t/{}/access", encode(team))
+}

@@ -13,6 +13,7 @@ use crate::components::error_view::NotFound;
 use crate::functions::viewer::get_viewer;
 use crate::models::{Access, PlatformAction, TeamAction};
 use crate::pages::{
+    access::{PlatformAccessPage, TeamAccessPage},
     audit::{PlatformAuditPage, TeamAuditPage},
     connections::ConnectionsPage,
     dag_detail::DagDetailPage,
@@ -55,10 +56,15 @@ pub const PAGE_ACCESS: &[(&str, Access)] = &[
     ("/t/{team}/deploys/{id}", Access::Team(TeamAction::View)),
     ("/t/{team}/tokens", Access::Team(TeamAction::ManageTokens)),
     ("/t/{team}/audit", Access::Team(TeamAction::ViewTeamAudit)),
+    ("/t/{team}/access", Access::Team(TeamAction::ViewMembers)),
     ("/platform", Access::Platform(PlatformAction::ViewOverview)),
     (
         "/platform/audit",
         Access::Platform(PlatformAction::ViewAudit),
+    ),
+    (
+        "/platform/access",
+        Access::Platform(PlatformAction::ViewAccess),
     ),
     ("/auth/signed-out", Access::Public),
 ];
@@ -100,8 +106,10 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/t/:team/deploys/:id") view=DeployDetailPage/>
                         <Route path=path!("/t/:team/tokens") view=TokensPage/>
                         <Route path=path!("/t/:team/audit") view=TeamAuditPage/>
+                        <Route path=path!("/t/:team/access") view=TeamAccessPage/>
                         <Route path=path!("/platform") view=PlatformPage/>
                         <Route path=path!("/platform/audit") view=PlatformAuditPage/>
+                        <Route path=path!("/platform/access") view=PlatformAccessPage/>
                         <Route path=path!("/auth/signed-out") view=SignedOutPage/>
                     </Routes>
                 </main>

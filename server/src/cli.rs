@@ -33,6 +33,27 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Signed-in sessions.
+    Sessions {
+        #[command(subcommand)]
+        command: SessionsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SessionsCommand {
+    /// End every session of a user at once (audited as `session.revoke`); each ends at its
+    /// next request, on every replica.
+    Revoke(RevokeArgs),
+}
+
+#[derive(clap::Args)]
+struct RevokeArgs {
+    #[command(flatten)]
+    config: ConfigArg,
+    /// The user: their subject at the identity provider, their e-mail, or `#<id>`.
+    #[arg(long)]
+    user: String,
 }
 
 #[derive(Subcommand)]
@@ -139,6 +160,15 @@ pub async fn run(cli: Cli) -> ExitCode {
                 Err(code) => return code,
             };
             audit_export(config, args).await
+        }
+        Command::Sessions {
+            command: SessionsCommand::Revoke(args),
+        } => {
+            let config = match load(&args.config) {
+                Ok(config) => config,
+                Err(code) => return code,
+            };
+            sessions_revoke(config, &args.user).await
         }
     }
 }
@@ -398,4 +428,57 @@ async fn audit_export(config: Config, args: Box<AuditExportArgs>) -> ExitCode {
     }
     eprintln!("{written} audit entries exported");
     ExitCode::SUCCESS
+}
+
+async fn sessions_revoke(config: Config, who: &str) -> ExitCode {
+    let db = match crate::open_database(&config).await {
+        Ok(db) => db,
+        Err(error) => {
+            eprintln!("hangar: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let people = match crate::users::find_people(&db, who).await {
+        Ok(people) => people,
+        Err(error) => {
+            eprintln!("hangar: cannot read users: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let person = match people.as_slice() {
+        [person] => person,
+        [] => {
+            eprintln!(
+                "hangar: --user: no one who signed in has the subject or e-mail {who:?} \
+                 (or use #<id>)"
+            );
+            return ExitCode::from(2);
+        }
+        several => {
+            eprintln!(
+                "hangar: --user: {who:?} names {} people; pick one:",
+                several.len()
+            );
+            for person in several {
+                eprintln!(
+                    "  #{}  {} ({} at {})",
+                    person.id, person.display_name, person.subject, person.issuer
+                );
+            }
+            return ExitCode::from(2);
+        }
+    };
+    match crate::access::end_sessions(&db, SystemClock.now_ms(), person, None, None).await {
+        Ok(ended) => {
+            println!(
+                "ended {ended} session(s) of {} ({})",
+                person.display_name, person.subject
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("hangar: cannot end the sessions: {error}");
+            ExitCode::FAILURE
+        }
+    }
 }

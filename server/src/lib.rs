@@ -3,6 +3,7 @@
 //! `main.rs` only parses the command line; everything is built here so tests can start the
 //! real server on a loopback port (see `tests/support`).
 
+pub mod access;
 pub mod actions;
 pub mod airflow;
 pub mod audit;
@@ -108,6 +109,7 @@ pub async fn build_with(
             .clone()
             .continuously_delete_expired(Duration::from_secs(300)),
     );
+    identity::session_index::spawn_cleanup(db.clone(), clock.clone(), Duration::from_secs(300));
     let leptos = LeptosOptions::builder()
         .output_name("hangar")
         .site_root(config.server.site_root.to_string_lossy().to_string())
@@ -141,6 +143,11 @@ pub async fn build_with(
         config.teams.iter().map(|team| team.name.clone()).collect(),
         &config.audit,
     ));
+    let people = Arc::new(access::PeoplePages::new(
+        db.clone(),
+        clock.clone(),
+        config.clone(),
+    ));
     let state = AppState::new(state::Services {
         config,
         db,
@@ -157,6 +164,7 @@ pub async fn build_with(
         deploys,
         platform,
         audit_pages,
+        people,
     });
     if sync_loops == SyncLoops::Start {
         sync::spawn_loops(&state);

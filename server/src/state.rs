@@ -41,6 +41,8 @@ pub struct Services {
     pub platform: hangar_app::functions::ports::SharedPlatform,
     /// Handed to the app as context: the audit log viewer's pages.
     pub audit_pages: hangar_app::functions::ports::SharedAudit,
+    /// Handed to the app as context: who holds which role; ending sessions.
+    pub people: hangar_app::functions::ports::SharedPeople,
 }
 
 impl std::ops::Deref for AppState {
@@ -61,6 +63,7 @@ impl AppState {
         leptos::prelude::provide_context(self.deploy_port.clone());
         leptos::prelude::provide_context(self.platform.clone());
         leptos::prelude::provide_context(self.audit_pages.clone());
+        leptos::prelude::provide_context(self.people.clone());
     }
 
     pub fn new(services: Services) -> Self {

@@ -86,3 +86,95 @@ pub async fn update_groups(db: &Db, user_id: i64, groups: &[String]) -> Result<(
             .map(|_| ())
     })
 }
+
+/// A person who signed in, with the groups of their last sign-in (or group refresh).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KnownUser {
+    pub id: i64,
+    pub issuer: String,
+    pub subject: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub groups: Vec<String>,
+    pub last_login_ms: i64,
+}
+
+const KNOWN_USER_COLUMNS: &str =
+    "id, issuer, subject, display_name, email, groups_json, last_login_ms";
+
+/// Reads a [`KnownUser`] from a row of either backend.
+trait KnownUserRow {
+    fn known_user(&self) -> Result<KnownUser, sqlx::Error>;
+}
+
+macro_rules! known_user_row {
+    ($row:ty) => {
+        impl KnownUserRow for $row {
+            fn known_user(&self) -> Result<KnownUser, sqlx::Error> {
+                let groups: String = self.try_get("groups_json")?;
+                Ok(KnownUser {
+                    id: self.try_get("id")?,
+                    issuer: self.try_get("issuer")?,
+                    subject: self.try_get("subject")?,
+                    display_name: self.try_get("display_name")?,
+                    email: self.try_get("email")?,
+                    // Written by Hangar only, from a Vec<String>; unreadable means none.
+                    groups: serde_json::from_str(&groups).unwrap_or_default(),
+                    last_login_ms: self.try_get("last_login_ms")?,
+                })
+            }
+        }
+    };
+}
+known_user_row!(sqlx::sqlite::SqliteRow);
+known_user_row!(sqlx::postgres::PgRow);
+
+/// Everyone who signed in through the identity provider (API tokens' own users left out),
+/// by name.
+pub async fn signed_in_people(db: &Db) -> Result<Vec<KnownUser>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {KNOWN_USER_COLUMNS} FROM users WHERE issuer <> $1 ORDER BY lower(display_name), id"
+    );
+    with_pool!(db, pool => {
+        let rows = sqlx::query(&sql)
+            .bind(crate::tokens::TOKEN_ISSUER)
+            .fetch_all(pool)
+            .await?;
+        rows.iter().map(KnownUserRow::known_user).collect()
+    })
+}
+
+/// One person who signed in, by id (`None` for an API token's user or an unknown id).
+pub async fn signed_in_person(db: &Db, id: i64) -> Result<Option<KnownUser>, sqlx::Error> {
+    let sql = format!("SELECT {KNOWN_USER_COLUMNS} FROM users WHERE id = $1 AND issuer <> $2");
+    with_pool!(db, pool => {
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .bind(crate::tokens::TOKEN_ISSUER)
+            .fetch_optional(pool)
+            .await?;
+        row.as_ref().map(KnownUserRow::known_user).transpose()
+    })
+}
+
+/// The people a command-line argument names: a subject, an e-mail (ignoring case) or
+/// `#<id>`. Several people can share an e-mail (or a subject, under several issuers).
+pub async fn find_people(db: &Db, who: &str) -> Result<Vec<KnownUser>, sqlx::Error> {
+    let id: i64 = who
+        .strip_prefix('#')
+        .and_then(|id| id.parse().ok())
+        .unwrap_or(-1);
+    let sql = format!(
+        "SELECT {KNOWN_USER_COLUMNS} FROM users WHERE issuer <> $1 \
+         AND (subject = $2 OR lower(email) = lower($2) OR id = $3) ORDER BY id"
+    );
+    with_pool!(db, pool => {
+        let rows = sqlx::query(&sql)
+            .bind(crate::tokens::TOKEN_ISSUER)
+            .bind(who)
+            .bind(id)
+            .fetch_all(pool)
+            .await?;
+        rows.iter().map(KnownUserRow::known_user).collect()
+    })
+}

@@ -39,7 +39,7 @@ fn min_role(action: TeamAction) -> u8 {
         View => 0,
         Trigger | Pause | Clear => 1,
         EditConnections | EditVariables | RevealVariables | RequestDeploy | ApproveDeploy => 2,
-        EditPools | ManageTokens | BreakGlass | ViewTeamAudit => 3,
+        EditPools | ManageTokens | BreakGlass | ViewTeamAudit | ViewMembers => 3,
     }
 }
 
@@ -51,7 +51,10 @@ fn expected_allowed(user: &str, access: Access, team: &str) -> bool {
             team_exists
                 && (user == "platform_admin"
                     || (user == "auditor"
-                        && matches!(action, TeamAction::View | TeamAction::ViewTeamAudit))
+                        && matches!(
+                            action,
+                            TeamAction::View | TeamAction::ViewTeamAudit | TeamAction::ViewMembers
+                        ))
                     || team_role(user, team).is_some_and(|role| role >= min_role(action)))
         }
         Access::Platform(action) => {
@@ -59,7 +62,9 @@ fn expected_allowed(user: &str, access: Access, team: &str) -> bool {
                 || (user == "auditor"
                     && matches!(
                         action,
-                        PlatformAction::ViewOverview | PlatformAction::ViewAudit
+                        PlatformAction::ViewOverview
+                            | PlatformAction::ViewAudit
+                            | PlatformAction::ViewAccess
                     ))
         }
     }
@@ -109,7 +114,8 @@ async fn call(browser: &Browser, spec: &RouteSpec, team: &str) -> (StatusCode, S
                 ("days", "1"),
                 ("scope_request", "true"),
             ],
-            _ => vec![],
+            // User 1 is the first seeded user (team_a-admin, no sessions to end).
+            _ => vec![("user_id", "1")],
         };
         browser.call(spec.path, &form).await
     };

@@ -13,8 +13,19 @@ pub fn Header(viewer: Viewer) -> impl IntoView {
     // The platform's audit log for those who read all of it; otherwise the current team's,
     // for its admins.
     let platform_audit = viewer.can_platform(PlatformAction::ViewAudit);
+    let platform_access = viewer.can_platform(PlatformAction::ViewAccess);
     let location = use_location();
     let audit_viewer = viewer.clone();
+    let access_viewer = viewer.clone();
+    // Likewise who holds which role: every team's, or the current team's for its admins.
+    let access_link = move || {
+        if platform_access {
+            return Some("/platform/access".to_string());
+        }
+        current_team(&location.pathname.get())
+            .filter(|team| access_viewer.can(team, TeamAction::ViewMembers))
+            .map(|team| crate::paths::team_access(&team))
+    };
     let audit_link = move || {
         if platform_audit {
             return Some("/platform/audit".to_string());
@@ -30,6 +41,7 @@ pub fn Header(viewer: Viewer) -> impl IntoView {
             <TeamSwitcher viewer=viewer.clone()/>
             {platform.then(|| view! { <a class="nav-link" href="/platform">"Platform"</a> })}
             {move || audit_link().map(|href| view! { <a class="nav-link" href=href data-testid="audit-link">"Audit log"</a> })}
+            {move || access_link().map(|href| view! { <a class="nav-link" href=href data-testid="access-link">"Access"</a> })}
             <details class="menu user-menu" data-testid="user-menu">
                 <summary>{viewer.display_name.clone()}</summary>
                 <div class="menu-body">

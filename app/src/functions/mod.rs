@@ -4,6 +4,7 @@
 //! refuses to call a function that is not listed (deny by default), and the route-matrix test
 //! fails if a registered function is missing here.
 
+pub mod access;
 pub mod actions;
 pub mod audit;
 pub mod connections;
@@ -60,6 +61,9 @@ pub const ACCESS_REVOKE_TOKEN: Access = Access::Team(TeamAction::ManageTokens);
 pub const ACCESS_GET_PLATFORM_OVERVIEW: Access = Access::Platform(PlatformAction::ViewOverview);
 pub const ACCESS_GET_PLATFORM_AUDIT: Access = Access::Platform(PlatformAction::ViewAudit);
 pub const ACCESS_GET_TEAM_AUDIT: Access = Access::Team(TeamAction::ViewTeamAudit);
+pub const ACCESS_GET_TEAM_ACCESS: Access = Access::Team(TeamAction::ViewMembers);
+pub const ACCESS_GET_ACCESS_OVERVIEW: Access = Access::Platform(PlatformAction::ViewAccess);
+pub const ACCESS_END_USER_SESSIONS: Access = Access::Platform(PlatformAction::EndSessions);
 
 /// Every server function's path with the access it declares.
 pub fn declared_access() -> Vec<(&'static str, Access)> {
@@ -73,6 +77,9 @@ pub fn declared_access() -> Vec<(&'static str, Access)> {
         ),
         (audit::GetPlatformAudit::PATH, ACCESS_GET_PLATFORM_AUDIT),
         (audit::GetTeamAudit::PATH, ACCESS_GET_TEAM_AUDIT),
+        (access::GetTeamAccess::PATH, ACCESS_GET_TEAM_ACCESS),
+        (access::GetAccessOverview::PATH, ACCESS_GET_ACCESS_OVERVIEW),
+        (access::EndUserSessions::PATH, ACCESS_END_USER_SESSIONS),
         (dags::GetTeamDags::PATH, ACCESS_GET_TEAM_DAGS),
         (runs::GetDagDetail::PATH, ACCESS_GET_DAG_DETAIL),
         (runs::GetTeamRuns::PATH, ACCESS_GET_TEAM_RUNS),

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use leptos::prelude::*;
 
 use crate::errors::AppError;
+use crate::models::access_overview::{AccessOverview, PeopleQuery, SessionsEnded, TeamAccess};
 use crate::models::audit::{AuditCursor, AuditFilter, AuditPage, AuditScope};
 use crate::models::deploys::{
     AwaitingReview, CreatedToken, DeployDetail, DeployOverview, TokenPage,
@@ -296,6 +297,21 @@ pub type SharedAudit = Arc<dyn Audit>;
 
 pub fn audit() -> Result<SharedAudit, AppError> {
     use_context::<SharedAudit>().ok_or_else(|| AppError::Internal("audit log not provided".into()))
+}
+
+/// Who holds which role, and ending a person's sessions (`server/src/access/`).
+#[async_trait::async_trait]
+pub trait People: Send + Sync + 'static {
+    async fn team_access(&self, team: &str) -> Result<TeamAccess, AppError>;
+    async fn overview(&self, query: PeopleQuery) -> Result<AccessOverview, AppError>;
+    /// Ends every session of the person (audited); `NotFound` for an unknown id.
+    async fn end_sessions(&self, caller: &Caller, user_id: i64) -> Result<SessionsEnded, AppError>;
+}
+
+pub type SharedPeople = Arc<dyn People>;
+
+pub fn people() -> Result<SharedPeople, AppError> {
+    use_context::<SharedPeople>().ok_or_else(|| AppError::Internal("people not provided".into()))
 }
 
 pub type SharedReadModel = Arc<dyn ReadModel>;

@@ -75,10 +75,11 @@ pub enum TeamAction {
     ManageTokens,
     BreakGlass,
     ViewTeamAudit,
+    ViewMembers,
 }
 
 impl TeamAction {
-    pub const ALL: [TeamAction; 13] = [
+    pub const ALL: [TeamAction; 14] = [
         Self::View,
         Self::Trigger,
         Self::Pause,
@@ -92,6 +93,7 @@ impl TeamAction {
         Self::ManageTokens,
         Self::BreakGlass,
         Self::ViewTeamAudit,
+        Self::ViewMembers,
     ];
 
     /// The lowest team role that may take this action. Roles are cumulative.
@@ -104,15 +106,17 @@ impl TeamAction {
             | Self::RevealVariables
             | Self::RequestDeploy
             | Self::ApproveDeploy => TeamRole::Author,
-            Self::EditPools | Self::ManageTokens | Self::BreakGlass | Self::ViewTeamAudit => {
-                TeamRole::Admin
-            }
+            Self::EditPools
+            | Self::ManageTokens
+            | Self::BreakGlass
+            | Self::ViewTeamAudit
+            | Self::ViewMembers => TeamRole::Admin,
         }
     }
 
     /// Read-only actions are the ones a platform auditor may take in every team.
     pub fn is_read_only(self) -> bool {
-        matches!(self, Self::View | Self::ViewTeamAudit)
+        matches!(self, Self::View | Self::ViewTeamAudit | Self::ViewMembers)
     }
 
     pub fn label(self) -> &'static str {
@@ -132,6 +136,7 @@ impl TeamAction {
                 "Break-glass deploy without approval (re-authenticated, reviewed later)"
             }
             Self::ViewTeamAudit => "Read the team's audit log",
+            Self::ViewMembers => "See who holds the team's roles, and through which groups",
         }
     }
 }
@@ -144,6 +149,8 @@ pub enum PlatformAction {
     ViewOverview,
     /// The whole audit log.
     ViewAudit,
+    /// Every team's group rules and every person's teams and roles.
+    ViewAccess,
     /// Common pools, global connections and variables.
     ManageCommon,
     /// End another user's sessions.
@@ -151,9 +158,10 @@ pub enum PlatformAction {
 }
 
 impl PlatformAction {
-    pub const ALL: [PlatformAction; 4] = [
+    pub const ALL: [PlatformAction; 5] = [
         Self::ViewOverview,
         Self::ViewAudit,
+        Self::ViewAccess,
         Self::ManageCommon,
         Self::EndSessions,
     ];
@@ -161,7 +169,12 @@ impl PlatformAction {
     pub fn allowed_for(self, role: PlatformRole) -> bool {
         match role {
             PlatformRole::Admin => true,
-            PlatformRole::Auditor => matches!(self, Self::ViewOverview | Self::ViewAudit),
+            PlatformRole::Auditor => {
+                matches!(
+                    self,
+                    Self::ViewOverview | Self::ViewAudit | Self::ViewAccess
+                )
+            }
         }
     }
 }

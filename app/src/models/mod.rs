@@ -1,6 +1,7 @@
 //! Types shared by the server and the browser: plain data, no I/O.
 
 pub mod access;
+pub mod access_overview;
 pub mod audit;
 pub mod connections;
 pub mod dags;

@@ -1,5 +1,6 @@
 //! One module per page; each loads its data through a server function.
 
+pub mod access;
 pub mod audit;
 pub mod connections;
 pub mod dag_detail;

@@ -11,6 +11,7 @@ use crate::authz::resolve_viewer;
 use crate::http::error::ServerError;
 use crate::http::request_id;
 use crate::identity::session::{self, IDENTITY_KEY, SessionIdentity, TOUCH_INTERVAL_MS};
+use crate::identity::session_index;
 use crate::state::AppState;
 use crate::users;
 
@@ -63,6 +64,26 @@ async fn resolve(
         return Ok(None);
     }
     let mut changed = false;
+    match identity.session_key.clone() {
+        // Ended by a platform admin (or `hangar sessions revoke`): that was audited there.
+        Some(key) if !session_index::is_live(&state.db, &key).await? => {
+            session.flush().await?;
+            return Ok(None);
+        }
+        Some(_) => {}
+        None => {
+            let key = session_index::new_key();
+            session_index::register(
+                &state.db,
+                &key,
+                identity.user_id,
+                identity.times(&state.config.session),
+            )
+            .await?;
+            identity.session_key = Some(key);
+            changed = true;
+        }
+    }
     let refresh_due = now - identity.groups_checked_ms
         >= state.config.oidc.groups_refresh_interval.as_millis() as i64;
     if refresh_due {
@@ -109,6 +130,9 @@ async fn resolve(
     if changed || now - identity.last_seen_ms >= TOUCH_INTERVAL_MS {
         identity.last_seen_ms = now;
         session.set_expiry(Some(identity.record_expiry(&state.config.session)));
+        if let Some(key) = &identity.session_key {
+            session_index::touch(&state.db, key, identity.times(&state.config.session)).await?;
+        }
         session.insert(IDENTITY_KEY, identity.clone()).await?;
     }
     Ok(Some(identity))
@@ -123,6 +147,9 @@ async fn end_session(
     request_id: Option<String>,
 ) -> Result<(), ServerError> {
     session.flush().await?;
+    if let Some(key) = &identity.session_key {
+        session_index::end(&state.db, key).await?;
+    }
     state
         .audit(
             AuditEvent::new(action, Outcome::Success)

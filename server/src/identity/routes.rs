@@ -13,6 +13,7 @@ use crate::http::request_id;
 use crate::identity::oidc::OidcError;
 use crate::identity::return_to::safe_return_to;
 use crate::identity::session::{self, IDENTITY_KEY, SessionIdentity, from_ms};
+use crate::identity::session_index;
 use crate::state::AppState;
 use crate::users::{self, SignIn};
 
@@ -124,7 +125,17 @@ pub async fn callback(
         id_token: Some(signed_in.id_token),
         last_team,
         reauthenticated_ms: None,
+        session_key: Some(session_index::new_key()),
     };
+    if let Some(key) = &identity.session_key {
+        session_index::register(
+            &state.db,
+            key,
+            user_id,
+            identity.times(&state.config.session),
+        )
+        .await?;
+    }
     // A new id for the signed-in session: an id planted before sign-in is worth nothing.
     session.cycle_id().await?;
     session.set_expiry(Some(identity.record_expiry(&state.config.session)));
@@ -202,6 +213,9 @@ pub async fn logout(
 ) -> Result<Response, ServerError> {
     let identity = session::identity(&session).await?;
     session.flush().await?;
+    if let Some(key) = identity.as_ref().and_then(|i| i.session_key.as_deref()) {
+        session_index::end(&state.db, key).await?;
+    }
     let Some(identity) = identity else {
         return Ok(Redirect::to("/auth/signed-out").into_response());
     };

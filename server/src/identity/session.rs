@@ -10,6 +10,7 @@ use tower_sessions::{Expiry, Session};
 use crate::audit::Actor;
 use crate::config::SessionConfig;
 use crate::identity::oidc::PendingLogin;
+use crate::identity::session_index::SessionTimes;
 
 pub const IDENTITY_KEY: &str = "hangar.identity";
 pub const PENDING_KEY: &str = "hangar.pending";
@@ -39,6 +40,10 @@ pub struct SessionIdentity {
     /// (`prompt=login`, checked against the ID token's `auth_time`): break-glass needs it.
     #[serde(default)]
     pub reauthenticated_ms: Option<i64>,
+    /// This session's key in `user_sessions` (`session_index.rs`); sessions from before
+    /// that table are registered at their next request.
+    #[serde(default)]
+    pub session_key: Option<String>,
 }
 
 impl std::fmt::Debug for SessionIdentity {
@@ -86,11 +91,25 @@ impl SessionIdentity {
         }
     }
 
-    /// When the record must disappear from the store even if nobody comes back.
-    pub fn record_expiry(&self, config: &SessionConfig) -> Expiry {
+    /// When the session ends if nobody comes back: the earlier of its idle and absolute end.
+    pub fn ends_ms(&self, config: &SessionConfig) -> i64 {
         let idle_end = self.last_seen_ms + config.idle_timeout.as_millis() as i64;
         let absolute_end = self.created_ms + config.absolute_timeout.as_millis() as i64;
-        Expiry::AtDateTime(from_ms(idle_end.min(absolute_end)))
+        idle_end.min(absolute_end)
+    }
+
+    /// When the record must disappear from the store even if nobody comes back.
+    pub fn record_expiry(&self, config: &SessionConfig) -> Expiry {
+        Expiry::AtDateTime(from_ms(self.ends_ms(config)))
+    }
+
+    /// The session's times as `user_sessions` keeps them.
+    pub fn times(&self, config: &SessionConfig) -> SessionTimes {
+        SessionTimes {
+            created_ms: self.created_ms,
+            last_seen_ms: self.last_seen_ms,
+            expires_ms: self.ends_ms(config),
+        }
     }
 }
 
@@ -164,6 +183,7 @@ mod tests {
             id_token: Some("idt-secret".into()),
             last_team: None,
             reauthenticated_ms: None,
+            session_key: None,
         }
     }
 

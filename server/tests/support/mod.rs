@@ -291,6 +291,8 @@ jwks_refresh_min_interval = "30s"
             issuer = idp.issuer,
             secret = idp::CLIENT_SECRET,
         );
+        // Written too, for tests that run the `hangar` command on the same database.
+        std::fs::write(dir.path().join("hangar.toml"), &toml).unwrap();
         let config = Config::from_toml(&dir.path().join("hangar.toml"), &toml, Vec::new())
             .expect("test configuration is valid");
         let clock = Arc::new(ManualClock::default());
@@ -327,6 +329,11 @@ jwks_refresh_min_interval = "30s"
             axum::serve(listener, router).await.unwrap();
         });
         url
+    }
+
+    /// The configuration file this app was started from.
+    pub fn config_file(&self) -> std::path::PathBuf {
+        self._dir.path().join("hangar.toml")
     }
 
     pub fn browser(&self) -> Browser {
