@@ -190,19 +190,44 @@ async fn serve(config: Config) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    tracing::info!(%listen, %public_url, "Hangar is serving");
-    // Live-update streams never end by themselves: close them so the graceful shutdown can.
-    let shutdown = async move {
-        shutdown_signal().await;
-        state.live.close();
-    };
-    match crate::serve(listener, router, shutdown).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("hangar: {error}");
-            ExitCode::FAILURE
+    if let (Some(metrics_listen), Some(metrics)) = (
+        state.config.metrics.listen,
+        crate::http::metrics_router(&state),
+    ) {
+        match tokio::net::TcpListener::bind(metrics_listen).await {
+            Ok(listener) => {
+                tracing::info!(%metrics_listen, "serving /metrics");
+                tokio::spawn(async move { axum::serve(listener, metrics).await });
+            }
+            Err(error) => {
+                eprintln!("hangar: cannot listen on {metrics_listen} (metrics.listen): {error}");
+                return ExitCode::FAILURE;
+            }
         }
     }
+    tracing::info!(%listen, %public_url, "Hangar is serving");
+    // Live-update streams never end by themselves: close them so the graceful shutdown can.
+    // Deploys stop taking new work and running ones head for their safe point meanwhile.
+    let stopping = state.clone();
+    let shutdown = async move {
+        shutdown_signal().await;
+        stopping.live.close();
+        stopping.deploys.stop_at_safe_point();
+    };
+    if let Err(error) = crate::serve(listener, router, shutdown).await {
+        eprintln!("hangar: {error}");
+        return ExitCode::FAILURE;
+    }
+    let grace = state.config.server.shutdown_grace;
+    if state.deploys.stopped_within(grace).await {
+        tracing::info!("stopped");
+    } else {
+        tracing::warn!(
+            ?grace,
+            "a deploy step was still running; it resumes after the lease, as after a crash"
+        );
+    }
+    ExitCode::SUCCESS
 }
 
 async fn shutdown_signal() {

@@ -16,6 +16,7 @@ pub mod deploy;
 pub mod http;
 pub mod identity;
 pub mod live;
+pub mod metrics;
 pub mod platform;
 pub mod read_model;
 pub mod state;

@@ -19,11 +19,32 @@ const STEPS: [&str; 6] = ["fetch", "verify", "export", "promote", "swap", "hook"
 
 struct Server {
     child: Child,
+    /// Kept open: a server that writes to a closed pipe would fail.
+    stderr: Option<std::io::Lines<BufReader<std::process::ChildStderr>>>,
 }
 
 impl Server {
     /// Starts `hangar serve`; with `pause_after`, waits until it stopped after that step.
     fn start(config: &std::path::Path, pause_after: Option<&str>) -> Self {
+        match pause_after {
+            Some(step) => Self::spawn(
+                config,
+                Some((hangar_server::deploy::PAUSE_AFTER, step, "paused")),
+            ),
+            None => Self::spawn(config, None),
+        }
+    }
+
+    /// Starts `hangar serve` and waits until the deploy's `step` runs and is held there
+    /// until the server shuts down.
+    fn start_holding(config: &std::path::Path, step: &str) -> Self {
+        Self::spawn(
+            config,
+            Some((hangar_server::deploy::HOLD_AFTER, step, "held")),
+        )
+    }
+
+    fn spawn(config: &std::path::Path, failpoint: Option<(&str, &str, &str)>) -> Self {
         let mut command = Command::new(env!("CARGO_BIN_EXE_hangar"));
         command
             .args(["serve", "--config"])
@@ -32,24 +53,39 @@ impl Server {
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
-        if let Some(step) = pause_after {
-            command.env(hangar_server::deploy::PAUSE_AFTER, step);
+        if let Some((variable, step, _)) = failpoint {
+            command.env(variable, step);
         }
         let mut child = command.spawn().unwrap();
-        if let Some(step) = pause_after {
-            let stderr = BufReader::new(child.stderr.take().unwrap());
-            let wanted = format!("hangar: deploy paused after {step}");
+        let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
+        if let Some((_, step, what)) = failpoint {
+            let wanted = format!("hangar: deploy {what} after {step}");
             let mut seen = Vec::new();
-            for line in stderr.lines() {
+            loop {
+                let Some(line) = stderr.next() else {
+                    panic!("the server never {what} after {step}: {seen:#?}");
+                };
                 let line = line.unwrap();
                 if line.contains(&wanted) {
-                    return Self { child };
+                    break;
                 }
                 seen.push(line);
             }
-            panic!("the server never paused after {step}: {seen:#?}");
         }
-        Self { child }
+        Self {
+            child,
+            stderr: Some(stderr),
+        }
+    }
+
+    /// SIGTERM, as Kubernetes or systemd stop a process; returns the exit status and what
+    /// the server wrote to standard error meanwhile.
+    fn terminate(mut self) -> (std::process::ExitStatus, String) {
+        let pid = rustix::process::Pid::from_raw(self.child.id() as i32).unwrap();
+        rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+        let status = self.child.wait().unwrap();
+        let rest: Vec<String> = self.stderr.take().unwrap().map_while(Result::ok).collect();
+        (status, rest.join("\n"))
     }
 
     /// SIGKILL, as `kill -9`: no destructor, no flush, nothing.
@@ -274,4 +310,78 @@ async fn a_kill_after_any_step_leaves_old_or_new_and_a_restart_finishes() {
         "{names:?}"
     );
     assert!(names.len() <= 4, "keep = 3 folders plus current: {names:?}");
+}
+
+/// SIGTERM while a step runs: the server finishes that step, stops before the next one,
+/// hands the deploy back and exits cleanly; the next start finishes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sigterm_stops_a_deploy_at_the_next_safe_point() {
+    let fixture = DeployFixture::new();
+    let database = fixture.dir.path().join("hangar.db");
+    let config = config(&fixture, &database);
+    // Long enough that only a stop at the safe point explains a prompt, clean exit.
+    let text = std::fs::read_to_string(&config).unwrap().replacen(
+        "site_root =",
+        "shutdown_grace = \"5m\"\nsite_root =",
+        1,
+    );
+    std::fs::write(&config, text).unwrap();
+    let db = hangar_server::db::Db::connect(&format!("sqlite://{}", database.display()), 2)
+        .await
+        .unwrap();
+    db.migrate().await.unwrap();
+    fixture.origin.write("team_a/etl.py", "# new\n");
+    let candidate = fixture
+        .origin
+        .commit("Carol Contractor", "carol@example.com", "new");
+    let id = approved_request(&db, &fixture, None, &candidate).await;
+
+    let server = Server::start_holding(&config, "fetch");
+    let (status, stderr) = server.terminate();
+    assert!(status.success(), "a clean exit: {status:?}\n{stderr}");
+    assert!(!stderr.contains("still running"), "{stderr}");
+
+    let request = store::find(&db, "team_a", id).await.unwrap().unwrap();
+    assert_eq!(
+        request.status,
+        RequestStatus::Deploying,
+        "handed back, not ended"
+    );
+    let steps = hangar_server::deploy::progress::steps(&db, id)
+        .await
+        .unwrap();
+    let ran: Vec<(&str, &str)> = steps
+        .iter()
+        .map(|s| (s.step.as_str(), s.state.as_str()))
+        .collect();
+    assert_eq!(
+        ran,
+        [("fetch", "done")],
+        "fetch finished; nothing after it started"
+    );
+    assert_eq!(fixture.current("team_a"), None, "no target moved");
+    let entries = hangar_server::audit::entries_after(&db, 0, 1000)
+        .await
+        .unwrap();
+    let interrupted = entries
+        .iter()
+        .find(|e| e.action == "deploy.interrupted")
+        .expect("the stop is audited");
+    assert!(
+        interrupted
+            .detail
+            .as_deref()
+            .unwrap()
+            .contains("stopped before verify"),
+        "{interrupted:?}"
+    );
+
+    let server = Server::start(&config, None);
+    let request = wait_until_deployed(&db, id).await;
+    drop(server);
+    assert_eq!(request.attempts, 2);
+    assert_eq!(
+        fixture.current("team_a").as_deref(),
+        Some(candidate.as_str())
+    );
 }

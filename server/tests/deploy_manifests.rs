@@ -173,6 +173,15 @@ fn the_manifests_fit_together_and_carry_a_valid_configuration() {
         "the URL comes from the Secret"
     );
     assert_eq!(config.oidc.client_secret.expose(), "CHANGE-ME");
+    // Metrics are served, behind the Secret's token.
+    assert_eq!(
+        config.metrics.bearer_token.as_ref().map(|t| t.expose()),
+        Some(secret_data["metrics-token"].as_str())
+    );
+    assert!(config.metrics.on_main_listener());
+    // A running deploy step can finish before the pod is killed.
+    let kill_after = spec["terminationGracePeriodSeconds"].as_u64().unwrap();
+    assert!(config.server.shutdown_grace.as_secs() < kill_after);
     // What Hangar writes is on a writable volume (the root filesystem is read-only).
     assert!(config.git.cache_dir.starts_with(mount_of(hangar, "repos")));
 

@@ -163,6 +163,13 @@ async fn reviewed_deploy_reaches_every_target(backend: Backend) {
             "{expected} audited: {actions:?}"
         );
     }
+    // Counted for Prometheus too (this process's counter; other tests may add to it).
+    let metrics = hangar_server::metrics::global().encode();
+    let deployed = metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(r#"hangar_deploys_total{outcome="deployed"} "#))
+        .and_then(|count| count.parse::<u64>().ok());
+    assert!(deployed.is_some_and(|n| n >= 1), "{metrics}");
     let steps = hangar_server::deploy::progress::steps(&app.state.db, id)
         .await
         .unwrap();

@@ -459,9 +459,11 @@ impl AirflowClient {
                 let token: TokenResponse = self.decode(response).await?;
                 Ok(Secret::new(token.access_token))
             }
-            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Err(AirflowError::Unauthorized {
-                env: self.env.clone(),
-            }),
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
+                Err(self.failed(AirflowError::Unauthorized {
+                    env: self.env.clone(),
+                }))
+            }
             _ => self.decode::<serde_json::Value>(response).await.and(Err(
                 AirflowError::Unauthorized {
                     env: self.env.clone(),
@@ -488,7 +490,17 @@ impl AirflowClient {
         url
     }
 
+    /// Counts a failed call for the metrics and hands the error back.
+    fn failed(&self, error: AirflowError) -> AirflowError {
+        crate::metrics::global().airflow_error(&self.env, error.kind());
+        error
+    }
+
     fn transport_error(&self, error: reqwest::Error) -> AirflowError {
+        self.failed(self.transport_failure(error))
+    }
+
+    fn transport_failure(&self, error: reqwest::Error) -> AirflowError {
         if error.is_timeout() {
             AirflowError::Timeout {
                 env: self.env.clone(),
@@ -522,7 +534,7 @@ impl AirflowClient {
         } else {
             bytes
         };
-        match status {
+        let decoded = match status {
             status if status.is_success() => {
                 serde_json::from_slice(&bytes).map_err(|e| AirflowError::Invalid {
                     env,
@@ -538,7 +550,8 @@ impl AirflowClient {
                 status: status.as_u16(),
                 detail: error_detail(&bytes),
             }),
-        }
+        };
+        decoded.map_err(|error| self.failed(error))
     }
 }
 

@@ -26,3 +26,19 @@ pub enum AirflowError {
     #[error("Airflow environment {env} answered something Hangar cannot read: {reason}")]
     Invalid { env: String, reason: String },
 }
+
+impl AirflowError {
+    /// A short fixed name for the metrics' `kind` label.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Unreachable { .. } => "unreachable",
+            Self::Timeout { .. } => "timeout",
+            Self::Unauthorized { .. } => "unauthorized",
+            Self::Forbidden { .. } => "forbidden",
+            Self::NotFound { .. } => "not_found",
+            Self::Conflict { .. } => "conflict",
+            Self::Rejected { .. } => "rejected",
+            Self::Invalid { .. } => "invalid",
+        }
+    }
+}

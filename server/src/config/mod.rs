@@ -9,6 +9,7 @@ mod audit;
 mod deploy;
 mod duration;
 mod env;
+mod metrics;
 mod raw;
 mod secret;
 
@@ -25,6 +26,7 @@ pub use airflow::{AirflowConfig, AirflowCredentials, Ownership};
 pub use audit::AuditConfig;
 pub use deploy::{DeployConfig, GitConfig, TargetConfig};
 pub use duration::parse_duration;
+pub use metrics::MetricsConfig;
 pub use secret::Secret;
 
 use raw::{RawAccessRule, RawConfig, RawOidc};
@@ -42,6 +44,7 @@ pub struct Config {
     pub deploys: Vec<DeployConfig>,
     pub git: GitConfig,
     pub audit: AuditConfig,
+    pub metrics: MetricsConfig,
 }
 
 #[derive(Clone, Debug)]
@@ -50,6 +53,9 @@ pub struct ServerConfig {
     /// Origin users reach Hangar at; also the CSRF origin and the redirect URI base.
     pub public_url: Url,
     pub site_root: PathBuf,
+    /// At shutdown, how long a running deploy step may take to reach its end (the safe
+    /// point) after requests in flight have finished.
+    pub shutdown_grace: Duration,
 }
 
 impl ServerConfig {
@@ -241,10 +247,16 @@ fn validate(raw: RawConfig, file: &Path) -> Result<Config, ConfigError> {
                 .into(),
         ));
     }
+    let shutdown_grace = match raw.server.shutdown_grace.as_deref() {
+        Some(text) => parse_duration(text).map_err(|m| error("server.shutdown_grace", m))?,
+        // Inside Kubernetes' default 30 s between SIGTERM and SIGKILL.
+        None => Duration::from_secs(25),
+    };
     let server = crate::config::ServerConfig {
         listen,
         public_url,
         site_root: PathBuf::from(raw.server.site_root.unwrap_or_else(|| "target/site".into())),
+        shutdown_grace,
     };
 
     let db_url = raw
@@ -344,6 +356,7 @@ fn validate(raw: RawConfig, file: &Path) -> Result<Config, ConfigError> {
     let deploys = deploy::validate(raw.deploy, &teams, file)?;
     let git = deploy::validate_git(raw.git, file)?;
     let audit = audit::validate(raw.audit, file)?;
+    let metrics = metrics::validate(raw.metrics, server.listen, file)?;
 
     Ok(Config {
         server,
@@ -357,6 +370,7 @@ fn validate(raw: RawConfig, file: &Path) -> Result<Config, ConfigError> {
         deploys,
         git,
         audit,
+        metrics,
     })
 }
 

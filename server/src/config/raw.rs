@@ -32,6 +32,16 @@ pub struct RawConfig {
     pub git: RawGit,
     #[serde(default)]
     pub audit: RawAudit,
+    #[serde(default)]
+    pub metrics: RawMetrics,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMetrics {
+    pub bearer_token: Option<String>,
+    pub bearer_token_file: Option<String>,
+    pub listen: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -134,6 +144,7 @@ pub struct RawServer {
     pub public_url: Option<String>,
     /// Where the built site (`pkg/`, `favicon.svg`) lives.
     pub site_root: Option<String>,
+    pub shutdown_grace: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

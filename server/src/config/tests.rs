@@ -650,3 +650,50 @@ fn bad_audit_settings_name_their_key() {
         assert_refused(&format!("{VALID}\n[audit]\n{section}\n"), key, what);
     }
 }
+
+#[test]
+fn metrics_are_off_until_protected() {
+    let config = load(VALID).unwrap();
+    assert_eq!(config.metrics, MetricsConfig::default());
+    assert!(!config.metrics.on_main_listener());
+    let with_token = load(&format!(
+        "{VALID}\n[metrics]\nbearer_token = \"0123456789abcdef\"\n"
+    ))
+    .unwrap();
+    assert!(with_token.metrics.on_main_listener());
+    let own = load_with_env(VALID, &[("HANGAR_METRICS__LISTEN", "127.0.0.1:9100")]).unwrap();
+    assert_eq!(own.metrics.listen, Some("127.0.0.1:9100".parse().unwrap()));
+    assert!(!own.metrics.on_main_listener());
+    // The token never shows in a debug print of the configuration.
+    assert!(!format!("{:?}", with_token.metrics).contains("0123456789abcdef"));
+}
+
+#[test]
+fn bad_metrics_settings_name_their_key() {
+    for (section, key, what) in [
+        (
+            "bearer_token = \"short\"",
+            "metrics.bearer_token",
+            "at least 16",
+        ),
+        (
+            "bearer_token = \"0123456789abcdef\"\nbearer_token_file = \"t\"",
+            "metrics.bearer_token",
+            "not both",
+        ),
+        (
+            "bearer_token_file = \"/nonexistent/token\"",
+            "metrics.bearer_token_file",
+            "cannot read",
+        ),
+        ("listen = \"9100\"", "metrics.listen", "not an address"),
+        (
+            "listen = \"127.0.0.1:3000\"",
+            "metrics.listen",
+            "server.listen",
+        ),
+        ("token = \"x\"", "token", "unknown field"),
+    ] {
+        assert_refused(&format!("{VALID}\n[metrics]\n{section}\n"), key, what);
+    }
+}

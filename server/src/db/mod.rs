@@ -66,6 +66,11 @@ impl Db {
         with_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()))
     }
 
+    /// Connections this process holds open, and how many of them are idle.
+    pub fn pool_usage(&self) -> (u32, usize) {
+        with_pool!(self, pool => (pool.size(), pool.num_idle()))
+    }
+
     pub fn backend(&self) -> &'static str {
         match self {
             Self::Sqlite(_) => "sqlite",

@@ -41,6 +41,8 @@ pub struct DeployEngine {
     pub(super) runner: String,
     /// When each team's repository was last fetched for a page view.
     pub(super) fetched_at: std::sync::Mutex<BTreeMap<String, std::time::Instant>>,
+    /// Shutdown: no new attempts, running ones stop before their next step.
+    pub(super) safe_stop: super::safe_stop::SafeStop,
 }
 
 /// Why an attempt stopped before the end.
@@ -53,6 +55,8 @@ enum Interrupt {
     Stale(String),
     /// Another runner took the claim over: this one stops and records nothing.
     Lost,
+    /// The server is shutting down: stopped before this step, the claim handed back.
+    ShuttingDown(Step),
     Database(sqlx::Error),
 }
 
@@ -121,6 +125,7 @@ impl DeployEngine {
             aliases: config.git.authors.clone(),
             runner: uuid::Uuid::new_v4().simple().to_string(),
             fetched_at: Default::default(),
+            safe_stop: Default::default(),
         }
     }
 
@@ -178,6 +183,11 @@ impl DeployEngine {
         team: &str,
         id: i64,
     ) -> Result<Option<(Arc<TeamDeploy>, StoredRequest, i64)>, DeployError> {
+        if self.safe_stop.is_stopping() {
+            return Err(DeployError::Invalid(
+                "Hangar is restarting; deploy again in a moment".into(),
+            ));
+        }
         let setup = self.team(team)?.clone();
         let request = store::find(&self.db, team, id)
             .await?
@@ -192,6 +202,9 @@ impl DeployEngine {
     /// with `any_runner`, whatever its heartbeat: a restart on SQLite, where this process is
     /// the only one) and finishes it.
     pub async fn resume(&self, team: &str, id: i64, any_runner: bool) -> Result<bool, DeployError> {
+        if self.safe_stop.is_stopping() {
+            return Ok(false);
+        }
         let setup = self.team(team)?.clone();
         let now = self.now_ms();
         let silent_since_ms = if any_runner {
@@ -276,6 +289,7 @@ impl DeployEngine {
 
     /// Runs a claimed attempt to its end and records the outcome.
     async fn run(&self, team: Arc<TeamDeploy>, request: StoredRequest, number: i64) {
+        let _running = self.safe_stop.attempt();
         let id = request.id;
         let team_name = team.team().to_string();
         let attempt = Attempt {
@@ -331,6 +345,10 @@ impl DeployEngine {
                 tracing::warn!(id, "another runner took this deploy over; stopping");
                 return;
             }
+            Err(Interrupt::ShuttingDown(step)) => {
+                self.hand_back(&team_name, id, *step).await;
+                return;
+            }
             Err(Interrupt::Database(error)) => {
                 // The claim stays; the heartbeat has stopped, so it is resumed after the lease.
                 tracing::error!(id, %error, "database error during a deploy");
@@ -339,6 +357,11 @@ impl DeployEngine {
         };
         match progress::finish(&self.db, id, &self.runner, finish, now).await {
             Ok(true) => {
+                crate::metrics::global().deploy_finished(match outcome {
+                    Ok(_) => "deployed",
+                    Err(Interrupt::Stale(_)) => "stale",
+                    Err(_) => "failed",
+                });
                 self.audit_quietly(
                     AuditEvent::new(action, outcome_kind)
                         .team(team_name.clone())
@@ -351,6 +374,42 @@ impl DeployEngine {
             Err(error) => tracing::error!(id, %error, "cannot record the end of a deploy"),
         }
         self.announce(&team_name).await;
+    }
+
+    /// Stops an attempt at a safe point for shutdown: the claim is released (resumable at
+    /// once, here after a restart or by another replica) and the stop is recorded.
+    async fn hand_back(&self, team: &str, id: i64, next: Step) {
+        match progress::release(&self.db, id, &self.runner, self.now_ms()).await {
+            Ok(true) => {
+                tracing::info!(id, step = next.as_str(), "deploy stopped at a safe point");
+                self.audit_quietly(
+                    AuditEvent::new("deploy.interrupted", Outcome::Failure)
+                        .team(team.to_string())
+                        .target(format!("deploy/{id}"))
+                        .detail(format!(
+                            "stopped before {}: Hangar is shutting down; it resumes when Hangar \
+                             runs again",
+                            next.as_str()
+                        )),
+                )
+                .await;
+                self.announce(team).await;
+            }
+            Ok(false) => tracing::warn!(id, "the deploy was taken over before it stopped"),
+            // The claim stays and expires with the lease, as after a crash.
+            Err(error) => tracing::error!(id, %error, "cannot hand a deploy back at shutdown"),
+        }
+    }
+
+    /// Shutdown: no deploy starts from now on, and running ones stop before their next step.
+    pub fn stop_at_safe_point(&self) {
+        self.safe_stop.stop();
+    }
+
+    /// Waits for running attempts to reach their safe point; `false` if one had not within
+    /// `within` (it is then resumed after the lease, like after a crash).
+    pub async fn stopped_within(&self, within: Duration) -> bool {
+        self.safe_stop.idle_within(within).await
     }
 
     fn spawn_heartbeat(&self, id: i64) -> tokio::task::JoinHandle<()> {
@@ -408,6 +467,10 @@ impl DeployEngine {
         work: impl FnOnce() -> StepResult<T> + Send + 'static,
     ) -> Result<T, Interrupt> {
         let id = attempt.request.id;
+        // The safe point: between steps, never inside one.
+        if self.safe_stop.is_stopping() {
+            return Err(Interrupt::ShuttingDown(step));
+        }
         if !progress::beat(&self.db, id, &self.runner, Some(step), self.now_ms()).await? {
             return Err(Interrupt::Lost);
         }
@@ -445,7 +508,7 @@ impl DeployEngine {
             .detail(format!("{}: {detail}", step.as_str())),
         )
         .await;
-        failpoint::after(step).await;
+        failpoint::after(step, &self.safe_stop).await;
         match result {
             Ok((value, _)) => Ok(value),
             Err(StepError::Failed(error)) => Err(Interrupt::Failed {

@@ -1,16 +1,27 @@
-//! Where the crash tests stop a deploy: with `HANGAR_DEPLOY_PAUSE_AFTER=<step>` in its
-//! environment, the process stops after that step (its record written) and waits to be
-//! killed (`server/tests/deploy_crash.rs` sends it SIGKILL, as `kill -9` would). Unset in
-//! every real deployment, where this is one environment lookup per step.
+//! Where the crash and shutdown tests stop a deploy. Unset in every real deployment, where
+//! this is one environment lookup per step.
+//!
+//! - `HANGAR_DEPLOY_PAUSE_AFTER=<step>`: the process stops after that step (its record
+//!   written) and waits to be killed (`server/tests/deploy_crash.rs` sends it SIGKILL, as
+//!   `kill -9` would).
+//! - `HANGAR_DEPLOY_HOLD_AFTER=<step>`: the step does not end until the server starts
+//!   shutting down, so a test can send SIGTERM while a step is running.
 
 use super::progress::Step;
+use super::safe_stop::SafeStop;
 
 pub const PAUSE_AFTER: &str = "HANGAR_DEPLOY_PAUSE_AFTER";
+pub const HOLD_AFTER: &str = "HANGAR_DEPLOY_HOLD_AFTER";
 
-pub async fn after(step: Step) {
-    if std::env::var(PAUSE_AFTER).is_ok_and(|wanted| wanted == step.as_str()) {
+pub async fn after(step: Step, safe_stop: &SafeStop) {
+    let wanted = |name| std::env::var(name).is_ok_and(|wanted| wanted == step.as_str());
+    if wanted(PAUSE_AFTER) {
         // The test waits for this exact line on standard error.
         eprintln!("hangar: deploy paused after {}", step.as_str());
         std::future::pending::<()>().await;
+    }
+    if wanted(HOLD_AFTER) {
+        eprintln!("hangar: deploy held after {}", step.as_str());
+        safe_stop.stopped().await;
     }
 }

@@ -25,6 +25,7 @@ pub mod policy;
 pub mod progress;
 pub mod reference;
 pub mod request;
+pub mod safe_stop;
 pub mod store;
 pub mod summaries;
 pub mod team;
@@ -34,4 +35,4 @@ pub mod worker;
 
 pub use engine::DeployEngine;
 pub use error::DeployError;
-pub use failpoint::PAUSE_AFTER;
+pub use failpoint::{HOLD_AFTER, PAUSE_AFTER};

@@ -145,6 +145,25 @@ pub async fn finish(
     })
 }
 
+/// Hands `runner`'s claim back without ending the attempt (shutdown at a safe point): still
+/// `deploying`, with no heartbeat, so the next sweep anywhere resumes it at once. `false`:
+/// it was not this runner's any more.
+pub async fn release(db: &Db, id: i64, runner: &str, now_ms: i64) -> Result<bool, sqlx::Error> {
+    with_pool!(db, pool => {
+        let moved = sqlx::query(
+            "UPDATE deploy_requests SET heartbeat_ms = NULL, runner = NULL, updated_ms = $3 \
+             WHERE id = $1 AND runner = $2 AND status = 'deploying'",
+        )
+        .bind(id)
+        .bind(runner)
+        .bind(now_ms)
+        .execute(pool)
+        .await?
+        .rows_affected();
+        Ok(moved == 1)
+    })
+}
+
 pub enum Finish<'a> {
     Deployed {
         hook_failure: Option<&'a str>,

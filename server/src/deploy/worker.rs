@@ -46,6 +46,10 @@ impl DeployEngine {
 
     /// One pass over every team.
     pub async fn sweep(&self, sweep: Sweep) {
+        // Shutting down: what a sweep would start is left to the next start or a replica.
+        if self.safe_stop.is_stopping() {
+            return;
+        }
         for setup in self.teams.values() {
             if let Err(error) = self.sweep_team(setup, sweep).await {
                 tracing::warn!(team = setup.team(), %error, "deploy sweep failed");

@@ -241,6 +241,11 @@ where
         .layer(session_layer)
         // Token-authenticated, so outside the session, sign-in and CSRF layers above.
         .merge(api::routes())
+        .merge(if state.config.metrics.on_main_listener() {
+            crate::metrics::scrape::routes()
+        } else {
+            Router::new()
+        })
         .layer(from_fn_with_state(
             state.clone(),
             security_headers::add_security_headers,
@@ -253,6 +258,18 @@ where
         ))
         .layer(from_fn(request_id_and_log))
         .with_state(state))
+}
+
+/// `/metrics` on a listener of its own (`[metrics] listen`), with the same token check and
+/// request log; `None` when it is served on the main listener or not at all.
+pub fn metrics_router(state: &AppState) -> Option<Router> {
+    state.config.metrics.listen?;
+    Some(
+        crate::metrics::scrape::routes()
+            .fallback(|| async { error::not_found() })
+            .layer(from_fn(request_id_and_log))
+            .with_state(state.clone()),
+    )
 }
 
 /// Pages are rendered completely before they are sent (async SSR), so send them as one body
@@ -285,8 +302,17 @@ async fn request_id_and_log(mut request: Request, next: Next) -> Response {
         method = %request.method(),
         path = %request.uri().path(),
     );
+    let method = request.method().clone();
+    // The route's template (`/t/{team}`), never the path itself: label values stay few.
+    let route = metrics_route(&request);
     let started = Instant::now();
     let mut response = next.run(request).instrument(span.clone()).await;
+    crate::metrics::global().request_answered(
+        method.as_str(),
+        &route,
+        response.status().as_u16(),
+        started.elapsed(),
+    );
     span.in_scope(|| {
         tracing::info!(
             status = response.status().as_u16(),
@@ -296,6 +322,25 @@ async fn request_id_and_log(mut request: Request, next: Next) -> Response {
     });
     response.headers_mut().insert(REQUEST_ID_HEADER, value);
     response
+}
+
+/// The route a request is counted under: its matched template, a server function's own path
+/// (each is declared, so they are few), or `unmatched`.
+fn metrics_route(request: &Request) -> String {
+    static SERVER_FNS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+        hangar_app::functions::declared_access()
+            .into_iter()
+            .map(|(path, _)| path)
+            .collect()
+    });
+    let path = request.uri().path();
+    if SERVER_FNS.contains(path) {
+        return path.to_string();
+    }
+    request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |m| m.as_str().to_string())
 }
 
 /// The request id assigned by [`request_id_and_log`].

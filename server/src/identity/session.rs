@@ -158,7 +158,8 @@ pub async fn take_pending(
     Ok(found.filter(|p| now_ms - p.started_ms < PENDING_LOGIN_TTL_MS))
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+/// Compares secrets without a timing difference between where they first differ.
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
