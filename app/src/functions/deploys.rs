@@ -105,6 +105,7 @@ pub async fn create_token(
     name: String,
     #[server(default)] scope_request: bool,
     #[server(default)] scope_read: bool,
+    #[server(default)] scope_team_read: bool,
     #[server(default)] days: u32,
 ) -> Result<CreatedToken, AppError> {
     let viewer = super::guard::require(super::ACCESS_CREATE_TOKEN, Some(&team))?;
@@ -113,6 +114,7 @@ pub async fn create_token(
     let scopes: Vec<String> = [
         (scope_request, "deploys:request"),
         (scope_read, "deploys:read"),
+        (scope_team_read, "team:read"),
     ]
     .into_iter()
     .filter(|(on, _)| *on)

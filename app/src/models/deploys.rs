@@ -234,9 +234,10 @@ pub struct TokenRow {
 }
 
 /// The scopes a token may carry.
-pub const TOKEN_SCOPES: [(&str, &str); 2] = [
+pub const TOKEN_SCOPES: [(&str, &str); 3] = [
     ("deploys:request", "open deploy requests"),
     ("deploys:read", "read deploy requests and their status"),
+    ("team:read", "read the team's DAGs, runs and pools"),
 ];
 
 /// The longest a token may live, in days.

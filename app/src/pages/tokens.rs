@@ -88,7 +88,8 @@ fn TokenList(
             <h1>"API tokens"</h1>
             <p class="muted">"CI opens deploy requests with a token: "
                 <code>{format!("POST /api/v1/teams/{team}/deploys")}</code>
-                " with " <code>"Authorization: Bearer …"</code> " and " <code>"{\"commit\": \"<sha>\"}"</code> "."</p>
+                " with " <code>"Authorization: Bearer …"</code> " and " <code>"{\"commit\": \"<sha>\"}"</code>
+                ". Every operation is described in " <a href="/api/v1/openapi.json">"the API's OpenAPI document"</a> "."</p>
             {created}
             <table class="token-list" data-testid="token-list">
                 <thead><tr><th>"Name"</th><th>"Scopes"</th><th>"Created"</th><th>"Expires"</th><th>"Last used"</th><th></th></tr></thead>
@@ -101,6 +102,7 @@ fn TokenList(
                 <label>"Name " <input type="text" name="name" required maxlength="80" data-testid="token-name"/></label>
                 <label><input type="checkbox" name="scope_request" value="true" checked/>" open deploy requests"</label>
                 <label><input type="checkbox" name="scope_read" value="true" checked/>" read deploy requests"</label>
+                <label><input type="checkbox" name="scope_team_read" value="true"/>" read DAGs, runs and pools"</label>
                 <label>"Expires after (days) " <input type="number" name="days" min="1" max=TOKEN_MAX_DAYS.to_string() value="90" required/></label>
                 <button type="submit" data-testid="create-token">"Create token"</button>
             </ActionForm>

@@ -84,6 +84,20 @@ impl Holdings {
     }
 }
 
+impl Holdings {
+    /// What team rules alone give in team `index` (the platform list shows a platform role
+    /// in a column of its own).
+    pub fn by_team_rules(&self, index: usize, team: &TeamConfig) -> Option<HeldRole> {
+        let (role, sources) = self.teams[index].as_ref()?;
+        Some(HeldRole {
+            team: team.name.clone(),
+            team_display_name: team.display_name.clone(),
+            role: role.as_str().to_string(),
+            sources: sources.clone(),
+        })
+    }
+}
+
 fn role_rank_of_source(source: &str) -> Option<TeamRole> {
     source.rsplit(" → ").next().and_then(TeamRole::parse)
 }
@@ -244,6 +258,13 @@ mod tests {
         assert_eq!(
             in_b.sources,
             vec!["b-authors → author", "auditors → platform auditor"]
+        );
+        // The platform list: what team rules alone give.
+        assert!(held.by_team_rules(0, &team("team_a")).is_none());
+        let by_rules = held.by_team_rules(1, &team("team_b")).unwrap();
+        assert_eq!(
+            (by_rules.role.as_str(), by_rules.sources),
+            ("author", vec!["b-authors → author".to_string()])
         );
     }
 

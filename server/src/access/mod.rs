@@ -121,20 +121,17 @@ impl People for PeoplePages {
             .collect();
         unmatched_groups.sort();
         unmatched_groups.dedup();
-        // The platform list shows team roles from team rules; a platform role is its own
+        // The platform list shows the roles team rules give; a platform role is its own
         // column (it reaches every team, and listing each would drown the rest).
         let matching: Vec<Person> = everyone
             .iter()
             .map(|(user, holdings, live)| {
-                let team_rule_teams = teams
+                let mut person = holdings::person(user, holdings, std::iter::empty(), *live);
+                person.teams = teams
                     .iter()
                     .enumerate()
-                    .filter(|(index, _)| holdings.teams[*index].is_some());
-                let mut person = holdings::person(user, holdings, team_rule_teams, *live);
-                for held in &mut person.teams {
-                    held.sources
-                        .retain(|source| !source.contains("→ platform "));
-                }
+                    .filter_map(|(index, team)| holdings.by_team_rules(index, team))
+                    .collect();
                 person
             })
             .filter(|person| query.matches(person))

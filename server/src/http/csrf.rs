@@ -22,7 +22,17 @@ pub async fn require_same_origin(
     request: Request,
     next: Next,
 ) -> Response {
-    if is_safe(request.method()) {
+    // A bearer-token request is authenticated by its header alone, never by a cookie (the
+    // authentication layer ignores the session of such a request), and a cross-site page
+    // cannot add that header without a CORS preflight Hangar never grants.
+    if is_safe(request.method()) || crate::http::api::is_bearer(request.headers()) {
+        return next.run(request).await;
+    }
+    // The JSON API acts for a person only through their session: without one there is no
+    // one to forge a request for, and the API answers 401 itself.
+    if request.uri().path().starts_with("/api/v1/")
+        && request.extensions().get::<CurrentUser>().is_none()
+    {
         return next.run(request).await;
     }
     let headers = request.headers();

@@ -118,6 +118,11 @@ pub fn inventory() -> Vec<RouteSpec> {
         path,
         access: *access,
     }));
+    all.extend(api::API_ROUTES.iter().map(|route| RouteSpec {
+        method: route.method.clone(),
+        path: route.path,
+        access: route.access,
+    }));
     all.extend(
         hangar_app::functions::declared_access()
             .into_iter()
@@ -209,6 +214,9 @@ where
         "/api/{*function}",
         post(server_fns::handle).get(server_fns::handle),
     );
+    // The JSON API: inside the session layers (a person may call it from a signed-in
+    // browser), but a request with a bearer token is the token's alone (see `api`).
+    router = router.merge(api::routes());
 
     let site_root = std::path::PathBuf::from(state.leptos.site_root.as_ref());
     let session_layer = SessionManagerLayer::new(session_store)
@@ -239,8 +247,7 @@ where
         .layer(from_fn_with_state(state.clone(), csrf::require_same_origin))
         .layer(from_fn_with_state(state.clone(), authenticate))
         .layer(session_layer)
-        // Token-authenticated, so outside the session, sign-in and CSRF layers above.
-        .merge(api::routes())
+        // Scraped with a token of its own, so outside the session, sign-in and CSRF layers.
         .merge(if state.config.metrics.on_main_listener() {
             crate::metrics::scrape::routes()
         } else {

@@ -25,6 +25,11 @@ pub async fn authenticate(
     mut request: Request,
     next: Next,
 ) -> Response {
+    // A request with a bearer token is that token's (the JSON API); its cookie, if any, is
+    // not read, so a token request can never act as the browser's person.
+    if crate::http::api::is_bearer(request.headers()) {
+        return next.run(request).await;
+    }
     match resolve(&state, &session, request_id(request.headers())).await {
         Ok(Some(identity)) => {
             let viewer = resolve_viewer(

@@ -1,0 +1,236 @@
+//! The read operations: the caller's teams, a team's DAGs, runs and pools, from Hangar's copy
+//! of Airflow (the same read model, and the same team rule, as the pages).
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use hangar_app::models::{DAG_PAGE_SIZE, DagQuery, RUN_PAGE_SIZE, RunQuery, RunRow};
+use serde::{Deserialize, Serialize};
+
+use super::caller::{self, ApiRequest, Caller};
+use super::{ApiError, DAGS, POOLS, RUNS, TEAMS};
+use crate::state::AppState;
+
+#[derive(Serialize)]
+pub struct TeamList {
+    teams: Vec<TeamOut>,
+}
+
+#[derive(Serialize)]
+pub struct TeamOut {
+    name: String,
+    display_name: String,
+    /// The person's role (`author`, `admin (platform)`, …), or `token` for a token's team.
+    role: String,
+}
+
+pub async fn teams(
+    State(state): State<AppState>,
+    request: ApiRequest,
+) -> Result<Json<TeamList>, ApiError> {
+    let caller = caller::require(&state, &request, &TEAMS, None).await?;
+    let teams = match &caller {
+        Caller::Person { viewer, .. } => viewer
+            .teams
+            .iter()
+            .map(|m| TeamOut {
+                name: m.team.clone(),
+                display_name: m.display_name.clone(),
+                role: m.grant.describe(),
+            })
+            .collect(),
+        Caller::Token(token) => state
+            .config
+            .teams
+            .iter()
+            .filter(|t| t.name == token.team)
+            .map(|t| TeamOut {
+                name: t.name.clone(),
+                display_name: t.display_name.clone(),
+                role: "token".into(),
+            })
+            .collect(),
+    };
+    Ok(Json(TeamList { teams }))
+}
+
+/// `?q=&paused=&tag=&owner=&page=&per_page=`, as the DAG list's filters.
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct DagParams {
+    q: String,
+    paused: Option<bool>,
+    tag: String,
+    owner: String,
+    page: u32,
+    per_page: Option<u32>,
+}
+
+#[derive(Serialize)]
+pub struct DagList {
+    dags: Vec<DagOut>,
+    total: u64,
+    page: u32,
+    per_page: u32,
+}
+
+#[derive(Serialize)]
+pub struct DagOut {
+    environment: String,
+    dag_id: String,
+    display_name: String,
+    description: Option<String>,
+    schedule: Option<String>,
+    next_run: Option<String>,
+    owners: Vec<String>,
+    tags: Vec<String>,
+    is_paused: bool,
+    has_import_errors: bool,
+    /// From a bundle no team owns.
+    shared: bool,
+    /// The latest run's state (`none` without runs).
+    last_run_state: String,
+}
+
+pub async fn dags(
+    State(state): State<AppState>,
+    Path(team): Path<String>,
+    Query(params): Query<DagParams>,
+    request: ApiRequest,
+) -> Result<Json<DagList>, ApiError> {
+    let caller = caller::require(&state, &request, &DAGS, Some(&team)).await?;
+    let per_page = params.per_page.unwrap_or(DAG_PAGE_SIZE);
+    let query = DagQuery {
+        search: params.q,
+        paused: params.paused,
+        tag: params.tag,
+        owner: params.owner,
+        page: params.page,
+        per_page,
+        ..Default::default()
+    };
+    let page = state.read_model.team_dags(&team, query).await?;
+    caller::audit_read(&state, &request.headers, &caller, "api.read", "dags".into()).await?;
+    Ok(Json(DagList {
+        total: page.total,
+        page: page.query.page,
+        per_page: page.query.per_page,
+        dags: page
+            .rows
+            .into_iter()
+            .map(|row| DagOut {
+                last_run_state: row
+                    .recent_runs
+                    .last()
+                    .map_or_else(|| "none".to_string(), |run| run.state.clone()),
+                environment: row.environment,
+                dag_id: row.dag_id,
+                display_name: row.display_name,
+                description: row.description,
+                schedule: row.schedule,
+                next_run: row.next_run,
+                owners: row.owners,
+                tags: row.tags,
+                is_paused: row.is_paused,
+                has_import_errors: row.has_import_errors,
+                shared: row.shared,
+            })
+            .collect(),
+    }))
+}
+
+/// `?state=&run_type=&from=&to=&page=`, as the run list's filters.
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct RunParams {
+    state: String,
+    run_type: String,
+    from: String,
+    to: String,
+    page: u32,
+}
+
+#[derive(Serialize)]
+pub struct RunList {
+    runs: Vec<RunRow>,
+    total: u64,
+    page: u32,
+    per_page: u32,
+}
+
+pub async fn runs(
+    State(state): State<AppState>,
+    Path(team): Path<String>,
+    Query(params): Query<RunParams>,
+    request: ApiRequest,
+) -> Result<Json<RunList>, ApiError> {
+    let caller = caller::require(&state, &request, &RUNS, Some(&team)).await?;
+    let query = RunQuery {
+        state: params.state,
+        run_type: params.run_type,
+        from: params.from,
+        to: params.to,
+        page: params.page,
+    };
+    let page = state.read_model.team_runs(&team, query).await?;
+    caller::audit_read(&state, &request.headers, &caller, "api.read", "runs".into()).await?;
+    Ok(Json(RunList {
+        runs: page.rows,
+        total: page.total,
+        page: page.query.page,
+        per_page: RUN_PAGE_SIZE,
+    }))
+}
+
+#[derive(Serialize)]
+pub struct PoolList {
+    pools: Vec<PoolOut>,
+}
+
+#[derive(Serialize)]
+pub struct PoolOut {
+    environment: String,
+    name: String,
+    /// Shared by every team.
+    global: bool,
+    /// `-1`: unlimited.
+    slots: i64,
+    running: i64,
+    queued: i64,
+    scheduled: i64,
+    deferred: i64,
+    open: i64,
+}
+
+pub async fn pools(
+    State(state): State<AppState>,
+    Path(team): Path<String>,
+    request: ApiRequest,
+) -> Result<Json<PoolList>, ApiError> {
+    let caller = caller::require(&state, &request, &POOLS, Some(&team)).await?;
+    let page = state.read_model.team_pools(&caller.viewer(), &team).await?;
+    caller::audit_read(
+        &state,
+        &request.headers,
+        &caller,
+        "api.read",
+        "pools".into(),
+    )
+    .await?;
+    Ok(Json(PoolList {
+        pools: page
+            .pools
+            .into_iter()
+            .map(|p| PoolOut {
+                environment: p.environment,
+                name: p.name,
+                global: p.global,
+                slots: p.slots,
+                running: p.running,
+                queued: p.queued,
+                scheduled: p.scheduled,
+                deferred: p.deferred,
+                open: p.open,
+            })
+            .collect(),
+    }))
+}
