@@ -5,7 +5,9 @@
 //! Free text is a case-insensitive substring of the entry's searchable fields. A `LIKE` on
 //! each row decides; on SQLite a trigram index first narrows a rare term to its candidates,
 //! read once and passed as a JSON array (a common term is found quickly by walking the
-//! newest entries instead); on PostgreSQL a pg_trgm index serves the same `LIKE` directly.
+//! newest entries instead). On PostgreSQL a page is first looked for among the newest rows
+//! the other filters select (a common term fills it there), and only then through the
+//! pg_trgm index, which serves a rare term directly.
 
 use hangar_app::models::audit::{AuditCriteria, AuditCursor};
 
@@ -22,6 +24,10 @@ const POSTGRES_TEXT: &str = "hangar_audit_text(actor_name, actor_subject, team, 
      outcome, detail, request_id)";
 /// A term with fewer trigram candidates than this is looked up through the index.
 const RARE_TERM: i64 = 5_000;
+/// On PostgreSQL, how many of the newest filtered rows are searched for a page of a text
+/// search before the trigram index is asked (a page found there is the right page: every
+/// newer match would be in the window too).
+const COMMON_TERM_WINDOW: i64 = 20_000;
 
 /// In which order, and from where.
 #[derive(Clone, Copy, Debug)]
@@ -86,10 +92,13 @@ pub async fn fetch(
         let p = bind(&mut values, Value::Int(to));
         conditions.push(format!("at_ms < {p}"));
     }
+    // Kept apart on PostgreSQL: the newest page is first looked for among the newest rows
+    // the other filters select (see below).
+    let mut text_condition = None;
     if let Some(text) = &criteria.text {
         let pattern = bind(&mut values, Value::Text(like_pattern(text)));
         let searched = if postgres { POSTGRES_TEXT } else { SQLITE_TEXT };
-        conditions.push(format!("{searched} LIKE {pattern} ESCAPE '\\'"));
+        text_condition = Some(format!("{searched} LIKE {pattern} ESCAPE '\\'"));
         if let Some(candidates) = rare_candidates(db, text).await? {
             let p = bind(&mut values, Value::Text(candidates));
             conditions.push(format!("seq IN (SELECT value FROM json_each({p}))"));
@@ -114,18 +123,44 @@ pub async fn fetch(
     };
     let limit_param = bind(&mut values, Value::Int(limit as i64));
     let offset_param = bind(&mut values, Value::Int(offset));
-    let filter = if conditions.is_empty() {
-        String::new()
-    } else {
-        format!("WHERE {}", conditions.join(" AND "))
+    let where_of = |conditions: &[String]| {
+        if conditions.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conditions.join(" AND "))
+        }
     };
+    // A common term on PostgreSQL: the trigram index would gather every entry holding it,
+    // then sort them all. The newest rows the other filters select, walked through their
+    // index, usually hold a full page already; only when they do not is the index used.
+    if let (true, Some(text), Order::NewestFirst(_)) = (postgres, &text_condition, order) {
+        let window = bind(&mut values, Value::Int(COMMON_TERM_WINDOW));
+        let sql = format!(
+            "SELECT {ENTRY_COLUMNS} FROM (SELECT * FROM audit_log {filter} ORDER BY {order_by} \
+             LIMIT {window}) recent WHERE {text} ORDER BY {order_by} \
+             LIMIT {limit_param} OFFSET {offset_param}",
+            filter = where_of(&conditions),
+        );
+        let found = run(db, &sql, &values).await?;
+        if found.len() == limit {
+            return Ok(found);
+        }
+        values.pop();
+    }
+    conditions.extend(text_condition);
     let sql = format!(
         "SELECT {ENTRY_COLUMNS} FROM audit_log {filter} ORDER BY {order_by} \
-         LIMIT {limit_param} OFFSET {offset_param}"
+         LIMIT {limit_param} OFFSET {offset_param}",
+        filter = where_of(&conditions),
     );
+    run(db, &sql, &values).await
+}
+
+/// Runs one of [`fetch`]'s statements with its values bound in order.
+async fn run(db: &Db, sql: &str, values: &[Value]) -> Result<Vec<AuditEntry>, sqlx::Error> {
     with_pool!(db, pool => {
-        let mut query = sqlx::query(&sql);
-        for value in &values {
+        let mut query = sqlx::query(sql);
+        for value in values {
             query = match value {
                 Value::Int(v) => query.bind(*v),
                 Value::Text(v) => query.bind(v.as_str()),
