@@ -8,6 +8,8 @@ source "$(dirname "$0")/lib.sh"
 RUNS="${RUNS:-3}"
 DURATION="${DURATION:-10s}"
 ENTRIES="${ENTRIES:-1000000}"
+# BACKENDS="postgres" measures one backend only.
+BACKENDS="${BACKENDS:-sqlite postgres}"
 TEAMS="${TEAMS:-50}"
 install_rust_tools
 install_node_modules
@@ -24,7 +26,7 @@ write_bench_teams "$TEAMS_TOML" "$TEAMS"
 DAY="$(python3 -c 'import datetime; print((datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=90)).strftime("%Y-%m-%d"))')"
 
 RESULTS=()
-for backend in sqlite postgres; do
+for backend in $BACKENDS; do
   if [ "$backend" = sqlite ]; then db="sqlite://$DIR/bench.db"; port="${HANGAR_PORTS[0]}"
   else db="$HANGAR_TEST_POSTGRES_URL"; port="${HANGAR_PORTS[1]}"; fi
   url="http://127.0.0.1:$port"

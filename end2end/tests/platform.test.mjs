@@ -87,8 +87,11 @@ test('a team-only user gets not found for every platform route', async () => {
   const context = await stack.browser.newContext();
   const page = await context.newPage();
   await signIn(page, stack.hangarUrl, 'bob', '/t/team_b');
-  for (const path of ['/platform', '/platform?sort=failed&dir=desc', '/platform/events']) {
-    const response = await page.goto(`${stack.hangarUrl}${path}`);
+  for (const path of ['/platform', '/platform?sort=failed&dir=desc', '/platform/events',
+    '/platform/audit', '/platform/audit/export?format=csv', '/platform/access']) {
+    const response = await page.goto(`${stack.hangarUrl}${path}`).catch((error) => error);
+    // An export would be a download; a refusal is a page.
+    assert.ok(!(response instanceof Error), `${path}: ${response}`);
     assert.equal(response.status(), 404, path);
   }
   // The server function behind the page, called directly.

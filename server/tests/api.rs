@@ -385,6 +385,15 @@ async fn tokens_and_sessions_share_the_permission_matrix(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    // A proxy's Basic credentials are no token: the session still counts.
+    let response = admin
+        .client
+        .get(admin.url("/api/v1/teams"))
+        .header("authorization", "Basic dXNlcjpwYXNz")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
     let requester = token(&app, "team_a", &["deploys:request"]).await;
     let response = reqwest::Client::new()
         .post(format!("{}/api/v1/teams/team_a/deploys", app.url))

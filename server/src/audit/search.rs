@@ -24,10 +24,12 @@ const POSTGRES_TEXT: &str = "hangar_audit_text(actor_name, actor_subject, team, 
      outcome, detail, request_id)";
 /// A term with fewer trigram candidates than this is looked up through the index.
 const RARE_TERM: i64 = 5_000;
-/// On PostgreSQL, how many of the newest filtered rows are searched for a page of a text
-/// search before the trigram index is asked (a page found there is the right page: every
-/// newer match would be in the window too).
-const COMMON_TERM_WINDOW: i64 = 20_000;
+/// On PostgreSQL, a term held by this many of the newest this-many entries is common...
+const COMMON_TERM_HITS: i64 = 5;
+const COMMON_TERM_SAMPLE: i64 = 1_000;
+/// ... and its page is first looked for among this many of the newest filtered rows (a page
+/// found there is the right page: every newer match would be in the window too).
+const COMMON_TERM_WINDOW: i64 = 10_000;
 
 /// In which order, and from where.
 #[derive(Clone, Copy, Debug)]
@@ -132,8 +134,12 @@ pub async fn fetch(
     };
     // A common term on PostgreSQL: the trigram index would gather every entry holding it,
     // then sort them all. The newest rows the other filters select, walked through their
-    // index, usually hold a full page already; only when they do not is the index used.
-    if let (true, Some(text), Order::NewestFirst(_)) = (postgres, &text_condition, order) {
+    // index, then hold a full page long before the window ends; a rare term goes straight
+    // to the index (walking the window for it would only add to its time).
+    if let (true, Some(text), Some(term), Order::NewestFirst(_)) =
+        (postgres, &text_condition, &criteria.text, order)
+        && is_common(db, term).await?
+    {
         let window = bind(&mut values, Value::Int(COMMON_TERM_WINDOW));
         let sql = format!(
             "SELECT {ENTRY_COLUMNS} FROM (SELECT * FROM audit_log {filter} ORDER BY {order_by} \
@@ -154,6 +160,23 @@ pub async fn fetch(
         filter = where_of(&conditions),
     );
     run(db, &sql, &values).await
+}
+
+/// Whether `text` is in at least [`COMMON_TERM_HITS`] of the newest [`COMMON_TERM_SAMPLE`]
+/// entries (PostgreSQL only: SQLite asks its trigram index, `rare_candidates`).
+async fn is_common(db: &Db, text: &str) -> Result<bool, sqlx::Error> {
+    let Db::Postgres(pool) = db else {
+        return Ok(false);
+    };
+    let sql = format!(
+        "SELECT COUNT(*) FROM (SELECT * FROM audit_log ORDER BY at_ms DESC, seq DESC \
+         LIMIT {COMMON_TERM_SAMPLE}) newest WHERE {POSTGRES_TEXT} LIKE $1 ESCAPE '\\'"
+    );
+    let hits: i64 = sqlx::query_scalar(&sql)
+        .bind(like_pattern(text))
+        .fetch_one(pool)
+        .await?;
+    Ok(hits >= COMMON_TERM_HITS)
 }
 
 /// Runs one of [`fetch`]'s statements with its values bound in order.

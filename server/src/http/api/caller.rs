@@ -20,8 +20,12 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// Whether the request authenticates with a bearer token (and so never with its cookie).
+/// Only that scheme: a proxy's Basic credentials in front of Hangar leave sessions alone.
 pub fn is_bearer(headers: &HeaderMap) -> bool {
-    headers.contains_key(header::AUTHORIZATION)
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("Bearer "))
 }
 
 pub enum Caller {
