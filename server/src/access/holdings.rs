@@ -113,11 +113,11 @@ pub fn rank(grant: TeamGrant) -> u8 {
     }
 }
 
-/// A person as the pages show them, with the teams `teams` lists (each with its index).
-pub fn person<'a>(
+/// A person as the pages show them, with the roles the page lists.
+pub fn person(
     user: &KnownUser,
     holdings: &Holdings,
-    teams: impl Iterator<Item = (usize, &'a TeamConfig)>,
+    teams: Vec<HeldRole>,
     live_sessions: i64,
 ) -> Person {
     Person {
@@ -134,9 +134,7 @@ pub fn person<'a>(
                 holdings.platform_sources.join("; ")
             )
         }),
-        teams: teams
-            .filter_map(|(index, team)| holdings.held_in(index, team))
-            .collect(),
+        teams,
     }
 }
 

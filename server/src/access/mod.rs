@@ -73,8 +73,8 @@ impl People for PeoplePages {
             .filter(|(_, holdings, _)| !holdings.grant(index).is_empty())
             .map(|(user, holdings, live)| {
                 let rank = holdings::rank(holdings.grant(index));
-                let mut person =
-                    holdings::person(&user, &holdings, std::iter::once((index, config)), live);
+                let held = holdings.held_in(index, config).into_iter().collect();
+                let mut person = holdings::person(&user, &holdings, held, live);
                 // Another team's roles are not this team's business.
                 person.platform_role = None;
                 (rank, person)
@@ -126,13 +126,12 @@ impl People for PeoplePages {
         let matching: Vec<Person> = everyone
             .iter()
             .map(|(user, holdings, live)| {
-                let mut person = holdings::person(user, holdings, std::iter::empty(), *live);
-                person.teams = teams
+                let held = teams
                     .iter()
                     .enumerate()
                     .filter_map(|(index, team)| holdings.by_team_rules(index, team))
                     .collect();
-                person
+                holdings::person(user, holdings, held, *live)
             })
             .filter(|person| query.matches(person))
             .collect();
