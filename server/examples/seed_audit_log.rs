@@ -12,6 +12,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use hangar_app::functions::ports::RequestId;
 use hangar_server::audit::{self, Actor, AuditEvent, Outcome};
 use hangar_server::db::Db;
 
@@ -103,7 +104,7 @@ fn event(i: usize, teams: &[String]) -> AuditEvent {
         }))
         .target(format!("main/etl_{:03}", i % 400))
         .detail(detail)
-        .request_id(Some(format!("{i:016x}")));
+        .request_id(Some(RequestId(format!("{i:016x}"))));
     // One in ten entries concerns no team (sign-ins, refused requests).
     if !i.is_multiple_of(10) {
         event = event.team(teams[i % teams.len()].clone());

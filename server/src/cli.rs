@@ -493,7 +493,7 @@ async fn sessions_revoke(config: Config, who: &str) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match crate::access::end_sessions(&db, SystemClock.now_ms(), person, None, None).await {
+    match crate::access::end_sessions(&db, SystemClock.now_ms(), person, None).await {
         Ok(ended) => {
             println!(
                 "ended {ended} session(s) of {} ({})",

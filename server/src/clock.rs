@@ -6,10 +6,16 @@ use std::time::Duration;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+/// `ms` (milliseconds since the epoch) as a UTC time; out of range is the epoch.
+pub fn from_ms(ms: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
 /// `ms` (milliseconds since the epoch) as RFC 3339 in UTC, the way Airflow's times are stored
 /// in the read model, so the two compare as strings.
 pub fn rfc3339(ms: i64) -> String {
-    crate::identity::session::from_ms(ms)
+    from_ms(ms)
         .format(&Rfc3339)
         .expect("a UTC time formats as RFC 3339")
 }

@@ -7,17 +7,18 @@ pub mod access;
 pub mod actions;
 pub mod airflow;
 pub mod audit;
-pub mod authz;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod db;
 pub mod deploy;
+pub mod error;
 pub mod http;
 pub mod identity;
 pub mod live;
 pub mod metrics;
 pub mod platform;
+pub mod ports;
 pub mod read_model;
 pub mod state;
 pub mod sync;
@@ -120,10 +121,12 @@ pub async fn build_with(
     let live = Arc::new(live::LiveUpdates::new(db.clone()));
     live.spawn_listener();
     let read_model: hangar_app::functions::ports::SharedReadModel = Arc::new(
-        read_model::DbReadModel::new(db.clone(), &config.airflow, live.versions()),
+        ports::read_model::DbReadModel::new(db.clone(), &config.airflow, live.versions()),
     );
-    let airflow =
-        Arc::new(airflow::Environments::new(&config.airflow).map_err(StartupError::Airflow)?);
+    let metrics = Arc::new(metrics::Metrics::new());
+    let airflow = Arc::new(
+        airflow::Environments::new(&config.airflow, &metrics).map_err(StartupError::Airflow)?,
+    );
     let actions: hangar_app::functions::ports::SharedAirflowActions = Arc::new(
         actions::AirflowGateway::new(db.clone(), clock.clone(), airflow.clone(), live.clone()),
     );
@@ -132,19 +135,20 @@ pub async fn build_with(
         db.clone(),
         clock.clone(),
         live.clone(),
+        metrics.clone(),
     ));
-    let platform = Arc::new(platform::PlatformPages::new(
+    let platform = Arc::new(ports::platform::PlatformPages::new(
         db.clone(),
         clock.clone(),
         live.versions(),
         &config.airflow,
     ));
-    let audit_pages = Arc::new(audit::viewer::AuditPages::new(
+    let audit_pages = Arc::new(ports::audit::AuditPages::new(
         db.clone(),
         config.teams.iter().map(|team| team.name.clone()).collect(),
         &config.audit,
     ));
-    let people = Arc::new(access::PeoplePages::new(
+    let people = Arc::new(ports::people::PeoplePages::new(
         db.clone(),
         clock.clone(),
         config.clone(),
@@ -161,7 +165,8 @@ pub async fn build_with(
         airflow,
         actions,
         live,
-        deploy_port: Arc::new(deploy::gateway::DeployGateway::new(deploys.clone())),
+        metrics,
+        deploy_port: Arc::new(ports::deploys::DeployGateway::new(deploys.clone())),
         deploys,
         platform,
         audit_pages,

@@ -8,7 +8,7 @@ use crate::audit::{self, AuditEvent};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::Db;
-use crate::http::error::ServerError;
+use crate::error::ServerError;
 use crate::identity::oidc::OidcProvider;
 
 /// Cloned by every layer of every request, so it is one reference count, not five.
@@ -33,6 +33,8 @@ pub struct Services {
     pub airflow: Arc<crate::airflow::Environments>,
     /// Tells open pages that their data changed.
     pub live: Arc<crate::live::LiveUpdates>,
+    /// What `/metrics` exposes: this app's counters.
+    pub metrics: Arc<crate::metrics::Metrics>,
     /// Review-gated deploys of every configured team.
     pub deploys: Arc<crate::deploy::DeployEngine>,
     /// Handed to the app as context: deploys as its server functions ask for them.
@@ -72,6 +74,6 @@ impl AppState {
 
     /// Appends to the audit log at the server's current time.
     pub async fn audit(&self, event: AuditEvent) -> Result<i64, ServerError> {
-        Ok(audit::append(&self.db, self.clock.now_ms(), event).await?)
+        audit::append(&self.db, self.clock.now_ms(), event).await
     }
 }

@@ -13,6 +13,8 @@ use sha2::{Digest, Sha256};
 use sqlx::Row;
 
 use crate::db::Db;
+use crate::db::query_result;
+use crate::error::ServerError;
 use crate::with_pool;
 
 const PREFIX: &str = "hgr_";
@@ -23,8 +25,14 @@ pub const TOKEN_ISSUER: &str = "hangar:api-token";
 pub enum TokenError {
     #[error("{0}")]
     Invalid(String),
-    #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Server(#[from] ServerError),
+}
+
+impl From<sqlx::Error> for TokenError {
+    fn from(error: sqlx::Error) -> Self {
+        Self::Server(error.into())
+    }
 }
 
 /// A token that authenticated.
@@ -36,6 +44,8 @@ pub struct TokenIdentity {
     pub scopes: Vec<String>,
     /// The token's own user (requester of what it opens).
     pub user_id: i64,
+    /// The person who created it.
+    pub created_by: i64,
 }
 
 impl TokenIdentity {
@@ -130,15 +140,15 @@ pub async fn authenticate(
     db: &Db,
     secret: &str,
     now_ms: i64,
-) -> Result<Option<TokenIdentity>, sqlx::Error> {
+) -> Result<Option<TokenIdentity>, ServerError> {
     if !secret.starts_with(PREFIX) || secret.len() > 100 {
         return Ok(None);
     }
-    with_pool!(db, pool => {
+    query_result(with_pool!(db, pool => {
         let row = sqlx::query(
             "UPDATE api_tokens SET last_used_ms = $2 WHERE secret_hash = $1 \
              AND revoked_ms IS NULL AND expires_ms > $2 \
-             RETURNING id, team, name, scopes, user_id",
+             RETURNING id, team, name, scopes, user_id, created_by",
         )
         .bind(hash(secret))
         .bind(now_ms)
@@ -152,15 +162,16 @@ pub async fn authenticate(
                 name: row.try_get("name")?,
                 scopes: scopes.split_whitespace().map(str::to_string).collect(),
                 user_id: row.try_get("user_id")?,
+                created_by: row.try_get("created_by")?,
             })
         })
         .transpose()
-    })
+    }))
 }
 
 /// The team's tokens, newest first.
-pub async fn list(db: &Db, team: &str) -> Result<Vec<TokenRow>, sqlx::Error> {
-    with_pool!(db, pool => {
+pub async fn list(db: &Db, team: &str) -> Result<Vec<TokenRow>, ServerError> {
+    query_result(with_pool!(db, pool => {
         let rows = sqlx::query(
             "SELECT t.id, t.name, t.scopes, u.display_name AS created_by, t.created_ms, \
              t.expires_ms, t.revoked_ms, t.last_used_ms FROM api_tokens t \
@@ -184,7 +195,7 @@ pub async fn list(db: &Db, team: &str) -> Result<Vec<TokenRow>, sqlx::Error> {
                 })
             })
             .collect()
-    })
+    }))
 }
 
 /// Revokes token `id` of `team` (a token already revoked stays as it was); returns its name,
@@ -195,8 +206,8 @@ pub async fn revoke(
     id: i64,
     by: i64,
     now_ms: i64,
-) -> Result<Option<String>, sqlx::Error> {
-    with_pool!(db, pool => {
+) -> Result<Option<String>, ServerError> {
+    query_result(with_pool!(db, pool => {
         sqlx::query(
             "UPDATE api_tokens SET revoked_ms = $3, revoked_by = $4 \
              WHERE id = $1 AND team = $2 AND revoked_ms IS NULL",
@@ -212,17 +223,17 @@ pub async fn revoke(
             .bind(team)
             .fetch_optional(pool)
             .await
-    })
+    }))
 }
 
 /// The name of token `id`, for showing who requested a deploy.
-pub async fn name(db: &Db, id: i64) -> Result<Option<String>, sqlx::Error> {
-    with_pool!(db, pool => {
+pub async fn name(db: &Db, id: i64) -> Result<Option<String>, ServerError> {
+    query_result(with_pool!(db, pool => {
         sqlx::query_scalar("SELECT name FROM api_tokens WHERE id = $1")
             .bind(id)
             .fetch_optional(pool)
             .await
-    })
+    }))
 }
 
 #[cfg(test)]

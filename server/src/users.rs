@@ -3,7 +3,9 @@
 use sqlx::Row;
 
 use crate::db::Db;
+use crate::db::query_result;
 use crate::deploy::policy::Person;
+use crate::error::ServerError;
 use crate::with_pool;
 
 pub struct SignIn<'a> {
@@ -20,9 +22,9 @@ pub struct SignIn<'a> {
 pub async fn record_sign_in(
     db: &Db,
     sign_in: SignIn<'_>,
-) -> Result<(i64, Option<String>), sqlx::Error> {
+) -> Result<(i64, Option<String>), ServerError> {
     let groups = serde_json::to_string(sign_in.groups).unwrap_or_else(|_| "[]".into());
-    with_pool!(db, pool => {
+    query_result(with_pool!(db, pool => {
         let row = sqlx::query(
             "INSERT INTO users (issuer, subject, display_name, email, groups_json, \
              first_login_ms, last_login_ms, email_verified) VALUES ($1, $2, $3, $4, $5, $6, $6, $7) \
@@ -42,13 +44,13 @@ pub async fn record_sign_in(
         .fetch_one(pool)
         .await?;
         Ok((row.try_get("id")?, row.try_get("last_team")?))
-    })
+    }))
 }
 
 /// The person the deploy rules see: the user's name and the e-mail the identity provider
 /// verified at their last sign-in (none if it did not).
-pub async fn person(db: &Db, user_id: i64) -> Result<Option<Person>, sqlx::Error> {
-    with_pool!(db, pool => {
+pub async fn person(db: &Db, user_id: i64) -> Result<Option<Person>, ServerError> {
+    query_result(with_pool!(db, pool => {
         let row = sqlx::query("SELECT display_name, email, email_verified FROM users WHERE id = $1")
             .bind(user_id)
             .fetch_optional(pool)
@@ -61,30 +63,30 @@ pub async fn person(db: &Db, user_id: i64) -> Result<Option<Person>, sqlx::Error
             Ok(Person::new(user_id, &name, &emails))
         })
         .transpose()
-    })
+    }))
 }
 
-pub async fn set_last_team(db: &Db, user_id: i64, team: &str) -> Result<(), sqlx::Error> {
-    with_pool!(db, pool => {
+pub async fn set_last_team(db: &Db, user_id: i64, team: &str) -> Result<(), ServerError> {
+    query_result(with_pool!(db, pool => {
         sqlx::query("UPDATE users SET last_team = $1 WHERE id = $2")
             .bind(team)
             .bind(user_id)
             .execute(pool)
             .await
             .map(|_| ())
-    })
+    }))
 }
 
-pub async fn update_groups(db: &Db, user_id: i64, groups: &[String]) -> Result<(), sqlx::Error> {
+pub async fn update_groups(db: &Db, user_id: i64, groups: &[String]) -> Result<(), ServerError> {
     let groups = serde_json::to_string(groups).unwrap_or_else(|_| "[]".into());
-    with_pool!(db, pool => {
+    query_result(with_pool!(db, pool => {
         sqlx::query("UPDATE users SET groups_json = $1 WHERE id = $2")
             .bind(groups)
             .bind(user_id)
             .execute(pool)
             .await
             .map(|_| ())
-    })
+    }))
 }
 
 /// A person who signed in, with the groups of their last sign-in (or group refresh).
@@ -131,35 +133,35 @@ known_user_row!(sqlx::postgres::PgRow);
 
 /// Everyone who signed in through the identity provider (API tokens' own users left out),
 /// by name.
-pub async fn signed_in_people(db: &Db) -> Result<Vec<KnownUser>, sqlx::Error> {
+pub async fn signed_in_people(db: &Db) -> Result<Vec<KnownUser>, ServerError> {
     let sql = format!(
         "SELECT {KNOWN_USER_COLUMNS} FROM users WHERE issuer <> $1 ORDER BY lower(display_name), id"
     );
-    with_pool!(db, pool => {
+    query_result(with_pool!(db, pool => {
         let rows = sqlx::query(&sql)
             .bind(crate::tokens::TOKEN_ISSUER)
             .fetch_all(pool)
             .await?;
         rows.iter().map(KnownUserRow::known_user).collect()
-    })
+    }))
 }
 
 /// One person who signed in, by id (`None` for an API token's user or an unknown id).
-pub async fn signed_in_person(db: &Db, id: i64) -> Result<Option<KnownUser>, sqlx::Error> {
+pub async fn signed_in_person(db: &Db, id: i64) -> Result<Option<KnownUser>, ServerError> {
     let sql = format!("SELECT {KNOWN_USER_COLUMNS} FROM users WHERE id = $1 AND issuer <> $2");
-    with_pool!(db, pool => {
+    query_result(with_pool!(db, pool => {
         let row = sqlx::query(&sql)
             .bind(id)
             .bind(crate::tokens::TOKEN_ISSUER)
             .fetch_optional(pool)
             .await?;
         row.as_ref().map(KnownUserRow::known_user).transpose()
-    })
+    }))
 }
 
 /// The people a command-line argument names: a subject, an e-mail (ignoring case) or
 /// `#<id>`. Several people can share an e-mail (or a subject, under several issuers).
-pub async fn find_people(db: &Db, who: &str) -> Result<Vec<KnownUser>, sqlx::Error> {
+pub async fn find_people(db: &Db, who: &str) -> Result<Vec<KnownUser>, ServerError> {
     let id: i64 = who
         .strip_prefix('#')
         .and_then(|id| id.parse().ok())
@@ -168,7 +170,7 @@ pub async fn find_people(db: &Db, who: &str) -> Result<Vec<KnownUser>, sqlx::Err
         "SELECT {KNOWN_USER_COLUMNS} FROM users WHERE issuer <> $1 \
          AND (subject = $2 OR lower(email) = lower($2) OR id = $3) ORDER BY id"
     );
-    with_pool!(db, pool => {
+    query_result(with_pool!(db, pool => {
         let rows = sqlx::query(&sql)
             .bind(crate::tokens::TOKEN_ISSUER)
             .bind(who)
@@ -176,5 +178,5 @@ pub async fn find_people(db: &Db, who: &str) -> Result<Vec<KnownUser>, sqlx::Err
             .fetch_all(pool)
             .await?;
         rows.iter().map(KnownUserRow::known_user).collect()
-    })
+    }))
 }

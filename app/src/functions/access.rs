@@ -8,24 +8,25 @@ use crate::models::access_overview::{AccessOverview, PeopleQuery, SessionsEnded,
 
 #[server(prefix = "/api", endpoint = "team_access")]
 pub async fn get_team_access(team: String) -> Result<TeamAccess, AppError> {
-    super::guard::require(super::ACCESS_GET_TEAM_ACCESS, Some(&team))?;
-    super::ports::people()?.team_access(&team).await
+    let acting = super::guard::require(super::ACCESS_GET_TEAM_ACCESS, Some(&team))?;
+    super::ports::people()?.team_access(&acting, &team).await
 }
 
 #[server(prefix = "/api", endpoint = "access_overview")]
 pub async fn get_access_overview(
     #[server(default)] query: PeopleQuery,
 ) -> Result<AccessOverview, AppError> {
-    let viewer = super::guard::require(super::ACCESS_GET_ACCESS_OVERVIEW, None)?;
-    let mut overview = super::ports::people()?.overview(query).await?;
-    overview.can_end_sessions = viewer.can_platform(crate::models::PlatformAction::EndSessions);
+    let acting = super::guard::require(super::ACCESS_GET_ACCESS_OVERVIEW, None)?;
+    let mut overview = super::ports::people()?.overview(&acting, query).await?;
+    overview.can_end_sessions = acting
+        .viewer
+        .can_platform(crate::models::PlatformAction::EndSessions);
     Ok(overview)
 }
 
 /// Signs the person out everywhere: each of their sessions ends at its next request.
 #[server(prefix = "/api", endpoint = "end_user_sessions")]
 pub async fn end_user_sessions(user_id: i64) -> Result<SessionsEnded, AppError> {
-    super::guard::require(super::ACCESS_END_USER_SESSIONS, None)?;
-    let caller = super::ports::caller()?;
-    super::ports::people()?.end_sessions(&caller, user_id).await
+    let acting = super::guard::require(super::ACCESS_END_USER_SESSIONS, None)?;
+    super::ports::people()?.end_sessions(&acting, user_id).await
 }

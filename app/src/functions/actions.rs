@@ -18,15 +18,9 @@ pub async fn set_dag_paused(
     dag_id: String,
     paused: bool,
 ) -> Result<bool, AppError> {
-    let viewer = super::guard::require(super::ACCESS_SET_DAG_PAUSED, Some(&team))?;
-    let caller = super::ports::caller()?;
+    let acting = super::guard::require(super::ACCESS_SET_DAG_PAUSED, Some(&team))?;
     super::ports::airflow_actions()?
-        .set_paused(
-            &caller,
-            &viewer,
-            &DagKey::new(team, environment, dag_id),
-            paused,
-        )
+        .set_paused(&acting, &DagKey::new(team, environment, dag_id), paused)
         .await
 }
 
@@ -40,7 +34,7 @@ pub async fn trigger_dag(
     #[server(default)] logical_date: String,
     #[server(default)] note: String,
 ) -> Result<String, AppError> {
-    let viewer = super::guard::require(super::ACCESS_TRIGGER_DAG, Some(&team))?;
+    let acting = super::guard::require(super::ACCESS_TRIGGER_DAG, Some(&team))?;
     let request = crate::models::TriggerRequest {
         conf,
         logical_date,
@@ -49,14 +43,8 @@ pub async fn trigger_dag(
     // Checked before anything reaches Airflow (and again in the browser, as you type).
     request.conf_object().map_err(AppError::Invalid)?;
     request.logical_date_rfc3339().map_err(AppError::Invalid)?;
-    let caller = super::ports::caller()?;
     super::ports::airflow_actions()?
-        .trigger(
-            &caller,
-            &viewer,
-            &DagKey::new(team, environment, dag_id),
-            request,
-        )
+        .trigger(&acting, &DagKey::new(team, environment, dag_id), request)
         .await
 }
 
@@ -68,15 +56,9 @@ pub async fn clear_failed_tasks(
     dag_id: String,
     run_id: String,
 ) -> Result<usize, AppError> {
-    let viewer = super::guard::require(super::ACCESS_CLEAR_FAILED_TASKS, Some(&team))?;
-    let caller = super::ports::caller()?;
+    let acting = super::guard::require(super::ACCESS_CLEAR_FAILED_TASKS, Some(&team))?;
     super::ports::airflow_actions()?
-        .clear_failed(
-            &caller,
-            &viewer,
-            &DagKey::new(team, environment, dag_id),
-            &run_id,
-        )
+        .clear_failed(&acting, &DagKey::new(team, environment, dag_id), &run_id)
         .await
 }
 
@@ -89,17 +71,15 @@ pub async fn mark_run(
     run_id: String,
     state: String,
 ) -> Result<(), AppError> {
-    let viewer = super::guard::require(super::ACCESS_MARK_RUN, Some(&team))?;
+    let acting = super::guard::require(super::ACCESS_MARK_RUN, Some(&team))?;
     if state != "success" && state != "failed" {
         return Err(AppError::Invalid(
             "A run can be marked success or failed.".into(),
         ));
     }
-    let caller = super::ports::caller()?;
     super::ports::airflow_actions()?
         .mark_run(
-            &caller,
-            &viewer,
+            &acting,
             &DagKey::new(team, environment, dag_id),
             &run_id,
             &state,

@@ -11,12 +11,17 @@ pub async fn get_platform_audit(
     #[server(default)] filter: AuditFilter,
     before: Option<String>,
 ) -> Result<AuditPage, AppError> {
-    super::guard::require(super::ACCESS_GET_PLATFORM_AUDIT, None)?;
+    let acting = super::guard::require(super::ACCESS_GET_PLATFORM_AUDIT, None)?;
     let before = before
         .as_deref()
         .and_then(crate::models::audit::AuditCursor::parse);
     super::ports::audit()?
-        .page(crate::models::audit::AuditScope::Platform, filter, before)
+        .page(
+            &acting,
+            crate::models::audit::AuditScope::Platform,
+            filter,
+            before,
+        )
         .await
 }
 
@@ -27,11 +32,16 @@ pub async fn get_team_audit(
     #[server(default)] filter: AuditFilter,
     before: Option<String>,
 ) -> Result<AuditPage, AppError> {
-    super::guard::require(super::ACCESS_GET_TEAM_AUDIT, Some(&team))?;
+    let acting = super::guard::require(super::ACCESS_GET_TEAM_AUDIT, Some(&team))?;
     let before = before
         .as_deref()
         .and_then(crate::models::audit::AuditCursor::parse);
     super::ports::audit()?
-        .page(crate::models::audit::AuditScope::Team(team), filter, before)
+        .page(
+            &acting,
+            crate::models::audit::AuditScope::Team(team),
+            filter,
+            before,
+        )
         .await
 }

@@ -11,9 +11,9 @@ use crate::models::ConnectionPage;
 
 #[server(prefix = "/api", endpoint = "team_connections")]
 pub async fn get_team_connections(team: String) -> Result<ConnectionPage, AppError> {
-    let viewer = super::guard::require(super::ACCESS_GET_TEAM_CONNECTIONS, Some(&team))?;
+    let acting = super::guard::require(super::ACCESS_GET_TEAM_CONNECTIONS, Some(&team))?;
     super::ports::read_model()?
-        .team_connections(&viewer, &team)
+        .team_connections(&acting, &team)
         .await
 }
 
@@ -35,7 +35,7 @@ pub async fn save_connection(
     #[server(default)]
     create: bool,
 ) -> Result<(), AppError> {
-    let viewer = super::guard::require(super::ACCESS_SAVE_CONNECTION, Some(&team))?;
+    let acting = super::guard::require(super::ACCESS_SAVE_CONNECTION, Some(&team))?;
     let form = crate::models::ConnectionForm {
         environment,
         connection_id,
@@ -50,9 +50,8 @@ pub async fn save_connection(
         global,
     };
     form.validate().map_err(AppError::Invalid)?;
-    let caller = super::ports::caller()?;
     super::ports::airflow_actions()?
-        .save_connection(&caller, &viewer, &team, form, create)
+        .save_connection(&acting, &team, form, create)
         .await
 }
 
@@ -62,9 +61,8 @@ pub async fn delete_connection(
     environment: String,
     connection_id: String,
 ) -> Result<(), AppError> {
-    let viewer = super::guard::require(super::ACCESS_DELETE_CONNECTION, Some(&team))?;
-    let caller = super::ports::caller()?;
+    let acting = super::guard::require(super::ACCESS_DELETE_CONNECTION, Some(&team))?;
     super::ports::airflow_actions()?
-        .delete_connection(&caller, &viewer, &team, &environment, &connection_id)
+        .delete_connection(&acting, &team, &environment, &connection_id)
         .await
 }

@@ -30,8 +30,8 @@ pub async fn get_team_dags(
     #[server(default)] page: u32,
 ) -> Result<DagPage, AppError> {
     let query = filters.into_query(search, paused, page);
-    let viewer = checked(&team, &query)?;
-    read(&viewer, &team, query).await
+    let acting = checked(&team, &query)?;
+    read(&acting, &team, query).await
 }
 
 /// The list with its rows already written as HTML: what the server renders a page from.
@@ -39,8 +39,8 @@ pub async fn get_team_dags(
 /// team's data changes ([`super::kept_pages`]).
 #[cfg(feature = "ssr")]
 pub async fn rendered_team_dags(team: String, query: DagQuery) -> Result<DagPage, AppError> {
-    let viewer = checked(&team, &query)?;
-    let (can_pause, can_pause_shared) = pause_abilities(&viewer, &team);
+    let acting = checked(&team, &query)?;
+    let (can_pause, can_pause_shared) = pause_abilities(&acting.viewer, &team);
     let key = super::kept_pages::DagListKey {
         team: team.clone(),
         query: query.clone(),
@@ -52,7 +52,7 @@ pub async fn rendered_team_dags(team: String, query: DagQuery) -> Result<DagPage
     let cache = super::ports::dag_list_cache()?;
     cache
         .page(key, version, || async {
-            let mut page = read(&viewer, &team, query).await?;
+            let mut page = read(&acting, &team, query).await?;
             let rows = crate::components::dag_rows::page_rows_html(&team, &page);
             page.rows_html = Some(rows.into());
             page.rows = Vec::new();
@@ -81,8 +81,8 @@ impl DagFilters {
 
 /// The caller may view the team, and the query names only states that exist.
 #[cfg(feature = "ssr")]
-fn checked(team: &str, query: &DagQuery) -> Result<crate::models::Viewer, AppError> {
-    let viewer = super::guard::require(super::ACCESS_GET_TEAM_DAGS, Some(team))?;
+fn checked(team: &str, query: &DagQuery) -> Result<super::acting::Acting, AppError> {
+    let acting = super::guard::require(super::ACCESS_GET_TEAM_DAGS, Some(team))?;
     let known_state = ["", "none"].contains(&query.last_state.as_str())
         || crate::models::RUN_STATES.contains(&query.last_state.as_str());
     if !known_state {
@@ -91,17 +91,19 @@ fn checked(team: &str, query: &DagQuery) -> Result<crate::models::Viewer, AppErr
             query.last_state
         )));
     }
-    Ok(viewer)
+    Ok(acting)
 }
 
 #[cfg(feature = "ssr")]
 async fn read(
-    viewer: &crate::models::Viewer,
+    acting: &super::acting::Acting,
     team: &str,
     query: DagQuery,
 ) -> Result<DagPage, AppError> {
-    let mut page = super::ports::read_model()?.team_dags(team, query).await?;
-    (page.can_pause, page.can_pause_shared) = pause_abilities(viewer, team);
+    let mut page = super::ports::read_model()?
+        .team_dags(acting, team, query)
+        .await?;
+    (page.can_pause, page.can_pause_shared) = pause_abilities(&acting.viewer, team);
     Ok(page)
 }
 

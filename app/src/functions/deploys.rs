@@ -9,11 +9,8 @@ use crate::models::deploys::{CreatedToken, DeployDetail, DeployOverview, TokenPa
 
 #[server(prefix = "/api", endpoint = "team_deploys")]
 pub async fn get_team_deploys(team: String) -> Result<DeployOverview, AppError> {
-    let viewer = super::guard::require(super::ACCESS_GET_TEAM_DEPLOYS, Some(&team))?;
-    let caller = super::ports::caller()?;
-    super::ports::deploys()?
-        .overview(&caller, &viewer, &team)
-        .await
+    let acting = super::guard::require(super::ACCESS_GET_TEAM_DEPLOYS, Some(&team))?;
+    super::ports::deploys()?.overview(&acting, &team).await
 }
 
 #[server(prefix = "/api", endpoint = "deploy_detail")]
@@ -22,10 +19,9 @@ pub async fn get_deploy_detail(
     id: i64,
     #[server(default)] page: usize,
 ) -> Result<DeployDetail, AppError> {
-    let viewer = super::guard::require(super::ACCESS_GET_DEPLOY_DETAIL, Some(&team))?;
-    let caller = super::ports::caller()?;
+    let acting = super::guard::require(super::ACCESS_GET_DEPLOY_DETAIL, Some(&team))?;
     super::ports::deploys()?
-        .detail(&caller, &viewer, &team, id, page)
+        .detail(&acting, &team, id, page)
         .await
 }
 
@@ -34,12 +30,12 @@ pub async fn request_deploy(
     team: String,
     #[server(default)] commit: String,
 ) -> Result<i64, AppError> {
-    let viewer = super::guard::require(super::ACCESS_REQUEST_DEPLOY, Some(&team))?;
-    let caller = super::ports::caller()?;
+    let acting = super::guard::require(super::ACCESS_REQUEST_DEPLOY, Some(&team))?;
     let commit = Some(commit.trim().to_string()).filter(|c| !c.is_empty());
     super::ports::deploys()?
-        .request(&caller, &viewer, &team, commit)
+        .request(&acting, &team, commit)
         .await
+        .map(|opened| opened.id)
 }
 
 #[server(prefix = "/api", endpoint = "review_deploy")]
@@ -49,34 +45,27 @@ pub async fn review_deploy(
     verdict: String,
     #[server(default)] comment: String,
 ) -> Result<(), AppError> {
-    let viewer = super::guard::require(super::ACCESS_REVIEW_DEPLOY, Some(&team))?;
+    let acting = super::guard::require(super::ACCESS_REVIEW_DEPLOY, Some(&team))?;
     let approve = match verdict.as_str() {
         "approve" => true,
         "reject" => false,
         _ => return Err(AppError::Invalid("the verdict is approve or reject".into())),
     };
-    let caller = super::ports::caller()?;
     super::ports::deploys()?
-        .review(&caller, &viewer, &team, id, approve, &comment)
+        .review(&acting, &team, id, approve, &comment)
         .await
 }
 
 #[server(prefix = "/api", endpoint = "cancel_deploy")]
 pub async fn cancel_deploy(team: String, id: i64) -> Result<(), AppError> {
-    let viewer = super::guard::require(super::ACCESS_CANCEL_DEPLOY, Some(&team))?;
-    let caller = super::ports::caller()?;
-    super::ports::deploys()?
-        .cancel(&caller, &viewer, &team, id)
-        .await
+    let acting = super::guard::require(super::ACCESS_CANCEL_DEPLOY, Some(&team))?;
+    super::ports::deploys()?.cancel(&acting, &team, id).await
 }
 
 #[server(prefix = "/api", endpoint = "run_deploy")]
 pub async fn run_deploy(team: String, id: i64) -> Result<(), AppError> {
-    let viewer = super::guard::require(super::ACCESS_RUN_DEPLOY, Some(&team))?;
-    let caller = super::ports::caller()?;
-    super::ports::deploys()?
-        .deploy(&caller, &viewer, &team, id)
-        .await
+    let acting = super::guard::require(super::ACCESS_RUN_DEPLOY, Some(&team))?;
+    super::ports::deploys()?.deploy(&acting, &team, id).await
 }
 
 #[server(prefix = "/api", endpoint = "break_glass_deploy")]
@@ -85,18 +74,17 @@ pub async fn break_glass_deploy(
     #[server(default)] commit: String,
     #[server(default)] reason: String,
 ) -> Result<i64, AppError> {
-    let viewer = super::guard::require(super::ACCESS_BREAK_GLASS_DEPLOY, Some(&team))?;
-    let caller = super::ports::caller()?;
+    let acting = super::guard::require(super::ACCESS_BREAK_GLASS_DEPLOY, Some(&team))?;
     let commit = Some(commit.trim().to_string()).filter(|c| !c.is_empty());
     super::ports::deploys()?
-        .break_glass(&caller, &viewer, &team, commit, &reason)
+        .break_glass(&acting, &team, commit, &reason)
         .await
 }
 
 #[server(prefix = "/api", endpoint = "team_tokens")]
 pub async fn get_team_tokens(team: String) -> Result<TokenPage, AppError> {
-    let viewer = super::guard::require(super::ACCESS_GET_TEAM_TOKENS, Some(&team))?;
-    super::ports::deploys()?.tokens(&viewer, &team).await
+    let acting = super::guard::require(super::ACCESS_GET_TEAM_TOKENS, Some(&team))?;
+    super::ports::deploys()?.tokens(&acting, &team).await
 }
 
 #[server(prefix = "/api", endpoint = "create_token")]
@@ -108,8 +96,7 @@ pub async fn create_token(
     #[server(default)] scope_team_read: bool,
     #[server(default)] days: u32,
 ) -> Result<CreatedToken, AppError> {
-    let viewer = super::guard::require(super::ACCESS_CREATE_TOKEN, Some(&team))?;
-    let caller = super::ports::caller()?;
+    let acting = super::guard::require(super::ACCESS_CREATE_TOKEN, Some(&team))?;
     // Checkboxes, so the form works without JavaScript.
     let scopes: Vec<String> = [
         (scope_request, "deploys:request"),
@@ -121,15 +108,14 @@ pub async fn create_token(
     .map(|(_, scope)| scope.to_string())
     .collect();
     super::ports::deploys()?
-        .create_token(&caller, &viewer, &team, &name, &scopes, days)
+        .create_token(&acting, &team, &name, &scopes, days)
         .await
 }
 
 #[server(prefix = "/api", endpoint = "revoke_token")]
 pub async fn revoke_token(team: String, id: i64) -> Result<(), AppError> {
-    let viewer = super::guard::require(super::ACCESS_REVOKE_TOKEN, Some(&team))?;
-    let caller = super::ports::caller()?;
+    let acting = super::guard::require(super::ACCESS_REVOKE_TOKEN, Some(&team))?;
     super::ports::deploys()?
-        .revoke_token(&caller, &viewer, &team, id)
+        .revoke_token(&acting, &team, id)
         .await
 }

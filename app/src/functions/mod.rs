@@ -5,6 +5,8 @@
 //! fails if a registered function is missing here.
 
 pub mod access;
+#[cfg(feature = "ssr")]
+pub mod acting;
 pub mod actions;
 pub mod audit;
 pub mod connections;

@@ -14,7 +14,7 @@ pub async fn get_platform_overview(
     dir: Option<String>,
     hours: Option<String>,
 ) -> Result<PlatformOverview, AppError> {
-    let viewer = super::guard::require(super::ACCESS_GET_PLATFORM_OVERVIEW, None)?;
+    let acting = super::guard::require(super::ACCESS_GET_PLATFORM_OVERVIEW, None)?;
     let query = crate::models::platform::OverviewQuery::from_params(
         sort.as_deref(),
         dir.as_deref(),
@@ -22,7 +22,7 @@ pub async fn get_platform_overview(
     );
     let platform = super::ports::platform()?;
     // Kept until anything changes (at most a second): [`super::kept_pages`].
-    let mut teams: Vec<String> = viewer.teams.iter().map(|t| t.team.clone()).collect();
+    let mut teams: Vec<String> = acting.viewer.teams.iter().map(|t| t.team.clone()).collect();
     teams.sort();
     let key = super::kept_pages::OverviewKey {
         query,
@@ -32,8 +32,8 @@ pub async fn get_platform_overview(
     let version = platform.data_version();
     super::ports::overview_cache()?
         .page(key, version, || async {
-            let mut overview = platform.overview(&viewer, query).await?;
-            overview.awaiting_review = super::ports::deploys()?.awaiting_review(&viewer).await?;
+            let mut overview = platform.overview(&acting, query).await?;
+            overview.awaiting_review = super::ports::deploys()?.awaiting_review(&acting).await?;
             for team in &mut overview.teams {
                 team.break_glass_awaiting = overview
                     .awaiting_review

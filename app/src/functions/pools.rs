@@ -8,8 +8,8 @@ use crate::models::PoolPage;
 
 #[server(prefix = "/api", endpoint = "team_pools")]
 pub async fn get_team_pools(team: String) -> Result<PoolPage, AppError> {
-    let viewer = super::guard::require(super::ACCESS_GET_TEAM_POOLS, Some(&team))?;
-    super::ports::read_model()?.team_pools(&viewer, &team).await
+    let acting = super::guard::require(super::ACCESS_GET_TEAM_POOLS, Some(&team))?;
+    super::ports::read_model()?.team_pools(&acting, &team).await
 }
 
 #[server(prefix = "/api", endpoint = "create_pool")]
@@ -22,7 +22,7 @@ pub async fn create_pool(
     #[server(default)] include_deferred: bool,
     #[server(default)] global: bool,
 ) -> Result<(), AppError> {
-    let viewer = super::guard::require(super::ACCESS_CREATE_POOL, Some(&team))?;
+    let acting = super::guard::require(super::ACCESS_CREATE_POOL, Some(&team))?;
     let form = crate::models::PoolForm {
         environment,
         name,
@@ -32,9 +32,8 @@ pub async fn create_pool(
         global,
     };
     form.validate().map_err(AppError::Invalid)?;
-    let caller = super::ports::caller()?;
     super::ports::airflow_actions()?
-        .save_pool(&caller, &viewer, &team, form, true)
+        .save_pool(&acting, &team, form, true)
         .await
 }
 
@@ -47,7 +46,7 @@ pub async fn update_pool(
     #[server(default)] description: String,
     #[server(default)] include_deferred: bool,
 ) -> Result<(), AppError> {
-    let viewer = super::guard::require(super::ACCESS_UPDATE_POOL, Some(&team))?;
+    let acting = super::guard::require(super::ACCESS_UPDATE_POOL, Some(&team))?;
     let form = crate::models::PoolForm {
         environment,
         name,
@@ -57,17 +56,15 @@ pub async fn update_pool(
         global: false,
     };
     form.validate().map_err(AppError::Invalid)?;
-    let caller = super::ports::caller()?;
     super::ports::airflow_actions()?
-        .save_pool(&caller, &viewer, &team, form, false)
+        .save_pool(&acting, &team, form, false)
         .await
 }
 
 #[server(prefix = "/api", endpoint = "delete_pool")]
 pub async fn delete_pool(team: String, environment: String, name: String) -> Result<(), AppError> {
-    let viewer = super::guard::require(super::ACCESS_DELETE_POOL, Some(&team))?;
-    let caller = super::ports::caller()?;
+    let acting = super::guard::require(super::ACCESS_DELETE_POOL, Some(&team))?;
     super::ports::airflow_actions()?
-        .delete_pool(&caller, &viewer, &team, &environment, &name)
+        .delete_pool(&acting, &team, &environment, &name)
         .await
 }

@@ -1,26 +1,31 @@
 //! What server functions need from the server, as traits the server implements (server only).
 //!
-//! The app crate stays free of database and Airflow code: the server provides an
-//! `Arc<dyn ReadModel>` and an `Arc<dyn AirflowActions>` as context to every render and
-//! server-function call. Server functions check the caller's role first; implementations
-//! then apply team isolation (another team's thing is `NotFound`) and, for actions, the
-//! shared-DAG rule, and write the audit log.
+//! The app crate stays free of database and Airflow code: the server provides one
+//! `Arc<dyn …>` per port as context to every render and server-function call (its
+//! implementations are in `server/src/ports/`, one file per port). Every method that serves a
+//! caller takes the request's [`Acting`] first: who acts, with which rights, under which
+//! request id. Server functions and the JSON API check the declared access first
+//! ([`super::guard::require`]); implementations then apply team isolation (another team's
+//! thing is `NotFound`), the finer rules (the shared-DAG rule, the deploy policy) and write
+//! the audit log on the acting caller's behalf.
 
 use std::sync::Arc;
 
 use leptos::prelude::*;
 
+pub use super::acting::{Acting, ActingToken, Actor, RequestId};
 use crate::errors::AppError;
 use crate::models::access_overview::{AccessOverview, PeopleQuery, SessionsEnded, TeamAccess};
 use crate::models::audit::{AuditCursor, AuditFilter, AuditPage, AuditScope};
 use crate::models::deploys::{
-    AwaitingReview, CreatedToken, DeployDetail, DeployOverview, TokenPage,
+    AwaitingReview, CreatedToken, DeployDetail, DeployOverview, DeploySummary, OpenedDeploy,
+    TokenPage,
 };
 use crate::models::platform::{OverviewQuery, PlatformOverview};
 use crate::models::{
     ConnectionForm, ConnectionPage, DagDetail, DagPage, DagQuery, PoolForm, PoolPage,
     RevealedValue, RunDetail, RunPage, RunQuery, TaskLogPage, TriggerRequest, VariableForm,
-    VariablePage, Viewer,
+    VariablePage,
 };
 
 /// Names one DAG of one environment, as the URL does.
@@ -44,32 +49,39 @@ impl DagKey {
 #[async_trait::async_trait]
 pub trait ReadModel: Send + Sync + 'static {
     /// The team's DAGs and the shared ones, filtered and paged.
-    async fn team_dags(&self, team: &str, query: DagQuery) -> Result<DagPage, AppError>;
+    async fn team_dags(
+        &self,
+        acting: &Acting,
+        team: &str,
+        query: DagQuery,
+    ) -> Result<DagPage, AppError>;
     /// A number that changes whenever data this team sees is announced as changed (by the
     /// sync or an action, on any replica); kept pages are valid only while it stands still.
     fn data_version(&self, team: &str) -> u64;
-    async fn dag_detail(&self, viewer: &Viewer, dag: &DagKey) -> Result<DagDetail, AppError>;
-    async fn team_runs(&self, team: &str, query: RunQuery) -> Result<RunPage, AppError>;
+    async fn dag_detail(&self, acting: &Acting, dag: &DagKey) -> Result<DagDetail, AppError>;
+    async fn team_runs(
+        &self,
+        acting: &Acting,
+        team: &str,
+        query: RunQuery,
+    ) -> Result<RunPage, AppError>;
     async fn run_detail(
         &self,
-        viewer: &Viewer,
+        acting: &Acting,
         dag: &DagKey,
         run_id: &str,
     ) -> Result<RunDetail, AppError>;
     /// The team's connections and the global ones (metadata only).
     async fn team_connections(
         &self,
-        viewer: &Viewer,
+        acting: &Acting,
         team: &str,
     ) -> Result<ConnectionPage, AppError>;
     /// The team's pools and the global ones, with what this viewer may change.
-    async fn team_pools(&self, viewer: &Viewer, team: &str) -> Result<PoolPage, AppError>;
+    async fn team_pools(&self, acting: &Acting, team: &str) -> Result<PoolPage, AppError>;
     /// The team's variables and the global ones (keys and descriptions, no values).
-    async fn team_variables(&self, viewer: &Viewer, team: &str) -> Result<VariablePage, AppError>;
+    async fn team_variables(&self, acting: &Acting, team: &str) -> Result<VariablePage, AppError>;
 }
-
-/// Who asks, for the audit log: the request as the server received it.
-pub type Caller = http::request::Parts;
 
 /// Live calls to Airflow on a team's behalf.
 #[async_trait::async_trait]
@@ -77,32 +89,28 @@ pub trait AirflowActions: Send + Sync + 'static {
     /// Pauses or unpauses; returns the state Airflow reports afterwards.
     async fn set_paused(
         &self,
-        caller: &Caller,
-        viewer: &Viewer,
+        acting: &Acting,
         dag: &DagKey,
         paused: bool,
     ) -> Result<bool, AppError>;
     /// Triggers a run; returns its run id.
     async fn trigger(
         &self,
-        caller: &Caller,
-        viewer: &Viewer,
+        acting: &Acting,
         dag: &DagKey,
         request: TriggerRequest,
     ) -> Result<String, AppError>;
     /// Clears the run's failed task instances; returns how many Airflow cleared.
     async fn clear_failed(
         &self,
-        caller: &Caller,
-        viewer: &Viewer,
+        acting: &Acting,
         dag: &DagKey,
         run_id: &str,
     ) -> Result<usize, AppError>;
     /// Marks a run `success` or `failed`.
     async fn mark_run(
         &self,
-        caller: &Caller,
-        viewer: &Viewer,
+        acting: &Acting,
         dag: &DagKey,
         run_id: &str,
         state: &str,
@@ -110,16 +118,14 @@ pub trait AirflowActions: Send + Sync + 'static {
     /// Creates (`create`) or updates a pool of the team, or a global one.
     async fn save_pool(
         &self,
-        caller: &Caller,
-        viewer: &Viewer,
+        acting: &Acting,
         team: &str,
         form: PoolForm,
         create: bool,
     ) -> Result<(), AppError>;
     async fn delete_pool(
         &self,
-        caller: &Caller,
-        viewer: &Viewer,
+        acting: &Acting,
         team: &str,
         environment: &str,
         name: &str,
@@ -127,16 +133,14 @@ pub trait AirflowActions: Send + Sync + 'static {
     /// Creates (`create`) or updates a connection of the team, or a global one.
     async fn save_connection(
         &self,
-        caller: &Caller,
-        viewer: &Viewer,
+        acting: &Acting,
         team: &str,
         form: ConnectionForm,
         create: bool,
     ) -> Result<(), AppError>;
     async fn delete_connection(
         &self,
-        caller: &Caller,
-        viewer: &Viewer,
+        acting: &Acting,
         team: &str,
         environment: &str,
         connection_id: &str,
@@ -144,8 +148,7 @@ pub trait AirflowActions: Send + Sync + 'static {
     /// One variable's value, fetched from Airflow now and audited.
     async fn reveal_variable(
         &self,
-        caller: &Caller,
-        viewer: &Viewer,
+        acting: &Acting,
         team: &str,
         environment: &str,
         key: &str,
@@ -153,16 +156,14 @@ pub trait AirflowActions: Send + Sync + 'static {
     /// Creates (`create`) or updates a variable of the team, or a global one.
     async fn save_variable(
         &self,
-        caller: &Caller,
-        viewer: &Viewer,
+        acting: &Acting,
         team: &str,
         form: VariableForm,
         create: bool,
     ) -> Result<(), AppError>;
     async fn delete_variable(
         &self,
-        caller: &Caller,
-        viewer: &Viewer,
+        acting: &Acting,
         team: &str,
         environment: &str,
         key: &str,
@@ -171,7 +172,7 @@ pub trait AirflowActions: Send + Sync + 'static {
     #[allow(clippy::too_many_arguments)]
     async fn task_log(
         &self,
-        viewer: &Viewer,
+        acting: &Acting,
         dag: &DagKey,
         run_id: &str,
         task_id: &str,
@@ -186,81 +187,62 @@ pub trait AirflowActions: Send + Sync + 'static {
 /// the server function has checked the role first.
 #[async_trait::async_trait]
 pub trait Deploys: Send + Sync + 'static {
-    async fn overview(
-        &self,
-        caller: &Caller,
-        viewer: &Viewer,
-        team: &str,
-    ) -> Result<DeployOverview, AppError>;
+    async fn overview(&self, acting: &Acting, team: &str) -> Result<DeployOverview, AppError>;
     /// The approval screen, with page `page` of the diffs.
     async fn detail(
         &self,
-        caller: &Caller,
-        viewer: &Viewer,
+        acting: &Acting,
         team: &str,
         id: i64,
         page: usize,
     ) -> Result<DeployDetail, AppError>;
-    /// Opens a request for `commit` (`None`: the branch head); returns its id.
+    /// The team's newest requests (the JSON API's list; the page has [`Self::overview`]).
+    async fn history(&self, acting: &Acting, team: &str) -> Result<Vec<DeploySummary>, AppError>;
+    /// One request as its list row says it (the JSON API's status).
+    async fn summary(
+        &self,
+        acting: &Acting,
+        team: &str,
+        id: i64,
+    ) -> Result<DeploySummary, AppError>;
+    /// Opens a request for `commit` (`None`: the branch head), as a person or a team token.
     async fn request(
         &self,
-        caller: &Caller,
-        viewer: &Viewer,
+        acting: &Acting,
         team: &str,
         commit: Option<String>,
-    ) -> Result<i64, AppError>;
+    ) -> Result<OpenedDeploy, AppError>;
     async fn review(
         &self,
-        caller: &Caller,
-        viewer: &Viewer,
+        acting: &Acting,
         team: &str,
         id: i64,
         approve: bool,
         comment: &str,
     ) -> Result<(), AppError>;
-    async fn cancel(
-        &self,
-        caller: &Caller,
-        viewer: &Viewer,
-        team: &str,
-        id: i64,
-    ) -> Result<(), AppError>;
+    async fn cancel(&self, acting: &Acting, team: &str, id: i64) -> Result<(), AppError>;
     /// Deploys an approved request or retries a failed one (in the background).
-    async fn deploy(
-        &self,
-        caller: &Caller,
-        viewer: &Viewer,
-        team: &str,
-        id: i64,
-    ) -> Result<(), AppError>;
+    async fn deploy(&self, acting: &Acting, team: &str, id: i64) -> Result<(), AppError>;
     /// Deploys without approvals; returns the request's id.
     async fn break_glass(
         &self,
-        caller: &Caller,
-        viewer: &Viewer,
+        acting: &Acting,
         team: &str,
         commit: Option<String>,
         reason: &str,
     ) -> Result<i64, AppError>;
     /// Break-glass deploys nobody has reviewed yet, in the teams the viewer can see.
-    async fn awaiting_review(&self, viewer: &Viewer) -> Result<Vec<AwaitingReview>, AppError>;
-    async fn tokens(&self, viewer: &Viewer, team: &str) -> Result<TokenPage, AppError>;
+    async fn awaiting_review(&self, acting: &Acting) -> Result<Vec<AwaitingReview>, AppError>;
+    async fn tokens(&self, acting: &Acting, team: &str) -> Result<TokenPage, AppError>;
     async fn create_token(
         &self,
-        caller: &Caller,
-        viewer: &Viewer,
+        acting: &Acting,
         team: &str,
         name: &str,
         scopes: &[String],
         days: u32,
     ) -> Result<CreatedToken, AppError>;
-    async fn revoke_token(
-        &self,
-        caller: &Caller,
-        viewer: &Viewer,
-        team: &str,
-        id: i64,
-    ) -> Result<(), AppError>;
+    async fn revoke_token(&self, acting: &Acting, team: &str, id: i64) -> Result<(), AppError>;
 }
 
 /// The platform team's pages across every team. Implementations show only the teams the
@@ -269,7 +251,7 @@ pub trait Deploys: Send + Sync + 'static {
 pub trait Platform: Send + Sync + 'static {
     async fn overview(
         &self,
-        viewer: &Viewer,
+        acting: &Acting,
         query: OverviewQuery,
     ) -> Result<PlatformOverview, AppError>;
 
@@ -287,6 +269,7 @@ pub trait Platform: Send + Sync + 'static {
 pub trait Audit: Send + Sync + 'static {
     async fn page(
         &self,
+        acting: &Acting,
         scope: AuditScope,
         filter: AuditFilter,
         before: Option<AuditCursor>,
@@ -302,10 +285,14 @@ pub fn audit() -> Result<SharedAudit, AppError> {
 /// Who holds which role, and ending a person's sessions (`server/src/access/`).
 #[async_trait::async_trait]
 pub trait People: Send + Sync + 'static {
-    async fn team_access(&self, team: &str) -> Result<TeamAccess, AppError>;
-    async fn overview(&self, query: PeopleQuery) -> Result<AccessOverview, AppError>;
+    async fn team_access(&self, acting: &Acting, team: &str) -> Result<TeamAccess, AppError>;
+    async fn overview(
+        &self,
+        acting: &Acting,
+        query: PeopleQuery,
+    ) -> Result<AccessOverview, AppError>;
     /// Ends every session of the person (audited); `NotFound` for an unknown id.
-    async fn end_sessions(&self, caller: &Caller, user_id: i64) -> Result<SessionsEnded, AppError>;
+    async fn end_sessions(&self, acting: &Acting, user_id: i64) -> Result<SessionsEnded, AppError>;
 }
 
 pub type SharedPeople = Arc<dyn People>;
@@ -348,9 +335,4 @@ pub fn overview_cache() -> Result<Arc<super::kept_pages::OverviewCache>, AppErro
 pub fn airflow_actions() -> Result<SharedAirflowActions, AppError> {
     use_context::<SharedAirflowActions>()
         .ok_or_else(|| AppError::Internal("Airflow actions not provided".into()))
-}
-
-/// The request being served, for the audit log.
-pub fn caller() -> Result<Caller, AppError> {
-    use_context::<Caller>().ok_or_else(|| AppError::Internal("no request".into()))
 }

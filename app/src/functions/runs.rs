@@ -18,9 +18,9 @@ pub async fn get_dag_detail(
     environment: String,
     dag_id: String,
 ) -> Result<DagDetail, AppError> {
-    let viewer = super::guard::require(super::ACCESS_GET_DAG_DETAIL, Some(&team))?;
+    let acting = super::guard::require(super::ACCESS_GET_DAG_DETAIL, Some(&team))?;
     super::ports::read_model()?
-        .dag_detail(&viewer, &DagKey::new(team, environment, dag_id))
+        .dag_detail(&acting, &DagKey::new(team, environment, dag_id))
         .await
 }
 
@@ -33,7 +33,7 @@ pub async fn get_team_runs(
     #[server(default)] to: String,
     #[server(default)] page: u32,
 ) -> Result<RunPage, AppError> {
-    super::guard::require(super::ACCESS_GET_TEAM_RUNS, Some(&team))?;
+    let acting = super::guard::require(super::ACCESS_GET_TEAM_RUNS, Some(&team))?;
     let query = crate::models::RunQuery {
         state,
         run_type,
@@ -41,7 +41,9 @@ pub async fn get_team_runs(
         to,
         page,
     };
-    super::ports::read_model()?.team_runs(&team, query).await
+    super::ports::read_model()?
+        .team_runs(&acting, &team, query)
+        .await
 }
 
 #[server(prefix = "/api", endpoint = "run_detail")]
@@ -51,9 +53,9 @@ pub async fn get_run_detail(
     dag_id: String,
     run_id: String,
 ) -> Result<RunDetail, AppError> {
-    let viewer = super::guard::require(super::ACCESS_GET_RUN_DETAIL, Some(&team))?;
+    let acting = super::guard::require(super::ACCESS_GET_RUN_DETAIL, Some(&team))?;
     super::ports::read_model()?
-        .run_detail(&viewer, &DagKey::new(team, environment, dag_id), &run_id)
+        .run_detail(&acting, &DagKey::new(team, environment, dag_id), &run_id)
         .await
 }
 
@@ -68,10 +70,10 @@ pub async fn get_task_log(
     #[server(default)] try_number: Option<i64>,
     #[server(default)] page: u32,
 ) -> Result<TaskLogPage, AppError> {
-    let viewer = super::guard::require(super::ACCESS_GET_TASK_LOG, Some(&team))?;
+    let acting = super::guard::require(super::ACCESS_GET_TASK_LOG, Some(&team))?;
     super::ports::airflow_actions()?
         .task_log(
-            &viewer,
+            &acting,
             &DagKey::new(team, environment, dag_id),
             &run_id,
             &task_id,

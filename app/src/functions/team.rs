@@ -13,8 +13,9 @@ pub struct TeamHome {
 
 #[server(prefix = "/api", endpoint = "team_home")]
 pub async fn get_team_home(team: String) -> Result<TeamHome, AppError> {
-    let viewer = super::guard::require(super::ACCESS_GET_TEAM_HOME, Some(&team))?;
-    let membership = viewer
+    let acting = super::guard::require(super::ACCESS_GET_TEAM_HOME, Some(&team))?;
+    let membership = acting
+        .viewer
         .membership(&team)
         .cloned()
         .ok_or(AppError::NotFound)?;

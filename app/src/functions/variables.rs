@@ -9,9 +9,9 @@ use crate::models::{RevealedValue, VariablePage};
 
 #[server(prefix = "/api", endpoint = "team_variables")]
 pub async fn get_team_variables(team: String) -> Result<VariablePage, AppError> {
-    let viewer = super::guard::require(super::ACCESS_GET_TEAM_VARIABLES, Some(&team))?;
+    let acting = super::guard::require(super::ACCESS_GET_TEAM_VARIABLES, Some(&team))?;
     super::ports::read_model()?
-        .team_variables(&viewer, &team)
+        .team_variables(&acting, &team)
         .await
 }
 
@@ -22,10 +22,9 @@ pub async fn reveal_variable(
     environment: String,
     key: String,
 ) -> Result<RevealedValue, AppError> {
-    let viewer = super::guard::require(super::ACCESS_REVEAL_VARIABLE, Some(&team))?;
-    let caller = super::ports::caller()?;
+    let acting = super::guard::require(super::ACCESS_REVEAL_VARIABLE, Some(&team))?;
     super::ports::airflow_actions()?
-        .reveal_variable(&caller, &viewer, &team, &environment, &key)
+        .reveal_variable(&acting, &team, &environment, &key)
         .await
 }
 
@@ -41,7 +40,7 @@ pub async fn save_variable(
     #[server(default)]
     create: bool,
 ) -> Result<(), AppError> {
-    let viewer = super::guard::require(super::ACCESS_SAVE_VARIABLE, Some(&team))?;
+    let acting = super::guard::require(super::ACCESS_SAVE_VARIABLE, Some(&team))?;
     let form = crate::models::VariableForm {
         environment,
         key,
@@ -50,9 +49,8 @@ pub async fn save_variable(
         global,
     };
     form.validate(create).map_err(AppError::Invalid)?;
-    let caller = super::ports::caller()?;
     super::ports::airflow_actions()?
-        .save_variable(&caller, &viewer, &team, form, create)
+        .save_variable(&acting, &team, form, create)
         .await
 }
 
@@ -62,9 +60,8 @@ pub async fn delete_variable(
     environment: String,
     key: String,
 ) -> Result<(), AppError> {
-    let viewer = super::guard::require(super::ACCESS_DELETE_VARIABLE, Some(&team))?;
-    let caller = super::ports::caller()?;
+    let acting = super::guard::require(super::ACCESS_DELETE_VARIABLE, Some(&team))?;
     super::ports::airflow_actions()?
-        .delete_variable(&caller, &viewer, &team, &environment, &key)
+        .delete_variable(&acting, &team, &environment, &key)
         .await
 }

@@ -7,5 +7,5 @@ use crate::models::Viewer;
 
 #[server(prefix = "/api", endpoint = "viewer")]
 pub async fn get_viewer() -> Result<Viewer, AppError> {
-    super::guard::require(super::ACCESS_GET_VIEWER, None)
+    super::guard::require(super::ACCESS_GET_VIEWER, None).map(|acting| acting.viewer)
 }

@@ -61,6 +61,18 @@ pub fn short_sha(sha: &str) -> &str {
 }
 
 /// One request, as lists show it.
+/// A request just opened: what it would deploy.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenedDeploy {
+    pub id: i64,
+    pub deployed: Option<String>,
+    pub candidate: String,
+    /// The commits it brings, newest first.
+    pub commits: Vec<String>,
+    /// Files it changes under the team's paths.
+    pub files: usize,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeploySummary {
     pub id: i64,

@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::access::{PlatformAction, PlatformRole, TeamAction, TeamGrant};
+use super::access::{Access, PlatformAction, PlatformRole, TeamAction, TeamGrant};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Viewer {
@@ -38,6 +38,17 @@ impl Viewer {
     /// bundle belong to no team: only platform admins change them.
     pub fn can_change(&self, team: &str, action: TeamAction, shared: bool) -> bool {
         self.can(team, action) && (!shared || self.platform_role == Some(PlatformRole::Admin))
+    }
+
+    /// The one access check: whether `access`, declared by a page, server function, route or
+    /// API operation, lets this viewer in for `team` (the team the request names, if any). A
+    /// team route without a team is refused: deny by default.
+    pub fn allows(&self, access: Access, team: Option<&str>) -> bool {
+        match access {
+            Access::Public | Access::Authenticated => true,
+            Access::Team(action) => team.is_some_and(|team| self.can(team, action)),
+            Access::Platform(action) => self.can_platform(action),
+        }
     }
 
     pub fn can_platform(&self, action: PlatformAction) -> bool {

@@ -1,67 +1,131 @@
-//! What a person holds, and through which `[[access]]` rules: the same rules
-//! `authz::resolve_viewer` applies at every request, applied to the groups stored at the
-//! person's last sign-in, with each grant's source kept.
+//! Groups → roles: the one place the `[[access]]` rules are applied. Every request resolves
+//! its [`Viewer`] here ([`resolve_viewer`]) from the session's groups, and the access
+//! overview shows the same [`Holdings`] with each grant's source ("a-authors → author").
+//!
+//! Rules are unioned: every rule whose group the person has contributes, and the highest
+//! role per team wins. A platform role grants something in every team, so platform users see
+//! every team in their switcher; everyone else sees only teams they hold a role in. Sources
+//! are kept as rule indices and only written out when a page shows them, so resolving a
+//! request allocates no text.
 
 use hangar_app::models::access_overview::{GroupRule, HeldRole, Person};
-use hangar_app::models::{PlatformRole, TeamGrant, TeamRole};
+use hangar_app::models::{PlatformRole, TeamGrant, TeamMembership, TeamRole, Viewer};
 
-use crate::config::{AccessGrant, AccessRule, TeamConfig};
+use crate::config::{AccessGrant, AccessRule, Config, TeamConfig};
 use crate::users::KnownUser;
 
-/// One person's grants: per team (by index in the configuration) and on the platform.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct Holdings {
+/// One person's grants, per team (by index in the configuration) and on the platform, each
+/// with the rules that gave it.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Holdings<'a> {
+    rules: &'a [AccessRule],
     pub platform: Option<PlatformRole>,
-    pub platform_sources: Vec<String>,
-    /// `(role, "group → role" sources)` per configured team, `None` where no team rule applies.
-    pub teams: Vec<Option<(TeamRole, Vec<String>)>>,
+    /// Indices into `rules`, admin first.
+    platform_rules: Vec<usize>,
+    /// `(role, rule indices, strongest first)` per configured team; `None` where no team
+    /// rule applies.
+    teams: Vec<Option<(TeamRole, Vec<usize>)>>,
 }
 
-impl Holdings {
-    pub fn of(rules: &[AccessRule], team_count: usize, groups: &[String]) -> Self {
+/// The viewer a request with `groups` acts as.
+pub fn resolve_viewer(
+    config: &Config,
+    groups: &[String],
+    display_name: &str,
+    email: Option<&str>,
+) -> Viewer {
+    let holdings = Holdings::of(&config.access, config.teams.len(), groups);
+    let teams = config
+        .teams
+        .iter()
+        .enumerate()
+        .map(|(index, team)| TeamMembership {
+            team: team.name.clone(),
+            display_name: team.display_name.clone(),
+            grant: holdings.grant(index),
+        })
+        .filter(|m| !m.grant.is_empty())
+        .collect();
+    Viewer {
+        display_name: display_name.to_string(),
+        email: email.map(str::to_string),
+        platform_role: holdings.platform,
+        teams,
+    }
+}
+
+impl<'a> Holdings<'a> {
+    pub fn of(rules: &'a [AccessRule], team_count: usize, groups: &[String]) -> Self {
         let mut holdings = Holdings {
+            rules,
+            platform: None,
+            platform_rules: Vec::new(),
             teams: vec![None; team_count],
-            ..Default::default()
         };
-        for rule in rules.iter().filter(|rule| groups.contains(&rule.group)) {
+        for (index, rule) in rules.iter().enumerate() {
+            if !groups.contains(&rule.group) {
+                continue;
+            }
             match rule.grant {
-                AccessGrant::Team { team_index, role } => {
-                    let slot = &mut holdings.teams[team_index];
-                    let source = format!("{} → {}", rule.group, role.as_str());
-                    match slot {
-                        Some((held, sources)) => {
-                            *held = (*held).max(role);
-                            sources.push(source);
-                        }
-                        None => *slot = Some((role, vec![source])),
+                AccessGrant::Team { team_index, role } => match &mut holdings.teams[team_index] {
+                    Some((held, sources)) => {
+                        *held = (*held).max(role);
+                        sources.push(index);
                     }
-                }
+                    slot => *slot = Some((role, vec![index])),
+                },
                 AccessGrant::Platform(role) => {
                     holdings.platform = holdings.platform.max(Some(role));
-                    holdings.platform_sources.push(format!(
-                        "{} → platform {}",
-                        rule.group,
-                        role.as_str()
-                    ));
+                    holdings.platform_rules.push(index);
                 }
             }
         }
-        // Strongest first: the source that decides the role leads.
+        // Strongest first: the rule that decides the role leads.
+        let strength = |index: &usize| match rules[*index].grant {
+            AccessGrant::Team { role, .. } => std::cmp::Reverse((Some(role), None)),
+            AccessGrant::Platform(role) => std::cmp::Reverse((None, Some(role))),
+        };
         for (_, sources) in holdings.teams.iter_mut().flatten() {
-            sources.sort_by_key(|source| std::cmp::Reverse(role_rank_of_source(source)));
+            sources.sort_by_key(strength);
         }
-        holdings
-            .platform_sources
-            .sort_by_key(|source| std::cmp::Reverse(source.ends_with("admin")));
+        holdings.platform_rules.sort_by_key(strength);
         holdings
     }
 
-    /// The grant `authz` gives in team `index`: the team role and the platform role.
+    /// The grant in team `index`: the team role and the platform role.
     pub fn grant(&self, index: usize) -> TeamGrant {
         TeamGrant {
             role: self.teams[index].as_ref().map(|(role, _)| *role),
             platform: self.platform,
         }
+    }
+
+    /// Whether a team rule gives a role in team `index`.
+    pub fn has_team_role(&self, index: usize) -> bool {
+        self.teams[index].is_some()
+    }
+
+    /// A rule as a page shows where a role comes from: "a-authors → author".
+    fn source(&self, index: usize) -> String {
+        let rule = &self.rules[index];
+        match rule.grant {
+            AccessGrant::Team { role, .. } => format!("{} → {}", rule.group, role.as_str()),
+            AccessGrant::Platform(role) => format!("{} → platform {}", rule.group, role.as_str()),
+        }
+    }
+
+    fn team_sources(&self, index: usize) -> Vec<String> {
+        self.teams[index]
+            .iter()
+            .flat_map(|(_, sources)| sources.iter().map(|rule| self.source(*rule)))
+            .collect()
+    }
+
+    fn platform_sources(&self) -> Vec<String> {
+        self.platform_rules
+            .iter()
+            .map(|rule| self.source(*rule))
+            .collect()
     }
 
     /// The role in team `index` and where it comes from, if any grant reaches the team.
@@ -70,11 +134,8 @@ impl Holdings {
         if grant.is_empty() {
             return None;
         }
-        let mut sources: Vec<String> = self.teams[index]
-            .as_ref()
-            .map(|(_, sources)| sources.clone())
-            .unwrap_or_default();
-        sources.extend(self.platform_sources.iter().cloned());
+        let mut sources = self.team_sources(index);
+        sources.extend(self.platform_sources());
         Some(HeldRole {
             team: team.name.clone(),
             team_display_name: team.display_name.clone(),
@@ -82,24 +143,24 @@ impl Holdings {
             sources,
         })
     }
-}
 
-impl Holdings {
     /// What team rules alone give in team `index` (the platform list shows a platform role
     /// in a column of its own).
     pub fn by_team_rules(&self, index: usize, team: &TeamConfig) -> Option<HeldRole> {
-        let (role, sources) = self.teams[index].as_ref()?;
+        let (role, _) = self.teams[index].as_ref()?;
         Some(HeldRole {
             team: team.name.clone(),
             team_display_name: team.display_name.clone(),
             role: role.as_str().to_string(),
-            sources: sources.clone(),
+            sources: self.team_sources(index),
         })
     }
-}
 
-fn role_rank_of_source(source: &str) -> Option<TeamRole> {
-    source.rsplit(" → ").next().and_then(TeamRole::parse)
+    /// The platform role with its sources, as the people list shows it.
+    fn platform_role(&self) -> Option<String> {
+        self.platform
+            .map(|role| format!("{} ({})", role.as_str(), self.platform_sources().join("; ")))
+    }
 }
 
 /// How strong a grant in a team is, for ordering members: platform admin, then the team
@@ -127,13 +188,7 @@ pub fn person(
         email: user.email.clone(),
         last_login_ms: user.last_login_ms,
         live_sessions,
-        platform_role: holdings.platform.map(|role| {
-            format!(
-                "{} ({})",
-                role.as_str(),
-                holdings.platform_sources.join("; ")
-            )
-        }),
+        platform_role: holdings.platform_role(),
         teams,
     }
 }
@@ -177,6 +232,10 @@ fn strongest_first<R: Ord>(
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
+    use hangar_app::models::TeamAction;
+
     use super::*;
 
     fn rule(group: &str, grant: AccessGrant) -> AccessRule {
@@ -226,18 +285,14 @@ mod tests {
 
     #[test]
     fn the_strongest_rule_decides_and_every_source_is_named() {
-        let held = Holdings::of(&rules(), 2, &groups(&["a-viewers", "a-admins", "other"]));
+        let rules = rules();
+        let held = Holdings::of(&rules, 2, &groups(&["a-viewers", "a-admins", "other"]));
+        assert_eq!(held.grant(0).role, Some(TeamRole::Admin));
         assert_eq!(
-            held.teams[0],
-            Some((
-                TeamRole::Admin,
-                vec![
-                    "a-admins → admin".to_string(),
-                    "a-viewers → viewer".to_string()
-                ]
-            ))
+            held.by_team_rules(0, &team("team_a")).unwrap().sources,
+            ["a-admins → admin", "a-viewers → viewer"]
         );
-        assert_eq!(held.teams[1], None);
+        assert!(!held.has_team_role(1));
         assert_eq!(held.platform, None);
         let role = held.held_in(0, &team("team_a")).unwrap();
         assert_eq!(role.role, "admin");
@@ -247,7 +302,8 @@ mod tests {
 
     #[test]
     fn a_platform_role_reaches_every_team_and_says_so() {
-        let held = Holdings::of(&rules(), 2, &groups(&["auditors", "b-authors"]));
+        let rules = rules();
+        let held = Holdings::of(&rules, 2, &groups(&["auditors", "b-authors"]));
         let in_a = held.held_in(0, &team("team_a")).unwrap();
         assert_eq!(in_a.role, "auditor (platform)");
         assert_eq!(in_a.sources, vec!["auditors → platform auditor"]);
@@ -268,65 +324,10 @@ mod tests {
 
     #[test]
     fn no_matching_group_holds_nothing() {
-        let held = Holdings::of(&rules(), 2, &groups(&["A-ADMINS", "a-admins "]));
-        assert_eq!(held, Holdings::of(&rules(), 2, &[]));
+        let rules = rules();
+        let held = Holdings::of(&rules, 2, &groups(&["A-ADMINS", "a-admins "]));
+        assert_eq!(held, Holdings::of(&rules, 2, &[]));
         assert!(held.grant(0).is_empty());
-    }
-
-    #[test]
-    fn matches_what_authz_resolves() {
-        // The overview must show exactly the role a request would get.
-        let config = crate::config::Config::from_toml(
-            std::path::Path::new("test.toml"),
-            r#"
-            [oidc]
-            issuer = "http://127.0.0.1:1"
-            client_id = "hangar"
-            client_secret = "x"
-            [[teams]]
-            name = "team_a"
-            [[teams]]
-            name = "team_b"
-            [[access]]
-            group = "a-viewers"
-            team = "team_a"
-            role = "viewer"
-            [[access]]
-            group = "a-admins"
-            team = "team_a"
-            role = "admin"
-            [[access]]
-            group = "b-authors"
-            team = "team_b"
-            role = "author"
-            [[access]]
-            group = "auditors"
-            platform = "auditor"
-            [[access]]
-            group = "root"
-            platform = "admin"
-            "#,
-            Vec::new(),
-        )
-        .unwrap();
-        for set in [
-            vec!["a-viewers"],
-            vec!["a-admins", "auditors"],
-            vec!["b-authors", "a-viewers"],
-            vec!["root", "a-viewers"],
-            vec![],
-        ] {
-            let groups = groups(&set);
-            let held = Holdings::of(&config.access, config.teams.len(), &groups);
-            let viewer = crate::authz::resolve_viewer(&config, &groups, "x", None);
-            for (index, team) in config.teams.iter().enumerate() {
-                let resolved = viewer
-                    .membership(&team.name)
-                    .map(|m| m.grant)
-                    .unwrap_or_default();
-                assert_eq!(resolved, held.grant(index), "{set:?} in {}", team.name);
-            }
-        }
     }
 
     #[test]
@@ -352,5 +353,91 @@ mod tests {
         );
         assert_eq!(platform_rules(&rules())[0].grants, "platform auditor");
         assert!(team_rules(&rules(), 5).is_empty());
+    }
+
+    // Resolving a request's viewer.
+
+    fn config() -> Config {
+        Config::from_toml(
+            Path::new("test.toml"),
+            r#"
+            [oidc]
+            issuer = "http://127.0.0.1:1"
+            client_id = "hangar"
+            client_secret = "x"
+            [[teams]]
+            name = "team_a"
+            [[teams]]
+            name = "team_b"
+            [[teams]]
+            name = "team_c"
+            [[access]]
+            group = "a-readers"
+            team = "team_a"
+            role = "viewer"
+            [[access]]
+            group = "a-devs"
+            team = "team_a"
+            role = "author"
+            [[access]]
+            group = "b-ops"
+            team = "team_b"
+            role = "operator"
+            [[access]]
+            group = "auditors"
+            platform = "auditor"
+            [[access]]
+            group = "admins"
+            platform = "admin"
+            "#,
+            Vec::new(),
+        )
+        .unwrap()
+    }
+
+    fn resolve(groups: &[&str]) -> Viewer {
+        let groups: Vec<String> = groups.iter().map(|g| g.to_string()).collect();
+        resolve_viewer(&config(), &groups, "Ann", Some("ann@example.com"))
+    }
+
+    fn role_in(viewer: &Viewer, team: &str) -> Option<TeamRole> {
+        viewer.membership(team).and_then(|m| m.grant.role)
+    }
+
+    #[test]
+    fn highest_role_per_team_wins() {
+        let viewer = resolve(&["a-readers", "a-devs"]);
+        assert_eq!(role_in(&viewer, "team_a"), Some(TeamRole::Author));
+        let viewer = resolve(&["a-devs", "a-readers"]);
+        assert_eq!(role_in(&viewer, "team_a"), Some(TeamRole::Author));
+    }
+
+    #[test]
+    fn teams_without_a_role_are_absent() {
+        let viewer = resolve(&["a-readers", "b-ops"]);
+        let names: Vec<_> = viewer.teams.iter().map(|m| m.team.as_str()).collect();
+        assert_eq!(names, ["team_a", "team_b"]);
+        assert!(viewer.membership("team_c").is_none());
+        assert!(!viewer.can("team_c", TeamAction::View));
+        assert!(!viewer.can("no_such_team", TeamAction::View));
+    }
+
+    #[test]
+    fn unknown_groups_grant_nothing() {
+        let viewer = resolve(&["marketing", "TEAM_A", "a-devs "]);
+        assert!(viewer.teams.is_empty());
+        assert_eq!(viewer.platform_role, None);
+    }
+
+    #[test]
+    fn platform_roles_reach_every_team() {
+        let viewer = resolve(&["auditors", "b-ops"]);
+        assert_eq!(viewer.teams.len(), 3);
+        assert!(viewer.can("team_c", TeamAction::View));
+        assert!(!viewer.can("team_c", TeamAction::Trigger));
+        assert!(viewer.can("team_b", TeamAction::Trigger));
+        let admin = resolve(&["admins", "auditors"]);
+        assert_eq!(admin.platform_role, Some(PlatformRole::Admin));
+        assert!(admin.can("team_c", TeamAction::BreakGlass));
     }
 }

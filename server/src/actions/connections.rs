@@ -3,20 +3,18 @@
 //! error message.
 
 use hangar_app::errors::AppError;
-use hangar_app::functions::ports::Caller;
-use hangar_app::models::{ConnectionForm, Viewer};
+use hangar_app::functions::ports::Acting;
+use hangar_app::models::ConnectionForm;
 
-use super::{AirflowGateway, Subject, database, require_scope};
+use super::{AirflowGateway, Subject, read_model_update, require_scope};
 use crate::config::Ownership;
 use crate::read_model::connections::visible_connection;
 use crate::sync::connections::MASK;
-use crate::with_pool;
 
 impl AirflowGateway {
-    pub(super) async fn save_connection_impl(
+    pub(crate) async fn save_connection_impl(
         &self,
-        caller: &Caller,
-        viewer: &Viewer,
+        acting: &Acting,
         team: &str,
         form: ConnectionForm,
         create: bool,
@@ -28,15 +26,14 @@ impl AirflowGateway {
         } else {
             Some(
                 visible_connection(&self.db, team, &form.environment, &id)
-                    .await
-                    .map_err(database)?
+                    .await?
                     .ok_or(AppError::NotFound)?,
             )
         };
         let global = existing
             .as_ref()
             .map_or(form.global, |connection| connection.team.is_none());
-        require_scope(viewer, global)?;
+        require_scope(&acting.viewer, global)?;
         fn text(value: &str) -> Option<&str> {
             Some(value.trim()).filter(|v| !v.is_empty())
         }
@@ -87,7 +84,7 @@ impl AirflowGateway {
         let subject = Subject::connection(team, &form.environment, &id);
         let connection = self
             .audited_hiding(
-                caller,
+                acting,
                 &subject,
                 action,
                 detail,
@@ -97,42 +94,29 @@ impl AirflowGateway {
             .await?;
         let owner = crate::sync::connections::team_of(&ownership, &connection);
         let now = self.clock.now_ms();
-        with_pool!(&self.db, db => {
-            crate::upsert_connection!(&form.environment, connection, &owner, now)
-                .execute(db)
-                .await
-                .map_err(database)?;
-        });
+        read_model_update::connection(&self.db, &form.environment, &connection, &owner, now)
+            .await?;
         Ok(())
     }
 
-    pub(super) async fn delete_connection_impl(
+    pub(crate) async fn delete_connection_impl(
         &self,
-        caller: &Caller,
-        viewer: &Viewer,
+        acting: &Acting,
         team: &str,
         environment: &str,
         connection_id: &str,
     ) -> Result<(), AppError> {
         self.ownership(environment, team)?;
         let connection = visible_connection(&self.db, team, environment, connection_id)
-            .await
-            .map_err(database)?
+            .await?
             .ok_or(AppError::NotFound)?;
-        require_scope(viewer, connection.team.is_none())?;
+        require_scope(&acting.viewer, connection.team.is_none())?;
         let client = self.client(environment, team)?;
         let subject = Subject::connection(team, environment, connection_id);
         let result = client.delete_connection(connection_id).await;
-        self.audited(caller, &subject, "connection.delete", String::new(), result)
+        self.audited(acting, &subject, "connection.delete", String::new(), result)
             .await?;
-        with_pool!(&self.db, db => {
-            sqlx::query("DELETE FROM connections WHERE environment = $1 AND connection_id = $2")
-                .bind(environment)
-                .bind(connection_id)
-                .execute(db)
-                .await
-                .map_err(database)?;
-        });
+        read_model_update::connection_deleted(&self.db, environment, connection_id).await?;
         Ok(())
     }
 }

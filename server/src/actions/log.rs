@@ -6,6 +6,8 @@ use sqlx::Row;
 
 use crate::airflow::models::TaskLog;
 use crate::db::Db;
+use crate::db::query_result;
+use crate::error::ServerError;
 use crate::with_pool;
 
 /// The latest attempt of a task instance the read model knows, if it knows it.
@@ -15,8 +17,8 @@ pub async fn latest_try(
     run_id: &str,
     task_id: &str,
     map_index: i64,
-) -> Result<Option<i64>, sqlx::Error> {
-    with_pool!(db, pool => {
+) -> Result<Option<i64>, ServerError> {
+    query_result(with_pool!(db, pool => {
         let row = sqlx::query(
             "SELECT try_number FROM task_instances WHERE environment = $1 AND dag_id = $2 \
              AND run_id = $3 AND task_id = $4 AND map_index = $5",
@@ -29,7 +31,7 @@ pub async fn latest_try(
         .fetch_optional(pool)
         .await?;
         row.map(|r| r.try_get("try_number")).transpose()
-    })
+    }))
 }
 
 /// One page of the log; a page past the end is the last page.

@@ -1,5 +1,4 @@
-//! Live calls to Airflow on a team's behalf: the server's side of
-//! `hangar_app::functions::ports::AirflowActions`.
+//! Live calls to Airflow on a team's behalf, served to the app by `ports/airflow.rs`.
 //!
 //! Every action: the server function has checked the role; here the DAG must be visible to
 //! the team in the read model (another team's is `NotFound`, before Airflow is asked
@@ -8,33 +7,28 @@
 //! success the read model is updated at once from Airflow's answer.
 
 mod connections;
-mod log;
+pub mod log;
 mod pools;
-mod read_model_update;
+pub mod read_model_update;
 mod variables;
 
 use std::sync::Arc;
 
 use hangar_app::errors::AppError;
-use hangar_app::functions::ports::{AirflowActions, Caller, DagKey};
-use hangar_app::models::{
-    ConnectionForm, PlatformAction, PoolForm, RevealedValue, TaskLogPage, TeamAction,
-    TriggerRequest, VariableForm, Viewer, check_conf,
-};
+use hangar_app::functions::ports::{Acting, DagKey};
+use hangar_app::models::{PlatformAction, TeamAction, Viewer};
 
-use crate::airflow::models::TriggerBody;
 use crate::airflow::{AirflowClient, AirflowError, Environments};
 use crate::audit::{self, AuditEvent, Outcome};
 use crate::clock::Clock;
 use crate::config::Ownership;
 use crate::db::Db;
-use crate::identity::middleware::CurrentUser;
 use crate::live::LiveUpdates;
 use crate::read_model::runs::{DagRecord, visible_dag};
 
 pub struct AirflowGateway {
-    db: Db,
-    clock: Arc<dyn Clock>,
+    pub(crate) db: Db,
+    pub(crate) clock: Arc<dyn Clock>,
     airflow: Arc<Environments>,
     live: Arc<LiveUpdates>,
 }
@@ -55,14 +49,14 @@ impl AirflowGateway {
     }
 
     /// Other pages showing this DAG reload (the acting page reloads by itself).
-    async fn announce(&self, key: &DagKey) {
+    pub(crate) async fn announce(&self, key: &DagKey) {
         let dags = std::collections::BTreeSet::from([key.dag_id.clone()]);
         self.live.dags_changed(&key.environment, &dags).await;
     }
 
     /// The DAG if the team may see it, and the client to change it with if the viewer may
     /// take `action` on it.
-    async fn authorize(
+    pub(crate) async fn authorize(
         &self,
         viewer: &Viewer,
         key: &DagKey,
@@ -79,45 +73,48 @@ impl AirflowGateway {
 
     /// The client for calls made for `team`; an environment the team's pages do not show is
     /// not found.
-    fn client(&self, environment: &str, team: &str) -> Result<Arc<AirflowClient>, AppError> {
+    pub(crate) fn client(
+        &self,
+        environment: &str,
+        team: &str,
+    ) -> Result<Arc<AirflowClient>, AppError> {
         self.airflow
             .for_team(environment, team)
             .ok_or(AppError::NotFound)
     }
 
     /// How the environment maps things to teams, if the team's pages show it at all.
-    fn ownership(&self, environment: &str, team: &str) -> Result<Ownership, AppError> {
+    pub(crate) fn ownership(&self, environment: &str, team: &str) -> Result<Ownership, AppError> {
         self.airflow
             .ownership_for(environment, team)
             .cloned()
             .ok_or(AppError::NotFound)
     }
 
-    async fn find(&self, key: &DagKey) -> Result<DagRecord, AppError> {
+    pub(crate) async fn find(&self, key: &DagKey) -> Result<DagRecord, AppError> {
         visible_dag(&self.db, &key.team, &key.environment, &key.dag_id)
-            .await
-            .map_err(database)?
+            .await?
             .ok_or(AppError::NotFound)
     }
 
     /// Audits the outcome of a call to Airflow and turns its error into the user's message.
-    async fn audited<T>(
+    pub(crate) async fn audited<T>(
         &self,
-        caller: &Caller,
+        acting: &Acting,
         subject: &Subject,
         action: &'static str,
         detail: String,
         result: Result<T, AirflowError>,
     ) -> Result<T, AppError> {
-        self.audited_hiding(caller, subject, action, detail, result, None)
+        self.audited_hiding(acting, subject, action, detail, result, None)
             .await
     }
 
     /// [`Self::audited`], with `secret` masked out of Airflow's message (a validation error
     /// may quote what was sent) before it is logged, audited or shown.
-    async fn audited_hiding<T>(
+    pub(crate) async fn audited_hiding<T>(
         &self,
-        caller: &Caller,
+        acting: &Acting,
         subject: &Subject,
         action: &'static str,
         detail: String,
@@ -126,7 +123,7 @@ impl AirflowGateway {
     ) -> Result<T, AppError> {
         match result {
             Ok(value) => {
-                self.record(caller, subject, action, Outcome::Success, detail)
+                self.record(acting, subject, action, Outcome::Success, detail)
                     .await?;
                 Ok(value)
             }
@@ -136,7 +133,7 @@ impl AirflowGateway {
                     message = message.replace(secret, crate::sync::connections::MASK);
                 }
                 self.record(
-                    caller,
+                    acting,
                     subject,
                     action,
                     Outcome::Failure,
@@ -148,36 +145,31 @@ impl AirflowGateway {
         }
     }
 
-    async fn record(
+    pub(crate) async fn record(
         &self,
-        caller: &Caller,
+        acting: &Acting,
         subject: &Subject,
         action: &'static str,
         outcome: Outcome,
         detail: String,
     ) -> Result<(), AppError> {
-        let actor = caller.extensions.get::<CurrentUser>().map(|c| c.0.actor());
-        let event = AuditEvent::new(action, outcome)
-            .actor(actor)
+        let event = AuditEvent::by(acting, action, outcome)
             .team(subject.team.clone())
             .target(subject.target.clone())
-            .detail(detail)
-            .request_id(crate::http::request_id(&caller.headers));
-        audit::append(&self.db, self.clock.now_ms(), event)
-            .await
-            .map(|_| ())
-            .map_err(database)
+            .detail(detail);
+        audit::append(&self.db, self.clock.now_ms(), event).await?;
+        Ok(())
     }
 }
 
 /// What an action is about, for the audit log: the team it was taken in and its target.
-struct Subject {
+pub(crate) struct Subject {
     team: String,
     target: String,
 }
 
 impl Subject {
-    fn dag(key: &DagKey) -> Self {
+    pub(crate) fn dag(key: &DagKey) -> Self {
         Self {
             team: key.team.clone(),
             target: format!("{}/{}", key.environment, key.dag_id),
@@ -214,248 +206,11 @@ fn require_scope(viewer: &Viewer, global: bool) -> Result<(), AppError> {
     Ok(())
 }
 
-fn database(error: sqlx::Error) -> AppError {
-    tracing::error!(%error, "database error in an Airflow action");
-    AppError::Internal("database".into())
-}
-
-#[async_trait::async_trait]
-impl AirflowActions for AirflowGateway {
-    async fn set_paused(
-        &self,
-        caller: &Caller,
-        viewer: &Viewer,
-        key: &DagKey,
-        paused: bool,
-    ) -> Result<bool, AppError> {
-        let action = if paused { "dag.pause" } else { "dag.unpause" };
-        let (_, client) = self.authorize(viewer, key, TeamAction::Pause).await?;
-        let result = client.set_paused(&key.dag_id, paused).await;
-        let dag = self
-            .audited(caller, &Subject::dag(key), action, String::new(), result)
-            .await?;
-        read_model_update::dag_paused(&self.db, &key.environment, &dag.dag_id, dag.is_paused)
-            .await
-            .map_err(database)?;
-        self.announce(key).await;
-        Ok(dag.is_paused)
-    }
-
-    async fn trigger(
-        &self,
-        caller: &Caller,
-        viewer: &Viewer,
-        key: &DagKey,
-        request: TriggerRequest,
-    ) -> Result<String, AppError> {
-        let (dag, client) = self.authorize(viewer, key, TeamAction::Trigger).await?;
-        let conf = request.conf_object().map_err(AppError::Invalid)?;
-        check_conf(&conf, &dag.params()).map_err(AppError::Invalid)?;
-        let body = TriggerBody {
-            conf,
-            logical_date: request.logical_date_rfc3339().map_err(AppError::Invalid)?,
-            note: (!request.note.trim().is_empty()).then(|| request.note.trim().to_string()),
-        };
-        let result = client.trigger(&key.dag_id, &body).await;
-        let detail = match &result {
-            Ok(run) => format!("run {}", run.dag_run_id),
-            Err(_) => "trigger".to_string(),
-        };
-        let run = self
-            .audited(caller, &Subject::dag(key), "dag.trigger", detail, result)
-            .await?;
-        read_model_update::run(&self.db, &key.environment, &run, self.clock.now_ms())
-            .await
-            .map_err(database)?;
-        self.announce(key).await;
-        Ok(run.dag_run_id)
-    }
-
-    async fn clear_failed(
-        &self,
-        caller: &Caller,
-        viewer: &Viewer,
-        key: &DagKey,
-        run_id: &str,
-    ) -> Result<usize, AppError> {
-        let (_, client) = self.authorize(viewer, key, TeamAction::Clear).await?;
-        self.known_run(key, run_id).await?;
-        let result = client.clear_failed(&key.dag_id, run_id).await;
-        let cleared = self
-            .audited(
-                caller,
-                &Subject::dag(key),
-                "run.clear_failed",
-                format!("run {run_id}"),
-                result,
-            )
-            .await?;
-        read_model_update::cleared(
-            &self.db,
-            &key.environment,
-            &key.dag_id,
-            run_id,
-            &cleared,
-            self.clock.now_ms(),
-        )
-        .await
-        .map_err(database)?;
-        self.announce(key).await;
-        Ok(cleared.len())
-    }
-
-    async fn mark_run(
-        &self,
-        caller: &Caller,
-        viewer: &Viewer,
-        key: &DagKey,
-        run_id: &str,
-        state: &str,
-    ) -> Result<(), AppError> {
-        let (_, client) = self.authorize(viewer, key, TeamAction::Clear).await?;
-        self.known_run(key, run_id).await?;
-        let result = client.set_run_state(&key.dag_id, run_id, state).await;
-        let run = self
-            .audited(
-                caller,
-                &Subject::dag(key),
-                "run.mark",
-                format!("run {run_id} → {state}"),
-                result,
-            )
-            .await?;
-        read_model_update::run(&self.db, &key.environment, &run, self.clock.now_ms())
-            .await
-            .map_err(database)?;
-        self.announce(key).await;
-        Ok(())
-    }
-
-    async fn save_connection(
-        &self,
-        caller: &Caller,
-        viewer: &Viewer,
-        team: &str,
-        form: ConnectionForm,
-        create: bool,
-    ) -> Result<(), AppError> {
-        self.save_connection_impl(caller, viewer, team, form, create)
-            .await
-    }
-
-    async fn delete_connection(
-        &self,
-        caller: &Caller,
-        viewer: &Viewer,
-        team: &str,
-        environment: &str,
-        connection_id: &str,
-    ) -> Result<(), AppError> {
-        self.delete_connection_impl(caller, viewer, team, environment, connection_id)
-            .await
-    }
-
-    async fn save_pool(
-        &self,
-        caller: &Caller,
-        viewer: &Viewer,
-        team: &str,
-        form: PoolForm,
-        create: bool,
-    ) -> Result<(), AppError> {
-        self.save_pool_impl(caller, viewer, team, form, create)
-            .await
-    }
-
-    async fn delete_pool(
-        &self,
-        caller: &Caller,
-        viewer: &Viewer,
-        team: &str,
-        environment: &str,
-        name: &str,
-    ) -> Result<(), AppError> {
-        self.delete_pool_impl(caller, viewer, team, environment, name)
-            .await
-    }
-
-    async fn reveal_variable(
-        &self,
-        caller: &Caller,
-        _viewer: &Viewer,
-        team: &str,
-        environment: &str,
-        key: &str,
-    ) -> Result<RevealedValue, AppError> {
-        self.reveal_variable_impl(caller, team, environment, key)
-            .await
-    }
-
-    async fn save_variable(
-        &self,
-        caller: &Caller,
-        viewer: &Viewer,
-        team: &str,
-        form: VariableForm,
-        create: bool,
-    ) -> Result<(), AppError> {
-        self.save_variable_impl(caller, viewer, team, form, create)
-            .await
-    }
-
-    async fn delete_variable(
-        &self,
-        caller: &Caller,
-        viewer: &Viewer,
-        team: &str,
-        environment: &str,
-        key: &str,
-    ) -> Result<(), AppError> {
-        self.delete_variable_impl(caller, viewer, team, environment, key)
-            .await
-    }
-
-    async fn task_log(
-        &self,
-        _viewer: &Viewer,
-        key: &DagKey,
-        run_id: &str,
-        task_id: &str,
-        map_index: i64,
-        try_number: i64,
-        page: u32,
-    ) -> Result<TaskLogPage, AppError> {
-        self.find(key).await?;
-        // Only a task instance the read model knows is asked for: ids cannot be probed.
-        let max_try = log::latest_try(&self.db, key, run_id, task_id, map_index)
-            .await
-            .map_err(database)?
-            .ok_or(AppError::NotFound)?;
-        let try_number = if try_number <= 0 { max_try } else { try_number };
-        if try_number > max_try.max(1) {
-            return Err(AppError::NotFound);
-        }
-        let client = self.client(&key.environment, &key.team)?;
-        let fetched = client
-            .task_log(&key.dag_id, run_id, task_id, map_index, try_number.max(1))
-            .await
-            .map_err(|error| AppError::Upstream(error.to_string()))?;
-        Ok(log::page(
-            task_id,
-            try_number.max(1),
-            max_try.max(1),
-            fetched,
-            page,
-        ))
-    }
-}
-
 impl AirflowGateway {
     /// A run of a visible DAG the read model knows; anything else is not found.
-    async fn known_run(&self, key: &DagKey, run_id: &str) -> Result<(), AppError> {
+    pub(crate) async fn known_run(&self, key: &DagKey, run_id: &str) -> Result<(), AppError> {
         crate::read_model::runs::run_with_tasks(&self.db, &key.environment, &key.dag_id, run_id)
-            .await
-            .map_err(database)?
+            .await?
             .map(|_| ())
             .ok_or(AppError::NotFound)
     }

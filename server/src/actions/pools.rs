@@ -1,19 +1,17 @@
 //! Creating, changing and deleting pools on a team's behalf.
 
 use hangar_app::errors::AppError;
-use hangar_app::functions::ports::Caller;
-use hangar_app::models::{PoolForm, Viewer};
+use hangar_app::functions::ports::Acting;
+use hangar_app::models::PoolForm;
 
-use super::{AirflowGateway, Subject, database, require_scope};
+use super::{AirflowGateway, Subject, read_model_update, require_scope};
 use crate::config::Ownership;
 use crate::read_model::pools::visible_pool;
-use crate::with_pool;
 
 impl AirflowGateway {
-    pub(super) async fn save_pool_impl(
+    pub(crate) async fn save_pool_impl(
         &self,
-        caller: &Caller,
-        viewer: &Viewer,
+        acting: &Acting,
         team: &str,
         form: PoolForm,
         create: bool,
@@ -25,13 +23,12 @@ impl AirflowGateway {
         } else {
             // The pool must be one the team sees; its scope decides who may change it.
             visible_pool(&self.db, team, &form.environment, &name)
-                .await
-                .map_err(database)?
+                .await?
                 .ok_or(AppError::NotFound)?
                 .team
                 .is_none()
         };
-        require_scope(viewer, global)?;
+        require_scope(&acting.viewer, global)?;
         let client = self.client(&form.environment, team)?;
         let description = Some(form.description.trim()).filter(|d| !d.is_empty());
         let subject = Subject::pool(team, &form.environment, &name);
@@ -63,54 +60,40 @@ impl AirflowGateway {
         let action = if create { "pool.create" } else { "pool.update" };
         let detail = format!("{} slots", form.slots);
         let pool = self
-            .audited(caller, &subject, action, detail, result)
+            .audited(acting, &subject, action, detail, result)
             .await?;
         let owner = crate::sync::pools::team_of(&ownership, &pool);
         let now = self.clock.now_ms();
-        with_pool!(&self.db, db => {
-            crate::upsert_pool!(&form.environment, pool, &owner, now)
-                .fetch_optional(db)
-                .await
-                .map_err(database)?;
-        });
+        read_model_update::pool(&self.db, &form.environment, &pool, &owner, now).await?;
         self.live
             .teams_changed(&form.environment, [owner].into_iter().collect())
             .await;
         Ok(())
     }
 
-    pub(super) async fn delete_pool_impl(
+    pub(crate) async fn delete_pool_impl(
         &self,
-        caller: &Caller,
-        viewer: &Viewer,
+        acting: &Acting,
         team: &str,
         environment: &str,
         name: &str,
     ) -> Result<(), AppError> {
         self.ownership(environment, team)?;
         let pool = visible_pool(&self.db, team, environment, name)
-            .await
-            .map_err(database)?
+            .await?
             .ok_or(AppError::NotFound)?;
         if pool.row.is_default() {
             return Err(AppError::Invalid(
                 "Airflow's default pool cannot be deleted.".into(),
             ));
         }
-        require_scope(viewer, pool.team.is_none())?;
+        require_scope(&acting.viewer, pool.team.is_none())?;
         let client = self.client(environment, team)?;
         let subject = Subject::pool(team, environment, name);
         let result = client.delete_pool(name).await;
-        self.audited(caller, &subject, "pool.delete", String::new(), result)
+        self.audited(acting, &subject, "pool.delete", String::new(), result)
             .await?;
-        with_pool!(&self.db, db => {
-            sqlx::query("DELETE FROM pools WHERE environment = $1 AND name = $2")
-                .bind(environment)
-                .bind(name)
-                .execute(db)
-                .await
-                .map_err(database)?;
-        });
+        read_model_update::pool_deleted(&self.db, environment, name).await?;
         self.live
             .teams_changed(environment, [pool.team].into_iter().collect())
             .await;

@@ -1,8 +1,10 @@
 //! Writes that bring the read model up to date with what Airflow just confirmed, so the
 //! user sees the result at once instead of after the next sync.
 
-use crate::airflow::models::{DagRun, TaskInstance};
+use crate::airflow::models::{Connection, DagRun, Pool, TaskInstance, Variable};
 use crate::db::Db;
+use crate::db::query_result;
+use crate::error::ServerError;
 use crate::with_pool;
 
 pub async fn dag_paused(
@@ -10,8 +12,8 @@ pub async fn dag_paused(
     environment: &str,
     dag_id: &str,
     paused: bool,
-) -> Result<(), sqlx::Error> {
-    with_pool!(db, pool => {
+) -> Result<(), ServerError> {
+    query_result(with_pool!(db, pool => {
         sqlx::query("UPDATE dags SET is_paused = $1 WHERE environment = $2 AND dag_id = $3")
             .bind(i64::from(paused))
             .bind(environment)
@@ -19,16 +21,16 @@ pub async fn dag_paused(
             .execute(pool)
             .await
             .map(|_| ())
-    })
+    }))
 }
 
-pub async fn run(db: &Db, environment: &str, run: &DagRun, now_ms: i64) -> Result<(), sqlx::Error> {
-    with_pool!(db, pool => {
+pub async fn run(db: &Db, environment: &str, run: &DagRun, now_ms: i64) -> Result<(), ServerError> {
+    query_result(with_pool!(db, pool => {
         crate::upsert_run!(environment, run, now_ms)
             .execute(pool)
             .await
             .map(|_| ())
-    })
+    }))
 }
 
 /// After a clear: the run is queued again and the cleared task instances start over.
@@ -39,8 +41,8 @@ pub async fn cleared(
     run_id: &str,
     cleared: &[TaskInstance],
     now_ms: i64,
-) -> Result<(), sqlx::Error> {
-    with_pool!(db, pool => {
+) -> Result<(), ServerError> {
+    query_result(with_pool!(db, pool => {
         let mut tx = pool.begin().await?;
         if !cleared.is_empty() {
             sqlx::query(
@@ -70,5 +72,90 @@ pub async fn cleared(
             .await?;
         }
         tx.commit().await
-    })
+    }))
+}
+
+/// A connection Airflow just saved (`owner`: its team, `None` global).
+pub async fn connection(
+    db: &Db,
+    environment: &str,
+    connection: &Connection,
+    owner: &Option<String>,
+    now_ms: i64,
+) -> Result<(), ServerError> {
+    with_pool!(db, pool => {
+        crate::upsert_connection!(environment, connection, owner, now_ms)
+            .execute(pool)
+            .await?;
+    });
+    Ok(())
+}
+
+pub async fn connection_deleted(
+    db: &Db,
+    environment: &str,
+    connection_id: &str,
+) -> Result<(), ServerError> {
+    with_pool!(db, pool => {
+        sqlx::query("DELETE FROM connections WHERE environment = $1 AND connection_id = $2")
+            .bind(environment)
+            .bind(connection_id)
+            .execute(pool)
+            .await?;
+    });
+    Ok(())
+}
+
+/// A pool Airflow just saved.
+pub async fn pool(
+    db: &Db,
+    environment: &str,
+    saved: &Pool,
+    owner: &Option<String>,
+    now_ms: i64,
+) -> Result<(), ServerError> {
+    with_pool!(db, pool => {
+        crate::upsert_pool!(environment, saved, owner, now_ms)
+            .fetch_optional(pool)
+            .await?;
+    });
+    Ok(())
+}
+
+pub async fn pool_deleted(db: &Db, environment: &str, name: &str) -> Result<(), ServerError> {
+    with_pool!(db, pool => {
+        sqlx::query("DELETE FROM pools WHERE environment = $1 AND name = $2")
+            .bind(environment)
+            .bind(name)
+            .execute(pool)
+            .await?;
+    });
+    Ok(())
+}
+
+/// A variable Airflow just saved (its key and description: values are never stored).
+pub async fn variable(
+    db: &Db,
+    environment: &str,
+    variable: &Variable,
+    owner: &Option<String>,
+    now_ms: i64,
+) -> Result<(), ServerError> {
+    with_pool!(db, pool => {
+        crate::upsert_variable!(environment, variable, owner, now_ms)
+            .execute(pool)
+            .await?;
+    });
+    Ok(())
+}
+
+pub async fn variable_deleted(db: &Db, environment: &str, key: &str) -> Result<(), ServerError> {
+    with_pool!(db, pool => {
+        sqlx::query("DELETE FROM variables WHERE environment = $1 AND variable_key = $2")
+            .bind(environment)
+            .bind(key)
+            .execute(pool)
+            .await?;
+    });
+    Ok(())
 }

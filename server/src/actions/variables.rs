@@ -3,19 +3,18 @@
 //! not the read model, the audit log, a log line or an error message.
 
 use hangar_app::errors::AppError;
-use hangar_app::functions::ports::Caller;
-use hangar_app::models::{RevealedValue, VariableForm, Viewer};
+use hangar_app::functions::ports::Acting;
+use hangar_app::models::{RevealedValue, VariableForm};
 
-use super::{AirflowGateway, Subject, database, require_scope};
+use super::{AirflowGateway, Subject, read_model_update, require_scope};
 use crate::config::Ownership;
 use crate::read_model::variables::visible_variable;
 use crate::sync::connections::MASK;
-use crate::with_pool;
 
 impl AirflowGateway {
-    pub(super) async fn reveal_variable_impl(
+    pub(crate) async fn reveal_variable_impl(
         &self,
-        caller: &Caller,
+        acting: &Acting,
         team: &str,
         environment: &str,
         key: &str,
@@ -23,14 +22,13 @@ impl AirflowGateway {
         self.ownership(environment, team)?;
         // Only a variable the team sees in the read model is asked for: keys cannot be probed.
         visible_variable(&self.db, team, environment, key)
-            .await
-            .map_err(database)?
+            .await?
             .ok_or(AppError::NotFound)?;
         let client = self.client(environment, team)?;
         let result = client.variable(key).await;
         let subject = Subject::variable(team, environment, key);
         let fetched = self
-            .audited(caller, &subject, "variable.reveal", String::new(), result)
+            .audited(acting, &subject, "variable.reveal", String::new(), result)
             .await?;
         Ok(RevealedValue {
             environment: environment.to_string(),
@@ -39,10 +37,9 @@ impl AirflowGateway {
         })
     }
 
-    pub(super) async fn save_variable_impl(
+    pub(crate) async fn save_variable_impl(
         &self,
-        caller: &Caller,
-        viewer: &Viewer,
+        acting: &Acting,
         team: &str,
         form: VariableForm,
         create: bool,
@@ -53,13 +50,12 @@ impl AirflowGateway {
             form.global
         } else {
             visible_variable(&self.db, team, &form.environment, &key)
-                .await
-                .map_err(database)?
+                .await?
                 .ok_or(AppError::NotFound)?
                 .team
                 .is_none()
         };
-        require_scope(viewer, global)?;
+        require_scope(&acting.viewer, global)?;
         let description = Some(form.description.trim()).filter(|d| !d.is_empty());
         let client = self.client(&form.environment, team)?;
         let keep_value = !create && form.value.is_empty();
@@ -104,7 +100,7 @@ impl AirflowGateway {
         let subject = Subject::variable(team, &form.environment, &key);
         let variable = self
             .audited_hiding(
-                caller,
+                acting,
                 &subject,
                 action,
                 detail.to_string(),
@@ -114,42 +110,28 @@ impl AirflowGateway {
             .await?;
         let owner = crate::sync::variables::team_of(&ownership, &variable);
         let now = self.clock.now_ms();
-        with_pool!(&self.db, db => {
-            crate::upsert_variable!(&form.environment, variable, &owner, now)
-                .execute(db)
-                .await
-                .map_err(database)?;
-        });
+        read_model_update::variable(&self.db, &form.environment, &variable, &owner, now).await?;
         Ok(())
     }
 
-    pub(super) async fn delete_variable_impl(
+    pub(crate) async fn delete_variable_impl(
         &self,
-        caller: &Caller,
-        viewer: &Viewer,
+        acting: &Acting,
         team: &str,
         environment: &str,
         key: &str,
     ) -> Result<(), AppError> {
         self.ownership(environment, team)?;
         let variable = visible_variable(&self.db, team, environment, key)
-            .await
-            .map_err(database)?
+            .await?
             .ok_or(AppError::NotFound)?;
-        require_scope(viewer, variable.team.is_none())?;
+        require_scope(&acting.viewer, variable.team.is_none())?;
         let client = self.client(environment, team)?;
         let subject = Subject::variable(team, environment, key);
         let result = client.delete_variable(key).await;
-        self.audited(caller, &subject, "variable.delete", String::new(), result)
+        self.audited(acting, &subject, "variable.delete", String::new(), result)
             .await?;
-        with_pool!(&self.db, db => {
-            sqlx::query("DELETE FROM variables WHERE environment = $1 AND variable_key = $2")
-                .bind(environment)
-                .bind(key)
-                .execute(db)
-                .await
-                .map_err(database)?;
-        });
+        read_model_update::variable_deleted(&self.db, environment, key).await?;
         Ok(())
     }
 }

@@ -6,6 +6,7 @@
 //! expired or rotated token as well as to a missing permission. Every call has a timeout.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -23,6 +24,7 @@ use super::models::{
     TaskLog, TokenResponse, TriggerBody, Variable, VariableCollection, VariableWithValue, Version,
 };
 use crate::config::{AirflowConfig, AirflowCredentials, Secret};
+use crate::metrics::Metrics;
 
 /// Airflow caps page sizes at 100.
 pub const PAGE_SIZE: u64 = 100;
@@ -41,6 +43,8 @@ pub struct AirflowClient {
     /// Requests sent so far (token requests included): the sync's call budget is reported
     /// from this, per environment.
     requests: AtomicU64,
+    /// Where failed calls are counted (the app's metrics; a registry of its own otherwise).
+    metrics: Arc<Metrics>,
 }
 
 struct CachedToken {
@@ -71,7 +75,14 @@ impl AirflowClient {
             credentials,
             token: Mutex::new(None),
             requests: AtomicU64::new(0),
+            metrics: Arc::default(),
         })
+    }
+
+    /// Counts this client's failed calls in `metrics` (the app's).
+    pub fn counted_in(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// A client for `env` with its main (not per-team) credentials.
@@ -492,7 +503,7 @@ impl AirflowClient {
 
     /// Counts a failed call for the metrics and hands the error back.
     fn failed(&self, error: AirflowError) -> AirflowError {
-        crate::metrics::global().airflow_error(&self.env, error.kind());
+        self.metrics.airflow_error(&self.env, error.kind());
         error
     }
 

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use super::{AirflowClient, AirflowError};
 use crate::config::{AirflowConfig, Ownership};
+use crate::metrics::Metrics;
 
 pub struct Environments {
     by_name: HashMap<String, EnvironmentClients>,
@@ -18,7 +19,8 @@ struct EnvironmentClients {
 }
 
 impl Environments {
-    pub fn new(configs: &[AirflowConfig]) -> Result<Self, AirflowError> {
+    /// Every client counts its failures in `metrics`.
+    pub fn new(configs: &[AirflowConfig], metrics: &Arc<Metrics>) -> Result<Self, AirflowError> {
         let mut by_name = HashMap::new();
         for env in configs {
             let mut teams = HashMap::new();
@@ -28,10 +30,11 @@ impl Environments {
                     env.base_url.clone(),
                     env.timeout,
                     credentials.clone(),
-                )?;
+                )?
+                .counted_in(metrics.clone());
                 teams.insert(team.clone(), Arc::new(client));
             }
-            let main = Arc::new(AirflowClient::for_environment(env)?);
+            let main = Arc::new(AirflowClient::for_environment(env)?.counted_in(metrics.clone()));
             let ownership = env.ownership.clone();
             by_name.insert(
                 env.name.clone(),

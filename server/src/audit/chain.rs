@@ -10,9 +10,11 @@
 use serde::Serialize;
 use sqlx::Row;
 
-use super::retention::{RETENTION_ACTION, RetentionRecord};
+use super::retention::{RETENTION_ACTION, RetentionRecord, checkpoint};
 use super::{GENESIS_HASH, entries_after};
 use crate::db::Db;
+use crate::db::query_result;
+use crate::error::ServerError;
 use crate::with_pool;
 
 /// What [`verify`] found.
@@ -38,17 +40,7 @@ pub struct StoredVerification {
     pub verification: Verification,
 }
 
-/// Where verification starts: the retention checkpoint.
-pub(super) async fn checkpoint(db: &Db) -> Result<(i64, String), sqlx::Error> {
-    with_pool!(db, pool => {
-        let row = sqlx::query("SELECT through_seq, through_hash FROM audit_checkpoint WHERE id = 1")
-            .fetch_one(pool)
-            .await?;
-        Ok((row.try_get("through_seq")?, row.try_get("through_hash")?))
-    })
-}
-
-pub async fn verify(db: &Db) -> Result<Verification, sqlx::Error> {
+pub async fn verify(db: &Db) -> Result<Verification, ServerError> {
     let (head_seq, head_hash): (i64, String) = with_pool!(db, pool => {
         let row = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
             .fetch_one(pool)
@@ -145,12 +137,12 @@ pub async fn record_verification(
     db: &Db,
     checked_at_ms: i64,
     verification: &Verification,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), ServerError> {
     let (problem_seq, problem) = match &verification.problem {
         Some((seq, what)) => (Some(*seq), Some(what.clone())),
         None => (None, None),
     };
-    with_pool!(db, pool => {
+    query_result(with_pool!(db, pool => {
         sqlx::query(
             "INSERT INTO audit_verification \
              (id, checked_at_ms, from_seq, entries_checked, problem_seq, problem) \
@@ -167,11 +159,11 @@ pub async fn record_verification(
         .execute(pool)
         .await?;
         Ok(())
-    })
+    }))
 }
 
-pub async fn latest_verification(db: &Db) -> Result<Option<StoredVerification>, sqlx::Error> {
-    with_pool!(db, pool => {
+pub async fn latest_verification(db: &Db) -> Result<Option<StoredVerification>, ServerError> {
+    query_result(with_pool!(db, pool => {
         let row = sqlx::query(
             "SELECT checked_at_ms, from_seq, entries_checked, problem_seq, problem \
              FROM audit_verification WHERE id = 1",
@@ -191,5 +183,5 @@ pub async fn latest_verification(db: &Db) -> Result<Option<StoredVerification>, 
             })
         })
         .transpose()
-    })
+    }))
 }

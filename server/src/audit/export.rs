@@ -1,22 +1,16 @@
-//! `GET /platform/audit/export` and `GET /t/{team}/audit/export`: the filtered set, whole,
-//! as NDJSON or CSV, streamed in chain order. The page guard checked the route's access; the
-//! scope decides what each entry shows (a team's export has no sequence numbers or hashes,
-//! which would tell how much the rest of the log holds). Every export is itself audited.
+//! The audit log's export: the filtered set, whole, as NDJSON or CSV, in chain order, read
+//! in batches as it is sent (`http/audit_export.rs` serves it). The scope decides what each
+//! entry shows: a team's export has no sequence numbers or hashes, which would tell how much
+//! the rest of the log holds.
 
-use std::collections::HashMap;
-
-use axum::body::{Body, Bytes};
-use axum::extract::{Path, Query, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
 use futures_util::stream;
 use hangar_app::models::audit::{AuditCriteria, AuditFilter, AuditScope};
 
+use super::AuditEntry;
 use super::search::{self, Order};
-use super::{AuditEntry, AuditEvent, Outcome};
 use crate::clock::rfc3339;
-use crate::identity::middleware::CurrentUser;
-use crate::state::AppState;
+use crate::db::Db;
 
 /// Entries read per database round trip while streaming.
 const BATCH: usize = 1_000;
@@ -29,7 +23,7 @@ pub enum Format {
 
 impl Format {
     /// NDJSON unless asked otherwise (it is the faithful one).
-    fn parse(text: Option<&str>) -> Option<Self> {
+    pub fn parse(text: Option<&str>) -> Option<Self> {
         match text {
             None | Some("ndjson") => Some(Self::Ndjson),
             Some("csv") => Some(Self::Csv),
@@ -38,84 +32,18 @@ impl Format {
     }
 }
 
-pub async fn platform_export(
-    State(state): State<AppState>,
-    Query(params): Query<HashMap<String, String>>,
-    request: Request,
-) -> Response {
-    export(state, AuditScope::Platform, params, request).await
-}
-
-pub async fn team_export(
-    State(state): State<AppState>,
-    Path(team): Path<String>,
-    Query(params): Query<HashMap<String, String>>,
-    request: Request,
-) -> Response {
-    export(state, AuditScope::Team(team), params, request).await
-}
-
-async fn export(
-    state: AppState,
-    scope: AuditScope,
-    params: HashMap<String, String>,
-    request: Request,
-) -> Response {
-    let Some(format) = Format::parse(params.get("format").map(String::as_str)) else {
-        return (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "format: must be ndjson or csv\n",
-        )
-            .into_response();
-    };
-    let filter = AuditFilter::from_params(|name| params.get(name).cloned());
-    let criteria = match filter.criteria(&scope) {
-        Ok(criteria) => criteria,
-        Err(message) => {
-            return (StatusCode::UNPROCESSABLE_ENTITY, format!("{message}\n")).into_response();
+impl Format {
+    /// `(content type, file extension)`.
+    pub fn media(self) -> (&'static str, &'static str) {
+        match self {
+            Self::Ndjson => ("application/x-ndjson", "ndjson"),
+            Self::Csv => ("text/csv; charset=utf-8", "csv"),
         }
-    };
-    let actor = request
-        .extensions()
-        .get::<CurrentUser>()
-        .map(|current| current.0.actor());
-    let mut event = AuditEvent::new("audit.export", Outcome::Success)
-        .actor(actor)
-        .target(match format {
-            Format::Ndjson => "ndjson",
-            Format::Csv => "csv",
-        })
-        .detail(describe(&filter, &scope))
-        .request_id(crate::http::request_id(request.headers()));
-    if let AuditScope::Team(team) = &scope {
-        event = event.team(team.clone());
     }
-    if let Err(error) = state.audit(event).await {
-        return error.into_response();
-    }
-    let full = scope == AuditScope::Platform;
-    let name = match &scope {
-        AuditScope::Platform => "hangar-audit".to_string(),
-        AuditScope::Team(team) => format!("hangar-audit-{team}"),
-    };
-    let (content_type, extension) = match format {
-        Format::Ndjson => ("application/x-ndjson", "ndjson"),
-        Format::Csv => ("text/csv; charset=utf-8", "csv"),
-    };
-    let body = Body::from_stream(entries(state, criteria, format, full));
-    let mut response = body.into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    if let Ok(value) =
-        HeaderValue::from_str(&format!("attachment; filename=\"{name}.{extension}\""))
-    {
-        headers.insert(header::CONTENT_DISPOSITION, value);
-    }
-    response
 }
 
 /// The filter as the audit entry of an export records it.
-fn describe(filter: &AuditFilter, scope: &AuditScope) -> String {
+pub fn describe(filter: &AuditFilter, scope: &AuditScope) -> String {
     let mut pairs = filter.pairs();
     if let AuditScope::Team(_) = scope {
         pairs.retain(|(name, _)| *name != "team");
@@ -133,20 +61,20 @@ fn describe(filter: &AuditFilter, scope: &AuditScope) -> String {
 }
 
 /// The export's body: a CSV header first, then batches in chain order until none is left.
-fn entries(
-    state: AppState,
+pub fn entries(
+    db: Db,
     criteria: AuditCriteria,
     format: Format,
     full: bool,
 ) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> {
     let header = (format == Format::Csv).then(|| Bytes::from(csv_header(full)));
     let batches = stream::try_unfold(Some(0_i64), move |after| {
-        let (state, criteria) = (state.clone(), criteria.clone());
+        let (db, criteria) = (db.clone(), criteria.clone());
         async move {
             let Some(after) = after else {
                 return Ok(None);
             };
-            let batch = search::fetch(&state.db, &criteria, Order::ChainAfter(after), BATCH)
+            let batch = search::fetch(&db, &criteria, Order::ChainAfter(after), BATCH)
                 .await
                 .map_err(|error| {
                     tracing::error!(%error, "audit export failed part-way");

@@ -7,24 +7,25 @@
 //!
 //! The rest serves the viewer (docs/audit.md): `search` pages and streams filtered entries,
 //! `export` writes them as NDJSON or CSV, `retention` removes old entries behind a recorded
-//! checkpoint, `viewer` is the app's `Audit` port, `worker` verifies and prunes periodically.
+//! checkpoint, `worker` verifies and prunes periodically; `ports/audit.rs` serves the viewer.
 
 mod chain;
 pub mod export;
 pub mod retention;
 pub mod search;
-pub mod viewer;
 pub mod worker;
 
 pub use chain::{
     StoredVerification, Verification, latest_verification, record_verification, verify,
 };
 
+use hangar_app::functions::ports::{Acting, RequestId};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
-use crate::db::Db;
+use crate::db::{Db, query_result};
+use crate::error::ServerError;
 use crate::with_pool;
 
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -47,13 +48,9 @@ impl Outcome {
     }
 }
 
-/// Who did it: the identity-provider identity, with the name shown at the time.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Actor {
-    pub issuer: String,
-    pub subject: String,
-    pub display_name: String,
-}
+/// Who did it: the identity-provider identity (or a token's own), with the name shown at
+/// the time.
+pub use hangar_app::functions::ports::Actor;
 
 /// One thing that happened, before it gets its place in the chain.
 #[derive(Clone, Debug)]
@@ -80,6 +77,14 @@ impl AuditEvent {
         }
     }
 
+    /// What the acting caller did in this request: their actor and the request's id. The one
+    /// way an entry is written on a caller's behalf (ports, the API, the HTTP routes alike).
+    pub fn by(acting: &Acting, action: &'static str, outcome: Outcome) -> Self {
+        Self::new(action, outcome)
+            .actor(Some(acting.actor.clone()))
+            .request_id(Some(acting.request_id.clone()))
+    }
+
     pub fn actor(mut self, actor: Option<Actor>) -> Self {
         self.actor = actor;
         self
@@ -100,8 +105,8 @@ impl AuditEvent {
         self
     }
 
-    pub fn request_id(mut self, request_id: Option<String>) -> Self {
-        self.request_id = request_id;
+    pub fn request_id(mut self, request_id: Option<RequestId>) -> Self {
+        self.request_id = request_id.map(|id| id.0);
         self
     }
 }
@@ -168,8 +173,8 @@ impl AuditEntry {
 }
 
 /// Appends `event` at time `at_ms` and returns its sequence number.
-pub async fn append(db: &Db, at_ms: i64, event: AuditEvent) -> Result<i64, sqlx::Error> {
-    with_pool!(db, pool => {
+pub async fn append(db: &Db, at_ms: i64, event: AuditEvent) -> Result<i64, ServerError> {
+    query_result(with_pool!(db, pool => {
         let mut tx = pool.begin().await?;
         // Taking the head row first serialises appenders: the write lock on SQLite, the row
         // lock on PostgreSQL. The returned hash is the previous entry's.
@@ -205,7 +210,7 @@ pub async fn append(db: &Db, at_ms: i64, event: AuditEvent) -> Result<i64, sqlx:
             .await?;
         tx.commit().await?;
         Ok(entry.seq)
-    })
+    }))
 }
 
 /// Appends many events in one transaction, in order (imports, the benchmark's seeder, tests

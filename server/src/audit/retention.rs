@@ -16,8 +16,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
-use super::{AuditEvent, Outcome, append, chain, entries_after};
-use crate::db::Db;
+use super::{AuditEvent, Outcome, append, entries_after};
+use crate::db::{Db, query_result};
+use crate::error::ServerError;
 use crate::with_pool;
 
 pub const RETENTION_ACTION: &str = "audit.retention";
@@ -37,13 +38,29 @@ pub struct RetentionRecord {
 
 #[derive(Debug, thiserror::Error)]
 pub enum RetentionError {
-    #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Server(#[from] ServerError),
     #[error("archive {path}: {error}")]
     Archive {
         path: PathBuf,
         error: std::io::Error,
     },
+}
+
+/// Where verification starts: the retention checkpoint.
+pub(super) async fn checkpoint(db: &Db) -> Result<(i64, String), ServerError> {
+    query_result(with_pool!(db, pool => {
+        let row = sqlx::query("SELECT through_seq, through_hash FROM audit_checkpoint WHERE id = 1")
+            .fetch_one(pool)
+            .await?;
+        Ok((row.try_get("through_seq")?, row.try_get("through_hash")?))
+    }))
+}
+
+impl From<sqlx::Error> for RetentionError {
+    fn from(error: sqlx::Error) -> Self {
+        Self::Server(error.into())
+    }
 }
 
 /// Removes one step of entries older than `now_ms - keep`, archiving them into `archive_dir`
@@ -55,7 +72,7 @@ pub async fn step(
     archive_dir: Option<&Path>,
 ) -> Result<Option<RetentionRecord>, RetentionError> {
     let cutoff = now_ms - keep.as_millis() as i64;
-    let (checkpoint_seq, _) = chain::checkpoint(db).await?;
+    let (checkpoint_seq, _) = checkpoint(db).await?;
     let Some(through_seq) = removable_through(db, checkpoint_seq, cutoff).await? else {
         return Ok(None);
     };

@@ -13,6 +13,8 @@ use hangar_app::models::audit::{AuditCriteria, AuditCursor};
 
 use super::{AuditEntry, ENTRY_COLUMNS, entry_from_row};
 use crate::db::Db;
+use crate::db::query_result;
+use crate::error::ServerError;
 use crate::with_pool;
 
 /// The searchable text of an entry, lower-cased: the same fields, in the same order, as the
@@ -51,7 +53,7 @@ pub async fn fetch(
     criteria: &AuditCriteria,
     order: Order,
     limit: usize,
-) -> Result<Vec<AuditEntry>, sqlx::Error> {
+) -> Result<Vec<AuditEntry>, ServerError> {
     let postgres = matches!(db, Db::Postgres(_));
     let mut conditions: Vec<String> = Vec::new();
     let mut values: Vec<Value> = Vec::new();
@@ -164,7 +166,7 @@ pub async fn fetch(
 
 /// Whether `text` is in at least [`COMMON_TERM_HITS`] of the newest [`COMMON_TERM_SAMPLE`]
 /// entries (PostgreSQL only: SQLite asks its trigram index, `rare_candidates`).
-async fn is_common(db: &Db, text: &str) -> Result<bool, sqlx::Error> {
+async fn is_common(db: &Db, text: &str) -> Result<bool, ServerError> {
     let Db::Postgres(pool) = db else {
         return Ok(false);
     };
@@ -180,8 +182,8 @@ async fn is_common(db: &Db, text: &str) -> Result<bool, sqlx::Error> {
 }
 
 /// Runs one of [`fetch`]'s statements with its values bound in order.
-async fn run(db: &Db, sql: &str, values: &[Value]) -> Result<Vec<AuditEntry>, sqlx::Error> {
-    with_pool!(db, pool => {
+async fn run(db: &Db, sql: &str, values: &[Value]) -> Result<Vec<AuditEntry>, ServerError> {
+    query_result(with_pool!(db, pool => {
         let mut query = sqlx::query(sql);
         for value in values {
             query = match value {
@@ -191,7 +193,7 @@ async fn run(db: &Db, sql: &str, values: &[Value]) -> Result<Vec<AuditEntry>, sq
         }
         let rows = query.fetch_all(pool).await?;
         rows.iter().map(entry_from_row).collect()
-    })
+    }))
 }
 
 /// `%text%` with `LIKE`'s own characters escaped.
@@ -223,7 +225,7 @@ fn trigram_query(text: &str) -> Option<String> {
 /// On SQLite, the entries whose text holds every trigram of `text`, as a JSON array, when
 /// there are fewer than [`RARE_TERM`] of them (one index lookup; the `LIKE` then checks each);
 /// `None` for a common term, text under three characters, or PostgreSQL.
-async fn rare_candidates(db: &Db, text: &str) -> Result<Option<String>, sqlx::Error> {
+async fn rare_candidates(db: &Db, text: &str) -> Result<Option<String>, ServerError> {
     let (Db::Sqlite(pool), Some(query)) = (db, trigram_query(text)) else {
         return Ok(None);
     };
@@ -236,23 +238,37 @@ async fn rare_candidates(db: &Db, text: &str) -> Result<Option<String>, sqlx::Er
     Ok((seqs.len() < RARE_TERM as usize).then(|| serde_json::Value::from(seqs).to_string()))
 }
 
-async fn is_subject(db: &Db, actor: &str) -> Result<bool, sqlx::Error> {
-    with_pool!(db, pool => {
+async fn is_subject(db: &Db, actor: &str) -> Result<bool, ServerError> {
+    query_result(with_pool!(db, pool => {
         sqlx::query("SELECT 1 AS one FROM audit_log WHERE actor_subject = $1 LIMIT 1")
             .bind(actor)
             .fetch_optional(pool)
             .await
             .map(|row| row.is_some())
-    })
+    }))
 }
 
 /// Every action ever logged, sorted.
-pub async fn actions(db: &Db) -> Result<Vec<String>, sqlx::Error> {
-    with_pool!(db, pool => {
+pub async fn actions(db: &Db) -> Result<Vec<String>, ServerError> {
+    query_result(with_pool!(db, pool => {
         sqlx::query_scalar("SELECT action FROM audit_actions ORDER BY action")
             .fetch_all(pool)
             .await
-    })
+    }))
+}
+
+/// The actions `team`'s entries have (probing `(team, action)` per known action).
+pub async fn team_actions(db: &Db, team: &str) -> Result<Vec<String>, ServerError> {
+    query_result(with_pool!(db, pool => {
+        sqlx::query_scalar(
+            "SELECT action FROM audit_actions a WHERE EXISTS \
+             (SELECT 1 FROM audit_log l WHERE l.team = $1 AND l.action = a.action) \
+             ORDER BY action",
+        )
+        .bind(team)
+        .fetch_all(pool)
+        .await
+    }))
 }
 
 #[cfg(test)]

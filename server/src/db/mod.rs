@@ -29,6 +29,13 @@ macro_rules! with_pool {
     };
 }
 
+/// A query body's result as the server's: its `sqlx::Error` becomes `ServerError::Database`
+/// (and the body's own `Ok` needs no type annotation). Store functions wrap
+/// `with_pool!(…)` in it.
+pub fn query_result<T>(result: Result<T, sqlx::Error>) -> Result<T, crate::error::ServerError> {
+    Ok(result?)
+}
+
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 

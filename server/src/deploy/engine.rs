@@ -24,7 +24,9 @@ use crate::audit::{self, AuditEvent, Outcome};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::Db;
+use crate::error::ServerError;
 use crate::live::LiveUpdates;
+use crate::metrics::Metrics;
 
 /// A runner that has not beaten for this long is presumed dead and its deploy taken over.
 pub const LEASE: Duration = Duration::from_secs(60);
@@ -32,9 +34,11 @@ pub const LEASE: Duration = Duration::from_secs(60);
 const HEARTBEAT: Duration = Duration::from_secs(5);
 
 pub struct DeployEngine {
-    pub(super) db: Db,
+    pub(crate) db: Db,
     pub(super) clock: Arc<dyn Clock>,
     pub(super) live: Arc<LiveUpdates>,
+    /// Where finished deploys are counted (the app's metrics).
+    metrics: Arc<Metrics>,
     pub(super) teams: BTreeMap<String, Arc<TeamDeploy>>,
     pub(super) aliases: AuthorAliases,
     /// This process, in claims: a random id per start.
@@ -57,11 +61,17 @@ enum Interrupt {
     Lost,
     /// The server is shutting down: stopped before this step, the claim handed back.
     ShuttingDown(Step),
-    Database(sqlx::Error),
+    Database(ServerError),
 }
 
 impl From<sqlx::Error> for Interrupt {
     fn from(error: sqlx::Error) -> Self {
+        Self::Database(error.into())
+    }
+}
+
+impl From<ServerError> for Interrupt {
+    fn from(error: ServerError) -> Self {
         Self::Database(error)
     }
 }
@@ -106,7 +116,13 @@ struct Work {
 }
 
 impl DeployEngine {
-    pub fn new(config: &Config, db: Db, clock: Arc<dyn Clock>, live: Arc<LiveUpdates>) -> Self {
+    pub fn new(
+        config: &Config,
+        db: Db,
+        clock: Arc<dyn Clock>,
+        live: Arc<LiveUpdates>,
+        metrics: Arc<Metrics>,
+    ) -> Self {
         let teams = config
             .deploys
             .iter()
@@ -121,6 +137,7 @@ impl DeployEngine {
             db,
             clock,
             live,
+            metrics,
             teams,
             aliases: config.git.authors.clone(),
             runner: uuid::Uuid::new_v4().simple().to_string(),
@@ -137,7 +154,7 @@ impl DeployEngine {
         self.teams.values()
     }
 
-    pub(super) fn now_ms(&self) -> i64 {
+    pub(crate) fn now_ms(&self) -> i64 {
         self.clock.now_ms()
     }
 
@@ -147,7 +164,7 @@ impl DeployEngine {
         self.live.teams_changed("deploys", teams).await;
     }
 
-    pub(super) async fn audit(&self, event: AuditEvent) -> Result<(), sqlx::Error> {
+    pub(super) async fn audit(&self, event: AuditEvent) -> Result<(), ServerError> {
         audit::append(&self.db, self.now_ms(), event)
             .await
             .map(|_| ())
@@ -357,7 +374,7 @@ impl DeployEngine {
         };
         match progress::finish(&self.db, id, &self.runner, finish, now).await {
             Ok(true) => {
-                crate::metrics::global().deploy_finished(match outcome {
+                self.metrics.deploy_finished(match outcome {
                     Ok(_) => "deployed",
                     Err(Interrupt::Stale(_)) => "stale",
                     Err(_) => "failed",
@@ -665,6 +682,6 @@ fn summary(lines: Vec<String>, none: &str) -> String {
     }
 }
 
-pub(super) fn short(commit: Option<&CommitId>) -> String {
+pub(crate) fn short(commit: Option<&CommitId>) -> String {
     commit.map_or_else(|| "nothing".into(), |c| c.short().to_string())
 }

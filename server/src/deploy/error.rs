@@ -7,6 +7,7 @@ use super::export::ExportError;
 use super::git::GitError;
 use super::policy::Refusal;
 use super::reference::RefError;
+use crate::error::ServerError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DeployError {
@@ -36,10 +37,16 @@ pub enum DeployError {
     /// A directory target's hook failed (after the swap: the deploy is live).
     #[error("the hook failed: {0}")]
     Hook(String),
-    #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Server(#[from] ServerError),
     #[error("{0}")]
     Internal(String),
+}
+
+impl From<sqlx::Error> for DeployError {
+    fn from(error: sqlx::Error) -> Self {
+        Self::Server(error.into())
+    }
 }
 
 impl From<Refusal> for DeployError {
@@ -63,10 +70,8 @@ impl From<DeployError> for AppError {
             | DeployError::Directory(_)
             | DeployError::Ref(_)
             | DeployError::Hook(_) => AppError::Upstream(error.to_string()),
-            DeployError::Database(_) | DeployError::Internal(_) => {
-                tracing::error!(%error, "deploy engine error");
-                AppError::Internal("deploy".into())
-            }
+            DeployError::Server(error) => error.into(),
+            DeployError::Internal(message) => ServerError::Unexpected(message).into(),
         }
     }
 }

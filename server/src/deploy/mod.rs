@@ -18,7 +18,6 @@ pub mod engine;
 pub mod error;
 pub mod export;
 mod failpoint;
-pub mod gateway;
 pub mod git;
 mod hook;
 pub mod policy;

@@ -10,6 +10,8 @@ use hangar_app::models::deploys::StepRow;
 use sqlx::Row;
 
 use crate::db::Db;
+use crate::db::query_result;
+use crate::error::ServerError;
 use crate::with_pool;
 
 /// The steps of a deploy, in order. `confirm` (Airflow runs the new version) is watched
@@ -61,7 +63,7 @@ pub async fn claim(
     runner: &str,
     from: ClaimFrom,
     now_ms: i64,
-) -> Result<Option<i64>, sqlx::Error> {
+) -> Result<Option<i64>, ServerError> {
     let (condition, silent_since) = match from {
         ClaimFrom::Ready => ("status IN ('approved', 'failed')", 0),
         ClaimFrom::Abandoned { silent_since_ms } => (
@@ -74,7 +76,7 @@ pub async fn claim(
          updated_ms = $3, attempts = attempts + 1, step = NULL, failure = NULL \
          WHERE id = $1 AND {condition} RETURNING attempts"
     );
-    with_pool!(db, pool => {
+    query_result(with_pool!(db, pool => {
         sqlx::query_scalar::<_, i64>(&sql)
             .bind(id)
             .bind(runner)
@@ -82,7 +84,7 @@ pub async fn claim(
             .bind(silent_since)
             .fetch_optional(pool)
             .await
-    })
+    }))
 }
 
 /// Records that `runner` is alive and at `step`. `false`: the claim is no longer this
@@ -93,8 +95,8 @@ pub async fn beat(
     runner: &str,
     step: Option<Step>,
     now_ms: i64,
-) -> Result<bool, sqlx::Error> {
-    with_pool!(db, pool => {
+) -> Result<bool, ServerError> {
+    query_result(with_pool!(db, pool => {
         let moved = sqlx::query(
             "UPDATE deploy_requests SET heartbeat_ms = $3, step = COALESCE($4, step) \
              WHERE id = $1 AND runner = $2 AND status = 'deploying'",
@@ -107,7 +109,7 @@ pub async fn beat(
         .await?
         .rows_affected();
         Ok(moved == 1)
-    })
+    }))
 }
 
 /// Ends `runner`'s attempt: `deployed`, `failed` (with the cause) or `stale`. `false`: it
@@ -118,13 +120,13 @@ pub async fn finish(
     runner: &str,
     outcome: Finish<'_>,
     now_ms: i64,
-) -> Result<bool, sqlx::Error> {
+) -> Result<bool, ServerError> {
     let (status, failure, hook_failure) = match outcome {
         Finish::Deployed { hook_failure } => ("deployed", None, hook_failure),
         Finish::Failed(cause) => ("failed", Some(cause), None),
         Finish::Stale(cause) => ("stale", Some(cause), None),
     };
-    with_pool!(db, pool => {
+    query_result(with_pool!(db, pool => {
         let moved = sqlx::query(
             "UPDATE deploy_requests SET status = $3, failure = $4, hook_failure = $5, \
              updated_ms = $6, heartbeat_ms = $6, \
@@ -142,14 +144,14 @@ pub async fn finish(
         .await?
         .rows_affected();
         Ok(moved == 1)
-    })
+    }))
 }
 
 /// Hands `runner`'s claim back without ending the attempt (shutdown at a safe point): still
 /// `deploying`, with no heartbeat, so the next sweep anywhere resumes it at once. `false`:
 /// it was not this runner's any more.
-pub async fn release(db: &Db, id: i64, runner: &str, now_ms: i64) -> Result<bool, sqlx::Error> {
-    with_pool!(db, pool => {
+pub async fn release(db: &Db, id: i64, runner: &str, now_ms: i64) -> Result<bool, ServerError> {
+    query_result(with_pool!(db, pool => {
         let moved = sqlx::query(
             "UPDATE deploy_requests SET heartbeat_ms = NULL, runner = NULL, updated_ms = $3 \
              WHERE id = $1 AND runner = $2 AND status = 'deploying'",
@@ -161,7 +163,7 @@ pub async fn release(db: &Db, id: i64, runner: &str, now_ms: i64) -> Result<bool
         .await?
         .rows_affected();
         Ok(moved == 1)
-    })
+    }))
 }
 
 pub enum Finish<'a> {
@@ -179,8 +181,8 @@ pub async fn step_started(
     attempt: i64,
     step: Step,
     now_ms: i64,
-) -> Result<(), sqlx::Error> {
-    with_pool!(db, pool => {
+) -> Result<(), ServerError> {
+    query_result(with_pool!(db, pool => {
         sqlx::query(
             "INSERT INTO deploy_steps (request_id, attempt, step, state, started_ms) \
              VALUES ($1, $2, $3, 'running', $4) \
@@ -194,7 +196,7 @@ pub async fn step_started(
         .execute(pool)
         .await
         .map(|_| ())
-    })
+    }))
 }
 
 pub async fn step_ended(
@@ -205,8 +207,8 @@ pub async fn step_ended(
     ok: bool,
     detail: &str,
     now_ms: i64,
-) -> Result<(), sqlx::Error> {
-    with_pool!(db, pool => {
+) -> Result<(), ServerError> {
+    query_result(with_pool!(db, pool => {
         sqlx::query(
             "UPDATE deploy_steps SET state = $4, detail = $5, finished_ms = $6 \
              WHERE request_id = $1 AND attempt = $2 AND step = $3",
@@ -220,12 +222,12 @@ pub async fn step_ended(
         .execute(pool)
         .await
         .map(|_| ())
-    })
+    }))
 }
 
 /// Every step of every attempt of a request, in order.
-pub async fn steps(db: &Db, id: i64) -> Result<Vec<StepRow>, sqlx::Error> {
-    with_pool!(db, pool => {
+pub async fn steps(db: &Db, id: i64) -> Result<Vec<StepRow>, ServerError> {
+    query_result(with_pool!(db, pool => {
         let rows = sqlx::query(
             "SELECT attempt, step, state, started_ms, finished_ms, detail FROM deploy_steps \
              WHERE request_id = $1 ORDER BY attempt",
@@ -249,5 +251,5 @@ pub async fn steps(db: &Db, id: i64) -> Result<Vec<StepRow>, sqlx::Error> {
         // In the order the steps run (several may start within one millisecond).
         records.sort_by_key(|r| (r.attempt, Step::ALL.iter().position(|s| s.as_str() == r.step)));
         Ok(records)
-    })
+    }))
 }

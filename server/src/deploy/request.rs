@@ -236,7 +236,7 @@ fn prepare(setup: &TeamDeploy, commit: Option<&str>) -> Result<Prepared, DeployE
 }
 
 /// Runs repository and target work on the blocking pool.
-pub(super) async fn blocking<T: Send + 'static>(
+pub async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, DeployError> + Send + 'static,
 ) -> Result<T, DeployError> {
     tokio::task::spawn_blocking(work)

@@ -14,6 +14,8 @@ use super::commit::CommitId;
 use super::git::CommitInfo;
 use super::policy::{CommitPerson, GivenApproval, RequestStatus};
 use crate::db::Db;
+use crate::db::query_result;
+use crate::error::ServerError;
 use crate::with_pool;
 
 /// Statuses from which a new request for the team replaces the old one.
@@ -121,7 +123,7 @@ fn parse_status(text: &str) -> Result<RequestStatus, sqlx::Error> {
 }
 
 /// Stores a request with its commits, superseding the team's open ones, in one transaction.
-pub async fn create(db: &Db, new: NewRequest<'_>) -> Result<Created, sqlx::Error> {
+pub async fn create(db: &Db, new: NewRequest<'_>) -> Result<Created, ServerError> {
     let status = if new.break_glass_reason.is_some() {
         RequestStatus::Approved
     } else {
@@ -132,7 +134,7 @@ pub async fn create(db: &Db, new: NewRequest<'_>) -> Result<Created, sqlx::Error
          WHERE team = $1 AND status IN ({}) RETURNING id",
         status_list(REPLACEABLE)
     );
-    with_pool!(db, pool => {
+    query_result(with_pool!(db, pool => {
         let mut tx = pool.begin().await?;
         let superseded: Vec<i64> = sqlx::query_scalar(&supersede)
             .bind(new.team)
@@ -160,7 +162,7 @@ pub async fn create(db: &Db, new: NewRequest<'_>) -> Result<Created, sqlx::Error
             Ok(id) => id,
             // The one-open-request index: what is still open is a running deploy.
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Ok(Created::DeployRunning),
-            Err(e) => return Err(e),
+            Err(e) => return Err(e.into()),
         };
         for (position, commit) in new.commits.iter().enumerate() {
             sqlx::query(
@@ -182,7 +184,7 @@ pub async fn create(db: &Db, new: NewRequest<'_>) -> Result<Created, sqlx::Error
         }
         tx.commit().await?;
         Ok(Created::Created { id, superseded })
-    })
+    }))
 }
 
 pub(super) const REQUEST_COLUMNS: &str = "id, team, deployed_sha, candidate_sha, requester_id, status, \
@@ -190,12 +192,12 @@ pub(super) const REQUEST_COLUMNS: &str = "id, team, deployed_sha, candidate_sha,
      confirmation, confirmed_ms, hook_failure, token_id";
 
 /// One request of `team`, or `None` (also for another team's id).
-pub async fn find(db: &Db, team: &str, id: i64) -> Result<Option<StoredRequest>, sqlx::Error> {
+pub async fn find(db: &Db, team: &str, id: i64) -> Result<Option<StoredRequest>, ServerError> {
     let sql = format!("SELECT {REQUEST_COLUMNS} FROM deploy_requests WHERE id = $1 AND team = $2");
-    with_pool!(db, pool => {
+    query_result(with_pool!(db, pool => {
         let row = sqlx::query(&sql).bind(id).bind(team).fetch_optional(pool).await?;
         row.map(|row| request_from_row(&row)).transpose()
-    })
+    }))
 }
 
 /// The team's requests in one of `statuses`, oldest first.
@@ -203,27 +205,27 @@ pub async fn in_status(
     db: &Db,
     team: &str,
     statuses: &[RequestStatus],
-) -> Result<Vec<StoredRequest>, sqlx::Error> {
+) -> Result<Vec<StoredRequest>, ServerError> {
     let sql = format!(
         "SELECT {REQUEST_COLUMNS} FROM deploy_requests WHERE team = $1 AND status IN ({}) ORDER BY id",
         status_list(statuses)
     );
-    with_pool!(db, pool => {
+    query_result(with_pool!(db, pool => {
         let rows = sqlx::query(&sql).bind(team).fetch_all(pool).await?;
         rows.iter().map(request_from_row).collect()
-    })
+    }))
 }
 
 /// Moves the team's open requests whose time is up to `expired`; returns their ids.
-pub async fn expire_due(db: &Db, team: &str, now_ms: i64) -> Result<Vec<i64>, sqlx::Error> {
+pub async fn expire_due(db: &Db, team: &str, now_ms: i64) -> Result<Vec<i64>, ServerError> {
     let sql = format!(
         "UPDATE deploy_requests SET status = 'expired', updated_ms = $2 \
          WHERE team = $1 AND status IN ({}) AND expires_ms <= $2 RETURNING id",
         status_list(REPLACEABLE)
     );
-    with_pool!(db, pool => {
+    query_result(with_pool!(db, pool => {
         sqlx::query_scalar(&sql).bind(team).bind(now_ms).fetch_all(pool).await
-    })
+    }))
 }
 
 /// A row with [`REQUEST_COLUMNS`], read the same way for either backend's row type.
@@ -279,8 +281,8 @@ pub async fn mark_stale(
     from: RequestStatus,
     cause: &str,
     now_ms: i64,
-) -> Result<bool, sqlx::Error> {
-    with_pool!(db, pool => {
+) -> Result<bool, ServerError> {
+    query_result(with_pool!(db, pool => {
         let moved = sqlx::query(
             "UPDATE deploy_requests SET status = 'stale', failure = $3, updated_ms = $4 \
              WHERE id = $1 AND status = $2",
@@ -293,19 +295,19 @@ pub async fn mark_stale(
         .await?
         .rows_affected();
         Ok(moved == 1)
-    })
+    }))
 }
 
 /// The team's most recent successful deploy.
-pub async fn latest_deployed(db: &Db, team: &str) -> Result<Option<StoredRequest>, sqlx::Error> {
+pub async fn latest_deployed(db: &Db, team: &str) -> Result<Option<StoredRequest>, ServerError> {
     let sql = format!(
         "SELECT {REQUEST_COLUMNS} FROM deploy_requests WHERE team = $1 AND status = 'deployed' \
          ORDER BY deployed_ms DESC, id DESC LIMIT 1"
     );
-    with_pool!(db, pool => {
+    query_result(with_pool!(db, pool => {
         let row = sqlx::query(&sql).bind(team).fetch_optional(pool).await?;
         row.map(|row| request_from_row(&row)).transpose()
-    })
+    }))
 }
 
 pub(super) fn request_from_row(row: &impl RequestRow) -> Result<StoredRequest, sqlx::Error> {
@@ -313,8 +315,8 @@ pub(super) fn request_from_row(row: &impl RequestRow) -> Result<StoredRequest, s
 }
 
 /// A request's included commits, newest first.
-pub async fn commits(db: &Db, request_id: i64) -> Result<Vec<CommitInfo>, sqlx::Error> {
-    with_pool!(db, pool => {
+pub async fn commits(db: &Db, request_id: i64) -> Result<Vec<CommitInfo>, ServerError> {
+    query_result(with_pool!(db, pool => {
         let rows = sqlx::query(
             "SELECT sha, author_name, author_email, committer_name, committer_email, authored_ms, \
              subject FROM deploy_commits WHERE request_id = $1 ORDER BY position",
@@ -336,12 +338,12 @@ pub async fn commits(db: &Db, request_id: i64) -> Result<Vec<CommitInfo>, sqlx::
                 })
             })
             .collect()
-    })
+    }))
 }
 
 /// Authors and committers of a request's commits, for the approval rules.
-pub async fn commit_people(db: &Db, request_id: i64) -> Result<Vec<CommitPerson>, sqlx::Error> {
-    with_pool!(db, pool => {
+pub async fn commit_people(db: &Db, request_id: i64) -> Result<Vec<CommitPerson>, ServerError> {
+    query_result(with_pool!(db, pool => {
         let rows = sqlx::query(
             "SELECT author_name, author_email, committer_name, committer_email \
              FROM deploy_commits WHERE request_id = $1 ORDER BY position",
@@ -356,12 +358,12 @@ pub async fn commit_people(db: &Db, request_id: i64) -> Result<Vec<CommitPerson>
             }
         }
         Ok(people)
-    })
+    }))
 }
 
 /// Reviews of a request, oldest first, with the reviewers' names.
-pub async fn reviews(db: &Db, request_id: i64) -> Result<Vec<StoredReview>, sqlx::Error> {
-    with_pool!(db, pool => {
+pub async fn reviews(db: &Db, request_id: i64) -> Result<Vec<StoredReview>, ServerError> {
+    query_result(with_pool!(db, pool => {
         let rows = sqlx::query(
             "SELECT r.user_id, u.display_name, r.verdict, r.comment, r.at_ms FROM deploy_reviews r \
              JOIN users u ON u.id = r.user_id WHERE r.request_id = $1 ORDER BY r.at_ms, r.user_id",
@@ -380,7 +382,7 @@ pub async fn reviews(db: &Db, request_id: i64) -> Result<Vec<StoredReview>, sqlx
                 })
             })
             .collect()
-    })
+    }))
 }
 
 /// The approvals given, as the rules count them.
@@ -407,9 +409,9 @@ pub async fn review(
     comment: &str,
     min_approvals: u32,
     now_ms: i64,
-) -> Result<Reviewed, sqlx::Error> {
+) -> Result<Reviewed, ServerError> {
     let deployed = request.deployed.as_ref().map(|c| c.as_str());
-    with_pool!(db, pool => {
+    query_result(with_pool!(db, pool => {
         let inserted = sqlx::query(
             "INSERT INTO deploy_reviews (request_id, user_id, verdict, deployed_sha, candidate_sha, comment, at_ms) \
              SELECT $1, $2, $3, $4, $5, $6, $7 WHERE EXISTS (SELECT 1 FROM deploy_requests \
@@ -461,7 +463,7 @@ pub async fn review(
             .fetch_one(pool)
             .await?;
         Ok(Reviewed::Recorded(parse_status(&status)?))
-    })
+    }))
 }
 
 /// Records the review of a break-glass deploy after it went out (one per person; it binds
@@ -473,8 +475,8 @@ pub async fn review_after(
     verdict: Verdict,
     comment: &str,
     now_ms: i64,
-) -> Result<Reviewed, sqlx::Error> {
-    with_pool!(db, pool => {
+) -> Result<Reviewed, ServerError> {
+    query_result(with_pool!(db, pool => {
         let inserted = sqlx::query(
             "INSERT INTO deploy_reviews (request_id, user_id, verdict, deployed_sha, candidate_sha, comment, at_ms) \
              SELECT $1, $2, $3, deployed_sha, candidate_sha, $4, $5 FROM deploy_requests \
@@ -497,14 +499,15 @@ pub async fn review_after(
                 .await?;
             return Ok(Reviewed::Recorded(parse_status(&status)?));
         }
-        why_not_recorded(db, request.id, user_id).await
-    })
+        Ok(())
+    }))?;
+    why_not_recorded(db, request.id, user_id).await
 }
 
 /// Why a review was not recorded: the person had reviewed already, or the request was no
 /// longer open to it.
-async fn why_not_recorded(db: &Db, request_id: i64, user_id: i64) -> Result<Reviewed, sqlx::Error> {
-    with_pool!(db, pool => {
+async fn why_not_recorded(db: &Db, request_id: i64, user_id: i64) -> Result<Reviewed, ServerError> {
+    query_result(with_pool!(db, pool => {
         let existing: Option<i64> = sqlx::query_scalar(
             "SELECT user_id FROM deploy_reviews WHERE request_id = $1 AND user_id = $2",
         )
@@ -513,7 +516,7 @@ async fn why_not_recorded(db: &Db, request_id: i64, user_id: i64) -> Result<Revi
         .fetch_optional(pool)
         .await?;
         Ok(if existing.is_some() { Reviewed::AlreadyReviewed } else { Reviewed::NotPending })
-    })
+    }))
 }
 
 /// Moves request `id` to `to` if it is in one of `from`. Returns whether this call did it:
@@ -524,7 +527,7 @@ pub async fn transition(
     from: &[RequestStatus],
     to: RequestStatus,
     now_ms: i64,
-) -> Result<bool, sqlx::Error> {
+) -> Result<bool, ServerError> {
     let sql = format!(
         "UPDATE deploy_requests SET status = $2, updated_ms = $3, \
          attempts = attempts + (CASE WHEN $2 = 'deploying' THEN 1 ELSE 0 END), \
@@ -532,7 +535,7 @@ pub async fn transition(
          WHERE id = $1 AND status IN ({})",
         status_list(from)
     );
-    with_pool!(db, pool => {
+    query_result(with_pool!(db, pool => {
         let moved = sqlx::query(&sql)
             .bind(id)
             .bind(to.as_str())
@@ -541,7 +544,7 @@ pub async fn transition(
             .await?
             .rows_affected();
         Ok(moved == 1)
-    })
+    }))
 }
 
 #[cfg(test)]

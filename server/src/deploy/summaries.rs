@@ -10,6 +10,7 @@ use sqlx::Row;
 use super::policy::RequestStatus;
 use super::store::{self, REQUEST_COLUMNS, StoredRequest};
 use crate::db::Db;
+use crate::error::ServerError;
 use crate::with_pool;
 
 /// Which requests to list, newest first.
@@ -34,7 +35,7 @@ const WENT_OUT: [RequestStatus; 3] = [
     RequestStatus::Failed,
 ];
 
-pub async fn list(db: &Db, listing: Listing<'_>) -> Result<Vec<Listed>, sqlx::Error> {
+pub async fn list(db: &Db, listing: Listing<'_>) -> Result<Vec<Listed>, ServerError> {
     // The limit is $1; a team, when there is one, $2.
     let (filter, team, limit) = match listing {
         Listing::Team { team, limit } => ("team = $2".to_string(), Some(team), limit),
@@ -116,7 +117,7 @@ pub async fn list(db: &Db, listing: Listing<'_>) -> Result<Vec<Listed>, sqlx::Er
 async fn approvers(
     db: &Db,
     ids: impl Iterator<Item = i64>,
-) -> Result<HashMap<i64, Vec<String>>, sqlx::Error> {
+) -> Result<HashMap<i64, Vec<String>>, ServerError> {
     // Ids are numbers Hangar read a moment ago: written into the statement, not bound, so
     // one statement serves any count on both backends.
     let ids: Vec<String> = ids.map(|id| id.to_string()).collect();

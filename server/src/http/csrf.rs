@@ -11,10 +11,11 @@ use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use hangar_app::functions::ports::Acting;
+
+use super::error::page;
+use super::request::{is_bearer, request_id_of_request};
 use crate::audit::{AuditEvent, Outcome};
-use crate::http::error::page;
-use crate::http::request_id;
-use crate::identity::middleware::CurrentUser;
 use crate::state::AppState;
 
 pub async fn require_same_origin(
@@ -25,13 +26,13 @@ pub async fn require_same_origin(
     // A bearer-token request is authenticated by its header alone, never by a cookie (the
     // authentication layer ignores the session of such a request), and a cross-site page
     // cannot add that header without a CORS preflight Hangar never grants.
-    if is_safe(request.method()) || crate::http::api::is_bearer(request.headers()) {
+    if is_safe(request.method()) || is_bearer(request.headers()) {
         return next.run(request).await;
     }
     // The JSON API acts for a person only through their session: without one there is no
     // one to forge a request for, and the API answers 401 itself.
     if request.uri().path().starts_with("/api/v1/")
-        && request.extensions().get::<CurrentUser>().is_none()
+        && request.extensions().get::<Acting>().is_none()
     {
         return next.run(request).await;
     }
@@ -45,23 +46,22 @@ pub async fn require_same_origin(
     if same_origin {
         return next.run(request).await;
     }
-    let actor = request
-        .extensions()
-        .get::<CurrentUser>()
-        .map(|current| current.0.actor());
     let detail = format!(
         "cross-origin {} {} (origin {})",
         request.method(),
         request.uri().path(),
         origin.unwrap_or("absent")
     );
+    let event = match request.extensions().get::<Acting>() {
+        Some(acting) => AuditEvent::by(acting, "request.denied", Outcome::Denied),
+        None => AuditEvent::new("request.denied", Outcome::Denied)
+            .request_id(Some(request_id_of_request(&request))),
+    };
     let recorded = state
         .audit(
-            AuditEvent::new("request.denied", Outcome::Denied)
-                .actor(actor)
+            event
                 .target(request.uri().path().to_string())
-                .detail(detail)
-                .request_id(request_id(request.headers())),
+                .detail(detail),
         )
         .await;
     if let Err(error) = recorded {

@@ -1,18 +1,13 @@
-//! The server's error type for its own routes, mapped to HTTP once, and the small static
-//! pages (not found, sign-in failed) that must render without the app.
+//! The server error of Hangar's own routes mapped to HTTP (once), and the small static pages
+//! (not found, sign-in failed, server error) that must render without the app.
 
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
-/// Errors of Hangar's own HTTP routes. Causes are logged; users see a clean message.
-#[derive(Debug, thiserror::Error)]
-pub enum ServerError {
-    #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
-    #[error("session store error: {0}")]
-    Session(#[from] tower_sessions::session::Error),
-}
+use crate::error::ServerError;
 
+/// The cause goes to the log, inside the request's span (so with its id); the user sees a
+/// clean page.
 impl IntoResponse for ServerError {
     fn into_response(self) -> Response {
         tracing::error!(error = %self, "request failed");

@@ -1,23 +1,32 @@
-//! The HTTP surface: every route, the access it declares, and the layers around them.
+//! The HTTP surface, and the only part of Hangar that knows axum: every route, the access it
+//! declares, and the layers around them. Handlers turn a request into a call of a port
+//! (`ports/`) or of a domain room, and its answer into a response.
 //!
-//! Request path, outermost first: request id + access log → security headers → session →
-//! authentication (session → `Viewer`) → CSRF → the route (its own access check first).
+//! Request path, outermost first: request id + access log (`request.rs`) → security headers
+//! → session → authentication (session → the request's `Acting`, `authenticate.rs`) → CSRF
+//! → the route (its own access check first: `page_guard.rs`, `server_fns.rs`, `api/door.rs`).
 
 pub mod api;
+pub mod audit_export;
+pub mod auth;
+pub mod authenticate;
 pub mod csrf;
 pub mod error;
+pub mod events;
 pub mod health;
+pub mod metrics;
+pub mod page_guard;
+pub mod request;
 pub mod security_headers;
 pub mod server_fns;
 
 use std::collections::HashSet;
 use std::sync::LazyLock;
-use std::time::Instant;
 
 use axum::Router;
 use axum::extract::Request;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
-use axum::middleware::{Next, from_fn, from_fn_with_state};
+use axum::http::{Method, StatusCode};
+use axum::middleware::from_fn_with_state;
 use axum::response::Response;
 use axum::routing::{MethodRouter, get, post};
 use hangar_app::models::{Access, PlatformAction, TeamAction};
@@ -26,13 +35,13 @@ use leptos_axum::AxumRouteListing;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{SessionManagerLayer, SessionStore};
-use tracing::Instrument;
 
-use crate::authz::page_guard::page_guard;
-use crate::identity::{middleware::authenticate, routes as auth};
+use self::authenticate::authenticate;
+use self::page_guard::page_guard;
+use self::request::request_id_and_log;
 use crate::state::AppState;
 
-pub const REQUEST_ID_HEADER: &str = "x-request-id";
+pub use self::request::REQUEST_ID_HEADER;
 /// Longer than any call Hangar makes to the identity provider or Airflow (10 s by default).
 pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
@@ -80,7 +89,7 @@ pub fn server_routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
                 "/t/{team}/events",
                 Access::Team(TeamAction::View),
             ),
-            get(crate::live::stream::team_events),
+            get(events::team_events),
         ),
         (
             spec(
@@ -88,7 +97,7 @@ pub fn server_routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
                 "/platform/events",
                 Access::Platform(PlatformAction::ViewOverview),
             ),
-            get(crate::live::stream::platform_events),
+            get(events::platform_events),
         ),
         (
             spec(
@@ -96,7 +105,7 @@ pub fn server_routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
                 "/platform/audit/export",
                 Access::Platform(PlatformAction::ViewAudit),
             ),
-            get(crate::audit::export::platform_export),
+            get(audit_export::platform_export),
         ),
         (
             spec(
@@ -104,7 +113,7 @@ pub fn server_routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
                 "/t/{team}/audit/export",
                 Access::Team(TeamAction::ViewTeamAudit),
             ),
-            get(crate::audit::export::team_export),
+            get(audit_export::team_export),
         ),
     ]
 }
@@ -249,7 +258,7 @@ where
         .layer(session_layer)
         // Scraped with a token of its own, so outside the session, sign-in and CSRF layers.
         .merge(if state.config.metrics.on_main_listener() {
-            crate::metrics::scrape::routes()
+            metrics::routes()
         } else {
             Router::new()
         })
@@ -263,7 +272,10 @@ where
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ))
-        .layer(from_fn(request_id_and_log))
+        .layer(from_fn_with_state(
+            state.metrics.clone(),
+            request_id_and_log,
+        ))
         .with_state(state))
 }
 
@@ -272,9 +284,12 @@ where
 pub fn metrics_router(state: &AppState) -> Option<Router> {
     state.config.metrics.listen?;
     Some(
-        crate::metrics::scrape::routes()
+        metrics::routes()
             .fallback(|| async { error::not_found() })
-            .layer(from_fn(request_id_and_log))
+            .layer(from_fn_with_state(
+                state.metrics.clone(),
+                request_id_and_log,
+            ))
             .with_state(state.clone()),
     )
 }
@@ -294,66 +309,3 @@ async fn whole_body(rendered: impl std::future::Future<Output = Response>) -> Re
 
 /// No page comes near this; it bounds memory if one ever goes wrong.
 const MAX_PAGE_BYTES: usize = 16 * 1024 * 1024;
-
-/// Gives every request a fresh id (never the client's), logs it with method, path (no query:
-/// the callback's carries the code), status and latency, and returns the id to the client.
-async fn request_id_and_log(mut request: Request, next: Next) -> Response {
-    let id = uuid::Uuid::new_v4().simple().to_string();
-    let value = HeaderValue::from_str(&id).expect("uuid is a valid header value");
-    request
-        .headers_mut()
-        .insert(REQUEST_ID_HEADER, value.clone());
-    let span = tracing::info_span!(
-        "request",
-        request_id = %id,
-        method = %request.method(),
-        path = %request.uri().path(),
-    );
-    let method = request.method().clone();
-    // The route's template (`/t/{team}`), never the path itself: label values stay few.
-    let route = metrics_route(&request);
-    let started = Instant::now();
-    let mut response = next.run(request).instrument(span.clone()).await;
-    crate::metrics::global().request_answered(
-        method.as_str(),
-        &route,
-        response.status().as_u16(),
-        started.elapsed(),
-    );
-    span.in_scope(|| {
-        tracing::info!(
-            status = response.status().as_u16(),
-            elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
-            "served"
-        );
-    });
-    response.headers_mut().insert(REQUEST_ID_HEADER, value);
-    response
-}
-
-/// The route a request is counted under: its matched template, a server function's own path
-/// (each is declared, so they are few), or `unmatched`.
-fn metrics_route(request: &Request) -> String {
-    static SERVER_FNS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
-        hangar_app::functions::declared_access()
-            .into_iter()
-            .map(|(path, _)| path)
-            .collect()
-    });
-    let path = request.uri().path();
-    if SERVER_FNS.contains(path) {
-        return path.to_string();
-    }
-    request
-        .extensions()
-        .get::<axum::extract::MatchedPath>()
-        .map_or_else(|| "unmatched".to_string(), |m| m.as_str().to_string())
-}
-
-/// The request id assigned by [`request_id_and_log`].
-pub fn request_id(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get(REQUEST_ID_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-}

@@ -20,14 +20,13 @@ use axum::response::{IntoResponse, Redirect, Response};
 use hangar_app::errors::AppError;
 use hangar_app::functions::declared_access;
 use hangar_app::functions::deploys::CreateToken;
+use hangar_app::functions::ports::Acting;
 use hangar_app::models::deploys::CreatedToken;
-use hangar_app::models::{Access, PlatformAction, Viewer};
+use hangar_app::models::{Access, PlatformAction};
 use leptos::server_fn::ServerFn;
 
+use super::error::{escape, not_found, page};
 use crate::audit::{AuditEvent, Outcome};
-use crate::http::error::{escape, not_found, page};
-use crate::http::request_id;
-use crate::identity::middleware::CurrentUser;
 use crate::identity::return_to::safe_return_to;
 use crate::state::AppState;
 
@@ -62,12 +61,10 @@ pub async fn handle(State(state): State<AppState>, request: Request) -> Response
     let Some(&access) = declared().get(path.as_str()) else {
         return not_found();
     };
-    let actor = request
-        .extensions()
-        .get::<CurrentUser>()
-        .map(|c| c.0.actor());
-    let request_id = request_id(request.headers());
-    if access != Access::Public && request.extensions().get::<Viewer>().is_none() {
+    let request_id = super::request::request_id_of_request(&request);
+    // Only a signed-in person calls server functions (a token's `Acting` is the API's).
+    let acting = request.extensions().get::<Acting>().cloned();
+    if access != Access::Public && acting.is_none() {
         return error_response(&AppError::Unauthenticated);
     }
     let (mut request, plain_form) = match PlainForm::detect(request).await {
@@ -103,7 +100,8 @@ pub async fn handle(State(state): State<AppState>, request: Request) -> Response
         {
             return form.show_token(&token);
         }
-        return error_response(&AppError::Internal("token".into()));
+        tracing::error!("a created token's answer could not be read back");
+        return error_response(&AppError::Internal(request_id.0));
     }
     if !failed {
         return match plain_form {
@@ -125,14 +123,15 @@ pub async fn handle(State(state): State<AppState>, request: Request) -> Response
             error,
             AppError::NotFound | AppError::Forbidden | AppError::Unauthenticated
         );
-        if refused && is_mutation(access) {
+        if refused
+            && is_mutation(access)
+            && let Some(acting) = &acting
+        {
             let recorded = state
                 .audit(
-                    AuditEvent::new("request.denied", Outcome::Denied)
-                        .actor(actor)
+                    AuditEvent::by(acting, "request.denied", Outcome::Denied)
                         .target(path)
-                        .detail(error.to_string())
-                        .request_id(request_id),
+                        .detail(error.to_string()),
                 )
                 .await;
             if let Err(error) = recorded {

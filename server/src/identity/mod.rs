@@ -1,9 +1,9 @@
-//! Identity: the OpenID Connect sign-in, the session it creates and the layer that turns a
-//! session into a [`hangar_app::models::Viewer`] on every request.
+//! Identity: the OpenID Connect relying party, what a signed-in session holds and its
+//! timeouts, and every session by user (to end them at once). The HTTP side — the sign-in
+//! routes and the layer that turns a session into the request's `Acting` — is in
+//! `http/auth.rs` and `http/authenticate.rs`.
 
-pub mod middleware;
 pub mod oidc;
 pub mod return_to;
-pub mod routes;
 pub mod session;
 pub mod session_index;

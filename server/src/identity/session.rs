@@ -4,10 +4,10 @@
 //! opaque id. Tokens from the provider stay in the record and never reach a page.
 
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
 use tower_sessions::{Expiry, Session};
 
 use crate::audit::Actor;
+use crate::clock::from_ms;
 use crate::config::SessionConfig;
 use crate::identity::oidc::PendingLogin;
 use crate::identity::session_index::SessionTimes;
@@ -111,11 +111,6 @@ impl SessionIdentity {
             expires_ms: self.ends_ms(config),
         }
     }
-}
-
-pub fn from_ms(ms: i64) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
-        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
 pub async fn identity(

@@ -15,6 +15,8 @@ use sqlx::Row;
 
 use crate::clock::Clock;
 use crate::db::Db;
+use crate::db::query_result;
+use crate::error::ServerError;
 use crate::with_pool;
 
 /// A fresh key for a session: 128 random bits, never shown to the browser.
@@ -36,8 +38,8 @@ pub async fn register(
     key: &str,
     user_id: i64,
     times: SessionTimes,
-) -> Result<(), sqlx::Error> {
-    with_pool!(db, pool => {
+) -> Result<(), ServerError> {
+    query_result(with_pool!(db, pool => {
         sqlx::query(
             "INSERT INTO user_sessions (session_key, user_id, created_ms, last_seen_ms, expires_ms) \
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (session_key) DO NOTHING",
@@ -50,22 +52,22 @@ pub async fn register(
         .execute(pool)
         .await
         .map(|_| ())
-    })
+    }))
 }
 
 /// Whether the session with this key has not been ended.
-pub async fn is_live(db: &Db, key: &str) -> Result<bool, sqlx::Error> {
-    with_pool!(db, pool => {
+pub async fn is_live(db: &Db, key: &str) -> Result<bool, ServerError> {
+    query_result(with_pool!(db, pool => {
         sqlx::query("SELECT 1 FROM user_sessions WHERE session_key = $1")
             .bind(key)
             .fetch_optional(pool)
             .await
             .map(|row| row.is_some())
-    })
+    }))
 }
 
-pub async fn touch(db: &Db, key: &str, times: SessionTimes) -> Result<(), sqlx::Error> {
-    with_pool!(db, pool => {
+pub async fn touch(db: &Db, key: &str, times: SessionTimes) -> Result<(), ServerError> {
+    query_result(with_pool!(db, pool => {
         sqlx::query(
             "UPDATE user_sessions SET last_seen_ms = $2, expires_ms = $3 WHERE session_key = $1",
         )
@@ -75,46 +77,46 @@ pub async fn touch(db: &Db, key: &str, times: SessionTimes) -> Result<(), sqlx::
         .execute(pool)
         .await
         .map(|_| ())
-    })
+    }))
 }
 
 /// Ends one session (sign-out, expiry).
-pub async fn end(db: &Db, key: &str) -> Result<(), sqlx::Error> {
-    with_pool!(db, pool => {
+pub async fn end(db: &Db, key: &str) -> Result<(), ServerError> {
+    query_result(with_pool!(db, pool => {
         sqlx::query("DELETE FROM user_sessions WHERE session_key = $1")
             .bind(key)
             .execute(pool)
             .await
             .map(|_| ())
-    })
+    }))
 }
 
 /// Ends every session of the user; returns how many were live.
-pub async fn end_all_of(db: &Db, user_id: i64, now_ms: i64) -> Result<u64, sqlx::Error> {
-    with_pool!(db, pool => {
+pub async fn end_all_of(db: &Db, user_id: i64, now_ms: i64) -> Result<u64, ServerError> {
+    query_result(with_pool!(db, pool => {
         let ends: Vec<i64> =
             sqlx::query_scalar("DELETE FROM user_sessions WHERE user_id = $1 RETURNING expires_ms")
                 .bind(user_id)
                 .fetch_all(pool)
                 .await?;
         Ok(ends.into_iter().filter(|end| *end > now_ms).count() as u64)
-    })
+    }))
 }
 
 /// Forgets sessions past their end (their store records expire on their own).
-pub async fn delete_expired(db: &Db, now_ms: i64) -> Result<u64, sqlx::Error> {
-    with_pool!(db, pool => {
+pub async fn delete_expired(db: &Db, now_ms: i64) -> Result<u64, ServerError> {
+    query_result(with_pool!(db, pool => {
         sqlx::query("DELETE FROM user_sessions WHERE expires_ms <= $1")
             .bind(now_ms)
             .execute(pool)
             .await
             .map(|done| done.rows_affected())
-    })
+    }))
 }
 
 /// Live sessions of every user who has any.
-pub async fn live_by_user(db: &Db, now_ms: i64) -> Result<HashMap<i64, i64>, sqlx::Error> {
-    with_pool!(db, pool => {
+pub async fn live_by_user(db: &Db, now_ms: i64) -> Result<HashMap<i64, i64>, ServerError> {
+    query_result(with_pool!(db, pool => {
         let rows = sqlx::query(
             "SELECT user_id, COUNT(*) AS live FROM user_sessions WHERE expires_ms > $1 \
              GROUP BY user_id",
@@ -125,17 +127,17 @@ pub async fn live_by_user(db: &Db, now_ms: i64) -> Result<HashMap<i64, i64>, sql
         rows.iter()
             .map(|row| Ok((row.try_get("user_id")?, row.try_get("live")?)))
             .collect()
-    })
+    }))
 }
 
 /// Live sessions in all.
-pub async fn live_total(db: &Db, now_ms: i64) -> Result<i64, sqlx::Error> {
-    with_pool!(db, pool => {
+pub async fn live_total(db: &Db, now_ms: i64) -> Result<i64, ServerError> {
+    query_result(with_pool!(db, pool => {
         sqlx::query_scalar("SELECT COUNT(*) FROM user_sessions WHERE expires_ms > $1")
             .bind(now_ms)
             .fetch_one(pool)
             .await
-    })
+    }))
 }
 
 /// Forgets expired sessions every `every` (the store's own records are swept beside).

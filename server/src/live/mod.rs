@@ -5,8 +5,7 @@
 //! page's stream passes on just the ones its team may see — never a name or a count.
 //! On PostgreSQL, announcements travel through `NOTIFY`, so a page open on one replica hears
 //! of a sync that ran on another; on SQLite there is one replica and they stay in-process.
-
-pub mod stream;
+//! The streams pages read them from are `http/events.rs`.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -1,14 +1,14 @@
 //! Prometheus metrics (docs/deploying.md, "Monitoring"): what this process counted since it
 //! started, plus figures read from the database at each scrape (sync lag, sessions).
 //!
-//! Counters live in one registry per process: requests and Airflow errors happen deep in
-//! code that has no handle on the app's state, and a process has one `/metrics`. Label
+//! Counters live in one registry per app (`AppState::metrics`), handed to what counts: the
+//! request layer, each Airflow client, the deploy engine. A process serves one app, so that
+//! is one `/metrics` per process — and tests running many apps in one process each read only
+//! their own. Label
 //! values come from bounded sets only (route templates, environment names from the
-//! configuration, fixed outcome names), never from user input.
+//! configuration, fixed outcome names), never from user input. `GET /metrics` is
+//! `http/metrics.rs`.
 
-pub mod scrape;
-
-use std::sync::LazyLock;
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
@@ -18,6 +18,12 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
+
+use crate::config::Config;
+use crate::db::Db;
+use crate::error::ServerError;
+use crate::identity::session_index;
+use crate::with_pool;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RequestLabels {
@@ -78,8 +84,14 @@ fn latency_histogram() -> Histogram {
     Histogram::new(exponential_buckets(0.005, 2.0, 12))
 }
 
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Metrics {
-    fn new() -> Self {
+    pub fn new() -> Self {
         let mut registry = Registry::with_prefix("hangar");
         let requests = Family::<RequestLabels, Counter>::default();
         registry.register(
@@ -200,10 +212,49 @@ impl Metrics {
     }
 }
 
-/// This process's metrics.
-pub fn global() -> &'static Metrics {
-    static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::new);
-    &METRICS
+
+impl Metrics {
+    /// Reads the figures that belong to the database rather than to this process.
+    pub async fn refresh(&self, db: &Db, config: &Config, now: i64) -> Result<(), ServerError> {
+        let metrics = self;
+        let (size, idle) = db.pool_usage();
+        metrics
+            .pool
+            .get_or_create(&PoolLabels { state: "idle" })
+            .set(idle as i64);
+        metrics
+            .pool
+            .get_or_create(&PoolLabels { state: "in_use" })
+            .set(i64::from(size) - idle as i64);
+        metrics
+            .pool_max
+            .set(i64::from(config.database.max_connections));
+        metrics
+            .sessions
+            .set(session_index::live_total(db, now).await?);
+        let rows: Vec<(String, Option<i64>, Option<String>)> = with_pool!(db, pool => {
+            sqlx::query_as("SELECT environment, last_success_ms, last_error FROM airflow_sync_status")
+                .fetch_all(pool)
+                .await
+        })?;
+        // Configured environments only: a removed one's row must not linger as a series.
+        for environment in &config.airflow {
+            let labels = EnvironmentLabels {
+                environment: environment.name.clone(),
+            };
+            let row = rows.iter().find(|row| row.0 == environment.name);
+            if let Some(last_success) = row.and_then(|row| row.1) {
+                let lag = (now - last_success).max(0) as f64 / 1000.0;
+                metrics.sync_lag.get_or_create(&labels).set(lag);
+            }
+            let failing = row.is_some_and(|row| row.2.is_some());
+            metrics
+                .sync_failing
+                .get_or_create(&labels)
+                .set(i64::from(failing));
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use sqlx::Row;
 
 use crate::clock::rfc3339;
 use crate::db::Db;
+use crate::error::ServerError;
 use crate::with_pool;
 
 const HOUR_MS: i64 = 3_600_000;
@@ -43,7 +44,7 @@ fn day_key(ms: i64) -> String {
     rfc3339(ms)[..10].to_string()
 }
 
-pub async fn read(db: &Db, now_ms: i64, failing_hours: u32) -> Result<Figures, sqlx::Error> {
+pub async fn read(db: &Db, now_ms: i64, failing_hours: u32) -> Result<Figures, ServerError> {
     let mut figures = Figures::default();
     let since_hour = hour_key(now_ms - DAY_MS);
     let days: Vec<String> = (0..TREND_DAYS as i64)

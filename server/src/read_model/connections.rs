@@ -5,6 +5,8 @@ use hangar_app::models::ConnectionRow;
 use sqlx::Row;
 
 use crate::db::Db;
+use crate::db::query_result;
+use crate::error::ServerError;
 use crate::with_pool;
 
 pub struct StoredConnection {
@@ -43,7 +45,7 @@ pub async fn team_connections(
     db: &Db,
     environments: &[&str],
     team: &str,
-) -> Result<Vec<StoredConnection>, sqlx::Error> {
+) -> Result<Vec<StoredConnection>, ServerError> {
     let mut connections = Vec::new();
     with_pool!(db, pool => {
         for environment in environments {
@@ -69,8 +71,8 @@ pub async fn visible_connection(
     team: &str,
     environment: &str,
     connection_id: &str,
-) -> Result<Option<StoredConnection>, sqlx::Error> {
-    with_pool!(db, pool => {
+) -> Result<Option<StoredConnection>, ServerError> {
+    query_result(with_pool!(db, pool => {
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM connections WHERE environment = $1 AND connection_id = $2 \
              AND (team = $3 OR team IS NULL)"
@@ -84,5 +86,5 @@ pub async fn visible_connection(
             Some(row) => Some(stored_connection!(&row)),
             None => None,
         })
-    })
+    }))
 }

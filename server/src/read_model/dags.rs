@@ -6,6 +6,7 @@ use sqlx::Row;
 use super::rows::ReadRow;
 
 use crate::db::Db;
+use crate::error::ServerError;
 use crate::with_pool;
 
 /// A team sees its own DAGs and the shared ones (`team IS NULL`) — never another team's.
@@ -46,7 +47,7 @@ pub async fn team_dags(
     environments: &[&str],
     team: &str,
     query: DagQuery,
-) -> Result<DagPage, sqlx::Error> {
+) -> Result<DagPage, ServerError> {
     let search = if query.search.trim().is_empty() {
         String::new()
     } else {
@@ -147,7 +148,7 @@ fn strip(json: &str) -> Vec<RunDot> {
 }
 
 /// How fresh each environment's data is, for the notice above every list.
-pub async fn sync_notices(db: &Db, environments: &[&str]) -> Result<Vec<SyncNotice>, sqlx::Error> {
+pub async fn sync_notices(db: &Db, environments: &[&str]) -> Result<Vec<SyncNotice>, ServerError> {
     let mut sync = Vec::new();
     for environment in environments {
         let status = crate::sync::dags::status(db, environment).await?;
@@ -170,7 +171,7 @@ fn escape_like(text: &str) -> String {
 
 /// "HH:MM:SS UTC", formatted on the server so the browser renders the same text.
 fn clock_time(ms: i64) -> String {
-    let time = crate::identity::session::from_ms(ms);
+    let time = crate::clock::from_ms(ms);
     format!(
         "{:02}:{:02}:{:02} UTC",
         time.hour(),

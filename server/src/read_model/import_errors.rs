@@ -4,6 +4,8 @@ use hangar_app::models::ImportErrorRow;
 use sqlx::Row;
 
 use crate::db::Db;
+use crate::db::query_result;
+use crate::error::ServerError;
 use crate::with_pool;
 
 macro_rules! import_error_row {
@@ -25,7 +27,7 @@ pub async fn team_import_errors(
     db: &Db,
     environments: &[&str],
     team: &str,
-) -> Result<Vec<ImportErrorRow>, sqlx::Error> {
+) -> Result<Vec<ImportErrorRow>, ServerError> {
     let mut errors = Vec::new();
     with_pool!(db, pool => {
         for environment in environments {
@@ -53,8 +55,8 @@ pub async fn file_import_errors(
     environment: &str,
     bundle_name: Option<&str>,
     filename: &str,
-) -> Result<Vec<ImportErrorRow>, sqlx::Error> {
-    with_pool!(db, pool => {
+) -> Result<Vec<ImportErrorRow>, ServerError> {
+    query_result(with_pool!(db, pool => {
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM import_errors WHERE environment = $1 AND filename = $2 \
              AND bundle_name IS NOT DISTINCT FROM $3 ORDER BY error_time DESC"
@@ -65,5 +67,5 @@ pub async fn file_import_errors(
         .fetch_all(pool)
         .await?;
         rows.iter().map(|row| Ok(import_error_row!(row))).collect()
-    })
+    }))
 }

@@ -4,6 +4,8 @@ use hangar_app::models::PoolRow;
 use sqlx::Row;
 
 use crate::db::Db;
+use crate::db::query_result;
+use crate::error::ServerError;
 use crate::with_pool;
 
 /// A pool as stored, with the team it belongs to (`None`: global).
@@ -44,7 +46,7 @@ pub async fn team_pools(
     db: &Db,
     environments: &[&str],
     team: &str,
-) -> Result<Vec<StoredPool>, sqlx::Error> {
+) -> Result<Vec<StoredPool>, ServerError> {
     let mut pools = Vec::new();
     with_pool!(db, pool => {
         for environment in environments {
@@ -71,8 +73,8 @@ pub async fn visible_pool(
     team: &str,
     environment: &str,
     name: &str,
-) -> Result<Option<StoredPool>, sqlx::Error> {
-    with_pool!(db, pool => {
+) -> Result<Option<StoredPool>, ServerError> {
+    query_result(with_pool!(db, pool => {
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM pools WHERE environment = $1 AND name = $2 \
              AND (team = $3 OR team IS NULL)"
@@ -86,5 +88,5 @@ pub async fn visible_pool(
             Some(row) => Some(stored_pool!(&row)),
             None => None,
         })
-    })
+    }))
 }

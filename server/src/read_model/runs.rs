@@ -14,6 +14,8 @@ use sqlx::Row;
 use super::rows::ReadRow;
 
 use crate::db::Db;
+use crate::db::query_result;
+use crate::error::ServerError;
 use crate::with_pool;
 
 /// A DAG as the detail page needs it, if the team may see it.
@@ -45,8 +47,8 @@ pub async fn visible_dag(
     team: &str,
     environment: &str,
     dag_id: &str,
-) -> Result<Option<DagRecord>, sqlx::Error> {
-    with_pool!(db, pool => {
+) -> Result<Option<DagRecord>, ServerError> {
+    query_result(with_pool!(db, pool => {
         let row = sqlx::query(
             "SELECT environment, dag_id, team, display_name, description, schedule, next_run, \
              owners_json, tags_json, is_paused, has_import_errors, bundle_name, bundle_version, \
@@ -69,7 +71,7 @@ pub async fn visible_dag(
             doc_md: row.try_get("doc_md")?,
             params_json: row.try_get("params_json")?,
         }))
-    })
+    }))
 }
 
 fn run_row(row: &impl ReadRow) -> Result<RunRow, sqlx::Error> {
@@ -78,8 +80,8 @@ fn run_row(row: &impl ReadRow) -> Result<RunRow, sqlx::Error> {
 
 /// The last [`RUNS_IN_GRID`] runs of a DAG the caller has already found visible, with
 /// their task instances arranged as a grid.
-pub async fn grid(db: &Db, environment: &str, dag_id: &str) -> Result<RunGrid, sqlx::Error> {
-    with_pool!(db, pool => {
+pub async fn grid(db: &Db, environment: &str, dag_id: &str) -> Result<RunGrid, ServerError> {
+    query_result(with_pool!(db, pool => {
         let runs = sqlx::query(
             "SELECT environment, dag_id, run_id, state, run_type, run_after, start_date, end_date \
              FROM dag_runs WHERE environment = $1 AND dag_id = $2 ORDER BY run_after DESC LIMIT $3",
@@ -142,7 +144,7 @@ pub async fn grid(db: &Db, environment: &str, dag_id: &str) -> Result<RunGrid, s
         });
         let cells = tasks.iter().map(|t| cells.remove(t).unwrap_or_default()).collect();
         Ok(RunGrid { runs, tasks, cells })
-    })
+    }))
 }
 
 fn severity(state: &str) -> u8 {
@@ -197,7 +199,7 @@ pub async fn team_runs(
     db: &Db,
     team: &str,
     query: &RunQuery,
-) -> Result<(Vec<RunRow>, u64), sqlx::Error> {
+) -> Result<(Vec<RunRow>, u64), ServerError> {
     let limit = RUN_PAGE_SIZE as i64;
     let offset = query.page as i64 * limit;
     let rows_sql = format!(
@@ -210,7 +212,7 @@ pub async fn team_runs(
     // Counted up to just past the cap, by the same rule: an exact count of every run of a
     // busy team costs more than the page itself, and "1,000+" says what a person needs.
     let count_sql = team_runs_sql("COUNT(*) AS n");
-    with_pool!(db, pool => {
+    query_result(with_pool!(db, pool => {
         let rows = sqlx::query(&rows_sql)
             .bind(team)
             .bind(&query.state)
@@ -234,7 +236,7 @@ pub async fn team_runs(
             .try_get("n")?;
         let rows = rows.iter().map(run_row).collect::<Result<Vec<_>, _>>()?;
         Ok((rows, total as u64))
-    })
+    }))
 }
 
 /// One run of a DAG the caller has already found visible, with its task instances.
@@ -243,8 +245,8 @@ pub async fn run_with_tasks(
     environment: &str,
     dag_id: &str,
     run_id: &str,
-) -> Result<Option<(RunRow, Vec<TaskRow>)>, sqlx::Error> {
-    with_pool!(db, pool => {
+) -> Result<Option<(RunRow, Vec<TaskRow>)>, ServerError> {
+    query_result(with_pool!(db, pool => {
         let run = sqlx::query(
             "SELECT environment, dag_id, run_id, state, run_type, run_after, start_date, end_date \
              FROM dag_runs WHERE environment = $1 AND dag_id = $2 AND run_id = $3",
@@ -283,5 +285,5 @@ pub async fn run_with_tasks(
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Some((run_row(&run)?, tasks)))
-    })
+    }))
 }

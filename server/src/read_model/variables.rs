@@ -5,6 +5,8 @@ use hangar_app::models::VariableRow;
 use sqlx::Row;
 
 use crate::db::Db;
+use crate::db::query_result;
+use crate::error::ServerError;
 use crate::with_pool;
 
 pub struct StoredVariable {
@@ -35,7 +37,7 @@ pub async fn team_variables(
     db: &Db,
     environments: &[&str],
     team: &str,
-) -> Result<Vec<StoredVariable>, sqlx::Error> {
+) -> Result<Vec<StoredVariable>, ServerError> {
     let mut variables = Vec::new();
     with_pool!(db, pool => {
         for environment in environments {
@@ -61,8 +63,8 @@ pub async fn visible_variable(
     team: &str,
     environment: &str,
     key: &str,
-) -> Result<Option<StoredVariable>, sqlx::Error> {
-    with_pool!(db, pool => {
+) -> Result<Option<StoredVariable>, ServerError> {
+    query_result(with_pool!(db, pool => {
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM variables WHERE environment = $1 AND variable_key = $2 \
              AND (team = $3 OR team IS NULL)"
@@ -76,5 +78,5 @@ pub async fn visible_variable(
             Some(row) => Some(stored_variable!(&row)),
             None => None,
         })
-    })
+    }))
 }

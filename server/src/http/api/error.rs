@@ -5,7 +5,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use crate::deploy::DeployError;
+use crate::error::ServerError;
 
 #[derive(Debug)]
 pub enum ApiError {
@@ -65,15 +65,10 @@ impl From<hangar_app::errors::AppError> for ApiError {
     }
 }
 
-impl From<DeployError> for ApiError {
-    fn from(error: DeployError) -> Self {
-        hangar_app::errors::AppError::from(error).into()
-    }
-}
-
-impl From<sqlx::Error> for ApiError {
-    fn from(error: sqlx::Error) -> Self {
-        tracing::error!(%error, "database error in the API");
+/// The cause goes to the log, inside the request's span (so with its id).
+impl From<ServerError> for ApiError {
+    fn from(error: ServerError) -> Self {
+        tracing::error!(%error, "internal error in the API");
         Self::Internal
     }
 }

@@ -12,8 +12,8 @@
 //! A request with a bearer token is that token's and nothing else: the session layers do not
 //! read its cookie (`identity/middleware.rs`, `http/csrf.rs`).
 
-mod caller;
 mod deploys;
+mod door;
 mod error;
 mod reads;
 
@@ -22,7 +22,6 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use hangar_app::models::{Access, TeamAction};
 
-pub use caller::{bearer_token, is_bearer};
 pub use error::ApiError;
 
 use crate::state::AppState;

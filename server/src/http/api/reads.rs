@@ -6,7 +6,7 @@ use axum::extract::{Path, Query, State};
 use hangar_app::models::{DAG_PAGE_SIZE, DagQuery, RUN_PAGE_SIZE, RunQuery, RunRow};
 use serde::{Deserialize, Serialize};
 
-use super::caller::{self, ApiRequest, Caller};
+use super::door::{self, ApiRequest};
 use super::{ApiError, DAGS, POOLS, RUNS, TEAMS};
 use crate::state::AppState;
 
@@ -27,9 +27,10 @@ pub async fn teams(
     State(state): State<AppState>,
     request: ApiRequest,
 ) -> Result<Json<TeamList>, ApiError> {
-    let caller = caller::require(&state, &request, &TEAMS, None).await?;
-    let teams = match &caller {
-        Caller::Person { viewer, .. } => viewer
+    let acting = door::require(&state, &request, &TEAMS, None).await?;
+    let teams = match &acting.token {
+        None => acting
+            .viewer
             .teams
             .iter()
             .map(|m| TeamOut {
@@ -38,7 +39,7 @@ pub async fn teams(
                 role: m.grant.describe(),
             })
             .collect(),
-        Caller::Token(token) => state
+        Some(token) => state
             .config
             .teams
             .iter()
@@ -97,7 +98,7 @@ pub async fn dags(
     Query(params): Query<DagParams>,
     request: ApiRequest,
 ) -> Result<Json<DagList>, ApiError> {
-    let caller = caller::require(&state, &request, &DAGS, Some(&team)).await?;
+    let acting = door::require(&state, &request, &DAGS, Some(&team)).await?;
     let per_page = params.per_page.unwrap_or(DAG_PAGE_SIZE);
     let query = DagQuery {
         search: params.q,
@@ -108,8 +109,8 @@ pub async fn dags(
         per_page,
         ..Default::default()
     };
-    let page = state.read_model.team_dags(&team, query).await?;
-    caller::audit_read(&state, &request.headers, &caller, "api.read", "dags".into()).await?;
+    let page = state.read_model.team_dags(&acting, &team, query).await?;
+    door::audit_read(&state, &acting, "api.read", "dags".into()).await?;
     Ok(Json(DagList {
         total: page.total,
         page: page.query.page,
@@ -163,7 +164,7 @@ pub async fn runs(
     Query(params): Query<RunParams>,
     request: ApiRequest,
 ) -> Result<Json<RunList>, ApiError> {
-    let caller = caller::require(&state, &request, &RUNS, Some(&team)).await?;
+    let acting = door::require(&state, &request, &RUNS, Some(&team)).await?;
     let query = RunQuery {
         state: params.state,
         run_type: params.run_type,
@@ -171,8 +172,8 @@ pub async fn runs(
         to: params.to,
         page: params.page,
     };
-    let page = state.read_model.team_runs(&team, query).await?;
-    caller::audit_read(&state, &request.headers, &caller, "api.read", "runs".into()).await?;
+    let page = state.read_model.team_runs(&acting, &team, query).await?;
+    door::audit_read(&state, &acting, "api.read", "runs".into()).await?;
     Ok(Json(RunList {
         runs: page.rows,
         total: page.total,
@@ -206,16 +207,9 @@ pub async fn pools(
     Path(team): Path<String>,
     request: ApiRequest,
 ) -> Result<Json<PoolList>, ApiError> {
-    let caller = caller::require(&state, &request, &POOLS, Some(&team)).await?;
-    let page = state.read_model.team_pools(&caller.viewer(), &team).await?;
-    caller::audit_read(
-        &state,
-        &request.headers,
-        &caller,
-        "api.read",
-        "pools".into(),
-    )
-    .await?;
+    let acting = door::require(&state, &request, &POOLS, Some(&team)).await?;
+    let page = state.read_model.team_pools(&acting, &team).await?;
+    door::audit_read(&state, &acting, "api.read", "pools".into()).await?;
     Ok(Json(PoolList {
         pools: page
             .pools

@@ -1,0 +1,180 @@
+//! Runs on every request: loads the session, enforces its timeouts, refreshes groups when due,
+//! and resolves the signed-in person into the request's one [`Acting`] (with the session's
+//! [`SignedIn`] beside it for the page guard), which everything after this layer reads.
+
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use tower_sessions::Session;
+
+use hangar_app::functions::ports::{Acting, RequestId};
+
+use super::request::{is_bearer, request_id_of};
+use crate::access::resolve_viewer;
+use crate::audit::{AuditEvent, Outcome};
+use crate::error::ServerError;
+use crate::identity::session::{self, IDENTITY_KEY, SessionIdentity, TOUCH_INTERVAL_MS};
+use crate::identity::session_index;
+use crate::state::AppState;
+use crate::users;
+
+/// The signed-in session of this request, for what only the page guard needs from it (the
+/// last team worked in).
+#[derive(Clone, Debug)]
+pub struct SignedIn(pub SessionIdentity);
+
+pub async fn authenticate(
+    State(state): State<AppState>,
+    session: Session,
+    request: Request,
+    next: Next,
+) -> Response {
+    // A request with a bearer token is that token's (the JSON API builds its `Acting`); its
+    // cookie, if any, is not read, so a token request can never act as the browser's person.
+    if is_bearer(request.headers()) {
+        return next.run(request).await;
+    }
+    let (mut parts, body) = request.into_parts();
+    let request_id = request_id_of(&parts);
+    match resolve(&state, &session, &request_id).await {
+        Ok(Some(identity)) => {
+            let viewer = resolve_viewer(
+                &state.config,
+                &identity.groups,
+                &identity.display_name,
+                identity.email.as_deref(),
+            );
+            parts.extensions.insert(Acting {
+                viewer,
+                user_id: identity.user_id,
+                token: None,
+                actor: identity.actor(),
+                request_id,
+                reauthenticated_ms: identity.reauthenticated_ms,
+            });
+            parts.extensions.insert(SignedIn(identity));
+            next.run(Request::from_parts(parts, body)).await
+        }
+        Ok(None) => next.run(Request::from_parts(parts, body)).await,
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn resolve(
+    state: &AppState,
+    session: &Session,
+    request_id: &RequestId,
+) -> Result<Option<SessionIdentity>, ServerError> {
+    let Some(mut identity) = session::identity(session).await? else {
+        return Ok(None);
+    };
+    let now = state.clock.now_ms();
+    if let Some(expired) = identity.expired(&state.config.session, now) {
+        end_session(
+            state,
+            session,
+            &identity,
+            "session.expired",
+            expired.reason(),
+            request_id,
+        )
+        .await?;
+        return Ok(None);
+    }
+    let mut changed = false;
+    match identity.session_key.clone() {
+        // Ended by a platform admin (or `hangar sessions revoke`): that was audited there.
+        Some(key) if !session_index::is_live(&state.db, &key).await? => {
+            session.flush().await?;
+            return Ok(None);
+        }
+        Some(_) => {}
+        None => {
+            let key = session_index::new_key();
+            session_index::register(
+                &state.db,
+                &key,
+                identity.user_id,
+                identity.times(&state.config.session),
+            )
+            .await?;
+            identity.session_key = Some(key);
+            changed = true;
+        }
+    }
+    let refresh_due = now - identity.groups_checked_ms
+        >= state.config.oidc.groups_refresh_interval.as_millis() as i64;
+    if refresh_due {
+        let Some(refresh_token) = identity.refresh_token.clone() else {
+            // Without a refresh token groups cannot be re-checked: sign in again (silently,
+            // if the provider's own session is still alive).
+            end_session(
+                state,
+                session,
+                &identity,
+                "session.expired",
+                "groups due for refresh and no refresh token",
+                request_id,
+            )
+            .await?;
+            return Ok(None);
+        };
+        match state.oidc.refresh(&refresh_token, &identity.subject).await {
+            Ok(refreshed) => {
+                if refreshed.groups != identity.groups {
+                    users::update_groups(&state.db, identity.user_id, &refreshed.groups).await?;
+                }
+                identity.groups = refreshed.groups;
+                identity.refresh_token = refreshed.refresh_token.or(identity.refresh_token);
+                identity.id_token = refreshed.id_token.or(identity.id_token);
+                identity.groups_checked_ms = now;
+                changed = true;
+            }
+            Err(error) => {
+                let reason = format!("group refresh failed: {error}");
+                end_session(
+                    state,
+                    session,
+                    &identity,
+                    "session.refresh_failed",
+                    &reason,
+                    request_id,
+                )
+                .await?;
+                return Ok(None);
+            }
+        }
+    }
+    if changed || now - identity.last_seen_ms >= TOUCH_INTERVAL_MS {
+        identity.last_seen_ms = now;
+        session.set_expiry(Some(identity.record_expiry(&state.config.session)));
+        if let Some(key) = &identity.session_key {
+            session_index::touch(&state.db, key, identity.times(&state.config.session)).await?;
+        }
+        session.insert(IDENTITY_KEY, identity.clone()).await?;
+    }
+    Ok(Some(identity))
+}
+
+async fn end_session(
+    state: &AppState,
+    session: &Session,
+    identity: &SessionIdentity,
+    action: &'static str,
+    reason: &str,
+    request_id: &RequestId,
+) -> Result<(), ServerError> {
+    session.flush().await?;
+    if let Some(key) = &identity.session_key {
+        session_index::end(&state.db, key).await?;
+    }
+    state
+        .audit(
+            AuditEvent::new(action, Outcome::Success)
+                .actor(Some(identity.actor()))
+                .detail(reason)
+                .request_id(Some(request_id.clone())),
+        )
+        .await?;
+    Ok(())
+}

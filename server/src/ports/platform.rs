@@ -1,0 +1,123 @@
+//! The app's `Platform` port: the overview (`/platform`) across every team, cut down to the
+//! teams the acting viewer holds (a platform role holds every configured team). The server
+//! function checked the platform role.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hangar_app::errors::AppError;
+use hangar_app::functions::ports::{Acting, Platform};
+use hangar_app::models::platform::{
+    EnvironmentSync, FAILING_SHOWN, OverviewQuery, PlatformOverview, RunCounts, TREND_DAYS,
+    TeamOverview, sort_teams,
+};
+
+use crate::clock::Clock;
+use crate::config::{AirflowConfig, Ownership};
+use crate::db::Db;
+use crate::platform::{environment_health, overview};
+
+pub struct PlatformPages {
+    db: Db,
+    clock: Arc<dyn Clock>,
+    versions: Arc<crate::live::DataVersions>,
+    environments: Vec<(String, Ownership, Duration)>,
+}
+
+impl PlatformPages {
+    pub fn new(
+        db: Db,
+        clock: Arc<dyn Clock>,
+        versions: Arc<crate::live::DataVersions>,
+        environments: &[AirflowConfig],
+    ) -> Self {
+        Self {
+            db,
+            clock,
+            versions,
+            environments: environments
+                .iter()
+                .map(|env| (env.name.clone(), env.ownership.clone(), env.sync_interval))
+                .collect(),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Platform for PlatformPages {
+    fn data_version(&self) -> u64 {
+        self.versions.all()
+    }
+
+    fn clock_second(&self) -> i64 {
+        self.clock.now_ms().div_euclid(1000)
+    }
+
+    async fn overview(
+        &self,
+        acting: &Acting,
+        query: OverviewQuery,
+    ) -> Result<PlatformOverview, AppError> {
+        let now_ms = self.clock.now_ms();
+        let mut figures = overview::read(&self.db, now_ms, query.failing_hours).await?;
+        let environments = environment_health(&self.db, &self.environments, now_ms).await?;
+        let mut teams: Vec<TeamOverview> = acting
+            .viewer
+            .teams
+            .iter()
+            .map(|membership| {
+                let team = membership.team.as_str();
+                let (dags_active, dags_paused) = figures.dags.remove(team).unwrap_or_default();
+                let trend = figures
+                    .days
+                    .remove(team)
+                    .unwrap_or_else(|| vec![RunCounts::default(); TREND_DAYS])
+                    .iter()
+                    .map(RunCounts::failure_rate)
+                    .collect();
+                TeamOverview {
+                    team: team.to_string(),
+                    display_name: membership.display_name.clone(),
+                    dags_active,
+                    dags_paused,
+                    runs_24h: figures.runs_24h.remove(team).unwrap_or_default(),
+                    trend,
+                    tasks_running: figures.tasks_running.remove(team).unwrap_or_default(),
+                    fullest_pool: figures.fullest_pool.remove(team),
+                    last_deploy: figures.last_deploy.remove(team),
+                    deploying: figures.deploying.remove(team).is_some_and(|n| n > 0),
+                    pending_approvals: figures.pending_approvals.remove(team).unwrap_or_default(),
+                    // Filled by the server function from the deploys it lists.
+                    break_glass_awaiting: 0,
+                    environments: self
+                        .environments
+                        .iter()
+                        .filter(|(_, ownership, _)| ownership.serves(team))
+                        .filter_map(|(name, _, _)| {
+                            let health = environments.iter().find(|h| h.environment == *name)?;
+                            Some(EnvironmentSync {
+                                environment: name.clone(),
+                                state: health.sync,
+                            })
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        sort_teams(&mut teams, query);
+        let failing = figures
+            .failing
+            .into_iter()
+            .filter(|run| acting.viewer.membership(&run.team).is_some())
+            .take(FAILING_SHOWN)
+            .collect();
+        Ok(PlatformOverview {
+            query,
+            now_ms,
+            teams,
+            failing,
+            environments,
+            awaiting_review: Vec::new(),
+        })
+    }
+}

@@ -1,0 +1,150 @@
+//! What a DAG's page tells beyond the list, from the real Airflow: its documentation as
+//! sanitised Markdown, its run parameters (and triggers checked against them before Airflow
+//! is asked), and import errors — each only to the teams that own the bundle.
+
+use crate::support;
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use support::{Backend, TestApp};
+
+/// A full catalogue sync (DAGs, import errors, details, connections, variables) until the
+/// dag-processor has reported the fixture's broken file.
+async fn sync_until_the_broken_file_shows(app: &TestApp) {
+    let env = &app.state.config.airflow[0];
+    let client = app.state.airflow.main(&env.name).unwrap();
+    for _ in 0..60 {
+        hangar_server::sync::sync_catalogue(&app.state, env, &client, app.state.clock.now_ms())
+            .await
+            .unwrap();
+        let count: i64 = hangar_server::with_pool!(&app.state.db, pool => {
+            use sqlx::Row;
+            sqlx::query("SELECT COUNT(*) AS n FROM import_errors WHERE filename = 'team_b_broken.py'")
+                .fetch_one(pool).await.unwrap().try_get("n").unwrap()
+        });
+        if count > 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+    panic!("Airflow never reported team_b_broken.py as an import error");
+}
+
+async fn dag_details_are_shown_to_their_team_only(backend: Backend) {
+    let app = TestApp::spawn_with_airflow(backend).await;
+    sync_until_the_broken_file_shows(&app).await;
+    let author = app.signed_in("author").await; // team_a
+
+    // Documentation: Markdown rendered, raw HTML shown as text, headings below the page's.
+    let page = author
+        .get("/t/team_a/dags/main/team_a_etl")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(r#"data-testid="dag-doc""#), "{page}");
+    assert!(page.contains("<h3>Team A ETL</h3>"), "{page}");
+    assert!(page.contains(r#"<a href="https://runbook.example.test/etl">the runbook</a>"#));
+    assert!(
+        !page.contains("<script>alert"),
+        "raw HTML from a DAG file became markup"
+    );
+    assert!(page.contains("&lt;script&gt;alert"), "it shows as text");
+    assert!(page.contains("team_a_etl.py"), "the DAG's file is named");
+
+    // Parameters: listed, the form starts from their defaults, and a trigger that breaks
+    // them is refused by Hangar naming the parameter, before Airflow is asked.
+    assert!(page.contains(r#"data-testid="trigger-params""#));
+    assert!(page.contains("rows per batch"));
+    assert!(page.contains("&quot;batch_size&quot;: 100") || page.contains("\"batch_size\": 100"));
+    let runs_before = app.audit_actions().await.len();
+    let bad = [
+        ("team", "team_a"),
+        ("environment", "main"),
+        ("dag_id", "team_a_etl"),
+        ("conf", r#"{"batch_size": 0}"#),
+    ];
+    let (status, body) = author.function("trigger_dag", &bad).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body.contains("batch_size") && body.contains("out of range"),
+        "{body}"
+    );
+    let region = [
+        ("team", "team_a"),
+        ("environment", "main"),
+        ("dag_id", "team_a_etl"),
+        ("conf", r#"{"region": "mars"}"#),
+    ];
+    let (status, body) = author.function("trigger_dag", &region).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.contains("region"), "{body}");
+    assert_eq!(
+        app.audit_actions().await.len(),
+        runs_before,
+        "nothing reached Airflow, so nothing was audited as tried"
+    );
+
+    // Import errors: team_b's broken file shows on team_b's list, never on team_a's.
+    let multi = app.signed_in("multi").await; // author of team_a, admin of team_b
+    let b_list = multi.get("/t/team_b/dags").await.text().await.unwrap();
+    assert!(
+        b_list.contains(r#"data-testid="import-errors""#),
+        "{b_list}"
+    );
+    assert!(b_list.contains("team_b_broken.py"));
+    assert!(
+        b_list.contains("team_b_helpers_not_written_yet"),
+        "the stack trace is there"
+    );
+    let a_list = multi.get("/t/team_a/dags").await.text().await.unwrap();
+    assert!(
+        !a_list.contains("team_b_broken"),
+        "another team's file leaked"
+    );
+    let a_answer = multi.function("team_dags", &[("team", "team_a")]).await.1;
+    assert!(!a_answer.contains("team_b_broken"));
+
+    // A DAG whose file fails now (it imported before) shows the error on its own page.
+    hangar_server::with_pool!(&app.state.db, pool => {
+        sqlx::query(
+            "UPDATE dags SET relative_fileloc = 'team_b_broken.py', has_import_errors = 1 \
+             WHERE dag_id = 'team_b_report'",
+        )
+        .execute(pool)
+        .await
+        .unwrap();
+    });
+    let detail = multi
+        .get("/t/team_b/dags/main/team_b_report")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        detail.contains(r#"data-file="team_b_broken.py""#),
+        "{detail}"
+    );
+    let a_detail = author
+        .get("/t/team_a/dags/main/team_a_etl")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!a_detail.contains(r#"data-testid="import-errors""#));
+
+    // The bundle filter narrows the list to one bundle.
+    let filtered = multi
+        .get("/t/team_a/dags?bundle=shared_dags")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        filtered.contains("shared_housekeeping") && !filtered.contains(r#"data-dag="team_a_etl""#),
+        "{filtered}"
+    );
+}
+
+on_both_backends!(dag_details_are_shown_to_their_team_only);

@@ -1,0 +1,387 @@
+//! `kill -9` of the real `hangar` binary after each step of a deploy, then a restart: every
+//! target holds the old or the new commit at the kill, and the restarted server finishes the
+//! deploy from the targets' true state (SQLite: the only process on its database resumes an
+//! interrupted deploy at once).
+
+use crate::support;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use hangar_server::deploy::commit::CommitId;
+use hangar_server::deploy::policy::RequestStatus;
+use hangar_server::deploy::store::{self, NewRequest, Verdict};
+use hangar_server::users::{self, SignIn};
+use support::deploy::DeployFixture;
+
+const STEPS: [&str; 6] = ["fetch", "verify", "export", "promote", "swap", "hook"];
+
+struct Server {
+    child: Child,
+    /// Kept open: a server that writes to a closed pipe would fail.
+    stderr: Option<std::io::Lines<BufReader<std::process::ChildStderr>>>,
+}
+
+impl Server {
+    /// Starts `hangar serve`; with `pause_after`, waits until it stopped after that step.
+    fn start(config: &std::path::Path, pause_after: Option<&str>) -> Self {
+        match pause_after {
+            Some(step) => Self::spawn(
+                config,
+                Some((hangar_server::deploy::PAUSE_AFTER, step, "paused")),
+            ),
+            None => Self::spawn(config, None),
+        }
+    }
+
+    /// Starts `hangar serve` and waits until the deploy's `step` runs and is held there
+    /// until the server shuts down.
+    fn start_holding(config: &std::path::Path, step: &str) -> Self {
+        Self::spawn(
+            config,
+            Some((hangar_server::deploy::HOLD_AFTER, step, "held")),
+        )
+    }
+
+    fn spawn(config: &std::path::Path, failpoint: Option<(&str, &str, &str)>) -> Self {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_hangar"));
+        command
+            .args(["serve", "--config"])
+            .arg(config)
+            .env_remove("HANGAR_CONFIG")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        if let Some((variable, step, _)) = failpoint {
+            command.env(variable, step);
+        }
+        let mut child = command.spawn().unwrap();
+        let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
+        if let Some((_, step, what)) = failpoint {
+            let wanted = format!("hangar: deploy {what} after {step}");
+            let mut seen = Vec::new();
+            loop {
+                let Some(line) = stderr.next() else {
+                    panic!("the server never {what} after {step}: {seen:#?}");
+                };
+                let line = line.unwrap();
+                if line.contains(&wanted) {
+                    break;
+                }
+                seen.push(line);
+            }
+        }
+        Self {
+            child,
+            stderr: Some(stderr),
+        }
+    }
+
+    /// SIGTERM, as Kubernetes or systemd stop a process; returns the exit status and what
+    /// the server wrote to standard error meanwhile.
+    fn terminate(mut self) -> (std::process::ExitStatus, String) {
+        let pid = rustix::process::Pid::from_raw(self.child.id() as i32).unwrap();
+        rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+        let status = self.child.wait().unwrap();
+        let rest: Vec<String> = self.stderr.take().unwrap().map_while(Result::ok).collect();
+        (status, rest.join("\n"))
+    }
+
+    /// SIGKILL, as `kill -9`: no destructor, no flush, nothing.
+    fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn config(fixture: &DeployFixture, database: &std::path::Path) -> std::path::PathBuf {
+    let port = support::idp::free_port();
+    let text = format!(
+        r#"
+[server]
+listen = "127.0.0.1:{port}"
+public_url = "http://127.0.0.1:{port}"
+site_root = "{site}"
+
+[database]
+url = "sqlite://{db}"
+
+[oidc]
+issuer = "http://127.0.0.1:9"
+client_id = "hangar"
+client_secret = "crash-test"
+{teams}
+{deploy}
+"#,
+        site = fixture.dir.path().join("site").display(),
+        db = database.display(),
+        teams = support::TEST_CONFIG,
+        deploy = fixture.config(true),
+    );
+    let path = fixture.dir.path().join("hangar.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// An approved request for team_a from `deployed` to `candidate`, as the server would have
+/// stored it.
+async fn approved_request(
+    db: &hangar_server::db::Db,
+    fixture: &DeployFixture,
+    deployed: Option<&CommitId>,
+    candidate: &CommitId,
+) -> i64 {
+    let person = |subject: &'static str| SignIn {
+        issuer: "http://127.0.0.1:9",
+        subject,
+        display_name: subject,
+        email: Some(if subject == "ada" {
+            "ada@example.com"
+        } else {
+            "bob@example.com"
+        }),
+        email_verified: true,
+        groups: &[],
+        at_ms: 0,
+    };
+    let (ada, _) = users::record_sign_in(db, person("ada")).await.unwrap();
+    let (bob, _) = users::record_sign_in(db, person("bob")).await.unwrap();
+    let setup_cache = hangar_server::deploy::git::Repository::open_or_init(
+        &fixture.cache_dir().join("crash-probe.git"),
+    )
+    .unwrap();
+    setup_cache
+        .fetch(
+            &fixture.origin.url(),
+            &["+refs/heads/main:refs/heads/main".to_string()],
+        )
+        .unwrap();
+    let commits = setup_cache
+        .commits(
+            deployed,
+            candidate,
+            &["team_a/".to_string(), "common/".to_string()],
+        )
+        .unwrap();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
+    let store::Created::Created { id, .. } = store::create(
+        db,
+        NewRequest {
+            team: "team_a",
+            deployed,
+            candidate,
+            requester_id: ada,
+            commits: &commits,
+            now_ms: now,
+            expires_ms: now + 86_400_000,
+            break_glass_reason: None,
+            token_id: None,
+        },
+    )
+    .await
+    .unwrap() else {
+        panic!("not created")
+    };
+    let request = store::find(db, "team_a", id).await.unwrap().unwrap();
+    let reviewed = store::review(db, &request, bob, Verdict::Approve, "ok", 1, now)
+        .await
+        .unwrap();
+    assert_eq!(reviewed, store::Reviewed::Recorded(RequestStatus::Approved));
+    id
+}
+
+async fn wait_until_deployed(db: &hangar_server::db::Db, id: i64) -> store::StoredRequest {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let request = store::find(db, "team_a", id).await.unwrap().unwrap();
+        if request.status == RequestStatus::Deployed {
+            return request;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not deployed after a restart: {request:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kill_after_any_step_leaves_old_or_new_and_a_restart_finishes() {
+    let fixture = DeployFixture::new();
+    let database = fixture.dir.path().join("hangar.db");
+    let config = config(&fixture, &database);
+    let db = hangar_server::db::Db::connect(&format!("sqlite://{}", database.display()), 2)
+        .await
+        .unwrap();
+    db.migrate().await.unwrap();
+
+    let mut deployed: Option<CommitId> = None;
+    for (round, step) in STEPS.iter().enumerate() {
+        // Each round deploys a new version of every file.
+        for file in ["team_a/etl.py", "team_a/report.py", "common/util.py"] {
+            fixture.origin.write(file, format!("# version {round}\n"));
+        }
+        let candidate = fixture.origin.commit(
+            "Carol Contractor",
+            "carol@example.com",
+            &format!("round {round}"),
+        );
+        let id = approved_request(&db, &fixture, deployed.as_ref(), &candidate).await;
+
+        Server::start(&config, Some(step)).kill();
+
+        // At the kill: each target holds the old or the new commit, and the folder that
+        // `current` names holds one commit's files, all of them.
+        let at_kill = [
+            fixture.reference("refs/heads/deploy/team_a"),
+            fixture
+                .current("team_a")
+                .map(|c| CommitId::parse(&c).unwrap()),
+        ];
+        for held in &at_kill {
+            assert!(
+                held == &deployed || held.as_ref() == Some(&candidate),
+                "after a kill at {step}: a target holds {held:?}"
+            );
+        }
+        if fixture.current("team_a").is_some() {
+            let versions: Vec<String> = ["team_a/etl.py", "team_a/report.py", "common/util.py"]
+                .iter()
+                .map(|f| fixture.deployed_file("team_a", f).unwrap())
+                .collect();
+            assert!(
+                versions.windows(2).all(|w| w[0] == w[1]),
+                "a mix at {step}: {versions:?}"
+            );
+        }
+        let request = store::find(&db, "team_a", id).await.unwrap().unwrap();
+        assert_eq!(
+            request.status,
+            RequestStatus::Deploying,
+            "killed mid-deploy at {step}"
+        );
+
+        // A restart resumes it and finishes from the targets' true state.
+        let server = Server::start(&config, None);
+        let request = wait_until_deployed(&db, id).await;
+        drop(server);
+        assert_eq!(request.attempts, 2, "resumed once after the kill at {step}");
+        assert_eq!(
+            fixture.reference("refs/heads/deploy/team_a").as_ref(),
+            Some(&candidate)
+        );
+        assert_eq!(
+            fixture.current("team_a").as_deref(),
+            Some(candidate.as_str())
+        );
+        assert_eq!(
+            fixture.deployed_file("team_a", "common/util.py").unwrap(),
+            format!("# version {round}\n")
+        );
+        let steps = hangar_server::deploy::progress::steps(&db, id)
+            .await
+            .unwrap();
+        let resumed: Vec<&str> = steps
+            .iter()
+            .filter(|s| s.attempt == 2)
+            .map(|s| s.step.as_str())
+            .collect();
+        assert_eq!(resumed, STEPS, "the second attempt ran every step again");
+        deployed = Some(candidate);
+    }
+    // Hooks run at least once per deploy (again when killed after the hook).
+    let hook = std::fs::read_to_string(fixture.hook_log()).unwrap();
+    assert!(hook.lines().count() >= STEPS.len());
+    // Old folders beyond `keep` were pruned; no half-written leftovers remain.
+    let names: Vec<String> = std::fs::read_dir(fixture.root("team_a"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names.iter().all(|n| !n.starts_with(".incoming")),
+        "{names:?}"
+    );
+    assert!(names.len() <= 4, "keep = 3 folders plus current: {names:?}");
+}
+
+/// SIGTERM while a step runs: the server finishes that step, stops before the next one,
+/// hands the deploy back and exits cleanly; the next start finishes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sigterm_stops_a_deploy_at_the_next_safe_point() {
+    let fixture = DeployFixture::new();
+    let database = fixture.dir.path().join("hangar.db");
+    let config = config(&fixture, &database);
+    // Long enough that only a stop at the safe point explains a prompt, clean exit.
+    let text = std::fs::read_to_string(&config).unwrap().replacen(
+        "site_root =",
+        "shutdown_grace = \"5m\"\nsite_root =",
+        1,
+    );
+    std::fs::write(&config, text).unwrap();
+    let db = hangar_server::db::Db::connect(&format!("sqlite://{}", database.display()), 2)
+        .await
+        .unwrap();
+    db.migrate().await.unwrap();
+    fixture.origin.write("team_a/etl.py", "# new\n");
+    let candidate = fixture
+        .origin
+        .commit("Carol Contractor", "carol@example.com", "new");
+    let id = approved_request(&db, &fixture, None, &candidate).await;
+
+    let server = Server::start_holding(&config, "fetch");
+    let (status, stderr) = server.terminate();
+    assert!(status.success(), "a clean exit: {status:?}\n{stderr}");
+    assert!(!stderr.contains("still running"), "{stderr}");
+
+    let request = store::find(&db, "team_a", id).await.unwrap().unwrap();
+    assert_eq!(
+        request.status,
+        RequestStatus::Deploying,
+        "handed back, not ended"
+    );
+    let steps = hangar_server::deploy::progress::steps(&db, id)
+        .await
+        .unwrap();
+    let ran: Vec<(&str, &str)> = steps
+        .iter()
+        .map(|s| (s.step.as_str(), s.state.as_str()))
+        .collect();
+    assert_eq!(
+        ran,
+        [("fetch", "done")],
+        "fetch finished; nothing after it started"
+    );
+    assert_eq!(fixture.current("team_a"), None, "no target moved");
+    let entries = hangar_server::audit::entries_after(&db, 0, 1000)
+        .await
+        .unwrap();
+    let interrupted = entries
+        .iter()
+        .find(|e| e.action == "deploy.interrupted")
+        .expect("the stop is audited");
+    assert!(
+        interrupted
+            .detail
+            .as_deref()
+            .unwrap()
+            .contains("stopped before verify"),
+        "{interrupted:?}"
+    );
+
+    let server = Server::start(&config, None);
+    let request = wait_until_deployed(&db, id).await;
+    drop(server);
+    assert_eq!(request.attempts, 2);
+    assert_eq!(
+        fixture.current("team_a").as_deref(),
+        Some(candidate.as_str())
+    );
+}

@@ -1,0 +1,635 @@
+//! Review-gated deploys through the real server functions, with real git repositories and
+//! targets: who may approve (the requester, commit authors, a second session, a team switch
+//! and an API token all refused), the deploy reaching both targets, stale, superseded,
+//! expired and nothing-to-deploy requests, the JSON API with team tokens, and the Airflow
+//! confirmation.
+
+use crate::support;
+
+use std::time::Duration;
+
+use hangar_server::deploy::commit::CommitId;
+use hangar_server::deploy::policy::RequestStatus;
+use hangar_server::deploy::store;
+use hangar_server::deploy::worker::Sweep;
+use reqwest::StatusCode;
+use support::deploy::DeployFixture;
+use support::{Backend, Browser, TestApp};
+
+async fn spawn(backend: Backend, fixture: &DeployFixture, auto_deploy: bool) -> TestApp {
+    TestApp::spawn_configured(backend, "", &fixture.config(auto_deploy)).await
+}
+
+async fn call(browser: &Browser, function: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
+    let response = browser.call(&format!("/api/{function}"), form).await;
+    (response.status(), response.text().await.unwrap())
+}
+
+async fn status(app: &TestApp, team: &str, id: i64) -> RequestStatus {
+    store::find(&app.state.db, team, id)
+        .await
+        .unwrap()
+        .unwrap()
+        .status
+}
+
+/// Waits for a background deploy to end in `wanted`.
+async fn wait_for(app: &TestApp, team: &str, id: i64, wanted: RequestStatus) {
+    for _ in 0..200 {
+        if status(app, team, id).await == wanted {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let request = store::find(&app.state.db, team, id).await.unwrap().unwrap();
+    panic!(
+        "deploy {id} is {:?}, not {wanted:?}: {request:?}",
+        request.status
+    );
+}
+
+async fn open(browser: &Browser, team: &str, commit: &str) -> i64 {
+    let (status, body) = call(
+        browser,
+        "request_deploy",
+        &[("team", team), ("commit", commit)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body.parse().unwrap()
+}
+
+async fn reviews_to(browser: &Browser, team: &str, id: i64, verdict: &str) -> (StatusCode, String) {
+    let id = id.to_string();
+    call(
+        browser,
+        "review_deploy",
+        &[
+            ("team", team),
+            ("id", &id),
+            ("verdict", verdict),
+            ("comment", "looks right"),
+        ],
+    )
+    .await
+}
+
+async fn reviewed_deploy_reaches_every_target(backend: Backend) {
+    let fixture = DeployFixture::new();
+    let app = spawn(backend, &fixture, true).await;
+    let ada = app.signed_in("author").await; // Ada Author, team_a author
+    let adam = app.signed_in("admin").await; // Adam Admin, team_a admin
+    let mia = app.signed_in("multi").await; // Mia Multi: team_a author, team_b admin
+
+    // Adam wrote the change; Carol (no Hangar user) wrote the first commit.
+    fixture.origin.write("team_a/etl.py", "print('etl v2')\n");
+    let candidate = fixture
+        .origin
+        .commit("Adam Admin", "ADMIN@example.com", "etl: v2");
+    let id = open(&ada, "team_a", &candidate.to_string()).await;
+
+    // The requester, in this and in a second session: refused, and audited as refused.
+    let (code, body) = reviews_to(&ada, "team_a", id, "approve").await;
+    assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.contains("you requested this deploy"), "{body}");
+    let ada_again = app.signed_in("author").await;
+    let (_, body) = reviews_to(&ada_again, "team_a", id, "approve").await;
+    assert!(body.contains("you requested this deploy"), "{body}");
+    assert!(app.audited("deploy.approve", "denied").await);
+    // An author of an included commit (e-mail compared without case).
+    let (_, body) = reviews_to(&adam, "team_a", id, "approve").await;
+    assert!(body.contains("you are named on a commit"), "{body}");
+    // Through another team of Mia's, the request does not exist.
+    let (code, _) = reviews_to(&mia, "team_b", id, "approve").await;
+    assert_eq!(code, StatusCode::NOT_FOUND);
+    // A viewer may not review at all (the door's role check).
+    let vera = app.signed_in("viewer").await;
+    let (code, _) = reviews_to(&vera, "team_a", id, "approve").await;
+    assert_eq!(code, StatusCode::NOT_FOUND);
+    assert_eq!(status(&app, "team_a", id).await, RequestStatus::Pending);
+
+    // The approval screen shows the policy in words, the diff and who may do what.
+    let page = ada
+        .get(&format!("/t/team_a/deploys/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("needs 1 more approval"), "{page}");
+    assert!(page.contains("Adam Admin"), "the commit authors are named");
+    assert!(page.contains("etl v2"), "the diff is shown");
+    assert!(page.contains("class=\"added\""), "added lines are marked");
+    assert!(page.contains("data-testid=\"review-refused\""));
+
+    // Mia approves: the deploy runs by itself (auto_deploy) and reaches both targets.
+    let (code, body) = reviews_to(&mia, "team_a", id, "approve").await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    wait_for(&app, "team_a", id, RequestStatus::Deployed).await;
+    assert_eq!(
+        fixture.reference("refs/heads/deploy/team_a"),
+        Some(candidate.clone())
+    );
+    assert_eq!(
+        fixture.current("team_a").as_deref(),
+        Some(candidate.as_str())
+    );
+    assert_eq!(
+        fixture.deployed_file("team_a", "team_a/etl.py").as_deref(),
+        Some("print('etl v2')\n")
+    );
+    assert_eq!(
+        fixture.deployed_file("team_a", "team_b/report.py"),
+        None,
+        "only the team's paths"
+    );
+    // The hook ran once, with the commit.
+    let hook = std::fs::read_to_string(fixture.hook_log()).unwrap();
+    assert_eq!(hook.trim(), candidate.as_str());
+    let actions: Vec<String> = app
+        .audit_actions()
+        .await
+        .into_iter()
+        .map(|(a, ..)| a)
+        .collect();
+    for expected in [
+        "deploy.request",
+        "deploy.approve",
+        "deploy.started",
+        "deploy.step",
+        "deploy.deployed",
+    ] {
+        assert!(
+            actions.iter().any(|a| a == expected),
+            "{expected} audited: {actions:?}"
+        );
+    }
+    // Counted for Prometheus too (this app's counter).
+    let metrics = app.state.metrics.encode();
+    let deployed = metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(r#"hangar_deploys_total{outcome="deployed"} "#))
+        .and_then(|count| count.parse::<u64>().ok());
+    assert!(deployed.is_some_and(|n| n >= 1), "{metrics}");
+    let steps = hangar_server::deploy::progress::steps(&app.state.db, id)
+        .await
+        .unwrap();
+    let names: Vec<&str> = steps.iter().map(|s| s.step.as_str()).collect();
+    assert_eq!(
+        names,
+        ["fetch", "verify", "export", "promote", "swap", "hook"]
+    );
+    assert!(steps.iter().all(|s| s.state == "done"), "{steps:?}");
+
+    // Airflow runs it once a DAG of the team reports the commit as its bundle version.
+    let request = store::find(&app.state.db, "team_a", id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(request.confirmation.as_deref(), Some("waiting"));
+    app.seed_dag("main", "team_a_dag", Some("team_a")).await;
+    hangar_server::with_pool!(&app.state.db, pool => {
+        sqlx::query("UPDATE dags SET bundle_version = $1 WHERE dag_id = 'team_a_dag'")
+            .bind(candidate.as_str())
+            .execute(pool)
+            .await
+            .unwrap();
+    });
+    app.state.deploys.sweep(Sweep::Regular).await;
+    let request = store::find(&app.state.db, "team_a", id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(request.confirmation.as_deref(), Some("live"));
+    let page = mia
+        .get(&format!("/t/team_a/deploys/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("live in Airflow at"), "{page}");
+    let home = mia.get("/t/team_a/deploys").await.text().await.unwrap();
+    assert!(
+        home.contains(candidate.short()),
+        "the deployed commit is shown"
+    );
+    let team_home = mia.get("/t/team_a").await.text().await.unwrap();
+    assert!(
+        team_home.contains("data-testid=\"home-deployed\""),
+        "{team_home}"
+    );
+    assert!(
+        team_home.contains(candidate.short()),
+        "and on the team's home page"
+    );
+
+    // Another team's admin sees none of it.
+    let (code, body) = call(
+        &app.signed_in("multi").await,
+        "deploy_detail",
+        &[("team", "team_b"), ("id", &id.to_string())],
+    )
+    .await;
+    assert_eq!(code, StatusCode::NOT_FOUND, "{body}");
+}
+
+async fn requests_that_cannot_go_on(backend: Backend) {
+    let fixture = DeployFixture::new();
+    let app = spawn(backend, &fixture, true).await;
+    let mia = app.signed_in("multi").await; // team_b admin
+    // team_b runs the first commit already (its ref was set up by hand).
+    let first_commit = fixture.origin.head();
+    fixture.origin.git(&[
+        "update-ref",
+        "refs/heads/deploy/team_b",
+        first_commit.as_str(),
+    ]);
+
+    // A commit that changes nothing in the team's paths is refused with the reason.
+    fixture
+        .origin
+        .write("team_a/etl.py", "print('only team a')\n");
+    let outside = fixture
+        .origin
+        .commit("Carol Contractor", "carol@example.com", "a only");
+    let (code, body) = call(
+        &mia,
+        "request_deploy",
+        &[("team", "team_b"), ("commit", outside.as_str())],
+    )
+    .await;
+    assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("changes nothing in team_b/"), "{body}");
+    // Neither may a commit that is not on the branch, nor something that is not a commit id.
+    let (_, body) = call(
+        &mia,
+        "request_deploy",
+        &[("team", "team_b"), ("commit", "--upload-pack=x")],
+    )
+    .await;
+    assert!(body.contains("hexadecimal"), "{body}");
+
+    // A newer request supersedes the pending one.
+    fixture
+        .origin
+        .write("team_b/report.py", "print('report v2')\n");
+    let v2 = fixture
+        .origin
+        .commit("Carol Contractor", "carol@example.com", "report v2");
+    let first = open(&mia, "team_b", v2.as_str()).await;
+    fixture
+        .origin
+        .write("team_b/report.py", "print('report v3')\n");
+    let v3 = fixture
+        .origin
+        .commit("Carol Contractor", "carol@example.com", "report v3");
+    let second = open(&mia, "team_b", v3.as_str()).await;
+    assert_eq!(
+        status(&app, "team_b", first).await,
+        RequestStatus::Superseded
+    );
+
+    // Someone moves the deploy ref by hand: the pending request is stale.
+    fixture
+        .origin
+        .git(&["update-ref", "refs/heads/deploy/team_b", v2.as_str()]);
+    app.state.deploys.sweep(Sweep::Regular).await;
+    assert_eq!(status(&app, "team_b", second).await, RequestStatus::Stale);
+    let request = store::find(&app.state.db, "team_b", second)
+        .await
+        .unwrap()
+        .unwrap();
+    let cause = request.failure.unwrap();
+    assert!(
+        cause.contains(&format!(
+            "moved from {} to {}",
+            first_commit.short(),
+            v2.short()
+        )),
+        "{cause}"
+    );
+
+    // A request left alone expires (team_b's ttl is one hour).
+    let third = open(&mia, "team_b", v3.as_str()).await;
+    app.clock.advance(Duration::from_secs(3601));
+    app.state.deploys.sweep(Sweep::Regular).await;
+    assert_eq!(status(&app, "team_b", third).await, RequestStatus::Expired);
+
+    // The requester cancels; nobody else can.
+    fixture
+        .origin
+        .write("team_b/report.py", "print('report v4')\n");
+    let v4 = fixture
+        .origin
+        .commit("Carol Contractor", "carol@example.com", "report v4");
+    let fourth = open(&mia, "team_b", v4.as_str()).await;
+    let admin_b = app.signed_in("platform_admin").await;
+    let (code, body) = call(
+        &admin_b,
+        "cancel_deploy",
+        &[("team", "team_b"), ("id", &fourth.to_string())],
+    )
+    .await;
+    assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.contains("only the person who requested"), "{body}");
+    let (code, _) = call(
+        &mia,
+        "cancel_deploy",
+        &[("team", "team_b"), ("id", &fourth.to_string())],
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK);
+    assert_eq!(
+        status(&app, "team_b", fourth).await,
+        RequestStatus::Cancelled
+    );
+}
+
+async fn ci_requests_with_a_team_token(backend: Backend) {
+    let fixture = DeployFixture::new();
+    let app = spawn(backend, &fixture, false).await;
+    let adam = app.signed_in("admin").await;
+    let (code, body) = call(
+        &adam,
+        "create_token",
+        &[
+            ("team", "team_a"),
+            ("name", "ci"),
+            ("scope_request", "true"),
+            ("scope_read", "true"),
+            ("days", "30"),
+        ],
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    let created: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let secret = created["secret"].as_str().unwrap().to_string();
+    let token_id = created["row"]["id"].as_i64().unwrap();
+    // Only the hash is stored.
+    let stored: String = hangar_server::with_pool!(&app.state.db, pool => {
+        sqlx::query_scalar("SELECT secret_hash FROM api_tokens WHERE id = $1")
+            .bind(token_id).fetch_one(pool).await.unwrap()
+    });
+    assert!(!stored.contains(&secret) && !secret.contains(&stored));
+
+    fixture.origin.write("common/util.py", "X = 2\n");
+    let candidate = fixture
+        .origin
+        .commit("Ada Author", "author@example.com", "util: X = 2");
+    let http = reqwest::Client::new();
+    let post = |team: &str, token: Option<&str>| {
+        let mut request = http
+            .post(format!("{}/api/v1/teams/{team}/deploys", app.url))
+            .json(&serde_json::json!({ "commit": candidate.as_str() }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send()
+    };
+    assert_eq!(
+        post("team_a", None).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        post("team_a", Some("hgr_nonsense")).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    // Another team and a team that does not exist: the same answer.
+    let other = post("team_b", Some(&secret)).await.unwrap();
+    let missing = post("team_zzz", Some(&secret)).await.unwrap();
+    assert_eq!(
+        (other.status(), missing.status()),
+        (StatusCode::NOT_FOUND, StatusCode::NOT_FOUND)
+    );
+    assert_eq!(other.text().await.unwrap(), missing.text().await.unwrap());
+    // Unknown fields (an approver, a status) are refused, not trusted.
+    let sneaky = http
+        .post(format!("{}/api/v1/teams/team_a/deploys", app.url))
+        .bearer_auth(&secret)
+        .json(&serde_json::json!({ "commit": candidate.as_str(), "status": "approved" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sneaky.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    let created = post("team_a", Some(&secret)).await.unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let answer: serde_json::Value = created.json().await.unwrap();
+    let id = answer["id"].as_i64().unwrap();
+    assert_eq!(answer["candidate"], candidate.as_str());
+    assert!(
+        answer["url"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/t/team_a/deploys/{id}"))
+    );
+
+    // The token is its own requester: Ada wrote the commit and may not approve; Adam may.
+    let ada = app.signed_in("author").await;
+    let (_, body) = reviews_to(&ada, "team_a", id, "approve").await;
+    assert!(body.contains("named on a commit"), "{body}");
+    let (code, body) = reviews_to(&adam, "team_a", id, "approve").await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    // auto_deploy is off: approved, waiting for a click.
+    assert_eq!(status(&app, "team_a", id).await, RequestStatus::Approved);
+    let read = http
+        .get(format!("{}/api/v1/teams/team_a/deploys/{id}", app.url))
+        .bearer_auth(&secret)
+        .send()
+        .await
+        .unwrap();
+    let read: serde_json::Value = read.json().await.unwrap();
+    assert_eq!(read["status"], "approved");
+    let (code, _) = call(
+        &adam,
+        "run_deploy",
+        &[("team", "team_a"), ("id", &id.to_string())],
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK);
+    wait_for(&app, "team_a", id, RequestStatus::Deployed).await;
+    // The team's history names the token, the approver and the commits.
+    let deploys = adam.get("/t/team_a/deploys").await.text().await.unwrap();
+    let row = deploys
+        .split(&format!("data-deploy=\"{id}\""))
+        .nth(1)
+        .and_then(|rest| rest.split("</tr>").next())
+        .unwrap_or_else(|| panic!("no history row: {deploys}"));
+    assert!(row.contains("data-status=\"deployed\""), "{row}");
+    assert!(row.contains("<td>API token “ci”</td>"), "{row}");
+    assert!(row.contains("<td>Adam Admin</td>"), "{row}");
+    assert!(row.contains("(2 commits)"), "{row}");
+
+    // Last use is recorded, each use audited; a revoked token opens nothing.
+    let tokens = adam.get("/t/team_a/tokens").await.text().await.unwrap();
+    assert!(!tokens.contains(&secret), "the secret is never shown again");
+    assert!(!tokens.contains(">never<"), "last use shown: {tokens}");
+    let (code, _) = call(
+        &adam,
+        "revoke_token",
+        &[("team", "team_a"), ("id", &token_id.to_string())],
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK);
+    assert_eq!(
+        post("team_a", Some(&secret)).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let audited = app.audit_actions().await;
+    assert!(app.audited("deploy.request", "success").await);
+    assert!(app.audited("api.denied", "denied").await);
+    assert!(audited.iter().any(|(a, ..)| a == "token.revoke"));
+}
+
+async fn break_glass(browser: &Browser, commit: &CommitId, reason: &str) -> (StatusCode, String) {
+    let commit = commit.to_string();
+    call(
+        browser,
+        "break_glass_deploy",
+        &[("team", "team_a"), ("commit", &commit), ("reason", reason)],
+    )
+    .await
+}
+
+async fn break_glass_needs_reauthentication_and_a_later_review(backend: Backend) {
+    let fixture = DeployFixture::new();
+    let app = spawn(backend, &fixture, true).await;
+    let adam = app.signed_in("admin").await; // team_a admin: break_glass_role
+    fixture.origin.write("team_a/etl.py", "print('hotfix')\n");
+    let candidate = fixture
+        .origin
+        .commit("Carol Contractor", "carol@example.com", "hotfix");
+    let reason = "the nightly ETL is down in production";
+    // Without a fresh sign-in at the provider: refused.
+    let (code, body) = break_glass(&adam, &candidate, reason).await;
+    assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("sign in again"), "{body}");
+    // Coming back as someone else does not count (nor switch the session's user).
+    // (A browser with Adam's Hangar session but no session at the provider.)
+    let same_session = Browser::with_cookie(&app.url, &adam.session_cookie().unwrap());
+    let answer = same_session
+        .reauthenticate("author", "/t/team_a/deploys")
+        .await;
+    assert_eq!(answer.status(), StatusCode::FORBIDDEN);
+    let (_, body) = break_glass(&adam, &candidate, reason).await;
+    assert!(body.contains("sign in again"), "{body}");
+    // The same person, authenticated just now: allowed, with a reason.
+    let answer = adam.reauthenticate("admin", "/t/team_a/deploys").await;
+    assert_eq!(answer.status(), StatusCode::SEE_OTHER);
+    let (_, body) = break_glass(&adam, &candidate, "urgent").await;
+    assert!(body.contains("at least 10 characters"), "{body}");
+    // An author holds no break-glass: the door says not found.
+    let ada = app.signed_in("author").await;
+    let (code, _) = break_glass(&ada, &candidate, reason).await;
+    assert_eq!(code, StatusCode::NOT_FOUND);
+
+    let (code, body) = break_glass(&adam, &candidate, reason).await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    let id: i64 = body.parse().unwrap();
+    wait_for(&app, "team_a", id, RequestStatus::Deployed).await;
+    assert_eq!(
+        fixture.reference("refs/heads/deploy/team_a"),
+        Some(candidate.clone())
+    );
+    let page = adam
+        .get(&format!("/t/team_a/deploys/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("data-testid=\"awaiting-review\""), "{page}");
+    assert!(page.contains(reason));
+    // The platform overview lists it, for the platform's admins and auditors alike.
+    let auditor = app.signed_in("auditor").await;
+    for platform in [&app.signed_in("platform_admin").await, &auditor] {
+        let overview = platform.get("/platform").await.text().await.unwrap();
+        let listed = overview
+            .split("data-testid=\"break-glass-awaiting\"")
+            .nth(1)
+            .unwrap_or_else(|| panic!("no break-glass list: {overview}"));
+        assert!(
+            listed.contains(&format!("/t/team_a/deploys/{id}")),
+            "{listed}"
+        );
+        assert!(
+            listed.contains(reason) && listed.contains("Adam Admin"),
+            "{listed}"
+        );
+    }
+    assert!(app.audited("deploy.break_glass", "success").await);
+
+    // Reviewed afterwards by someone else, not by the deployer.
+    let (_, body) = reviews_to(&adam, "team_a", id, "approve").await;
+    assert!(body.contains("you requested this deploy"), "{body}");
+    let (code, body) = reviews_to(&ada, "team_a", id, "approve").await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    let page = adam
+        .get(&format!("/t/team_a/deploys/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("data-testid=\"awaiting-review\""));
+    assert!(page.contains("reviewed afterwards by Ada Author"), "{page}");
+    let overview = auditor.get("/platform").await.text().await.unwrap();
+    assert!(
+        overview.contains("data-testid=\"no-break-glass\""),
+        "{overview}"
+    );
+
+    // The re-authentication opens break-glass for five minutes only.
+    fixture.origin.write("team_a/etl.py", "print('hotfix 2')\n");
+    fixture
+        .origin
+        .commit("Carol Contractor", "carol@example.com", "hotfix 2");
+    app.clock.advance(Duration::from_secs(301));
+    let (_, body) = break_glass(&adam, &candidate, reason).await;
+    assert!(body.contains("sign in again"), "{body}");
+}
+
+on_both_backends!(
+    break_glass_needs_reauthentication_and_a_later_review,
+    reviewed_deploy_reaches_every_target,
+    requests_that_cannot_go_on,
+    ci_requests_with_a_team_token
+);
+
+/// Several replicas on one PostgreSQL: a deploy both try to run at once runs once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_deploy_executes_once_across_replicas() {
+    let fixture = DeployFixture::new();
+    let app = spawn(Backend::Postgres, &fixture, false).await;
+    let ada = app.signed_in("author").await;
+    let mia = app.signed_in("multi").await;
+    fixture.origin.write("team_a/etl.py", "print('etl v3')\n");
+    let candidate = fixture
+        .origin
+        .commit("Carol Contractor", "carol@example.com", "etl v3");
+    let id = open(&ada, "team_a", candidate.as_str()).await;
+    let (code, _) = reviews_to(&mia, "team_a", id, "approve").await;
+    assert_eq!(code, StatusCode::OK);
+    let replicas: Vec<_> = (0..3)
+        .map(|_| {
+            std::sync::Arc::new(hangar_server::deploy::DeployEngine::new(
+                &app.state.config,
+                app.state.db.clone(),
+                app.clock.clone(),
+                app.state.live.clone(),
+                app.state.metrics.clone(),
+            ))
+        })
+        .collect();
+    let runs =
+        futures_util::future::join_all(replicas.iter().map(|r| r.deploy("team_a", id))).await;
+    let ran: Vec<bool> = runs
+        .into_iter()
+        .map(|r| match r {
+            Ok(ran) => ran,
+            // Lost before the claim: the request was no longer approved.
+            Err(_) => false,
+        })
+        .collect();
+    assert_eq!(ran.iter().filter(|r| **r).count(), 1, "{ran:?}");
+    assert_eq!(status(&app, "team_a", id).await, RequestStatus::Deployed);
+    let hook = std::fs::read_to_string(fixture.hook_log()).unwrap();
+    assert_eq!(hook.lines().count(), 1, "the hook ran once: {hook}");
+}

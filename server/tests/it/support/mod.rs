@@ -1,0 +1,527 @@
+//! Test support: the real Hangar on a loopback port with its own database (SQLite file or a
+//! fresh PostgreSQL database), wired to a real identity provider.
+
+pub mod browser;
+pub mod deploy;
+pub mod idp;
+
+use std::sync::Arc;
+
+use hangar_server::clock::ManualClock;
+use hangar_server::config::Config;
+use hangar_server::state::AppState;
+use sqlx::Connection;
+use tempfile::TempDir;
+
+pub use browser::Browser;
+pub use idp::TestIdp;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Teams and access rules every integration test runs against.
+pub const TEST_CONFIG: &str = r#"
+[[teams]]
+name = "team_a"
+display_name = "Team A"
+
+[[teams]]
+name = "team_b"
+display_name = "Team B"
+
+[[access]]
+group = "a-viewers"
+team = "team_a"
+role = "viewer"
+
+[[access]]
+group = "a-operators"
+team = "team_a"
+role = "operator"
+
+[[access]]
+group = "a-authors"
+team = "team_a"
+role = "author"
+
+[[access]]
+group = "a-admins"
+team = "team_a"
+role = "admin"
+
+[[access]]
+group = "b-admins"
+team = "team_b"
+role = "admin"
+
+[[access]]
+group = "platform-admins"
+platform = "admin"
+
+[[access]]
+group = "platform-auditors"
+platform = "auditor"
+"#;
+
+pub struct TestApp {
+    pub url: String,
+    pub idp: TestIdp,
+    pub clock: Arc<ManualClock>,
+    pub state: AppState,
+    _dir: TempDir,
+}
+
+/// Runs an async test body once per backend: `on_both_backends!(name, ...)` expects
+/// `async fn name(backend: Backend)` and creates `name::sqlite` and `name::postgres` tests.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::support::Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name($crate::support::Backend::Postgres).await
+            }
+        }
+    )*};
+}
+
+/// A caller for tests that call a port directly (no request around it): a platform auditor
+/// in no team, under a made-up request id.
+pub fn acting_for_tests() -> hangar_app::functions::ports::Acting {
+    use hangar_app::functions::ports::{Acting, Actor, RequestId};
+    Acting {
+        viewer: hangar_app::models::Viewer {
+            display_name: "Test".into(),
+            email: None,
+            platform_role: Some(hangar_app::models::PlatformRole::Auditor),
+            teams: Vec::new(),
+        },
+        user_id: 0,
+        token: None,
+        actor: Actor {
+            issuer: "test".into(),
+            subject: "test".into(),
+            display_name: "Test".into(),
+        },
+        request_id: RequestId("test".into()),
+        reauthenticated_ms: None,
+    }
+}
+
+/// A copy of `env` pointing at a loopback port where nothing listens.
+pub fn unreachable(
+    env: &hangar_server::config::AirflowConfig,
+) -> hangar_server::config::AirflowConfig {
+    let mut dead = env.clone();
+    dead.base_url = url::Url::parse(&format!("http://127.0.0.1:{}", idp::free_port())).unwrap();
+    dead
+}
+
+/// A migrated database of its own (SQLite in `dir`, or a fresh PostgreSQL database), for
+/// tests of the storage layer without an app around it.
+pub async fn test_database(backend: Backend, dir: &TempDir) -> hangar_server::db::Db {
+    let db = hangar_server::db::Db::connect(&database_url(backend, dir).await, 10)
+        .await
+        .unwrap();
+    db.migrate().await.unwrap();
+    db
+}
+
+async fn database_url(backend: Backend, dir: &TempDir) -> String {
+    match backend {
+        Backend::Sqlite => format!("sqlite://{}", dir.path().join("hangar.db").display()),
+        Backend::Postgres => {
+            let admin_url = std::env::var("HANGAR_TEST_POSTGRES_URL").expect(
+                "HANGAR_TEST_POSTGRES_URL is not set: run `make test`, which starts a throwaway \
+                 PostgreSQL, or point it at a server where the user may create databases",
+            );
+            let name = format!("hangar_test_{}", uuid::Uuid::new_v4().simple());
+            let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut admin)
+                .await
+                .unwrap();
+            let mut url = url::Url::parse(&admin_url).unwrap();
+            url.set_path(&format!("/{name}"));
+            url.to_string()
+        }
+    }
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(backend, "").await
+    }
+
+    /// `extra_oidc` is added to the `[oidc]` section (e.g. `max_token_age = "1h"`).
+    pub async fn spawn_with(backend: Backend, extra_oidc: &str) -> Self {
+        Self::spawn_configured(backend, extra_oidc, "").await
+    }
+
+    /// With the real Airflow that `make test` starts, as environment "main"
+    /// (bundles team_a_dags → team_a, team_b_dags → team_b, shared_dags shared).
+    pub async fn spawn_with_airflow(backend: Backend) -> Self {
+        let url = std::env::var("HANGAR_TEST_AIRFLOW_URL").expect(
+            "HANGAR_TEST_AIRFLOW_URL is not set: run `make test`, which starts Airflow 3.3.2",
+        );
+        let password = std::env::var("HANGAR_TEST_AIRFLOW_PASSWORD").unwrap();
+        let airflow = format!(
+            "[[airflow]]\nname = \"main\"\nbase_url = \"{url}\"\nusername = \"hangar\"\n\
+             password = \"{password}\"\nbundles = {{ team_a_dags = \"team_a\", team_a_repo = \"team_a\", team_b_dags = \"team_b\" }}\n"
+        );
+        Self::spawn_configured(backend, "", &airflow).await
+    }
+
+    /// With an Airflow environment "main" (multi-team, bundles as above) at a loopback port
+    /// where nothing listens: reads come from what the test seeds, every action fails.
+    pub async fn spawn_with_dead_airflow(backend: Backend) -> Self {
+        let airflow = format!(
+            "[[airflow]]\nname = \"main\"\nbase_url = \"http://127.0.0.1:{}\"\n\
+             username = \"hangar\"\npassword = \"unused\"\ntimeout = \"2s\"\n\
+             bundles = {{ team_a_dags = \"team_a\", team_a_repo = \"team_a\", team_b_dags = \"team_b\" }}\n",
+            idp::free_port()
+        );
+        Self::spawn_configured(backend, "", &airflow).await
+    }
+
+    /// Puts a DAG (team `None`: shared) with one failed run `run_1` and its task `task_1`
+    /// into the read model, as a sync would.
+    pub async fn seed_dag(&self, environment: &str, dag_id: &str, team: Option<&str>) {
+        let now = self.state.clock.now_ms();
+        let run_after = "2099-01-01T00:00:00Z";
+        hangar_server::with_pool!(&self.state.db, pool => {
+            sqlx::query(
+                "INSERT INTO dags (environment, dag_id, team, display_name, is_paused, is_stale, \
+                 has_import_errors, synced_ms) VALUES ($1, $2, $3, $2, 0, 0, 0, $4)",
+            )
+            .bind(environment).bind(dag_id).bind(team).bind(now)
+            .execute(pool).await.unwrap();
+            sqlx::query(
+                "INSERT INTO dag_runs (environment, dag_id, run_id, state, run_type, run_after, \
+                 synced_ms) VALUES ($1, $2, 'run_1', 'failed', 'manual', $3, $4)",
+            )
+            .bind(environment).bind(dag_id).bind(run_after).bind(now)
+            .execute(pool).await.unwrap();
+            sqlx::query(
+                "INSERT INTO task_instances (environment, dag_id, run_id, task_id, map_index, \
+                 state, try_number, synced_ms) VALUES ($1, $2, 'run_1', 'task_1', -1, 'failed', 1, $3)",
+            )
+            .bind(environment).bind(dag_id).bind(now)
+            .execute(pool).await.unwrap();
+        });
+    }
+
+    /// Puts a pool (team `None`: global) with 4 slots, 1 running, into the read model.
+    pub async fn seed_pool(&self, environment: &str, name: &str, team: Option<&str>) {
+        let now = self.state.clock.now_ms();
+        hangar_server::with_pool!(&self.state.db, pool => {
+            sqlx::query(
+                "INSERT INTO pools (environment, name, team, slots, include_deferred, occupied, \
+                 running, queued, scheduled, deferred, open, synced_ms) \
+                 VALUES ($1, $2, $3, 4, 0, 1, 1, 0, 0, 0, 3, $4)",
+            )
+            .bind(environment).bind(name).bind(team).bind(now)
+            .execute(pool).await.unwrap();
+        });
+    }
+
+    /// Puts a connection (team `None`: global) with a password set into the read model.
+    pub async fn seed_connection(&self, environment: &str, id: &str, team: Option<&str>) {
+        let now = self.state.clock.now_ms();
+        hangar_server::with_pool!(&self.state.db, pool => {
+            sqlx::query(
+                "INSERT INTO connections (environment, connection_id, team, conn_type, \
+                 has_password, synced_ms) VALUES ($1, $2, $3, 'http', 1, $4)",
+            )
+            .bind(environment).bind(id).bind(team).bind(now)
+            .execute(pool).await.unwrap();
+        });
+    }
+
+    pub async fn seed_variable(&self, environment: &str, key: &str, team: Option<&str>) {
+        let now = self.state.clock.now_ms();
+        hangar_server::with_pool!(&self.state.db, pool => {
+            sqlx::query(
+                "INSERT INTO variables (environment, variable_key, team, is_encrypted, synced_ms) \
+                 VALUES ($1, $2, $3, 1, $4)",
+            )
+            .bind(environment).bind(key).bind(team).bind(now)
+            .execute(pool).await.unwrap();
+        });
+    }
+
+    /// A user row, as a sign-in would leave it; returns its id.
+    pub async fn seed_user(&self, subject: &str) -> i64 {
+        let sign_in = hangar_server::users::SignIn {
+            issuer: "https://seeded.example.com",
+            subject,
+            display_name: subject,
+            email: None,
+            email_verified: false,
+            groups: &[],
+            at_ms: 0,
+        };
+        hangar_server::users::record_sign_in(&self.state.db, sign_in)
+            .await
+            .unwrap()
+            .0
+    }
+
+    /// `extra_toml` is appended at the end of the file (e.g. `[[airflow]]` entries).
+    pub async fn spawn_configured(backend: Backend, extra_oidc: &str, extra_toml: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let idp = TestIdp::start(
+            dir.path(),
+            &format!("{url}/auth/callback"),
+            &format!("{url}/auth/signed-out"),
+        )
+        .await;
+        let database_url = database_url(backend, &dir).await;
+        let toml = format!(
+            r#"
+[server]
+listen = "{addr}"
+public_url = "{url}"
+site_root = "{site}"
+
+[database]
+url = "{database_url}"
+max_connections = 5
+
+[oidc]
+issuer = "{issuer}"
+client_id = "hangar"
+client_secret = "{secret}"
+scopes = ["openid", "email", "profile", "groups", "offline_access"]
+jwks_refresh_min_interval = "30s"
+{extra_oidc}
+{TEST_CONFIG}
+{extra_toml}
+"#,
+            addr = listener.local_addr().unwrap(),
+            site = dir.path().join("site").display(),
+            issuer = idp.issuer,
+            secret = idp::CLIENT_SECRET,
+        );
+        // Written too, for tests that run the `hangar` command on the same database.
+        std::fs::write(dir.path().join("hangar.toml"), &toml).unwrap();
+        let config = Config::from_toml(&dir.path().join("hangar.toml"), &toml, Vec::new())
+            .expect("test configuration is valid");
+        let clock = Arc::new(ManualClock::default());
+        // Tests drive the sync themselves; the binary (browser tests, demo) runs the loops.
+        let (router, state) =
+            hangar_server::build_with(config, clock.clone(), hangar_server::SyncLoops::Off)
+                .await
+                .expect("hangar starts");
+        tokio::spawn(async move {
+            axum::serve(listener, router).await.unwrap();
+        });
+        Self {
+            url,
+            idp,
+            clock,
+            state,
+            _dir: dir,
+        }
+    }
+
+    /// A second Hangar on the same database and identity provider, as another replica
+    /// behind a load balancer would be. Returns its URL.
+    pub async fn spawn_replica(&self) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (router, _state) = hangar_server::build_with(
+            self.state.config.clone(),
+            self.clock.clone(),
+            hangar_server::SyncLoops::Off,
+        )
+        .await
+        .expect("the replica starts");
+        tokio::spawn(async move {
+            axum::serve(listener, router).await.unwrap();
+        });
+        url
+    }
+
+    /// The configuration file this app was started from.
+    pub fn config_file(&self) -> std::path::PathBuf {
+        self._dir.path().join("hangar.toml")
+    }
+
+    pub fn browser(&self) -> Browser {
+        Browser::new(&self.url)
+    }
+
+    pub async fn signed_in(&self, user: &str) -> Browser {
+        let browser = Browser::new(&self.url);
+        let response = browser.sign_in(user).await;
+        if response.status() != reqwest::StatusCode::SEE_OTHER {
+            panic!(
+                "sign-in as {user} failed with {}; audit: {:?}",
+                response.status(),
+                self.audit_actions().await
+            );
+        }
+        browser
+    }
+
+    /// Syncs the first Airflow environment until the read model holds the four sample DAGs
+    /// (the dag-processor may still be parsing right after Airflow started).
+    pub async fn sync_sample_dags(&self) {
+        let env = &self.state.config.airflow[0];
+        let client = hangar_server::airflow::AirflowClient::for_environment(env).unwrap();
+        for attempt in 0..60 {
+            let now = self.state.clock.now_ms() + attempt;
+            let report = hangar_server::sync::dags::sync_dags(&self.state.db, env, &client, now)
+                .await
+                .unwrap();
+            if report.dags >= 4 {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
+        panic!("Airflow never listed the four sample DAGs");
+    }
+
+    /// One pass of the run and task-instance sync of the first environment, as the loop
+    /// makes it (announcing changes to live pages).
+    pub async fn sync_runs_and_tasks(&self) {
+        let env = &self.state.config.airflow[0];
+        let client = self.state.airflow.main(&env.name).unwrap();
+        let now = self.state.clock.now_ms();
+        hangar_server::sync::sync_activity(&self.state, env, &client, now)
+            .await
+            .unwrap();
+    }
+
+    /// (action, outcome, team) of the newest audit entry.
+    pub async fn last_audit(&self) -> (String, String, Option<String>) {
+        let entry = hangar_server::audit::entries_after(&self.state.db, 0, 10_000)
+            .await
+            .unwrap()
+            .pop()
+            .unwrap();
+        (entry.action, entry.outcome, entry.team)
+    }
+
+    /// The detail of the newest audit entry.
+    pub async fn last_audit_detail(&self) -> String {
+        self.audit_actions()
+            .await
+            .pop()
+            .and_then(|(_, _, detail)| detail)
+            .unwrap_or_default()
+    }
+
+    /// The audit log's actions and outcomes, oldest first.
+    pub async fn audit_actions(&self) -> Vec<(String, String, Option<String>)> {
+        hangar_server::audit::entries_after(&self.state.db, 0, 10_000)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.action, e.outcome, e.detail))
+            .collect()
+    }
+
+    /// Whether the audit log holds an entry of `action` with `outcome`.
+    pub async fn audited(&self, action: &str, outcome: &str) -> bool {
+        self.audit_actions()
+            .await
+            .iter()
+            .any(|(a, o, _)| a == action && o == outcome)
+    }
+}
+
+/// The test Airflow keeps its metadata in SQLite, which refuses concurrent writes with a
+/// 500 that Hangar passes on as 502; a person would press the button again.
+/// Waits up to `within` for the next `change` event a browser would dispatch on an event
+/// stream; keep-alive comments do not count.
+pub async fn next_change(stream: &mut reqwest::Response, within: std::time::Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        match tokio::time::timeout_at(deadline, stream.chunk()).await {
+            Ok(Ok(Some(chunk))) => {
+                // With data: browsers drop an event whose data is empty.
+                if String::from_utf8_lossy(&chunk).contains("event: change\ndata: reload") {
+                    return true;
+                }
+            }
+            Ok(_) => panic!("the stream ended"),
+            Err(_) => return false,
+        }
+    }
+}
+
+pub async fn retry_busy<F, Fut>(mut call: F) -> (reqwest::StatusCode, String)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = (reqwest::StatusCode, String)>,
+{
+    let mut last = (reqwest::StatusCode::OK, String::new());
+    for _ in 0..5 {
+        last = call().await;
+        if last.0 != reqwest::StatusCode::BAD_GATEWAY || !last.1.contains("Database error") {
+            return last;
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+    last
+}
+
+/// A direct write to the test Airflow, again while its SQLite refuses it as busy (the
+/// failure `retry_busy` handles for writes through Hangar).
+pub async fn retry_airflow<T, F, Fut>(
+    mut call: F,
+) -> Result<T, hangar_server::airflow::AirflowError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, hangar_server::airflow::AirflowError>>,
+{
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match call().await {
+            Err(hangar_server::airflow::AirflowError::Rejected {
+                status: 500,
+                detail,
+                ..
+            }) if detail.contains("Database error") && attempt < 5 => {
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+impl TestApp {
+    /// A client for the first Airflow environment with its own (admin) credentials, to check
+    /// what Airflow itself holds.
+    pub fn airflow(&self) -> hangar_server::airflow::AirflowClient {
+        hangar_server::airflow::AirflowClient::for_environment(&self.state.config.airflow[0])
+            .unwrap()
+    }
+}
+
+impl Browser {
+    /// Calls a server function by name, again if the test Airflow's SQLite was busy.
+    pub async fn function(
+        &self,
+        function: &str,
+        form: &[(&str, &str)],
+    ) -> (reqwest::StatusCode, String) {
+        retry_busy(|| async {
+            let response = self.call(&format!("/api/{function}"), form).await;
+            (response.status(), response.text().await.unwrap())
+        })
+        .await
+    }
+}
