@@ -197,7 +197,11 @@ async fn serve(config: Config) -> ExitCode {
         match tokio::net::TcpListener::bind(metrics_listen).await {
             Ok(listener) => {
                 tracing::info!(%metrics_listen, "serving /metrics");
-                tokio::spawn(async move { axum::serve(listener, metrics).await });
+                tokio::spawn(crate::http::serve(
+                    listener,
+                    metrics,
+                    std::future::pending(),
+                ));
             }
             Err(error) => {
                 eprintln!("hangar: cannot listen on {metrics_listen} (metrics.listen): {error}");

@@ -72,7 +72,7 @@ pub async fn open_database(config: &Config) -> Result<Db, StartupError> {
 pub async fn build(
     config: Config,
     clock: Arc<dyn Clock>,
-) -> Result<(axum::Router, AppState), StartupError> {
+) -> Result<(http::Router, AppState), StartupError> {
     build_with(config, clock, SyncLoops::Start).await
 }
 
@@ -88,7 +88,7 @@ pub async fn build_with(
     config: Config,
     clock: Arc<dyn Clock>,
     sync_loops: SyncLoops,
-) -> Result<(axum::Router, AppState), StartupError> {
+) -> Result<(http::Router, AppState), StartupError> {
     let db = open_database(&config).await?;
     let session_store = HangarSessionStore::for_db(&db).await?;
     let redirect_uri = config.server.url_for("/auth/callback");
@@ -188,11 +188,8 @@ pub async fn build_with(
 /// Serves until `shutdown` resolves, then lets in-flight requests finish.
 pub async fn serve(
     listener: TcpListener,
-    router: axum::Router,
+    router: http::Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartupError> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await?;
-    Ok(())
+    Ok(http::serve(listener, router, shutdown).await?)
 }

@@ -5,10 +5,11 @@
 
 use hangar_app::models::TeamRole;
 
+use super::blocking::blocking;
 use super::engine::DeployEngine;
 use super::error::DeployError;
 use super::policy::{Person, Refusal, RequestFacts, RequestStatus, Reviewer, check_cancel};
-use super::request::{Opened, Opening, blocking};
+use super::request::{Opened, Opening};
 use super::store::{self, Reviewed, StoredRequest, Verdict};
 
 /// A review comment longer than this is refused rather than cut.

@@ -270,7 +270,7 @@ impl DeployEngine {
             expires_at_ms: request.expires_ms,
         };
         let team = setup.clone();
-        let deployed_now = super::request::blocking(move || team.state()).await?;
+        let deployed_now = super::blocking::blocking(move || team.state()).await?;
         // A failed attempt may have moved some targets already: it continues from there.
         let deployed_now = match deployed_now {
             super::team::TargetState::Agreed(commit) => commit,

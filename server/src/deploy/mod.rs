@@ -10,6 +10,7 @@
 //!   only by an atomic step (a rename, a compare-and-swap of a ref)
 
 pub mod actions;
+pub mod blocking;
 pub mod changes;
 pub mod commit;
 pub mod confirm;

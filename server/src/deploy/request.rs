@@ -4,6 +4,7 @@
 
 use std::time::{Duration, Instant};
 
+use super::blocking::blocking;
 use super::commit::CommitId;
 use super::engine::DeployEngine;
 use super::error::DeployError;
@@ -233,13 +234,4 @@ fn prepare(setup: &TeamDeploy, commit: Option<&str>) -> Result<Prepared, DeployE
         commits,
         files: files.len(),
     })
-}
-
-/// Runs repository and target work on the blocking pool.
-pub async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, DeployError> + Send + 'static,
-) -> Result<T, DeployError> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| DeployError::Internal(e.to_string()))?
 }

@@ -116,7 +116,7 @@ impl DeployEngine {
             return Ok(false);
         }
         let reading = setup.clone();
-        let state = super::request::blocking(move || reading.state()).await?;
+        let state = super::blocking::blocking(move || reading.state()).await?;
         // Split targets belong to an interrupted deploy: its retry sorts them out.
         let TargetState::Agreed(holds) = state else {
             return Ok(false);

@@ -37,5 +37,9 @@ async fn scrape(State(state): State<AppState>, headers: HeaderMap) -> Response {
         // Counters are still worth having; the database figures keep their last values.
         tracing::warn!(%error, "metrics: cannot read figures from the database");
     }
-    ([(header::CONTENT_TYPE, OPENMETRICS)], state.metrics.encode()).into_response()
+    (
+        [(header::CONTENT_TYPE, OPENMETRICS)],
+        state.metrics.encode(),
+    )
+        .into_response()
 }

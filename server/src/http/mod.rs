@@ -23,7 +23,6 @@ pub mod server_fns;
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
-use axum::Router;
 use axum::extract::Request;
 use axum::http::{Method, StatusCode};
 use axum::middleware::from_fn_with_state;
@@ -42,6 +41,20 @@ use self::request::request_id_and_log;
 use crate::state::AppState;
 
 pub use self::request::REQUEST_ID_HEADER;
+/// The app as the binary serves it (built by [`router`]).
+pub use axum::Router;
+
+/// Serves `router` on `listener` until `shutdown` resolves, then lets in-flight requests
+/// finish.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
 /// Longer than any call Hangar makes to the identity provider or Airflow (10 s by default).
 pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 

@@ -212,7 +212,6 @@ impl Metrics {
     }
 }
 
-
 impl Metrics {
     /// Reads the figures that belong to the database rather than to this process.
     pub async fn refresh(&self, db: &Db, config: &Config, now: i64) -> Result<(), ServerError> {

@@ -14,13 +14,14 @@ use hangar_app::models::{PlatformRole, TeamAction, TeamRole, Viewer};
 
 use crate::audit::{self, AuditEvent, Outcome};
 use crate::deploy::actions::{Actor, Loaded};
+use crate::deploy::blocking::blocking;
 use crate::deploy::engine::DeployEngine;
 use crate::deploy::error::DeployError;
 use crate::deploy::git::CommitInfo;
 use crate::deploy::policy::{BREAK_GLASS_REAUTH_WINDOW_MS, RequestStatus};
 use crate::deploy::request::{Opened, Opening};
 use crate::deploy::summaries::{self, Listing};
-use crate::deploy::{changes, progress, request, store};
+use crate::deploy::{changes, progress, store};
 use crate::tokens;
 
 /// History rows on the deploys page.
@@ -301,8 +302,7 @@ impl Deploys for DeployGateway {
         let (deployed, candidate) = (request.deployed.clone(), request.candidate.clone());
         let reading = setup.clone();
         let changes =
-            request::blocking(move || changes::read(&reading, deployed.as_ref(), &candidate, page))
-                .await?;
+            blocking(move || changes::read(&reading, deployed.as_ref(), &candidate, page)).await?;
         let commits = store::commits(self.db(), id).await?;
         let steps = progress::steps(self.db(), id).await?;
         let mut actions = DeployActions::default();
