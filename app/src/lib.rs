@@ -10,12 +10,14 @@
 pub mod components;
 pub mod errors;
 pub mod functions;
+pub mod html;
 pub mod models;
 pub mod pages;
 pub mod paths;
 pub mod routes;
 #[cfg(feature = "ssr")]
 pub mod shell;
+pub mod time_text;
 
 pub use routes::App;
 

@@ -150,29 +150,12 @@ fn write_pause_form(out: &mut String, row: &DagRow, context: RowContext<'_>) {
 
 /// Appends `value` as element content.
 fn text(out: &mut String, value: &str) {
-    escape(out, value);
+    crate::html::escape_into(out, value);
 }
 
 /// Appends `value` inside a double-quoted attribute.
 fn attr(out: &mut String, value: &str) {
-    escape(out, value);
-}
-
-/// One rule for both places: quotes too, so a value can never end an attribute.
-fn escape(out: &mut String, value: &str) {
-    let mut rest = value;
-    while let Some(at) = rest.find(['&', '<', '>', '"', '\'']) {
-        out.push_str(&rest[..at]);
-        out.push_str(match rest.as_bytes()[at] {
-            b'&' => "&amp;",
-            b'<' => "&lt;",
-            b'>' => "&gt;",
-            b'"' => "&quot;",
-            _ => "&#39;",
-        });
-        rest = &rest[at + 1..];
-    }
-    out.push_str(rest);
+    crate::html::escape_into(out, value);
 }
 
 #[cfg(test)]

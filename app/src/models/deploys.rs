@@ -269,46 +269,6 @@ pub struct TokenPage {
     pub tokens: Vec<TokenRow>,
 }
 
-/// "2026-11-22 14:05 UTC" for milliseconds since the epoch (server and browser alike).
-pub fn utc_minute(ms: i64) -> String {
-    let (date, hour, minute) = civil(ms);
-    format!("{date} {hour:02}:{minute:02} UTC")
-}
-
-/// "2026-11-22 14:05:09 UTC", where seconds matter (the audit log).
-pub fn utc_second(ms: i64) -> String {
-    let (date, hour, minute) = civil(ms);
-    let second = ms.div_euclid(1000).rem_euclid(60);
-    format!("{date} {hour:02}:{minute:02}:{second:02} UTC")
-}
-
-/// "14:05" (UTC), for "live in Airflow at 14:05".
-pub fn hh_mm(ms: i64) -> String {
-    let (_, hour, minute) = civil(ms);
-    format!("{hour:02}:{minute:02}")
-}
-
-/// The UTC calendar date ("YYYY-MM-DD"), hour and minute of a time (days to civil date after
-/// Howard Hinnant's algorithm; no time zone database in the browser bundle).
-fn civil(ms: i64) -> (String, i64, i64) {
-    let seconds = ms.div_euclid(1000);
-    let (days, second_of_day) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (
-        format!("{year:04}-{month:02}-{day:02}"),
-        second_of_day / 3600,
-        second_of_day % 3600 / 60,
-    )
-}
-
 /// One line of the approval screen's file tree: a folder, or a changed file (its index in
 /// `DeployDetail::files`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -347,16 +307,6 @@ pub fn file_tree(files: &[FileRow]) -> Vec<TreeLine> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn times_read_as_utc_calendar_minutes() {
-        assert_eq!(utc_minute(0), "1970-01-01 00:00 UTC");
-        // 2026-11-22T14:05:59Z
-        assert_eq!(utc_minute(1_795_356_359_000), "2026-11-22 14:05 UTC");
-        assert_eq!(hh_mm(1_795_356_359_000), "14:05");
-        // A leap day.
-        assert_eq!(utc_minute(1_709_208_000_000), "2024-02-29 12:00 UTC");
-    }
 
     fn file(path: &str) -> FileRow {
         FileRow {

@@ -321,28 +321,6 @@ pub struct PlatformOverview {
     pub awaiting_review: Vec<AwaitingReview>,
 }
 
-/// "just now", "45 s ago", "12 min ago", "3 h ago", "2 d ago".
-pub fn ago(now_ms: i64, at_ms: i64) -> String {
-    let seconds = (now_ms - at_ms).max(0) / 1000;
-    match seconds {
-        0..5 => "just now".to_string(),
-        5..120 => format!("{seconds} s ago"),
-        120..7200 => format!("{} min ago", seconds / 60),
-        7200..172_800 => format!("{} h ago", seconds / 3600),
-        _ => format!("{} d ago", seconds / 86_400),
-    }
-}
-
-/// An RFC 3339 time from Airflow as "2026-11-21 14:05:00 UTC" (UTC times only; anything
-/// else is shown as given).
-pub fn airflow_time(at: &str) -> String {
-    let utc = at.ends_with('Z') || at.ends_with("+00:00");
-    match (utc, at.get(..19)) {
-        (true, Some(seconds)) => format!("{} UTC", seconds.replacen('T', " ", 1)),
-        _ => at.to_string(),
-    }
-}
-
 /// Sorts the team table; teams without a figure go last whichever the direction, and ties
 /// keep the team order.
 pub fn sort_teams(teams: &mut [TeamOverview], query: OverviewQuery) {
@@ -454,33 +432,6 @@ mod tests {
         assert_eq!(names(&teams), ["c", "a", "b"]);
         sort_teams(&mut teams, OverviewQuery::default());
         assert_eq!(names(&teams), ["a", "b", "c"]);
-    }
-
-    #[test]
-    fn times_read_as_people_say_them() {
-        let now = 1_000_000_000;
-        assert_eq!(ago(now, now - 1_000), "just now");
-        assert_eq!(ago(now, now - 45_000), "45 s ago");
-        assert_eq!(ago(now, now - 12 * 60_000), "12 min ago");
-        assert_eq!(ago(now, now - 3 * 3_600_000), "3 h ago");
-        assert_eq!(ago(now, now - 50 * 3_600_000), "2 d ago");
-        assert_eq!(
-            ago(now, now + 5_000),
-            "just now",
-            "a clock ahead is not the future"
-        );
-        assert_eq!(
-            airflow_time("2026-11-21T14:05:00.123456+00:00"),
-            "2026-11-21 14:05:00 UTC"
-        );
-        assert_eq!(
-            airflow_time("2026-11-21T14:05:00Z"),
-            "2026-11-21 14:05:00 UTC"
-        );
-        assert_eq!(
-            airflow_time("2026-11-21T15:05:00+01:00"),
-            "2026-11-21T15:05:00+01:00"
-        );
     }
 
     #[test]

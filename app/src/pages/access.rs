@@ -14,8 +14,8 @@ use crate::functions::access::{EndUserSessions, get_access_overview, get_team_ac
 use crate::models::access_overview::{
     AccessOverview, GroupRule, PEOPLE_PAGE_SIZE, PeopleQuery, Person, TeamAccess,
 };
-use crate::models::deploys::utc_minute;
 use crate::paths;
+use crate::time_text::utc_minute;
 
 #[component]
 pub fn TeamAccessPage() -> impl IntoView {

@@ -14,7 +14,7 @@ use crate::functions::audit::{get_platform_audit, get_team_audit};
 use crate::models::audit::{
     AUDIT_OUTCOMES, AuditFilter, AuditPage, AuditRow, AuditScope, ChainStatus, NO_TEAM,
 };
-use crate::models::deploys::{utc_minute, utc_second};
+use crate::time_text::{utc_minute, utc_second};
 
 fn filter_from_query() -> impl Fn() -> (AuditFilter, Option<String>) + Copy + Send + Sync {
     let query_map = use_query_map();

@@ -11,10 +11,10 @@ use crate::components::team_nav::TeamNav;
 use crate::functions::deploys::{CancelDeploy, ReviewDeploy, RunDeploy, get_deploy_detail};
 use crate::models::deploys::{
     DEPLOY_STEPS, DeployDetail, DiffBody, FileDiff, LineKind, StepRow, file_tree, short_sha,
-    utc_minute,
 };
 use crate::pages::deploys::{Confirmation, StatusBadge};
 use crate::paths;
+use crate::time_text::utc_minute;
 
 #[derive(Clone, Copy)]
 struct DetailActions {

@@ -8,8 +8,9 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 use crate::components::ErrorView;
 use crate::components::team_nav::TeamNav;
 use crate::functions::deploys::{BreakGlassDeploy, RequestDeploy, get_team_deploys};
-use crate::models::deploys::{DeployOverview, DeploySummary, short_sha, utc_minute};
+use crate::models::deploys::{DeployOverview, DeploySummary, short_sha};
 use crate::paths;
+use crate::time_text::utc_minute;
 
 #[component]
 pub fn DeploysPage() -> impl IntoView {
@@ -243,10 +244,7 @@ pub fn Confirmation(summary: DeploySummary, minutes: Option<u64>) -> impl IntoVi
     let (class, text) = match (summary.confirmation.as_deref(), summary.confirmed_ms) {
         (Some("live"), Some(at)) => (
             "live",
-            format!(
-                "live in Airflow at {} UTC",
-                crate::models::deploys::hh_mm(at)
-            ),
+            format!("live in Airflow at {} UTC", crate::time_text::hh_mm(at)),
         ),
         (Some("late"), _) => (
             "late",

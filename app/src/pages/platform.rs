@@ -10,13 +10,14 @@ use leptos_router::hooks::use_query_map;
 
 use crate::components::ErrorView;
 use crate::functions::platform::get_platform_overview;
-use crate::models::deploys::{AwaitingReview, short_sha, utc_minute};
+use crate::models::deploys::{AwaitingReview, short_sha};
 use crate::models::platform::{
     EnvironmentHealth, FAILING_WINDOWS, FailingRun, OverviewQuery, OverviewSort, PlatformOverview,
-    RunCounts, SyncState, TeamOverview, ago, airflow_time,
+    RunCounts, SyncState, TeamOverview,
 };
 use crate::pages::deploys::StatusBadge;
 use crate::paths;
+use crate::time_text::{ago, airflow_time, utc_minute};
 
 #[component]
 pub fn PlatformPage() -> impl IntoView {

@@ -8,8 +8,9 @@ use leptos_router::hooks::use_params_map;
 use crate::components::ErrorView;
 use crate::components::team_nav::TeamNav;
 use crate::functions::deploys::{CreateToken, RevokeToken, get_team_tokens};
-use crate::models::deploys::{TOKEN_MAX_DAYS, TokenPage, utc_minute};
+use crate::models::deploys::{TOKEN_MAX_DAYS, TokenPage};
 use crate::paths;
+use crate::time_text::utc_minute;
 
 #[component]
 pub fn TokensPage() -> impl IntoView {

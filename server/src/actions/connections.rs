@@ -92,7 +92,7 @@ impl AirflowGateway {
                 Some(&form.password),
             )
             .await?;
-        let owner = crate::sync::connections::team_of(&ownership, &connection);
+        let owner = ownership.team_of_labelled(connection.team_name.as_deref());
         let now = self.clock.now_ms();
         read_model_update::connection(&self.db, &form.environment, &connection, &owner, now)
             .await?;

@@ -62,7 +62,7 @@ impl AirflowGateway {
         let pool = self
             .audited(acting, &subject, action, detail, result)
             .await?;
-        let owner = crate::sync::pools::team_of(&ownership, &pool);
+        let owner = ownership.team_of_labelled(pool.team_name.as_deref());
         let now = self.clock.now_ms();
         read_model_update::pool(&self.db, &form.environment, &pool, &owner, now).await?;
         self.live

@@ -108,7 +108,7 @@ impl AirflowGateway {
                 Some(&form.value),
             )
             .await?;
-        let owner = crate::sync::variables::team_of(&ownership, &variable);
+        let owner = ownership.team_of_labelled(variable.team_name.as_deref());
         let now = self.clock.now_ms();
         read_model_update::variable(&self.db, &form.environment, &variable, &owner, now).await?;
         Ok(())

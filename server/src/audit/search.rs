@@ -12,8 +12,8 @@
 use hangar_app::models::audit::{AuditCriteria, AuditCursor};
 
 use super::{AuditEntry, ENTRY_COLUMNS, entry_from_row};
-use crate::db::Db;
 use crate::db::query_result;
+use crate::db::{Db, like_containing};
 use crate::error::ServerError;
 use crate::with_pool;
 
@@ -100,7 +100,7 @@ pub async fn fetch(
     // the other filters select (see below).
     let mut text_condition = None;
     if let Some(text) = &criteria.text {
-        let pattern = bind(&mut values, Value::Text(like_pattern(text)));
+        let pattern = bind(&mut values, Value::Text(like_containing(text)));
         let searched = if postgres { POSTGRES_TEXT } else { SQLITE_TEXT };
         text_condition = Some(format!("{searched} LIKE {pattern} ESCAPE '\\'"));
         if let Some(candidates) = rare_candidates(db, text).await? {
@@ -175,7 +175,7 @@ async fn is_common(db: &Db, text: &str) -> Result<bool, ServerError> {
          LIMIT {COMMON_TERM_SAMPLE}) newest WHERE {POSTGRES_TEXT} LIKE $1 ESCAPE '\\'"
     );
     let hits: i64 = sqlx::query_scalar(&sql)
-        .bind(like_pattern(text))
+        .bind(like_containing(text))
         .fetch_one(pool)
         .await?;
     Ok(hits >= COMMON_TERM_HITS)
@@ -194,19 +194,6 @@ async fn run(db: &Db, sql: &str, values: &[Value]) -> Result<Vec<AuditEntry>, Se
         let rows = query.fetch_all(pool).await?;
         rows.iter().map(entry_from_row).collect()
     }))
-}
-
-/// `%text%` with `LIKE`'s own characters escaped.
-fn like_pattern(text: &str) -> String {
-    let mut pattern = String::from("%");
-    for c in text.chars() {
-        if matches!(c, '\\' | '%' | '_') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
 }
 
 /// An FTS5 query asking for every trigram of `text` (the index keeps no positions, so the
@@ -274,11 +261,6 @@ pub async fn team_actions(db: &Db, team: &str) -> Result<Vec<String>, ServerErro
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn like_characters_are_taken_literally() {
-        assert_eq!(like_pattern(r"50%_a\b"), r"%50\%\_a\\b%");
-    }
 
     #[test]
     fn trigrams_are_quoted_and_unique() {

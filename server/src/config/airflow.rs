@@ -53,6 +53,25 @@ impl Ownership {
             Self::SingleTeam { team: owner } => owner == team,
         }
     }
+
+    /// The team that owns something of `bundle` (a DAG, an import error): the bundle's team
+    /// in a multi-team environment (`None`: shared), the environment's team otherwise.
+    pub fn team_of_bundle(&self, bundle: Option<&str>) -> Option<String> {
+        match self {
+            Self::SingleTeam { team } => Some(team.clone()),
+            Self::MultiTeam { bundles } => bundle.and_then(|b| bundles.get(b).cloned()),
+        }
+    }
+
+    /// The team that owns something Airflow labels with `team_name` (a pool, connection or
+    /// variable): that label in a multi-team environment (`None`: global), the environment's
+    /// team otherwise.
+    pub fn team_of_labelled(&self, team_name: Option<&str>) -> Option<String> {
+        match self {
+            Self::SingleTeam { team } => Some(team.clone()),
+            Self::MultiTeam { .. } => team_name.map(str::to_string),
+        }
+    }
 }
 
 pub(super) fn validate(
@@ -181,5 +200,52 @@ fn read_credentials(
             "token_file",
             "use one kind of credentials: username + password, username + password_file, or token_file".into(),
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    #[test]
+    fn bundles_map_to_teams_and_the_rest_is_shared() {
+        let multi = Ownership::MultiTeam {
+            bundles: BTreeMap::from([("team_a_dags".to_string(), "team_a".to_string())]),
+        };
+        assert_eq!(
+            multi.team_of_bundle(Some("team_a_dags")).as_deref(),
+            Some("team_a")
+        );
+        assert_eq!(multi.team_of_bundle(Some("shared_dags")), None);
+        assert_eq!(multi.team_of_bundle(None), None);
+        let single = Ownership::SingleTeam {
+            team: "team_b".into(),
+        };
+        assert_eq!(
+            single.team_of_bundle(Some("anything")).as_deref(),
+            Some("team_b")
+        );
+        assert_eq!(single.team_of_bundle(None).as_deref(), Some("team_b"));
+    }
+
+    #[test]
+    fn labelled_things_follow_their_label_or_the_environment() {
+        let multi = Ownership::MultiTeam {
+            bundles: BTreeMap::new(),
+        };
+        assert_eq!(
+            multi.team_of_labelled(Some("team_a")).as_deref(),
+            Some("team_a")
+        );
+        assert_eq!(multi.team_of_labelled(None), None);
+        let single = Ownership::SingleTeam {
+            team: "team_b".into(),
+        };
+        assert_eq!(
+            single.team_of_labelled(Some("team_a")).as_deref(),
+            Some("team_b")
+        );
     }
 }

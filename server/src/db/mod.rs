@@ -36,6 +36,20 @@ pub fn query_result<T>(result: Result<T, sqlx::Error>) -> Result<T, crate::error
     Ok(result?)
 }
 
+/// A `LIKE … ESCAPE '\\'` pattern matching values that contain `text`, with `LIKE`'s own
+/// characters in it taken literally (a search for `50%_a` finds that text, not a wildcard).
+pub fn like_containing(text: &str) -> String {
+    let mut pattern = String::from("%");
+    for c in text.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
@@ -83,5 +97,15 @@ impl Db {
             Self::Sqlite(_) => "sqlite",
             Self::Postgres(_) => "postgres",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_characters_are_taken_literally() {
+        assert_eq!(like_containing(r"50%_a\b"), r"%50\%\_a\\b%");
     }
 }

@@ -4,6 +4,8 @@
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
+pub use hangar_app::html::escape;
+
 use crate::error::ServerError;
 
 /// The cause goes to the log, inside the request's span (so with its id); the user sees a
@@ -51,12 +53,4 @@ pub fn page(title: &str, body: &str) -> Html<String> {
          <main><section class=\"notice\" data-testid=\"static-page\">{body}</section></main></body></html>",
         escape(title)
     ))
-}
-
-pub fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
 }

@@ -5,7 +5,7 @@ use sqlx::Row;
 
 use super::rows::ReadRow;
 
-use crate::db::Db;
+use crate::db::{Db, like_containing};
 use crate::error::ServerError;
 use crate::with_pool;
 
@@ -39,7 +39,7 @@ fn list_element(value: &str) -> String {
         return String::new();
     }
     let json = serde_json::to_string(value).expect("a string serialises");
-    format!("%{}%", escape_like(&json))
+    like_containing(&json)
 }
 
 pub async fn team_dags(
@@ -51,7 +51,7 @@ pub async fn team_dags(
     let search = if query.search.trim().is_empty() {
         String::new()
     } else {
-        format!("%{}%", escape_like(&query.search.trim().to_lowercase()))
+        like_containing(&query.search.trim().to_lowercase())
     };
     let paused: i64 = match query.paused {
         Some(true) => 1,
@@ -155,27 +155,9 @@ pub async fn sync_notices(db: &Db, environments: &[&str]) -> Result<Vec<SyncNoti
         let (as_of, error) = status.unwrap_or((None, None));
         sync.push(SyncNotice {
             environment: environment.to_string(),
-            as_of: as_of.map(clock_time),
+            as_of: as_of.map(hangar_app::time_text::utc_clock),
             error,
         });
     }
     Ok(sync)
-}
-
-/// `%` and `_` in a search are literal characters, not wildcards (`ESCAPE '\\'`).
-fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
-}
-
-/// "HH:MM:SS UTC", formatted on the server so the browser renders the same text.
-fn clock_time(ms: i64) -> String {
-    let time = crate::clock::from_ms(ms);
-    format!(
-        "{:02}:{:02}:{:02} UTC",
-        time.hour(),
-        time.minute(),
-        time.second()
-    )
 }

@@ -8,8 +8,7 @@ use sqlx::Row;
 
 use super::dags::SyncError;
 use crate::airflow::AirflowClient;
-use crate::airflow::models::Connection;
-use crate::config::{AirflowConfig, Ownership};
+use crate::config::AirflowConfig;
 use crate::db::Db;
 use crate::with_pool;
 
@@ -45,15 +44,6 @@ pub fn mask_extra(extra: Option<&str>) -> Option<String> {
     Some(serde_json::Value::Object(map).to_string())
 }
 
-/// A connection's team: its own `team_name` in a multi-team environment (none: global), the
-/// environment's team in a single-team one.
-pub fn team_of(ownership: &Ownership, connection: &Connection) -> Option<String> {
-    match ownership {
-        Ownership::SingleTeam { team } => Some(team.clone()),
-        Ownership::MultiTeam { .. } => connection.team_name.clone(),
-    }
-}
-
 /// Replaces the environment's connections with Airflow's complete list.
 pub async fn sync_connections(
     db: &Db,
@@ -66,7 +56,7 @@ pub async fn sync_connections(
     with_pool!(db, pool => {
         let mut tx = pool.begin().await?;
         for connection in &connections {
-            let team = team_of(&env.ownership, connection);
+            let team = env.ownership.team_of_labelled(connection.team_name.as_deref());
             crate::upsert_connection!(&env.name, connection, &team, now_ms)
                 .execute(&mut *tx)
                 .await?;

@@ -4,17 +4,9 @@ use sqlx::Row;
 
 use crate::airflow::models::Dag;
 use crate::airflow::{AirflowClient, AirflowError};
-use crate::config::{AirflowConfig, Ownership};
+use crate::config::AirflowConfig;
 use crate::db::Db;
 use crate::with_pool;
-
-/// Which team a DAG belongs to: `None` means a shared bundle (visible to every team).
-pub fn team_of(ownership: &Ownership, bundle: Option<&str>) -> Option<String> {
-    match ownership {
-        Ownership::SingleTeam { team } => Some(team.clone()),
-        Ownership::MultiTeam { bundles } => bundle.and_then(|b| bundles.get(b).cloned()),
-    }
-}
 
 #[derive(Debug, PartialEq, Eq)]
 pub struct SyncReport {
@@ -74,7 +66,7 @@ async fn store(
             )
             .bind(&env.name)
             .bind(&dag.dag_id)
-            .bind(team_of(&env.ownership, dag.bundle_name.as_deref()))
+            .bind(env.ownership.team_of_bundle(dag.bundle_name.as_deref()))
             .bind(dag.dag_display_name.as_deref().unwrap_or(&dag.dag_id))
             .bind(&dag.description)
             .bind(&dag.bundle_name)
@@ -158,32 +150,4 @@ pub async fn status(
         row.map(|row| Ok((row.try_get("last_success_ms")?, row.try_get("last_error")?)))
             .transpose()
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use std::collections::BTreeMap;
-
-    use super::*;
-
-    #[test]
-    fn bundles_map_to_teams_and_the_rest_is_shared() {
-        let multi = Ownership::MultiTeam {
-            bundles: BTreeMap::from([("team_a_dags".to_string(), "team_a".to_string())]),
-        };
-        assert_eq!(
-            team_of(&multi, Some("team_a_dags")).as_deref(),
-            Some("team_a")
-        );
-        assert_eq!(team_of(&multi, Some("shared_dags")), None);
-        assert_eq!(team_of(&multi, None), None);
-        let single = Ownership::SingleTeam {
-            team: "team_b".into(),
-        };
-        assert_eq!(
-            team_of(&single, Some("anything")).as_deref(),
-            Some("team_b")
-        );
-        assert_eq!(team_of(&single, None).as_deref(), Some("team_b"));
-    }
 }

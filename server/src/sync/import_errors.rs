@@ -29,7 +29,7 @@ pub async fn sync_import_errors(
             )
             .bind(&env.name)
             .bind(error.import_error_id)
-            .bind(super::dags::team_of(&env.ownership, error.bundle_name.as_deref()))
+            .bind(env.ownership.team_of_bundle(error.bundle_name.as_deref()))
             .bind(&error.bundle_name)
             .bind(&error.filename)
             .bind(&error.stack_trace)

@@ -6,19 +6,9 @@ use sqlx::Row;
 
 use super::dags::SyncError;
 use crate::airflow::AirflowClient;
-use crate::airflow::models::Pool;
-use crate::config::{AirflowConfig, Ownership};
+use crate::config::AirflowConfig;
 use crate::db::Db;
 use crate::with_pool;
-
-/// A pool's team: its own `team_name` in a multi-team environment (none: global), the
-/// environment's team in a single-team one.
-pub fn team_of(ownership: &Ownership, pool: &Pool) -> Option<String> {
-    match ownership {
-        Ownership::SingleTeam { team } => Some(team.clone()),
-        Ownership::MultiTeam { .. } => pool.team_name.clone(),
-    }
-}
 
 /// Replaces the environment's pools with Airflow's complete list. Returns the teams whose
 /// pools changed (`None`: a global pool), for live pages.
@@ -33,7 +23,7 @@ pub async fn sync_pools(
     with_pool!(db, pool => {
         let mut tx = pool.begin().await?;
         for p in &pools {
-            let team = team_of(&env.ownership, p);
+            let team = env.ownership.team_of_labelled(p.team_name.as_deref());
             if crate::upsert_pool!(&env.name, p, &team, now_ms).fetch_optional(&mut *tx).await?.is_some() {
                 changed.insert(team);
             }

@@ -7,19 +7,9 @@ use sqlx::Row;
 
 use super::dags::SyncError;
 use crate::airflow::AirflowClient;
-use crate::airflow::models::Variable;
-use crate::config::{AirflowConfig, Ownership};
+use crate::config::AirflowConfig;
 use crate::db::Db;
 use crate::with_pool;
-
-/// A variable's team: its own `team_name` in a multi-team environment (none: global), the
-/// environment's team in a single-team one.
-pub fn team_of(ownership: &Ownership, variable: &Variable) -> Option<String> {
-    match ownership {
-        Ownership::SingleTeam { team } => Some(team.clone()),
-        Ownership::MultiTeam { .. } => variable.team_name.clone(),
-    }
-}
 
 /// Replaces the environment's variables with Airflow's complete list.
 pub async fn sync_variables(
@@ -33,7 +23,7 @@ pub async fn sync_variables(
     with_pool!(db, pool => {
         let mut tx = pool.begin().await?;
         for variable in &variables {
-            let team = team_of(&env.ownership, variable);
+            let team = env.ownership.team_of_labelled(variable.team_name.as_deref());
             crate::upsert_variable!(&env.name, variable, &team, now_ms)
                 .execute(&mut *tx)
                 .await?;
@@ -80,7 +70,7 @@ macro_rules! upsert_variable {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::airflow::models::Variable;
 
     #[test]
     fn a_listed_value_is_never_read() {

@@ -124,7 +124,7 @@ fn filter(pairs: &[(&str, &str)]) -> AuditFilter {
 }
 
 fn day(ms: i64) -> String {
-    hangar_app::models::deploys::utc_second(ms)[..10].to_string()
+    hangar_app::time_text::utc_second(ms)[..10].to_string()
 }
 
 async fn seeded(backend: Backend) -> (TestApp, Vec<AuditEntry>) {
