@@ -46,8 +46,9 @@ install_chromium() {
 # favicon), then swaps it into place so a running server never sees half a site.
 build_site() {
   say "building the WASM bundle"
-  (cd "$ROOT" && cargo build -p hangar-app --lib --target wasm32-unknown-unknown \
-      --features hydrate --profile wasm-release)
+  # The crate is an rlib for the server; only the bundle is built as a cdylib.
+  (cd "$ROOT" && cargo rustc -p hangar-app --lib --crate-type cdylib \
+      --target wasm32-unknown-unknown --features hydrate --profile wasm-release)
   local out="$ROOT/target/site.new"
   rm -rf "$out" && mkdir -p "$out/pkg"
   wasm-bindgen --target web --no-typescript --out-dir "$out/pkg" --out-name hangar \

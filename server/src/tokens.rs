@@ -93,6 +93,7 @@ pub struct NewToken<'a> {
 }
 
 /// Creates a token and its user; returns its id and the secret (never stored).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn create(db: &Db, new: NewToken<'_>) -> Result<(i64, String), TokenError> {
     let mut bytes = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut bytes);
@@ -136,6 +137,7 @@ pub async fn create(db: &Db, new: NewToken<'_>) -> Result<(i64, String), TokenEr
 
 /// The token `secret` names, if it is live (not expired, not revoked); records its use.
 /// Any failure is `None`: a caller learns nothing about which part was wrong.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn authenticate(
     db: &Db,
     secret: &str,
@@ -170,6 +172,7 @@ pub async fn authenticate(
 }
 
 /// The team's tokens, newest first.
+#[tracing::instrument(level = "debug", skip_all, fields(team))]
 pub async fn list(db: &Db, team: &str) -> Result<Vec<TokenRow>, ServerError> {
     query_result(with_pool!(db, pool => {
         let rows = sqlx::query(
@@ -200,6 +203,7 @@ pub async fn list(db: &Db, team: &str) -> Result<Vec<TokenRow>, ServerError> {
 
 /// Revokes token `id` of `team` (a token already revoked stays as it was); returns its name,
 /// or `None` if the team has no such token.
+#[tracing::instrument(level = "debug", skip_all, fields(team))]
 pub async fn revoke(
     db: &Db,
     team: &str,
@@ -227,6 +231,7 @@ pub async fn revoke(
 }
 
 /// The name of token `id`, for showing who requested a deploy.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn name(db: &Db, id: i64) -> Result<Option<String>, ServerError> {
     query_result(with_pool!(db, pool => {
         sqlx::query_scalar("SELECT name FROM api_tokens WHERE id = $1")

@@ -19,6 +19,7 @@ pub struct SignIn<'a> {
 }
 
 /// Records a sign-in and returns the user's id and remembered team.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn record_sign_in(
     db: &Db,
     sign_in: SignIn<'_>,
@@ -49,6 +50,7 @@ pub async fn record_sign_in(
 
 /// The person the deploy rules see: the user's name and the e-mail the identity provider
 /// verified at their last sign-in (none if it did not).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn person(db: &Db, user_id: i64) -> Result<Option<Person>, ServerError> {
     query_result(with_pool!(db, pool => {
         let row = sqlx::query("SELECT display_name, email, email_verified FROM users WHERE id = $1")
@@ -66,6 +68,7 @@ pub async fn person(db: &Db, user_id: i64) -> Result<Option<Person>, ServerError
     }))
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(team))]
 pub async fn set_last_team(db: &Db, user_id: i64, team: &str) -> Result<(), ServerError> {
     query_result(with_pool!(db, pool => {
         sqlx::query("UPDATE users SET last_team = $1 WHERE id = $2")
@@ -77,6 +80,7 @@ pub async fn set_last_team(db: &Db, user_id: i64, team: &str) -> Result<(), Serv
     }))
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn update_groups(db: &Db, user_id: i64, groups: &[String]) -> Result<(), ServerError> {
     let groups = serde_json::to_string(groups).unwrap_or_else(|_| "[]".into());
     query_result(with_pool!(db, pool => {
@@ -133,6 +137,7 @@ known_user_row!(sqlx::postgres::PgRow);
 
 /// Everyone who signed in through the identity provider (API tokens' own users left out),
 /// by name.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn signed_in_people(db: &Db) -> Result<Vec<KnownUser>, ServerError> {
     let sql = format!(
         "SELECT {KNOWN_USER_COLUMNS} FROM users WHERE issuer <> $1 ORDER BY lower(display_name), id"
@@ -147,6 +152,7 @@ pub async fn signed_in_people(db: &Db) -> Result<Vec<KnownUser>, ServerError> {
 }
 
 /// One person who signed in, by id (`None` for an API token's user or an unknown id).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn signed_in_person(db: &Db, id: i64) -> Result<Option<KnownUser>, ServerError> {
     let sql = format!("SELECT {KNOWN_USER_COLUMNS} FROM users WHERE id = $1 AND issuer <> $2");
     query_result(with_pool!(db, pool => {
@@ -161,6 +167,7 @@ pub async fn signed_in_person(db: &Db, id: i64) -> Result<Option<KnownUser>, Ser
 
 /// The people a command-line argument names: a subject, an e-mail (ignoring case) or
 /// `#<id>`. Several people can share an e-mail (or a subject, under several issuers).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn find_people(db: &Db, who: &str) -> Result<Vec<KnownUser>, ServerError> {
     let id: i64 = who
         .strip_prefix('#')

@@ -48,6 +48,7 @@ enum Value {
 }
 
 /// The entries matching `criteria`, at most `limit`, in `order`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn fetch(
     db: &Db,
     criteria: &AuditCriteria,
@@ -236,6 +237,7 @@ async fn is_subject(db: &Db, actor: &str) -> Result<bool, ServerError> {
 }
 
 /// Every action ever logged, sorted.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn actions(db: &Db) -> Result<Vec<String>, ServerError> {
     query_result(with_pool!(db, pool => {
         sqlx::query_scalar("SELECT action FROM audit_actions ORDER BY action")
@@ -245,6 +247,7 @@ pub async fn actions(db: &Db) -> Result<Vec<String>, ServerError> {
 }
 
 /// The actions `team`'s entries have (probing `(team, action)` per known action).
+#[tracing::instrument(level = "debug", skip_all, fields(team))]
 pub async fn team_actions(db: &Db, team: &str) -> Result<Vec<String>, ServerError> {
     query_result(with_pool!(db, pool => {
         sqlx::query_scalar(

@@ -57,6 +57,7 @@ pub enum ClaimFrom {
 }
 
 /// Claims request `id` for `runner`; returns the attempt number if this call won.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn claim(
     db: &Db,
     id: i64,
@@ -89,6 +90,7 @@ pub async fn claim(
 
 /// Records that `runner` is alive and at `step`. `false`: the claim is no longer this
 /// runner's (it was presumed dead and taken over), so it must stop.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn beat(
     db: &Db,
     id: i64,
@@ -114,6 +116,7 @@ pub async fn beat(
 
 /// Ends `runner`'s attempt: `deployed`, `failed` (with the cause) or `stale`. `false`: it
 /// was not this runner's any more.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn finish(
     db: &Db,
     id: i64,
@@ -150,6 +153,7 @@ pub async fn finish(
 /// Hands `runner`'s claim back without ending the attempt (shutdown at a safe point): still
 /// `deploying`, with no heartbeat, so the next sweep anywhere resumes it at once. `false`:
 /// it was not this runner's any more.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn release(db: &Db, id: i64, runner: &str, now_ms: i64) -> Result<bool, ServerError> {
     query_result(with_pool!(db, pool => {
         let moved = sqlx::query(
@@ -175,6 +179,7 @@ pub enum Finish<'a> {
     Stale(&'a str),
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn step_started(
     db: &Db,
     id: i64,
@@ -199,6 +204,7 @@ pub async fn step_started(
     }))
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn step_ended(
     db: &Db,
     id: i64,
@@ -226,6 +232,7 @@ pub async fn step_ended(
 }
 
 /// Every step of every attempt of a request, in order.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn steps(db: &Db, id: i64) -> Result<Vec<StepRow>, ServerError> {
     query_result(with_pool!(db, pool => {
         let rows = sqlx::query(

@@ -123,6 +123,7 @@ fn parse_status(text: &str) -> Result<RequestStatus, sqlx::Error> {
 }
 
 /// Stores a request with its commits, superseding the team's open ones, in one transaction.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn create(db: &Db, new: NewRequest<'_>) -> Result<Created, ServerError> {
     let status = if new.break_glass_reason.is_some() {
         RequestStatus::Approved
@@ -192,6 +193,7 @@ pub(super) const REQUEST_COLUMNS: &str = "id, team, deployed_sha, candidate_sha,
      confirmation, confirmed_ms, hook_failure, token_id";
 
 /// One request of `team`, or `None` (also for another team's id).
+#[tracing::instrument(level = "debug", skip_all, fields(team))]
 pub async fn find(db: &Db, team: &str, id: i64) -> Result<Option<StoredRequest>, ServerError> {
     let sql = format!("SELECT {REQUEST_COLUMNS} FROM deploy_requests WHERE id = $1 AND team = $2");
     query_result(with_pool!(db, pool => {
@@ -201,6 +203,7 @@ pub async fn find(db: &Db, team: &str, id: i64) -> Result<Option<StoredRequest>,
 }
 
 /// The team's requests in one of `statuses`, oldest first.
+#[tracing::instrument(level = "debug", skip_all, fields(team))]
 pub async fn in_status(
     db: &Db,
     team: &str,
@@ -217,6 +220,7 @@ pub async fn in_status(
 }
 
 /// Moves the team's open requests whose time is up to `expired`; returns their ids.
+#[tracing::instrument(level = "debug", skip_all, fields(team))]
 pub async fn expire_due(db: &Db, team: &str, now_ms: i64) -> Result<Vec<i64>, ServerError> {
     let sql = format!(
         "UPDATE deploy_requests SET status = 'expired', updated_ms = $2 \
@@ -275,6 +279,7 @@ request_row!(sqlx::sqlite::SqliteRow);
 request_row!(sqlx::postgres::PgRow);
 
 /// Moves an open request to `stale` (if it is still `from`), saying why.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn mark_stale(
     db: &Db,
     id: i64,
@@ -299,6 +304,7 @@ pub async fn mark_stale(
 }
 
 /// The team's most recent successful deploy.
+#[tracing::instrument(level = "debug", skip_all, fields(team))]
 pub async fn latest_deployed(db: &Db, team: &str) -> Result<Option<StoredRequest>, ServerError> {
     let sql = format!(
         "SELECT {REQUEST_COLUMNS} FROM deploy_requests WHERE team = $1 AND status = 'deployed' \
@@ -315,6 +321,7 @@ pub(super) fn request_from_row(row: &impl RequestRow) -> Result<StoredRequest, s
 }
 
 /// A request's included commits, newest first.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn commits(db: &Db, request_id: i64) -> Result<Vec<CommitInfo>, ServerError> {
     query_result(with_pool!(db, pool => {
         let rows = sqlx::query(
@@ -342,6 +349,7 @@ pub async fn commits(db: &Db, request_id: i64) -> Result<Vec<CommitInfo>, Server
 }
 
 /// Authors and committers of a request's commits, for the approval rules.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn commit_people(db: &Db, request_id: i64) -> Result<Vec<CommitPerson>, ServerError> {
     query_result(with_pool!(db, pool => {
         let rows = sqlx::query(
@@ -362,6 +370,7 @@ pub async fn commit_people(db: &Db, request_id: i64) -> Result<Vec<CommitPerson>
 }
 
 /// Reviews of a request, oldest first, with the reviewers' names.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn reviews(db: &Db, request_id: i64) -> Result<Vec<StoredReview>, ServerError> {
     query_result(with_pool!(db, pool => {
         let rows = sqlx::query(
@@ -401,6 +410,7 @@ pub fn approvals(reviews: &[StoredReview]) -> Vec<GivenApproval> {
 /// policy), then moves the request on: to `approved` once `min_approvals` approvals bound
 /// to its commits are in, to `rejected` on a rejection. The review lands only while the
 /// request is still pending against the same commits.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn review(
     db: &Db,
     request: &StoredRequest,
@@ -468,6 +478,7 @@ pub async fn review(
 
 /// Records the review of a break-glass deploy after it went out (one per person; it binds
 /// to the deploy's commits like any review). The request's status does not change.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn review_after(
     db: &Db,
     request: &StoredRequest,
@@ -521,6 +532,7 @@ async fn why_not_recorded(db: &Db, request_id: i64, user_id: i64) -> Result<Revi
 
 /// Moves request `id` to `to` if it is in one of `from`. Returns whether this call did it:
 /// of several racing transitions, exactly one sees `true`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn transition(
     db: &Db,
     id: i64,

@@ -35,6 +35,7 @@ const WENT_OUT: [RequestStatus; 3] = [
     RequestStatus::Failed,
 ];
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list(db: &Db, listing: Listing<'_>) -> Result<Vec<Listed>, ServerError> {
     // The limit is $1; a team, when there is one, $2.
     let (filter, team, limit) = match listing {

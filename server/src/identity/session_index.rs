@@ -33,6 +33,7 @@ pub struct SessionTimes {
     pub expires_ms: i64,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn register(
     db: &Db,
     key: &str,
@@ -56,6 +57,7 @@ pub async fn register(
 }
 
 /// Whether the session with this key has not been ended.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn is_live(db: &Db, key: &str) -> Result<bool, ServerError> {
     query_result(with_pool!(db, pool => {
         sqlx::query("SELECT 1 FROM user_sessions WHERE session_key = $1")
@@ -66,6 +68,7 @@ pub async fn is_live(db: &Db, key: &str) -> Result<bool, ServerError> {
     }))
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn touch(db: &Db, key: &str, times: SessionTimes) -> Result<(), ServerError> {
     query_result(with_pool!(db, pool => {
         sqlx::query(
@@ -81,6 +84,7 @@ pub async fn touch(db: &Db, key: &str, times: SessionTimes) -> Result<(), Server
 }
 
 /// Ends one session (sign-out, expiry).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn end(db: &Db, key: &str) -> Result<(), ServerError> {
     query_result(with_pool!(db, pool => {
         sqlx::query("DELETE FROM user_sessions WHERE session_key = $1")
@@ -92,6 +96,7 @@ pub async fn end(db: &Db, key: &str) -> Result<(), ServerError> {
 }
 
 /// Ends every session of the user; returns how many were live.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn end_all_of(db: &Db, user_id: i64, now_ms: i64) -> Result<u64, ServerError> {
     query_result(with_pool!(db, pool => {
         let ends: Vec<i64> =
@@ -104,6 +109,7 @@ pub async fn end_all_of(db: &Db, user_id: i64, now_ms: i64) -> Result<u64, Serve
 }
 
 /// Forgets sessions past their end (their store records expire on their own).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn delete_expired(db: &Db, now_ms: i64) -> Result<u64, ServerError> {
     query_result(with_pool!(db, pool => {
         sqlx::query("DELETE FROM user_sessions WHERE expires_ms <= $1")
@@ -115,6 +121,7 @@ pub async fn delete_expired(db: &Db, now_ms: i64) -> Result<u64, ServerError> {
 }
 
 /// Live sessions of every user who has any.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn live_by_user(db: &Db, now_ms: i64) -> Result<HashMap<i64, i64>, ServerError> {
     query_result(with_pool!(db, pool => {
         let rows = sqlx::query(
@@ -131,6 +138,7 @@ pub async fn live_by_user(db: &Db, now_ms: i64) -> Result<HashMap<i64, i64>, Ser
 }
 
 /// Live sessions in all.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn live_total(db: &Db, now_ms: i64) -> Result<i64, ServerError> {
     query_result(with_pool!(db, pool => {
         sqlx::query_scalar("SELECT COUNT(*) FROM user_sessions WHERE expires_ms > $1")

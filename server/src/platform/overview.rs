@@ -44,6 +44,7 @@ fn day_key(ms: i64) -> String {
     rfc3339(ms)[..10].to_string()
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn read(db: &Db, now_ms: i64, failing_hours: u32) -> Result<Figures, ServerError> {
     let mut figures = Figures::default();
     let since_hour = hour_key(now_ms - DAY_MS);

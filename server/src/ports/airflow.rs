@@ -14,6 +14,7 @@ use crate::airflow::models::TriggerBody;
 
 #[async_trait::async_trait]
 impl AirflowActions for AirflowGateway {
+    #[tracing::instrument(skip_all, fields(request_id = %acting.request_id, team = %key.team, dag = %key.dag_id))]
     async fn set_paused(
         &self,
         acting: &Acting,
@@ -34,6 +35,7 @@ impl AirflowActions for AirflowGateway {
         Ok(dag.is_paused)
     }
 
+    #[tracing::instrument(skip_all, fields(request_id = %acting.request_id, team = %key.team, dag = %key.dag_id))]
     async fn trigger(
         &self,
         acting: &Acting,
@@ -63,6 +65,7 @@ impl AirflowActions for AirflowGateway {
         Ok(run.dag_run_id)
     }
 
+    #[tracing::instrument(skip_all, fields(request_id = %acting.request_id, team = %key.team, dag = %key.dag_id))]
     async fn clear_failed(
         &self,
         acting: &Acting,
@@ -96,6 +99,7 @@ impl AirflowActions for AirflowGateway {
         Ok(cleared.len())
     }
 
+    #[tracing::instrument(skip_all, fields(request_id = %acting.request_id, team = %key.team, dag = %key.dag_id))]
     async fn mark_run(
         &self,
         acting: &Acting,
@@ -122,6 +126,7 @@ impl AirflowActions for AirflowGateway {
         Ok(())
     }
 
+    #[tracing::instrument(skip_all, fields(request_id = %acting.request_id, team))]
     async fn save_connection(
         &self,
         acting: &Acting,
@@ -132,6 +137,7 @@ impl AirflowActions for AirflowGateway {
         self.save_connection_impl(acting, team, form, create).await
     }
 
+    #[tracing::instrument(skip_all, fields(request_id = %acting.request_id, team))]
     async fn delete_connection(
         &self,
         acting: &Acting,
@@ -143,6 +149,7 @@ impl AirflowActions for AirflowGateway {
             .await
     }
 
+    #[tracing::instrument(skip_all, fields(request_id = %acting.request_id, team))]
     async fn save_pool(
         &self,
         acting: &Acting,
@@ -153,6 +160,7 @@ impl AirflowActions for AirflowGateway {
         self.save_pool_impl(acting, team, form, create).await
     }
 
+    #[tracing::instrument(skip_all, fields(request_id = %acting.request_id, team))]
     async fn delete_pool(
         &self,
         acting: &Acting,
@@ -163,6 +171,7 @@ impl AirflowActions for AirflowGateway {
         self.delete_pool_impl(acting, team, environment, name).await
     }
 
+    #[tracing::instrument(skip_all, fields(request_id = %acting.request_id, team))]
     async fn reveal_variable(
         &self,
         acting: &Acting,
@@ -174,6 +183,7 @@ impl AirflowActions for AirflowGateway {
             .await
     }
 
+    #[tracing::instrument(skip_all, fields(request_id = %acting.request_id, team))]
     async fn save_variable(
         &self,
         acting: &Acting,
@@ -184,6 +194,7 @@ impl AirflowActions for AirflowGateway {
         self.save_variable_impl(acting, team, form, create).await
     }
 
+    #[tracing::instrument(skip_all, fields(request_id = %acting.request_id, team))]
     async fn delete_variable(
         &self,
         acting: &Acting,
@@ -195,9 +206,10 @@ impl AirflowActions for AirflowGateway {
             .await
     }
 
+    #[tracing::instrument(skip_all, fields(request_id = %acting.request_id, team = %key.team, dag = %key.dag_id))]
     async fn task_log(
         &self,
-        _acting: &Acting,
+        acting: &Acting,
         key: &DagKey,
         run_id: &str,
         task_id: &str,

@@ -68,9 +68,10 @@ fn chain_status(stored: StoredVerification, scope: &AuditScope) -> ChainStatus {
 
 #[async_trait::async_trait]
 impl Audit for AuditPages {
+    #[tracing::instrument(skip_all, fields(request_id = %acting.request_id))]
     async fn page(
         &self,
-        _acting: &Acting,
+        acting: &Acting,
         scope: AuditScope,
         mut filter: AuditFilter,
         before: Option<AuditCursor>,

@@ -230,6 +230,7 @@ fn policy_state(engine: &DeployEngine, team: &str, loaded: &Loaded) -> Result<St
 
 #[async_trait::async_trait]
 impl Deploys for DeployGateway {
+    #[tracing::instrument(skip_all, fields(request_id = %acting.request_id, team))]
     async fn overview(&self, acting: &Acting, team: &str) -> Result<DeployOverview, AppError> {
         let Ok(setup) = self.engine.team(team) else {
             return Ok(DeployOverview {
@@ -289,6 +290,7 @@ impl Deploys for DeployGateway {
         })
     }
 
+    #[tracing::instrument(skip_all, fields(request_id = %acting.request_id, team))]
     async fn detail(
         &self,
         acting: &Acting,
@@ -352,7 +354,8 @@ impl Deploys for DeployGateway {
         })
     }
 
-    async fn history(&self, _acting: &Acting, team: &str) -> Result<Vec<DeploySummary>, AppError> {
+    #[tracing::instrument(skip_all, fields(request_id = %acting.request_id, team))]
+    async fn history(&self, acting: &Acting, team: &str) -> Result<Vec<DeploySummary>, AppError> {
         self.engine.team(team)?;
         let listed = summaries::list(
             self.db(),
@@ -365,9 +368,10 @@ impl Deploys for DeployGateway {
         Ok(listed.into_iter().map(|listed| listed.summary).collect())
     }
 
+    #[tracing::instrument(skip_all, fields(request_id = %acting.request_id, team))]
     async fn summary(
         &self,
-        _acting: &Acting,
+        acting: &Acting,
         team: &str,
         id: i64,
     ) -> Result<DeploySummary, AppError> {
@@ -376,6 +380,7 @@ impl Deploys for DeployGateway {
         self.summary_of(&loaded).await
     }
 
+    #[tracing::instrument(skip_all, fields(request_id = %acting.request_id, team))]
     async fn request(
         &self,
         acting: &Acting,
@@ -412,6 +417,7 @@ impl Deploys for DeployGateway {
         Ok(opened_deploy(&opened))
     }
 
+    #[tracing::instrument(skip_all, fields(request_id = %acting.request_id, team))]
     async fn review(
         &self,
         acting: &Acting,
@@ -448,6 +454,7 @@ impl Deploys for DeployGateway {
         Ok(())
     }
 
+    #[tracing::instrument(skip_all, fields(request_id = %acting.request_id, team))]
     async fn cancel(&self, acting: &Acting, team: &str, id: i64) -> Result<(), AppError> {
         let actor = self.actor(acting, team).await?;
         if let Err(error) = self.engine.cancel(team, id, &actor).await {
@@ -466,6 +473,7 @@ impl Deploys for DeployGateway {
         Ok(())
     }
 
+    #[tracing::instrument(skip_all, fields(request_id = %acting.request_id, team))]
     async fn deploy(&self, acting: &Acting, team: &str, id: i64) -> Result<(), AppError> {
         if let Err(error) = self.engine.start(team, id).await {
             return self
@@ -483,6 +491,7 @@ impl Deploys for DeployGateway {
         .await
     }
 
+    #[tracing::instrument(skip_all, fields(request_id = %acting.request_id, team))]
     async fn break_glass(
         &self,
         acting: &Acting,
@@ -518,6 +527,7 @@ impl Deploys for DeployGateway {
         Ok(opened.id)
     }
 
+    #[tracing::instrument(skip_all, fields(request_id = %acting.request_id))]
     async fn awaiting_review(&self, acting: &Acting) -> Result<Vec<AwaitingReview>, AppError> {
         let listed = summaries::list(
             self.db(),
@@ -538,13 +548,15 @@ impl Deploys for DeployGateway {
             .collect())
     }
 
-    async fn tokens(&self, _acting: &Acting, team: &str) -> Result<TokenPage, AppError> {
+    #[tracing::instrument(skip_all, fields(request_id = %acting.request_id, team))]
+    async fn tokens(&self, acting: &Acting, team: &str) -> Result<TokenPage, AppError> {
         Ok(TokenPage {
             team: team.to_string(),
             tokens: tokens::list(self.db(), team).await?,
         })
     }
 
+    #[tracing::instrument(skip_all, fields(request_id = %acting.request_id, team))]
     async fn create_token(
         &self,
         acting: &Acting,
@@ -598,6 +610,7 @@ impl Deploys for DeployGateway {
         Ok(CreatedToken { row, secret })
     }
 
+    #[tracing::instrument(skip_all, fields(request_id = %acting.request_id, team))]
     async fn revoke_token(&self, acting: &Acting, team: &str, id: i64) -> Result<(), AppError> {
         let actor = self.actor(acting, team).await?;
         let revoked = tokens::revoke(

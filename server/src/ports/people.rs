@@ -37,7 +37,8 @@ impl PeoplePages {
 
 #[async_trait::async_trait]
 impl People for PeoplePages {
-    async fn team_access(&self, _acting: &Acting, team: &str) -> Result<TeamAccess, AppError> {
+    #[tracing::instrument(skip_all, fields(request_id = %acting.request_id, team))]
+    async fn team_access(&self, acting: &Acting, team: &str) -> Result<TeamAccess, AppError> {
         let (index, config) = self
             .config
             .teams
@@ -71,9 +72,10 @@ impl People for PeoplePages {
         })
     }
 
+    #[tracing::instrument(skip_all, fields(request_id = %acting.request_id))]
     async fn overview(
         &self,
-        _acting: &Acting,
+        acting: &Acting,
         query: PeopleQuery,
     ) -> Result<AccessOverview, AppError> {
         let everyone = self.everyone().await?;
@@ -141,6 +143,7 @@ impl People for PeoplePages {
         })
     }
 
+    #[tracing::instrument(skip_all, fields(request_id = %acting.request_id))]
     async fn end_sessions(&self, acting: &Acting, user_id: i64) -> Result<SessionsEnded, AppError> {
         let person = users::signed_in_person(&self.db, user_id)
             .await?

@@ -53,6 +53,7 @@ impl Platform for PlatformPages {
         self.clock.now_ms().div_euclid(1000)
     }
 
+    #[tracing::instrument(skip_all, fields(request_id = %acting.request_id))]
     async fn overview(
         &self,
         acting: &Acting,

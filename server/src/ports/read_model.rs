@@ -61,9 +61,10 @@ impl ReadModel for DbReadModel {
         self.versions.of(team)
     }
 
+    #[tracing::instrument(skip_all, fields(request_id = %acting.request_id, team))]
     async fn team_dags(
         &self,
-        _acting: &Acting,
+        acting: &Acting,
         team: &str,
         query: DagQuery,
     ) -> Result<DagPage, AppError> {
@@ -74,6 +75,7 @@ impl ReadModel for DbReadModel {
         Ok(page)
     }
 
+    #[tracing::instrument(skip_all, fields(request_id = %acting.request_id, team = %key.team, dag = %key.dag_id))]
     async fn dag_detail(&self, acting: &Acting, key: &DagKey) -> Result<DagDetail, AppError> {
         let read = async {
             let Some(mut record) =
@@ -121,9 +123,10 @@ impl ReadModel for DbReadModel {
         })
     }
 
+    #[tracing::instrument(skip_all, fields(request_id = %acting.request_id, team))]
     async fn team_runs(
         &self,
-        _acting: &Acting,
+        acting: &Acting,
         team: &str,
         query: RunQuery,
     ) -> Result<RunPage, AppError> {
@@ -156,6 +159,7 @@ impl ReadModel for DbReadModel {
         })
     }
 
+    #[tracing::instrument(skip_all, fields(request_id = %acting.request_id, team = %key.team, dag = %key.dag_id))]
     async fn run_detail(
         &self,
         acting: &Acting,
@@ -179,6 +183,7 @@ impl ReadModel for DbReadModel {
         })
     }
 
+    #[tracing::instrument(skip_all, fields(request_id = %acting.request_id, team))]
     async fn team_connections(
         &self,
         acting: &Acting,
@@ -209,6 +214,7 @@ impl ReadModel for DbReadModel {
         })
     }
 
+    #[tracing::instrument(skip_all, fields(request_id = %acting.request_id, team))]
     async fn team_variables(&self, acting: &Acting, team: &str) -> Result<VariablePage, AppError> {
         let environments = self.environments_of(team);
         let stored = variables::team_variables(&self.db, &environments, team).await?;
@@ -236,6 +242,7 @@ impl ReadModel for DbReadModel {
         })
     }
 
+    #[tracing::instrument(skip_all, fields(request_id = %acting.request_id, team))]
     async fn team_pools(&self, acting: &Acting, team: &str) -> Result<PoolPage, AppError> {
         let environments = self.environments_of(team);
         let stored = pools::team_pools(&self.db, &environments, team).await?;

@@ -41,6 +41,7 @@ macro_rules! stored_connection {
     }};
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(team))]
 pub async fn team_connections(
     db: &Db,
     environments: &[&str],
@@ -66,6 +67,7 @@ pub async fn team_connections(
     Ok(connections)
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(team))]
 pub async fn visible_connection(
     db: &Db,
     team: &str,

@@ -42,6 +42,7 @@ fn list_element(value: &str) -> String {
     like_containing(&json)
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(team))]
 pub async fn team_dags(
     db: &Db,
     environments: &[&str],
@@ -148,6 +149,7 @@ fn strip(json: &str) -> Vec<RunDot> {
 }
 
 /// How fresh each environment's data is, for the notice above every list.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn sync_notices(db: &Db, environments: &[&str]) -> Result<Vec<SyncNotice>, ServerError> {
     let mut sync = Vec::new();
     for environment in environments {

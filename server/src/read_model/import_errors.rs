@@ -23,6 +23,7 @@ macro_rules! import_error_row {
 
 const COLUMNS: &str = "environment, bundle_name, filename, stack_trace, error_time";
 
+#[tracing::instrument(level = "debug", skip_all, fields(team))]
 pub async fn team_import_errors(
     db: &Db,
     environments: &[&str],
@@ -50,6 +51,7 @@ pub async fn team_import_errors(
 
 /// The import errors of one DAG's file (the DAG was found visible to the team already; the
 /// bundle decides the team, so the file's errors are as visible as the DAG).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn file_import_errors(
     db: &Db,
     environment: &str,

@@ -42,6 +42,7 @@ macro_rules! stored_pool {
 }
 
 /// The team's pools and the global ones of the given environments, global first.
+#[tracing::instrument(level = "debug", skip_all, fields(team))]
 pub async fn team_pools(
     db: &Db,
     environments: &[&str],
@@ -68,6 +69,7 @@ pub async fn team_pools(
 }
 
 /// One pool, if the team may see it (its own or global).
+#[tracing::instrument(level = "debug", skip_all, fields(team))]
 pub async fn visible_pool(
     db: &Db,
     team: &str,

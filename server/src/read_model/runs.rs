@@ -42,6 +42,7 @@ impl DagRecord {
 
 /// The DAG `dag_id` of `environment` if `team` may see it (its own or shared), else `None`
 /// — the same answer for "another team's" and "does not exist".
+#[tracing::instrument(level = "debug", skip_all, fields(team))]
 pub async fn visible_dag(
     db: &Db,
     team: &str,
@@ -80,6 +81,7 @@ fn run_row(row: &impl ReadRow) -> Result<RunRow, sqlx::Error> {
 
 /// The last [`RUNS_IN_GRID`] runs of a DAG the caller has already found visible, with
 /// their task instances arranged as a grid.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn grid(db: &Db, environment: &str, dag_id: &str) -> Result<RunGrid, ServerError> {
     query_result(with_pool!(db, pool => {
         let runs = sqlx::query(
@@ -195,6 +197,7 @@ fn team_runs_sql(columns: &str) -> String {
     )
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(team))]
 pub async fn team_runs(
     db: &Db,
     team: &str,
@@ -240,6 +243,7 @@ pub async fn team_runs(
 }
 
 /// One run of a DAG the caller has already found visible, with its task instances.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn run_with_tasks(
     db: &Db,
     environment: &str,

@@ -33,6 +33,7 @@ macro_rules! stored_variable {
     }};
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(team))]
 pub async fn team_variables(
     db: &Db,
     environments: &[&str],
@@ -58,6 +59,7 @@ pub async fn team_variables(
     Ok(variables)
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(team))]
 pub async fn visible_variable(
     db: &Db,
     team: &str,
