@@ -74,16 +74,20 @@ pub struct OpenedDeploy {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DeploySummary {
     pub id: i64,
+    /// pending, approved, rejected, cancelled, expired, stale, deploying, deployed or failed.
     pub status: String,
     pub requester: String,
     /// Requested through this API token.
     pub via_token: Option<String>,
     pub approvers: Vec<String>,
+    /// The commit the team had when it was requested.
     pub deployed: Option<String>,
     pub candidate: String,
     pub commits: usize,
+    /// Unix milliseconds.
     pub created_ms: i64,
     pub deployed_ms: Option<i64>,
     pub break_glass: bool,

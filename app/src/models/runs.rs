@@ -55,7 +55,9 @@ pub struct TaskCell {
     pub map_index: i64,
 }
 
+/// One run, as the run list and the JSON API show it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema), schema(as = Run))]
 pub struct RunRow {
     pub environment: String,
     pub dag_id: String,
@@ -63,6 +65,7 @@ pub struct RunRow {
     /// `queued`, `running`, `success`, `failed`, or `none`.
     pub state: String,
     pub run_type: Option<String>,
+    /// RFC 3339.
     pub run_after: String,
     pub start_date: Option<String>,
     pub end_date: Option<String>,

@@ -586,7 +586,66 @@ async fn break_glass_needs_reauthentication_and_a_later_review(backend: Backend)
     assert!(body.contains("sign in again"), "{body}");
 }
 
+/// One use case, one door: a request opened through the JSON API (with a session, as a page
+/// would) is checked and recorded by the same port as one opened on the deploys page — the
+/// same audit row, but for the request's own number and request id.
+async fn the_api_and_the_page_open_a_request_alike(backend: Backend) {
+    let fixture = DeployFixture::new();
+    let app = spawn(backend, &fixture, false).await;
+    let ada = app.signed_in("author").await;
+    fixture.origin.write("team_a/etl.py", "print('etl v2')\n");
+    let candidate = fixture
+        .origin
+        .commit("Carol Contractor", "carol@example.com", "etl v2");
+    let on_the_page = open(&ada, "team_a", candidate.as_str()).await;
+    let (code, body) = call(
+        &ada,
+        "cancel_deploy",
+        &[("team", "team_a"), ("id", &on_the_page.to_string())],
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    let through_the_api = ada
+        .client
+        .post(ada.url("/api/v1/teams/team_a/deploys"))
+        .header("origin", &app.url)
+        .json(&serde_json::json!({ "commit": candidate.as_str() }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(through_the_api.status(), StatusCode::CREATED);
+    let answer: serde_json::Value = through_the_api.json().await.unwrap();
+    let through_the_api = answer["id"].as_i64().unwrap();
+
+    let row = |id: i64| {
+        let app = &app;
+        async move {
+            let entries = hangar_server::audit::entries_after(&app.state.db, 0, 10_000)
+                .await
+                .unwrap();
+            let entry = entries
+                .into_iter()
+                .find(|e| {
+                    e.action == "deploy.request"
+                        && e.target.as_deref() == Some(&format!("deploy/{id}"))
+                })
+                .unwrap_or_else(|| panic!("deploy {id} was not audited"));
+            (
+                entry.actor_subject,
+                entry.team,
+                entry.outcome,
+                entry.detail,
+                entry.request_id.is_some(),
+            )
+        }
+    };
+    let page_row = row(on_the_page).await;
+    assert_eq!(page_row.0.as_deref(), Some("author"));
+    assert_eq!(row(through_the_api).await, page_row);
+}
+
 on_both_backends!(
+    the_api_and_the_page_open_a_request_alike,
     break_glass_needs_reauthentication_and_a_later_review,
     reviewed_deploy_reaches_every_target,
     requests_that_cannot_go_on,

@@ -33,6 +33,7 @@ mod pools;
 mod route_matrix;
 mod run_window;
 mod runs_page;
+mod schema_parity;
 mod sessions;
 mod sync_leader;
 mod variables;

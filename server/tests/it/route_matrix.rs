@@ -1,6 +1,8 @@
 //! Every route the server registers, called as every role against the user's own team,
 //! another team and a team that does not exist. The expectations below are written out from
-//! `docs/permissions.md`, not computed by the code under test.
+//! `docs/permissions.md`, not computed by the code under test. Every change a signed-in
+//! person asks for is also checked in the audit log: whatever it wrote names that person and
+//! that request, so every door reached its port through the request's one `Acting`.
 
 use crate::support;
 
@@ -86,7 +88,8 @@ fn is_api(spec: &RouteSpec) -> bool {
     spec.path.starts_with("/api/v1/")
 }
 
-async fn call(browser: &Browser, spec: &RouteSpec, team: &str) -> (StatusCode, String) {
+/// What a call answered: its status, its body and the request id Hangar gave it.
+async fn call(browser: &Browser, spec: &RouteSpec, team: &str) -> (StatusCode, String, String) {
     let response = if spec.method == Method::GET {
         browser.get(&concrete(spec.path, team)).await
     } else {
@@ -125,11 +128,38 @@ async fn call(browser: &Browser, spec: &RouteSpec, team: &str) -> (StatusCode, S
         browser.call(&concrete(spec.path, team), &form).await
     };
     let status = response.status();
+    let request_id = response
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
     // A live-update stream never ends: its head is the answer.
     if status == StatusCode::OK && spec.path.ends_with("/events") {
-        return (status, String::new());
+        return (status, String::new(), request_id);
     }
-    (status, response.text().await.unwrap())
+    (status, response.text().await.unwrap(), request_id)
+}
+
+/// The audit entries after `seq`: (actor subject, request id, action, outcome).
+async fn entries_after(
+    app: &TestApp,
+    seq: i64,
+) -> Vec<(Option<String>, Option<String>, String, String)> {
+    hangar_server::audit::entries_after(&app.state.db, seq, 1_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.actor_subject, e.request_id, e.action, e.outcome))
+        .collect()
+}
+
+async fn last_seq(app: &TestApp) -> i64 {
+    hangar_server::audit::entries_after(&app.state.db, 0, 100_000)
+        .await
+        .unwrap()
+        .last()
+        .map_or(0, |e| e.seq)
 }
 
 #[tokio::test]
@@ -203,7 +233,7 @@ async fn route_role_team_matrix(backend: Backend) {
 
     for spec in &specs {
         for team in TEAMS {
-            let (status, body) = call(&anonymous, spec, team).await;
+            let (status, body, _) = call(&anonymous, spec, team).await;
             let dag = format!("{team}_dag");
             // Pages send a browser to sign in; the JSON API answers 401.
             let expected = if spec.method == Method::GET && !is_api(spec) {
@@ -229,8 +259,23 @@ async fn route_role_team_matrix(backend: Backend) {
         for spec in &specs {
             let mut denied_bodies = Vec::new();
             for team in TEAMS {
-                let (status, body) = call(&browser, spec, team).await;
+                let before = last_seq(&app).await;
+                let (status, body, request_id) = call(&browser, spec, team).await;
                 let what = format!("{user} {} {} ({team})", spec.method, spec.path);
+                let written = entries_after(&app, before).await;
+                // Whatever this request wrote names this person and this request.
+                for (actor, entry_request, action, _) in &written {
+                    assert_eq!(
+                        actor.as_deref(),
+                        Some(user),
+                        "{what}: {action} by someone else"
+                    );
+                    assert_eq!(
+                        entry_request.as_deref(),
+                        Some(request_id.as_str()),
+                        "{what}: {action} under another request id"
+                    );
+                }
                 let allowed = expected_allowed(user, spec.access, team);
                 // The page at / may send a user with a remembered team there. Past the checks,
                 // whatever needs Airflow (actions, logs) fails there with 502.
@@ -251,9 +296,29 @@ async fn route_role_team_matrix(backend: Backend) {
                     (_, StatusCode::OK) => !needs_airflow,
                     _ => false,
                 };
+                let mutation = spec.method != Method::GET
+                    && hangar_server::http::server_fns::is_mutation(spec.access);
                 if allowed {
                     assert!(ok, "{what}: expected success, got {status}");
+                    // A change that went as far as Airflow was audited, in this person's name.
+                    if mutation && status == StatusCode::BAD_GATEWAY {
+                        assert!(
+                            written
+                                .iter()
+                                .any(|(_, _, _, outcome)| outcome == "failure"),
+                            "{what}: the failed change is not audited: {written:?}"
+                        );
+                    }
                 } else {
+                    if mutation {
+                        assert!(
+                            written
+                                .iter()
+                                .any(|(_, _, action, outcome)| action == "request.denied"
+                                    && outcome == "denied"),
+                            "{what}: the refusal is not audited: {written:?}"
+                        );
+                    }
                     assert_eq!(status, StatusCode::NOT_FOUND, "{what}: expected not found");
                     if is_api(spec) {
                         assert_eq!(body, r#"{"error":"not found"}"#, "{what}");

@@ -8,22 +8,27 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use hangar_app::models::deploys::{DeploySummary, short_sha};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::door::{self, ApiRequest};
+use super::error::ErrorBody;
 use super::{ApiError, DEPLOY_STATUS, LIST_DEPLOYS, REQUEST_DEPLOY};
 use crate::state::AppState;
 
-#[derive(Deserialize, Default)]
+/// What to deploy. Any other field is refused.
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeployBody {
+    /// A commit id on the team's branch; none: the branch head.
     #[serde(default)]
     commit: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct DeployAnswer {
     id: i64,
     status: String,
+    /// The approval screen.
     url: String,
     deployed: Option<String>,
     candidate: String,
@@ -31,6 +36,13 @@ pub struct DeployAnswer {
     files: usize,
 }
 
+/// Open a deploy request for a commit of the team's branch
+#[utoipa::path(post, path = "/api/v1/teams/{team}/deploys", operation_id = "requestDeploy",
+    params(("team" = String, Path, description = "The team's name, as in `/t/{team}`.")),
+    request_body(content = Option<DeployBody>, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Opened: it waits for a reviewer other than its authors.", body = DeployAnswer),
+        (status = 422, description = "Deploys are not set up for the team, the body is not valid, or the commit cannot be requested (named in the message).", body = ErrorBody)))]
 pub async fn request_deploy(
     State(state): State<AppState>,
     Path(team): Path<String>,
@@ -73,11 +85,15 @@ pub async fn request_deploy(
     Ok((StatusCode::CREATED, Json(answer)).into_response())
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct DeployList {
     deploys: Vec<DeploySummary>,
 }
 
+/// The team's newest 100 deploy requests
+#[utoipa::path(get, path = "/api/v1/teams/{team}/deploys", operation_id = "listDeploys",
+    params(("team" = String, Path, description = "The team's name, as in `/t/{team}`.")),
+    responses((status = 200, description = "OK", body = DeployList)))]
 pub async fn list_deploys(
     State(state): State<AppState>,
     Path(team): Path<String>,
@@ -89,7 +105,8 @@ pub async fn list_deploys(
     Ok(Json(DeployList { deploys }))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = DeployStatus)]
 pub struct StatusAnswer {
     id: i64,
     status: String,
@@ -100,6 +117,10 @@ pub struct StatusAnswer {
     url: String,
 }
 
+/// One deploy request's status
+#[utoipa::path(get, path = "/api/v1/teams/{team}/deploys/{id}", operation_id = "getDeploy",
+    params(("team" = String, Path, description = "The team's name, as in `/t/{team}`."), ("id" = i64, Path, description = "The request's number.")),
+    responses((status = 200, description = "OK", body = StatusAnswer)))]
 pub async fn deploy_status(
     State(state): State<AppState>,
     Path((team, id)): Path<(String, i64)>,

@@ -17,8 +17,10 @@ pub enum ApiError {
     Internal,
 }
 
-#[derive(Serialize)]
-struct ErrorBody {
+/// Every refusal and failure: one sentence for the caller.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody {
     error: String,
 }
 

@@ -1,6 +1,7 @@
 //! `/api/v1`: the JSON API (docs/api.md), described by the OpenAPI document it serves at
-//! `/api/v1/openapi.json` (`openapi.json` here; a test holds it to [`API_ROUTES`] and to the
-//! router).
+//! `/api/v1/openapi.json`. The document is generated from the handlers and their types
+//! (`utoipa`, server only) plus what [`API_ROUTES`] declares (access, token scope), and a
+//! test holds it to the router.
 //!
 //! Two kinds of caller, one permission matrix:
 //! - a team API token (`Authorization: Bearer hgr_…`) acts in its own team only, within its
@@ -15,14 +16,16 @@
 mod deploys;
 mod door;
 mod error;
+mod openapi;
 mod reads;
 
 use axum::http::Method;
-use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::routing::get;
 use hangar_app::models::{Access, TeamAction};
+use utoipa::OpenApi;
 
 pub use error::ApiError;
+use error::ErrorBody;
 
 use crate::state::AppState;
 
@@ -102,27 +105,45 @@ pub static API_ROUTES: [ApiRoute; 8] = [
     OPENAPI,
 ];
 
-/// The OpenAPI 3.1 document, written by hand (docs first) and checked by
-/// `server/tests/api.rs` against [`API_ROUTES`] and the running router.
-pub const OPENAPI_DOCUMENT: &str = include_str!("openapi.json");
+/// The OpenAPI 3.1 document's fixed parts; operations and schemas come from the handlers.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "Hangar API",
+        version = "1",
+        description = "Hangar's JSON API. Call it with a team API token (`Authorization: Bearer hgr_…`, \
+            created on the team's token page; it acts in its own team only, within its scopes) or with a \
+            signed-in browser session (the person's role decides, exactly as on the pages; changes need \
+            Hangar's `Origin`). `x-hangar-access` names what a person needs (docs/permissions.md), \
+            `x-hangar-token-scope` what a token needs. Another team's things, and teams that do not \
+            exist, answer the same 404."
+    ),
+    components(schemas(ErrorBody))
+)]
+struct ApiDocument;
 
+/// The API's operations (routed and described together) and `GET /api/v1/openapi.json`.
 pub fn routes() -> axum::Router<AppState> {
-    axum::Router::new()
-        .route(TEAMS.path, get(reads::teams))
-        .route(DAGS.path, get(reads::dags))
-        .route(RUNS.path, get(reads::runs))
-        .route(POOLS.path, get(reads::pools))
-        .route(
-            REQUEST_DEPLOY.path,
-            post(deploys::request_deploy).get(deploys::list_deploys),
-        )
-        .route(DEPLOY_STATUS.path, get(deploys::deploy_status))
-        .route(OPENAPI.path, get(openapi))
-}
-
-async fn openapi() -> impl IntoResponse {
-    (
-        [(axum::http::header::CONTENT_TYPE, "application/json")],
-        OPENAPI_DOCUMENT,
+    let (router, document) =
+        utoipa_axum::router::OpenApiRouter::with_openapi(ApiDocument::openapi())
+            .routes(utoipa_axum::routes!(reads::teams))
+            .routes(utoipa_axum::routes!(reads::dags))
+            .routes(utoipa_axum::routes!(reads::runs))
+            .routes(utoipa_axum::routes!(reads::pools))
+            .routes(utoipa_axum::routes!(
+                deploys::request_deploy,
+                deploys::list_deploys
+            ))
+            .routes(utoipa_axum::routes!(deploys::deploy_status))
+            .split_for_parts();
+    let document = axum::body::Bytes::from(openapi::finish(document));
+    router.route(
+        OPENAPI.path,
+        get(move || async move {
+            (
+                [(axum::http::header::CONTENT_TYPE, "application/json")],
+                document,
+            )
+        }),
     )
 }

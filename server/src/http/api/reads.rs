@@ -5,24 +5,29 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use hangar_app::models::{DAG_PAGE_SIZE, DagQuery, RUN_PAGE_SIZE, RunQuery, RunRow};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use super::door::{self, ApiRequest};
+use super::error::ErrorBody;
 use super::{ApiError, DAGS, POOLS, RUNS, TEAMS};
 use crate::state::AppState;
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct TeamList {
-    teams: Vec<TeamOut>,
+    teams: Vec<Team>,
 }
 
-#[derive(Serialize)]
-pub struct TeamOut {
+#[derive(Serialize, ToSchema)]
+pub struct Team {
     name: String,
     display_name: String,
-    /// The person's role (`author`, `admin (platform)`, …), or `token` for a token's team.
+    /// The person's role (viewer, operator, author, admin, `admin (platform)`, …), or `token`.
     role: String,
 }
 
+/// The caller's teams
+#[utoipa::path(get, path = "/api/v1/teams", operation_id = "listTeams",
+    responses((status = 200, description = "OK", body = TeamList)))]
 pub async fn teams(
     State(state): State<AppState>,
     request: ApiRequest,
@@ -33,7 +38,7 @@ pub async fn teams(
             .viewer
             .teams
             .iter()
-            .map(|m| TeamOut {
+            .map(|m| Team {
                 name: m.team.clone(),
                 display_name: m.display_name.clone(),
                 role: m.grant.describe(),
@@ -44,7 +49,7 @@ pub async fn teams(
             .teams
             .iter()
             .filter(|t| t.name == token.team)
-            .map(|t| TeamOut {
+            .map(|t| Team {
                 name: t.name.clone(),
                 display_name: t.display_name.clone(),
                 role: "token".into(),
@@ -55,32 +60,40 @@ pub async fn teams(
 }
 
 /// `?q=&paused=&tag=&owner=&page=&per_page=`, as the DAG list's filters.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, IntoParams)]
 #[serde(default, deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct DagParams {
+    /// Part of the id, display name or description, ignoring case.
     q: String,
+    /// Only paused (true) or active (false) DAGs.
     paused: Option<bool>,
+    /// Only DAGs with this tag.
     tag: String,
+    /// Only DAGs of this owner.
     owner: String,
+    /// Zero-based page.
     page: u32,
+    /// 25, 50 (default) or 100.
     per_page: Option<u32>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct DagList {
-    dags: Vec<DagOut>,
+    dags: Vec<Dag>,
     total: u64,
     page: u32,
     per_page: u32,
 }
 
-#[derive(Serialize)]
-pub struct DagOut {
+#[derive(Serialize, ToSchema)]
+pub struct Dag {
     environment: String,
     dag_id: String,
     display_name: String,
     description: Option<String>,
     schedule: Option<String>,
+    /// RFC 3339.
     next_run: Option<String>,
     owners: Vec<String>,
     tags: Vec<String>,
@@ -88,10 +101,14 @@ pub struct DagOut {
     has_import_errors: bool,
     /// From a bundle no team owns.
     shared: bool,
-    /// The latest run's state (`none` without runs).
+    /// The latest run's state: queued, running, success, failed, or none.
     last_run_state: String,
 }
 
+/// The team's DAGs and the shared ones, filtered and paged
+#[utoipa::path(get, path = "/api/v1/teams/{team}/dags", operation_id = "listDags",
+    params(("team" = String, Path, description = "The team's name, as in `/t/{team}`."), DagParams),
+    responses((status = 200, description = "OK", body = DagList)))]
 pub async fn dags(
     State(state): State<AppState>,
     Path(team): Path<String>,
@@ -118,7 +135,7 @@ pub async fn dags(
         dags: page
             .rows
             .into_iter()
-            .map(|row| DagOut {
+            .map(|row| Dag {
                 last_run_state: row
                     .recent_runs
                     .last()
@@ -140,17 +157,23 @@ pub async fn dags(
 }
 
 /// `?state=&run_type=&from=&to=&page=`, as the run list's filters.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, IntoParams)]
 #[serde(default, deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct RunParams {
+    /// queued, running, success or failed.
     state: String,
+    /// manual, scheduled, backfill or asset_triggered.
     run_type: String,
+    /// YYYY-MM-DD (UTC), inclusive.
     from: String,
+    /// YYYY-MM-DD (UTC), inclusive.
     to: String,
+    /// Zero-based page of 50.
     page: u32,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct RunList {
     runs: Vec<RunRow>,
     total: u64,
@@ -158,6 +181,11 @@ pub struct RunList {
     per_page: u32,
 }
 
+/// The runs of the team's DAGs and the shared ones, newest first
+#[utoipa::path(get, path = "/api/v1/teams/{team}/runs", operation_id = "listRuns",
+    params(("team" = String, Path, description = "The team's name, as in `/t/{team}`."), RunParams),
+    responses((status = 200, description = "OK", body = RunList),
+        (status = 422, description = "A filter is not valid.", body = ErrorBody)))]
 pub async fn runs(
     State(state): State<AppState>,
     Path(team): Path<String>,
@@ -182,13 +210,13 @@ pub async fn runs(
     }))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct PoolList {
-    pools: Vec<PoolOut>,
+    pools: Vec<Pool>,
 }
 
-#[derive(Serialize)]
-pub struct PoolOut {
+#[derive(Serialize, ToSchema)]
+pub struct Pool {
     environment: String,
     name: String,
     /// Shared by every team.
@@ -202,6 +230,10 @@ pub struct PoolOut {
     open: i64,
 }
 
+/// The team's pools and the global ones, with their usage
+#[utoipa::path(get, path = "/api/v1/teams/{team}/pools", operation_id = "listPools",
+    params(("team" = String, Path, description = "The team's name, as in `/t/{team}`.")),
+    responses((status = 200, description = "OK", body = PoolList)))]
 pub async fn pools(
     State(state): State<AppState>,
     Path(team): Path<String>,
@@ -214,7 +246,7 @@ pub async fn pools(
         pools: page
             .pools
             .into_iter()
-            .map(|p| PoolOut {
+            .map(|p| Pool {
                 environment: p.environment,
                 name: p.name,
                 global: p.global,
