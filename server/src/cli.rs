@@ -497,7 +497,10 @@ async fn sessions_revoke(config: Config, who: &str) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match crate::access::end_sessions(&db, SystemClock.now_ms(), person, None).await {
+    // Another process: PostgreSQL's replicas hear of it at once (NOTIFY); a SQLite server
+    // stops the sessions within a second (identity/session_index.rs).
+    let live = crate::live::LiveUpdates::new(db.clone());
+    match crate::access::end_sessions(&db, SystemClock.now_ms(), person, None, &live).await {
         Ok(ended) => {
             println!(
                 "ended {ended} session(s) of {} ({})",

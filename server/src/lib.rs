@@ -152,7 +152,10 @@ pub async fn build_with(
         db.clone(),
         clock.clone(),
         config.clone(),
+        live.clone(),
     ));
+    let sessions = Arc::new(identity::session_index::LiveSessions::default());
+    sessions.follow(live.subscribe_sessions_ended());
     let state = AppState::new(state::Services {
         config,
         db,
@@ -165,6 +168,7 @@ pub async fn build_with(
         airflow,
         actions,
         live,
+        sessions,
         metrics,
         deploy_port: Arc::new(ports::deploys::DeployGateway::new(deploys.clone())),
         deploys,

@@ -33,6 +33,8 @@ pub struct Services {
     pub airflow: Arc<crate::airflow::Environments>,
     /// Tells open pages that their data changed.
     pub live: Arc<crate::live::LiveUpdates>,
+    /// The sessions this replica recently found live (the per-request check, from memory).
+    pub sessions: Arc<crate::identity::session_index::LiveSessions>,
     /// What `/metrics` exposes: this app's counters.
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Review-gated deploys of every configured team.

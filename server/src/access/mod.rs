@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::error::ServerError;
 use crate::identity::session_index;
+use crate::live::LiveUpdates;
 use crate::users::{self, KnownUser};
 
 /// Everyone who signed in, by name, each with their holdings and live sessions.
@@ -35,14 +36,18 @@ pub async fn everyone<'a>(
 }
 
 /// Ends every session of `person` and records who did it (`session.revoke`; `None`: the
-/// command line). Each session ends at its next request, on every replica.
+/// command line). Each session ends at its next request, on every replica (announced to all
+/// of them).
 pub async fn end_sessions(
     db: &Db,
     now_ms: i64,
     person: &KnownUser,
     by: Option<&Acting>,
+    live: &LiveUpdates,
 ) -> Result<u64, ServerError> {
-    let ended = session_index::end_all_of(db, person.id, now_ms).await?;
+    let session_index::Ended { keys, live: ended } =
+        session_index::end_all_of(db, person.id, now_ms).await?;
+    live.sessions_ended(keys).await;
     let (event, from) = match by {
         Some(acting) => (
             AuditEvent::by(acting, "session.revoke", Outcome::Success),

@@ -216,6 +216,7 @@ pub async fn logout(
     session.flush().await?;
     if let Some(key) = identity.as_ref().and_then(|i| i.session_key.as_deref()) {
         session_index::end(&state.db, key).await?;
+        state.live.sessions_ended(vec![key.to_string()]).await;
     }
     let Some(identity) = identity else {
         return Ok(Redirect::to("/auth/signed-out").into_response());

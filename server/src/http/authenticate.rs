@@ -84,7 +84,7 @@ async fn resolve(
     let mut changed = false;
     match identity.session_key.clone() {
         // Ended by a platform admin (or `hangar sessions revoke`): that was audited there.
-        Some(key) if !session_index::is_live(&state.db, &key).await? => {
+        Some(key) if !state.sessions.is_live(&state.db, &key).await? => {
             session.flush().await?;
             return Ok(None);
         }
@@ -167,6 +167,7 @@ async fn end_session(
     session.flush().await?;
     if let Some(key) = &identity.session_key {
         session_index::end(&state.db, key).await?;
+        state.live.sessions_ended(vec![key.clone()]).await;
     }
     state
         .audit(

@@ -4,12 +4,21 @@
 //! cached in process; neither lets anyone find "all of Bob's sessions". So each signed-in
 //! session carries a random key of its own, registered here, and the authentication layer
 //! checks on every request that the key is still registered. Ending a user's sessions is one
-//! `DELETE`: it takes effect at the next request on every replica, whatever a cache holds,
-//! and from another process too (`hangar sessions revoke`).
+//! `DELETE`, from any replica or from another process (`hangar sessions revoke`).
+//!
+//! That check is not a database read per request: [`LiveSessions`] remembers, per replica,
+//! the keys it found registered, for at most [`LIVE_FOR`] (1 s). Whoever ends a session
+//! announces it (`live::LiveUpdates::sessions_ended`: in process, and `NOTIFY` on
+//! PostgreSQL), and every replica forgets the keys at once; a notice that never arrives (a
+//! listener reconnecting, the CLI against SQLite) is covered by the 1 s bound. So an ended
+//! session is refused everywhere within milliseconds, and within 1 s at worst
+//! (docs/access.md).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::sync::broadcast;
 
 use sqlx::Row;
 
@@ -18,6 +27,73 @@ use crate::db::Db;
 use crate::db::query_result;
 use crate::error::ServerError;
 use crate::with_pool;
+
+/// How long a replica trusts that a key it found registered is still registered, if no
+/// announcement says otherwise.
+pub const LIVE_FOR: Duration = Duration::from_secs(1);
+/// Keys remembered at most (each ~100 bytes); beyond, the oldest are read again.
+const REMEMBERED: u64 = 100_000;
+
+/// The sessions this replica recently found live (see the module's documentation).
+pub struct LiveSessions {
+    seen: moka::sync::Cache<String, ()>,
+}
+
+impl Default for LiveSessions {
+    fn default() -> Self {
+        Self {
+            seen: moka::sync::Cache::builder()
+                .max_capacity(REMEMBERED)
+                .time_to_live(LIVE_FOR)
+                .build(),
+        }
+    }
+}
+
+impl LiveSessions {
+    /// Whether the session with this key has not been ended: from memory if this replica
+    /// found it registered less than [`LIVE_FOR`] ago, else from the database.
+    pub async fn is_live(&self, db: &Db, key: &str) -> Result<bool, ServerError> {
+        if self.seen.contains_key(key) {
+            return Ok(true);
+        }
+        let live = is_live(db, key).await?;
+        if live {
+            self.seen.insert(key.to_string(), ());
+        }
+        Ok(live)
+    }
+
+    pub fn forget(&self, keys: &[String]) {
+        for key in keys {
+            self.seen.invalidate(key);
+        }
+    }
+
+    /// Forgets every key announced as ended, for as long as the announcements last.
+    pub fn follow(self: &Arc<Self>, mut ended: broadcast::Receiver<Arc<[String]>>) {
+        let sessions = Arc::downgrade(self);
+        tokio::spawn(async move {
+            loop {
+                let keys = match ended.recv().await {
+                    Ok(keys) => keys,
+                    // Missed some: forget everything rather than trust a stale key.
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        if let Some(sessions) = sessions.upgrade() {
+                            sessions.seen.invalidate_all();
+                        }
+                        continue;
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return,
+                };
+                let Some(sessions) = sessions.upgrade() else {
+                    return;
+                };
+                sessions.forget(&keys);
+            }
+        });
+    }
+}
 
 /// A fresh key for a session: 128 random bits, never shown to the browser.
 pub fn new_key() -> String {
@@ -95,16 +171,29 @@ pub async fn end(db: &Db, key: &str) -> Result<(), ServerError> {
     }))
 }
 
-/// Ends every session of the user; returns how many were live.
+/// The sessions a user had, as [`end_all_of`] ended them.
+#[derive(Debug, Default)]
+pub struct Ended {
+    /// Every key removed (to announce).
+    pub keys: Vec<String>,
+    /// How many of them were still live.
+    pub live: u64,
+}
+
+/// Ends every session of the user.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn end_all_of(db: &Db, user_id: i64, now_ms: i64) -> Result<u64, ServerError> {
+pub async fn end_all_of(db: &Db, user_id: i64, now_ms: i64) -> Result<Ended, ServerError> {
     query_result(with_pool!(db, pool => {
-        let ends: Vec<i64> =
-            sqlx::query_scalar("DELETE FROM user_sessions WHERE user_id = $1 RETURNING expires_ms")
-                .bind(user_id)
-                .fetch_all(pool)
-                .await?;
-        Ok(ends.into_iter().filter(|end| *end > now_ms).count() as u64)
+        let ended: Vec<(String, i64)> = sqlx::query_as(
+            "DELETE FROM user_sessions WHERE user_id = $1 RETURNING session_key, expires_ms",
+        )
+        .bind(user_id)
+        .fetch_all(pool)
+        .await?;
+        Ok(Ended {
+            live: ended.iter().filter(|(_, end)| *end > now_ms).count() as u64,
+            keys: ended.into_iter().map(|(key, _)| key).collect(),
+        })
     }))
 }
 

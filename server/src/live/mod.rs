@@ -5,6 +5,10 @@
 //! page's stream passes on just the ones its team may see — never a name or a count.
 //! On PostgreSQL, announcements travel through `NOTIFY`, so a page open on one replica hears
 //! of a sync that ran on another; on SQLite there is one replica and they stay in-process.
+//!
+//! The same road carries a second kind of announcement: sessions that ended (sign-out,
+//! expiry, a platform admin ending someone's sessions), so every replica forgets at once that
+//! it saw them live (`identity::session_index::LiveSessions`).
 //! The streams pages read them from are `http/events.rs`.
 
 use std::collections::{BTreeSet, HashMap};
@@ -22,6 +26,11 @@ use crate::with_pool;
 
 /// The PostgreSQL channel every replica listens on.
 const CHANNEL: &str = "hangar_changes";
+/// The PostgreSQL channel for ended sessions (payload: a JSON array of session keys).
+const SESSIONS_CHANNEL: &str = "hangar_sessions_ended";
+/// Session keys per notification: 128 keys of 32 characters stay well under PostgreSQL's
+/// 8,000-byte payload limit.
+const KEYS_PER_NOTIFICATION: usize = 128;
 /// Announcements a slow page may fall behind by before it simply reloads once.
 const BACKLOG: usize = 256;
 
@@ -81,6 +90,7 @@ pub struct LiveUpdates {
     db: Db,
     versions: Arc<DataVersions>,
     sender: broadcast::Sender<Change>,
+    sessions_ended: broadcast::Sender<Arc<[String]>>,
     closing: watch::Sender<bool>,
 }
 
@@ -90,6 +100,7 @@ impl LiveUpdates {
             db,
             versions: Arc::default(),
             sender: broadcast::channel(BACKLOG).0,
+            sessions_ended: broadcast::channel(BACKLOG).0,
             closing: watch::channel(false).0,
         }
     }
@@ -100,6 +111,23 @@ impl LiveUpdates {
 
     pub fn subscribe(&self) -> (broadcast::Receiver<Change>, watch::Receiver<bool>) {
         (self.sender.subscribe(), self.closing.subscribe())
+    }
+
+    /// The keys of sessions that ended, on any replica (`lagged` means some were missed).
+    pub fn subscribe_sessions_ended(&self) -> broadcast::Receiver<Arc<[String]>> {
+        self.sessions_ended.subscribe()
+    }
+
+    /// Announces that these sessions ended: at once to this replica, and through `NOTIFY` to
+    /// the others on PostgreSQL.
+    pub async fn sessions_ended(&self, keys: Vec<String>) {
+        if keys.is_empty() {
+            return;
+        }
+        let _ = self.sessions_ended.send(keys.clone().into());
+        if let Err(error) = notify_sessions_ended(&self.db, &keys).await {
+            tracing::warn!(%error, "cannot announce ended sessions to other replicas");
+        }
     }
 
     /// Ends every open stream, so a graceful shutdown does not wait on them forever.
@@ -209,12 +237,22 @@ impl LiveUpdates {
 
     async fn listen(&self, pool: &sqlx::PgPool) -> Result<(), sqlx::Error> {
         let mut listener = PgListener::connect_with(pool).await?;
-        listener.listen(CHANNEL).await?;
+        listener.listen_all([CHANNEL, SESSIONS_CHANNEL]).await?;
         let mut closing = self.closing.subscribe();
         loop {
             tokio::select! {
                 notification = listener.recv() => {
-                    match serde_json::from_str::<Change>(notification?.payload()) {
+                    let notification = notification?;
+                    if notification.channel() == SESSIONS_CHANNEL {
+                        match serde_json::from_str::<Vec<String>>(notification.payload()) {
+                            Ok(keys) => {
+                                let _ = self.sessions_ended.send(keys.into());
+                            }
+                            Err(error) => tracing::warn!(%error, "unreadable ended sessions"),
+                        }
+                        continue;
+                    }
+                    match serde_json::from_str::<Change>(notification.payload()) {
                         Ok(change) => {
                             self.versions.moved(&change);
                             let _ = self.sender.send(change);
@@ -226,6 +264,23 @@ impl LiveUpdates {
             }
         }
     }
+}
+
+/// Tells every replica's listener that these sessions ended (PostgreSQL; SQLite has one
+/// replica). Also what `hangar sessions revoke`, another process, calls.
+pub async fn notify_sessions_ended(db: &Db, keys: &[String]) -> Result<(), sqlx::Error> {
+    let Db::Postgres(pool) = db else {
+        return Ok(());
+    };
+    for chunk in keys.chunks(KEYS_PER_NOTIFICATION) {
+        let payload = serde_json::to_string(chunk).expect("keys serialise");
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(SESSIONS_CHANNEL)
+            .bind(payload)
+            .execute(pool)
+            .await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -17,17 +17,24 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::ServerError;
+use crate::live::LiveUpdates;
 use crate::users::{self, KnownUser};
 
 pub struct PeoplePages {
     db: Db,
     clock: Arc<dyn Clock>,
     config: Config,
+    live: Arc<LiveUpdates>,
 }
 
 impl PeoplePages {
-    pub fn new(db: Db, clock: Arc<dyn Clock>, config: Config) -> Self {
-        Self { db, clock, config }
+    pub fn new(db: Db, clock: Arc<dyn Clock>, config: Config, live: Arc<LiveUpdates>) -> Self {
+        Self {
+            db,
+            clock,
+            config,
+            live,
+        }
     }
 
     async fn everyone(&self) -> Result<Vec<(KnownUser, Holdings<'_>, i64)>, ServerError> {
@@ -148,8 +155,14 @@ impl People for PeoplePages {
         let person = users::signed_in_person(&self.db, user_id)
             .await?
             .ok_or(AppError::NotFound)?;
-        let ended =
-            access::end_sessions(&self.db, self.clock.now_ms(), &person, Some(acting)).await?;
+        let ended = access::end_sessions(
+            &self.db,
+            self.clock.now_ms(),
+            &person,
+            Some(acting),
+            &self.live,
+        )
+        .await?;
         Ok(SessionsEnded {
             name: person.display_name,
             ended,
