@@ -55,6 +55,8 @@ pub enum StartupError {
     Airflow(airflow::AirflowError),
     #[error("cannot listen: {0}")]
     Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Server(#[from] crate::error::ServerError),
 }
 
 /// Connects and migrates the database.
@@ -142,6 +144,8 @@ pub async fn build_with(
         clock.clone(),
         live.versions(),
         &config.airflow,
+        config.teams.iter().map(|team| team.name.clone()).collect(),
+        live.clone(),
     ));
     let audit_pages = Arc::new(ports::audit::AuditPages::new(
         db.clone(),
@@ -152,7 +156,13 @@ pub async fn build_with(
         db.clone(),
         clock.clone(),
         config.clone(),
+        live.clone(),
     ));
+    let sign_in_cookie = identity::pending::PendingCookie::new(
+        identity::pending::load_key(&db, clock.now_ms()).await?,
+        config.server.is_https(),
+    );
+    let refusals = Arc::new(audit::refusals::AnonymousRefusals::new(metrics.clone()));
     let state = AppState::new(state::Services {
         config,
         db,
@@ -171,6 +181,8 @@ pub async fn build_with(
         platform,
         audit_pages,
         people,
+        refusals,
+        sign_in_cookie,
     });
     if sync_loops == SyncLoops::Start {
         sync::spawn_loops(&state);

@@ -167,6 +167,7 @@ async fn end_session(
     session.flush().await?;
     if let Some(key) = &identity.session_key {
         session_index::end(&state.db, key).await?;
+        state.live.session_ended();
     }
     state
         .audit(

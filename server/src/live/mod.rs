@@ -82,6 +82,10 @@ pub struct LiveUpdates {
     versions: Arc<DataVersions>,
     sender: broadcast::Sender<Change>,
     closing: watch::Sender<bool>,
+    /// "Some session ended here" (sign-out, a platform admin's revocation): open streams
+    /// check their own session at once. Other replicas' streams find out within their
+    /// periodic check.
+    sessions_ended: broadcast::Sender<()>,
 }
 
 impl LiveUpdates {
@@ -91,7 +95,18 @@ impl LiveUpdates {
             versions: Arc::default(),
             sender: broadcast::channel(BACKLOG).0,
             closing: watch::channel(false).0,
+            sessions_ended: broadcast::channel(16).0,
         }
+    }
+
+    /// Tells this replica's open streams that a session ended.
+    pub fn session_ended(&self) {
+        // No stream open is not an error.
+        let _ = self.sessions_ended.send(());
+    }
+
+    pub fn session_notices(&self) -> broadcast::Receiver<()> {
+        self.sessions_ended.subscribe()
     }
 
     pub fn versions(&self) -> Arc<DataVersions> {
@@ -173,13 +188,18 @@ impl LiveUpdates {
         let mut teams = BTreeSet::new();
         with_pool!(&self.db, pool => {
             for dag_id in dag_ids {
-                let row = sqlx::query("SELECT team FROM dags WHERE environment = $1 AND dag_id = $2")
+                let row = sqlx::query("SELECT team, shared FROM dags WHERE environment = $1 AND dag_id = $2")
                     .bind(environment)
                     .bind(dag_id)
                     .fetch_optional(pool)
                     .await?;
+                // An unmapped bundle's DAG is no team's: its changes concern no team page.
                 if let Some(row) = row {
-                    teams.insert(row.try_get::<Option<String>, _>("team")?);
+                    let team: Option<String> = row.try_get("team")?;
+                    let shared = row.try_get::<i64, _>("shared")? != 0;
+                    if team.is_some() || shared {
+                        teams.insert(team);
+                    }
                 }
             }
             Ok::<_, sqlx::Error>(())

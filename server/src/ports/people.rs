@@ -23,11 +23,22 @@ pub struct PeoplePages {
     db: Db,
     clock: Arc<dyn Clock>,
     config: Config,
+    live: Arc<crate::live::LiveUpdates>,
 }
 
 impl PeoplePages {
-    pub fn new(db: Db, clock: Arc<dyn Clock>, config: Config) -> Self {
-        Self { db, clock, config }
+    pub fn new(
+        db: Db,
+        clock: Arc<dyn Clock>,
+        config: Config,
+        live: Arc<crate::live::LiveUpdates>,
+    ) -> Self {
+        Self {
+            db,
+            clock,
+            config,
+            live,
+        }
     }
 
     async fn everyone(&self) -> Result<Vec<(KnownUser, Holdings<'_>, i64)>, ServerError> {
@@ -150,6 +161,8 @@ impl People for PeoplePages {
             .ok_or(AppError::NotFound)?;
         let ended =
             access::end_sessions(&self.db, self.clock.now_ms(), &person, Some(acting)).await?;
+        // Their open pages stop streaming now, not at the next check.
+        self.live.session_ended();
         Ok(SessionsEnded {
             name: person.display_name,
             ended,
