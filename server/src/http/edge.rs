@@ -144,7 +144,7 @@ pub async fn limit_by_ip(
         let ClientIp(ip) = ClientIp::of(&request);
         if let Err(wait) = limits.by_ip.check(&ip) {
             limits.metrics.rate_limited("ip");
-            return too_many(request.uri().path(), wait);
+            return too_many(&request, wait);
         }
     }
     next.run(request).await
@@ -179,7 +179,7 @@ pub async fn limit_by_session(
             && let Err(wait) = limits.by_session.check(&key)
         {
             limits.metrics.rate_limited("session");
-            return too_many(request.uri().path(), wait);
+            return too_many(&request, wait);
         }
     }
     next.run(request).await
@@ -204,9 +204,9 @@ pub async fn limit_body(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    let path = request.uri().path().to_string();
+    let form = Form::of(&request);
     if declared.is_some_and(|length| length > max as u64) {
-        return too_large(&path, max);
+        return too_large(&form, max);
     }
     let (parts, body) = request.into_parts();
     match axum::body::to_bytes(body, max).await {
@@ -215,16 +215,42 @@ pub async fn limit_body(
                 .await
         }
         // Over the limit, or the client stopped sending: either way nothing to act on.
-        Err(_) => too_large(&path, max),
+        Err(_) => too_large(&form, max),
     }
 }
 
-fn too_many(path: &str, wait_seconds: u64) -> Response {
+/// The form a refusal takes for this request: the API's JSON, a server function's
+/// `AppError`, or a page (for pages, and for forms the browser posted itself).
+enum Form {
+    Api,
+    Function,
+    Page,
+}
+
+impl Form {
+    fn of(request: &Request) -> Self {
+        let path = request.uri().path();
+        let html = request
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/html"));
+        if path.starts_with("/api/v1/") {
+            Self::Api
+        } else if path.starts_with("/api/") && !html {
+            Self::Function
+        } else {
+            Self::Page
+        }
+    }
+}
+
+fn too_many(request: &Request, wait_seconds: u64) -> Response {
     let sentence = format!(
         "Too many requests from this client; try again in {wait_seconds} second{}.",
         if wait_seconds == 1 { "" } else { "s" }
     );
-    let mut response = refusal(path, StatusCode::TOO_MANY_REQUESTS, &sentence);
+    let mut response = refusal(&Form::of(request), StatusCode::TOO_MANY_REQUESTS, &sentence);
     response.headers_mut().insert(
         header::RETRY_AFTER,
         HeaderValue::from_str(&wait_seconds.to_string()).expect("digits"),
@@ -232,39 +258,43 @@ fn too_many(path: &str, wait_seconds: u64) -> Response {
     response
 }
 
-fn too_large(path: &str, max: usize) -> Response {
+fn too_large(form: &Form, max: usize) -> Response {
     let size = if max % (1024 * 1024) == 0 {
         format!("{} MiB", max / (1024 * 1024))
     } else {
         format!("{} KiB", max / 1024)
     };
     refusal(
-        path,
+        form,
         StatusCode::PAYLOAD_TOO_LARGE,
         &format!("The request is larger than the {size} Hangar accepts, so it was not read."),
     )
 }
 
-/// The sentence in the form the caller reads: the API's JSON, a server function's
-/// `AppError`, or a page.
-fn refusal(path: &str, status: StatusCode, sentence: &str) -> Response {
-    if path.starts_with("/api/v1/") {
-        let body = serde_json::json!({ "error": sentence });
-        (status, axum::Json(body)).into_response()
-    } else if path.starts_with("/api/") {
-        let body = serde_json::to_vec(&AppError::Invalid(sentence.to_string())).unwrap_or_default();
-        (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
-    } else {
-        let title = if status == StatusCode::TOO_MANY_REQUESTS {
-            "Too many requests"
-        } else {
-            "Request too large"
-        };
-        let body = format!(
-            "<h1>{title}</h1><p role=\"alert\">{}</p>",
-            super::error::escape(sentence)
-        );
-        (status, page(title, &body)).into_response()
+/// The sentence in the form the caller reads.
+fn refusal(form: &Form, status: StatusCode, sentence: &str) -> Response {
+    match form {
+        Form::Api => {
+            let body = serde_json::json!({ "error": sentence });
+            (status, axum::Json(body)).into_response()
+        }
+        Form::Function => {
+            let body =
+                serde_json::to_vec(&AppError::Invalid(sentence.to_string())).unwrap_or_default();
+            (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+        }
+        Form::Page => {
+            let title = if status == StatusCode::TOO_MANY_REQUESTS {
+                "Too many requests"
+            } else {
+                "Request too large"
+            };
+            let body = format!(
+                "<h1>{title}</h1><p role=\"alert\">{}</p>",
+                super::error::escape(sentence)
+            );
+            (status, page(title, &body)).into_response()
+        }
     }
 }
 

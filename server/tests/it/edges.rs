@@ -394,7 +394,7 @@ async fn identifiers_are_checked_before_airflow(backend: Backend) {
                 .await,
             key,
         );
-        assert!(body.contains("cannot contain"), "{body}");
+        assert!(body.contains("variable key"), "{body}");
         refused(
             author
                 .function(
