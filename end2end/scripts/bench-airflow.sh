@@ -85,7 +85,8 @@ base_url = \"http://127.0.0.1:$(free_port)\"
 username = \"hangar\"
 password = \"unused\"
 timeout = \"1s\"
-bundles = { $BUNDLES }"
+bundles = { $BUNDLES }
+shared = []"
 
 RESULTS=()
 for backend in sqlite postgres; do
@@ -130,7 +131,8 @@ name = \"live\"
 base_url = \"$AIRFLOW\"
 username = \"hangar\"
 password = \"$HANGAR_TEST_AIRFLOW_PASSWORD\"
-bundles = { team_a_dags = \"team_a\", team_a_repo = \"team_a\", team_b_dags = \"team_b\" }" info
+bundles = { team_a_dags = \"team_a\", team_a_repo = \"team_a\", team_b_dags = \"team_b\" }
+shared = [\"shared_dags\"]" info
 say "measuring freshness over $PROBE_RUNS runs"
 FRESHNESS="$(python3 - "$AIRFLOW" "$TOKEN" "http://127.0.0.1:$port" "$COOKIE" "$PROBE_RUNS" <<'PY'
 import json, re, statistics, sys, time, urllib.parse, urllib.request

@@ -26,7 +26,7 @@ for backend in sqlite postgres; do
   "$SEED" "$db" bench "$TEAMS" "$DAGS" "$RUNS_PER_DAG" >&2
   write_bench_server_toml "$DIR/hangar-$port.toml" "$port" "$db"
   cat "$TEAMS_TOML" >> "$DIR/hangar-$port.toml"
-  printf '[[airflow]]\nname = "bench"\nbase_url = "http://127.0.0.1:%s"\nusername = "hangar"\npassword = "unused"\ntimeout = "1s"\nbundles = { %s }\n' \
+  printf '[[airflow]]\nname = "bench"\nbase_url = "http://127.0.0.1:%s"\nusername = "hangar"\npassword = "unused"\ntimeout = "1s"\nbundles = { %s }\nshared = []\n' \
     "$(free_port)" "$BUNDLES" >> "$DIR/hangar-$port.toml"
   serve_bench_hangar "$DIR/hangar-$port.toml" "$url"
   COOKIE="$(sign_in_as alice "$url")"   # a platform admin (group airflow-admins)

@@ -83,6 +83,7 @@ base_url = "$HANGAR_TEST_AIRFLOW_URL"
 username = "hangar"
 password = "$HANGAR_TEST_AIRFLOW_PASSWORD"
 bundles = { team_a_dags = "team_a", team_a_repo = "team_a", team_b_dags = "team_b" }
+shared = ["shared_dags"]
 catalogue_interval = "10s"
 
 [git]

@@ -178,7 +178,9 @@ create_dag_repository() {
 }
 
 # Starts api-server, scheduler and dag-processor in their own process groups. Teams team_a
-# and team_b own a bundle each; the "shared" bundle belongs to no team. Users (passwords are
+# and team_b own a bundle each; the "shared" bundle belongs to no team. "other_dags" (no
+# team) is one Hangar's test configuration does not map; "team_a_extra" and "team_b_extra"
+# (empty) let a test define one dag_id in two teams' bundles. Users (passwords are
 # fixed here, for tests and the demo): hangar (admin, all teams), team_a_svc and team_b_svc
 # (one team each). Team A also owns team_a_repo, a git bundle tracking `deploy/team_a` of the
 # DAG repository at $AIRFLOW_DIR/dags.git (create_dag_repository), which Hangar deploys to.
@@ -194,6 +196,7 @@ start_airflow() {
   local url="http://127.0.0.1:$port"
   mkdir -p "$AIRFLOW_DIR/home" "$AIRFLOW_DIR/dags"
   cp -r "$E2E/airflow/dags/." "$AIRFLOW_DIR/dags/"
+  mkdir -p "$AIRFLOW_DIR/dags/team_a_extra" "$AIRFLOW_DIR/dags/team_b_extra"
   create_dag_repository "$AIRFLOW_DIR/dags.git"
   local password="hangar-airflow-admin"
   cat > "$AIRFLOW_DIR/home/simple_auth_manager_passwords.json.generated" <<JSON
@@ -223,7 +226,10 @@ JSON
     {\"name\": \"team_a_dags\", \"classpath\": \"airflow.dag_processing.bundles.local.LocalDagBundle\", \"kwargs\": {\"path\": \"$AIRFLOW_DIR/dags/team_a\"}, \"team_name\": \"team_a\"},
     {\"name\": \"team_b_dags\", \"classpath\": \"airflow.dag_processing.bundles.local.LocalDagBundle\", \"kwargs\": {\"path\": \"$AIRFLOW_DIR/dags/team_b\"}, \"team_name\": \"team_b\"},
     {\"name\": \"team_a_repo\", \"classpath\": \"airflow.providers.git.bundles.git.GitDagBundle\", \"kwargs\": {\"repo_url\": \"$AIRFLOW_DIR/dags.git\", \"tracking_ref\": \"deploy/team_a\", \"subdir\": \"team_a\"}, \"team_name\": \"team_a\"},
-    {\"name\": \"shared_dags\", \"classpath\": \"airflow.dag_processing.bundles.local.LocalDagBundle\", \"kwargs\": {\"path\": \"$AIRFLOW_DIR/dags/shared\"}}
+    {\"name\": \"shared_dags\", \"classpath\": \"airflow.dag_processing.bundles.local.LocalDagBundle\", \"kwargs\": {\"path\": \"$AIRFLOW_DIR/dags/shared\"}},
+    {\"name\": \"other_dags\", \"classpath\": \"airflow.dag_processing.bundles.local.LocalDagBundle\", \"kwargs\": {\"path\": \"$AIRFLOW_DIR/dags/other\"}},
+    {\"name\": \"team_a_extra\", \"classpath\": \"airflow.dag_processing.bundles.local.LocalDagBundle\", \"kwargs\": {\"path\": \"$AIRFLOW_DIR/dags/team_a_extra\"}, \"team_name\": \"team_a\"},
+    {\"name\": \"team_b_extra\", \"classpath\": \"airflow.dag_processing.bundles.local.LocalDagBundle\", \"kwargs\": {\"path\": \"$AIRFLOW_DIR/dags/team_b_extra\"}, \"team_name\": \"team_b\"}
   ]"
   local af="$AIRFLOW_VENV/bin/airflow"
   say "starting Airflow 3.3.2 on $url (multi-team: team_a, team_b, shared)"
@@ -245,6 +251,9 @@ JSON
   export HANGAR_TEST_AIRFLOW_BIN="$af"
   export HANGAR_TEST_AIRFLOW_PASSWORD="$password"
   export HANGAR_TEST_DAG_REPOSITORY="$AIRFLOW_DIR/dags.git"
+  # Bundle folders tests may write DAG files into (team_a_extra, team_b_extra: a second
+  # bundle of each team, empty at start).
+  export HANGAR_TEST_AIRFLOW_DAGS="$AIRFLOW_DIR/dags"
 }
 
 stop_airflow() {

@@ -44,7 +44,7 @@ async function waitForHttp(url) {
 }
 
 // The real Airflow that `make test` starts, when there is one.
-function airflowSection(catalogueInterval) {
+function airflowSection(catalogueInterval, extraBundles) {
   const url = process.env.HANGAR_TEST_AIRFLOW_URL;
   if (!url) return '';
   return `
@@ -53,7 +53,8 @@ name = "main"
 base_url = "${url}"
 username = "hangar"
 password = "${process.env.HANGAR_TEST_AIRFLOW_PASSWORD}"
-bundles = { team_a_dags = "team_a", team_a_repo = "team_a", team_b_dags = "team_b" }
+bundles = { team_a_dags = "team_a", team_a_repo = "team_a", team_b_dags = "team_b"${extraBundles ? `, ${extraBundles}` : ''} }
+shared = ["shared_dags"]
 ${catalogueInterval ? `catalogue_interval = "${catalogueInterval}"` : ''}
 `;
 }
@@ -61,8 +62,9 @@ ${catalogueInterval ? `catalogue_interval = "${catalogueInterval}"` : ''}
 export const hasAirflow = () => Boolean(process.env.HANGAR_TEST_AIRFLOW_URL);
 
 // Options: `extraConfig(dir)` returns TOML appended to Hangar's configuration (after the
-// Airflow section); `catalogueInterval` makes Hangar re-read DAGs more often than its default.
-export async function startStack({ extraConfig, catalogueInterval } = {}) {
+// Airflow section); `catalogueInterval` makes Hangar re-read DAGs more often than its default;
+// `extraBundles` adds entries to `bundles` (e.g. `team_a_extra = "team_a"`).
+export async function startStack({ extraConfig, catalogueInterval, extraBundles } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'hangar-e2e-'));
   const hangarPort = await freePort();
   const hangarUrl = `http://127.0.0.1:${hangarPort}`;
@@ -88,7 +90,7 @@ issuer = "${issuer}"
 client_id = "hangar"
 client_secret = "${secret}"
 ${readFileSync(join(root, 'end2end/fixtures/demo-teams.toml'), 'utf8')}
-${airflowSection(catalogueInterval)}
+${airflowSection(catalogueInterval, extraBundles)}
 ${extraConfig ? extraConfig(dir) : ''}`);
   // Hangar's log goes to a file, so tests can check what it does (and does not) say.
   const logFile = join(dir, 'hangar.log');

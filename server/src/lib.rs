@@ -55,6 +55,8 @@ pub enum StartupError {
     Airflow(airflow::AirflowError),
     #[error("cannot listen: {0}")]
     Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Server(#[from] crate::error::ServerError),
 }
 
 /// Connects and migrates the database.
@@ -142,6 +144,8 @@ pub async fn build_with(
         clock.clone(),
         live.versions(),
         &config.airflow,
+        config.teams.iter().map(|team| team.name.clone()).collect(),
+        live.clone(),
     ));
     let audit_pages = Arc::new(ports::audit::AuditPages::new(
         db.clone(),
@@ -156,6 +160,11 @@ pub async fn build_with(
     ));
     let sessions = Arc::new(identity::session_index::LiveSessions::default());
     sessions.follow(live.subscribe_sessions_ended());
+    let sign_in_cookie = identity::pending::PendingCookie::new(
+        identity::pending::load_key(&db, clock.now_ms()).await?,
+        config.server.is_https(),
+    );
+    let refusals = Arc::new(audit::refusals::AnonymousRefusals::new(metrics.clone()));
     let state = AppState::new(state::Services {
         config,
         db,
@@ -175,6 +184,8 @@ pub async fn build_with(
         platform,
         audit_pages,
         people,
+        refusals,
+        sign_in_cookie,
     });
     if sync_loops == SyncLoops::Start {
         sync::spawn_loops(&state);

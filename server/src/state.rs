@@ -47,6 +47,10 @@ pub struct Services {
     pub audit_pages: hangar_app::functions::ports::SharedAudit,
     /// Handed to the app as context: who holds which role; ending sessions.
     pub people: hangar_app::functions::ports::SharedPeople,
+    /// Anonymous refusals: counted, and sampled into the audit log.
+    pub refusals: Arc<audit::refusals::AnonymousRefusals>,
+    /// Sign-ins in progress, in an encrypted cookie (no session row per anonymous visit).
+    pub sign_in_cookie: crate::identity::pending::PendingCookie,
 }
 
 impl std::ops::Deref for AppState {
@@ -77,5 +81,26 @@ impl AppState {
     /// Appends to the audit log at the server's current time.
     pub async fn audit(&self, event: AuditEvent) -> Result<i64, ServerError> {
         audit::append(&self.db, self.clock.now_ms(), event).await
+    }
+
+    /// A refusal of nobody known: counted, and appended only as `source`'s sample for the
+    /// minute, its detail (chosen by the client) cut short (`audit/refusals.rs`).
+    pub async fn refused_anonymously(
+        &self,
+        kind: audit::refusals::Refusal,
+        source: std::net::IpAddr,
+        event: AuditEvent,
+    ) -> Result<(), ServerError> {
+        if !self.refusals.sample(kind, source) {
+            return Ok(());
+        }
+        let detail = audit::refusals::cut(event.detail.as_deref().unwrap_or_default());
+        let target = event.target.as_deref().map(audit::refusals::cut);
+        let mut event = event.detail(format!(
+            "{detail} (from {source}; a sample: further refusals from this address this minute \
+             are only counted)"
+        ));
+        event.target = target;
+        self.audit(event).await.map(|_| ())
     }
 }

@@ -176,6 +176,7 @@ mod tests {
             is_paused: false,
             has_import_errors: false,
             shared: false,
+            ownership_conflict: false,
             recent_runs: vec![RunDot {
                 run_id: "manual__2026-11-22T10:00:00+00:00".into(),
                 state: "success".into(),

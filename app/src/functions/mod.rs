@@ -66,6 +66,7 @@ pub const ACCESS_GET_TEAM_AUDIT: Access = Access::Team(TeamAction::ViewTeamAudit
 pub const ACCESS_GET_TEAM_ACCESS: Access = Access::Team(TeamAction::ViewMembers);
 pub const ACCESS_GET_ACCESS_OVERVIEW: Access = Access::Platform(PlatformAction::ViewAccess);
 pub const ACCESS_END_USER_SESSIONS: Access = Access::Platform(PlatformAction::EndSessions);
+pub const ACCESS_RESOLVE_DAG_OWNERSHIP: Access = Access::Platform(PlatformAction::ResolveOwnership);
 
 /// Every server function's path with the access it declares.
 pub fn declared_access() -> Vec<(&'static str, Access)> {
@@ -82,6 +83,10 @@ pub fn declared_access() -> Vec<(&'static str, Access)> {
         (access::GetTeamAccess::PATH, ACCESS_GET_TEAM_ACCESS),
         (access::GetAccessOverview::PATH, ACCESS_GET_ACCESS_OVERVIEW),
         (access::EndUserSessions::PATH, ACCESS_END_USER_SESSIONS),
+        (
+            platform::ResolveDagOwnership::PATH,
+            ACCESS_RESOLVE_DAG_OWNERSHIP,
+        ),
         (dags::GetTeamDags::PATH, ACCESS_GET_TEAM_DAGS),
         (runs::GetDagDetail::PATH, ACCESS_GET_DAG_DETAIL),
         (runs::GetTeamRuns::PATH, ACCESS_GET_TEAM_RUNS),

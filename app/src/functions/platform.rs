@@ -1,5 +1,6 @@
-//! The platform overview: every team's figures, the runs failing now, environment health
-//! and the break-glass deploys awaiting review.
+//! The platform overview: every team's figures, the runs failing now, environment health,
+//! the break-glass deploys awaiting review and the DAGs no team may act on (ownership
+//! conflicts, unmapped bundles); and resolving an ownership conflict.
 
 use leptos::prelude::*;
 
@@ -30,7 +31,7 @@ pub async fn get_platform_overview(
         second: platform.clock_second(),
     };
     let version = platform.data_version();
-    super::ports::overview_cache()?
+    let mut overview = super::ports::overview_cache()?
         .page(key, version, || async {
             let mut overview = platform.overview(&acting, query).await?;
             overview.awaiting_review = super::ports::deploys()?.awaiting_review(&acting).await?;
@@ -43,5 +44,40 @@ pub async fn get_platform_overview(
             }
             Ok(overview)
         })
+        .await?;
+    // Auditors and admins share kept overviews: who may act is the viewer's own.
+    overview.can_resolve = acting
+        .viewer
+        .can_platform(crate::models::PlatformAction::ResolveOwnership);
+    Ok(overview)
+}
+
+/// A platform admin's decision on a DAG in an ownership conflict: `resolution` is `assign`
+/// (the DAG and its runs go to `team`) or `release` (the pin is removed; the DAG goes to
+/// whoever Airflow's report maps it to now). Audited.
+#[server(prefix = "/api", endpoint = "resolve_dag_ownership")]
+pub async fn resolve_dag_ownership(
+    environment: String,
+    dag_id: String,
+    resolution: String,
+    #[server(default)] team: String,
+) -> Result<(), AppError> {
+    let acting = super::guard::require(super::ACCESS_RESOLVE_DAG_OWNERSHIP, None)?;
+    let resolution = match resolution.as_str() {
+        "assign" if !team.is_empty() => crate::models::platform::OwnershipResolution::Assign(team),
+        "assign" => {
+            return Err(AppError::Invalid(
+                "Choose the team to assign the DAG to.".into(),
+            ));
+        }
+        "release" => crate::models::platform::OwnershipResolution::Release,
+        _ => {
+            return Err(AppError::Invalid(
+                "A conflict is resolved by assigning the DAG to a team or releasing it.".into(),
+            ));
+        }
+    };
+    super::ports::platform()?
+        .resolve_ownership(&acting, &environment, &dag_id, resolution)
         .await
 }

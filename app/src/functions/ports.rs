@@ -255,6 +255,16 @@ pub trait Platform: Send + Sync + 'static {
         query: OverviewQuery,
     ) -> Result<PlatformOverview, AppError>;
 
+    /// Resolves a DAG's ownership conflict (audited); `NotFound` for a DAG the read model
+    /// does not know.
+    async fn resolve_ownership(
+        &self,
+        acting: &Acting,
+        environment: &str,
+        dag_id: &str,
+        resolution: crate::models::platform::OwnershipResolution,
+    ) -> Result<(), AppError>;
+
     /// Moves with every announced change of any team or environment.
     fn data_version(&self) -> u64;
 

@@ -155,15 +155,18 @@ pub enum PlatformAction {
     ManageCommon,
     /// End another user's sessions.
     EndSessions,
+    /// Resolve a DAG's ownership conflict: assign it to a team, or release its pin.
+    ResolveOwnership,
 }
 
 impl PlatformAction {
-    pub const ALL: [PlatformAction; 5] = [
+    pub const ALL: [PlatformAction; 6] = [
         Self::ViewOverview,
         Self::ViewAudit,
         Self::ViewAccess,
         Self::ManageCommon,
         Self::EndSessions,
+        Self::ResolveOwnership,
     ];
 
     pub fn allowed_for(self, role: PlatformRole) -> bool {
@@ -286,6 +289,8 @@ mod tests {
         assert!(PlatformAction::ViewOverview.allowed_for(PlatformRole::Auditor));
         assert!(!PlatformAction::ManageCommon.allowed_for(PlatformRole::Auditor));
         assert!(!PlatformAction::EndSessions.allowed_for(PlatformRole::Auditor));
+        assert!(!PlatformAction::ResolveOwnership.allowed_for(PlatformRole::Auditor));
+        assert!(PlatformAction::ResolveOwnership.allowed_for(PlatformRole::Admin));
     }
 
     #[test]

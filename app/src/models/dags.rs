@@ -59,8 +59,13 @@ pub struct DagRow {
     pub tags: Vec<String>,
     pub is_paused: bool,
     pub has_import_errors: bool,
-    /// From a bundle no team owns: visible to every team, changed only by platform admins.
+    /// From a bundle configured as shared: visible to every team, changed only by platform
+    /// admins.
     pub shared: bool,
+    /// Airflow now reports this DAG in another owner's bundle: it stays with this team, but
+    /// nothing may be done to it until a platform admin resolves the conflict.
+    #[serde(default)]
+    pub ownership_conflict: bool,
     /// The latest runs, oldest first (at most [`RUNS_IN_STRIP`]).
     pub recent_runs: Vec<RunDot>,
 }

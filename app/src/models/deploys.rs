@@ -188,8 +188,13 @@ pub struct FileDiff {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DiffBody {
     Lines(Vec<DiffLine>),
-    /// Larger than the per-file limit: collapsed, with the diff's size in bytes.
+    /// Larger than the per-file limit (`bytes`): not read past it, shown by its line counts.
     TooLarge {
+        bytes: usize,
+    },
+    /// Not read: the page's diffs already reached their limit (`bytes`); shown by its line
+    /// counts.
+    PageFull {
         bytes: usize,
     },
     Binary,

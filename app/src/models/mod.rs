@@ -6,6 +6,7 @@ pub mod audit;
 pub mod connections;
 pub mod dags;
 pub mod deploys;
+pub mod identifiers;
 pub mod params;
 pub mod platform;
 pub mod pools;

@@ -319,6 +319,58 @@ pub struct PlatformOverview {
     pub failing: Vec<FailingRun>,
     pub environments: Vec<EnvironmentHealth>,
     pub awaiting_review: Vec<AwaitingReview>,
+    /// DAGs Airflow now reports in a bundle of another owner than the pinned one.
+    #[serde(default)]
+    pub conflicts: Vec<OwnershipConflict>,
+    /// Bundles Hangar's configuration does not map: visible to platform roles only.
+    #[serde(default)]
+    pub unmapped: Vec<UnmappedBundle>,
+    /// The viewer may resolve conflicts (platform admins; set per request, never cached).
+    #[serde(default)]
+    pub can_resolve: bool,
+}
+
+/// An owner as `/platform` names it: a team, every team, or nobody.
+pub fn owner_label(team: Option<&str>, shared: bool) -> String {
+    match (team, shared) {
+        (Some(team), _) => team.to_string(),
+        (None, true) => "shared".to_string(),
+        (None, false) => "unmapped".to_string(),
+    }
+}
+
+/// A DAG whose `dag_id` its pinned owner keeps while Airflow reports it elsewhere.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OwnershipConflict {
+    pub environment: String,
+    pub dag_id: String,
+    /// The pinned owner (a team, or "shared"), who still sees the DAG and its runs.
+    pub owner: String,
+    /// The bundle Airflow reports it in now (`None`: no bundle).
+    pub reported_bundle: Option<String>,
+    /// Who that bundle belongs to by Hangar's configuration (a team, "shared", "unmapped").
+    pub reported_owner: String,
+    /// The team a platform admin can assign it to instead (the reported bundle's team).
+    pub reported_team: Option<String>,
+    pub since_ms: i64,
+}
+
+/// What a platform admin decides for a DAG in an ownership conflict.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OwnershipResolution {
+    /// Pin the DAG (and so its runs) to this team.
+    Assign(String),
+    /// Remove the pin: the DAG goes to whoever its reported bundle maps to.
+    Release,
+}
+
+/// A bundle (or "no bundle") whose DAGs and import errors no team sees.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnmappedBundle {
+    pub environment: String,
+    pub bundle: Option<String>,
+    pub dags: u64,
+    pub import_errors: u64,
 }
 
 /// Sorts the team table; teams without a figure go last whichever the direction, and ties

@@ -116,6 +116,13 @@ fn DagDetailView(
                 {dag.has_import_errors.then(|| view! { <span class="badge error">"import errors"</span> })}
                 <span class="badge" data-testid="dag-state">{if dag.is_paused { "Paused" } else { "Active" }}</span>
             </h1>
+            {dag.ownership_conflict.then(|| view! {
+                <p class="notice warning" role="alert" data-testid="ownership-conflict">
+                    "Ownership conflict: Airflow now reports this DAG in a bundle that is not this team's. "
+                    "It stays with this team, with its runs and logs, but nobody can trigger, pause or clear it "
+                    "until a platform admin resolves the conflict."
+                </p>
+            })}
             {dag.description.clone().map(|d| view! { <p class="muted">{d}</p> })}
             <div class="dag-actions">
                 {pause_form}

@@ -362,6 +362,12 @@ fn Changes(detail: DeployDetail) -> impl IntoView {
     }
 }
 
+/// "+12 −3 lines" from the file list's counts.
+fn line_counts(file: Option<&crate::models::deploys::FileRow>) -> String {
+    file.map(|f| format!("+{} −{} lines", f.added, f.removed))
+        .unwrap_or_else(|| "line counts unknown".into())
+}
+
 #[component]
 fn DiffView(
     index: usize,
@@ -379,7 +385,11 @@ fn DiffView(
             view! { <p class="muted" data-testid="binary-file">"Binary file: not shown."</p> }.into_any()
         }
         DiffBody::TooLarge { bytes } => view! {
-            <p class="muted" data-testid="large-file">{format!("This diff is {} KB, larger than Hangar shows; review it in your git tool.", bytes.div_ceil(1024))}</p>
+            <p class="muted" data-testid="large-file">{format!("This diff is larger than the {} KiB Hangar shows of one file ({}); review it in your git tool.", bytes / 1024, line_counts(file.as_ref()))}</p>
+        }
+        .into_any(),
+        DiffBody::PageFull { bytes } => view! {
+            <p class="muted" data-testid="page-full">{format!("Not shown: this page's diffs already reached the {} MiB Hangar reads at once ({}); review it in your git tool.", bytes / (1024 * 1024), line_counts(file.as_ref()))}</p>
         }
         .into_any(),
         DiffBody::Lines(lines) => {

@@ -1,6 +1,8 @@
 //! `/platform`: every team at a glance for platform admins and auditors — which team is
 //! failing, saturated, stale or deploying — the runs failing now across teams, each
-//! environment's health, and the break-glass deploys awaiting review.
+//! environment's health, the break-glass deploys awaiting review, and the DAGs no team may
+//! act on: ownership conflicts (with a platform admin's assign / release) and unmapped
+//! bundles.
 //!
 //! Sorting and the "failing now" window are links (`?sort=…&dir=…&hours=…`), so the page
 //! works without JavaScript; with it, the page reloads its figures when anything changes.
@@ -9,11 +11,11 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::components::ErrorView;
-use crate::functions::platform::get_platform_overview;
+use crate::functions::platform::{ResolveDagOwnership, get_platform_overview};
 use crate::models::deploys::{AwaitingReview, short_sha};
 use crate::models::platform::{
-    EnvironmentHealth, FAILING_WINDOWS, FailingRun, OverviewQuery, OverviewSort, PlatformOverview,
-    RunCounts, SyncState, TeamOverview,
+    EnvironmentHealth, FAILING_WINDOWS, FailingRun, OverviewQuery, OverviewSort, OwnershipConflict,
+    PlatformOverview, RunCounts, SyncState, TeamOverview, UnmappedBundle,
 };
 use crate::pages::deploys::StatusBadge;
 use crate::paths;
@@ -26,9 +28,11 @@ pub fn PlatformPage() -> impl IntoView {
         let q = query_map.read();
         (q.get("sort"), q.get("dir"), q.get("hours"))
     };
-    let overview = Resource::new(params, |(sort, dir, hours)| {
-        get_platform_overview(sort, dir, hours)
-    });
+    let resolve = ServerAction::<ResolveDagOwnership>::new();
+    let overview = Resource::new(
+        move || (params(), resolve.version().get()),
+        |((sort, dir, hours), _)| get_platform_overview(sort, dir, hours),
+    );
     crate::components::live::use_event_stream(
         || "/platform/events".to_string(),
         move || overview.refetch(),
@@ -37,7 +41,7 @@ pub fn PlatformPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="loading">"Loading teams…"</p> }>
             {move || Suspend::new(async move {
                 match overview.await {
-                    Ok(overview) => view! { <Overview overview/> }.into_any(),
+                    Ok(overview) => view! { <Overview overview resolve/> }.into_any(),
                     Err(error) => view! { <ErrorView error/> }.into_any(),
                 }
             })}
@@ -46,7 +50,10 @@ pub fn PlatformPage() -> impl IntoView {
 }
 
 #[component]
-fn Overview(overview: PlatformOverview) -> impl IntoView {
+fn Overview(
+    overview: PlatformOverview,
+    resolve: ServerAction<ResolveDagOwnership>,
+) -> impl IntoView {
     let PlatformOverview {
         query,
         now_ms,
@@ -54,7 +61,11 @@ fn Overview(overview: PlatformOverview) -> impl IntoView {
         failing,
         environments,
         awaiting_review,
+        conflicts,
+        unmapped,
+        can_resolve,
     } = overview;
+    let return_to = query.href();
     view! {
         <section class="platform">
             <h1>"Platform"</h1>
@@ -64,6 +75,8 @@ fn Overview(overview: PlatformOverview) -> impl IntoView {
                 <EnvironmentPanel environments now_ms/>
             </div>
             <BreakGlassAwaitingReview deploys=awaiting_review/>
+            <OwnershipConflicts conflicts can_resolve resolve return_to now_ms/>
+            <UnmappedBundles unmapped/>
         </section>
     }
 }
@@ -423,6 +436,144 @@ fn BreakGlassAwaitingReview(deploys: Vec<AwaitingReview>) -> impl IntoView {
     };
     view! {
         <h2>"Break-glass deploys awaiting review"</h2>
+        {body}
+    }
+}
+
+/// DAGs Airflow now reports in a bundle of another owner than the one Hangar pinned: they
+/// stay with that owner and nobody may act on them until a platform admin decides.
+#[component]
+fn OwnershipConflicts(
+    conflicts: Vec<OwnershipConflict>,
+    can_resolve: bool,
+    resolve: ServerAction<ResolveDagOwnership>,
+    return_to: String,
+    now_ms: i64,
+) -> impl IntoView {
+    let error = move || {
+        resolve
+            .value()
+            .get()
+            .and_then(|result| result.err())
+            .map(|error| view! { <p class="notice error" role="alert">{error.to_string()}</p> })
+    };
+    let body = if conflicts.is_empty() {
+        view! { <p class="muted" data-testid="no-conflicts">"None: every DAG is where its owner put it."</p> }.into_any()
+    } else {
+        let rows = conflicts
+            .into_iter()
+            .map(|conflict| {
+                let forms = can_resolve.then(|| {
+                    let form = |resolution: &'static str, team: Option<String>, label: String, testid: &'static str, title: &'static str| {
+                        view! {
+                            <ResolveForm resolve environment=conflict.environment.clone() dag_id=conflict.dag_id.clone()
+                                resolution team return_to=return_to.clone() label testid title/>
+                        }
+                    };
+                    let assign = conflict.reported_team.clone().map(|team| {
+                        form("assign", Some(team.clone()), format!("Assign to {team}"), "assign-owner",
+                            "The DAG and its runs go to this team")
+                    });
+                    let keep = (conflict.owner != "shared").then(|| {
+                        form("assign", Some(conflict.owner.clone()), format!("Keep with {}", conflict.owner), "keep-owner",
+                            "Confirms the pin; the conflict stays until Airflow reports the DAG in its owner's bundle again")
+                    });
+                    let release = form("release", None, "Release".into(), "release-owner",
+                        "The DAG goes to whoever its bundle maps to now");
+                    view! { {assign} {keep} {release} }
+                });
+                let reported = match &conflict.reported_bundle {
+                    Some(bundle) => format!("{bundle} ({})", conflict.reported_owner),
+                    None => format!("no bundle ({})", conflict.reported_owner),
+                };
+                view! {
+                    <tr data-dag=conflict.dag_id.clone() data-environment=conflict.environment.clone()>
+                        <td><code>{conflict.environment.clone()}</code></td>
+                        <td><code>{conflict.dag_id.clone()}</code></td>
+                        <td data-testid="conflict-owner">{conflict.owner.clone()}</td>
+                        <td data-testid="conflict-reported">{reported}</td>
+                        <td>{ago(now_ms, conflict.since_ms)}</td>
+                        <td>{forms}</td>
+                    </tr>
+                }
+            })
+            .collect_view();
+        view! {
+            <table class="ownership-conflicts" data-testid="ownership-conflicts">
+                <thead><tr><th>"Environment"</th><th>"DAG"</th><th>"Owner (keeps it)"</th><th>"Airflow reports it in"</th><th>"Since"</th><th></th></tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        }.into_any()
+    };
+    view! {
+        <h2>"Ownership conflicts"</h2>
+        <p class="muted small">"A DAG keeps the first owner Hangar saw. While Airflow reports it in another owner's bundle, its runs and logs stay with that owner and nobody can trigger, pause or clear it."</p>
+        {error}
+        {body}
+    }
+}
+
+/// One decision on a conflict, as a form that posts without JavaScript too.
+#[component]
+fn ResolveForm(
+    resolve: ServerAction<ResolveDagOwnership>,
+    environment: String,
+    dag_id: String,
+    resolution: &'static str,
+    team: Option<String>,
+    return_to: String,
+    label: String,
+    testid: &'static str,
+    title: &'static str,
+) -> impl IntoView {
+    view! {
+        <ActionForm action=resolve attr:class="inline-form">
+            <input type="hidden" name="environment" value=environment/>
+            <input type="hidden" name="dag_id" value=dag_id/>
+            <input type="hidden" name="resolution" value=resolution/>
+            {team.map(|team| view! { <input type="hidden" name="team" value=team/> })}
+            <input type="hidden" name="return_to" value=return_to/>
+            <button type="submit" class="danger" data-testid=testid title=title>{label}</button>
+        </ActionForm>
+    }
+}
+
+/// Bundles Hangar's configuration does not map to a team or name as shared: their DAGs and
+/// import errors are visible to platform roles only, here.
+#[component]
+fn UnmappedBundles(unmapped: Vec<UnmappedBundle>) -> impl IntoView {
+    let body = if unmapped.is_empty() {
+        view! { <p class="muted" data-testid="no-unmapped">"None: every bundle is mapped."</p> }
+            .into_any()
+    } else {
+        let rows = unmapped
+            .into_iter()
+            .map(|bundle| {
+                let name = bundle
+                    .bundle
+                    .clone()
+                    .unwrap_or_else(|| "(no bundle)".into());
+                let shown = name.clone();
+                view! {
+                    <tr data-bundle=name>
+                        <td><code>{bundle.environment}</code></td>
+                        <td><code>{shown}</code></td>
+                        <td>{bundle.dags}</td>
+                        <td>{bundle.import_errors}</td>
+                    </tr>
+                }
+            })
+            .collect_view();
+        view! {
+            <table class="unmapped-bundles" data-testid="unmapped-bundles">
+                <thead><tr><th>"Environment"</th><th>"Bundle"</th><th>"DAGs"</th><th>"Import errors"</th></tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        }.into_any()
+    };
+    view! {
+        <h2>"Unmapped bundles"</h2>
+        <p class="muted small">"Visible to no team: add each to [[airflow]] bundles (a team's) or shared (every team's)."</p>
         {body}
     }
 }

@@ -1,52 +1,38 @@
 //! `/t/{team}/variables`: the team's variables and the global ones — keys and descriptions.
-//! A value shows only after "Reveal" (authors and admins): the link puts the variable in the
-//! URL, so it works without JavaScript too, and the server fetches that one value from
-//! Airflow and audits the reveal. Authors and admins create, edit and delete the team's;
-//! platform admins the global ones.
+//! A value shows only after "Reveal" (authors and admins): a form that POSTs (a cross-site
+//! link or an image cannot reveal anything, and Hangar's CSRF check refuses a cross-site
+//! post), and the server fetches that one value from Airflow and audits the reveal. Without
+//! JavaScript the answer is a page of its own. Authors and admins create, edit and delete the
+//! team's; platform admins the global ones.
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_params_map;
 
 use crate::components::team_nav::TeamNav;
 use crate::components::{EnvironmentField, ErrorView, SyncNotices};
 use crate::errors::AppError;
 use crate::functions::variables::{
-    DeleteVariable, SaveVariable, get_team_variables, reveal_variable,
+    DeleteVariable, RevealVariable, SaveVariable, get_team_variables,
 };
 use crate::models::{RevealedValue, VariablePage, VariableRow};
-use crate::paths;
 
 #[component]
 pub fn VariablesPage() -> impl IntoView {
     let params = use_params_map();
-    let query = use_query_map();
     let team = move || params.read().get("team").unwrap_or_default();
-    let reveal = move || {
-        let q = query.read();
-        q.get("reveal").zip(q.get("env"))
-    };
+    let reveal = ServerAction::<RevealVariable>::new();
     let save = ServerAction::<SaveVariable>::new();
     let delete = ServerAction::<DeleteVariable>::new();
     let variables = Resource::new(
         move || (team(), save.version().get(), delete.version().get()),
         |(team, ..)| get_team_variables(team),
     );
-    let revealed = Resource::new(
-        move || (team(), reveal()),
-        |(team, reveal)| async move {
-            match reveal {
-                Some((key, environment)) => reveal_variable(team, environment, key).await.map(Some),
-                None => Ok(None),
-            }
-        },
-    );
     view! {
         <TeamNav team=team() current="variables"/>
         <Transition fallback=|| view! { <p class="loading">"Loading variables…"</p> }>
             {move || Suspend::new(async move {
-                let revealed = revealed.await;
                 match variables.await {
-                    Ok(page) => view! { <VariableList team=team() page revealed save delete/> }.into_any(),
+                    Ok(page) => view! { <VariableList team=team() page reveal save delete/> }.into_any(),
                     Err(error) => view! { <ErrorView error/> }.into_any(),
                 }
             })}
@@ -58,7 +44,7 @@ pub fn VariablesPage() -> impl IntoView {
 fn VariableList(
     team: String,
     page: VariablePage,
-    revealed: Result<Option<RevealedValue>, AppError>,
+    reveal: ServerAction<RevealVariable>,
     save: ServerAction<SaveVariable>,
     delete: ServerAction<DeleteVariable>,
 ) -> impl IntoView {
@@ -71,25 +57,17 @@ fn VariableList(
         sync,
     } = page;
     let return_to = format!("/t/{team}/variables");
-    let (revealed, reveal_error) = match revealed {
-        Ok(value) => (value, None),
-        Err(error) => (None, Some(error)),
-    };
     let error = move || {
         let last = |v: Option<Result<(), AppError>>| v.and_then(|r| r.err());
         last(save.value().get())
             .or_else(|| last(delete.value().get()))
-            .or_else(|| reveal_error.clone())
+            .or_else(|| reveal.value().get().and_then(|r| r.err()))
             .map(|e| view! { <p class="notice error" role="alert" data-testid="action-error">{e.to_string()}</p> })
     };
     let rows = variables
         .into_iter()
         .map(|variable| {
-            let value = revealed
-                .as_ref()
-                .filter(|r| r.key == variable.key && r.environment == variable.environment)
-                .cloned();
-            view! { <VariableRowView team=team.clone() return_to=return_to.clone() variable value can_reveal save delete/> }
+            view! { <VariableRowView team=team.clone() return_to=return_to.clone() variable reveal can_reveal save delete/> }
         })
         .collect_view();
     let create = (can_create_team_variable || can_create_global_variable).then(|| {
@@ -139,24 +117,34 @@ fn VariableRowView(
     team: String,
     return_to: String,
     variable: VariableRow,
-    value: Option<RevealedValue>,
+    reveal: ServerAction<RevealVariable>,
     can_reveal: bool,
     save: ServerAction<SaveVariable>,
     delete: ServerAction<DeleteVariable>,
 ) -> impl IntoView {
-    let reveal_href = format!(
-        "{return_to}{}",
-        paths::query(&[
-            ("reveal", variable.key.clone()),
-            ("env", variable.environment.clone())
-        ])
+    let (this_key, this_environment) = (variable.key.clone(), variable.environment.clone());
+    // This row's value, once its reveal form was posted (with JavaScript; without it, the
+    // answer is a page of its own).
+    let value = move || {
+        reveal
+            .value()
+            .get()
+            .and_then(|answer| answer.ok())
+            .filter(|r| r.key == this_key && r.environment == this_environment)
+    };
+    let (form_team, form_return, form_environment, form_key) = (
+        team.clone(),
+        return_to.clone(),
+        variable.environment.clone(),
+        variable.key.clone(),
     );
-    let value_cell = match value {
+    let value_cell = move || {
+        match value() {
         Some(RevealedValue {
             value: Some(value), ..
         }) => view! {
             <pre class="revealed" data-testid="variable-revealed">{value}</pre>
-            <a href=return_to.clone() data-testid="variable-hide">"Hide"</a>
+            <button type="button" class="link" data-testid="variable-hide" on:click=move |_| reveal.value().set(None)>"Hide"</button>
         }
         .into_any(),
         Some(RevealedValue { value: None, .. }) => view! {
@@ -165,12 +153,27 @@ fn VariableRowView(
             </span>
         }
         .into_any(),
-        None if can_reveal => view! {
-            <span class="muted">"hidden "</span>
-            <a href=reveal_href rel="nofollow" data-testid="variable-reveal">"Reveal"</a>
+        None if can_reveal => {
+            let (team, return_to, environment, key) = (
+                form_team.clone(),
+                form_return.clone(),
+                form_environment.clone(),
+                form_key.clone(),
+            );
+            view! {
+                <ActionForm action=reveal attr:class="inline-form">
+                    <input type="hidden" name="team" value=team/>
+                    <input type="hidden" name="return_to" value=return_to/>
+                    <input type="hidden" name="environment" value=environment/>
+                    <input type="hidden" name="key" value=key/>
+                    <span class="muted">"hidden "</span>
+                    <button type="submit" class="link" data-testid="variable-reveal">"Reveal"</button>
+                </ActionForm>
+            }
+            .into_any()
         }
-        .into_any(),
         None => view! { <span class="muted">"hidden"</span> }.into_any(),
+    }
     };
     let editing = variable.editable.then(|| {
         let (team2, return2) = (team.clone(), return_to.clone());

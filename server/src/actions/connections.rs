@@ -5,6 +5,7 @@
 use hangar_app::errors::AppError;
 use hangar_app::functions::ports::Acting;
 use hangar_app::models::ConnectionForm;
+use hangar_app::models::identifiers;
 
 use super::{AirflowGateway, Subject, read_model_update, require_scope};
 use crate::config::Ownership;
@@ -21,7 +22,18 @@ impl AirflowGateway {
     ) -> Result<(), AppError> {
         let ownership = self.ownership(&form.environment, team)?;
         let id = form.connection_id.trim().to_string();
+        identifiers::connection_id(&id).map_err(AppError::Invalid)?;
         let existing = if create {
+            // A name the team already sees is said plainly, without asking Airflow (whose
+            // refusal of a name another team uses says only that it is taken).
+            if visible_connection(&self.db, team, &form.environment, &id)
+                .await?
+                .is_some()
+            {
+                return Err(AppError::Invalid(format!(
+                    "There is already a connection {id:?} (the team's or a global one)."
+                )));
+            }
             None
         } else {
             Some(
@@ -106,6 +118,7 @@ impl AirflowGateway {
         environment: &str,
         connection_id: &str,
     ) -> Result<(), AppError> {
+        identifiers::connection_id(connection_id).map_err(AppError::Invalid)?;
         self.ownership(environment, team)?;
         let connection = visible_connection(&self.db, team, environment, connection_id)
             .await?

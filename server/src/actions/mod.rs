@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use hangar_app::errors::AppError;
 use hangar_app::functions::ports::{Acting, DagKey};
+use hangar_app::models::identifiers;
 use hangar_app::models::{PlatformAction, TeamAction, Viewer};
 
 use crate::airflow::{AirflowClient, AirflowError, Environments};
@@ -25,6 +26,10 @@ use crate::config::Ownership;
 use crate::db::Db;
 use crate::live::LiveUpdates;
 use crate::read_model::runs::{DagRecord, visible_dag};
+
+/// Why an action on a DAG in an ownership conflict is refused.
+pub const OWNERSHIP_CONFLICT: &str = "Airflow now reports this DAG in a bundle of another \
+     owner, so nothing can be done to it until a platform admin resolves the ownership conflict.";
 
 pub struct AirflowGateway {
     pub(crate) db: Db,
@@ -62,10 +67,16 @@ impl AirflowGateway {
         key: &DagKey,
         action: TeamAction,
     ) -> Result<(DagRecord, Arc<AirflowClient>), AppError> {
+        identifiers::dag_id(&key.dag_id).map_err(AppError::Invalid)?;
         let dag = self.find(key).await?;
         // Refusals are audited once, for every server function alike, by the server's door.
         if !viewer.can_change(&key.team, action, dag.row.shared) {
             return Err(AppError::Forbidden);
+        }
+        // Airflow reports the DAG in another owner's bundle: whatever it runs now is not
+        // (only) this team's code, so neither team acts on it until a platform admin decides.
+        if dag.row.ownership_conflict {
+            return Err(AppError::Invalid(OWNERSHIP_CONFLICT.into()));
         }
         let client = self.client(&key.environment, &key.team)?;
         Ok((dag, client))
@@ -209,6 +220,7 @@ fn require_scope(viewer: &Viewer, global: bool) -> Result<(), AppError> {
 impl AirflowGateway {
     /// A run of a visible DAG the read model knows; anything else is not found.
     pub(crate) async fn known_run(&self, key: &DagKey, run_id: &str) -> Result<(), AppError> {
+        identifiers::run_id(run_id).map_err(AppError::Invalid)?;
         crate::read_model::runs::run_with_tasks(&self.db, &key.environment, &key.dag_id, run_id)
             .await?
             .map(|_| ())

@@ -3,6 +3,7 @@
 use hangar_app::errors::AppError;
 use hangar_app::functions::ports::Acting;
 use hangar_app::models::PoolForm;
+use hangar_app::models::identifiers;
 
 use super::{AirflowGateway, Subject, read_model_update, require_scope};
 use crate::config::Ownership;
@@ -18,7 +19,18 @@ impl AirflowGateway {
     ) -> Result<(), AppError> {
         let ownership = self.ownership(&form.environment, team)?;
         let name = form.name.trim().to_string();
+        identifiers::pool_name(&name).map_err(AppError::Invalid)?;
         let global = if create {
+            // A name the team already sees is said plainly, without asking Airflow (whose
+            // refusal of a name another team uses says only that it is taken).
+            if visible_pool(&self.db, team, &form.environment, &name)
+                .await?
+                .is_some()
+            {
+                return Err(AppError::Invalid(format!(
+                    "There is already a pool named {name:?} (the team's or a global one)."
+                )));
+            }
             form.global
         } else {
             // The pool must be one the team sees; its scope decides who may change it.
@@ -78,6 +90,7 @@ impl AirflowGateway {
         environment: &str,
         name: &str,
     ) -> Result<(), AppError> {
+        identifiers::pool_name(name).map_err(AppError::Invalid)?;
         self.ownership(environment, team)?;
         let pool = visible_pool(&self.db, team, environment, name)
             .await?

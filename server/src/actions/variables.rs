@@ -4,6 +4,7 @@
 
 use hangar_app::errors::AppError;
 use hangar_app::functions::ports::Acting;
+use hangar_app::models::identifiers;
 use hangar_app::models::{RevealedValue, VariableForm};
 
 use super::{AirflowGateway, Subject, read_model_update, require_scope};
@@ -19,6 +20,7 @@ impl AirflowGateway {
         environment: &str,
         key: &str,
     ) -> Result<RevealedValue, AppError> {
+        identifiers::variable_key(key).map_err(AppError::Invalid)?;
         self.ownership(environment, team)?;
         // Only a variable the team sees in the read model is asked for: keys cannot be probed.
         visible_variable(&self.db, team, environment, key)
@@ -46,7 +48,18 @@ impl AirflowGateway {
     ) -> Result<(), AppError> {
         let ownership = self.ownership(&form.environment, team)?;
         let key = form.key.trim().to_string();
+        identifiers::variable_key(&key).map_err(AppError::Invalid)?;
         let global = if create {
+            // A key the team already sees is said plainly, without asking Airflow (whose
+            // refusal of a key another team uses says only that it is taken).
+            if visible_variable(&self.db, team, &form.environment, &key)
+                .await?
+                .is_some()
+            {
+                return Err(AppError::Invalid(format!(
+                    "There is already a variable {key:?} (the team's or a global one)."
+                )));
+            }
             form.global
         } else {
             visible_variable(&self.db, team, &form.environment, &key)
@@ -121,6 +134,7 @@ impl AirflowGateway {
         environment: &str,
         key: &str,
     ) -> Result<(), AppError> {
+        identifiers::variable_key(key).map_err(AppError::Invalid)?;
         self.ownership(environment, team)?;
         let variable = visible_variable(&self.db, team, environment, key)
             .await?

@@ -11,6 +11,7 @@
 
 mod chain;
 pub mod export;
+pub mod refusals;
 pub mod retention;
 pub mod search;
 pub mod worker;

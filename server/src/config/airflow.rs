@@ -1,6 +1,6 @@
 //! `[[airflow]]`: the Airflow environments Hangar reads, and how their contents map to teams.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -38,10 +38,46 @@ pub enum AirflowCredentials {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Ownership {
-    /// Bundles listed belong to their team; every other bundle is shared.
-    MultiTeam { bundles: BTreeMap<String, String> },
+    /// Bundles in `bundles` belong to their team, bundles in `shared` to every team; any
+    /// other bundle (and anything without a bundle) is unmapped: no team sees it.
+    MultiTeam {
+        bundles: BTreeMap<String, String>,
+        shared: BTreeSet<String>,
+    },
     /// Everything in the environment belongs to one team.
     SingleTeam { team: String },
+}
+
+/// Who owns what Airflow reports in a bundle, by Hangar's configuration.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum BundleOwner {
+    /// One team's.
+    Team(String),
+    /// Named in `shared`: every team sees it, platform admins change it.
+    Shared,
+    /// Named nowhere (or no bundle at all): only platform roles see that it exists.
+    Unmapped,
+}
+
+impl BundleOwner {
+    /// As the read model stores it: (`team`, `shared`). Unmapped is (NULL, false), which no
+    /// team's query matches.
+    pub fn columns(&self) -> (Option<&str>, bool) {
+        match self {
+            Self::Team(team) => (Some(team), false),
+            Self::Shared => (None, true),
+            Self::Unmapped => (None, false),
+        }
+    }
+
+    /// Back from the stored columns.
+    pub fn from_columns(team: Option<String>, shared: bool) -> Self {
+        match (team, shared) {
+            (Some(team), _) => Self::Team(team),
+            (None, true) => Self::Shared,
+            (None, false) => Self::Unmapped,
+        }
+    }
 }
 
 impl Ownership {
@@ -54,12 +90,20 @@ impl Ownership {
         }
     }
 
-    /// The team that owns something of `bundle` (a DAG, an import error): the bundle's team
-    /// in a multi-team environment (`None`: shared), the environment's team otherwise.
-    pub fn team_of_bundle(&self, bundle: Option<&str>) -> Option<String> {
+    /// The one answer to "who owns bundle X": its team, shared, or unmapped (deny by
+    /// default). Everything of a single-team environment is its team's. A DAG's owner is
+    /// then pinned (`sync/ownership.rs`): this says who Airflow's report *claims* it for.
+    pub fn owner_of_bundle(&self, bundle: Option<&str>) -> BundleOwner {
         match self {
-            Self::SingleTeam { team } => Some(team.clone()),
-            Self::MultiTeam { bundles } => bundle.and_then(|b| bundles.get(b).cloned()),
+            Self::SingleTeam { team } => BundleOwner::Team(team.clone()),
+            Self::MultiTeam { bundles, shared } => match bundle {
+                Some(bundle) => match bundles.get(bundle) {
+                    Some(team) => BundleOwner::Team(team.clone()),
+                    None if shared.contains(bundle) => BundleOwner::Shared,
+                    None => BundleOwner::Unmapped,
+                },
+                None => BundleOwner::Unmapped,
+            },
         }
     }
 
@@ -107,9 +151,41 @@ pub(super) fn validate(
                             format!("team {team:?} is not declared in a [[teams]] entry"),
                         ));
                     }
-                    Ownership::MultiTeam { bundles: bundles.clone() }
+                    // Bundles not listed used to be shared; they are now seen by nobody, so a
+                    // configuration written for that must say which bundles are shared.
+                    let Some(shared) = &env.shared else {
+                        return Err(error(
+                            "shared",
+                            "name the bundles every team may see, e.g. shared = [\"shared_dags\"] \
+                             (or shared = [] for none): bundles not listed in bundles are no longer \
+                             shared but visible to platform roles only (see docs/deploying.md, upgrading)"
+                                .into(),
+                        ));
+                    };
+                    let mut shared_set = BTreeSet::new();
+                    for bundle in shared {
+                        if bundle.trim().is_empty() {
+                            return Err(error("shared", "a bundle name must not be empty".into()));
+                        }
+                        if let Some(team) = bundles.get(bundle) {
+                            return Err(error(
+                                "shared",
+                                format!("bundle {bundle:?} is team {team:?}'s in bundles; a bundle is a team's or shared, not both"),
+                            ));
+                        }
+                        if !shared_set.insert(bundle.clone()) {
+                            return Err(error("shared", format!("bundle {bundle:?} is listed twice")));
+                        }
+                    }
+                    Ownership::MultiTeam { bundles: bundles.clone(), shared: shared_set }
                 }
                 (None, Some(team)) => {
+                    if env.shared.is_some() {
+                        return Err(error(
+                            "shared",
+                            "a single-team environment (team) is wholly its team's; shared is for bundles".into(),
+                        ));
+                    }
                     if !declared(team) {
                         return Err(error("team", format!("team {team:?} is not declared in a [[teams]] entry")));
                     }
@@ -210,30 +286,63 @@ mod tests {
     use super::*;
 
     #[test]
-    fn bundles_map_to_teams_and_the_rest_is_shared() {
+    fn bundles_map_to_teams_or_shared_and_the_rest_is_unmapped() {
         let multi = Ownership::MultiTeam {
             bundles: BTreeMap::from([("team_a_dags".to_string(), "team_a".to_string())]),
+            shared: BTreeSet::from(["shared_dags".to_string()]),
         };
         assert_eq!(
-            multi.team_of_bundle(Some("team_a_dags")).as_deref(),
-            Some("team_a")
+            multi.owner_of_bundle(Some("team_a_dags")),
+            BundleOwner::Team("team_a".into())
         );
-        assert_eq!(multi.team_of_bundle(Some("shared_dags")), None);
-        assert_eq!(multi.team_of_bundle(None), None);
+        assert_eq!(
+            multi.owner_of_bundle(Some("shared_dags")),
+            BundleOwner::Shared
+        );
+        assert_eq!(
+            multi.owner_of_bundle(Some("other_dags")),
+            BundleOwner::Unmapped
+        );
+        // Names are compared exactly: a look-alike is not the shared bundle.
+        assert_eq!(
+            multi.owner_of_bundle(Some("Shared_dags")),
+            BundleOwner::Unmapped
+        );
+        assert_eq!(multi.owner_of_bundle(None), BundleOwner::Unmapped);
         let single = Ownership::SingleTeam {
             team: "team_b".into(),
         };
         assert_eq!(
-            single.team_of_bundle(Some("anything")).as_deref(),
-            Some("team_b")
+            single.owner_of_bundle(Some("anything")),
+            BundleOwner::Team("team_b".into())
         );
-        assert_eq!(single.team_of_bundle(None).as_deref(), Some("team_b"));
+        assert_eq!(
+            single.owner_of_bundle(None),
+            BundleOwner::Team("team_b".into())
+        );
+    }
+
+    #[test]
+    fn stored_columns_round_trip_and_unmapped_matches_no_team() {
+        for owner in [
+            BundleOwner::Team("team_a".into()),
+            BundleOwner::Shared,
+            BundleOwner::Unmapped,
+        ] {
+            let (team, shared) = owner.columns();
+            assert_eq!(
+                BundleOwner::from_columns(team.map(str::to_string), shared),
+                owner
+            );
+        }
+        assert_eq!(BundleOwner::Unmapped.columns(), (None, false));
     }
 
     #[test]
     fn labelled_things_follow_their_label_or_the_environment() {
         let multi = Ownership::MultiTeam {
             bundles: BTreeMap::new(),
+            shared: BTreeSet::new(),
         };
         assert_eq!(
             multi.team_of_labelled(Some("team_a")).as_deref(),

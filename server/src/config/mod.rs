@@ -9,6 +9,7 @@ mod audit;
 mod deploy;
 mod duration;
 mod env;
+mod limits;
 mod metrics;
 mod raw;
 mod secret;
@@ -22,10 +23,11 @@ use std::time::Duration;
 use hangar_app::models::{PlatformRole, TeamRole};
 use url::Url;
 
-pub use airflow::{AirflowConfig, AirflowCredentials, Ownership};
+pub use airflow::{AirflowConfig, AirflowCredentials, BundleOwner, Ownership};
 pub use audit::AuditConfig;
 pub use deploy::{DeployConfig, GitConfig, TargetConfig};
 pub use duration::parse_duration;
+pub use limits::LimitsConfig;
 pub use metrics::MetricsConfig;
 pub use secret::Secret;
 
@@ -45,6 +47,7 @@ pub struct Config {
     pub git: GitConfig,
     pub audit: AuditConfig,
     pub metrics: MetricsConfig,
+    pub limits: LimitsConfig,
 }
 
 #[derive(Clone, Debug)]
@@ -56,6 +59,10 @@ pub struct ServerConfig {
     /// At shutdown, how long a running deploy step may take to reach its end (the safe
     /// point) after requests in flight have finished.
     pub shutdown_grace: Duration,
+    /// Behind a proxy: the header it puts the client's address in (the last address of a
+    /// list). Unset: the connection's peer address. Rate limits and the audit log's samples
+    /// of anonymous refusals are kept per client address.
+    pub client_ip_header: Option<axum::http::HeaderName>,
 }
 
 impl ServerConfig {
@@ -252,11 +259,21 @@ fn validate(raw: RawConfig, file: &Path) -> Result<Config, ConfigError> {
         // Inside Kubernetes' default 30 s between SIGTERM and SIGKILL.
         None => Duration::from_secs(25),
     };
+    let client_ip_header = match raw.server.client_ip_header.as_deref() {
+        None => None,
+        Some(name) => Some(axum::http::HeaderName::try_from(name.trim()).map_err(|_| {
+            error(
+                "server.client_ip_header",
+                format!("{name:?} is not a header name (e.g. \"X-Forwarded-For\")"),
+            )
+        })?),
+    };
     let server = crate::config::ServerConfig {
         listen,
         public_url,
         site_root: PathBuf::from(raw.server.site_root.unwrap_or_else(|| "target/site".into())),
         shutdown_grace,
+        client_ip_header,
     };
 
     let db_url = raw
@@ -357,6 +374,7 @@ fn validate(raw: RawConfig, file: &Path) -> Result<Config, ConfigError> {
     let git = deploy::validate_git(raw.git, file)?;
     let audit = audit::validate(raw.audit, file)?;
     let metrics = metrics::validate(raw.metrics, server.listen, file)?;
+    let limits = limits::validate(raw.limits, file)?;
 
     Ok(Config {
         server,
@@ -371,6 +389,7 @@ fn validate(raw: RawConfig, file: &Path) -> Result<Config, ConfigError> {
         git,
         audit,
         metrics,
+        limits,
     })
 }
 

@@ -34,6 +34,8 @@ pub struct RawConfig {
     pub audit: RawAudit,
     #[serde(default)]
     pub metrics: RawMetrics,
+    #[serde(default)]
+    pub limits: super::limits::RawLimits,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -110,6 +112,8 @@ pub struct RawAirflow {
     pub runs_per_dag: Option<u32>,
     /// Multi-team environment: bundle name → team.
     pub bundles: Option<BTreeMap<String, String>>,
+    /// Multi-team environment: the bundles every team sees (required with `bundles`).
+    pub shared: Option<Vec<String>>,
     /// Single-team environment: everything in it belongs to this team.
     pub team: Option<String>,
     /// Optional credentials per team, used for every call made for that team.
@@ -145,6 +149,7 @@ pub struct RawServer {
     /// Where the built site (`pkg/`, `favicon.svg`) lives.
     pub site_root: Option<String>,
     pub shutdown_grace: Option<String>,
+    pub client_ip_header: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -201,7 +206,7 @@ pub struct RawLog {
 }
 
 /// Numbers set from the environment arrive as strings; accept both spellings.
-fn number_or_numeric_string<'de, D: serde::Deserializer<'de>>(
+pub(super) fn number_or_numeric_string<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<u32>, D::Error> {
     #[derive(Deserialize)]

@@ -305,6 +305,7 @@ base_url = "http://127.0.0.1:8080"
 username = "hangar"
 password = "pw"
 bundles = { team_a_dags = "team_a", team_b_dags = "team_b" }
+shared = ["shared_dags"]
 
 [[airflow]]
 name = "b-only"
@@ -325,7 +326,10 @@ fn airflow_environments_are_typed() {
     assert_eq!(main.run_window, Duration::from_secs(14 * 86_400));
     assert_eq!(main.runs_per_dag, 25);
     match &main.ownership {
-        Ownership::MultiTeam { bundles } => assert_eq!(bundles["team_a_dags"], "team_a"),
+        Ownership::MultiTeam { bundles, shared } => {
+            assert_eq!(bundles["team_a_dags"], "team_a");
+            assert!(shared.contains("shared_dags"));
+        }
         other => panic!("{other:?}"),
     }
     assert_eq!(
@@ -357,6 +361,27 @@ fn airflow_mistakes_are_named() {
         &text(&AIRFLOW.replace("team = \"team_b\"", "team = \"team_b\"\nbundles = {}")),
         "airflow[1].team",
         "not both",
+    );
+    // A configuration from before deny-by-default: unlisted bundles are no longer shared.
+    assert_refused(
+        &text(&AIRFLOW.replace("shared = [\"shared_dags\"]\n", "")),
+        "airflow[0].shared",
+        "shared = [\"shared_dags\"]",
+    );
+    assert_refused(
+        &text(&AIRFLOW.replace("[\"shared_dags\"]", "[\"team_a_dags\"]")),
+        "airflow[0].shared",
+        "not both",
+    );
+    assert_refused(
+        &text(&AIRFLOW.replace("[\"shared_dags\"]", "[\"s\", \"s\"]")),
+        "airflow[0].shared",
+        "listed twice",
+    );
+    assert_refused(
+        &text(&AIRFLOW.replace("team = \"team_b\"", "team = \"team_b\"\nshared = []")),
+        "airflow[1].shared",
+        "single-team",
     );
     assert_refused(
         &text(&AIRFLOW.replace("name = \"b-only\"", "name = \"main\"")),
@@ -696,4 +721,54 @@ fn bad_metrics_settings_name_their_key() {
     ] {
         assert_refused(&format!("{VALID}\n[metrics]\n{section}\n"), key, what);
     }
+}
+
+#[test]
+fn limits_default_and_can_be_set_from_the_environment() {
+    let config = load(VALID).unwrap();
+    assert_eq!(config.limits, crate::config::LimitsConfig::default());
+    assert_eq!(config.server.client_ip_header, None);
+    let config = load_with_env(
+        &format!("{VALID}\n[limits]\nrequests_per_ip = 100\n"),
+        &[
+            ("HANGAR_LIMITS__REQUESTS_PER_SESSION", "30"),
+            ("HANGAR_LIMITS__MAX_BODY_BYTES", "131072"),
+            ("HANGAR_SERVER__CLIENT_IP_HEADER", "X-Forwarded-For"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(config.limits.requests_per_ip.get(), 100);
+    assert_eq!(config.limits.requests_per_session.get(), 30);
+    assert_eq!(config.limits.max_body_bytes, 131072);
+    assert_eq!(
+        config.server.client_ip_header.as_ref().map(|h| h.as_str()),
+        Some("x-forwarded-for")
+    );
+}
+
+#[test]
+fn limit_mistakes_are_named() {
+    assert_refused(
+        &format!("{VALID}\n[limits]\nrequests_per_ip = 0\n"),
+        "limits.requests_per_ip",
+        "at least 1",
+    );
+    assert_refused(
+        &format!("{VALID}\n[limits]\nmax_body_bytes = 10\n"),
+        "limits.max_body_bytes",
+        "between",
+    );
+    assert_refused(
+        &format!("{VALID}\n[limits]\nburst = 3\n"),
+        "",
+        "unknown field",
+    );
+    assert_refused(
+        &VALID.replace(
+            "public_url = \"http://127.0.0.1:3000\"",
+            "public_url = \"http://127.0.0.1:3000\"\nclient_ip_header = \"bad header\"",
+        ),
+        "server.client_ip_header",
+        "not a header name",
+    );
 }

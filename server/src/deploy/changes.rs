@@ -1,5 +1,8 @@
 //! What a request changes, as the approval screen shows it: the changed files inside the
-//! team's paths and, a page at a time, their diffs parsed into numbered lines.
+//! team's paths and, a page at a time, their diffs parsed into numbered lines. Bounded: a
+//! file's diff is read up to [`FILE_DIFF_LIMIT`] and a page's diffs up to
+//! [`PAGE_DIFF_LIMIT`] in all; past either, git is stopped and the screen shows the file's
+//! line counts instead.
 
 use hangar_app::models::deploys::{
     DIFF_FILES_PER_PAGE, DiffBody, DiffLine, FileDiff, FileRow, LineKind,
@@ -10,8 +13,11 @@ use super::error::DeployError;
 use super::git::{ChangeKind, FileChange};
 use super::team::TeamDeploy;
 
-/// A file's diff larger than this is collapsed with its size instead of shown.
+/// A file's diff larger than this is collapsed with its line counts instead of shown.
 pub const FILE_DIFF_LIMIT: usize = 256 * 1024;
+/// One page of the approval screen reads at most this much diff in all (the page then weighs
+/// a few MiB with its markup).
+pub const PAGE_DIFF_LIMIT: usize = 1024 * 1024;
 
 /// The changed files and one page of their diffs.
 pub struct Changes {
@@ -37,21 +43,28 @@ pub fn read(
         .changed_files(deployed, candidate, &team.config.paths)?;
     let pages = changes.len().div_ceil(DIFF_FILES_PER_PAGE).max(1);
     let page = page.clamp(1, pages);
+    let mut left = PAGE_DIFF_LIMIT;
     let diffs = changes
         .iter()
         .skip((page - 1) * DIFF_FILES_PER_PAGE)
         .take(DIFF_FILES_PER_PAGE)
         .map(|change| {
+            let limit = FILE_DIFF_LIMIT.min(left);
             let body = if change.binary {
                 DiffBody::Binary
             } else {
-                match team
-                    .cache
-                    .file_diff(deployed, candidate, change, FILE_DIFF_LIMIT)?
-                {
-                    Some(text) => DiffBody::Lines(parse_unified(&text)),
-                    None => DiffBody::TooLarge {
-                        bytes: diff_size(team, deployed, candidate, change)?,
+                match team.cache.file_diff(deployed, candidate, change, limit)? {
+                    Some(text) => {
+                        left -= text.len();
+                        DiffBody::Lines(parse_unified(&text))
+                    }
+                    // Larger than a file may be: shown by its line counts.
+                    None if limit == FILE_DIFF_LIMIT => DiffBody::TooLarge {
+                        bytes: FILE_DIFF_LIMIT,
+                    },
+                    // The page's budget is spent: this one is left out, counts shown.
+                    None => DiffBody::PageFull {
+                        bytes: PAGE_DIFF_LIMIT,
                     },
                 }
             };
@@ -67,19 +80,6 @@ pub fn read(
         page,
         pages,
     })
-}
-
-/// The size of a diff too large to show (read without a limit, not kept).
-fn diff_size(
-    team: &TeamDeploy,
-    deployed: Option<&CommitId>,
-    candidate: &CommitId,
-    change: &FileChange,
-) -> Result<usize, DeployError> {
-    Ok(team
-        .cache
-        .file_diff(deployed, candidate, change, usize::MAX)?
-        .map_or(0, |text| text.len()))
 }
 
 pub fn file_row(change: &FileChange) -> FileRow {

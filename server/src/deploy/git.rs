@@ -225,8 +225,18 @@ impl Repository {
         paths: &[String],
     ) -> Result<Vec<FileChange>, GitError> {
         let base = self.base(from)?;
-        let status = self.diff(&base, to, &["-z", "--name-status"], paths)?;
-        let numstat = self.diff(&base, to, &["-z", "--numstat"], paths)?;
+        let listing = |options: &[&str]| {
+            self.diff_bounded(&base, to, options, paths, MAX_FILE_LISTING)?
+                .ok_or_else(|| GitError::Failed {
+                    command: "diff".into(),
+                    message: format!(
+                        "the list of changed files is larger than {} MiB",
+                        MAX_FILE_LISTING / (1024 * 1024)
+                    ),
+                })
+        };
+        let status = listing(&["-z", "--name-status"])?;
+        let numstat = listing(&["-z", "--numstat"])?;
 
         let mut changes = parse_name_status(&status)?;
         // A first deploy lists every file of the paths: look paths up, not scan for them.
@@ -250,7 +260,8 @@ impl Repository {
         Ok(changes)
     }
 
-    /// The unified diff of one file, at most `limit` bytes (`None` when larger).
+    /// The unified diff of one file, at most `limit` bytes (`None` when larger: git is
+    /// stopped once `limit` is passed, so a huge diff is never read whole).
     pub fn file_diff(
         &self,
         from: Option<&CommitId>,
@@ -264,11 +275,9 @@ impl Repository {
             paths.push(from.clone());
         }
         paths.push(change.path.clone());
-        let output = self.diff(&base, to, &["--unified=3"], &paths)?;
-        if output.len() > limit {
-            return Ok(None);
-        }
-        Ok(Some(String::from_utf8_lossy(&output).into_owned()))
+        Ok(self
+            .diff_bounded(&base, to, &["--unified=3"], &paths, limit)?
+            .map(|output| String::from_utf8_lossy(&output).into_owned()))
     }
 
     /// Every entry of `commit`'s tree under `paths`, recursively.
@@ -354,14 +363,16 @@ impl Repository {
     }
 
     /// `git diff` between `base` and `to` inside `paths`, with renames detected and every
-    /// driver a repository could configure turned off.
-    fn diff(
+    /// driver a repository could configure turned off, read up to `limit` bytes (`None` when
+    /// git had more to say).
+    fn diff_bounded(
         &self,
         base: &str,
         to: &CommitId,
         options: &[&str],
         paths: &[String],
-    ) -> Result<Vec<u8>, GitError> {
+        limit: usize,
+    ) -> Result<Option<Vec<u8>>, GitError> {
         let mut command = self.git();
         command.args(["diff", "--no-color", "--no-ext-diff", "--no-textconv", "-M"]);
         command
@@ -370,7 +381,7 @@ impl Repository {
             .arg(to.as_str())
             .arg("--")
             .args(paths);
-        run(&mut command, "diff")
+        run_bounded(&mut command, "diff", limit)
     }
 
     /// The diff base: the deployed commit, or git's empty tree for a first deploy.
@@ -492,6 +503,51 @@ fn run(command: &mut Command, name: &str) -> Result<Vec<u8>, GitError> {
         Ok(output.stdout)
     } else {
         Err(failure(name, &output.stderr))
+    }
+}
+
+/// The most a list of changed files may take (a first deploy lists every file).
+pub const MAX_FILE_LISTING: usize = 16 * 1024 * 1024;
+
+/// Runs `command`, keeping at most `limit` bytes of its output: past that it is killed and
+/// the answer is `None`. Its error output is kept to the first few KiB.
+fn run_bounded(
+    command: &mut Command,
+    name: &str,
+    limit: usize,
+) -> Result<Option<Vec<u8>>, GitError> {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(GitError::Spawn)?;
+    let mut stdout = child.stdout.take().expect("stdout is piped");
+    let mut stderr = child.stderr.take().expect("stderr is piped");
+    // Error output is read beside the output, so neither pipe can fill and stall git.
+    let errors = std::thread::spawn(move || {
+        let mut kept = Vec::new();
+        let _ = (&mut stderr).take(8 * 1024).read_to_end(&mut kept);
+        let _ = std::io::copy(&mut stderr, &mut std::io::sink());
+        kept
+    });
+    let mut output = Vec::new();
+    let read = (&mut stdout)
+        .take(limit as u64 + 1)
+        .read_to_end(&mut output);
+    if read.is_ok() && output.len() > limit {
+        let _ = child.kill();
+        let _ = child.wait();
+        let _ = errors.join();
+        return Ok(None);
+    }
+    drop(stdout);
+    let status = child.wait().map_err(GitError::Spawn)?;
+    let stderr = errors.join().unwrap_or_default();
+    read.map_err(GitError::Spawn)?;
+    if status.success() {
+        Ok(Some(output))
+    } else {
+        Err(failure(name, &stderr))
     }
 }
 

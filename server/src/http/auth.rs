@@ -1,16 +1,21 @@
 //! `/auth/*`: browser redirects of the sign-in and sign-out, as plain routes (not server
 //! functions) because the browser arrives here from the identity provider. The protocol is
-//! `identity/oidc.rs`'s; what a session holds is `identity/session.rs`'s.
+//! `identity/oidc.rs`'s; a sign-in in progress rides in an encrypted cookie
+//! (`identity/pending.rs`), so nothing is stored for a visitor until the provider has
+//! answered; what a signed-in session holds is `identity/session.rs`'s. A failed sign-in has
+//! nobody to name: it is counted, and sampled into the audit log (`audit/refusals.rs`).
 
 use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
+use super::edge::ClientIp;
 use super::error::{escape, page};
 use super::request::{RequestId, RequestIdOf};
+use crate::audit::refusals::Refusal;
 use crate::audit::{AuditEvent, Outcome};
-use crate::clock::from_ms;
 use crate::error::ServerError;
 use crate::identity::oidc::OidcError;
 use crate::identity::return_to::safe_return_to;
@@ -27,11 +32,15 @@ pub struct LoginParams {
     reauth: Option<String>,
 }
 
-/// `GET /auth/login?return_to=PATH`: sends the browser to the provider.
+/// `GET /auth/login?return_to=PATH`: sends the browser to the provider, the sign-in's
+/// secrets in an encrypted cookie. The session is only read (a re-authentication needs the
+/// signed-in person), never written: no row for an anonymous visit.
 pub async fn login(
     State(state): State<AppState>,
     session: Session,
     RequestIdOf(request_id): RequestIdOf,
+    client: Option<axum::Extension<ClientIp>>,
+    headers: HeaderMap,
     Query(params): Query<LoginParams>,
 ) -> Result<Response, ServerError> {
     let return_to = safe_return_to(params.return_to.as_deref());
@@ -41,16 +50,25 @@ pub async fn login(
         params.reauth.as_deref() == Some("1") && session::identity(&session).await?.is_some();
     match state.oidc.begin(return_to, hint, reauth, now).await {
         Ok((url, pending)) => {
-            session::push_pending(&session, pending, now).await?;
-            if session::identity(&session).await?.is_none() {
-                session.set_expiry(Some(tower_sessions::Expiry::AtDateTime(from_ms(
-                    now + session::PENDING_LOGIN_TTL_MS,
-                ))));
-            }
-            Ok(Redirect::to(url.as_str()).into_response())
+            let cookie = state.sign_in_cookie.push(&headers, pending, now);
+            Ok(with_cookie(
+                Redirect::to(url.as_str()).into_response(),
+                cookie,
+            ))
         }
-        Err(error) => Ok(sign_in_failed(&state, &error, request_id).await),
+        Err(error) => Ok(sign_in_failed(&state, &error, request_id, source(client)).await),
     }
+}
+
+fn source(client: Option<axum::Extension<ClientIp>>) -> std::net::IpAddr {
+    client
+        .map(|axum::Extension(ClientIp(ip))| ip)
+        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
+}
+
+fn with_cookie(mut response: Response, cookie: HeaderValue) -> Response {
+    response.headers_mut().append(header::SET_COOKIE, cookie);
+    response
 }
 
 #[derive(Deserialize)]
@@ -67,25 +85,43 @@ pub async fn callback(
     State(state): State<AppState>,
     session: Session,
     RequestIdOf(request_id): RequestIdOf,
+    client: Option<axum::Extension<ClientIp>>,
+    headers: HeaderMap,
     Query(params): Query<CallbackParams>,
 ) -> Result<Response, ServerError> {
     let now = state.clock.now_ms();
     // The state is consumed whatever happens next: it is single use.
-    let pending = match params.state.as_deref() {
-        Some(state_param) => session::take_pending(&session, state_param, now).await?,
-        None => None,
+    let (pending, cookie) = match params.state.as_deref() {
+        Some(state_param) => state.sign_in_cookie.take(&headers, state_param, now),
+        None => (None, state.sign_in_cookie.take(&headers, "", now).1),
     };
-    let Some(pending) = pending else {
-        return Ok(sign_in_failed(&state, &OidcError::BadState, request_id).await);
-    };
+    let source = source(client);
+    let response = match pending {
+        None => Ok(sign_in_failed(&state, &OidcError::BadState, request_id, source).await),
+        Some(pending) => {
+            complete_sign_in(&state, &session, request_id, source, params, pending, now).await
+        }
+    }?;
+    Ok(with_cookie(response, cookie))
+}
+
+async fn complete_sign_in(
+    state: &AppState,
+    session: &Session,
+    request_id: RequestId,
+    source: std::net::IpAddr,
+    params: CallbackParams,
+    pending: crate::identity::oidc::PendingLogin,
+    now: i64,
+) -> Result<Response, ServerError> {
     if let Some(error) = params.error {
         let description = params.error_description.unwrap_or_default();
         let error = OidcError::ProviderError(format!("{error} {description}").trim().to_string());
-        return Ok(sign_in_failed(&state, &error, request_id).await);
+        return Ok(sign_in_failed(state, &error, request_id, source).await);
     }
     let Some(code) = params.code else {
         let error = OidcError::ProviderError("no code in the callback".into());
-        return Ok(sign_in_failed(&state, &error, request_id).await);
+        return Ok(sign_in_failed(state, &error, request_id, source).await);
     };
     let signed_in = match state
         .oidc
@@ -93,11 +129,11 @@ pub async fn callback(
         .await
     {
         Ok(signed_in) => signed_in,
-        Err(error) => return Ok(sign_in_failed(&state, &error, request_id).await),
+        Err(error) => return Ok(sign_in_failed(state, &error, request_id, source).await),
     };
 
     if pending.reauth {
-        return reauthenticated(&state, &session, signed_in, &pending, now, request_id).await;
+        return reauthenticated(state, session, signed_in, &pending, now, request_id, source).await;
     }
     let (user_id, last_team) = users::record_sign_in(
         &state.db,
@@ -164,9 +200,10 @@ async fn reauthenticated(
     pending: &crate::identity::oidc::PendingLogin,
     now: i64,
     request_id: RequestId,
+    source: std::net::IpAddr,
 ) -> Result<Response, ServerError> {
     let Some(mut identity) = session::identity(session).await? else {
-        return Ok(sign_in_failed(state, &OidcError::BadState, request_id).await);
+        return Ok(sign_in_failed(state, &OidcError::BadState, request_id, source).await);
     };
     let same_person = identity.issuer == signed_in.issuer && identity.subject == signed_in.subject;
     let fresh = signed_in.auth_time_ms.is_some_and(|at| {
@@ -237,11 +274,19 @@ pub async fn logout(
     Ok(Redirect::to(&target).into_response())
 }
 
-/// A failed sign-in has no verified identity, so its audit entry names no actor.
-async fn sign_in_failed(state: &AppState, error: &OidcError, request_id: RequestId) -> Response {
-    tracing::warn!(reason = %error, "sign-in failed");
+/// A failed sign-in has no verified identity: it is counted, and its audit entry (no actor,
+/// the provider's or the visitor's text cut short) is only a sample per address and minute.
+async fn sign_in_failed(
+    state: &AppState,
+    error: &OidcError,
+    request_id: RequestId,
+    source: std::net::IpAddr,
+) -> Response {
+    tracing::warn!(reason = %crate::audit::refusals::cut(&error.to_string()), "sign-in failed");
     let recorded = state
-        .audit(
+        .refused_anonymously(
+            Refusal::SignIn,
+            source,
             AuditEvent::new("auth.login", Outcome::Failure)
                 .detail(error.to_string())
                 .request_id(Some(request_id.clone())),

@@ -4,7 +4,9 @@
 //! `Referrer-Policy` is `no-referrer` (ours, by design). So: a real `Origin` must be ours; a
 //! `null` or missing one must come with `Sec-Fetch-Site: same-origin`. Pages cannot set either
 //! header, so a cross-site page cannot pass.
-//! Refusals are audited, because a forged request is worth knowing about.
+//! Refusals are audited, because a forged request is worth knowing about: in full for a
+//! signed-in person (someone's browser was used), as a sample per address and minute for a
+//! request of nobody (`audit/refusals.rs`), the client's text cut short either way.
 
 use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode, header};
@@ -13,8 +15,10 @@ use axum::response::{IntoResponse, Response};
 
 use hangar_app::functions::ports::Acting;
 
+use super::edge::ClientIp;
 use super::error::page;
 use super::request::{is_bearer, request_id_of_request};
+use crate::audit::refusals::{Refusal, cut};
 use crate::audit::{AuditEvent, Outcome};
 use crate::state::AppState;
 
@@ -46,24 +50,33 @@ pub async fn require_same_origin(
     if same_origin {
         return next.run(request).await;
     }
-    let detail = format!(
+    let detail = cut(&format!(
         "cross-origin {} {} (origin {})",
         request.method(),
         request.uri().path(),
         origin.unwrap_or("absent")
-    );
-    let event = match request.extensions().get::<Acting>() {
-        Some(acting) => AuditEvent::by(acting, "request.denied", Outcome::Denied),
-        None => AuditEvent::new("request.denied", Outcome::Denied)
-            .request_id(Some(request_id_of_request(&request))),
+    ));
+    let target = cut(request.uri().path());
+    let recorded = match request.extensions().get::<Acting>() {
+        Some(acting) => state
+            .audit(
+                AuditEvent::by(acting, "request.denied", Outcome::Denied)
+                    .target(target)
+                    .detail(detail),
+            )
+            .await
+            .map(|_| ()),
+        None => {
+            let event = AuditEvent::new("request.denied", Outcome::Denied)
+                .request_id(Some(request_id_of_request(&request)))
+                .target(target)
+                .detail(detail);
+            let ClientIp(source) = ClientIp::of(&request);
+            state
+                .refused_anonymously(Refusal::CrossOrigin, source, event)
+                .await
+        }
     };
-    let recorded = state
-        .audit(
-            event
-                .target(request.uri().path().to_string())
-                .detail(detail),
-        )
-        .await;
     if let Err(error) = recorded {
         return error.into_response();
     }

@@ -3,14 +3,17 @@
 //! (`ports/`) or of a domain room, and its answer into a response.
 //!
 //! Request path, outermost first: request id + access log (`request.rs`) → security headers
-//! → session → authentication (session → the request's `Acting`, `authenticate.rs`) → CSRF
-//! → the route (its own access check first: `page_guard.rs`, `server_fns.rs`, `api/door.rs`).
+//! → the client's address, its rate limit and the body limit (`edge.rs`) → session →
+//! authentication (session → the request's `Acting`, `authenticate.rs`) → the session's or
+//! token's rate limit → CSRF → the route (its own access check first: `page_guard.rs`,
+//! `server_fns.rs`, `api/door.rs`).
 
 pub mod api;
 pub mod audit_export;
 pub mod auth;
 pub mod authenticate;
 pub mod csrf;
+pub mod edge;
 pub mod error;
 pub mod events;
 pub mod health;
@@ -45,15 +48,18 @@ pub use self::request::REQUEST_ID_HEADER;
 pub use axum::Router;
 
 /// Serves `router` on `listener` until `shutdown` resolves, then lets in-flight requests
-/// finish.
+/// finish. Each request knows its peer's address (`edge::client_ip`).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     router: Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 /// Longer than any call Hangar makes to the identity provider or Airflow (10 s by default).
 pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
@@ -249,11 +255,15 @@ where
         })
         .with_secure(state.config.server.is_https())
         .with_http_only(true)
-        // Lax, not Strict: the provider's redirect back to /auth/callback is a cross-site
-        // navigation, and the session holds that sign-in's state, nonce and PKCE verifier.
+        // Lax, not Strict: a person following a link into Hangar from elsewhere (a chat, the
+        // provider's redirect after sign-in) arrives signed in.
         .with_same_site(SameSite::Lax)
         .with_path("/");
 
+    let limits = std::sync::Arc::new(edge::Limits::new(
+        &state.config.limits,
+        state.metrics.clone(),
+    ));
     Ok(router
         .nest_service(
             "/pkg",
@@ -267,8 +277,16 @@ where
         )
         .fallback(|| async { error::not_found() })
         .layer(from_fn_with_state(state.clone(), csrf::require_same_origin))
+        .layer(from_fn_with_state(limits.clone(), edge::limit_by_session))
         .layer(from_fn_with_state(state.clone(), authenticate))
         .layer(session_layer)
+        // Before any session or database read: a flood stops here.
+        .layer(from_fn_with_state(limits.clone(), edge::limit_body))
+        .layer(from_fn_with_state(limits, edge::limit_by_ip))
+        .layer(from_fn_with_state(
+            state.config.server.client_ip_header.clone(),
+            edge::client_ip,
+        ))
         // Scraped with a token of its own, so outside the session, sign-in and CSRF layers.
         .merge(if state.config.metrics.on_main_listener() {
             metrics::routes()

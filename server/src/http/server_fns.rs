@@ -8,7 +8,9 @@
 //! Without JavaScript, an action is a plain HTML form post. Leptos would answer it with a
 //! redirect to the `Referer` (which Hangar's referrer policy never sends) and drop any error,
 //! so such posts are answered here: success goes back to the form's `return_to` page (303),
-//! failure is a page that says what went wrong, with a link back.
+//! failure is a page that says what went wrong, with a link back. Two answers are the page
+//! themselves: a new token's secret (shown once) and a revealed variable value (revealed only
+//! by a POST, so a cross-site link reveals nothing).
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -21,6 +23,8 @@ use hangar_app::errors::AppError;
 use hangar_app::functions::declared_access;
 use hangar_app::functions::deploys::CreateToken;
 use hangar_app::functions::ports::Acting;
+use hangar_app::functions::variables::RevealVariable;
+use hangar_app::models::RevealedValue;
 use hangar_app::models::deploys::CreatedToken;
 use hangar_app::models::{Access, PlatformAction};
 use leptos::server_fn::ServerFn;
@@ -34,6 +38,8 @@ use crate::state::AppState;
 const MAX_ERROR_BODY: usize = 64 * 1024;
 /// Hangar's forms are small (the largest is a run's JSON configuration).
 const MAX_FORM_BODY: usize = 256 * 1024;
+/// An answer shown as the page: a token, or a variable's value.
+const MAX_ANSWER_BODY: usize = 4 * 1024 * 1024;
 /// server_fn marks an error answer to a non-JSON post with this header (and a redirect).
 const SERVER_FN_ERROR_HEADER: &str = "serverfnerror";
 
@@ -49,7 +55,9 @@ pub fn is_mutation(access: Access) -> bool {
         Access::Platform(action) => {
             matches!(
                 action,
-                PlatformAction::ManageCommon | PlatformAction::EndSessions
+                PlatformAction::ManageCommon
+                    | PlatformAction::EndSessions
+                    | PlatformAction::ResolveOwnership
             )
         }
         Access::Public | Access::Authenticated => false,
@@ -71,9 +79,11 @@ pub async fn handle(State(state): State<AppState>, request: Request) -> Response
         Ok(detected) => detected,
         Err(response) => return response,
     };
-    // A new token's secret is shown once: without JavaScript its answer becomes the page.
-    let shows_token = plain_form.is_some() && path == <CreateToken as ServerFn>::PATH;
-    if shows_token {
+    // A new token's secret is shown once, a revealed value only to the one who asked: without
+    // JavaScript such an answer becomes the page.
+    let shows_answer = plain_form.is_some()
+        && (path == <CreateToken as ServerFn>::PATH || path == <RevealVariable as ServerFn>::PATH);
+    if shows_answer {
         request.headers_mut().insert(
             header::ACCEPT,
             header::HeaderValue::from_static("application/json"),
@@ -91,16 +101,20 @@ pub async fn handle(State(state): State<AppState>, request: Request) -> Response
     let status = response.status();
     let failed = response.headers().contains_key(SERVER_FN_ERROR_HEADER)
         || !(status.is_success() || status.is_redirection());
-    if !failed && shows_token {
-        let bytes = axum::body::to_bytes(response.into_body(), MAX_ERROR_BODY)
+    if !failed && shows_answer {
+        // A variable's value may be as large as Airflow allows.
+        let bytes = axum::body::to_bytes(response.into_body(), MAX_ANSWER_BODY)
             .await
             .unwrap_or_default();
-        if let (Some(form), Ok(token)) =
-            (plain_form, serde_json::from_slice::<CreatedToken>(&bytes))
-        {
-            return form.show_token(&token);
+        if let Some(form) = plain_form {
+            if let Ok(token) = serde_json::from_slice::<CreatedToken>(&bytes) {
+                return form.show_token(&token);
+            }
+            if let Ok(revealed) = serde_json::from_slice::<RevealedValue>(&bytes) {
+                return form.show_revealed(&revealed);
+            }
         }
-        tracing::error!("a created token's answer could not be read back");
+        tracing::error!("an answer shown as the page could not be read back");
         return error_response(&AppError::Internal(request_id.0));
     }
     if !failed {
@@ -201,6 +215,31 @@ impl PlainForm {
             escape(&self.return_to)
         );
         page("Token created", &body).into_response()
+    }
+
+    fn show_revealed(self, revealed: &RevealedValue) -> Response {
+        let value = match &revealed.value {
+            Some(value) => format!(
+                "<pre class=\"revealed\" data-testid=\"variable-revealed\">{}</pre>",
+                escape(value)
+            ),
+            None => "<p class=\"muted\" data-testid=\"variable-revealed\">kept secret by Airflow \
+                     (its key looks like a secret)</p>"
+                .to_string(),
+        };
+        let body = format!(
+            "<h1>Variable {}</h1><p class=\"muted\">In {}; this reveal is recorded in the audit \
+             log.</p>{value}<p><a href=\"{}\">Back</a></p>",
+            escape(&revealed.key),
+            escape(&revealed.environment),
+            escape(&self.return_to)
+        );
+        let mut response = page("Variable", &body).into_response();
+        response.headers_mut().insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static("no-store"),
+        );
+        response
     }
 
     fn failed(self, status: StatusCode, error: &AppError) -> Response {

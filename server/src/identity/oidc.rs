@@ -141,8 +141,8 @@ pub enum OidcError {
     Refresh(String),
 }
 
-/// Everything the callback needs from the start of a sign-in; stored in the server-side
-/// session, never in the browser.
+/// Everything the callback needs from the start of a sign-in; kept by the browser only
+/// encrypted and authenticated under a key it never sees (`pending.rs`).
 #[derive(Clone, Deserialize, Serialize)]
 pub struct PendingLogin {
     pub state: String,

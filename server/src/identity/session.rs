@@ -9,16 +9,9 @@ use tower_sessions::{Expiry, Session};
 use crate::audit::Actor;
 use crate::clock::from_ms;
 use crate::config::SessionConfig;
-use crate::identity::oidc::PendingLogin;
 use crate::identity::session_index::SessionTimes;
 
 pub const IDENTITY_KEY: &str = "hangar.identity";
-pub const PENDING_KEY: &str = "hangar.pending";
-
-/// Sign-ins started in other tabs of the same browser that may still complete.
-pub const MAX_PENDING_LOGINS: usize = 5;
-/// A sign-in that has not come back from the provider by then is void.
-pub const PENDING_LOGIN_TTL_MS: i64 = 10 * 60 * 1000;
 /// `last_seen` is written at most this often, so reading a page is not a database write.
 pub const TOUCH_INTERVAL_MS: i64 = 60 * 1000;
 
@@ -117,40 +110,6 @@ pub async fn identity(
     session: &Session,
 ) -> Result<Option<SessionIdentity>, tower_sessions::session::Error> {
     session.get(IDENTITY_KEY).await
-}
-
-/// Remembers a started sign-in, keeping the newest few so several tabs can sign in at once.
-pub async fn push_pending(
-    session: &Session,
-    pending: PendingLogin,
-    now_ms: i64,
-) -> Result<(), tower_sessions::session::Error> {
-    let mut all: Vec<PendingLogin> = session.get(PENDING_KEY).await?.unwrap_or_default();
-    all.retain(|p| now_ms - p.started_ms < PENDING_LOGIN_TTL_MS);
-    all.push(pending);
-    let excess = all.len().saturating_sub(MAX_PENDING_LOGINS);
-    all.drain(..excess);
-    session.insert(PENDING_KEY, all).await
-}
-
-/// Takes the sign-in with this `state` out of the session: each state works once.
-pub async fn take_pending(
-    session: &Session,
-    state: &str,
-    now_ms: i64,
-) -> Result<Option<PendingLogin>, tower_sessions::session::Error> {
-    let mut all: Vec<PendingLogin> = session.get(PENDING_KEY).await?.unwrap_or_default();
-    let found = all
-        .iter()
-        .position(|p| constant_time_eq(p.state.as_bytes(), state.as_bytes()))
-        .map(|index| all.remove(index));
-    all.retain(|p| now_ms - p.started_ms < PENDING_LOGIN_TTL_MS);
-    if all.is_empty() {
-        session.remove_value(PENDING_KEY).await?;
-    } else {
-        session.insert(PENDING_KEY, all).await?;
-    }
-    Ok(found.filter(|p| now_ms - p.started_ms < PENDING_LOGIN_TTL_MS))
 }
 
 /// Compares secrets without a timing difference between where they first differ.

@@ -132,6 +132,18 @@ pub async fn register(
     }))
 }
 
+/// When the session with this key ends if nobody comes back (`None`: it was ended). What an
+/// open event stream checks, so it closes with its session (`http/events.rs`).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn expires_ms(db: &Db, key: &str) -> Result<Option<i64>, ServerError> {
+    query_result(with_pool!(db, pool => {
+        sqlx::query_scalar("SELECT expires_ms FROM user_sessions WHERE session_key = $1")
+            .bind(key)
+            .fetch_optional(pool)
+            .await
+    }))
+}
+
 /// Whether the session with this key has not been ended.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn is_live(db: &Db, key: &str) -> Result<bool, ServerError> {

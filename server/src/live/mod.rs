@@ -201,13 +201,18 @@ impl LiveUpdates {
         let mut teams = BTreeSet::new();
         with_pool!(&self.db, pool => {
             for dag_id in dag_ids {
-                let row = sqlx::query("SELECT team FROM dags WHERE environment = $1 AND dag_id = $2")
+                let row = sqlx::query("SELECT team, shared FROM dags WHERE environment = $1 AND dag_id = $2")
                     .bind(environment)
                     .bind(dag_id)
                     .fetch_optional(pool)
                     .await?;
+                // An unmapped bundle's DAG is no team's: its changes concern no team page.
                 if let Some(row) = row {
-                    teams.insert(row.try_get::<Option<String>, _>("team")?);
+                    let team: Option<String> = row.try_get("team")?;
+                    let shared = row.try_get::<i64, _>("shared")? != 0;
+                    if team.is_some() || shared {
+                        teams.insert(team);
+                    }
                 }
             }
             Ok::<_, sqlx::Error>(())

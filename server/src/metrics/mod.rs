@@ -55,6 +55,11 @@ pub struct OutcomeLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct KindLabels {
+    pub kind: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct PoolLabels {
     pub state: &'static str,
 }
@@ -77,6 +82,8 @@ pub struct Metrics {
     sessions: Gauge,
     pool: Family<PoolLabels, Gauge>,
     pool_max: Gauge,
+    refusals: Family<KindLabels, Counter>,
+    rate_limited: Family<KindLabels, Counter>,
 }
 
 /// 5 ms to about 10 s, doubling: pages take milliseconds, Airflow calls up to seconds.
@@ -149,6 +156,19 @@ impl Metrics {
             "The most database connections this process opens",
             pool_max.clone(),
         );
+        let refusals = Family::<KindLabels, Counter>::default();
+        registry.register(
+            "unauthenticated_refusals",
+            "Refused requests of nobody signed in (cross_origin, sign_in, token); the audit log \
+             gets at most one sample per client address per minute",
+            refusals.clone(),
+        );
+        let rate_limited = Family::<KindLabels, Counter>::default();
+        registry.register(
+            "rate_limited",
+            "Requests answered 429, by the limit they hit (ip, session)",
+            rate_limited.clone(),
+        );
         let build = Family::<BuildLabels, Gauge>::default();
         build
             .get_or_create(&BuildLabels {
@@ -167,7 +187,19 @@ impl Metrics {
             sessions,
             pool,
             pool_max,
+            refusals,
+            rate_limited,
         }
+    }
+
+    /// `kind`: cross_origin, sign_in or token.
+    pub fn unauthenticated_refusal(&self, kind: &'static str) {
+        self.refusals.get_or_create(&KindLabels { kind }).inc();
+    }
+
+    /// `kind`: ip or session.
+    pub fn rate_limited(&self, kind: &'static str) {
+        self.rate_limited.get_or_create(&KindLabels { kind }).inc();
     }
 
     pub fn request_answered(&self, method: &str, route: &str, status: u16, elapsed: Duration) {

@@ -1,6 +1,7 @@
 //! The app's `Platform` port: the overview (`/platform`) across every team, cut down to the
-//! teams the acting viewer holds (a platform role holds every configured team). The server
-//! function checked the platform role.
+//! teams the acting viewer holds (a platform role holds every configured team), with the
+//! DAGs no team may act on (ownership conflicts, unmapped bundles); and resolving a conflict.
+//! The server functions checked the platform role.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,20 +9,24 @@ use std::time::Duration;
 use hangar_app::errors::AppError;
 use hangar_app::functions::ports::{Acting, Platform};
 use hangar_app::models::platform::{
-    EnvironmentSync, FAILING_SHOWN, OverviewQuery, PlatformOverview, RunCounts, TREND_DAYS,
-    TeamOverview, sort_teams,
+    EnvironmentSync, FAILING_SHOWN, OverviewQuery, OwnershipResolution, PlatformOverview,
+    RunCounts, TREND_DAYS, TeamOverview, owner_label, sort_teams,
 };
 
+use crate::audit::{self, AuditEvent, Outcome};
 use crate::clock::Clock;
-use crate::config::{AirflowConfig, Ownership};
+use crate::config::{AirflowConfig, BundleOwner, Ownership};
 use crate::db::Db;
 use crate::platform::{environment_health, overview};
+use crate::sync::ownership;
 
 pub struct PlatformPages {
     db: Db,
     clock: Arc<dyn Clock>,
     versions: Arc<crate::live::DataVersions>,
     environments: Vec<(String, Ownership, Duration)>,
+    teams: Vec<String>,
+    live: Arc<crate::live::LiveUpdates>,
 }
 
 impl PlatformPages {
@@ -30,6 +35,8 @@ impl PlatformPages {
         clock: Arc<dyn Clock>,
         versions: Arc<crate::live::DataVersions>,
         environments: &[AirflowConfig],
+        teams: Vec<String>,
+        live: Arc<crate::live::LiveUpdates>,
     ) -> Self {
         Self {
             db,
@@ -39,8 +46,22 @@ impl PlatformPages {
                 .iter()
                 .map(|env| (env.name.clone(), env.ownership.clone(), env.sync_interval))
                 .collect(),
+            teams,
+            live,
         }
     }
+
+    fn ownerships(&self) -> Vec<(String, Ownership)> {
+        self.environments
+            .iter()
+            .map(|(name, ownership, _)| (name.clone(), ownership.clone()))
+            .collect()
+    }
+}
+
+fn label(owner: &BundleOwner) -> String {
+    let (team, shared) = owner.columns();
+    owner_label(team, shared)
 }
 
 #[async_trait::async_trait]
@@ -112,6 +133,9 @@ impl Platform for PlatformPages {
             .filter(|run| acting.viewer.membership(&run.team).is_some())
             .take(FAILING_SHOWN)
             .collect();
+        // Platform roles only (the server function checked): they name every team's DAGs.
+        let conflicts = ownership::conflicts(&self.db, &self.ownerships()).await?;
+        let unmapped = ownership::unmapped(&self.db).await?;
         Ok(PlatformOverview {
             query,
             now_ms,
@@ -119,6 +143,72 @@ impl Platform for PlatformPages {
             failing,
             environments,
             awaiting_review: Vec::new(),
+            conflicts,
+            unmapped,
+            can_resolve: false,
         })
+    }
+
+    #[tracing::instrument(skip_all, fields(request_id = %acting.request_id, env = %environment, dag = %dag_id))]
+    async fn resolve_ownership(
+        &self,
+        acting: &Acting,
+        environment: &str,
+        dag_id: &str,
+        resolution: OwnershipResolution,
+    ) -> Result<(), AppError> {
+        let Some((_, env_ownership, _)) = self
+            .environments
+            .iter()
+            .find(|(name, _, _)| name == environment)
+        else {
+            return Err(AppError::NotFound);
+        };
+        let now_ms = self.clock.now_ms();
+        let (resolved, decision) = match &resolution {
+            OwnershipResolution::Assign(team) => {
+                if !self.teams.contains(team) {
+                    return Err(AppError::Invalid(format!(
+                        "{team:?} is not a configured team."
+                    )));
+                }
+                let resolved =
+                    ownership::assign(&self.db, environment, env_ownership, dag_id, team, now_ms)
+                        .await?;
+                (resolved, format!("assigned to {team}"))
+            }
+            OwnershipResolution::Release => {
+                let resolved =
+                    ownership::release(&self.db, environment, env_ownership, dag_id, now_ms)
+                        .await?;
+                (resolved, "released".to_string())
+            }
+        };
+        let resolved = resolved.ok_or(AppError::NotFound)?;
+        let before = resolved
+            .before
+            .as_ref()
+            .map(label)
+            .unwrap_or_else(|| "no pin".into());
+        let mut detail = format!("{decision} (was {before}; now {})", label(&resolved.now));
+        if resolved.still_in_conflict {
+            detail.push_str("; Airflow still reports it in another owner's bundle");
+        }
+        // No team on the entry: it names both sides, which only platform roles may read.
+        audit::append(
+            &self.db,
+            now_ms,
+            AuditEvent::by(acting, "platform.dag_ownership", Outcome::Success)
+                .target(format!("{environment}/{dag_id}"))
+                .detail(detail),
+        )
+        .await?;
+        self.live
+            .dags_changed(
+                environment,
+                &std::collections::BTreeSet::from([dag_id.to_string()]),
+            )
+            .await;
+        Ok(())
     }
 }

@@ -102,14 +102,18 @@ impl ReadModel for DbReadModel {
         };
         let (record, grid, sync, import_errors) = read.await?.ok_or(AppError::NotFound)?;
         let shared = record.row.shared;
+        // In an ownership conflict nothing may be done to the DAG (see `actions::authorize`).
+        let open = !record.row.ownership_conflict;
         let params = record.params();
         Ok(DagDetail {
-            can_pause: acting
-                .viewer
-                .can_change(&key.team, TeamAction::Pause, shared),
-            can_trigger: acting
-                .viewer
-                .can_change(&key.team, TeamAction::Trigger, shared),
+            can_pause: open
+                && acting
+                    .viewer
+                    .can_change(&key.team, TeamAction::Pause, shared),
+            can_trigger: open
+                && acting
+                    .viewer
+                    .can_change(&key.team, TeamAction::Trigger, shared),
             dag: record.row,
             bundle_name: record.bundle_name,
             bundle_version: record.bundle_version,
@@ -177,9 +181,10 @@ impl ReadModel for DbReadModel {
             dag_display_name: dag.row.display_name,
             shared: dag.row.shared,
             tasks,
-            can_clear: acting
-                .viewer
-                .can_change(&key.team, TeamAction::Clear, dag.row.shared),
+            can_clear: !dag.row.ownership_conflict
+                && acting
+                    .viewer
+                    .can_change(&key.team, TeamAction::Clear, dag.row.shared),
         })
     }
 

@@ -9,11 +9,12 @@ use crate::db::{Db, like_containing};
 use crate::error::ServerError;
 use crate::with_pool;
 
-/// A team sees its own DAGs and the shared ones (`team IS NULL`) — never another team's.
+/// A team sees its own DAGs and the shared ones (`shared = 1`) — never another team's, nor
+/// an unmapped bundle's (no team, not shared: deny by default).
 /// Then the filters: search ($2), paused ($3), tag ($4) and owner ($5) as JSON-string
 /// patterns over the stored lists, the latest run's state ($6), import errors only ($7),
 /// bundle ($8).
-const VISIBLE: &str = "(team = $1 OR team IS NULL) \
+const VISIBLE: &str = "(team = $1 OR shared = 1) \
     AND ($2 = '' OR LOWER(dag_id) LIKE $2 ESCAPE '\\' OR LOWER(display_name) LIKE $2 ESCAPE '\\' \
          OR LOWER(COALESCE(description, '')) LIKE $2 ESCAPE '\\') \
     AND ($3 < 0 OR is_paused = $3) \
@@ -81,8 +82,9 @@ pub async fn team_dags(
     }
     let (rows, total, bundles) = with_pool!(db, pool => {
         let rows = filtered!(&format!(
-            "SELECT environment, dag_id, team, display_name, description, schedule, next_run, \
-             owners_json, tags_json, is_paused, has_import_errors, recent_runs_json FROM dags \
+            "SELECT environment, dag_id, team, shared, conflict_since_ms, display_name, description, \
+             schedule, next_run, owners_json, tags_json, is_paused, has_import_errors, \
+             recent_runs_json FROM dags \
              WHERE {VISIBLE} \
              ORDER BY {order} LIMIT $9 OFFSET $10"
         ))
@@ -103,7 +105,7 @@ pub async fn team_dags(
             })
             .collect::<Result<Vec<_>, sqlx::Error>>()?;
         let bundles = sqlx::query(
-            "SELECT DISTINCT bundle_name FROM dags WHERE (team = $1 OR team IS NULL) \
+            "SELECT DISTINCT bundle_name FROM dags WHERE (team = $1 OR shared = 1) \
              AND bundle_name IS NOT NULL ORDER BY bundle_name",
         )
         .bind(team)

@@ -34,7 +34,7 @@ pub async fn team_import_errors(
         for environment in environments {
             let rows = sqlx::query(&format!(
                 "SELECT {COLUMNS} FROM import_errors WHERE environment = $1 \
-                 AND (team = $2 OR team IS NULL) ORDER BY filename"
+                 AND (team = $2 OR shared = 1) ORDER BY filename"
             ))
             .bind(environment)
             .bind(team)

@@ -1,5 +1,6 @@
 //! Pages' data from Hangar's own tables, one module per page kind. Team isolation is in
-//! every query (`team = $1 OR team IS NULL` through `dags`); `ports/read_model.rs` puts the
+//! every query (`team = $1 OR shared = 1` through `dags`: deny by default, an unmapped
+//! bundle's rows match no team); `ports/read_model.rs` puts the
 //! pieces of a page together for the app.
 
 pub mod connections;

@@ -6,8 +6,8 @@ use sqlx::Row;
 /// The columns a query selected, read into the app's types. Implemented for SQLite's and
 /// PostgreSQL's rows alike, so every query maps its rows in one place.
 pub trait ReadRow {
-    /// Needs `environment, dag_id, team, display_name, description, schedule, next_run,
-    /// owners_json, tags_json, is_paused, has_import_errors`.
+    /// Needs `environment, dag_id, shared, conflict_since_ms, display_name, description,
+    /// schedule, next_run, owners_json, tags_json, is_paused, has_import_errors`.
     fn dag_row(&self) -> Result<DagRow, sqlx::Error>;
     /// Needs `environment, dag_id, run_id, state, run_type, run_after, start_date, end_date`.
     fn run_row(&self) -> Result<RunRow, sqlx::Error>;
@@ -32,8 +32,10 @@ macro_rules! read_row {
                     tags: list("tags_json")?,
                     is_paused: self.try_get::<i64, _>("is_paused")? != 0,
                     has_import_errors: self.try_get::<i64, _>("has_import_errors")? != 0,
-                    // A DAG of no team comes from a shared bundle.
-                    shared: self.try_get::<Option<String>, _>("team")?.is_none(),
+                    shared: self.try_get::<i64, _>("shared")? != 0,
+                    ownership_conflict: self
+                        .try_get::<Option<i64>, _>("conflict_since_ms")?
+                        .is_some(),
                     recent_runs: Vec::new(),
                 })
             }

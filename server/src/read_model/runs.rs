@@ -1,7 +1,7 @@
 //! DAG detail (with its run × task grid), the team's run list and run detail.
 //!
 //! A run or task instance has no team of its own: every query joins `dags` and applies the
-//! same `team = $1 OR team IS NULL` rule as the DAG list, so isolation has one source.
+//! same `team = $1 OR shared = 1` rule as the DAG list, so isolation has one source.
 
 use std::collections::HashMap;
 
@@ -51,11 +51,12 @@ pub async fn visible_dag(
 ) -> Result<Option<DagRecord>, ServerError> {
     query_result(with_pool!(db, pool => {
         let row = sqlx::query(
-            "SELECT environment, dag_id, team, display_name, description, schedule, next_run, \
-             owners_json, tags_json, is_paused, has_import_errors, bundle_name, bundle_version, \
-             last_parsed, relative_fileloc, doc_md, params_json FROM dags \
+            "SELECT environment, dag_id, team, shared, conflict_since_ms, display_name, \
+             description, schedule, next_run, owners_json, tags_json, is_paused, \
+             has_import_errors, bundle_name, bundle_version, last_parsed, relative_fileloc, \
+             doc_md, params_json FROM dags \
              WHERE environment = $1 AND dag_id = $2 \
-             AND (team = $3 OR team IS NULL)",
+             AND (team = $3 OR shared = 1)",
         )
         .bind(environment)
         .bind(dag_id)
@@ -191,7 +192,7 @@ fn team_runs_sql(columns: &str) -> String {
     };
     format!(
         "SELECT {columns} FROM ({} UNION ALL {}) r JOIN dags d ON d.environment = r.environment \
-         AND d.dag_id = r.dag_id WHERE (d.team = $1 OR d.team IS NULL)",
+         AND d.dag_id = r.dag_id WHERE (d.team = $1 OR d.shared = 1)",
         newest("r.team = $1", "own"),
         newest("r.team IS NULL", "shared")
     )

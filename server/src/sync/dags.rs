@@ -1,10 +1,15 @@
-//! DAGs: Airflow's list → the `dags` table, with each DAG's team resolved.
+//! DAGs: Airflow's list → the `dags` table, each DAG with its pinned owner
+//! (`ownership.rs`): a team, shared, or — for a bundle Hangar does not map — nobody.
+
+use std::collections::HashMap;
 
 use sqlx::Row;
 
+use super::ownership;
+
 use crate::airflow::models::Dag;
 use crate::airflow::{AirflowClient, AirflowError};
-use crate::config::AirflowConfig;
+use crate::config::{AirflowConfig, BundleOwner};
 use crate::db::Db;
 use crate::with_pool;
 
@@ -48,25 +53,84 @@ async fn store(
 ) -> Result<u64, sqlx::Error> {
     with_pool!(db, pool => {
         let mut tx = pool.begin().await?;
+        let pins: HashMap<String, BundleOwner> =
+            sqlx::query("SELECT dag_id, team, shared FROM dag_owners WHERE environment = $1")
+                .bind(&env.name)
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|row| {
+                    let owner = BundleOwner::from_columns(
+                        row.try_get("team")?,
+                        row.try_get::<i64, _>("shared")? != 0,
+                    );
+                    Ok((row.try_get("dag_id")?, owner))
+                })
+                .collect::<Result<_, sqlx::Error>>()?;
         for dag in dags {
+            let reported = env.ownership.owner_of_bundle(dag.bundle_name.as_deref());
+            let settled = ownership::settle(pins.get(&dag.dag_id), &reported);
+            let (team, shared) = settled.owner.columns();
+            if settled.pin {
+                sqlx::query(
+                    "INSERT INTO dag_owners (environment, dag_id, team, shared, pinned_ms) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (environment, dag_id) DO NOTHING",
+                )
+                .bind(&env.name)
+                .bind(&dag.dag_id)
+                .bind(team)
+                .bind(i64::from(shared))
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await?;
+            }
+            if settled.conflict {
+                // The pinned owner keeps the row as it last agreed; what Airflow reports now
+                // (description, tags, owners, file, details) is another owner's code and is
+                // not copied. Only Airflow's own state of the DAG is kept current.
+                sqlx::query(
+                    "INSERT INTO dags (environment, dag_id, team, shared, display_name, is_paused, \
+                     is_stale, has_import_errors, synced_ms, conflict_bundle, conflict_since_ms) \
+                     VALUES ($1, $2, $3, $4, $2, $5, $6, 0, $7, $8, $7) \
+                     ON CONFLICT (environment, dag_id) DO UPDATE SET team = excluded.team, \
+                     shared = excluded.shared, is_paused = excluded.is_paused, \
+                     is_stale = excluded.is_stale, synced_ms = excluded.synced_ms, \
+                     conflict_bundle = excluded.conflict_bundle, \
+                     conflict_since_ms = COALESCE(dags.conflict_since_ms, excluded.conflict_since_ms)",
+                )
+                .bind(&env.name)
+                .bind(&dag.dag_id)
+                .bind(team)
+                .bind(i64::from(shared))
+                .bind(dag.is_paused as i64)
+                .bind(dag.is_stale as i64)
+                .bind(now_ms)
+                .bind(&dag.bundle_name)
+                .execute(&mut *tx)
+                .await?;
+                continue;
+            }
             let tags: Vec<&str> = dag.tags.iter().map(|t| t.name.as_str()).collect();
             sqlx::query(
-                "INSERT INTO dags (environment, dag_id, team, display_name, description, \
+                "INSERT INTO dags (environment, dag_id, team, shared, display_name, description, \
                  bundle_name, bundle_version, tags_json, owners_json, schedule, is_paused, \
                  is_stale, has_import_errors, next_run, last_parsed, relative_fileloc, synced_ms) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
                  ON CONFLICT (environment, dag_id) DO UPDATE SET team = excluded.team, \
+                 shared = excluded.shared, \
                  display_name = excluded.display_name, description = excluded.description, \
                  bundle_name = excluded.bundle_name, bundle_version = excluded.bundle_version, \
                  tags_json = excluded.tags_json, owners_json = excluded.owners_json, \
                  schedule = excluded.schedule, is_paused = excluded.is_paused, \
                  is_stale = excluded.is_stale, has_import_errors = excluded.has_import_errors, \
                  next_run = excluded.next_run, last_parsed = excluded.last_parsed, \
-                 relative_fileloc = excluded.relative_fileloc, synced_ms = excluded.synced_ms",
+                 relative_fileloc = excluded.relative_fileloc, synced_ms = excluded.synced_ms, \
+                 conflict_bundle = NULL, conflict_since_ms = NULL",
             )
             .bind(&env.name)
             .bind(&dag.dag_id)
-            .bind(env.ownership.team_of_bundle(dag.bundle_name.as_deref()))
+            .bind(team)
+            .bind(i64::from(shared))
             .bind(dag.dag_display_name.as_deref().unwrap_or(&dag.dag_id))
             .bind(&dag.description)
             .bind(&dag.bundle_name)
@@ -84,7 +148,7 @@ async fn store(
             .execute(&mut *tx)
             .await?;
         }
-        // Whatever this complete answer did not contain is gone from Airflow.
+        // Whatever this complete answer did not contain is gone from Airflow (its pin stays).
         let removed = sqlx::query("DELETE FROM dags WHERE environment = $1 AND synced_ms < $2")
             .bind(&env.name)
             .bind(now_ms)

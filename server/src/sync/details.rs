@@ -14,11 +14,13 @@ use crate::with_pool;
 pub const DETAILS_PER_SYNC: i64 = 100;
 
 /// Fetches the details of DAGs re-parsed since they were last read; returns how many were
-/// refreshed. A DAG that vanished in between is skipped (the next DAG sync removes it).
+/// refreshed. A DAG that vanished in between is skipped (the next DAG sync removes it); a DAG
+/// in an ownership conflict is not read (its details are now another owner's code).
 pub async fn sync_details(db: &Db, env: &str, client: &AirflowClient) -> Result<usize, SyncError> {
     let due: Vec<(String, Option<String>)> = with_pool!(db, pool => {
         sqlx::query(
             "SELECT dag_id, last_parsed FROM dags WHERE environment = $1 \
+             AND conflict_since_ms IS NULL \
              AND (details_parsed IS NULL OR details_parsed <> COALESCE(last_parsed, '')) \
              ORDER BY details_parsed IS NOT NULL, dag_id LIMIT $2",
         )

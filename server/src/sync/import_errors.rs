@@ -1,4 +1,5 @@
-//! Import errors: Airflow's list → the `import_errors` table, each with its bundle's team.
+//! Import errors: Airflow's list → the `import_errors` table, each with its bundle's owner
+//! (a team, shared, or nobody: an unmapped bundle's errors are for platform roles only).
 
 use super::dags::SyncError;
 use crate::airflow::AirflowClient;
@@ -22,14 +23,17 @@ pub async fn sync_import_errors(
             .execute(&mut *tx)
             .await?;
         for error in &errors {
+            let owner = env.ownership.owner_of_bundle(error.bundle_name.as_deref());
+            let (team, shared) = owner.columns();
             sqlx::query(
-                "INSERT INTO import_errors (environment, import_error_id, team, bundle_name, \
+                "INSERT INTO import_errors (environment, import_error_id, team, shared, bundle_name, \
                  filename, stack_trace, error_time, synced_ms) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             )
             .bind(&env.name)
             .bind(error.import_error_id)
-            .bind(env.ownership.team_of_bundle(error.bundle_name.as_deref()))
+            .bind(team)
+            .bind(i64::from(shared))
             .bind(&error.bundle_name)
             .bind(&error.filename)
             .bind(&error.stack_trace)

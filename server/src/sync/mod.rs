@@ -6,6 +6,7 @@ pub mod details;
 pub mod health;
 pub mod import_errors;
 pub mod leader;
+pub mod ownership;
 pub mod pools;
 pub mod runs;
 pub mod task_instances;

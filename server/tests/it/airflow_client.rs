@@ -272,6 +272,7 @@ base_url = "{url}"
 username = "hangar"
 password = "{password}"
 bundles = {{ team_a_dags = "team_a" }}
+shared = ["shared_dags"]
 [airflow.team_credentials.team_a]
 username = "team_a_svc"
 password = "wrong"

@@ -131,7 +131,7 @@ async fn the_openapi_document_matches_the_routes() {
     let fixture = support::deploy::DeployFixture::new();
     let airflow = format!(
         "[[airflow]]\nname = \"main\"\nbase_url = \"http://127.0.0.1:{}\"\nusername = \"hangar\"\n\
-         password = \"unused\"\nbundles = {{ team_a_dags = \"team_a\" }}\n",
+         password = \"unused\"\nbundles = {{ team_a_dags = \"team_a\" }}\nshared = [\"shared_dags\"]\n",
         support::idp::free_port()
     );
     let app = TestApp::spawn_configured(

@@ -74,6 +74,51 @@ async fn reviews_to(browser: &Browser, team: &str, id: i64, verdict: &str) -> (S
     .await
 }
 
+/// The approval screen reads a file's diff up to its limit and a page's up to its own: a
+/// file too large, and files past the page's budget, show their line counts instead.
+async fn large_diffs_are_read_in_bounds(backend: Backend) {
+    let fixture = DeployFixture::new();
+    let app = spawn(backend, &fixture, false).await;
+    let ada = app.signed_in("author").await;
+    let line = format!("print('{}')\n", "x".repeat(100));
+    // One file of 3,000 lines (~330 KB of diff), then twelve of 1,500 (~165 KB each): the
+    // first is over a file's limit, and the page's 1 MiB runs out among the others.
+    fixture.origin.write("team_a/huge.py", &line.repeat(3_000));
+    for n in 0..12 {
+        fixture
+            .origin
+            .write(&format!("team_a/large_{n}.py"), &line.repeat(1_500));
+    }
+    let candidate = fixture
+        .origin
+        .commit("Bea Builder", "bea@example.com", "many large files");
+    let id = open(&ada, "team_a", &candidate.to_string()).await;
+    let page = ada
+        .get(&format!("/t/team_a/deploys/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let huge = page
+        .split(r#"data-path="team_a/huge.py""#)
+        .nth(1)
+        .expect("the huge file is listed");
+    assert!(
+        huge.contains(r#"data-testid="large-file""#) && huge.contains("+3000 −0 lines"),
+        "{huge}"
+    );
+    assert!(
+        page.contains(r#"data-testid="page-full""#),
+        "the page's budget ran out"
+    );
+    assert!(page.contains("+1500 −0 lines"));
+    assert!(
+        page.len() < 6 * 1024 * 1024,
+        "the page holds at most its budget of diff: {} bytes",
+        page.len()
+    );
+}
+
 async fn reviewed_deploy_reaches_every_target(backend: Backend) {
     let fixture = DeployFixture::new();
     let app = spawn(backend, &fixture, true).await;
@@ -646,6 +691,7 @@ async fn the_api_and_the_page_open_a_request_alike(backend: Backend) {
 
 on_both_backends!(
     the_api_and_the_page_open_a_request_alike,
+    large_diffs_are_read_in_bounds,
     break_glass_needs_reauthentication_and_a_later_review,
     reviewed_deploy_reaches_every_target,
     requests_that_cannot_go_on,

@@ -30,7 +30,7 @@ async fn metrics_are_exposed_behind_their_token(backend: Backend) {
         &format!(
             "[metrics]\nbearer_token = \"{TOKEN}\"\n\n[[airflow]]\nname = \"main\"\n\
              base_url = \"http://127.0.0.1:{}\"\nusername = \"hangar\"\npassword = \"unused\"\n\
-             timeout = \"2s\"\nbundles = {{ team_a_dags = \"team_a\" }}\n",
+             timeout = \"2s\"\nbundles = {{ team_a_dags = \"team_a\" }}\nshared = [\"shared_dags\"]\n",
             support::idp::free_port()
         ),
     )

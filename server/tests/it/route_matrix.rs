@@ -122,8 +122,15 @@ async fn call(browser: &Browser, spec: &RouteSpec, team: &str) -> (StatusCode, S
                 ("days", "1"),
                 ("scope_request", "true"),
             ],
-            // User 1 is the first seeded user (team_a-admin, no sessions to end).
-            _ => vec![("user_id", "1")],
+            // User 1 is the first seeded user (team_a-admin, no sessions to end); the
+            // ownership decision is about a DAG of its own, seeded for it.
+            _ => vec![
+                ("user_id", "1"),
+                ("environment", "main"),
+                ("dag_id", "platform_dag"),
+                ("resolution", "assign"),
+                ("team", "team_a"),
+            ],
         };
         browser.call(&concrete(spec.path, team), &form).await
     };
@@ -193,6 +200,7 @@ async fn route_role_team_matrix(backend: Backend) {
     let app = TestApp::spawn_with_dead_airflow(backend).await;
     app.seed_dag("main", "team_a_dag", Some("team_a")).await;
     app.seed_dag("main", "team_b_dag", Some("team_b")).await;
+    app.seed_dag("main", "platform_dag", None).await;
     app.seed_pool("main", "team_a_pool", Some("team_a")).await;
     app.seed_pool("main", "team_b_pool", Some("team_b")).await;
     app.seed_connection("main", "team_a_conn", Some("team_a"))

@@ -52,11 +52,18 @@ async fn hostile_return_to_falls_back_to_root(backend: Backend) {
 
 async fn session_id_changes_at_sign_in(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let browser = app.browser();
+    // A sign-in in progress has no session (its state rides in an encrypted cookie).
+    let fresh = app.browser();
+    fresh.sign_in_until_callback("author", "/").await;
+    assert_eq!(
+        fresh.session_cookie(),
+        None,
+        "no session before the provider answers"
+    );
+    // A session id planted in the browser before sign-in (here: someone else's).
+    let before = app.signed_in("viewer").await.session_cookie().unwrap();
+    let browser = Browser::with_cookie(&app.url, &before);
     let callback = browser.sign_in_until_callback("author", "/").await;
-    let before = browser
-        .session_cookie()
-        .expect("a pre-login session holds the sign-in state");
     let response = browser.client.get(callback).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let after = browser.session_cookie().unwrap();

@@ -103,14 +103,43 @@ async fn values_stay_in_airflow_until_an_author_reveals_one() {
             assert!(!place.contains(&value), "the value leaked");
         }
 
-        // A reveal fetches the value from Airflow now and is audited, by page and function.
-        let revealed = author
+        // A link reveals nothing (a cross-site page could make an author follow one): only a
+        // POST does, and Hangar's CSRF check refuses a cross-site one.
+        let linked = author
             .get(&format!("/t/team_a/variables?reveal={key}&env=main"))
             .await
             .text()
             .await
             .unwrap();
-        assert!(revealed.contains(&value), "the page reveals the value");
+        assert!(!linked.contains(&value), "a GET reveals nothing");
+        assert!(!app.audited("variable.reveal", "success").await);
+        let form = [
+            ("team", "team_a"),
+            ("environment", "main"),
+            ("key", key.as_str()),
+            ("return_to", "/t/team_a/variables"),
+        ];
+        let forged = author
+            .post_form_from("/api/reveal_variable", &form, Some("https://evil.example"))
+            .await;
+        assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+        assert!(!forged.text().await.unwrap().contains(&value));
+        assert!(!app.audited("variable.reveal", "success").await);
+
+        // The page's form (no JavaScript) fetches the value from Airflow now and audits it;
+        // so does the server function.
+        let response = author.post_form("/api/reveal_variable", &form).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(
+            response.headers()["cache-control"],
+            "no-store",
+            "a revealed value is not cached"
+        );
+        let revealed = response.text().await.unwrap();
+        assert!(
+            revealed.contains(&value),
+            "the answer page reveals the value"
+        );
         let entry = hangar_server::audit::entries_after(&app.state.db, 0, 10_000)
             .await
             .unwrap()
@@ -170,13 +199,12 @@ async fn values_stay_in_airflow_until_an_author_reveals_one() {
         let (status, body) = viewer.function("reveal_variable", &reveal).await;
         assert_ne!(status, StatusCode::OK);
         assert!(!body.contains("v2"));
-        let page = viewer
-            .get(&format!("/t/team_a/variables?reveal={key}&env=main"))
-            .await
-            .text()
-            .await
-            .unwrap();
-        assert!(!page.contains("v2"), "the URL does not reveal for a viewer");
+        let page = viewer.post_form("/api/reveal_variable", &form).await;
+        assert_eq!(page.status(), StatusCode::NOT_FOUND);
+        assert!(
+            !page.text().await.unwrap().contains("v2"),
+            "nor the form for a viewer"
+        );
 
         // Another team sees nothing of it: revealing it answers as for a key that never was.
         let other = app.signed_in("multi").await; // admin of team_b

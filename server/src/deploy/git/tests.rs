@@ -226,3 +226,23 @@ fn a_remote_ref_moves_only_from_the_expected_commit() {
     assert_eq!(push(Some(&second), &third), PushOutcome::Moved);
     assert_eq!(remote_ref(&remote, deploy_ref).unwrap(), Some(third));
 }
+
+#[test]
+fn output_is_read_up_to_the_limit_and_the_process_stopped() {
+    // `yes` never ends: only a bounded read returns at all.
+    let mut endless = Command::new("yes");
+    assert_eq!(run_bounded(&mut endless, "yes", 64 * 1024).unwrap(), None);
+    let mut short = Command::new("printf");
+    short.arg("abc");
+    assert_eq!(
+        run_bounded(&mut short, "printf", 3).unwrap().as_deref(),
+        Some(&b"abc"[..])
+    );
+    let mut long = Command::new("printf");
+    long.arg("abcd");
+    assert_eq!(run_bounded(&mut long, "printf", 3).unwrap(), None);
+    let mut failing = Command::new("sh");
+    failing.args(["-c", "echo broken >&2; exit 1"]);
+    let error = run_bounded(&mut failing, "sh", 10).unwrap_err();
+    assert!(error.to_string().contains("broken"), "{error}");
+}

@@ -11,7 +11,9 @@ use hangar_app::functions::ports::{Acting, ActingToken, Actor, RequestId};
 use hangar_app::models::{TeamGrant, TeamMembership, TeamRole, Viewer};
 
 use super::{ApiError, ApiRoute};
+use crate::audit::refusals::Refusal;
 use crate::audit::{AuditEvent, Outcome};
+use crate::http::edge::ClientIp;
 use crate::http::request::{bearer_token, is_bearer, request_id_of};
 use crate::state::AppState;
 use crate::tokens::{self, TOKEN_ISSUER, TokenIdentity};
@@ -22,6 +24,7 @@ pub struct ApiRequest {
     headers: HeaderMap,
     request_id: RequestId,
     person: Option<Acting>,
+    source: std::net::IpAddr,
 }
 
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ApiRequest {
@@ -35,6 +38,11 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ApiRequest {
             headers: parts.headers.clone(),
             request_id: request_id_of(parts),
             person: parts.extensions.get::<Acting>().cloned(),
+            source: parts
+                .extensions
+                .get::<ClientIp>()
+                .map(|ClientIp(ip)| *ip)
+                .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)),
         })
     }
 }
@@ -78,13 +86,16 @@ async fn token(
 ) -> Result<Acting, ApiError> {
     let secret = bearer_token(&request.headers).unwrap_or_default();
     let Some(token) = tokens::authenticate(&state.db, secret, state.clock.now_ms()).await? else {
-        record(
-            state,
-            AuditEvent::new("api.denied", Outcome::Denied)
-                .detail("invalid, expired or revoked token")
-                .request_id(Some(request.request_id.clone())),
-        )
-        .await?;
+        // Nobody is known: counted, and only sampled into the audit log.
+        state
+            .refused_anonymously(
+                Refusal::Token,
+                request.source,
+                AuditEvent::new("api.denied", Outcome::Denied)
+                    .detail("invalid, expired or revoked token")
+                    .request_id(Some(request.request_id.clone())),
+            )
+            .await?;
         return Err(ApiError::Unauthenticated);
     };
     let acting = token_acting(token, request.request_id.clone());

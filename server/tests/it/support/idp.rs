@@ -91,7 +91,8 @@ impl TestIdp {
             .expect("start node (the test identity provider)");
         let stdout = child.stdout.take().unwrap();
         let mut lines = BufReader::new(stdout).lines();
-        let ready = tokio::time::timeout(Duration::from_secs(20), async {
+        // Generous: it makes its signing keys first, and test machines are often busy.
+        let ready = tokio::time::timeout(Duration::from_secs(60), async {
             while let Some(line) = lines.next_line().await.unwrap() {
                 if let Some(issuer) = line.strip_prefix("IDP_READY ") {
                     return issuer.trim().to_string();
@@ -100,7 +101,7 @@ impl TestIdp {
             panic!("the test identity provider exited before it was ready");
         })
         .await
-        .expect("the test identity provider did not start within 20 s");
+        .expect("the test identity provider did not start within 60 s");
         // Keep reading: a provider writing to a closed pipe would die of EPIPE.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         self.issuer = ready;

@@ -166,15 +166,28 @@ impl TestApp {
     }
 
     /// With the real Airflow that `make test` starts, as environment "main"
-    /// (bundles team_a_dags → team_a, team_b_dags → team_b, shared_dags shared).
+    /// (bundles team_a_dags → team_a, team_b_dags → team_b, shared_dags shared; lib.sh's
+    /// other_dags, team_a_extra and team_b_extra are not mapped here, so no team sees them).
     pub async fn spawn_with_airflow(backend: Backend) -> Self {
+        Self::spawn_with_airflow_bundles(backend, "").await
+    }
+
+    /// [`Self::spawn_with_airflow`], with more `bundles` entries (e.g.
+    /// `team_a_extra = "team_a"`).
+    pub async fn spawn_with_airflow_bundles(backend: Backend, extra_bundles: &str) -> Self {
         let url = std::env::var("HANGAR_TEST_AIRFLOW_URL").expect(
             "HANGAR_TEST_AIRFLOW_URL is not set: run `make test`, which starts Airflow 3.3.2",
         );
         let password = std::env::var("HANGAR_TEST_AIRFLOW_PASSWORD").unwrap();
+        let extra = if extra_bundles.is_empty() {
+            String::new()
+        } else {
+            format!(", {extra_bundles}")
+        };
         let airflow = format!(
             "[[airflow]]\nname = \"main\"\nbase_url = \"{url}\"\nusername = \"hangar\"\n\
-             password = \"{password}\"\nbundles = {{ team_a_dags = \"team_a\", team_a_repo = \"team_a\", team_b_dags = \"team_b\" }}\n"
+             password = \"{password}\"\nbundles = {{ team_a_dags = \"team_a\", team_a_repo = \"team_a\", \
+             team_b_dags = \"team_b\"{extra} }}\nshared = [\"shared_dags\"]\n"
         );
         Self::spawn_configured(backend, "", &airflow).await
     }
@@ -185,23 +198,24 @@ impl TestApp {
         let airflow = format!(
             "[[airflow]]\nname = \"main\"\nbase_url = \"http://127.0.0.1:{}\"\n\
              username = \"hangar\"\npassword = \"unused\"\ntimeout = \"2s\"\n\
-             bundles = {{ team_a_dags = \"team_a\", team_a_repo = \"team_a\", team_b_dags = \"team_b\" }}\n",
+             bundles = {{ team_a_dags = \"team_a\", team_a_repo = \"team_a\", team_b_dags = \"team_b\" }}\n\
+             shared = [\"shared_dags\"]\n",
             idp::free_port()
         );
         Self::spawn_configured(backend, "", &airflow).await
     }
 
-    /// Puts a DAG (team `None`: shared) with one failed run `run_1` and its task `task_1`
+    /// Puts a DAG (team `None`: a shared bundle's) with one failed run `run_1` and its task `task_1`
     /// into the read model, as a sync would.
     pub async fn seed_dag(&self, environment: &str, dag_id: &str, team: Option<&str>) {
         let now = self.state.clock.now_ms();
         let run_after = "2099-01-01T00:00:00Z";
         hangar_server::with_pool!(&self.state.db, pool => {
             sqlx::query(
-                "INSERT INTO dags (environment, dag_id, team, display_name, is_paused, is_stale, \
-                 has_import_errors, synced_ms) VALUES ($1, $2, $3, $2, 0, 0, 0, $4)",
+                "INSERT INTO dags (environment, dag_id, team, shared, display_name, is_paused, \
+                 is_stale, has_import_errors, synced_ms) VALUES ($1, $2, $3, $4, $2, 0, 0, 0, $5)",
             )
-            .bind(environment).bind(dag_id).bind(team).bind(now)
+            .bind(environment).bind(dag_id).bind(team).bind(i64::from(team.is_none())).bind(now)
             .execute(pool).await.unwrap();
             sqlx::query(
                 "INSERT INTO dag_runs (environment, dag_id, run_id, state, run_type, run_after, \
@@ -323,7 +337,12 @@ jwks_refresh_min_interval = "30s"
                 .await
                 .expect("hangar starts");
         tokio::spawn(async move {
-            axum::serve(listener, router).await.unwrap();
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .await
+            .unwrap();
         });
         Self {
             url,
@@ -347,7 +366,12 @@ jwks_refresh_min_interval = "30s"
         .await
         .expect("the replica starts");
         tokio::spawn(async move {
-            axum::serve(listener, router).await.unwrap();
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .await
+            .unwrap();
         });
         url
     }
@@ -374,7 +398,7 @@ jwks_refresh_min_interval = "30s"
         browser
     }
 
-    /// Syncs the first Airflow environment until the read model holds the four sample DAGs
+    /// Syncs the first Airflow environment until the read model holds the five sample DAGs
     /// (the dag-processor may still be parsing right after Airflow started).
     pub async fn sync_sample_dags(&self) {
         let env = &self.state.config.airflow[0];
@@ -384,12 +408,12 @@ jwks_refresh_min_interval = "30s"
             let report = hangar_server::sync::dags::sync_dags(&self.state.db, env, &client, now)
                 .await
                 .unwrap();
-            if report.dags >= 4 {
+            if report.dags >= 5 {
                 return;
             }
             tokio::time::sleep(std::time::Duration::from_secs(1)).await;
         }
-        panic!("Airflow never listed the four sample DAGs");
+        panic!("Airflow never listed the five sample DAGs");
     }
 
     /// One pass of the run and task-instance sync of the first environment, as the loop

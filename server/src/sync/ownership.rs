@@ -1,0 +1,291 @@
+//! Who owns a DAG: the first owner Hangar saw for its `dag_id`, not whatever bundle Airflow
+//! reports now (Airflow lets the last parse win; Hangar must not let a team take another's
+//! DAG, runs and logs by defining the same `dag_id` in its own bundle).
+//!
+//! [`settle`] is the rule; the DAG sync applies it to every DAG it stores, and platform
+//! admins change pins with [`assign`] and [`release`] (the platform port audits them).
+//! [`conflicts`] and [`unmapped`] are what `/platform` lists.
+
+use hangar_app::models::platform::{OwnershipConflict, UnmappedBundle, owner_label};
+use sqlx::Row;
+
+use crate::config::{BundleOwner, Ownership};
+use crate::db::{Db, query_result};
+use crate::error::ServerError;
+use crate::with_pool;
+
+/// What the read model shows for one DAG, given its pin and what Airflow reports now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settled {
+    /// Who sees the DAG (and, through migration 0010's triggers, its runs).
+    pub owner: BundleOwner,
+    /// The first report of an owned DAG: pin it to that owner.
+    pub pin: bool,
+    /// Airflow reports it in another owner's bundle: the pinned owner keeps it, and
+    /// actions on it are refused until a platform admin resolves it.
+    pub conflict: bool,
+}
+
+/// The rule. Unpinned: the reported owner, pinned unless unmapped (an unmapped DAG is
+/// nobody's, so it claims nothing). Pinned: always the pin; a different report is a
+/// conflict — also when the report is "shared" or "unmapped", so a team's DAG never becomes
+/// visible to all, nor moves, by a change in Airflow alone.
+pub fn settle(pin: Option<&BundleOwner>, reported: &BundleOwner) -> Settled {
+    match pin {
+        None => Settled {
+            owner: reported.clone(),
+            pin: *reported != BundleOwner::Unmapped,
+            conflict: false,
+        },
+        Some(pinned) => Settled {
+            owner: pinned.clone(),
+            pin: false,
+            conflict: pinned != reported,
+        },
+    }
+}
+
+/// Every conflict, oldest first, for platform roles.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn conflicts(
+    db: &Db,
+    environments: &[(String, Ownership)],
+) -> Result<Vec<OwnershipConflict>, ServerError> {
+    let rows: Vec<(String, String, Option<String>, bool, Option<String>, i64)> =
+        query_result(with_pool!(db, pool => {
+            sqlx::query(
+                "SELECT environment, dag_id, team, shared, conflict_bundle, conflict_since_ms \
+                 FROM dags WHERE conflict_since_ms IS NOT NULL \
+                 ORDER BY conflict_since_ms, environment, dag_id LIMIT 500",
+            )
+            .fetch_all(pool)
+            .await?
+            .iter()
+            .map(|row| {
+                Ok((
+                    row.try_get("environment")?,
+                    row.try_get("dag_id")?,
+                    row.try_get("team")?,
+                    row.try_get::<i64, _>("shared")? != 0,
+                    row.try_get("conflict_bundle")?,
+                    row.try_get("conflict_since_ms")?,
+                ))
+            })
+            .collect::<Result<_, sqlx::Error>>()
+        }))?;
+    Ok(rows
+        .into_iter()
+        .map(|(environment, dag_id, team, shared, bundle, since_ms)| {
+            let reported = environments
+                .iter()
+                .find(|(name, _)| *name == environment)
+                .map(|(_, ownership)| ownership.owner_of_bundle(bundle.as_deref()))
+                .unwrap_or(BundleOwner::Unmapped);
+            let (reported_team, reported_shared) = reported.columns();
+            OwnershipConflict {
+                owner: owner_label(team.as_deref(), shared),
+                reported_owner: owner_label(reported_team, reported_shared),
+                reported_team: reported_team.map(str::to_string),
+                environment,
+                dag_id,
+                reported_bundle: bundle,
+                since_ms,
+            }
+        })
+        .collect())
+}
+
+/// Bundles (and "no bundle") whose DAGs or import errors no team sees, with their counts.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn unmapped(db: &Db) -> Result<Vec<UnmappedBundle>, ServerError> {
+    query_result(with_pool!(db, pool => {
+        let rows = sqlx::query(
+            "SELECT environment, bundle_name, SUM(dags) AS dags, SUM(errors) AS errors FROM ( \
+               SELECT environment, bundle_name, 1 AS dags, 0 AS errors FROM dags \
+                 WHERE team IS NULL AND shared = 0 \
+               UNION ALL \
+               SELECT environment, bundle_name, 0 AS dags, 1 AS errors FROM import_errors \
+                 WHERE team IS NULL AND shared = 0 \
+             ) u GROUP BY environment, bundle_name ORDER BY environment, bundle_name LIMIT 500",
+        )
+        .fetch_all(pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(UnmappedBundle {
+                    environment: row.try_get("environment")?,
+                    bundle: row.try_get("bundle_name")?,
+                    dags: row.try_get::<i64, _>("dags")? as u64,
+                    import_errors: row.try_get::<i64, _>("errors")? as u64,
+                })
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()
+    }))
+}
+
+/// What a platform admin changed, for the audit entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resolved {
+    /// The pinned owner before (`None`: none).
+    pub before: Option<BundleOwner>,
+    /// Who sees the DAG now.
+    pub now: BundleOwner,
+    /// Whether Airflow's report still disagrees.
+    pub still_in_conflict: bool,
+}
+
+/// Pins `dag_id` to `team` (a platform admin's decision: the DAG and its runs go to that
+/// team), then settles the DAG's row against what Airflow last reported. `None` when the read
+/// model does not know the DAG.
+pub async fn assign(
+    db: &Db,
+    environment: &str,
+    ownership: &Ownership,
+    dag_id: &str,
+    team: &str,
+    now_ms: i64,
+) -> Result<Option<Resolved>, ServerError> {
+    repin(
+        db,
+        environment,
+        ownership,
+        dag_id,
+        Some(BundleOwner::Team(team.to_string())),
+        now_ms,
+    )
+    .await
+}
+
+/// Removes the pin of `dag_id`: the DAG goes to whoever Airflow's report maps it to now (and
+/// is pinned there again, unless that is nobody).
+pub async fn release(
+    db: &Db,
+    environment: &str,
+    ownership: &Ownership,
+    dag_id: &str,
+    now_ms: i64,
+) -> Result<Option<Resolved>, ServerError> {
+    repin(db, environment, ownership, dag_id, None, now_ms).await
+}
+
+async fn repin(
+    db: &Db,
+    environment: &str,
+    ownership: &Ownership,
+    dag_id: &str,
+    pin: Option<BundleOwner>,
+    now_ms: i64,
+) -> Result<Option<Resolved>, ServerError> {
+    query_result(with_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        let Some(row) = sqlx::query(
+            "SELECT CASE WHEN conflict_since_ms IS NULL THEN bundle_name ELSE conflict_bundle END \
+             AS reported FROM dags WHERE environment = $1 AND dag_id = $2",
+        )
+        .bind(environment)
+        .bind(dag_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let reported_bundle: Option<String> = row.try_get("reported")?;
+        let before = sqlx::query("SELECT team, shared FROM dag_owners WHERE environment = $1 AND dag_id = $2")
+            .bind(environment)
+            .bind(dag_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|row| -> Result<BundleOwner, sqlx::Error> {
+                Ok(BundleOwner::from_columns(row.try_get("team")?, row.try_get::<i64, _>("shared")? != 0))
+            })
+            .transpose()?;
+        sqlx::query("DELETE FROM dag_owners WHERE environment = $1 AND dag_id = $2")
+            .bind(environment)
+            .bind(dag_id)
+            .execute(&mut *tx)
+            .await?;
+        let reported = ownership.owner_of_bundle(reported_bundle.as_deref());
+        let settled = settle(pin.as_ref(), &reported);
+        let pinned = pin.clone().or_else(|| settled.pin.then(|| settled.owner.clone()));
+        if let Some(pinned) = &pinned {
+            let (team, shared) = pinned.columns();
+            sqlx::query(
+                "INSERT INTO dag_owners (environment, dag_id, team, shared, pinned_ms) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(environment)
+            .bind(dag_id)
+            .bind(team)
+            .bind(i64::from(shared))
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let (team, shared) = settled.owner.columns();
+        // Settled: the next DAG sync rewrites the description, tags and file from Airflow's
+        // report, and the details (documentation, parameters) are read again.
+        sqlx::query(
+            "UPDATE dags SET team = $1, shared = $2, \
+             bundle_name = CASE WHEN $3 = 1 THEN bundle_name ELSE $4 END, \
+             conflict_bundle = CASE WHEN $3 = 1 THEN $4 ELSE NULL END, \
+             conflict_since_ms = CASE WHEN $3 = 1 THEN COALESCE(conflict_since_ms, $5) ELSE NULL END, \
+             details_parsed = CASE WHEN $3 = 1 THEN details_parsed ELSE NULL END \
+             WHERE environment = $6 AND dag_id = $7",
+        )
+        .bind(team)
+        .bind(i64::from(shared))
+        .bind(i64::from(settled.conflict))
+        .bind(&reported_bundle)
+        .bind(now_ms)
+        .bind(environment)
+        .bind(dag_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Some(Resolved {
+            before,
+            now: settled.owner,
+            still_in_conflict: settled.conflict,
+        }))
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn team(name: &str) -> BundleOwner {
+        BundleOwner::Team(name.into())
+    }
+
+    #[test]
+    fn the_first_owner_is_pinned_and_unmapped_claims_nothing() {
+        let first = settle(None, &team("team_a"));
+        assert_eq!(
+            (first.owner, first.pin, first.conflict),
+            (team("team_a"), true, false)
+        );
+        let shared = settle(None, &BundleOwner::Shared);
+        assert_eq!((shared.owner, shared.pin), (BundleOwner::Shared, true));
+        let unmapped = settle(None, &BundleOwner::Unmapped);
+        assert_eq!(
+            (unmapped.owner, unmapped.pin, unmapped.conflict),
+            (BundleOwner::Unmapped, false, false)
+        );
+    }
+
+    #[test]
+    fn a_pinned_dag_never_follows_a_different_report() {
+        let pin = team("team_a");
+        for reported in [team("team_b"), BundleOwner::Shared, BundleOwner::Unmapped] {
+            let settled = settle(Some(&pin), &reported);
+            assert_eq!(settled.owner, pin, "{reported:?}");
+            assert!(settled.conflict && !settled.pin, "{reported:?}");
+        }
+        let agreed = settle(Some(&pin), &team("team_a"));
+        assert!(!agreed.conflict && !agreed.pin);
+        // A shared DAG does not become one team's either.
+        let shared = settle(Some(&BundleOwner::Shared), &team("team_b"));
+        assert_eq!((shared.owner, shared.conflict), (BundleOwner::Shared, true));
+    }
+}
