@@ -12,6 +12,8 @@ mod env;
 mod metrics;
 mod raw;
 mod secret;
+mod telemetry;
+mod tls;
 
 use std::collections::HashSet;
 use std::fmt;
@@ -24,10 +26,14 @@ use url::Url;
 
 pub use airflow::{AirflowConfig, AirflowCredentials, Ownership};
 pub use audit::AuditConfig;
-pub use deploy::{DeployConfig, GitConfig, TargetConfig};
+pub use deploy::{
+    DEFAULT_GIT_TIMEOUT, DEFAULT_HOOK_TIMEOUT, DeployConfig, GitConfig, TargetConfig,
+};
 pub use duration::parse_duration;
 pub use metrics::MetricsConfig;
 pub use secret::Secret;
+pub use telemetry::TelemetryConfig;
+pub use tls::{OutboundTls, ServerTls};
 
 use raw::{RawAccessRule, RawConfig, RawOidc};
 
@@ -45,6 +51,9 @@ pub struct Config {
     pub git: GitConfig,
     pub audit: AuditConfig,
     pub metrics: MetricsConfig,
+    /// Whom outbound HTTPS (and git) trusts.
+    pub tls: OutboundTls,
+    pub telemetry: TelemetryConfig,
 }
 
 #[derive(Clone, Debug)]
@@ -56,6 +65,9 @@ pub struct ServerConfig {
     /// At shutdown, how long a running deploy step may take to reach its end (the safe
     /// point) after requests in flight have finished.
     pub shutdown_grace: Duration,
+    /// Serve HTTPS and HTTP/2 with this certificate, reloaded when its files change;
+    /// `None`: plain HTTP behind a proxy that terminates TLS.
+    pub tls: Option<ServerTls>,
 }
 
 impl ServerConfig {
@@ -224,10 +236,19 @@ fn validate(raw: RawConfig, file: &Path) -> Result<Config, ConfigError> {
             format!("{listen_text:?} is not an address:port such as \"127.0.0.1:3000\""),
         )
     })?;
-    let public_text = raw
-        .server
-        .public_url
-        .unwrap_or_else(|| format!("http://{listen}"));
+    let server_tls = tls::validate_server(
+        raw.server.tls_cert_file.as_deref(),
+        raw.server.tls_key_file.as_deref(),
+        file,
+    )?;
+    let public_text = raw.server.public_url.clone().unwrap_or_else(|| {
+        let scheme = if server_tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{listen}")
+    });
     let public_url = Url::parse(&public_text).map_err(|e| {
         error(
             "server.public_url",
@@ -247,6 +268,12 @@ fn validate(raw: RawConfig, file: &Path) -> Result<Config, ConfigError> {
                 .into(),
         ));
     }
+    if server_tls.is_some() && public_url.scheme() != "https" {
+        return Err(error(
+            "server.public_url",
+            "must be https when Hangar serves TLS itself (server.tls_cert_file)".into(),
+        ));
+    }
     let shutdown_grace = match raw.server.shutdown_grace.as_deref() {
         Some(text) => parse_duration(text).map_err(|m| error("server.shutdown_grace", m))?,
         // Inside Kubernetes' default 30 s between SIGTERM and SIGKILL.
@@ -257,6 +284,7 @@ fn validate(raw: RawConfig, file: &Path) -> Result<Config, ConfigError> {
         public_url,
         site_root: PathBuf::from(raw.server.site_root.unwrap_or_else(|| "target/site".into())),
         shutdown_grace,
+        tls: server_tls,
     };
 
     let db_url = raw
@@ -314,10 +342,14 @@ fn validate(raw: RawConfig, file: &Path) -> Result<Config, ConfigError> {
                 ),
             ));
         }
-        if !seen.insert(team.name.clone()) {
+        if !seen.insert(team.name.to_ascii_lowercase()) {
             return Err(error(
                 &key,
-                format!("team {:?} is declared twice", team.name),
+                format!(
+                    "team {:?} is declared twice (names are compared without case, as \
+                     Airflow 3.4 folds them to lower case)",
+                    team.name
+                ),
             ));
         }
         let display_name = team
@@ -354,9 +386,11 @@ fn validate(raw: RawConfig, file: &Path) -> Result<Config, ConfigError> {
 
     let airflow = airflow::validate(raw.airflow, &teams, file)?;
     let deploys = deploy::validate(raw.deploy, &teams, file)?;
-    let git = deploy::validate_git(raw.git, file)?;
+    let outbound_tls = tls::validate(raw.tls, file)?;
+    let git = deploy::validate_git(raw.git, outbound_tls.ca_file.clone(), file)?;
     let audit = audit::validate(raw.audit, file)?;
     let metrics = metrics::validate(raw.metrics, server.listen, file)?;
+    let telemetry = telemetry::validate(raw.telemetry, file)?;
 
     Ok(Config {
         server,
@@ -371,6 +405,8 @@ fn validate(raw: RawConfig, file: &Path) -> Result<Config, ConfigError> {
         git,
         audit,
         metrics,
+        tls: outbound_tls,
+        telemetry,
     })
 }
 

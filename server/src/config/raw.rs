@@ -34,6 +34,26 @@ pub struct RawConfig {
     pub audit: RawAudit,
     #[serde(default)]
     pub metrics: RawMetrics,
+    #[serde(default)]
+    pub tls: RawTls,
+    #[serde(default)]
+    pub telemetry: RawTelemetry,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTls {
+    /// A PEM bundle of private CAs trusted for outbound HTTPS (and by git).
+    pub ca_file: Option<String>,
+    pub system_store: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTelemetry {
+    /// OTLP/HTTP traces endpoint, e.g. `http://otel-collector:4318/v1/traces`.
+    pub otlp_endpoint: Option<String>,
+    pub service_name: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -79,6 +99,7 @@ pub struct RawTarget {
     pub root: Option<String>,
     pub keep: Option<u32>,
     pub hook: Option<Vec<String>>,
+    pub hook_timeout: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -88,6 +109,8 @@ pub struct RawGit {
     /// git e-mail → the Hangar user's verified e-mail.
     #[serde(default)]
     pub authors: BTreeMap<String, String>,
+    /// Bound on git calls that reach a remote.
+    pub timeout: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -145,6 +168,9 @@ pub struct RawServer {
     /// Where the built site (`pkg/`, `favicon.svg`) lives.
     pub site_root: Option<String>,
     pub shutdown_grace: Option<String>,
+    /// Serve HTTPS (and HTTP/2) with this certificate chain and key, both PEM.
+    pub tls_cert_file: Option<String>,
+    pub tls_key_file: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -52,7 +52,7 @@ pub async fn visible_dag(
     query_result(with_pool!(db, pool => {
         let row = sqlx::query(
             "SELECT environment, dag_id, team, display_name, description, schedule, next_run, \
-             owners_json, tags_json, is_paused, has_import_errors, bundle_name, bundle_version, \
+             owners_json, tags_json, is_paused, scheduling_state, has_import_errors, bundle_name, bundle_version, \
              last_parsed, relative_fileloc, doc_md, params_json FROM dags \
              WHERE environment = $1 AND dag_id = $2 \
              AND (team = $3 OR team IS NULL)",

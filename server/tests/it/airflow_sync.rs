@@ -11,7 +11,7 @@ use sqlx::Row;
 use support::{Backend, TestApp};
 
 fn client_for(env: &AirflowConfig) -> AirflowClient {
-    AirflowClient::for_environment(env).unwrap()
+    AirflowClient::for_environment(env, &Default::default()).unwrap()
 }
 
 async fn dag_teams(db: &Db) -> Vec<(String, Option<String>)> {
