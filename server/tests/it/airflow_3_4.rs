@@ -118,12 +118,14 @@ async fn a_draining_dag_shows_as_draining() {
     let set = |state: &'static str| {
         let client = client.clone();
         async move {
+            let query = [("update_mask", "scheduling_state".to_string())];
+            let body = serde_json::json!({ "scheduling_state": state });
             support::retry_airflow(|| {
                 client.call::<serde_json::Value>(
                     reqwest::Method::PATCH,
                     "/api/v2/dags/shared_housekeeping",
-                    &[("update_mask", "scheduling_state".to_string())],
-                    Some(&serde_json::json!({ "scheduling_state": state })),
+                    &query,
+                    Some(&body),
                 )
             })
             .await

@@ -51,11 +51,7 @@ pub fn free_port() -> u16 {
 }
 
 impl TestIdp {
-    pub async fn start(dir: &Path, redirect_uri: &str, post_logout_uri: &str) -> Self {
-        Self::start_with(dir, redirect_uri, post_logout_uri, None).await
-    }
-
-    /// With `tls`, the provider serves HTTPS (node's own) with a certificate for 127.0.0.1
+    /// Starts the provider; with `tls`, the provider serves HTTPS (node's own) with a certificate for 127.0.0.1
     /// issued by that CA, and its issuer is `https://127.0.0.1:…`.
     pub async fn start_with(
         dir: &Path,
