@@ -5,10 +5,12 @@
 //   node idp/server.mjs --port 4000 --keys keys.json --client-secret S \
 //        --redirect-uri http://127.0.0.1:3000/auth/callback \
 //        --post-logout-uri http://127.0.0.1:3000/auth/signed-out [--users users.json] [--test-hooks]
+//        [--tls-cert cert.pem --tls-key key.pem]   (serve HTTPS: a provider behind a private CA)
 //
 // Prints "IDP_READY <issuer>" when it accepts requests.
 
-import { createServer } from 'node:http';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { randomUUID, createHmac, createPublicKey } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -25,6 +27,8 @@ const { values: args } = parseArgs({
     'redirect-uri': { type: 'string', multiple: true, default: [] },
     'post-logout-uri': { type: 'string', multiple: true, default: [] },
     'test-hooks': { type: 'boolean', default: false },
+    'tls-cert': { type: 'string' },
+    'tls-key': { type: 'string' },
   },
 });
 
@@ -52,9 +56,12 @@ const stats = { jwks: 0, token: 0 };
 let tamperNext = null;
 let tamperUserinfoNext = null;
 
-const server = createServer();
+const tls = args['tls-cert'] && args['tls-key'];
+const server = tls
+  ? createHttpsServer({ cert: readFileSync(args['tls-cert']), key: readFileSync(args['tls-key']) })
+  : createHttpServer();
 await new Promise((resolve) => server.listen(Number(args.port), '127.0.0.1', resolve));
-const issuer = `http://127.0.0.1:${server.address().port}`;
+const issuer = `${tls ? 'https' : 'http'}://127.0.0.1:${server.address().port}`;
 
 const provider = new Provider(issuer, {
   clients: [{

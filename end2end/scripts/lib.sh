@@ -107,34 +107,102 @@ start_postgres() {
     start >/dev/null || { cat "$PG_DIR/server.log" >&2; die "PostgreSQL did not start"; }
   export HANGAR_TEST_POSTGRES_URL="postgres://hangar@127.0.0.1:$port/postgres"
   say "throwaway PostgreSQL on 127.0.0.1:$port"
+  start_postgres_tls
+}
+
+# A second throwaway cluster that accepts TLS only (pg_hba.conf has hostssl lines and
+# nothing else for TCP), with certificates made here by a CA of its own: the server's is
+# for "localhost" only, so verify-full passes through localhost and fails through 127.0.0.1.
+# The role hangar_cert signs in with a client certificate (cert authentication).
+# Sets HANGAR_TEST_POSTGRES_TLS_URL (no sslmode: tests add it) and
+# HANGAR_TEST_POSTGRES_TLS_DIR (ca.crt, client.crt, client.key).
+start_postgres_tls() {
+  command -v openssl >/dev/null || die "openssl is needed to make the TLS PostgreSQL's test certificates"
+  local dir="$PG_DIR/tls" port; port="$(free_port)"
+  mkdir -p "$dir"
+  ( cd "$dir"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3 \
+      -keyout ca.key -out ca.crt -subj "/CN=Hangar test database CA" \
+      -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
+    sign() { # name subject extensions
+      openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$1.key" \
+        -out "$1.csr" -subj "$2"
+      printf '%s\n' "basicConstraints=CA:FALSE" "keyUsage=critical,digitalSignature" "$3" > "$1.ext"
+      openssl x509 -req -in "$1.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -days 3 \
+        -extfile "$1.ext" -out "$1.crt"
+    }
+    sign server "/CN=localhost" "extendedKeyUsage=serverAuth
+subjectAltName=DNS:localhost"
+    sign client "/CN=hangar_cert" "extendedKeyUsage=clientAuth"
+  ) >"$PG_DIR/tls-certificates.log" 2>&1 || { cat "$PG_DIR/tls-certificates.log" >&2; die "could not make the test certificates"; }
+  local run=()
+  if [ "$(id -u)" = 0 ]; then
+    chown -R hangar-pg "$dir"
+    run=(runuser -u hangar-pg --)
+  fi
+  chmod 600 "$dir/server.key"
+  "${run[@]}" initdb -D "$PG_DIR/tls-data" -U hangar --auth=trust -E UTF8 >"$PG_DIR/tls-initdb.log" 2>&1 \
+    || { cat "$PG_DIR/tls-initdb.log" >&2; die "initdb (TLS cluster) failed"; }
+  cat > "$PG_DIR/tls-data/pg_hba.conf" <<HBA
+local   all  all                       trust
+hostssl all  hangar_cert  127.0.0.1/32 cert
+hostssl all  all          127.0.0.1/32 trust
+HBA
+  "${run[@]}" pg_ctl -D "$PG_DIR/tls-data" -l "$PG_DIR/tls-server.log" -w -t 30 \
+    -o "-p $port -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c max_connections=50 \
+        -c ssl=on -c ssl_cert_file=$dir/server.crt -c ssl_key_file=$dir/server.key -c ssl_ca_file=$dir/ca.crt" \
+    start >/dev/null || { cat "$PG_DIR/tls-server.log" >&2; die "the TLS PostgreSQL did not start"; }
+  psql -q -h "$PG_DIR" -p "$port" -U hangar -d postgres -c "CREATE ROLE hangar_cert LOGIN SUPERUSER" \
+    || die "could not create the hangar_cert role"
+  # Readable by the tests (the key's owner is the PostgreSQL user when running as root).
+  chmod 644 "$dir/client.key" "$dir/client.crt" "$dir/ca.crt"
+  export HANGAR_TEST_POSTGRES_TLS_URL="postgres://hangar@127.0.0.1:$port/postgres"
+  export HANGAR_TEST_POSTGRES_TLS_DIR="$dir"
+  say "throwaway TLS-only PostgreSQL on 127.0.0.1:$port"
 }
 
 stop_postgres() {
   [ -n "$PG_DIR" ] || return 0
-  local run=()
+  local run=() data
   [ "$(id -u)" = 0 ] && run=(runuser -u hangar-pg --)
-  "${run[@]}" pg_ctl -D "$PG_DIR/data" -m immediate stop >/dev/null 2>&1 || true
+  for data in "$PG_DIR/data" "$PG_DIR/tls-data"; do
+    [ -d "$data" ] && "${run[@]}" pg_ctl -D "$data" -m immediate stop >/dev/null 2>&1 || true
+  done
   rm -rf "$PG_DIR"
   PG_DIR=""
 }
 
-# A real Apache Airflow 3.3.2 from PyPI, in multi-team mode, on loopback only.
-# The virtualenv is cached per constraints file, so it installs once per machine.
+# A real Apache Airflow from PyPI, in multi-team mode, on loopback only: 3.3.2 by default,
+# or AIRFLOW_VERSION=3.4.0b2 (the newest 3.4 installable here; a pre-release, so --pre).
+# Each version is pinned by its own constraints file, and its virtualenv is cached per
+# constraints file, so it installs once per machine.
+AIRFLOW_VERSION="${AIRFLOW_VERSION:-3.3.2}"
 AIRFLOW_VENV=""
 install_airflow() {
-  local constraints="$E2E/airflow/constraints.txt"
+  local constraints pre=()
+  case "$AIRFLOW_VERSION" in
+    3.3.2) constraints="$E2E/airflow/constraints.txt" ;;
+    3.4.0b2) constraints="$E2E/airflow/constraints-3.4.txt"; pre=(--pre) ;;
+    *) die "AIRFLOW_VERSION=$AIRFLOW_VERSION: the tests know 3.3.2 and 3.4.0b2" ;;
+  esac
   local key; key="$(sha256sum "$constraints" | cut -c1-12)"
   AIRFLOW_VENV="${XDG_CACHE_HOME:-$HOME/.cache}/hangar/airflow-$key"
   if [ ! -x "$AIRFLOW_VENV/bin/airflow" ]; then
-    say "installing Apache Airflow 3.3.2 into $AIRFLOW_VENV (about a minute, once)"
+    say "installing Apache Airflow $AIRFLOW_VERSION into $AIRFLOW_VENV (about a minute, once)"
     rm -rf "$AIRFLOW_VENV"
     python3 -m venv "$AIRFLOW_VENV" || die "could not create a Python virtualenv for Airflow"
-    "$AIRFLOW_VENV/bin/pip" install -q --disable-pip-version-check -c "$constraints" \
-      apache-airflow==3.3.2 apache-airflow-providers-git==1.0.1 \
-      || { rm -rf "$AIRFLOW_VENV"; die "could not install apache-airflow==3.3.2 from PyPI"; }
-    # Virtualenvs of earlier constraints are dead weight (about 1 GB each).
-    find "$(dirname "$AIRFLOW_VENV")" -maxdepth 1 -name 'airflow-*' ! -path "$AIRFLOW_VENV" \
-      -exec rm -rf {} + 2>/dev/null || true
+    "$AIRFLOW_VENV/bin/pip" install -q --disable-pip-version-check "${pre[@]}" -c "$constraints" \
+      "apache-airflow==$AIRFLOW_VERSION" apache-airflow-providers-git==1.0.1 \
+      || { rm -rf "$AIRFLOW_VENV"; die "could not install apache-airflow==$AIRFLOW_VERSION from PyPI"; }
+    # Virtualenvs of earlier constraints of the same version are dead weight (about 1 GB
+    # each); the other version's stays.
+    local old
+    for old in "$(dirname "$AIRFLOW_VENV")"/airflow-*; do
+      [ "$old" != "$AIRFLOW_VENV" ] || continue
+      if compgen -G "$old/lib/python3*/site-packages/apache_airflow-$AIRFLOW_VERSION.dist-info" >/dev/null; then
+        rm -rf "$old"
+      fi
+    done
   fi
 }
 
@@ -232,7 +300,7 @@ JSON
     {\"name\": \"team_b_extra\", \"classpath\": \"airflow.dag_processing.bundles.local.LocalDagBundle\", \"kwargs\": {\"path\": \"$AIRFLOW_DIR/dags/team_b_extra\"}, \"team_name\": \"team_b\"}
   ]"
   local af="$AIRFLOW_VENV/bin/airflow"
-  say "starting Airflow 3.3.2 on $url (multi-team: team_a, team_b, shared)"
+  say "starting Airflow $AIRFLOW_VERSION on $url (multi-team: team_a, team_b, shared)"
   "$af" db migrate >"$AIRFLOW_DIR/migrate.log" 2>&1 || { tail -20 "$AIRFLOW_DIR/migrate.log" >&2; die "airflow db migrate failed"; }
   for team in team_a team_b; do
     "$af" teams create "$team" >>"$AIRFLOW_DIR/migrate.log" 2>&1 || die "airflow teams create $team failed"
@@ -246,6 +314,7 @@ JSON
   wait_for_http "$url/api/v2/monitor/health" 90 \
     || { tail -30 "$AIRFLOW_DIR/api-server.log" >&2; die "Airflow's API did not become healthy on $url"; }
   export HANGAR_TEST_AIRFLOW_URL="$url"
+  export HANGAR_TEST_AIRFLOW_VERSION="$AIRFLOW_VERSION"
   # With the AIRFLOW_* settings above, tests can start another API server on this Airflow
   # (server/tests/airflow_outage.rs stops and restarts one).
   export HANGAR_TEST_AIRFLOW_BIN="$af"

@@ -42,7 +42,11 @@ fn main() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     eprintln!("building a {}-file repository…", total_files());
     let (origin, base, candidate) = build_repository(&dir.path().join("origin"));
-    let team = TeamDeploy::new(config(&origin), &dir.path().join("cache"));
+    let team = TeamDeploy::new(
+        config(&origin),
+        &dir.path().join("cache"),
+        hangar_server::deploy::git::Network::default(),
+    );
     team.fetch().expect("Hangar's cache fetches the repository");
 
     let screen = measure(runs, || {

@@ -117,8 +117,11 @@ pub async fn run(cli: Cli) -> ExitCode {
                 Ok(config) => config,
                 Err(code) => return code,
             };
-            crate::telemetry::init(&config.log);
-            serve(config).await
+            let telemetry = crate::telemetry::init(&config);
+            let code = serve(config).await;
+            // Flushing waits for the exporter's last request: off the async workers.
+            let _ = tokio::task::spawn_blocking(move || telemetry.shutdown()).await;
+            code
         }
         Command::CheckConfig(arg) => {
             let config = match load(&arg) {
@@ -218,7 +221,8 @@ async fn serve(config: Config) -> ExitCode {
         stopping.live.close();
         stopping.deploys.stop_at_safe_point();
     };
-    if let Err(error) = crate::serve(listener, router, shutdown).await {
+    let tls = state.config.server.tls.clone();
+    if let Err(error) = crate::serve(listener, router, tls, shutdown).await {
         eprintln!("hangar: {error}");
         return ExitCode::FAILURE;
     }
@@ -263,13 +267,15 @@ async fn check_config(config: Config) -> ExitCode {
         config.access.len()
     );
     let redirect = config.server.url_for("/auth/callback");
-    let provider = match crate::identity::oidc::OidcProvider::new(config.oidc.clone(), &redirect) {
-        Ok(provider) => provider,
-        Err(error) => {
-            eprintln!("identity provider: {error}");
-            return ExitCode::FAILURE;
-        }
-    };
+    let provider =
+        match crate::identity::oidc::OidcProvider::new(config.oidc.clone(), &config.tls, &redirect)
+        {
+            Ok(provider) => provider,
+            Err(error) => {
+                eprintln!("identity provider: {error}");
+                return ExitCode::FAILURE;
+            }
+        };
     match provider.discover().await {
         Ok(()) => println!("identity provider: ok ({})", config.oidc.issuer),
         Err(error) => {
@@ -279,6 +285,13 @@ async fn check_config(config: Config) -> ExitCode {
     }
     println!("redirect URI to register at the provider: {redirect}");
     let mut ok = true;
+    match check_database(&config).await {
+        Ok(line) => println!("database: {line}"),
+        Err(line) => {
+            eprintln!("database: {line}");
+            ok = false;
+        }
+    }
     for env in &config.airflow {
         let mut logins = vec![("hangar", env.credentials.clone())];
         logins.extend(
@@ -292,6 +305,7 @@ async fn check_config(config: Config) -> ExitCode {
                 env.base_url.clone(),
                 env.timeout,
                 credentials,
+                &config.tls,
             ) {
                 Ok(client) => client,
                 Err(error) => {
@@ -317,6 +331,26 @@ async fn check_config(config: Config) -> ExitCode {
     } else {
         ExitCode::FAILURE
     }
+}
+
+/// How Hangar reaches its database: for PostgreSQL, connects (without migrating) and reports
+/// what the connection really is (TLS or not, certificate checked or not). A SQLite file is
+/// not opened here: `check-config` creates nothing.
+async fn check_database(config: &Config) -> Result<String, String> {
+    let url = config.database.url.expose();
+    if url.starts_with("sqlite:") {
+        return Ok(format!("{} ({url})", crate::db::Transport::Sqlite));
+    }
+    let db = crate::db::Db::open(url, 1, config.tls.ca_file.as_deref())
+        .await
+        .map_err(|error| format!("cannot connect: {}", crate::db::explain(&error)))?;
+    let transport = db.transport().await.map_err(|error| {
+        format!(
+            "cannot read the connection's state: {}",
+            crate::db::explain(&error)
+        )
+    })?;
+    Ok(transport.to_string())
 }
 
 async fn audit_verify(config: Config) -> ExitCode {

@@ -23,6 +23,7 @@ pub mod read_model;
 pub mod state;
 pub mod sync;
 pub mod telemetry;
+pub mod tls;
 pub mod tokens;
 pub mod users;
 
@@ -43,12 +44,13 @@ use crate::state::AppState;
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
-    #[error("cannot open the database: {0}")]
+    #[error("cannot open the database: {}", db::explain(.0))]
     Database(#[from] sqlx::Error),
     #[error("cannot migrate the database: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("identity provider client: {0}")]
     Oidc(#[from] identity::oidc::OidcError),
+    /// The route table, or the certificate to serve.
     #[error("{0}")]
     Router(String),
     #[error("Airflow client: {0}")]
@@ -61,9 +63,10 @@ pub enum StartupError {
 
 /// Connects and migrates the database.
 pub async fn open_database(config: &Config) -> Result<Db, StartupError> {
-    let db = Db::connect(
+    let db = Db::open(
         config.database.url.expose(),
         config.database.max_connections,
+        config.tls.ca_file.as_deref(),
     )
     .await?;
     db.migrate().await?;
@@ -94,7 +97,11 @@ pub async fn build_with(
     let db = open_database(&config).await?;
     let session_store = HangarSessionStore::for_db(&db).await?;
     let redirect_uri = config.server.url_for("/auth/callback");
-    let oidc = Arc::new(OidcProvider::new(config.oidc.clone(), &redirect_uri)?);
+    let oidc = Arc::new(OidcProvider::new(
+        config.oidc.clone(),
+        &config.tls,
+        &redirect_uri,
+    )?);
     if let Err(error) = oidc.discover().await {
         tracing::warn!(%error, "identity provider not reachable yet; retrying in the background");
         let oidc = oidc.clone();
@@ -127,7 +134,8 @@ pub async fn build_with(
     );
     let metrics = Arc::new(metrics::Metrics::new());
     let airflow = Arc::new(
-        airflow::Environments::new(&config.airflow, &metrics).map_err(StartupError::Airflow)?,
+        airflow::Environments::new(&config.airflow, &config.tls, &metrics)
+            .map_err(StartupError::Airflow)?,
     );
     let actions: hangar_app::functions::ports::SharedAirflowActions = Arc::new(
         actions::AirflowGateway::new(db.clone(), clock.clone(), airflow.clone(), live.clone()),
@@ -200,11 +208,20 @@ pub async fn build_with(
     Ok((router, state))
 }
 
-/// Serves until `shutdown` resolves, then lets in-flight requests finish.
+/// Serves until `shutdown` resolves, then lets in-flight requests finish: plain HTTP (and
+/// HTTP/2 with prior knowledge) behind a proxy, or HTTPS with HTTP/2 when `tls` is given.
 pub async fn serve(
     listener: TcpListener,
     router: http::Router,
+    tls: Option<config::ServerTls>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartupError> {
-    Ok(http::serve(listener, router, shutdown).await?)
+    match tls {
+        None => Ok(http::serve(listener, router, shutdown).await?),
+        Some(files) => {
+            let certificate =
+                http::serve_tls::ReloadingCertificate::load(files).map_err(StartupError::Router)?;
+            Ok(http::serve_tls::serve(listener, router, certificate, shutdown).await?)
+        }
+    }
 }

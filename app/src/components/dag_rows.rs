@@ -114,7 +114,7 @@ fn write_row(out: &mut String, row: &DagRow, context: RowContext<'_>) {
         out.push_str("</a>");
     }
     out.push_str("</td><td data-testid=\"row-state\">");
-    out.push_str(if row.is_paused { "Paused" } else { "Active" });
+    text(out, &row.state_label());
     let may_pause = if row.shared {
         context.can_pause_shared
     } else {
@@ -174,6 +174,7 @@ mod tests {
             owners: vec!["alice".into()],
             tags: vec!["etl".into()],
             is_paused: false,
+            scheduling_state: None,
             has_import_errors: false,
             shared: false,
             ownership_conflict: false,
@@ -243,5 +244,28 @@ mod tests {
         assert_eq!(count(&admin), 2);
         assert!(admin.contains("name=\"paused\" value=\"false\""));
         assert!(admin.contains(">Unpause</button>"));
+    }
+
+    #[test]
+    fn airflow_3_4_scheduling_states_show_in_words() {
+        let mut draining = row("etl");
+        draining.scheduling_state = Some("draining".into());
+        let html = dag_rows_html(&[draining.clone()], context(false, false));
+        assert!(
+            html.contains("data-testid=\"row-state\">Draining"),
+            "{html}"
+        );
+        draining.is_paused = true;
+        assert_eq!(draining.state_label(), "Paused");
+        let mut newer = row("etl");
+        newer.scheduling_state = Some("hibernating".into());
+        assert_eq!(
+            newer.state_label(),
+            "Hibernating",
+            "a state Hangar does not know is shown"
+        );
+        newer.scheduling_state = Some("<b>".into());
+        let html = dag_rows_html(&[newer], context(false, false));
+        assert!(html.contains("&lt;b&gt;"), "escaped: {html}");
     }
 }

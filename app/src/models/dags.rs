@@ -58,6 +58,10 @@ pub struct DagRow {
     pub owners: Vec<String>,
     pub tags: Vec<String>,
     pub is_paused: bool,
+    /// Airflow 3.4+'s scheduling state as Airflow writes it (`active`, `draining`, `paused`,
+    /// or a state a later Airflow adds); `None` before 3.4.
+    #[serde(default)]
+    pub scheduling_state: Option<String>,
     pub has_import_errors: bool,
     /// From a bundle configured as shared: visible to every team, changed only by platform
     /// admins.
@@ -68,6 +72,26 @@ pub struct DagRow {
     pub ownership_conflict: bool,
     /// The latest runs, oldest first (at most [`RUNS_IN_STRIP`]).
     pub recent_runs: Vec<RunDot>,
+}
+
+impl DagRow {
+    /// The DAG's state in a word: paused, draining (Airflow 3.4: it finishes its runs and
+    /// starts no new one), active, or a state a newer Airflow reports, as it reports it.
+    pub fn state_label(&self) -> String {
+        if self.is_paused {
+            return "Paused".into();
+        }
+        match self.scheduling_state.as_deref() {
+            None | Some("active") | Some("paused") => "Active".into(),
+            Some("draining") => "Draining".into(),
+            Some(other) => {
+                let mut chars = other.chars();
+                chars.next().map_or_else(String::new, |first| {
+                    first.to_uppercase().chain(chars).collect()
+                })
+            }
+        }
+    }
 }
 
 /// Runs shown in a DAG's history strip.

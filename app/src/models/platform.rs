@@ -305,6 +305,10 @@ pub struct EnvironmentHealth {
     pub sync: SyncState,
     pub last_success_ms: Option<i64>,
     pub last_error: Option<String>,
+    /// Airflow 3.4+: where Airflow's bundle → team map contradicts Hangar's configuration
+    /// (the environment is not synced while this is set).
+    #[serde(default)]
+    pub bundle_conflict: Option<String>,
     /// When Airflow's health was last read, and what it said (empty: it could not be read).
     pub health_checked_ms: Option<i64>,
     pub components: Vec<HealthComponent>,

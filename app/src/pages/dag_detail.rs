@@ -114,7 +114,7 @@ fn DagDetailView(
                 {dag.display_name.clone()}
                 {dag.shared.then(|| view! { <span class="badge shared" title="From a shared bundle: platform admins change it">"shared"</span> })}
                 {dag.has_import_errors.then(|| view! { <span class="badge error">"import errors"</span> })}
-                <span class="badge" data-testid="dag-state">{if dag.is_paused { "Paused" } else { "Active" }}</span>
+                <span class="badge" data-testid="dag-state">{dag.state_label()}</span>
             </h1>
             {dag.ownership_conflict.then(|| view! {
                 <p class="notice warning" role="alert" data-testid="ownership-conflict">

@@ -389,6 +389,9 @@ fn EnvironmentPanel(environments: Vec<EnvironmentHealth>, now_ms: i64) -> impl I
                     " " <SyncBadge state=env.sync label="sync".to_string()/>
                     <div class="small" data-testid="sync-lag">{format!("Last synced {synced}")}</div>
                     {env.last_error.map(|error| view! { <p class="notice error small">{error}</p> })}
+                    {env.bundle_conflict.map(|conflict| view! {
+                        <p class="notice error small" data-testid="bundle-conflict">{conflict}</p>
+                    })}
                     {components}
                 </li>
             }

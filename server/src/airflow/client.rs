@@ -19,11 +19,12 @@ use url::Url;
 use super::error::AirflowError;
 use super::models::Paged;
 use super::models::{
-    Connection, ConnectionCollection, Dag, DagCollection, DagDetails, DagRun, DagRunCollection,
-    ImportError, ImportErrorCollection, Pool, PoolCollection, TaskInstance, TaskInstanceCollection,
-    TaskLog, TokenResponse, TriggerBody, Variable, VariableCollection, VariableWithValue, Version,
+    Connection, ConnectionCollection, Dag, DagBundle, DagBundleCollection, DagCollection,
+    DagDetails, DagRun, DagRunCollection, ImportError, ImportErrorCollection, Pool, PoolCollection,
+    TaskInstance, TaskInstanceCollection, TaskLog, TokenResponse, TriggerBody, Variable,
+    VariableCollection, VariableWithValue, Version,
 };
-use crate::config::{AirflowConfig, AirflowCredentials, Secret};
+use crate::config::{AirflowConfig, AirflowCredentials, OutboundTls, Secret};
 use crate::metrics::Metrics;
 
 /// Airflow caps page sizes at 100.
@@ -32,6 +33,8 @@ pub const PAGE_SIZE: u64 = 100;
 const RENEW_BEFORE: Duration = Duration::from_secs(300);
 /// When a token's lifetime cannot be read, keep it this long.
 const UNKNOWN_LIFETIME: Duration = Duration::from_secs(600);
+/// How long a detected Airflow version is trusted without asking again.
+pub const VERSION_TTL: Duration = Duration::from_secs(300);
 
 pub struct AirflowClient {
     env: String,
@@ -40,6 +43,8 @@ pub struct AirflowClient {
     timeout: Duration,
     credentials: AirflowCredentials,
     token: Mutex<Option<CachedToken>>,
+    /// The Airflow version last read, and when (`detected_version`).
+    version: Mutex<Option<(Version, std::time::Instant)>>,
     /// Requests sent so far (token requests included): the sync's call budget is reported
     /// from this, per environment.
     requests: AtomicU64,
@@ -58,8 +63,9 @@ impl AirflowClient {
         base: Url,
         timeout: Duration,
         credentials: AirflowCredentials,
+        tls: &OutboundTls,
     ) -> Result<Self, AirflowError> {
-        let http = reqwest::Client::builder()
+        let http = crate::tls::client_builder(tls)
             .timeout(timeout)
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -74,6 +80,7 @@ impl AirflowClient {
             timeout,
             credentials,
             token: Mutex::new(None),
+            version: Mutex::new(None),
             requests: AtomicU64::new(0),
             metrics: Arc::default(),
         })
@@ -86,12 +93,13 @@ impl AirflowClient {
     }
 
     /// A client for `env` with its main (not per-team) credentials.
-    pub fn for_environment(env: &AirflowConfig) -> Result<Self, AirflowError> {
+    pub fn for_environment(env: &AirflowConfig, tls: &OutboundTls) -> Result<Self, AirflowError> {
         Self::new(
             &env.name,
             env.base_url.clone(),
             env.timeout,
             env.credentials.clone(),
+            tls,
         )
     }
 
@@ -99,13 +107,27 @@ impl AirflowClient {
         &self.env
     }
 
-    /// Every request to Airflow goes out here, and is counted.
+    /// Every request to Airflow goes out here, and is counted. Each is a span of its own,
+    /// whose W3C trace context goes along (`traceparent`) when traces are exported.
     async fn send(
         &self,
         request: reqwest::RequestBuilder,
     ) -> Result<reqwest::Response, AirflowError> {
+        use tracing::Instrument;
         self.requests.fetch_add(1, Ordering::Relaxed);
-        request.send().await.map_err(|e| self.transport_error(e))
+        let (http, request) = request.build_split();
+        let mut request = request.map_err(|e| self.transport_error(e))?;
+        let span = tracing::info_span!(
+            "airflow",
+            env = %self.env,
+            method = %request.method(),
+            path = %request.url().path(),
+        );
+        span.in_scope(|| crate::telemetry::inject_trace_context(request.headers_mut()));
+        http.execute(request)
+            .instrument(span)
+            .await
+            .map_err(|e| self.transport_error(e))
     }
 
     /// How many requests this client has sent since it was built.
@@ -116,6 +138,26 @@ impl AirflowClient {
     /// `GET /api/v2/version`.
     pub async fn version(&self) -> Result<Version, AirflowError> {
         self.call(Method::GET, "/api/v2/version", &[], None).await
+    }
+
+    /// The Airflow version, read again when a new token is fetched (a sign-in: an upgraded
+    /// Airflow restarts, and its tokens with it) and at least every [`VERSION_TTL`]: what the
+    /// sync decides version-dependent reads by (`/dagBundles` from 3.4).
+    pub async fn detected_version(&self) -> Result<Version, AirflowError> {
+        if let Some((version, at)) = self.version.lock().await.as_ref()
+            && at.elapsed() < VERSION_TTL
+        {
+            return Ok(version.clone());
+        }
+        let version = self.version().await?;
+        *self.version.lock().await = Some((version.clone(), std::time::Instant::now()));
+        Ok(version)
+    }
+
+    /// Every DAG bundle and its team (Airflow 3.4+: `GET /api/v2/dagBundles`), page by page.
+    pub async fn all_dag_bundles(&self) -> Result<Vec<DagBundle>, AirflowError> {
+        self.every_page::<DagBundleCollection>("/api/v2/dagBundles", "name", Vec::new())
+            .await
     }
 
     /// `GET /api/v2/monitor/health` (no credentials needed).
@@ -452,6 +494,8 @@ impl AirflowClient {
             AirflowCredentials::TokenFile(path) => self.read_token_file(path).await?,
         };
         let renew_at = renewal_time(value.expose(), SystemTime::now());
+        // A new sign-in: the version is read again at the next detection.
+        *self.version.lock().await = None;
         *cached = Some(CachedToken {
             value: value.clone(),
             renew_at,
@@ -518,13 +562,16 @@ impl AirflowClient {
                 seconds: self.timeout.as_secs().max(1),
             }
         } else {
+            let reason = if let Some(problem) = crate::tls::problem(&error) {
+                problem.outbound_sentence("the server's")
+            } else if error.is_connect() {
+                "connection refused or no route".into()
+            } else {
+                error.without_url().to_string()
+            };
             AirflowError::Unreachable {
                 env: self.env.clone(),
-                reason: if error.is_connect() {
-                    "connection refused or no route".into()
-                } else {
-                    error.without_url().to_string()
-                },
+                reason,
             }
         }
     }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::{AirflowClient, AirflowError};
-use crate::config::{AirflowConfig, Ownership};
+use crate::config::{AirflowConfig, OutboundTls, Ownership};
 use crate::metrics::Metrics;
 
 pub struct Environments {
@@ -20,7 +20,11 @@ struct EnvironmentClients {
 
 impl Environments {
     /// Every client counts its failures in `metrics`.
-    pub fn new(configs: &[AirflowConfig], metrics: &Arc<Metrics>) -> Result<Self, AirflowError> {
+    pub fn new(
+        configs: &[AirflowConfig],
+        tls: &OutboundTls,
+        metrics: &Arc<Metrics>,
+    ) -> Result<Self, AirflowError> {
         let mut by_name = HashMap::new();
         for env in configs {
             let mut teams = HashMap::new();
@@ -30,11 +34,13 @@ impl Environments {
                     env.base_url.clone(),
                     env.timeout,
                     credentials.clone(),
+                    tls,
                 )?
                 .counted_in(metrics.clone());
                 teams.insert(team.clone(), Arc::new(client));
             }
-            let main = Arc::new(AirflowClient::for_environment(env)?.counted_in(metrics.clone()));
+            let main =
+                Arc::new(AirflowClient::for_environment(env, tls)?.counted_in(metrics.clone()));
             let ownership = env.ownership.clone();
             by_name.insert(
                 env.name.clone(),

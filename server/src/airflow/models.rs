@@ -1,4 +1,11 @@
 //! The parts of Airflow 3's REST API v2 answers that Hangar reads.
+//!
+//! Tolerant by design, so an Airflow newer than the one tested against still syncs: fields
+//! Hangar does not read are ignored, enumerations (states, run types, health statuses,
+//! scheduling states) are kept as Airflow's text rather than closed Rust enums, and every
+//! field a later version made nullable or may drop is an `Option` or has a default (3.4
+//! made `fileloc` nullable, added `scheduling_state`, and closed or widened several enums:
+//! `NOTES-airflow-3.4.md`).
 
 use serde::Deserialize;
 
@@ -31,6 +38,9 @@ pub struct Dag {
     /// The DAG's file inside its bundle (what import errors are reported against).
     #[serde(default)]
     pub relative_fileloc: Option<String>,
+    /// Airflow 3.4+: `active`, `draining` (finishing its runs, starting none) or `paused`.
+    #[serde(default)]
+    pub scheduling_state: Option<String>,
 }
 
 /// What `GET /dags/{id}/details` adds to the list: documentation and run parameters.
@@ -77,6 +87,42 @@ pub struct DagCollection {
 #[derive(Clone, Debug, Deserialize)]
 pub struct Version {
     pub version: String,
+}
+
+impl Version {
+    /// `(major, minor)` of `3.4.0b2`, `3.3.2`, `3.4.0.dev0`; `None` when unreadable.
+    pub fn major_minor(&self) -> Option<(u32, u32)> {
+        let mut parts = self.version.split('.');
+        let major = parts.next()?.parse().ok()?;
+        let minor: String = parts
+            .next()?
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        Some((major, minor.parse().ok()?))
+    }
+
+    /// Whether Airflow says which team owns each DAG bundle (`GET /api/v2/dagBundles`, 3.4+).
+    pub fn has_dag_bundles(&self) -> bool {
+        self.major_minor().is_some_and(|v| v >= (3, 4))
+    }
+}
+
+/// A DAG bundle as Airflow 3.4 lists it (`GET /api/v2/dagBundles`).
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub struct DagBundle {
+    pub name: String,
+    /// `None`: a bundle of no team (shared in multi-team mode).
+    #[serde(default)]
+    pub team_name: Option<String>,
+    #[serde(default)]
+    pub active: Option<bool>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct DagBundleCollection {
+    pub dag_bundles: Vec<DagBundle>,
+    pub total_entries: u64,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -277,4 +323,36 @@ paged! {
     ConnectionCollection => connections: Connection,
     ImportErrorCollection => import_errors: ImportError,
     VariableCollection => variables: Variable,
+    DagBundleCollection => dag_bundles: DagBundle,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_read_with_their_pre_release_parts() {
+        let version = |v: &str| Version {
+            version: v.to_string(),
+        };
+        assert_eq!(version("3.3.2").major_minor(), Some((3, 3)));
+        assert_eq!(version("3.4.0b2").major_minor(), Some((3, 4)));
+        assert_eq!(version("3.10.0.dev0").major_minor(), Some((3, 10)));
+        assert_eq!(version("nonsense").major_minor(), None);
+        assert!(!version("3.3.2").has_dag_bundles());
+        assert!(version("3.4.0b2").has_dag_bundles());
+        assert!(version("4.0.0").has_dag_bundles());
+    }
+
+    #[test]
+    fn an_airflow_3_4_dag_with_nulls_and_new_fields_reads() {
+        let dag: Dag = serde_json::from_value(serde_json::json!({
+            "dag_id": "d", "is_paused": false, "fileloc": null, "relative_fileloc": null,
+            "scheduling_state": "draining", "something_new": {"nested": [1, 2]},
+            "bundle_name": "team_a_dags", "tags": [], "owners": ["airflow"]
+        }))
+        .unwrap();
+        assert_eq!(dag.scheduling_state.as_deref(), Some("draining"));
+        assert_eq!(dag.relative_fileloc, None);
+    }
 }

@@ -109,11 +109,18 @@ impl Ownership {
 
     /// The team that owns something Airflow labels with `team_name` (a pool, connection or
     /// variable): that label in a multi-team environment (`None`: global), the environment's
-    /// team otherwise.
+    /// team otherwise. Labels are matched to the configured teams without case (Airflow 3.4
+    /// folds team names to lower case), so `team_a` from Airflow is Hangar's `Team_A`.
     pub fn team_of_labelled(&self, team_name: Option<&str>) -> Option<String> {
         match self {
             Self::SingleTeam { team } => Some(team.clone()),
-            Self::MultiTeam { .. } => team_name.map(str::to_string),
+            Self::MultiTeam { bundles, .. } => team_name.map(|label| {
+                bundles
+                    .values()
+                    .find(|team| team.eq_ignore_ascii_case(label))
+                    .unwrap_or(&label.to_string())
+                    .clone()
+            }),
         }
     }
 }
@@ -355,6 +362,15 @@ mod tests {
         assert_eq!(
             single.team_of_labelled(Some("team_a")).as_deref(),
             Some("team_b")
+        );
+        // Airflow 3.4 answers in lower case; the configured spelling is kept.
+        let mixed = Ownership::MultiTeam {
+            bundles: BTreeMap::from([("a_dags".to_string(), "Team_A".to_string())]),
+            shared: Default::default(),
+        };
+        assert_eq!(
+            mixed.team_of_labelled(Some("team_a")).as_deref(),
+            Some("Team_A")
         );
     }
 }

@@ -40,17 +40,44 @@ pub enum TargetConfig {
         root: PathBuf,
         keep: usize,
         hook: Option<Vec<String>>,
+        /// The hook (and everything it started) is killed after this long.
+        hook_timeout: Duration,
     },
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct GitConfig {
     /// Hangar's bare repository caches, one per team.
     pub cache_dir: PathBuf,
     pub authors: AuthorAliases,
+    /// Every git call that talks to a remote (fetch, ls-remote, push) is killed after this.
+    pub timeout: Duration,
+    /// `[tls] ca_file`, given to git as `http.sslCAInfo` for HTTPS remotes.
+    pub ca_file: Option<PathBuf>,
 }
 
-pub(super) fn validate_git(raw: RawGit, file: &Path) -> Result<GitConfig, ConfigError> {
+/// Long enough to fetch a large DAG repository over a slow link; short enough that a hung
+/// remote fails a deploy in minutes, not never.
+pub const DEFAULT_GIT_TIMEOUT: Duration = Duration::from_secs(300);
+/// The deploy hook's default bound.
+pub const DEFAULT_HOOK_TIMEOUT: Duration = Duration::from_secs(600);
+
+impl Default for GitConfig {
+    fn default() -> Self {
+        Self {
+            cache_dir: PathBuf::from("hangar-repos"),
+            authors: AuthorAliases::default(),
+            timeout: DEFAULT_GIT_TIMEOUT,
+            ca_file: None,
+        }
+    }
+}
+
+pub(super) fn validate_git(
+    raw: RawGit,
+    ca_file: Option<PathBuf>,
+    file: &Path,
+) -> Result<GitConfig, ConfigError> {
     let error = |key: &str, message: String| ConfigError {
         file: file.to_path_buf(),
         key: format!("git.{key}"),
@@ -66,9 +93,15 @@ pub(super) fn validate_git(raw: RawGit, file: &Path) -> Result<GitConfig, Config
             }
         }
     }
+    let timeout = match raw.timeout.as_deref() {
+        Some(text) => parse_duration(text).map_err(|m| error("timeout", m))?,
+        None => DEFAULT_GIT_TIMEOUT,
+    };
     Ok(GitConfig {
         cache_dir: PathBuf::from(raw.cache_dir.unwrap_or_else(|| "hangar-repos".into())),
         authors: AuthorAliases::new(raw.authors.iter().map(|(g, u)| (g.as_str(), u.as_str()))),
+        timeout,
+        ca_file,
     })
 }
 
@@ -183,7 +216,11 @@ fn validate_target(
 ) -> Result<TargetConfig, ConfigError> {
     match raw.kind.as_str() {
         "ref" => {
-            if raw.root.is_some() || raw.keep.is_some() || raw.hook.is_some() {
+            if raw.root.is_some()
+                || raw.keep.is_some()
+                || raw.hook.is_some()
+                || raw.hook_timeout.is_some()
+            {
                 return Err(error("kind", "a ref target takes only ref".into()));
             }
             let reference = raw.reference.ok_or_else(|| {
@@ -239,10 +276,18 @@ fn validate_target(
                     "must name a program, such as [\"/usr/local/bin/sync\", \"{sha}\"]".into(),
                 ));
             }
+            let hook_timeout = match raw.hook_timeout.as_deref() {
+                Some(_) if raw.hook.is_none() => {
+                    return Err(error("hook_timeout", "needs a hook".into()));
+                }
+                Some(text) => parse_duration(text).map_err(|m| error("hook_timeout", m))?,
+                None => DEFAULT_HOOK_TIMEOUT,
+            };
             Ok(TargetConfig::Directory {
                 root,
                 keep: keep as usize,
                 hook: raw.hook,
+                hook_timeout,
             })
         }
         other => Err(error(

@@ -13,6 +13,8 @@ mod limits;
 mod metrics;
 mod raw;
 mod secret;
+mod telemetry;
+mod tls;
 
 use std::collections::HashSet;
 use std::fmt;
@@ -25,11 +27,15 @@ use url::Url;
 
 pub use airflow::{AirflowConfig, AirflowCredentials, BundleOwner, Ownership};
 pub use audit::AuditConfig;
-pub use deploy::{DeployConfig, GitConfig, TargetConfig};
+pub use deploy::{
+    DEFAULT_GIT_TIMEOUT, DEFAULT_HOOK_TIMEOUT, DeployConfig, GitConfig, TargetConfig,
+};
 pub use duration::parse_duration;
 pub use limits::LimitsConfig;
 pub use metrics::MetricsConfig;
 pub use secret::Secret;
+pub use telemetry::TelemetryConfig;
+pub use tls::{OutboundTls, ServerTls};
 
 use raw::{RawAccessRule, RawConfig, RawOidc};
 
@@ -48,6 +54,9 @@ pub struct Config {
     pub audit: AuditConfig,
     pub metrics: MetricsConfig,
     pub limits: LimitsConfig,
+    /// Whom outbound HTTPS (and git) trusts.
+    pub tls: OutboundTls,
+    pub telemetry: TelemetryConfig,
 }
 
 #[derive(Clone, Debug)]
@@ -63,6 +72,9 @@ pub struct ServerConfig {
     /// list). Unset: the connection's peer address. Rate limits and the audit log's samples
     /// of anonymous refusals are kept per client address.
     pub client_ip_header: Option<axum::http::HeaderName>,
+    /// Serve HTTPS and HTTP/2 with this certificate, reloaded when its files change;
+    /// `None`: plain HTTP behind a proxy that terminates TLS.
+    pub tls: Option<ServerTls>,
 }
 
 impl ServerConfig {
@@ -231,10 +243,19 @@ fn validate(raw: RawConfig, file: &Path) -> Result<Config, ConfigError> {
             format!("{listen_text:?} is not an address:port such as \"127.0.0.1:3000\""),
         )
     })?;
-    let public_text = raw
-        .server
-        .public_url
-        .unwrap_or_else(|| format!("http://{listen}"));
+    let server_tls = tls::validate_server(
+        raw.server.tls_cert_file.as_deref(),
+        raw.server.tls_key_file.as_deref(),
+        file,
+    )?;
+    let public_text = raw.server.public_url.clone().unwrap_or_else(|| {
+        let scheme = if server_tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{listen}")
+    });
     let public_url = Url::parse(&public_text).map_err(|e| {
         error(
             "server.public_url",
@@ -252,6 +273,12 @@ fn validate(raw: RawConfig, file: &Path) -> Result<Config, ConfigError> {
             "server.public_url",
             "must be an origin without a path (serving Hangar under a sub-path is not supported)"
                 .into(),
+        ));
+    }
+    if server_tls.is_some() && public_url.scheme() != "https" {
+        return Err(error(
+            "server.public_url",
+            "must be https when Hangar serves TLS itself (server.tls_cert_file)".into(),
         ));
     }
     let shutdown_grace = match raw.server.shutdown_grace.as_deref() {
@@ -274,6 +301,7 @@ fn validate(raw: RawConfig, file: &Path) -> Result<Config, ConfigError> {
         site_root: PathBuf::from(raw.server.site_root.unwrap_or_else(|| "target/site".into())),
         shutdown_grace,
         client_ip_header,
+        tls: server_tls,
     };
 
     let db_url = raw
@@ -331,10 +359,14 @@ fn validate(raw: RawConfig, file: &Path) -> Result<Config, ConfigError> {
                 ),
             ));
         }
-        if !seen.insert(team.name.clone()) {
+        if !seen.insert(team.name.to_ascii_lowercase()) {
             return Err(error(
                 &key,
-                format!("team {:?} is declared twice", team.name),
+                format!(
+                    "team {:?} is declared twice (names are compared without case, as \
+                     Airflow 3.4 folds them to lower case)",
+                    team.name
+                ),
             ));
         }
         let display_name = team
@@ -371,10 +403,12 @@ fn validate(raw: RawConfig, file: &Path) -> Result<Config, ConfigError> {
 
     let airflow = airflow::validate(raw.airflow, &teams, file)?;
     let deploys = deploy::validate(raw.deploy, &teams, file)?;
-    let git = deploy::validate_git(raw.git, file)?;
+    let outbound_tls = tls::validate(raw.tls, file)?;
+    let git = deploy::validate_git(raw.git, outbound_tls.ca_file.clone(), file)?;
     let audit = audit::validate(raw.audit, file)?;
     let metrics = metrics::validate(raw.metrics, server.listen, file)?;
     let limits = limits::validate(raw.limits, file)?;
+    let telemetry = telemetry::validate(raw.telemetry, file)?;
 
     Ok(Config {
         server,
@@ -390,6 +424,8 @@ fn validate(raw: RawConfig, file: &Path) -> Result<Config, ConfigError> {
         audit,
         metrics,
         limits,
+        tls: outbound_tls,
+        telemetry,
     })
 }
 

@@ -36,6 +36,26 @@ pub struct RawConfig {
     pub metrics: RawMetrics,
     #[serde(default)]
     pub limits: super::limits::RawLimits,
+    #[serde(default)]
+    pub tls: RawTls,
+    #[serde(default)]
+    pub telemetry: RawTelemetry,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTls {
+    /// A PEM bundle of private CAs trusted for outbound HTTPS (and by git).
+    pub ca_file: Option<String>,
+    pub system_store: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTelemetry {
+    /// OTLP/HTTP traces endpoint, e.g. `http://otel-collector:4318/v1/traces`.
+    pub otlp_endpoint: Option<String>,
+    pub service_name: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -81,6 +101,7 @@ pub struct RawTarget {
     pub root: Option<String>,
     pub keep: Option<u32>,
     pub hook: Option<Vec<String>>,
+    pub hook_timeout: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -90,6 +111,8 @@ pub struct RawGit {
     /// git e-mail → the Hangar user's verified e-mail.
     #[serde(default)]
     pub authors: BTreeMap<String, String>,
+    /// Bound on git calls that reach a remote.
+    pub timeout: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -150,6 +173,9 @@ pub struct RawServer {
     pub site_root: Option<String>,
     pub shutdown_grace: Option<String>,
     pub client_ip_header: Option<String>,
+    /// Serve HTTPS (and HTTP/2) with this certificate chain and key, both PEM.
+    pub tls_cert_file: Option<String>,
+    pub tls_key_file: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

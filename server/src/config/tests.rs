@@ -505,6 +505,7 @@ fn a_deploy_section_is_read_whole() {
                 root: "/srv/airflow/dags/team_a".into(),
                 keep: 3,
                 hook: Some(vec!["/usr/local/bin/sync-artifacts".into(), "{sha}".into()]),
+                hook_timeout: Duration::from_secs(600),
             },
         ]
     );

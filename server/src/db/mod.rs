@@ -3,13 +3,21 @@
 //! Both backends run the same SQL where the dialects agree (`$N` placeholders, `ON CONFLICT`,
 //! `RETURNING`); [`with_pool!`] compiles a query body once per backend so the SQL stays
 //! next to where it is used. Each backend has its own embedded migration set.
+//!
+//! PostgreSQL connections use TLS as libpq's `sslmode` says (rustls; `disable`, `prefer`
+//! — sqlx's default —, `require`, `verify-ca`, `verify-full`, with `sslrootcert`, `sslcert`
+//! and `sslkey`). What a connection really got is read back from the server
+//! (`pg_stat_ssl`): `hangar check-config` reports it, and a `prefer` that ended in plain text
+//! is logged as a warning instead of passing unnoticed.
 
 pub mod session_store;
 
+use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::Row;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgSslMode};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
 #[derive(Clone, Debug)]
@@ -53,8 +61,95 @@ pub fn like_containing(text: &str) -> String {
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
+/// What a connection to the database really is: the backend and, for PostgreSQL, whether
+/// TLS protects it and whether the server's certificate was checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Transport {
+    Sqlite,
+    Postgres {
+        /// `Some((protocol, cipher))` when the connection is encrypted.
+        tls: Option<(String, String)>,
+        mode: &'static str,
+    },
+}
+
+impl Transport {
+    /// Whether data travels in plain text over the network.
+    pub fn is_plain_text_network(&self) -> bool {
+        matches!(self, Self::Postgres { tls: None, .. })
+    }
+}
+
+impl std::fmt::Display for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Sqlite => f.write_str("SQLite (a local file)"),
+            Self::Postgres {
+                tls: Some((protocol, cipher)),
+                mode,
+            } => {
+                let checked = match *mode {
+                    "verify-full" => "server certificate and host name verified",
+                    "verify-ca" => "server certificate verified, host name not checked",
+                    _ => "server certificate NOT verified (use sslmode=verify-full)",
+                };
+                write!(
+                    f,
+                    "PostgreSQL over TLS ({protocol}, {cipher}); {checked}; sslmode={mode}"
+                )
+            }
+            Self::Postgres { tls: None, mode } => write!(
+                f,
+                "PostgreSQL in PLAIN TEXT, without TLS (sslmode={mode}; the server offered no \
+                 TLS or was not asked for it)"
+            ),
+        }
+    }
+}
+
+fn mode_name(mode: PgSslMode) -> &'static str {
+    match mode {
+        PgSslMode::Disable => "disable",
+        PgSslMode::Allow => "allow",
+        PgSslMode::Prefer => "prefer",
+        PgSslMode::Require => "require",
+        PgSslMode::VerifyCa => "verify-ca",
+        PgSslMode::VerifyFull => "verify-full",
+    }
+}
+
+/// A database error in words an operator can act on: a TLS handshake's certificate problem
+/// becomes a sentence naming `sslrootcert`; anything else is sqlx's own message.
+pub fn explain(error: &sqlx::Error) -> String {
+    use crate::tls::TlsProblem;
+    match crate::tls::problem(error) {
+        Some(problem @ TlsProblem::UntrustedIssuer) => format!(
+            "the database server's {} (give its CA with sslrootcert=/path/ca.pem in \
+             database.url, or in [tls] ca_file)",
+            problem.what()
+        ),
+        Some(problem @ TlsProblem::WrongName) => format!(
+            "the database server's {} (sslmode=verify-full checks the host of database.url \
+             against the certificate)",
+            problem.what()
+        ),
+        Some(problem) => format!("the database server's {}", problem.what()),
+        None => error.to_string(),
+    }
+}
+
 impl Db {
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, sqlx::Error> {
+        Self::open(url, max_connections, None).await
+    }
+
+    /// Connects; a PostgreSQL URL without `sslrootcert` verifies the server against
+    /// `default_root_cert` (`[tls] ca_file`) when one is given.
+    pub async fn open(
+        url: &str,
+        max_connections: u32,
+        default_root_cert: Option<&Path>,
+    ) -> Result<Self, sqlx::Error> {
         if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
@@ -67,12 +162,57 @@ impl Db {
                 .await?;
             Ok(Self::Sqlite(pool))
         } else {
+            let mut options = PgConnectOptions::from_str(url)?;
+            let names_root_cert = url::Url::parse(url).is_ok_and(|url| {
+                url.query_pairs()
+                    .any(|(key, _)| matches!(&*key, "sslrootcert" | "ssl-root-cert" | "ssl-ca"))
+            });
+            if let Some(ca_file) = default_root_cert
+                && !names_root_cert
+            {
+                options = options.ssl_root_cert(ca_file);
+            }
             let pool = PgPoolOptions::new()
                 .max_connections(max_connections)
                 .acquire_timeout(Duration::from_secs(5))
-                .connect(url)
+                .connect_with(options)
                 .await?;
-            Ok(Self::Postgres(pool))
+            let db = Self::Postgres(pool);
+            match db.transport().await? {
+                transport if transport.is_plain_text_network() => tracing::warn!(
+                    %transport,
+                    "the database connection is not encrypted: set sslmode=verify-full (or \
+                     require) in database.url to refuse plain text"
+                ),
+                transport => tracing::info!(%transport, "database connected"),
+            }
+            Ok(db)
+        }
+    }
+
+    /// What this process's connections are (read from the server on one of them).
+    pub async fn transport(&self) -> Result<Transport, sqlx::Error> {
+        match self {
+            Self::Sqlite(_) => Ok(Transport::Sqlite),
+            Self::Postgres(pool) => {
+                let mode = mode_name(pool.connect_options().get_ssl_mode());
+                let row = sqlx::query(
+                    "SELECT ssl, version, cipher FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+                )
+                .fetch_one(pool)
+                .await?;
+                let tls = if row.try_get::<bool, _>("ssl")? {
+                    Some((
+                        row.try_get::<Option<String>, _>("version")?
+                            .unwrap_or_default(),
+                        row.try_get::<Option<String>, _>("cipher")?
+                            .unwrap_or_default(),
+                    ))
+                } else {
+                    None
+                };
+                Ok(Transport::Postgres { tls, mode })
+            }
         }
     }
 

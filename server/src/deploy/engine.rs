@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use super::commit::CommitId;
 use super::error::DeployError;
+#[cfg(any(test, feature = "testing"))]
 use super::failpoint;
 use super::hook;
 use super::policy::{AuthorAliases, RequestFacts, RequestStatus, check_current};
@@ -129,7 +130,11 @@ impl DeployEngine {
             .map(|deploy| {
                 (
                     deploy.team.clone(),
-                    Arc::new(TeamDeploy::new(deploy.clone(), &config.git.cache_dir)),
+                    Arc::new(TeamDeploy::new(
+                        deploy.clone(),
+                        &config.git.cache_dir,
+                        super::git::Network::of(&config.git),
+                    )),
                 )
             })
             .collect();
@@ -525,6 +530,8 @@ impl DeployEngine {
             .detail(format!("{}: {detail}", step.as_str())),
         )
         .await;
+        // Only test builds can be told to stall here (failpoint.rs).
+        #[cfg(any(test, feature = "testing"))]
         failpoint::after(step, &self.safe_stop).await;
         match result {
             Ok((value, _)) => Ok(value),

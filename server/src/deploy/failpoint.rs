@@ -1,5 +1,6 @@
-//! Where the crash and shutdown tests stop a deploy. Unset in every real deployment, where
-//! this is one environment lookup per step.
+//! Where the crash and shutdown tests stop a deploy. Compiled only into test builds (the
+//! `testing` feature, which `cargo build --release` never turns on), so no variable in a real
+//! deployment's environment can stall one.
 //!
 //! - `HANGAR_DEPLOY_PAUSE_AFTER=<step>`: the process stops after that step (its record
 //!   written) and waits to be killed (`server/tests/deploy_crash.rs` sends it SIGKILL, as

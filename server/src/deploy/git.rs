@@ -11,8 +11,10 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use super::commit::CommitId;
+use super::process;
 
 /// Why a git call failed. The message is git's own first lines, for the operator; pages
 /// show a summary.
@@ -24,6 +26,56 @@ pub enum GitError {
     Failed { command: String, message: String },
     #[error("git {command}: unexpected output: {detail}")]
     Parse { command: String, detail: String },
+    #[error("git {command} did not finish within {} s and was stopped ([git] timeout)", .after.as_secs())]
+    TimedOut { command: String, after: Duration },
+}
+
+/// How git reaches remotes: every call that talks to one (fetch, ls-remote, push) is killed,
+/// with everything it started, after `timeout`; HTTPS remotes are verified against
+/// `ca_file` when one is configured (`[tls] ca_file`, as `http.sslCAInfo`).
+#[derive(Clone, Debug)]
+pub struct Network {
+    pub timeout: Duration,
+    pub ca_file: Option<PathBuf>,
+}
+
+impl Default for Network {
+    fn default() -> Self {
+        Self {
+            timeout: crate::config::DEFAULT_GIT_TIMEOUT,
+            ca_file: None,
+        }
+    }
+}
+
+impl Network {
+    pub fn of(config: &crate::config::GitConfig) -> Self {
+        Self {
+            timeout: config.timeout,
+            ca_file: config.ca_file.clone(),
+        }
+    }
+
+    /// git for a call that reaches `remote`.
+    fn git(&self) -> Command {
+        let mut command = git_command();
+        if let Some(ca_file) = &self.ca_file {
+            command.env("GIT_SSL_CAINFO", ca_file);
+        }
+        command
+    }
+
+    /// Runs a call that reaches a remote within the timeout; its output, or why it failed.
+    fn run(&self, command: &mut Command, name: &str) -> Result<process::Finished, GitError> {
+        match process::run(command, self.timeout) {
+            Ok(finished) => Ok(finished),
+            Err(process::RunError::Spawn(error)) => Err(GitError::Spawn(error)),
+            Err(process::RunError::TimedOut { after, .. }) => Err(GitError::TimedOut {
+                command: name.to_string(),
+                after,
+            }),
+        }
+    }
 }
 
 /// A commit as the approval screen lists it.
@@ -75,6 +127,7 @@ pub struct TreeEntry {
 #[derive(Clone, Debug)]
 pub struct Repository {
     dir: PathBuf,
+    network: Network,
 }
 
 impl Repository {
@@ -82,7 +135,14 @@ impl Repository {
     pub fn at(dir: &Path) -> Self {
         Self {
             dir: dir.to_path_buf(),
+            network: Network::default(),
         }
+    }
+
+    /// The same repository, reaching remotes as `network` says.
+    pub fn with_network(mut self, network: Network) -> Self {
+        self.network = network;
+        self
     }
 
     /// Opens the bare repository at `dir`, creating it when missing.
@@ -122,10 +182,17 @@ impl Repository {
         command
     }
 
+    /// git in this repository, for a call that reaches a remote.
+    fn remote_git(&self) -> Command {
+        let mut command = self.network.git();
+        command.arg("--git-dir").arg(&self.dir);
+        command
+    }
+
     /// Fetches `refspecs` from `remote` (a path or URL), forcing the local copies: the
     /// remote is the truth, and its branch may have been rewritten.
     pub fn fetch(&self, remote: &str, refspecs: &[String]) -> Result<(), GitError> {
-        let mut command = self.git();
+        let mut command = self.remote_git();
         command.args([
             "fetch",
             "--quiet",
@@ -135,7 +202,12 @@ impl Repository {
             "--",
         ]);
         command.arg(remote).args(refspecs);
-        run(&mut command, "fetch").map(|_| ())
+        let finished = self.network.run(&mut command, "fetch")?;
+        if finished.status.success() {
+            Ok(())
+        } else {
+            Err(failure("fetch", &finished.stderr))
+        }
     }
 
     /// The commit a name resolves to here, if any.
@@ -401,11 +473,18 @@ impl Repository {
 }
 
 /// The commit `reference` names in `remote` (a path or URL), read from the remote itself.
-pub fn remote_ref(remote: &str, reference: &str) -> Result<Option<CommitId>, GitError> {
-    let mut command = git_command();
+pub fn remote_ref(
+    remote: &str,
+    reference: &str,
+    network: &Network,
+) -> Result<Option<CommitId>, GitError> {
+    let mut command = network.git();
     command.args(["ls-remote", "--refs", "--", remote, reference]);
-    let output = run(&mut command, "ls-remote")?;
-    let text = String::from_utf8_lossy(&output);
+    let finished = network.run(&mut command, "ls-remote")?;
+    if !finished.status.success() {
+        return Err(failure("ls-remote", &finished.stderr));
+    }
+    let text = String::from_utf8_lossy(&finished.stdout);
     for line in text.lines() {
         if let Some((id, name)) = line.split_once('\t')
             && name == reference
@@ -440,8 +519,8 @@ pub fn push_compare_and_swap(
         "--force-with-lease={reference}:{}",
         expected.map(|c| c.as_str()).unwrap_or("")
     );
-    let output = repository
-        .git()
+    let mut command = repository.remote_git();
+    command
         .args([
             "push",
             "--porcelain",
@@ -451,9 +530,8 @@ pub fn push_compare_and_swap(
             "--",
             remote,
         ])
-        .arg(format!("{}:{reference}", new.as_str()))
-        .output()
-        .map_err(GitError::Spawn)?;
+        .arg(format!("{}:{reference}", new.as_str()));
+    let output = repository.network.run(&mut command, "push")?;
     let stdout = String::from_utf8_lossy(&output.stdout);
     if output.status.success() {
         return Ok(PushOutcome::Moved);

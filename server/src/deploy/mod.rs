@@ -3,6 +3,8 @@
 //! - `commit`: commit ids and the e-mail rule people are matched by
 //! - `policy`: who may review, cancel, deploy and break glass — pure, the same for every route
 //! - `git`: the DAG repository through the git command line (untrusted content, hardened)
+//! - `process`: programs that may hang (git reaching a remote, the hook), bounded and killed
+//!   with everything they started
 //! - `export`: a commit's files written into a folder, refusing paths that escape it
 //! - `store`: requests, their commits and reviews in the database; racing changes of status
 //!   resolve to exactly one winner there
@@ -18,10 +20,12 @@ pub mod directory;
 pub mod engine;
 pub mod error;
 pub mod export;
+#[cfg(any(test, feature = "testing"))]
 mod failpoint;
 pub mod git;
 mod hook;
 pub mod policy;
+mod process;
 pub mod progress;
 pub mod reference;
 pub mod request;
@@ -29,10 +33,12 @@ pub mod safe_stop;
 pub mod store;
 pub mod summaries;
 pub mod team;
-#[doc(hidden)]
+/// Git fixtures for tests; compiled only into test builds (`testing` feature).
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod worker;
 
 pub use engine::DeployEngine;
 pub use error::DeployError;
+#[cfg(any(test, feature = "testing"))]
 pub use failpoint::{HOLD_AFTER, PAUSE_AFTER};

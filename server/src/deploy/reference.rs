@@ -4,7 +4,7 @@
 //! it, the deploy fails and nothing is overwritten.
 
 use super::commit::CommitId;
-use super::git::{GitError, PushOutcome, Repository, push_compare_and_swap, remote_ref};
+use super::git::{GitError, Network, PushOutcome, Repository, push_compare_and_swap, remote_ref};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RefError {
@@ -26,12 +26,14 @@ pub struct RefTarget {
     pub remote: String,
     /// A full ref name, such as `refs/heads/deploy/team_a`.
     pub reference: String,
+    /// How the repository is reached (timeout, CA bundle).
+    pub network: Network,
 }
 
 impl RefTarget {
     /// The commit the ref holds, read from the repository itself.
     pub fn current(&self) -> Result<Option<CommitId>, GitError> {
-        remote_ref(&self.remote, &self.reference)
+        remote_ref(&self.remote, &self.reference, &self.network)
     }
 
     /// Moves the ref from `expected` to `new`. `cache` must hold both commits.
@@ -86,6 +88,7 @@ mod tests {
         let target = RefTarget {
             remote: origin.url(),
             reference: "refs/heads/deploy/team_a".into(),
+            network: Network::default(),
         };
 
         target.promote(cache, None, &v1).unwrap();

@@ -6,7 +6,7 @@ use std::path::Path;
 use super::commit::CommitId;
 use super::directory::DirectoryTarget;
 use super::error::DeployError;
-use super::git::Repository;
+use super::git::{Network, Repository};
 use super::reference::RefTarget;
 use crate::config::{DeployConfig, TargetConfig};
 
@@ -15,6 +15,8 @@ pub enum Target {
     Directory {
         target: DirectoryTarget,
         hook: Option<Vec<String>>,
+        /// The hook and everything it started are killed after this long.
+        hook_timeout: std::time::Duration,
     },
 }
 
@@ -52,8 +54,10 @@ pub struct TeamDeploy {
 }
 
 impl TeamDeploy {
-    pub fn new(config: DeployConfig, cache_dir: &Path) -> Self {
-        let cache = Repository::at(&cache_dir.join(format!("{}.git", config.team)));
+    /// `network`: how git reaches the repository (`[git] timeout`, `[tls] ca_file`).
+    pub fn new(config: DeployConfig, cache_dir: &Path, network: Network) -> Self {
+        let cache = Repository::at(&cache_dir.join(format!("{}.git", config.team)))
+            .with_network(network.clone());
         let targets = config
             .targets
             .iter()
@@ -61,13 +65,20 @@ impl TeamDeploy {
                 TargetConfig::Ref { reference } => Target::Ref(RefTarget {
                     remote: config.repository.clone(),
                     reference: reference.clone(),
+                    network: network.clone(),
                 }),
-                TargetConfig::Directory { root, keep, hook } => Target::Directory {
+                TargetConfig::Directory {
+                    root,
+                    keep,
+                    hook,
+                    hook_timeout,
+                } => Target::Directory {
                     target: DirectoryTarget {
                         root: root.clone(),
                         keep: *keep,
                     },
                     hook: hook.clone(),
+                    hook_timeout: *hook_timeout,
                 },
             })
             .collect();

@@ -47,7 +47,7 @@ impl ClientIp {
 /// The address in `header` (its last entry: a proxy appends the address it saw), if set and
 /// readable; `None` falls back to the peer. No other header is ever read.
 pub fn address_in(headers: &HeaderMap, header: &HeaderName) -> Option<IpAddr> {
-    let value = headers.get_all(header).iter().last()?.to_str().ok()?;
+    let value = headers.get_all(header).iter().next_back()?.to_str().ok()?;
     let last = value.rsplit(',').next()?.trim();
     last.parse::<IpAddr>()
         .ok()
@@ -259,7 +259,7 @@ fn too_many(request: &Request, wait_seconds: u64) -> Response {
 }
 
 fn too_large(form: &Form, max: usize) -> Response {
-    let size = if max % (1024 * 1024) == 0 {
+    let size = if max.is_multiple_of(1024 * 1024) {
         format!("{} MiB", max / (1024 * 1024))
     } else {
         format!("{} KiB", max / 1024)

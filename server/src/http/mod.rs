@@ -2,11 +2,11 @@
 //! declares, and the layers around them. Handlers turn a request into a call of a port
 //! (`ports/`) or of a domain room, and its answer into a response.
 //!
-//! Request path, outermost first: request id + access log (`request.rs`) → security headers
-//! → the client's address, its rate limit and the body limit (`edge.rs`) → session →
-//! authentication (session → the request's `Acting`, `authenticate.rs`) → the session's or
-//! token's rate limit → CSRF → the route (its own access check first: `page_guard.rs`,
-//! `server_fns.rs`, `api/door.rs`).
+//! Request path, outermost first: request id + access log (`request.rs`) → timeout →
+//! compression (not of event streams) → security headers → the client's address, its rate
+//! limit and the body limit (`edge.rs`) → session → authentication (session → the request's
+//! `Acting`, `authenticate.rs`) → the session's or token's rate limit → CSRF → the route (its
+//! own access check first: `page_guard.rs`, `server_fns.rs`, `api/door.rs`).
 
 pub mod api;
 pub mod audit_export;
@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod page_guard;
 pub mod request;
 pub mod security_headers;
+pub mod serve_tls;
 pub mod server_fns;
 
 use std::collections::HashSet;
@@ -34,6 +35,7 @@ use axum::routing::{MethodRouter, get, post};
 use hangar_app::models::{Access, PlatformAction, TeamAction};
 use hangar_app::routes::PAGE_ACCESS;
 use leptos_axum::AxumRouteListing;
+use tower_http::compression::{CompressionLayer, DefaultPredicate};
 use tower_http::services::{ServeDir, ServeFile};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{SessionManagerLayer, SessionStore};
@@ -297,6 +299,16 @@ where
             state.clone(),
             security_headers::add_security_headers,
         ))
+        // Pages and JSON gzip- or brotli-compressed when the client accepts it (a 100-row DAG
+        // page shrinks about tenfold). tower-http's default predicate leaves event streams
+        // alone (a compressor would hold events back until its buffer filled), as well as
+        // images, gRPC and bodies under 32 bytes; `/pkg` is served precompressed already.
+        .layer(
+            CompressionLayer::new()
+                .gzip(true)
+                .br(true)
+                .compress_when(DefaultPredicate::new()),
+        )
         // A stalled handler answers 408 instead of holding the connection. It bounds the time
         // to the response head only, so live-update streams stay open.
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(

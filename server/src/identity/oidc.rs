@@ -206,8 +206,12 @@ pub struct OidcProvider {
 }
 
 impl OidcProvider {
-    pub fn new(config: OidcConfig, redirect_uri: &str) -> Result<Self, OidcError> {
-        let http = reqwest::Client::builder()
+    pub fn new(
+        config: OidcConfig,
+        tls: &crate::config::OutboundTls,
+        redirect_uri: &str,
+    ) -> Result<Self, OidcError> {
+        let http = crate::tls::client_builder(tls)
             // Following redirects from the provider would let it point us anywhere.
             .redirect(reqwest::redirect::Policy::none())
             .timeout(config.http_timeout)
@@ -243,7 +247,7 @@ impl OidcProvider {
             .map_err(|e| OidcError::Unavailable(format!("bad issuer: {e}")))?;
         let metadata = Metadata::discover_async(issuer, &self.http)
             .await
-            .map_err(|e| OidcError::Unavailable(format!("discovery failed: {e}")))?;
+            .map_err(|e| OidcError::Unavailable(format!("discovery failed: {}", chain(&e))))?;
         let extra = metadata.additional_metadata().clone();
         let end_session_endpoint = extra
             .end_session_endpoint
@@ -571,7 +575,7 @@ impl OidcProvider {
         let claims: openidconnect::UserInfoClaims<ExtraClaims, CoreGenderClaim> = request
             .request_async(&self.http)
             .await
-            .map_err(|e| OidcError::UserInfo(e.to_string()))?;
+            .map_err(|e| OidcError::UserInfo(chain(&e)))?;
         match claims
             .additional_claims()
             .claims
@@ -624,7 +628,12 @@ fn parse_groups(value: &Value) -> Option<Vec<String>> {
 
 /// RFC 9207: the `iss` parameter must be the issuer exactly.
 /// An error with its causes, "outer: inner: innermost".
-fn chain(error: &dyn std::error::Error) -> String {
+/// An error with its causes, or the certificate problem behind it in words (an untrusted
+/// private CA is the usual reason a provider cannot be reached).
+fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    if let Some(problem) = crate::tls::problem(error) {
+        return problem.outbound_sentence("the identity provider's");
+    }
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {

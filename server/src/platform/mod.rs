@@ -31,11 +31,12 @@ pub async fn environment_health(
         Option<String>,
         Option<String>,
         Option<i64>,
+        Option<String>,
     );
     let rows: Vec<StatusRow> = with_pool!(db, pool => {
         sqlx::query_as(
             "SELECT environment, last_success_ms, last_error, airflow_version, health_json, \
-             health_checked_ms FROM airflow_sync_status",
+             health_checked_ms, bundle_conflict FROM airflow_sync_status",
         )
         .fetch_all(pool)
         .await
@@ -43,10 +44,19 @@ pub async fn environment_health(
     let mut health = Vec::new();
     // Configured environments only, in configuration order.
     for (name, _, interval) in environments {
-        let (last_success_ms, last_error, version, json, checked) = rows
+        let (last_success_ms, last_error, version, json, checked, bundle_conflict) = rows
             .iter()
             .find(|row| row.0 == *name)
-            .map(|row| (row.1, row.2.clone(), row.3.clone(), row.4.clone(), row.5))
+            .map(|row| {
+                (
+                    row.1,
+                    row.2.clone(),
+                    row.3.clone(),
+                    row.4.clone(),
+                    row.5,
+                    row.6.clone(),
+                )
+            })
             .unwrap_or_default();
         health.push(EnvironmentHealth {
             environment: name.clone(),
@@ -54,6 +64,7 @@ pub async fn environment_health(
             sync: sync_state(last_success_ms, last_error.is_some(), *interval, now_ms),
             last_success_ms,
             last_error,
+            bundle_conflict,
             health_checked_ms: checked,
             components: json
                 .map(|json| crate::sync::health::parse_recorded(&json))

@@ -83,8 +83,8 @@ pub async fn team_dags(
     let (rows, total, bundles) = with_pool!(db, pool => {
         let rows = filtered!(&format!(
             "SELECT environment, dag_id, team, shared, conflict_since_ms, display_name, description, \
-             schedule, next_run, owners_json, tags_json, is_paused, has_import_errors, \
-             recent_runs_json FROM dags \
+             schedule, next_run, owners_json, tags_json, is_paused, scheduling_state, \
+             has_import_errors, recent_runs_json FROM dags \
              WHERE {VISIBLE} \
              ORDER BY {order} LIMIT $9 OFFSET $10"
         ))

@@ -7,7 +7,8 @@ use sqlx::Row;
 /// PostgreSQL's rows alike, so every query maps its rows in one place.
 pub trait ReadRow {
     /// Needs `environment, dag_id, shared, conflict_since_ms, display_name, description,
-    /// schedule, next_run, owners_json, tags_json, is_paused, has_import_errors`.
+    /// schedule, next_run, owners_json, tags_json, is_paused, scheduling_state,
+    /// has_import_errors`.
     fn dag_row(&self) -> Result<DagRow, sqlx::Error>;
     /// Needs `environment, dag_id, run_id, state, run_type, run_after, start_date, end_date`.
     fn run_row(&self) -> Result<RunRow, sqlx::Error>;
@@ -31,6 +32,7 @@ macro_rules! read_row {
                     owners: list("owners_json")?,
                     tags: list("tags_json")?,
                     is_paused: self.try_get::<i64, _>("is_paused")? != 0,
+                    scheduling_state: self.try_get("scheduling_state")?,
                     has_import_errors: self.try_get::<i64, _>("has_import_errors")? != 0,
                     shared: self.try_get::<i64, _>("shared")? != 0,
                     ownership_conflict: self

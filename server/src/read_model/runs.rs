@@ -53,8 +53,8 @@ pub async fn visible_dag(
         let row = sqlx::query(
             "SELECT environment, dag_id, team, shared, conflict_since_ms, display_name, \
              description, schedule, next_run, owners_json, tags_json, is_paused, \
-             has_import_errors, bundle_name, bundle_version, last_parsed, relative_fileloc, \
-             doc_md, params_json FROM dags \
+             scheduling_state, has_import_errors, bundle_name, bundle_version, last_parsed, \
+             relative_fileloc, doc_md, params_json FROM dags \
              WHERE environment = $1 AND dag_id = $2 \
              AND (team = $3 OR shared = 1)",
         )

@@ -25,6 +25,9 @@ pub enum SyncError {
     Airflow(#[from] AirflowError),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    /// Airflow's bundle → team map contradicts the configuration (`bundles.rs`).
+    #[error("DAG bundle ownership contradicts Airflow: {0}")]
+    Ownership(String),
 }
 
 /// One full DAG sync of `env`. The read model changes only after Airflow gave a complete
@@ -114,8 +117,9 @@ async fn store(
             sqlx::query(
                 "INSERT INTO dags (environment, dag_id, team, shared, display_name, description, \
                  bundle_name, bundle_version, tags_json, owners_json, schedule, is_paused, \
-                 is_stale, has_import_errors, next_run, last_parsed, relative_fileloc, synced_ms) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
+                 is_stale, has_import_errors, next_run, last_parsed, relative_fileloc, synced_ms, \
+                 scheduling_state) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
                  ON CONFLICT (environment, dag_id) DO UPDATE SET team = excluded.team, \
                  shared = excluded.shared, \
                  display_name = excluded.display_name, description = excluded.description, \
@@ -125,6 +129,7 @@ async fn store(
                  is_stale = excluded.is_stale, has_import_errors = excluded.has_import_errors, \
                  next_run = excluded.next_run, last_parsed = excluded.last_parsed, \
                  relative_fileloc = excluded.relative_fileloc, synced_ms = excluded.synced_ms, \
+                 scheduling_state = excluded.scheduling_state, \
                  conflict_bundle = NULL, conflict_since_ms = NULL",
             )
             .bind(&env.name)
@@ -145,6 +150,7 @@ async fn store(
             .bind(&dag.last_parsed_time)
             .bind(&dag.relative_fileloc)
             .bind(now_ms)
+            .bind(&dag.scheduling_state)
             .execute(&mut *tx)
             .await?;
         }

@@ -30,7 +30,7 @@ pub async fn check(
             Vec::new()
         }
     };
-    let version = client.version().await.ok().map(|v| v.version);
+    let version = client.detected_version().await.ok().map(|v| v.version);
     let recorded = serde_json::to_string(&components).expect("components serialise");
     let before = recorded_components(db, environment).await?;
     with_pool!(db, pool => {
@@ -79,7 +79,9 @@ pub fn parse_recorded(json: &str) -> Vec<HealthComponent> {
 }
 
 /// Airflow's answer as components: every member that is an object with a `status`, with its
-/// `latest_…heartbeat` if it has one (the metadatabase has none).
+/// `latest_…heartbeat` if it has one (the metadatabase has none). Airflow 3.4 adds a
+/// `detailed_status` (`healthy`, `degraded`, `down`) next to the two-valued `status`: the
+/// detailed one is shown when present, and any status is kept as Airflow's text.
 pub fn components(answer: &serde_json::Value) -> Vec<HealthComponent> {
     let Some(members) = answer.as_object() else {
         return Vec::new();
@@ -88,7 +90,12 @@ pub fn components(answer: &serde_json::Value) -> Vec<HealthComponent> {
         .iter()
         .filter_map(|(name, value)| {
             let member = value.as_object()?;
-            let status = member.get("status")?.as_str().unwrap_or("unknown");
+            let status = member.get("status")?;
+            let status = member
+                .get("detailed_status")
+                .and_then(|detailed| detailed.as_str())
+                .or(status.as_str())
+                .unwrap_or("unknown");
             let latest_heartbeat = member
                 .iter()
                 .find(|(key, _)| key.starts_with("latest_") && key.ends_with("heartbeat"))
@@ -131,5 +138,25 @@ mod tests {
         let recorded = serde_json::to_string(&found).unwrap();
         assert_eq!(parse_recorded(&recorded), found);
         assert!(parse_recorded("not json").is_empty());
+    }
+
+    #[test]
+    fn airflow_3_4_health_shows_the_detailed_status() {
+        // 3.4.0b2: `status` is healthy|unhealthy, `detailed_status` healthy|degraded|down,
+        // plus `instances`.
+        let answer = serde_json::json!({
+            "metadatabase": {"status": "healthy"},
+            "scheduler": {"status": "healthy", "detailed_status": "degraded",
+                          "latest_scheduler_heartbeat": "2026-12-01T10:00:00+00:00",
+                          "instances": [{"hostname": "a"}, {"hostname": "b"}]},
+            "triggerer": {"status": "unhealthy", "detailed_status": "down",
+                          "latest_triggerer_heartbeat": null, "instances": []},
+        });
+        let found = components(&answer);
+        let by_name = |name: &str| found.iter().find(|c| c.name == name).unwrap().clone();
+        assert_eq!(by_name("scheduler").status, "degraded");
+        assert!(!by_name("scheduler").healthy());
+        assert_eq!(by_name("triggerer").status, "down");
+        assert!(by_name("metadatabase").healthy());
     }
 }

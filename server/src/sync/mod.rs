@@ -1,5 +1,6 @@
 //! Keeps Hangar's read model in step with Airflow; pages read the model, never Airflow.
 
+pub mod bundles;
 pub mod connections;
 pub mod dags;
 pub mod details;
@@ -104,13 +105,16 @@ async fn lead(
 
 /// What changes when DAG files are parsed or people edit settings (every
 /// `catalogue_interval`): DAGs, import errors, details of re-parsed DAGs, connections and
-/// variables.
+/// variables — after checking, on Airflow 3.4+, that Airflow owns bundles as configured.
 pub async fn sync_catalogue(
     state: &AppState,
     env: &crate::config::AirflowConfig,
     client: &crate::airflow::AirflowClient,
     now_ms: i64,
 ) -> Result<(), dags::SyncError> {
+    // Airflow 3.4+ says who owns each bundle: nothing is synced while that contradicts the
+    // configuration.
+    bundles::check(&state.db, env, client, now_ms).await?;
     let report = dags::sync_dags(&state.db, env, client, now_ms).await?;
     tracing::debug!(env = %env.name, dags = report.dags, removed = report.removed, "DAGs synced");
     import_errors::sync_import_errors(&state.db, env, client, now_ms).await?;

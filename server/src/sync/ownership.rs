@@ -45,13 +45,17 @@ pub fn settle(pin: Option<&BundleOwner>, reported: &BundleOwner) -> Settled {
     }
 }
 
+/// A stored conflict: environment, dag id, pinned team, pinned as shared, the bundle Airflow
+/// reports it in now, since when.
+type ConflictRow = (String, String, Option<String>, bool, Option<String>, i64);
+
 /// Every conflict, oldest first, for platform roles.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn conflicts(
     db: &Db,
     environments: &[(String, Ownership)],
 ) -> Result<Vec<OwnershipConflict>, ServerError> {
-    let rows: Vec<(String, String, Option<String>, bool, Option<String>, i64)> =
+    let rows: Vec<ConflictRow> =
         query_result(with_pool!(db, pool => {
             sqlx::query(
                 "SELECT environment, dag_id, team, shared, conflict_bundle, conflict_since_ms \

@@ -27,6 +27,7 @@ fn client(url: &Url, username: &str, password: &str) -> AirflowClient {
         url.clone(),
         Duration::from_secs(10),
         credentials,
+        &Default::default(),
     )
     .unwrap()
 }
@@ -128,6 +129,7 @@ async fn a_token_file_is_read_again_after_a_refusal() {
         url.clone(),
         Duration::from_secs(10),
         AirflowCredentials::TokenFile(file.clone()),
+        &Default::default(),
     )
     .unwrap();
     // (`/version` needs no credentials in Airflow 3.3; the DAG list does.)
@@ -182,6 +184,7 @@ async fn a_silent_server_times_out() {
             username: "u".into(),
             password: Secret::new("p"),
         },
+        &Default::default(),
     )
     .unwrap();
     let started = std::time::Instant::now();
@@ -233,6 +236,7 @@ async fn validation_errors_carry_airflows_words() {
         url,
         Duration::from_secs(5),
         AirflowCredentials::TokenFile(file),
+        &Default::default(),
     )
     .unwrap();
     let error = with_token

@@ -11,7 +11,7 @@ use sqlx::Row;
 use support::{Backend, TestApp};
 
 fn client_for(env: &AirflowConfig) -> AirflowClient {
-    AirflowClient::for_environment(env).unwrap()
+    AirflowClient::for_environment(env, &Default::default()).unwrap()
 }
 
 /// (dag_id, team, shared) of every DAG but those the ownership test puts in and out of the

@@ -2,15 +2,7 @@
 
 use std::process::Command;
 
-fn hangar(args: &[&str], config: &std::path::Path) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_hangar"))
-        .args(args)
-        .arg("--config")
-        .arg(config)
-        .env_remove("HANGAR_CONFIG")
-        .output()
-        .unwrap()
-}
+use crate::support::hangar;
 
 #[test]
 fn serve_stops_on_invalid_configuration_naming_file_and_key() {

@@ -17,7 +17,7 @@ use support::{Backend, Browser, TestApp};
 const BACKENDS: [Backend; 2] = [Backend::Sqlite, Backend::Postgres];
 
 fn admin_client(app: &TestApp) -> AirflowClient {
-    AirflowClient::for_environment(&app.state.config.airflow[0]).unwrap()
+    AirflowClient::for_environment(&app.state.config.airflow[0], &app.state.config.tls).unwrap()
 }
 
 async fn airflow_paused(app: &TestApp, dag_id: &str) -> bool {

@@ -146,7 +146,7 @@ async fn the_page_says_how_fresh_its_data_is(backend: Backend) {
     );
 
     let dead = support::unreachable(&app.state.config.airflow[0]);
-    let client = AirflowClient::for_environment(&dead).unwrap();
+    let client = AirflowClient::for_environment(&dead, &Default::default()).unwrap();
     assert!(
         sync_dags(
             &app.state.db,
@@ -172,7 +172,7 @@ async fn the_page_says_how_fresh_its_data_is(backend: Backend) {
 /// Triggers a run through Airflow's API as the admin and returns its run id.
 async fn trigger(app: &TestApp, dag_id: &str) -> String {
     let env = &app.state.config.airflow[0];
-    let client = AirflowClient::for_environment(env).unwrap();
+    let client = AirflowClient::for_environment(env, &Default::default()).unwrap();
     // The test Airflow keeps its metadata in SQLite, which refuses concurrent writers with a
     // 500 "Database error" (both backends' tests trigger at once): try again briefly.
     for _ in 0..20 {
@@ -201,7 +201,7 @@ async fn run_strips_show_the_teams_runs_only(backend: Backend) {
     let run_a = trigger(&app, "team_a_etl").await;
     let run_b = trigger(&app, "team_b_report").await;
     let env = app.state.config.airflow[0].clone();
-    let client = AirflowClient::for_environment(&env).unwrap();
+    let client = AirflowClient::for_environment(&env, &Default::default()).unwrap();
     let changed = hangar_server::sync::runs::sync_runs(
         &app.state.db,
         &env,

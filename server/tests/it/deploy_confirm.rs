@@ -23,6 +23,7 @@ fn team_a(target: TargetConfig) -> TeamDeploy {
     TeamDeploy::new(
         deploy_config("team_a", "/nonexistent", &["team_a/"], vec![target]),
         &PathBuf::from("/nonexistent-cache"),
+        hangar_server::deploy::git::Network::default(),
     )
 }
 
@@ -88,6 +89,7 @@ async fn confirmation_per_kind_of_target(backend: Backend) {
         root: PathBuf::from("/srv/dags/team_a"),
         keep: 3,
         hook: None,
+        hook_timeout: std::time::Duration::from_secs(600),
     });
 
     // No DAG says anything yet: waiting, and late once confirm_within has passed.

@@ -185,20 +185,181 @@ fn the_manifests_fit_together_and_carry_a_valid_configuration() {
     // What Hangar writes is on a writable volume (the root filesystem is read-only).
     assert!(config.git.cache_dir.starts_with(mount_of(hangar, "repos")));
 
-    // The image puts the bundle where the configuration looks and runs as the pod's user.
-    let containerfile =
-        std::fs::read_to_string(repository().join("docs/deploy/Containerfile")).unwrap();
-    assert!(containerfile.contains(&format!(
-        "COPY target/site {}",
-        config.server.site_root.display()
-    )));
-    assert!(containerfile.contains(&format!(
-        "USER {}",
-        spec["securityContext"]["runAsUser"].as_u64().unwrap()
-    )));
+    // The image: what the manifest and the configuration expect of it.
+    let recipe = Recipe::read();
+    assert_eq!(
+        recipe.runtime("USER"),
+        vec![
+            spec["securityContext"]["runAsUser"]
+                .as_u64()
+                .unwrap()
+                .to_string()
+        ],
+        "the image runs as the pod's user"
+    );
+    assert_eq!(
+        recipe.runtime("EXPOSE"),
+        vec![port["containerPort"].as_u64().unwrap().to_string()],
+        "the image exposes the port the probes and the Service use"
+    );
+    // The probes ask for routes the server has, publicly (a probe carries no session).
+    let routes = hangar_server::http::inventory();
+    for probe in ["readinessProbe", "livenessProbe"] {
+        let path = text(&hangar[probe]["httpGet"]["path"]);
+        assert!(
+            routes.iter().any(|r| r.path == path
+                && r.method == axum::http::Method::GET
+                && r.access == hangar_app::models::Access::Public),
+            "{probe} asks for {path}, which is no public route"
+        );
+    }
+    let binary = "/usr/local/bin/hangar";
+    assert!(recipe.runtime_copies(binary), "the binary goes to {binary}");
+    assert!(
+        recipe.runtime_copies(&config.server.site_root.display().to_string()),
+        "the bundle goes where site_root looks"
+    );
+    // tini as PID 1 (signals on, children reaped), then hangar; its default command is the
+    // manifest's.
+    assert_eq!(
+        recipe.exec_form("ENTRYPOINT"),
+        ["/usr/bin/tini", "--", binary]
+    );
+    assert!(
+        recipe.runtime("RUN").join(" ").contains(" tini"),
+        "tini is installed"
+    );
+    assert_eq!(recipe.exec_form("CMD"), args(hangar));
+    // Every writable volume the pod mounts exists in the image and belongs to its user
+    // (the first start without a volume works too); /tmp is the system's.
+    let writable: Vec<String> = list(volumes)
+        .iter()
+        .filter(|v| v.get("emptyDir").is_some())
+        .map(|v| mount_of(hangar, text(&v["name"])))
+        .filter(|path| path != "/tmp")
+        .collect();
+    let created = recipe.runtime("RUN").join(" ");
+    for path in &writable {
+        assert!(
+            created.contains(&format!(
+                "install -d -o 10001 -g 10001 /var/lib/hangar {path}"
+            )),
+            "{path} is not created for the user in the image"
+        );
+    }
+    // The build stage uses the toolchain Cargo.toml pins, on the runtime's Debian release
+    // (the binary links its C library), and builds the way a workstation does.
+    let cargo = std::fs::read_to_string(repository().join("Cargo.toml")).unwrap();
+    let rust_version = cargo
+        .lines()
+        .find_map(|l| l.strip_prefix("rust-version = "))
+        .unwrap()
+        .trim_matches('"');
+    let build_from = &recipe.build("FROM")[0];
+    assert!(
+        build_from.starts_with(&format!("docker.io/library/rust:{rust_version}-bookworm ")),
+        "{build_from}"
+    );
+    assert_eq!(
+        recipe.runtime("FROM"),
+        ["docker.io/library/debian:bookworm-slim"]
+    );
+    assert_eq!(recipe.build("RUN").last().unwrap(), "make build");
+    // OCI labels.
+    let labels = recipe.runtime("LABEL").join(" ");
+    for label in [
+        "org.opencontainers.image.title",
+        "org.opencontainers.image.version",
+        "org.opencontainers.image.licenses=\"Apache-2.0\"",
+        "org.opencontainers.image.source",
+    ] {
+        assert!(labels.contains(label), "label {label} missing: {labels}");
+    }
+    // The build context leaves out what was built on the host.
+    let ignored = std::fs::read_to_string(repository().join(".dockerignore")).unwrap();
+    assert!(ignored.lines().any(|l| l == "target/"));
     assert_eq!(config.airflow.len(), 1);
     assert_eq!(
         config.airflow[0].base_url.host_str(),
         Some("airflow-api-server.airflow.svc.cluster.local")
     );
+}
+
+/// docs/deploy/Containerfile as instructions (continuation lines joined), per stage.
+struct Recipe {
+    build: Vec<(String, String)>,
+    runtime: Vec<(String, String)>,
+}
+
+impl Recipe {
+    fn read() -> Self {
+        let text = std::fs::read_to_string(repository().join("docs/deploy/Containerfile")).unwrap();
+        let mut instructions: Vec<String> = Vec::new();
+        let mut continued = false;
+        for line in text.lines() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let (body, continues) = match line.strip_suffix('\\') {
+                Some(body) => (body.trim(), true),
+                None => (line, false),
+            };
+            if continued {
+                let last = instructions.last_mut().unwrap();
+                last.push(' ');
+                last.push_str(body);
+            } else {
+                instructions.push(body.to_string());
+            }
+            continued = continues;
+        }
+        let split: Vec<(String, String)> = instructions
+            .iter()
+            .map(|i| {
+                let (word, rest) = i.split_once(' ').unwrap();
+                (word.to_string(), rest.to_string())
+            })
+            .collect();
+        let second = split
+            .iter()
+            .enumerate()
+            .filter(|(_, (word, _))| word == "FROM")
+            .map(|(n, _)| n)
+            .nth(1)
+            .expect("a build stage and a runtime stage");
+        Self {
+            build: split[..second].to_vec(),
+            runtime: split[second..].to_vec(),
+        }
+    }
+
+    fn of(stage: &[(String, String)], word: &str) -> Vec<String> {
+        stage
+            .iter()
+            .filter(|(w, _)| w == word)
+            .map(|(_, rest)| rest.clone())
+            .collect()
+    }
+
+    fn build(&self, word: &str) -> Vec<String> {
+        Self::of(&self.build, word)
+    }
+
+    fn runtime(&self, word: &str) -> Vec<String> {
+        Self::of(&self.runtime, word)
+    }
+
+    /// Whether the runtime stage copies something from the build stage to `path`.
+    fn runtime_copies(&self, path: &str) -> bool {
+        self.runtime("COPY")
+            .iter()
+            .any(|c| c.starts_with("--from=build ") && c.ends_with(&format!(" {path}")))
+    }
+
+    /// An instruction in exec form (`["a", "b"]`) of the runtime stage.
+    fn exec_form(&self, word: &str) -> Vec<String> {
+        let rest = self.runtime(word).pop().unwrap_or_default();
+        serde_json::from_str(&rest).unwrap_or_else(|_| panic!("{word} is not in exec form: {rest}"))
+    }
 }

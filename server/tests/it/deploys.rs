@@ -83,11 +83,11 @@ async fn large_diffs_are_read_in_bounds(backend: Backend) {
     let line = format!("print('{}')\n", "x".repeat(100));
     // One file of 3,000 lines (~330 KB of diff), then twelve of 1,500 (~165 KB each): the
     // first is over a file's limit, and the page's 1 MiB runs out among the others.
-    fixture.origin.write("team_a/huge.py", &line.repeat(3_000));
+    fixture.origin.write("team_a/huge.py", line.repeat(3_000));
     for n in 0..12 {
         fixture
             .origin
-            .write(&format!("team_a/large_{n}.py"), &line.repeat(1_500));
+            .write(&format!("team_a/large_{n}.py"), line.repeat(1_500));
     }
     let candidate = fixture
         .origin

@@ -9,6 +9,7 @@
 mod support;
 
 mod access;
+mod airflow_3_4;
 mod airflow_client;
 mod airflow_outage;
 mod airflow_sync;
@@ -32,10 +33,14 @@ mod oidc;
 mod ownership;
 mod platform_overview;
 mod pools;
+mod postgres_tls;
+mod private_ca;
 mod route_matrix;
 mod run_window;
 mod runs_page;
 mod schema_parity;
+mod serving;
 mod sessions;
 mod sync_leader;
+mod telemetry;
 mod variables;

@@ -94,7 +94,7 @@ async fn row(
 
 async fn sync(app: &TestApp, step: i64) {
     let env = &app.state.config.airflow[0];
-    let client = AirflowClient::for_environment(env).unwrap();
+    let client = AirflowClient::for_environment(env, &Default::default()).unwrap();
     sync_dags(
         &app.state.db,
         env,

@@ -201,16 +201,22 @@ fn a_remote_ref_moves_only_from_the_expected_commit() {
     let remote = fixture.origin.url();
     let deploy_ref = "refs/heads/deploy/team_a";
 
-    assert_eq!(remote_ref(&remote, deploy_ref).unwrap(), None);
+    assert_eq!(
+        remote_ref(&remote, deploy_ref, &Network::default()).unwrap(),
+        None
+    );
     let push = |expected: Option<&CommitId>, new: &CommitId| {
         push_compare_and_swap(&fixture.cache, &remote, deploy_ref, expected, new).unwrap()
     };
     // Created only where it must not exist yet.
     assert_eq!(push(Some(&second), &first), PushOutcome::Conflict);
-    assert_eq!(remote_ref(&remote, deploy_ref).unwrap(), None);
+    assert_eq!(
+        remote_ref(&remote, deploy_ref, &Network::default()).unwrap(),
+        None
+    );
     assert_eq!(push(None, &first), PushOutcome::Moved);
     assert_eq!(
-        remote_ref(&remote, deploy_ref).unwrap(),
+        remote_ref(&remote, deploy_ref, &Network::default()).unwrap(),
         Some(first.clone())
     );
 
@@ -220,11 +226,38 @@ fn a_remote_ref_moves_only_from_the_expected_commit() {
         .git(&["update-ref", deploy_ref, second.as_str()]);
     assert_eq!(push(Some(&first), &third), PushOutcome::Conflict);
     assert_eq!(
-        remote_ref(&remote, deploy_ref).unwrap(),
+        remote_ref(&remote, deploy_ref, &Network::default()).unwrap(),
         Some(second.clone())
     );
     assert_eq!(push(Some(&second), &third), PushOutcome::Moved);
-    assert_eq!(remote_ref(&remote, deploy_ref).unwrap(), Some(third));
+    assert_eq!(
+        remote_ref(&remote, deploy_ref, &Network::default()).unwrap(),
+        Some(third)
+    );
+}
+
+#[test]
+fn a_remote_that_never_answers_is_given_up_at_the_timeout() {
+    // Accepts connections and never says a word, as a hung server or a black-holed proxy.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            held.push(stream);
+        }
+    });
+    let network = Network {
+        timeout: std::time::Duration::from_secs(2),
+        ca_file: None,
+    };
+    let remote = format!("http://127.0.0.1:{port}/dags.git");
+    let error = remote_ref(&remote, "refs/heads/main", &network).unwrap_err();
+    assert!(
+        matches!(error, GitError::TimedOut { ref command, .. } if command == "ls-remote"),
+        "{error}"
+    );
+    assert!(error.to_string().contains("[git] timeout"), "{error}");
 }
 
 #[test]

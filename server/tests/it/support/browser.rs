@@ -15,8 +15,17 @@ pub struct Browser {
 
 impl Browser {
     pub fn new(app_url: &str) -> Self {
+        Self::trusting(app_url, None)
+    }
+
+    /// A browser that also trusts `ca` (a test's private certificate authority).
+    pub fn trusting(app_url: &str, ca: Option<reqwest::Certificate>) -> Self {
         let jar = Arc::new(Jar::default());
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        if let Some(ca) = ca {
+            builder = builder.add_root_certificate(ca);
+        }
+        let client = builder
             .cookie_provider(jar.clone())
             .redirect(reqwest::redirect::Policy::none())
             // A hang must fail the test with the URL in the message, not stall the suite.

@@ -31,6 +31,8 @@ pub struct TestIdp {
     redirect_uri: String,
     post_logout_uri: String,
     http: reqwest::Client,
+    /// Serving HTTPS with `dir/idp.crt` and `dir/idp.key`.
+    tls: bool,
 }
 
 pub fn repo_root() -> PathBuf {
@@ -49,9 +51,21 @@ pub fn free_port() -> u16 {
 }
 
 impl TestIdp {
-    pub async fn start(dir: &Path, redirect_uri: &str, post_logout_uri: &str) -> Self {
+    /// Starts the provider; with `tls`, the provider serves HTTPS (node's own) with a certificate for 127.0.0.1
+    /// issued by that CA, and its issuer is `https://127.0.0.1:…`.
+    pub async fn start_with(
+        dir: &Path,
+        redirect_uri: &str,
+        post_logout_uri: &str,
+        tls: Option<&super::tls::TestCa>,
+    ) -> Self {
         let users = dir.join("idp-users.json");
         std::fs::write(&users, USERS).unwrap();
+        let mut http = reqwest::Client::builder();
+        if let Some(ca) = tls {
+            ca.issue(&["127.0.0.1"]).write(dir, "idp");
+            http = http.add_root_certificate(ca.reqwest_certificate());
+        }
         let mut idp = Self {
             child: None,
             issuer: String::new(),
@@ -59,7 +73,8 @@ impl TestIdp {
             dir: dir.to_path_buf(),
             redirect_uri: redirect_uri.to_string(),
             post_logout_uri: post_logout_uri.to_string(),
-            http: reqwest::Client::new(),
+            http: http.build().unwrap(),
+            tls: tls.is_some(),
         };
         idp.launch("keys-1.json").await;
         idp
@@ -84,6 +99,16 @@ impl TestIdp {
             .args(["--redirect-uri", &self.redirect_uri])
             .args(["--post-logout-uri", &self.post_logout_uri])
             .arg("--test-hooks")
+            .args(if self.tls {
+                vec![
+                    "--tls-cert".into(),
+                    self.dir.join("idp.crt").into_os_string(),
+                    "--tls-key".into(),
+                    self.dir.join("idp.key").into_os_string(),
+                ]
+            } else {
+                Vec::new()
+            })
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .kill_on_drop(true)

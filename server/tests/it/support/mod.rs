@@ -4,6 +4,7 @@
 pub mod browser;
 pub mod deploy;
 pub mod idp;
+pub mod tls;
 
 use std::sync::Arc;
 
@@ -66,9 +67,22 @@ group = "platform-auditors"
 platform = "auditor"
 "#;
 
+/// How [`TestApp::spawn_in`] sets an app up.
+pub struct Setup<'a> {
+    pub database_url: String,
+    /// Added to the `[oidc]` section.
+    pub extra_oidc: &'a str,
+    /// Appended to the file (sections of its own).
+    pub extra_toml: &'a str,
+    /// Serve the identity provider over HTTPS with this certificate authority's certificate.
+    pub idp_tls: Option<&'a tls::TestCa>,
+}
+
 pub struct TestApp {
     pub url: String,
     pub idp: TestIdp,
+    /// A private CA the app's browsers trust (the provider is served over HTTPS with it).
+    pub trust: Option<reqwest::Certificate>,
     pub clock: Arc<ManualClock>,
     pub state: AppState,
     _dir: TempDir,
@@ -115,6 +129,17 @@ pub fn acting_for_tests() -> hangar_app::functions::ports::Acting {
     }
 }
 
+/// Runs the `hangar` binary with `args` and `--config config`; its output.
+pub fn hangar(args: &[&str], config: &std::path::Path) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_hangar"))
+        .args(args)
+        .arg("--config")
+        .arg(config)
+        .env_remove("HANGAR_CONFIG")
+        .output()
+        .unwrap()
+}
+
 /// A copy of `env` pointing at a loopback port where nothing listens.
 pub fn unreachable(
     env: &hangar_server::config::AirflowConfig,
@@ -142,17 +167,23 @@ async fn database_url(backend: Backend, dir: &TempDir) -> String {
                 "HANGAR_TEST_POSTGRES_URL is not set: run `make test`, which starts a throwaway \
                  PostgreSQL, or point it at a server where the user may create databases",
             );
-            let name = format!("hangar_test_{}", uuid::Uuid::new_v4().simple());
-            let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&mut admin)
-                .await
-                .unwrap();
-            let mut url = url::Url::parse(&admin_url).unwrap();
-            url.set_path(&format!("/{name}"));
-            url.to_string()
+            fresh_postgres_database(&admin_url).await
         }
     }
+}
+
+/// A new, empty database on the server of `admin_url` (whose user may create databases);
+/// its URL, with the query of `admin_url` (e.g. its `sslmode`) kept.
+pub async fn fresh_postgres_database(admin_url: &str) -> String {
+    let name = format!("hangar_test_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = sqlx::PgConnection::connect(admin_url).await.unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let mut url = url::Url::parse(admin_url).unwrap();
+    url.set_path(&format!("/{name}"));
+    url.to_string()
 }
 
 impl TestApp {
@@ -291,15 +322,36 @@ impl TestApp {
     /// `extra_toml` is appended at the end of the file (e.g. `[[airflow]]` entries).
     pub async fn spawn_configured(backend: Backend, extra_oidc: &str, extra_toml: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
+        let database_url = database_url(backend, &dir).await;
+        Self::spawn_in(
+            dir,
+            Setup {
+                database_url,
+                extra_oidc,
+                extra_toml,
+                idp_tls: None,
+            },
+        )
+        .await
+    }
+
+    /// The app as [`Setup`] says, in `dir` (removed when the app is dropped).
+    pub async fn spawn_in(dir: TempDir, setup: Setup<'_>) -> Self {
+        let Setup {
+            database_url,
+            extra_oidc,
+            extra_toml,
+            idp_tls,
+        } = setup;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
-        let idp = TestIdp::start(
+        let idp = TestIdp::start_with(
             dir.path(),
             &format!("{url}/auth/callback"),
             &format!("{url}/auth/signed-out"),
+            idp_tls,
         )
         .await;
-        let database_url = database_url(backend, &dir).await;
         let toml = format!(
             r#"
 [server]
@@ -347,6 +399,7 @@ jwks_refresh_min_interval = "30s"
         Self {
             url,
             idp,
+            trust: idp_tls.map(|ca| ca.reqwest_certificate()),
             clock,
             state,
             _dir: dir,
@@ -382,11 +435,11 @@ jwks_refresh_min_interval = "30s"
     }
 
     pub fn browser(&self) -> Browser {
-        Browser::new(&self.url)
+        Browser::trusting(&self.url, self.trust.clone())
     }
 
     pub async fn signed_in(&self, user: &str) -> Browser {
-        let browser = Browser::new(&self.url);
+        let browser = self.browser();
         let response = browser.sign_in(user).await;
         if response.status() != reqwest::StatusCode::SEE_OTHER {
             panic!(
@@ -402,7 +455,9 @@ jwks_refresh_min_interval = "30s"
     /// (the dag-processor may still be parsing right after Airflow started).
     pub async fn sync_sample_dags(&self) {
         let env = &self.state.config.airflow[0];
-        let client = hangar_server::airflow::AirflowClient::for_environment(env).unwrap();
+        let client =
+            hangar_server::airflow::AirflowClient::for_environment(env, &self.state.config.tls)
+                .unwrap();
         for attempt in 0..60 {
             let now = self.state.clock.now_ms() + attempt;
             let report = hangar_server::sync::dags::sync_dags(&self.state.db, env, &client, now)
@@ -530,8 +585,11 @@ impl TestApp {
     /// A client for the first Airflow environment with its own (admin) credentials, to check
     /// what Airflow itself holds.
     pub fn airflow(&self) -> hangar_server::airflow::AirflowClient {
-        hangar_server::airflow::AirflowClient::for_environment(&self.state.config.airflow[0])
-            .unwrap()
+        hangar_server::airflow::AirflowClient::for_environment(
+            &self.state.config.airflow[0],
+            &self.state.config.tls,
+        )
+        .unwrap()
     }
 }
 
