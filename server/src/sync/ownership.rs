@@ -55,28 +55,27 @@ pub async fn conflicts(
     db: &Db,
     environments: &[(String, Ownership)],
 ) -> Result<Vec<OwnershipConflict>, ServerError> {
-    let rows: Vec<ConflictRow> =
-        query_result(with_pool!(db, pool => {
-            sqlx::query(
-                "SELECT environment, dag_id, team, shared, conflict_bundle, conflict_since_ms \
-                 FROM dags WHERE conflict_since_ms IS NOT NULL \
-                 ORDER BY conflict_since_ms, environment, dag_id LIMIT 500",
-            )
-            .fetch_all(pool)
-            .await?
-            .iter()
-            .map(|row| {
-                Ok((
-                    row.try_get("environment")?,
-                    row.try_get("dag_id")?,
-                    row.try_get("team")?,
-                    row.try_get::<i64, _>("shared")? != 0,
-                    row.try_get("conflict_bundle")?,
-                    row.try_get("conflict_since_ms")?,
-                ))
-            })
-            .collect::<Result<_, sqlx::Error>>()
-        }))?;
+    let rows: Vec<ConflictRow> = query_result(with_pool!(db, pool => {
+        sqlx::query(
+            "SELECT environment, dag_id, team, shared, conflict_bundle, conflict_since_ms \
+             FROM dags WHERE conflict_since_ms IS NOT NULL \
+             ORDER BY conflict_since_ms, environment, dag_id LIMIT 500",
+        )
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok((
+                row.try_get("environment")?,
+                row.try_get("dag_id")?,
+                row.try_get("team")?,
+                row.try_get::<i64, _>("shared")? != 0,
+                row.try_get("conflict_bundle")?,
+                row.try_get("conflict_since_ms")?,
+            ))
+        })
+        .collect::<Result<_, sqlx::Error>>()
+    }))?;
     Ok(rows
         .into_iter()
         .map(|(environment, dag_id, team, shared, bundle, since_ms)| {
