@@ -117,7 +117,11 @@ start_postgres() {
 # Sets HANGAR_TEST_POSTGRES_TLS_URL (no sslmode: tests add it) and
 # HANGAR_TEST_POSTGRES_TLS_DIR (ca.crt, client.crt, client.key).
 start_postgres_tls() {
-  command -v openssl >/dev/null || die "openssl is needed to make the TLS PostgreSQL's test certificates"
+  command -v openssl >/dev/null || {
+    say "installing openssl (the TLS PostgreSQL's test certificates)"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >/dev/null; } \
+      || die "openssl is needed to make the TLS PostgreSQL's test certificates; apt-get could not install it"
+  }
   local dir="$PG_DIR/tls" port; port="$(free_port)"
   mkdir -p "$dir"
   ( cd "$dir"
