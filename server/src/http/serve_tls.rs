@@ -10,6 +10,8 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime};
 
 use axum::Router;
+use axum::http::Request;
+use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
@@ -152,8 +154,14 @@ pub async fn serve(
                 }
                 Err(_) => return,
             };
-            let service =
-                hyper::service::service_fn(move |request| router.clone().oneshot(request));
+            // The peer's address, as `into_make_service_with_connect_info` gives plain HTTP:
+            // rate limits and the audit log's samples are kept per client address.
+            let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
+                request
+                    .extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                router.clone().oneshot(request)
+            });
             let connection = builder.serve_connection_with_upgrades(TokioIo::new(tls), service);
             if let Err(error) = watcher.watch(connection.into_owned()).await {
                 tracing::debug!(%peer, %error, "connection ended with an error");

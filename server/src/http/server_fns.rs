@@ -36,8 +36,6 @@ use crate::state::AppState;
 
 /// Server-function answers are small; anything larger is not an `AppError`.
 const MAX_ERROR_BODY: usize = 64 * 1024;
-/// Hangar's forms are small (the largest is a run's JSON configuration).
-const MAX_FORM_BODY: usize = 256 * 1024;
 /// An answer shown as the page: a token, or a variable's value.
 const MAX_ANSWER_BODY: usize = 4 * 1024 * 1024;
 /// server_fn marks an error answer to a non-JSON post with this header (and a redirect).
@@ -185,9 +183,11 @@ impl PlainForm {
             return Ok((request, None));
         }
         let (mut parts, body) = request.into_parts();
-        let bytes = axum::body::to_bytes(body, MAX_FORM_BODY)
+        // Already read and capped by the edge (`edge::limit_body`: a 413 with a sentence), so
+        // the one limit is `[limits] max_body_bytes`.
+        let bytes = axum::body::to_bytes(body, usize::MAX)
             .await
-            .map_err(|_| StatusCode::PAYLOAD_TOO_LARGE.into_response())?;
+            .map_err(|_| StatusCode::BAD_REQUEST.into_response())?;
         let return_to = url::form_urlencoded::parse(&bytes)
             .find(|(key, _)| key == "return_to")
             .map(|(_, value)| value.into_owned());

@@ -217,6 +217,9 @@ impl AirflowActions for AirflowGateway {
         try_number: i64,
         page: u32,
     ) -> Result<TaskLogPage, AppError> {
+        // Airflow's own rules first: nothing with `/` or `..` reaches a URL path.
+        hangar_app::models::identifiers::run_id(run_id).map_err(AppError::Invalid)?;
+        hangar_app::models::identifiers::task_id(task_id).map_err(AppError::Invalid)?;
         self.find(key).await?;
         // Only a task instance the read model knows is asked for: ids cannot be probed.
         let max_try = log::latest_try(&self.db, key, run_id, task_id, map_index)

@@ -194,7 +194,13 @@ fn team_runs_sql(columns: &str) -> String {
         "SELECT {columns} FROM ({} UNION ALL {}) r JOIN dags d ON d.environment = r.environment \
          AND d.dag_id = r.dag_id WHERE (d.team = $1 OR d.shared = 1)",
         newest("r.team = $1", "own"),
-        newest("r.team IS NULL", "shared")
+        // Runs of no team are shared or unmapped; only the shared ones may take the page's
+        // places, or an unmapped bundle's runs would leave the page short.
+        newest(
+            "r.team IS NULL AND EXISTS (SELECT 1 FROM dags s WHERE s.environment = r.environment \
+             AND s.dag_id = r.dag_id AND s.shared = 1)",
+            "shared"
+        )
     )
 }
 

@@ -129,8 +129,7 @@ async fn store(
                  is_stale = excluded.is_stale, has_import_errors = excluded.has_import_errors, \
                  next_run = excluded.next_run, last_parsed = excluded.last_parsed, \
                  relative_fileloc = excluded.relative_fileloc, synced_ms = excluded.synced_ms, \
-                 scheduling_state = excluded.scheduling_state, \
-                 conflict_bundle = NULL, conflict_since_ms = NULL",
+                 scheduling_state = excluded.scheduling_state",
             )
             .bind(&env.name)
             .bind(&dag.dag_id)

@@ -224,6 +224,22 @@ async fn dup_dag_stays_with_its_first_team(backend: Backend) {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert!(body.contains("ownership conflict"), "{body}");
 
+    // Airflow's report coming back to team_a's bundle (as it flips between two bundles that
+    // both define the dag_id) does not end the conflict: only a platform admin does.
+    move_dag(&dag_id, "team_b_extra", "team_a_extra");
+    airflow_reports(&client, &dag_id, "team_a_extra").await;
+    sync(&app, 3).await;
+    assert_eq!(
+        row(&app, &dag_id).await.map(|r| (r.0, r.4)),
+        Some((Some("team_a".into()), true)),
+        "still in conflict"
+    );
+    let (status, body) = trigger(&admin_a, "team_a", &dag_id).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    move_dag(&dag_id, "team_a_extra", "team_b_extra");
+    airflow_reports(&client, &dag_id, "team_b_extra").await;
+    sync(&app, 4).await;
+
     // The platform sees the conflict; an auditor cannot resolve it, an admin can.
     let platform = app.signed_in("platform_admin").await;
     let overview = platform.get("/platform").await.text().await.unwrap();

@@ -144,7 +144,7 @@ async fn https_with_http2_and_a_renewed_certificate_served_without_a_restart() {
     let config = tls_config(dir.path(), port, &cert, &key);
     let tls = config.server.tls.clone();
     assert!(tls.is_some());
-    let (router, _state) = hangar_server::build_with(
+    let (router, state) = hangar_server::build_with(
         config,
         Arc::new(ManualClock::default()),
         hangar_server::SyncLoops::Off,
@@ -158,6 +158,27 @@ async fn https_with_http2_and_a_renewed_certificate_served_without_a_restart() {
         std::future::pending(),
     ));
     let url = format!("https://127.0.0.1:{port}/healthz");
+
+    // The edge knows who is calling over HTTPS too: a junk token's refusal is sampled under
+    // the client's address (one address for everyone would share one rate limit).
+    let refused = reqwest::Client::builder()
+        .add_root_certificate(ca.reqwest_certificate())
+        .build()
+        .unwrap()
+        .get(format!("https://127.0.0.1:{port}/api/v1/teams/team_a/dags"))
+        .bearer_auth("hgr_junk_token_junk_token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    let sampled = hangar_server::audit::entries_after(&state.db, 0, 1_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|entry| entry.action == "request.denied")
+        .expect("the refusal is sampled");
+    let detail = sampled.detail.unwrap_or_default();
+    assert!(detail.contains("from 127.0.0.1"), "{detail}");
 
     let (certificate, version, response) = presented(&url, &ca).await;
     assert_eq!(response.status(), 200);
