@@ -20,6 +20,7 @@ pub mod metrics;
 pub mod platform;
 pub mod ports;
 pub mod read_model;
+pub mod signing_keys;
 pub mod state;
 pub mod sync;
 pub mod telemetry;
@@ -153,6 +154,11 @@ pub async fn build_with(
         clock.clone(),
         config.clone(),
     ));
+    let profiles = Arc::new(ports::profile::ProfilePages::new(
+        db.clone(),
+        clock.clone(),
+        config.server.public_origin(),
+    ));
     let state = AppState::new(state::Services {
         config,
         db,
@@ -171,6 +177,7 @@ pub async fn build_with(
         platform,
         audit_pages,
         people,
+        profiles,
     });
     if sync_loops == SyncLoops::Start {
         sync::spawn_loops(&state);

@@ -45,6 +45,8 @@ pub struct Services {
     pub audit_pages: hangar_app::functions::ports::SharedAudit,
     /// Handed to the app as context: who holds which role; ending sessions.
     pub people: hangar_app::functions::ports::SharedPeople,
+    /// Handed to the app as context: the signed-in person's own page (signing keys).
+    pub profiles: hangar_app::functions::ports::SharedProfiles,
 }
 
 impl std::ops::Deref for AppState {
@@ -66,6 +68,7 @@ impl AppState {
         leptos::prelude::provide_context(self.platform.clone());
         leptos::prelude::provide_context(self.audit_pages.clone());
         leptos::prelude::provide_context(self.people.clone());
+        leptos::prelude::provide_context(self.profiles.clone());
     }
 
     pub fn new(services: Services) -> Self {

@@ -9,6 +9,7 @@ pub mod deploys;
 pub mod params;
 pub mod platform;
 pub mod pools;
+pub mod profile;
 pub mod runs;
 pub mod variables;
 pub mod viewer;

@@ -24,7 +24,7 @@ use url::Url;
 
 pub use airflow::{AirflowConfig, AirflowCredentials, Ownership};
 pub use audit::AuditConfig;
-pub use deploy::{DeployConfig, GitConfig, TargetConfig};
+pub use deploy::{DeployConfig, GitConfig, NotifyConfig, TargetConfig};
 pub use duration::parse_duration;
 pub use metrics::MetricsConfig;
 pub use secret::Secret;

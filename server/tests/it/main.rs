@@ -30,6 +30,7 @@ mod metrics;
 mod oidc;
 mod platform_overview;
 mod pools;
+mod review_gate;
 mod route_matrix;
 mod run_window;
 mod runs_page;
