@@ -22,6 +22,7 @@ use crate::pages::{
     deploys::DeploysPage,
     platform::PlatformPage,
     pools::PoolsPage,
+    profile::ProfilePage,
     run_detail::RunDetailPage,
     runs::RunsPage,
     signed_out::SignedOutPage,
@@ -66,6 +67,7 @@ pub const PAGE_ACCESS: &[(&str, Access)] = &[
         "/platform/access",
         Access::Platform(PlatformAction::ViewAccess),
     ),
+    ("/profile", Access::Authenticated),
     ("/auth/signed-out", Access::Public),
 ];
 
@@ -110,6 +112,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/platform") view=PlatformPage/>
                         <Route path=path!("/platform/audit") view=PlatformAuditPage/>
                         <Route path=path!("/platform/access") view=PlatformAccessPage/>
+                        <Route path=path!("/profile") view=ProfilePage/>
                         <Route path=path!("/auth/signed-out") view=SignedOutPage/>
                     </Routes>
                 </main>

@@ -110,7 +110,7 @@ const provider = new Provider(issuer, {
           sub: id,
           name: user.name,
           preferred_username: id,
-          email: `${id}@example.com`,
+          email: user.email ?? `${id}@example.com`,
           // A user may be marked unverified in the users file, as providers do for
           // addresses nobody has confirmed.
           email_verified: user.email_verified ?? true,
@@ -244,7 +244,7 @@ provider.use(async (ctx, next) => {
     if (ctx.path === '/__test/stats') { ctx.body = stats; return undefined; }
     if (ctx.path === '/__test/tamper' && ctx.method === 'POST') { tamperNext = body.mode; ctx.body = { ok: true }; return undefined; }
     if (ctx.path === '/__test/tamper-userinfo' && ctx.method === 'POST') { tamperUserinfoNext = body.sub; ctx.body = { ok: true }; return undefined; }
-    if (user && ctx.method === 'POST') { users[user[1]] = { name: body.name ?? user[1], groups: body.groups ?? [] }; ctx.body = { ok: true }; return undefined; }
+    if (user && ctx.method === 'POST') { users[user[1]] = { name: body.name ?? user[1], groups: body.groups ?? [], email: body.email }; ctx.body = { ok: true }; return undefined; }
     if (user && ctx.method === 'DELETE') { delete users[user[1]]; ctx.body = { ok: true }; return undefined; }
     ctx.status = 404;
     ctx.body = { error: 'no such test hook' };

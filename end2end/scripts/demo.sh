@@ -124,6 +124,12 @@ cat <<TXT
   run and, within about half a minute, "live in Airflow" with team_a_publish in the DAG list.
   To deploy more: git clone $HANGAR_TEST_DAG_REPOSITORY, change team_a/, push to main.
 
+  Team A tells authors by the e-mails commits carry (authorship = "emails", the weaker rule:
+  a commit under an address nobody signed in with needs a second approval). To try the
+  recommended rule, add authorship = "signatures" to the [[deploy]] in $DEMO/hangar.toml,
+  restart, register an SSH key on $HANGAR_URL/profile and sign your commits with it
+  (git -c gpg.format=ssh -c user.signingkey=KEY commit -S); see docs/deploys.md.
+
   Logs: Hangar below; identity provider in $DEMO/idp.log; Airflow in $DEMO/airflow/*.log.
   Ctrl-C stops everything.
 

@@ -186,3 +186,41 @@ test('CI opens the next deploy request with a team token, and nothing else', asy
   assert.notEqual((await page.textContent('[data-testid=token-last-used]')).trim(), 'never');
   await context.close();
 });
+
+test('emails mode: carol writes under a made-up address and approves; it still needs someone else', async () => {
+  const deployedBefore = revParse('deploy/team_a');
+  // carol commits under an address nobody in Hangar owns, and pushes to main.
+  const work = mkdtempSync(join(tmpdir(), 'hangar-e2e-clone-'));
+  git(['clone', '-q', repository, work]);
+  writeFileSync(join(work, 'team_a/README.md'), 'Team A owns this folder.\nReviewed by nobody in particular.\n');
+  git(['-c', 'user.name=Carol Crosswise', '-c', 'user.email=not-carol@made-up.example', 'commit', '-q', '-am', 'Reword the README'], work);
+  git(['push', '-q', 'origin', 'main'], work);
+  rmSync(work, { recursive: true, force: true });
+
+  // alice requests it (with JavaScript): the unknown author asks for a second approval.
+  const aliceContext = await stack.browser.newContext();
+  const alice = await aliceContext.newPage();
+  await signIn(alice, stack.hangarUrl, 'alice', '/t/team_a/deploys');
+  await alice.waitForSelector('#hangar[data-hydrated="true"]');
+  assert.match(await alice.textContent('[data-testid=authorship-emails]'), /Anyone can commit under any address/);
+  await alice.click('[data-testid=request-deploy]');
+  await alice.waitForURL(/\/t\/team_a\/deploys\/\d+$/);
+  const detailPath = new URL(alice.url()).pathname;
+  const state = await alice.textContent('[data-testid=policy-state]');
+  assert.match(state, /^needs 2 more approvals from a team author or above other than Alice Admin/);
+  assert.match(state, /unknown author \([^)]*not-carol@made-up\.example[^)]*\): one approval more than usual$/);
+  assert.ok(await alice.locator('[data-commit] [data-email="not-carol@made-up.example"] [data-testid=unknown-author]').count() >= 1);
+
+  // carol, without JavaScript, approves her own change: one approval of two, nothing moves.
+  const carolContext = await stack.browser.newContext({ javaScriptEnabled: false });
+  const carol = await carolContext.newPage();
+  await signIn(carol, stack.hangarUrl, 'carol', detailPath);
+  await carol.fill('[data-testid=review-comment]', 'Fine by me.');
+  await carol.click('[data-testid=approve]');
+  await carol.waitForURL((url) => url.pathname === detailPath);
+  assert.equal(await carol.getAttribute('h1 [data-testid=deploy-status]', 'data-state'), 'pending');
+  assert.match(await carol.textContent('[data-testid=policy-state]'), /^needs 1 more approval from a team author or above other than Alice Admin/);
+  assert.equal(revParse('deploy/team_a'), deployedBefore);
+  await aliceContext.close();
+  await carolContext.close();
+});

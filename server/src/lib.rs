@@ -20,6 +20,7 @@ pub mod metrics;
 pub mod platform;
 pub mod ports;
 pub mod read_model;
+pub mod signing_keys;
 pub mod state;
 pub mod sync;
 pub mod telemetry;
@@ -173,6 +174,11 @@ pub async fn build_with(
         config.server.is_https(),
     );
     let refusals = Arc::new(audit::refusals::AnonymousRefusals::new(metrics.clone()));
+    let profiles = Arc::new(ports::profile::ProfilePages::new(
+        db.clone(),
+        clock.clone(),
+        config.server.public_origin(),
+    ));
     let state = AppState::new(state::Services {
         config,
         db,
@@ -194,6 +200,7 @@ pub async fn build_with(
         people,
         refusals,
         sign_in_cookie,
+        profiles,
     });
     if sync_loops == SyncLoops::Start {
         sync::spawn_loops(&state);

@@ -51,6 +51,8 @@ pub struct Services {
     pub refusals: Arc<audit::refusals::AnonymousRefusals>,
     /// Sign-ins in progress, in an encrypted cookie (no session row per anonymous visit).
     pub sign_in_cookie: crate::identity::pending::PendingCookie,
+    /// Handed to the app as context: the signed-in person's own page (signing keys).
+    pub profiles: hangar_app::functions::ports::SharedProfiles,
 }
 
 impl std::ops::Deref for AppState {
@@ -72,6 +74,7 @@ impl AppState {
         leptos::prelude::provide_context(self.platform.clone());
         leptos::prelude::provide_context(self.audit_pages.clone());
         leptos::prelude::provide_context(self.people.clone());
+        leptos::prelude::provide_context(self.profiles.clone());
     }
 
     pub fn new(services: Services) -> Self {

@@ -2,9 +2,14 @@
 //!
 //! A token is `hgr_` and 32 random bytes (base64url). Only its SHA-256 is stored — a slow
 //! hash buys nothing against 256 bits of entropy — and it is shown once, at creation. Each
-//! token belongs to one team, carries scopes, expires, can be revoked, records its last use,
-//! and acts as a user of its own: a request it opens is nobody's own request, so nobody is
-//! kept from reviewing it except the authors of its commits.
+//! token belongs to one team, carries scopes, expires, can be revoked or rotated (a new
+//! secret for the same token), records its last use, and acts as a user of its own.
+//!
+//! A token is only as trustworthy as the people who held its secret: a request it opens is
+//! also its creator's and its last rotator's, so neither may approve it (`deploy/policy.rs`),
+//! and it stops working as soon as either no longer holds a role in the team that may create
+//! tokens — judged from the groups stored at their last sign-in and the current `[[access]]`
+//! rules ([`lapsed`]).
 
 use base64::Engine;
 use hangar_app::models::deploys::{TOKEN_MAX_DAYS, TOKEN_SCOPES, TokenRow};
@@ -12,6 +17,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
+use crate::access::StoredGrants;
 use crate::db::Db;
 use crate::db::query_result;
 use crate::error::ServerError;
@@ -46,6 +52,8 @@ pub struct TokenIdentity {
     pub user_id: i64,
     /// The person who created it.
     pub created_by: i64,
+    /// The person who last gave it a new secret.
+    pub rotated_by: Option<i64>,
 }
 
 impl TokenIdentity {
@@ -83,6 +91,16 @@ fn hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
+/// A new secret: `hgr_` and 32 random bytes.
+fn new_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    format!(
+        "{PREFIX}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    )
+}
+
 pub struct NewToken<'a> {
     pub team: &'a str,
     pub name: &'a str,
@@ -95,12 +113,7 @@ pub struct NewToken<'a> {
 /// Creates a token and its user; returns its id and the secret (never stored).
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn create(db: &Db, new: NewToken<'_>) -> Result<(i64, String), TokenError> {
-    let mut bytes = [0u8; 32];
-    rand::thread_rng().fill_bytes(&mut bytes);
-    let secret = format!(
-        "{PREFIX}{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    );
+    let secret = new_secret();
     let subject = uuid::Uuid::new_v4().simple().to_string();
     let display = format!("API token \"{}\"", new.name.trim());
     let id = with_pool!(db, pool => {
@@ -150,7 +163,7 @@ pub async fn authenticate(
         let row = sqlx::query(
             "UPDATE api_tokens SET last_used_ms = $2 WHERE secret_hash = $1 \
              AND revoked_ms IS NULL AND expires_ms > $2 \
-             RETURNING id, team, name, scopes, user_id, created_by",
+             RETURNING id, team, name, scopes, user_id, created_by, rotated_by",
         )
         .bind(hash(secret))
         .bind(now_ms)
@@ -165,20 +178,60 @@ pub async fn authenticate(
                 scopes: scopes.split_whitespace().map(str::to_string).collect(),
                 user_id: row.try_get("user_id")?,
                 created_by: row.try_get("created_by")?,
+                rotated_by: row.try_get("rotated_by")?,
             })
         })
         .transpose()
     }))
 }
 
-/// The team's tokens, newest first.
+/// Why a token no longer works although it is live: someone who held its secret (its
+/// creator, its last rotator) no longer holds a role in `team` that may create tokens.
+/// `None`: it works.
 #[tracing::instrument(level = "debug", skip_all, fields(team))]
-pub async fn list(db: &Db, team: &str) -> Result<Vec<TokenRow>, ServerError> {
-    query_result(with_pool!(db, pool => {
+pub async fn lapsed(
+    db: &Db,
+    grants: &StoredGrants,
+    team: &str,
+    created_by: i64,
+    rotated_by: Option<i64>,
+) -> Result<Option<String>, ServerError> {
+    for (user, who) in [
+        (Some(created_by), "its creator"),
+        (rotated_by, "whoever last rotated it"),
+    ] {
+        let Some(user) = user else { continue };
+        let standing = crate::users::person_with_groups(db, user).await?;
+        let holds = standing.as_ref().is_some_and(|(_, groups)| {
+            grants
+                .in_team(team, groups)
+                .allows(hangar_app::models::TeamAction::ManageTokens)
+        });
+        if !holds {
+            let name = standing.map(|(person, _)| person.name).unwrap_or_default();
+            return Ok(Some(format!(
+                "stopped working: {who}, {name}, no longer holds a role in this team that may \
+                 create tokens"
+            )));
+        }
+    }
+    Ok(None)
+}
+
+/// The team's tokens, newest first, each saying whether it still works.
+#[tracing::instrument(level = "debug", skip_all, fields(team))]
+pub async fn list(
+    db: &Db,
+    grants: &StoredGrants,
+    team: &str,
+) -> Result<Vec<TokenRow>, ServerError> {
+    let rows: Vec<(TokenRow, i64, Option<i64>)> = query_result(with_pool!(db, pool => {
         let rows = sqlx::query(
-            "SELECT t.id, t.name, t.scopes, u.display_name AS created_by, t.created_ms, \
-             t.expires_ms, t.revoked_ms, t.last_used_ms FROM api_tokens t \
-             JOIN users u ON u.id = t.created_by WHERE t.team = $1 ORDER BY t.id DESC",
+            "SELECT t.id, t.name, t.scopes, u.display_name AS creator, t.created_by, t.created_ms, \
+             t.expires_ms, t.revoked_ms, t.last_used_ms, t.rotated_by, t.rotated_ms, \
+             r.display_name AS rotator FROM api_tokens t \
+             JOIN users u ON u.id = t.created_by LEFT JOIN users r ON r.id = t.rotated_by \
+             WHERE t.team = $1 ORDER BY t.id DESC",
         )
         .bind(team)
         .fetch_all(pool)
@@ -186,19 +239,63 @@ pub async fn list(db: &Db, team: &str) -> Result<Vec<TokenRow>, ServerError> {
         rows.into_iter()
             .map(|row| {
                 let scopes: String = row.try_get("scopes")?;
-                Ok(TokenRow {
-                    id: row.try_get("id")?,
-                    name: row.try_get("name")?,
-                    scopes: scopes.split_whitespace().map(str::to_string).collect(),
-                    created_by: row.try_get("created_by")?,
-                    created_ms: row.try_get("created_ms")?,
-                    expires_ms: row.try_get("expires_ms")?,
-                    revoked_ms: row.try_get("revoked_ms")?,
-                    last_used_ms: row.try_get("last_used_ms")?,
-                })
+                Ok((
+                    TokenRow {
+                        id: row.try_get("id")?,
+                        name: row.try_get("name")?,
+                        scopes: scopes.split_whitespace().map(str::to_string).collect(),
+                        created_by: row.try_get("creator")?,
+                        created_ms: row.try_get("created_ms")?,
+                        expires_ms: row.try_get("expires_ms")?,
+                        revoked_ms: row.try_get("revoked_ms")?,
+                        last_used_ms: row.try_get("last_used_ms")?,
+                        rotated_by: row.try_get("rotator")?,
+                        rotated_ms: row.try_get("rotated_ms")?,
+                        lapsed: None,
+                    },
+                    row.try_get("created_by")?,
+                    row.try_get("rotated_by")?,
+                ))
             })
             .collect()
-    }))
+    }))?;
+    let mut tokens = Vec::with_capacity(rows.len());
+    for (mut row, created_by, rotated_by) in rows {
+        if row.revoked_ms.is_none() {
+            row.lapsed = lapsed(db, grants, team, created_by, rotated_by).await?;
+        }
+        tokens.push(row);
+    }
+    Ok(tokens)
+}
+
+/// Gives live token `id` of `team` a new secret (the old one stops working at once) and
+/// records who did it; returns its name and the new secret, or `None` if the team has no
+/// such live token.
+#[tracing::instrument(level = "debug", skip_all, fields(team))]
+pub async fn rotate(
+    db: &Db,
+    team: &str,
+    id: i64,
+    by: i64,
+    now_ms: i64,
+) -> Result<Option<(String, String)>, ServerError> {
+    let secret = new_secret();
+    let name: Option<String> = query_result(with_pool!(db, pool => {
+        sqlx::query_scalar(
+            "UPDATE api_tokens SET secret_hash = $3, rotated_by = $4, rotated_ms = $5 \
+             WHERE id = $1 AND team = $2 AND revoked_ms IS NULL AND expires_ms > $5 \
+             RETURNING name",
+        )
+        .bind(id)
+        .bind(team)
+        .bind(hash(&secret))
+        .bind(by)
+        .bind(now_ms)
+        .fetch_optional(pool)
+        .await
+    }))?;
+    Ok(name.map(|name| (name, secret)))
 }
 
 /// Revokes token `id` of `team` (a token already revoked stays as it was); returns its name,

@@ -1,12 +1,19 @@
-//! Users Hangar has seen: one row per (issuer, subject), updated at every sign-in.
+//! Users Hangar has seen: one row per (issuer, subject), updated at every sign-in, and every
+//! e-mail address the identity provider ever verified for them.
+
+use std::collections::BTreeSet;
 
 use sqlx::Row;
 
 use crate::db::Db;
 use crate::db::query_result;
-use crate::deploy::policy::Person;
+use crate::deploy::commit::normalize_email;
+use crate::deploy::policy::{Directory, Owner, Person};
 use crate::error::ServerError;
 use crate::with_pool;
+
+/// Addresses looked up per statement (each one a bound parameter).
+const EMAILS_PER_LOOKUP: usize = 500;
 
 pub struct SignIn<'a> {
     pub issuer: &'a str,
@@ -18,14 +25,22 @@ pub struct SignIn<'a> {
     pub at_ms: i64,
 }
 
-/// Records a sign-in and returns the user's id and remembered team.
+/// Records a sign-in and returns the user's id and remembered team. A verified address joins
+/// the person's addresses for good: a commit naming an address they signed in with once is
+/// theirs (`authorship = "emails"`).
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn record_sign_in(
     db: &Db,
     sign_in: SignIn<'_>,
 ) -> Result<(i64, Option<String>), ServerError> {
     let groups = serde_json::to_string(sign_in.groups).unwrap_or_else(|_| "[]".into());
+    let verified = sign_in
+        .email
+        .filter(|_| sign_in.email_verified)
+        .map(normalize_email)
+        .filter(|email| !email.is_empty());
     query_result(with_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
         let row = sqlx::query(
             "INSERT INTO users (issuer, subject, display_name, email, groups_json, \
              first_login_ms, last_login_ms, email_verified) VALUES ($1, $2, $3, $4, $5, $6, $6, $7) \
@@ -42,29 +57,108 @@ pub async fn record_sign_in(
         .bind(groups)
         .bind(sign_in.at_ms)
         .bind(sign_in.email_verified)
-        .fetch_one(pool)
+        .fetch_one(&mut *tx)
         .await?;
-        Ok((row.try_get("id")?, row.try_get("last_team")?))
+        let id: i64 = row.try_get("id")?;
+        if let Some(email) = &verified {
+            sqlx::query(
+                "INSERT INTO user_emails (user_id, email, first_seen_ms, last_seen_ms) \
+                 VALUES ($1, $2, $3, $3) ON CONFLICT (user_id, email) \
+                 DO UPDATE SET last_seen_ms = excluded.last_seen_ms",
+            )
+            .bind(id)
+            .bind(email)
+            .bind(sign_in.at_ms)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok((id, row.try_get("last_team")?))
     }))
 }
 
-/// The person the deploy rules see: the user's name and the e-mail the identity provider
-/// verified at their last sign-in (none if it did not).
+/// The person the deploy rules see: the user's name and every e-mail address the identity
+/// provider verified for them at any sign-in.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn person(db: &Db, user_id: i64) -> Result<Option<Person>, ServerError> {
     query_result(with_pool!(db, pool => {
-        let row = sqlx::query("SELECT display_name, email, email_verified FROM users WHERE id = $1")
+        let name: Option<String> = sqlx::query_scalar("SELECT display_name FROM users WHERE id = $1")
             .bind(user_id)
             .fetch_optional(pool)
             .await?;
-        row.map(|row| -> Result<Person, sqlx::Error> {
-            let name: String = row.try_get("display_name")?;
-            let email: Option<String> = row.try_get("email")?;
-            let verified: bool = row.try_get("email_verified")?;
-            let emails: Vec<&str> = email.as_deref().filter(|_| verified).into_iter().collect();
-            Ok(Person::new(user_id, &name, &emails))
-        })
-        .transpose()
+        let Some(name) = name else {
+            return Ok(None);
+        };
+        let emails: Vec<String> =
+            sqlx::query_scalar("SELECT email FROM user_emails WHERE user_id = $1 ORDER BY email")
+                .bind(user_id)
+                .fetch_all(pool)
+                .await?;
+        let emails: Vec<&str> = emails.iter().map(String::as_str).collect();
+        Ok(Some(Person::new(user_id, &name, &emails)))
+    }))
+}
+
+/// A person and the groups stored at their last sign-in or group refresh (`None`: no such
+/// user), to judge their standing now when they are not the one asking.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn person_with_groups(
+    db: &Db,
+    user_id: i64,
+) -> Result<Option<(Person, Vec<String>)>, ServerError> {
+    let Some(person) = person(db, user_id).await? else {
+        return Ok(None);
+    };
+    let groups: String = query_result(with_pool!(db, pool => {
+        sqlx::query_scalar("SELECT groups_json FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_one(pool)
+            .await
+    }))?;
+    // Written by Hangar only, from a Vec<String>; unreadable means none.
+    Ok(Some((
+        person,
+        serde_json::from_str(&groups).unwrap_or_default(),
+    )))
+}
+
+/// Who stands behind `addresses`: every user who signed in with one of them verified.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn directory(db: &Db, addresses: &BTreeSet<String>) -> Result<Directory, ServerError> {
+    let addresses: Vec<&String> = addresses.iter().collect();
+    let mut found = Vec::new();
+    for chunk in addresses.chunks(EMAILS_PER_LOOKUP) {
+        // One bound parameter per address: they come from commits, so never into the text.
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
+        let sql = format!(
+            "SELECT e.email, u.id, u.display_name FROM user_emails e JOIN users u ON u.id = e.user_id \
+             WHERE e.email IN ({})",
+            placeholders.join(", ")
+        );
+        let rows: Vec<(String, i64, String)> = query_result(with_pool!(db, pool => {
+            let mut query = sqlx::query_as(&sql);
+            for address in chunk {
+                query = query.bind(address.as_str());
+            }
+            query.fetch_all(pool).await
+        }))?;
+        found.extend(
+            rows.into_iter()
+                .map(|(email, user_id, name)| (email, Owner { user_id, name })),
+        );
+    }
+    Ok(Directory::new(found))
+}
+
+/// The names of users, for people the rules refer to by id (a token's creator).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn owner(db: &Db, user_id: i64) -> Result<Option<Owner>, ServerError> {
+    query_result(with_pool!(db, pool => {
+        let name: Option<String> = sqlx::query_scalar("SELECT display_name FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(pool)
+            .await?;
+        Ok(name.map(|name| Owner { user_id, name }))
     }))
 }
 

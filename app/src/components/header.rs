@@ -1,9 +1,11 @@
-//! The header on every page: product name, team switcher, platform link, user menu.
+//! The header on every page: product name, team switcher, platform link, how many deploys
+//! wait for the viewer's review, user menu (with their profile).
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
 use super::team_switcher::{TeamSwitcher, current_team};
+use crate::functions::deploys::get_review_queue;
 use crate::models::{PlatformAction, TeamAction, Viewer};
 
 #[component]
@@ -35,10 +37,28 @@ pub fn Header(viewer: Viewer) -> impl IntoView {
             .map(|team| format!("{}/audit", crate::paths::team(&team)))
     };
 
+    // Read again at every navigation; a team's approvers see what waits for them.
+    let queue = Resource::new(move || location.pathname.get(), |_| get_review_queue());
+    let waiting = move || {
+        Suspend::new(async move {
+            let waiting = queue.await.ok().filter(|w| !w.is_empty())?;
+            let href = match waiting.as_slice() {
+                [one] => crate::paths::deploy(&one.team, one.id),
+                [first, ..] => crate::paths::deploys(&first.team),
+                [] => return None,
+            };
+            Some(view! {
+                <a class="nav-link review-queue" href=href data-testid="review-queue" data-count=waiting.len().to_string()>
+                    {format!("{} waiting for your review", waiting.len())}
+                </a>
+            })
+        })
+    };
     view! {
         <header class="site-header">
             <a class="brand" href="/">"Hangar"</a>
             <TeamSwitcher viewer=viewer.clone()/>
+            <Transition fallback=|| ()>{waiting}</Transition>
             {platform.then(|| view! { <a class="nav-link" href="/platform">"Platform"</a> })}
             {move || audit_link().map(|href| view! { <a class="nav-link" href=href data-testid="audit-link">"Audit log"</a> })}
             {move || access_link().map(|href| view! { <a class="nav-link" href=href data-testid="access-link">"Access"</a> })}
@@ -47,6 +67,7 @@ pub fn Header(viewer: Viewer) -> impl IntoView {
                 <div class="menu-body">
                     <p class="user-name">{viewer.display_name.clone()}</p>
                     <p class="user-email">{email}</p>
+                    <p><a href="/profile" data-testid="profile-link">"Your profile and signing keys"</a></p>
                     <form method="post" action="/auth/logout">
                         <button type="submit" data-testid="logout">"Sign out"</button>
                     </form>

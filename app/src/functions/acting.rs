@@ -49,6 +49,8 @@ pub struct ActingToken {
     pub scopes: Vec<String>,
     /// The Hangar user who created the token.
     pub creator_id: i64,
+    /// The Hangar user who last gave it a new secret, if anyone did.
+    pub rotated_by: Option<i64>,
 }
 
 impl ActingToken {

@@ -5,7 +5,9 @@
 use leptos::prelude::*;
 
 use crate::errors::AppError;
-use crate::models::deploys::{CreatedToken, DeployDetail, DeployOverview, TokenPage};
+use crate::models::deploys::{
+    CreatedToken, DeployDetail, DeployOverview, TokenPage, WaitingReview,
+};
 
 #[server(prefix = "/api", endpoint = "team_deploys")]
 pub async fn get_team_deploys(team: String) -> Result<DeployOverview, AppError> {
@@ -44,6 +46,9 @@ pub async fn review_deploy(
     id: i64,
     verdict: String,
     #[server(default)] comment: String,
+    // The box inside the section of files beyond the team's paths: a checkbox, so the form
+    // works without JavaScript, and it can only be ticked with the section open.
+    #[server(default)] reviewed_outside: bool,
 ) -> Result<(), AppError> {
     let acting = super::guard::require(super::ACCESS_REVIEW_DEPLOY, Some(&team))?;
     let approve = match verdict.as_str() {
@@ -52,7 +57,7 @@ pub async fn review_deploy(
         _ => return Err(AppError::Invalid("the verdict is approve or reject".into())),
     };
     super::ports::deploys()?
-        .review(&acting, &team, id, approve, &comment)
+        .review(&acting, &team, id, approve, &comment, reviewed_outside)
         .await
 }
 
@@ -110,6 +115,21 @@ pub async fn create_token(
     super::ports::deploys()?
         .create_token(&acting, &team, &name, &scopes, days)
         .await
+}
+
+#[server(prefix = "/api", endpoint = "rotate_token")]
+pub async fn rotate_token(team: String, id: i64) -> Result<CreatedToken, AppError> {
+    let acting = super::guard::require(super::ACCESS_ROTATE_TOKEN, Some(&team))?;
+    super::ports::deploys()?
+        .rotate_token(&acting, &team, id)
+        .await
+}
+
+/// Requests the viewer could approve now, for the header's "waiting for your review".
+#[server(prefix = "/api", endpoint = "review_queue")]
+pub async fn get_review_queue() -> Result<Vec<WaitingReview>, AppError> {
+    let acting = super::guard::require(super::ACCESS_GET_REVIEW_QUEUE, None)?;
+    super::ports::deploys()?.waiting_for_review(&acting).await
 }
 
 #[server(prefix = "/api", endpoint = "revoke_token")]

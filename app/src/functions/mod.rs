@@ -20,6 +20,7 @@ pub mod platform;
 pub mod pools;
 #[cfg(feature = "ssr")]
 pub mod ports;
+pub mod profile;
 pub mod runs;
 pub mod team;
 pub mod variables;
@@ -60,6 +61,13 @@ pub const ACCESS_BREAK_GLASS_DEPLOY: Access = Access::Team(TeamAction::BreakGlas
 pub const ACCESS_GET_TEAM_TOKENS: Access = Access::Team(TeamAction::ManageTokens);
 pub const ACCESS_CREATE_TOKEN: Access = Access::Team(TeamAction::ManageTokens);
 pub const ACCESS_REVOKE_TOKEN: Access = Access::Team(TeamAction::ManageTokens);
+pub const ACCESS_ROTATE_TOKEN: Access = Access::Team(TeamAction::ManageTokens);
+/// Every signed-in person: the count covers only teams where they may approve.
+pub const ACCESS_GET_REVIEW_QUEUE: Access = Access::Authenticated;
+/// One's own page and keys: every signed-in person, about themselves only.
+pub const ACCESS_GET_PROFILE: Access = Access::Authenticated;
+pub const ACCESS_ADD_SIGNING_KEY: Access = Access::Authenticated;
+pub const ACCESS_REVOKE_SIGNING_KEY: Access = Access::Authenticated;
 pub const ACCESS_GET_PLATFORM_OVERVIEW: Access = Access::Platform(PlatformAction::ViewOverview);
 pub const ACCESS_GET_PLATFORM_AUDIT: Access = Access::Platform(PlatformAction::ViewAudit);
 pub const ACCESS_GET_TEAM_AUDIT: Access = Access::Team(TeamAction::ViewTeamAudit);
@@ -120,6 +128,11 @@ pub fn declared_access() -> Vec<(&'static str, Access)> {
         (deploys::GetTeamTokens::PATH, ACCESS_GET_TEAM_TOKENS),
         (deploys::CreateToken::PATH, ACCESS_CREATE_TOKEN),
         (deploys::RevokeToken::PATH, ACCESS_REVOKE_TOKEN),
+        (deploys::RotateToken::PATH, ACCESS_ROTATE_TOKEN),
+        (deploys::GetReviewQueue::PATH, ACCESS_GET_REVIEW_QUEUE),
+        (profile::GetProfile::PATH, ACCESS_GET_PROFILE),
+        (profile::AddSigningKey::PATH, ACCESS_ADD_SIGNING_KEY),
+        (profile::RevokeSigningKey::PATH, ACCESS_REVOKE_SIGNING_KEY),
         (pools::CreatePool::PATH, ACCESS_CREATE_POOL),
         (pools::UpdatePool::PATH, ACCESS_UPDATE_POOL),
         (pools::DeletePool::PATH, ACCESS_DELETE_POOL),

@@ -19,9 +19,10 @@ use crate::models::access_overview::{AccessOverview, PeopleQuery, SessionsEnded,
 use crate::models::audit::{AuditCursor, AuditFilter, AuditPage, AuditScope};
 use crate::models::deploys::{
     AwaitingReview, CreatedToken, DeployDetail, DeployOverview, DeploySummary, OpenedDeploy,
-    TokenPage,
+    TokenPage, WaitingReview,
 };
 use crate::models::platform::{OverviewQuery, PlatformOverview};
+use crate::models::profile::Profile;
 use crate::models::{
     ConnectionForm, ConnectionPage, DagDetail, DagPage, DagQuery, PoolForm, PoolPage,
     RevealedValue, RunDetail, RunPage, RunQuery, TaskLogPage, TriggerRequest, VariableForm,
@@ -212,6 +213,8 @@ pub trait Deploys: Send + Sync + 'static {
         team: &str,
         commit: Option<String>,
     ) -> Result<OpenedDeploy, AppError>;
+    /// Approves or rejects. `opened_outside`: the reviewer opened the section of files
+    /// beyond the team's paths (and ticked its box), which approving such a request needs.
     async fn review(
         &self,
         acting: &Acting,
@@ -219,9 +222,11 @@ pub trait Deploys: Send + Sync + 'static {
         id: i64,
         approve: bool,
         comment: &str,
+        opened_outside: bool,
     ) -> Result<(), AppError>;
     async fn cancel(&self, acting: &Acting, team: &str, id: i64) -> Result<(), AppError>;
-    /// Deploys an approved request or retries a failed one (in the background).
+    /// Deploys an approved request or retries a failed one (in the background); retrying a
+    /// break-glass deploy takes what breaking glass takes.
     async fn deploy(&self, acting: &Acting, team: &str, id: i64) -> Result<(), AppError>;
     /// Deploys without approvals; returns the request's id.
     async fn break_glass(
@@ -243,6 +248,39 @@ pub trait Deploys: Send + Sync + 'static {
         days: u32,
     ) -> Result<CreatedToken, AppError>;
     async fn revoke_token(&self, acting: &Acting, team: &str, id: i64) -> Result<(), AppError>;
+    /// Gives a live token a new secret (shown once); the old one stops working.
+    async fn rotate_token(
+        &self,
+        acting: &Acting,
+        team: &str,
+        id: i64,
+    ) -> Result<CreatedToken, AppError>;
+    /// Open requests the viewer could approve now, in the teams where they may.
+    async fn waiting_for_review(&self, acting: &Acting) -> Result<Vec<WaitingReview>, AppError>;
+}
+
+/// The signed-in person's own page: their verified addresses and signing keys.
+#[async_trait::async_trait]
+pub trait Profiles: Send + Sync + 'static {
+    async fn profile(&self, acting: &Acting) -> Result<Profile, AppError>;
+    /// Registers a public key, proven by `proof` (a signature by it over the profile's
+    /// challenge); audited.
+    async fn add_signing_key(
+        &self,
+        acting: &Acting,
+        public_key: &str,
+        proof: &str,
+        label: &str,
+    ) -> Result<(), AppError>;
+    /// Revokes one of the person's own keys; audited.
+    async fn revoke_signing_key(&self, acting: &Acting, id: i64) -> Result<(), AppError>;
+}
+
+pub type SharedProfiles = Arc<dyn Profiles>;
+
+pub fn profiles() -> Result<SharedProfiles, AppError> {
+    use_context::<SharedProfiles>()
+        .ok_or_else(|| AppError::Internal("profiles not provided".into()))
 }
 
 /// The platform team's pages across every team. Implementations show only the teams the

@@ -201,6 +201,15 @@ impl TeamGrant {
         by_platform || by_team_role
     }
 
+    /// The team role the deploy rules count: a platform admin acts as the team's admin, a
+    /// platform auditor only reads.
+    pub fn acting_role(self) -> Option<TeamRole> {
+        match self.platform {
+            Some(PlatformRole::Admin) => Some(TeamRole::Admin),
+            _ => self.role,
+        }
+    }
+
     /// A grant with neither role gives nothing; such a team is not the user's.
     pub fn is_empty(self) -> bool {
         self.role.is_none() && self.platform.is_none()

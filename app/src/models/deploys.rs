@@ -33,6 +33,30 @@ pub struct DeployOverview {
     pub can_break_glass: bool,
     /// The viewer re-authenticated at the identity provider within the break-glass window.
     pub reauthenticated: bool,
+    /// `signatures` or `emails`: where the people of a commit come from.
+    pub authorship: String,
+    /// Webhook deliveries that failed and are not delivered since.
+    pub notification_problems: Vec<NotificationProblem>,
+}
+
+/// What the weaker authorship rule cannot do, in words the pages show wherever it applies.
+pub const EMAILS_MODE_LIMIT: &str = "This team trusts the e-mail addresses commits carry to \
+    tell who wrote them. Anyone can commit under any address, so this cannot stop a committer \
+    who uses a teammate's address; signing keys can (authorship = \"signatures\").";
+
+/// A webhook delivery that failed (docs/deploys.md, "Notifications").
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotificationProblem {
+    pub request_id: i64,
+    pub event: String,
+    /// The hook's host (its URL may be a secret).
+    pub destination: String,
+    pub attempts: i64,
+    /// Retried no more.
+    pub gave_up: bool,
+    /// When it is tried again.
+    pub next_attempt_ms: Option<i64>,
+    pub error: String,
 }
 
 /// A target and the commit it holds, read from the target itself.
@@ -48,6 +72,26 @@ pub struct CommitRow {
     pub author: String,
     pub authored_ms: i64,
     pub subject: String,
+    /// Author, committer and co-authors as the commit names them (the approval screen).
+    #[serde(default)]
+    pub people: Vec<CommitPersonRow>,
+    /// Who signed it, or why no one may count as its author ("not signed").
+    #[serde(default)]
+    pub signature: Option<String>,
+    /// Whether the signature names a registered key's owner.
+    #[serde(default)]
+    pub signature_ok: bool,
+}
+
+/// Someone a commit names, and whether a Hangar user verified that address.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitPersonRow {
+    /// `author`, `committer` or `co-author`.
+    pub role: String,
+    pub name: String,
+    pub email: String,
+    /// The Hangar users who verified the address (none: "unknown").
+    pub verified_as: Vec<String>,
 }
 
 impl CommitRow {
@@ -151,6 +195,13 @@ pub struct DeployDetail {
     /// Minutes Airflow has to pick a deploy up before it is "not picked up".
     pub confirm_within_minutes: u64,
     pub actions: DeployActions,
+    /// `signatures` or `emails`: the rule the team applies now.
+    pub authorship: String,
+    /// Files the candidate changes beyond the team's paths, which a ref target receives
+    /// (listed in `files` with `outside` set).
+    pub outside_files: usize,
+    /// Why a request that was approved went back to pending.
+    pub returned: Option<String>,
 }
 
 /// What the viewer may do with the request now, and why not where it helps.
@@ -177,6 +228,9 @@ pub struct FileRow {
     pub binary: bool,
     pub added: u32,
     pub removed: u32,
+    /// Outside the team's paths: a ref target receives it anyway.
+    #[serde(default)]
+    pub outside: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -223,6 +277,8 @@ pub struct ReviewRow {
     pub approve: bool,
     pub comment: String,
     pub at_ms: i64,
+    /// Why an approval stopped counting.
+    pub void_reason: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -252,6 +308,11 @@ pub struct TokenRow {
     pub expires_ms: i64,
     pub revoked_ms: Option<i64>,
     pub last_used_ms: Option<i64>,
+    /// Who last gave it a new secret, and when.
+    pub rotated_by: Option<String>,
+    pub rotated_ms: Option<i64>,
+    /// Why a live token no longer works (its creator lost the role that may create it).
+    pub lapsed: Option<String>,
 }
 
 /// The scopes a token may carry.
@@ -269,6 +330,13 @@ pub const TOKEN_MAX_DAYS: u32 = 365;
 pub struct CreatedToken {
     pub row: TokenRow,
     pub secret: String,
+}
+
+/// A request waiting for the viewer's review, for the header.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaitingReview {
+    pub team: String,
+    pub id: i64,
 }
 
 /// The team's tokens page.
@@ -325,6 +393,7 @@ mod tests {
             binary: false,
             added: 1,
             removed: 0,
+            outside: false,
         }
     }
 

@@ -10,6 +10,7 @@ pub mod identifiers;
 pub mod params;
 pub mod platform;
 pub mod pools;
+pub mod profile;
 pub mod runs;
 pub mod variables;
 pub mod viewer;

@@ -1,7 +1,10 @@
-//! `/t/{team}/deploys/{id}`: the approval screen. What the deploy changes (the commits, a
-//! file tree, coloured diffs with line numbers, a page of files at a time), the policy's
-//! state in words, reviews so far, what the viewer may do (approve or reject with a
-//! comment, cancel, deploy or retry), and the deploy's progress once it runs.
+//! `/t/{team}/deploys/{id}`: the approval screen. What the deploy changes (the commits with
+//! who they name and who signed them, a file tree, coloured diffs with line numbers, a page
+//! of files at a time — and, when a ref target receives the whole commit, the files beyond
+//! the team's paths in a section of their own that a reviewer must open and tick before
+//! approving), the policy's state in words, reviews so far, what the viewer may do (approve
+//! or reject with a comment, cancel, deploy or retry), and the deploy's progress once it
+//! runs.
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -10,7 +13,8 @@ use crate::components::ErrorView;
 use crate::components::team_nav::TeamNav;
 use crate::functions::deploys::{CancelDeploy, ReviewDeploy, RunDeploy, get_deploy_detail};
 use crate::models::deploys::{
-    DEPLOY_STEPS, DeployDetail, DiffBody, FileDiff, LineKind, StepRow, file_tree, short_sha,
+    CommitPersonRow, DEPLOY_STEPS, DeployDetail, DiffBody, EMAILS_MODE_LIMIT, FileDiff, FileRow,
+    LineKind, StepRow, file_tree, short_sha,
 };
 use crate::pages::deploys::{Confirmation, StatusBadge};
 use crate::paths;
@@ -97,6 +101,12 @@ fn Detail(detail: DeployDetail, actions: DetailActions) -> impl IntoView {
     let reason = detail.break_glass_reason.clone().map(|r| {
         view! { <p class="notice break-glass" data-testid="break-glass-reason">"Break-glass reason: " {r}</p> }
     });
+    let returned = detail.returned.clone().map(|r| {
+        view! { <p class="notice error" data-testid="deploy-returned">"It was approved, but " {r}</p> }
+    });
+    let weaker = (detail.authorship == "emails").then(|| {
+        view! { <p class="notice weak" data-testid="authorship-emails">{EMAILS_MODE_LIMIT}</p> }
+    });
     view! {
         <section class="deploy-detail" data-deploy=id.to_string()>
             <h1>{format!("Deploy #{id}")} " " <StatusBadge summary=summary.clone()/></h1>
@@ -107,7 +117,9 @@ fn Detail(detail: DeployDetail, actions: DetailActions) -> impl IntoView {
                 {format!(" — requested by {requester} on {}", utc_minute(summary.created_ms))}
             </p>
             <p class="policy-state" data-testid="policy-state">{detail.policy_state.clone()}</p>
+            {weaker}
             {reason}
+            {returned}
             {error}
             {failure}
             {hook_failure}
@@ -133,16 +145,29 @@ fn ActionsPanel(detail: DeployDetail, actions: DetailActions, return_to: String)
         } else {
             "Your review"
         };
+        let outside = (detail.outside_files > 0).then(|| {
+            view! {
+                <p class="notice" data-testid="outside-required">
+                    {format!(
+                        "This deploy changes {} file{} outside the team's paths that the ref target receives: open that section below, review it and tick its box before approving.",
+                        detail.outside_files,
+                        if detail.outside_files == 1 { "" } else { "s" }
+                    )}
+                </p>
+            }
+        });
         view! {
-            <ActionForm action=actions.review attr:class="review-form">
+            <ActionForm action=actions.review attr:class="review-form" attr:id="review-form">
                 <h2>{title}</h2>
+                {outside}
                 <input type="hidden" name="team" value=team/>
                 <input type="hidden" name="id" value=id/>
                 <input type="hidden" name="return_to" value=return_to/>
                 <label>"Comment (required to reject) " <textarea name="comment" data-testid="review-comment"></textarea></label>
                 <button type="submit" name="verdict" value="approve" data-testid="approve">"Approve"</button>
                 " "
-                <button type="submit" name="verdict" value="reject" class="danger" data-testid="reject">"Reject"</button>
+                // Rejecting needs no look at the outside files: the box is not required for it.
+                <button type="submit" name="verdict" value="reject" class="danger" formnovalidate data-testid="reject">"Reject"</button>
             </ActionForm>
         }
     });
@@ -251,10 +276,11 @@ fn Reviews(detail: DeployDetail) -> impl IntoView {
         .iter()
         .map(|r| {
             view! {
-                <li class=if r.approve { "review approve" } else { "review reject" } data-testid="review">
+                <li class=if r.approve { "review approve" } else { "review reject" } data-testid="review" data-void=r.void_reason.is_some().to_string()>
                     <strong>{r.name.clone()}</strong>
                     {if r.approve { " approved" } else { " rejected" }}
                     <span class="muted">{format!(" on {}", utc_minute(r.at_ms))}</span>
+                    {r.void_reason.clone().map(|why| view! { <span class="void" data-testid="review-void">{format!(" — no longer counts: {why}")}</span> })}
                     {(!r.comment.is_empty()).then(|| view! { <blockquote>{r.comment.clone()}</blockquote> })}
                 </li>
             }
@@ -274,15 +300,34 @@ fn Reviews(detail: DeployDetail) -> impl IntoView {
 
 #[component]
 fn Commits(detail: DeployDetail) -> impl IntoView {
+    let signatures = detail.authorship == "signatures";
     let rows = detail
         .commits
         .iter()
         .map(|c| {
+            let named = |role: &str| {
+                c.people
+                    .iter()
+                    .filter(|p| p.role == role)
+                    .map(|p| view! { <PersonCell person=p.clone()/> })
+                    .collect_view()
+            };
+            let signature = signatures.then(|| {
+                let state = if c.signature_ok { "good" } else { "missing" };
+                view! {
+                    <td class=format!("signature {state}") data-testid="commit-signature" data-state=state>
+                        {c.signature.clone().unwrap_or_default()}
+                    </td>
+                }
+            });
             view! {
-                <tr>
+                <tr data-commit=c.sha.clone()>
                     <td><code title=c.sha.clone()>{c.short().to_string()}</code></td>
                     <td>{c.subject.clone()}</td>
-                    <td>{c.author.clone()}</td>
+                    <td>{named("author")}</td>
+                    <td>{named("committer")}</td>
+                    <td>{named("co-author")}</td>
+                    {signature}
                     <td>{utc_minute(c.authored_ms)}</td>
                 </tr>
             }
@@ -292,10 +337,30 @@ fn Commits(detail: DeployDetail) -> impl IntoView {
         <section class="deploy-commits">
             <h2>{format!("Commits ({})", detail.commits.len())}</h2>
             <table data-testid="deploy-commits">
-                <thead><tr><th>"Commit"</th><th>"Subject"</th><th>"Author"</th><th>"Date"</th></tr></thead>
+                <thead><tr>
+                    <th>"Commit"</th><th>"Subject"</th><th>"Author"</th><th>"Committer"</th><th>"Co-authors"</th>
+                    {signatures.then(|| view! { <th>"Signed"</th> })}
+                    <th>"Date"</th>
+                </tr></thead>
                 <tbody>{rows}</tbody>
             </table>
         </section>
+    }
+}
+
+/// A name and address a commit carries, and whose verified address it is (if anyone's).
+#[component]
+fn PersonCell(person: CommitPersonRow) -> impl IntoView {
+    let verified = if person.verified_as.is_empty() {
+        view! { <span class="badge unknown-author" data-testid="unknown-author">"unknown"</span> }
+            .into_any()
+    } else {
+        view! { <span class="badge verified" data-testid="verified-author">{format!("verified: {}", person.verified_as.join(", "))}</span> }.into_any()
+    };
+    view! {
+        <span class="commit-person" data-email=person.email.clone()>
+            {person.name.clone()} " " <span class="muted">{format!("<{}>", person.email)}</span> " " {verified}
+        </span>
     }
 }
 
@@ -304,44 +369,57 @@ fn Changes(detail: DeployDetail) -> impl IntoView {
     let team = detail.team.clone();
     let id = detail.summary.id;
     let per_page = crate::models::deploys::DIFF_FILES_PER_PAGE;
-    let tree = file_tree(&detail.files)
-        .into_iter()
-        .map(|line| {
-            let indent = format!("depth-{}", line.depth.min(8));
-            match line.file {
-                None => view! { <li class=format!("folder {indent}")>{line.name}</li> }.into_any(),
-                Some(index) => {
-                    let file = &detail.files[index];
-                    let page = index / per_page + 1;
-                    let href = format!("{}?page={page}#file-{index}", paths::deploy(&team, id));
-                    let counts = if file.binary {
-                        "binary".to_string()
-                    } else {
-                        format!("+{} −{}", file.added, file.removed)
-                    };
-                    view! {
-                        <li class=format!("file {indent} {}", file.kind.replace(' ', "-")) data-path=file.path.clone()>
-                            <a href=href>{line.name}</a>
-                            <span class="kind">{format!(" {}", file.kind)}</span>
-                            <span class="counts">{format!(" {counts}")}</span>
-                        </li>
+    // The server lists the team's own files first, then those beyond its paths.
+    let inside = detail.files.iter().take_while(|f| !f.outside).count();
+    let tree = |files: &[FileRow], offset: usize| {
+        file_tree(files)
+            .into_iter()
+            .map(|line| {
+                let indent = format!("depth-{}", line.depth.min(8));
+                match line.file {
+                    None => view! { <li class=format!("folder {indent}")>{line.name}</li> }.into_any(),
+                    Some(index) => {
+                        let index = index + offset;
+                        let file = &detail.files[index];
+                        let page = index / per_page + 1;
+                        let href = format!("{}?page={page}#file-{index}", paths::deploy(&team, id));
+                        let counts = if file.binary {
+                            "binary".to_string()
+                        } else {
+                            format!("+{} −{}", file.added, file.removed)
+                        };
+                        view! {
+                            <li class=format!("file {indent} {}", file.kind.replace(' ', "-")) data-path=file.path.clone()>
+                                <a href=href>{line.name}</a>
+                                <span class="kind">{format!(" {}", file.kind)}</span>
+                                <span class="counts">{format!(" {counts}")}</span>
+                            </li>
+                        }
+                        .into_any()
                     }
-                    .into_any()
                 }
-            }
-        })
-        .collect_view();
+            })
+            .collect_view()
+    };
     let first = (detail.page - 1) * per_page;
-    let diffs = detail
-        .diffs
-        .iter()
-        .enumerate()
-        .map(|(n, diff)| {
-            let index = first + n;
-            let file = detail.files.get(index).cloned();
-            view! { <DiffView index diff=diff.clone() file/> }
-        })
-        .collect_view();
+    let diffs = |outside: bool| {
+        detail
+            .diffs
+            .iter()
+            .enumerate()
+            .map(|(n, diff)| (first + n, diff))
+            .filter(|(index, _)| {
+                detail
+                    .files
+                    .get(*index)
+                    .is_some_and(|f| f.outside == outside)
+            })
+            .map(|(index, diff)| {
+                let file = detail.files.get(index).cloned();
+                view! { <DiffView index diff=diff.clone() file/> }
+            })
+            .collect_view()
+    };
     let pager = (detail.pages > 1).then(|| {
         let links = (1..=detail.pages)
             .map(|p| {
@@ -351,12 +429,39 @@ fn Changes(detail: DeployDetail) -> impl IntoView {
             .collect_view();
         view! { <nav class="pager" data-testid="diff-pager">{format!("Files {}–{} of {}: ", first + 1, (first + per_page).min(detail.files.len()), detail.files.len())}{links}</nav> }
     });
+    let outside_count = detail.files.len() - inside;
+    let outside = (outside_count > 0).then(|| {
+        let confirm = (detail.actions.review || detail.actions.review_after).then(|| view! {
+            // Owned by the review form above (`form=`), so a form post carries it with
+            // JavaScript or without; it can only be ticked with this section open.
+            <label class="confirm-outside">
+                <input type="checkbox" name="reviewed_outside" value="true" form="review-form" required data-testid="reviewed-outside"/>
+                " I have reviewed the files outside the team's paths"
+            </label>
+        });
+        view! {
+            <details class="outside-paths" data-testid="outside-files">
+                <summary data-testid="outside-open">
+                    {format!(
+                        "{outside_count} file{} outside the team's paths — the ref target receives {} too: open to review",
+                        if outside_count == 1 { "" } else { "s" },
+                        if outside_count == 1 { "it" } else { "them" }
+                    )}
+                </summary>
+                <p class="muted">"A ref target receives the whole commit, so these reach wherever the bundle reads beyond the team's paths."</p>
+                <ul class="file-tree" data-testid="outside-tree">{tree(&detail.files[inside..], inside)}</ul>
+                <div class="diffs">{diffs(true)}</div>
+                {confirm}
+            </details>
+        }
+    });
     view! {
         <section class="deploy-changes">
             <h2>{format!("Files changed ({})", detail.files.len())}</h2>
-            <ul class="file-tree" data-testid="file-tree">{tree}</ul>
+            <ul class="file-tree" data-testid="file-tree">{tree(&detail.files[..inside], 0)}</ul>
+            {outside}
             {pager.clone()}
-            <div class="diffs" data-testid="diffs">{diffs}</div>
+            <div class="diffs" data-testid="diffs">{diffs(false)}</div>
             {pager}
         </section>
     }

@@ -8,7 +8,7 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 use crate::components::ErrorView;
 use crate::components::team_nav::TeamNav;
 use crate::functions::deploys::{BreakGlassDeploy, RequestDeploy, get_team_deploys};
-use crate::models::deploys::{DeployOverview, DeploySummary, short_sha};
+use crate::models::deploys::{DeployOverview, DeploySummary, EMAILS_MODE_LIMIT, short_sha};
 use crate::paths;
 use crate::time_text::utc_minute;
 
@@ -106,6 +106,42 @@ fn Overview(
             </p>
         }
     });
+    let weaker = (overview.authorship == "emails").then(|| {
+        view! { <p class="notice weak" data-testid="authorship-emails">{EMAILS_MODE_LIMIT}</p> }
+    });
+    let notifications = (!overview.notification_problems.is_empty()).then(|| {
+        let rows = overview
+            .notification_problems
+            .iter()
+            .map(|problem| {
+                let href = paths::deploy(&team, problem.request_id);
+                let when = match (problem.gave_up, problem.next_attempt_ms) {
+                    (true, _) => "given up".to_string(),
+                    (false, Some(at)) => format!("next try {}", utc_minute(at)),
+                    (false, None) => String::new(),
+                };
+                view! {
+                    <li data-testid="notification-problem">
+                        <a href=href>{format!("#{}", problem.request_id)}</a>
+                        {format!(
+                            " {} → {}: failed {} time{} ({}); {when}",
+                            problem.event,
+                            problem.destination,
+                            problem.attempts,
+                            if problem.attempts == 1 { "" } else { "s" },
+                            problem.error
+                        )}
+                    </li>
+                }
+            })
+            .collect_view();
+        view! {
+            <section class="notice error notification-problems" data-testid="notification-problems">
+                <h2>"Notifications not delivered"</h2>
+                <ul>{rows}</ul>
+            </section>
+        }
+    });
     let return_to = paths::deploys(&team);
     let (branch, paths_text) = (overview.branch.clone(), overview.paths.join(", "));
     let request_form = overview.can_request.then(|| {
@@ -185,8 +221,10 @@ fn Overview(
             <h1>"Deploys"</h1>
             <p class="muted">{format!("From {paths_text} of {branch} — {}.", overview.policy)}
                 {if overview.auto_deploy { " Deploys run as soon as they are approved." } else { " Approved deploys run on a click." }}</p>
+            {weaker}
             {error}
             {problem}
+            {notifications}
             <table class="deploy-targets" data-testid="deploy-targets">
                 <thead><tr><th>"Target"</th><th>"Deployed commit"</th></tr></thead>
                 <tbody>{targets}</tbody>

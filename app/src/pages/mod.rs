@@ -9,6 +9,7 @@ pub mod deploy_detail;
 pub mod deploys;
 pub mod platform;
 pub mod pools;
+pub mod profile;
 pub mod run_detail;
 pub mod runs;
 pub mod signed_out;

@@ -54,6 +54,34 @@ pub fn resolve_viewer(
     }
 }
 
+/// The `[[access]]` rules, kept to judge people who are not the ones making the request —
+/// an approver when the deploy runs, the creator of a token when it is used — from the
+/// groups stored at their last sign-in (or group refresh). A group taken away at the
+/// identity provider shows at that person's next sign-in or refresh; a rule removed from
+/// the configuration shows at once.
+#[derive(Clone, Debug, Default)]
+pub struct StoredGrants {
+    rules: Vec<AccessRule>,
+    teams: Vec<String>,
+}
+
+impl StoredGrants {
+    pub fn of(config: &Config) -> Self {
+        Self {
+            rules: config.access.clone(),
+            teams: config.teams.iter().map(|t| t.name.clone()).collect(),
+        }
+    }
+
+    /// What `groups` hold in `team` (nothing in a team the configuration does not have).
+    pub fn in_team(&self, team: &str, groups: &[String]) -> TeamGrant {
+        match self.teams.iter().position(|t| t == team) {
+            Some(index) => Holdings::of(&self.rules, self.teams.len(), groups).grant(index),
+            None => TeamGrant::default(),
+        }
+    }
+}
+
 impl<'a> Holdings<'a> {
     pub fn of(rules: &'a [AccessRule], team_count: usize, groups: &[String]) -> Self {
         let mut holdings = Holdings {
@@ -427,6 +455,21 @@ mod tests {
         let viewer = resolve(&["marketing", "TEAM_A", "a-devs "]);
         assert!(viewer.teams.is_empty());
         assert_eq!(viewer.platform_role, None);
+    }
+
+    #[test]
+    fn stored_groups_are_judged_by_the_current_rules() {
+        let grants = StoredGrants::of(&config());
+        let groups = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            grants.in_team("team_a", &groups(&["a-devs"])).role,
+            Some(TeamRole::Author)
+        );
+        assert!(grants.in_team("team_b", &groups(&["a-devs"])).is_empty());
+        assert!(grants.in_team("team_z", &groups(&["admins"])).is_empty());
+        let admin = grants.in_team("team_c", &groups(&["admins"]));
+        assert_eq!(admin.acting_role(), Some(TeamRole::Admin));
+        assert!(grants.in_team("team_a", &[]).is_empty());
     }
 
     #[test]

@@ -7,7 +7,7 @@ pub mod holdings;
 
 use hangar_app::functions::ports::Acting;
 
-pub use self::holdings::{Holdings, resolve_viewer};
+pub use self::holdings::{Holdings, StoredGrants, resolve_viewer};
 use crate::audit::{self, AuditEvent, Outcome};
 use crate::config::Config;
 use crate::db::Db;

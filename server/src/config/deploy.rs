@@ -7,9 +7,12 @@ use std::time::Duration;
 
 use hangar_app::models::TeamRole;
 
-use super::raw::{RawDeploy, RawGit, RawTarget};
-use super::{ConfigError, TeamConfig, parse_duration};
-use crate::deploy::policy::{AuthorAliases, Policy};
+use url::Url;
+
+use super::raw::{RawDeploy, RawGit, RawNotify, RawTarget};
+use super::{ConfigError, Secret, TeamConfig, parse_duration, read_secret_file};
+use crate::deploy::notify::{Event, Format};
+use crate::deploy::policy::{AuthorAliases, Authorship, OutsidePaths, Policy};
 
 #[derive(Clone, Debug)]
 pub struct DeployConfig {
@@ -28,7 +31,23 @@ pub struct DeployConfig {
     /// After a deploy, Airflow should run the new version within this long; later, the
     /// deploy is marked "not picked up".
     pub confirm_within: Duration,
+    /// What to do with a candidate that changes files outside `paths` (which a ref target
+    /// receives).
+    pub outside_paths: OutsidePaths,
     pub targets: Vec<TargetConfig>,
+    /// Webhooks told about the team's requests.
+    pub notify: Vec<NotifyConfig>,
+}
+
+/// One `[[deploy.notify]]`: a webhook told about a team's deploy requests.
+#[derive(Clone, Debug)]
+pub struct NotifyConfig {
+    /// May carry a secret (a Slack webhook URL is one): never shown whole.
+    pub url: Url,
+    pub format: Format,
+    /// Signs every delivery (HMAC-SHA256) when set.
+    pub secret: Option<Secret>,
+    pub events: Vec<Event>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -180,6 +199,34 @@ pub(super) fn validate(
                     "add at least one [[deploy.target]] (kind = \"ref\" or \"directory\")".into(),
                 ));
             }
+            let authorship = match deploy.authorship.as_deref() {
+                None => Authorship::Emails,
+                Some(text) => Authorship::parse(text).ok_or_else(|| {
+                    error(
+                        "authorship",
+                        format!("{text:?} is not an authorship rule (signatures or emails)"),
+                    )
+                })?,
+            };
+            let outside_paths = match deploy.outside_paths.as_deref() {
+                None => OutsidePaths::Review,
+                Some(text) => OutsidePaths::parse(text).ok_or_else(|| {
+                    error(
+                        "outside_paths",
+                        format!("{text:?} is not a setting (review or refuse)"),
+                    )
+                })?,
+            };
+            let notify = deploy
+                .notify
+                .into_iter()
+                .enumerate()
+                .map(|(n, raw)| {
+                    validate_notify(raw, file, &|field, message| {
+                        error(&format!("notify[{n}].{field}"), message)
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
             let targets = deploy
                 .targets
                 .into_iter()
@@ -199,14 +246,86 @@ pub(super) fn validate(
                     min_approvals,
                     approver_role,
                     break_glass_role,
+                    authorship,
                 },
                 auto_deploy: deploy.auto_deploy.unwrap_or(true),
                 request_ttl,
                 confirm_within,
+                outside_paths,
                 targets,
+                notify,
             })
         })
         .collect()
+}
+
+fn validate_notify(
+    raw: RawNotify,
+    file: &Path,
+    error: &dyn Fn(&str, String) -> ConfigError,
+) -> Result<NotifyConfig, ConfigError> {
+    // The URL may hold a secret: messages never echo it.
+    let url = Url::parse(&raw.url).map_err(|_| error("url", "is not a URL".into()))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(error("url", "must be an http or https URL".into()));
+    }
+    let format = match raw.format.as_deref() {
+        None => Format::Json,
+        Some(text) => Format::parse(text).ok_or_else(|| {
+            error(
+                "format",
+                format!("{text:?} is not a webhook format (slack or json)"),
+            )
+        })?,
+    };
+    let secret = match (raw.secret, raw.secret_file) {
+        (Some(_), Some(_)) => {
+            return Err(error(
+                "secret",
+                "set either secret or secret_file, not both".into(),
+            ));
+        }
+        (Some(secret), None) if secret.len() >= 16 => Some(Secret::new(secret)),
+        (Some(_), None) => {
+            return Err(error(
+                "secret",
+                "must be at least 16 characters: it is what receivers check deliveries with".into(),
+            ));
+        }
+        (None, Some(path)) => {
+            Some(read_secret_file(file, &path).map_err(|m| error("secret_file", m))?)
+        }
+        (None, None) => None,
+    };
+    let events = match raw.events {
+        None => Event::ALL.to_vec(),
+        Some(names) if names.is_empty() => {
+            return Err(error(
+                "events",
+                "name at least one event (or leave the key out for all of them)".into(),
+            ));
+        }
+        Some(names) => names
+            .iter()
+            .map(|name| {
+                Event::parse(name).ok_or_else(|| {
+                    error(
+                        "events",
+                        format!(
+                            "{name:?} is not an event ({})",
+                            Event::ALL.map(Event::as_str).join(", ")
+                        ),
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+    };
+    Ok(NotifyConfig {
+        url,
+        format,
+        secret,
+        events,
+    })
 }
 
 fn validate_target(

@@ -88,8 +88,25 @@ pub struct RawDeploy {
     pub auto_deploy: Option<bool>,
     pub request_ttl: Option<String>,
     pub confirm_within: Option<String>,
+    /// `signatures` or `emails` (default).
+    pub authorship: Option<String>,
+    /// `review` (default) or `refuse`.
+    pub outside_paths: Option<String>,
     #[serde(default, rename = "target")]
     pub targets: Vec<RawTarget>,
+    #[serde(default)]
+    pub notify: Vec<RawNotify>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNotify {
+    pub url: String,
+    /// `slack` or `json` (default).
+    pub format: Option<String>,
+    pub secret: Option<String>,
+    pub secret_file: Option<String>,
+    pub events: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,14 +1,25 @@
 //! What people do to a request — review, cancel, deploy, break glass, review afterwards —
-//! each checked by `policy` against the request as stored and the targets as they are, then
-//! applied by one conditional statement in `store`. Callers pass the signed-in person and
-//! their role in the request's team as the server resolved them; nothing else is trusted.
+//! each checked by `policy` against the request as stored and the facts as they are now
+//! (who owns the keys that signed its commits, which addresses people have verified, what
+//! the targets hold), then applied by one conditional statement in `store`. Callers pass the
+//! signed-in person and their role in the request's team as the server resolved them;
+//! nothing else is trusted.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use hangar_app::models::TeamRole;
 
 use super::blocking::blocking;
+use super::commit::SignatureStatus;
 use super::engine::DeployEngine;
 use super::error::DeployError;
-use super::policy::{Person, Refusal, RequestFacts, RequestStatus, Reviewer, check_cancel};
+use super::git::CommitInfo;
+use super::policy::{
+    Authors, CommitPerson, Directory, IncludedCommit, NamedAs, Owner, Person, Refusal,
+    RequestFacts, RequestStatus, Reviewer, Signature, TokenHolder, TokenHolding, check_cancel,
+    check_outside_opened,
+};
 use super::request::{Opened, Opening};
 use super::store::{self, Reviewed, StoredRequest, Verdict};
 
@@ -25,11 +36,19 @@ pub struct Actor {
     pub reauthenticated_ms: Option<i64>,
 }
 
-/// A request with what the rules need about it.
+/// A request with what the rules need about it, read now.
 pub struct Loaded {
     pub request: StoredRequest,
     pub requester: Person,
-    pub commit_people: Vec<super::policy::CommitPerson>,
+    /// The included commits as stored when the request was made.
+    pub commits: Vec<CommitInfo>,
+    /// The same commits with their people and the signing keys' owners as they are now.
+    pub included: Vec<IncludedCommit>,
+    pub token_holders: Vec<TokenHolder>,
+    /// Who stands behind the addresses the commits name.
+    pub directory: Directory,
+    /// The people behind the commits under the team's rule.
+    pub authors: Authors,
     pub reviews: Vec<store::StoredReview>,
 }
 
@@ -38,10 +57,12 @@ impl Loaded {
         RequestFacts {
             status: self.request.status,
             requester: &self.requester,
+            token_holders: &self.token_holders,
             deployed: self.request.deployed.as_ref(),
             candidate: &self.request.candidate,
-            commit_people: &self.commit_people,
+            authors: &self.authors,
             expires_at_ms: self.request.expires_ms,
+            outside_files: self.request.outside_files,
         }
     }
 
@@ -56,21 +77,116 @@ impl Loaded {
     }
 }
 
+/// Who a commit names, as typed by its committer.
+pub fn named_people(commit: &CommitInfo) -> Vec<CommitPerson> {
+    let mut people = vec![
+        CommitPerson {
+            role: NamedAs::Author,
+            name: commit.author_name.clone(),
+            email: commit.author_email.clone(),
+        },
+        CommitPerson {
+            role: NamedAs::Committer,
+            name: commit.committer_name.clone(),
+            email: commit.committer_email.clone(),
+        },
+    ];
+    people.extend(commit.co_authors.iter().map(|(name, email)| CommitPerson {
+        role: NamedAs::CoAuthor,
+        name: name.clone(),
+        email: email.clone(),
+    }));
+    people
+}
+
 impl DeployEngine {
     /// Request `id` of `team` with its people and reviews; another team's id is not found.
     pub async fn load(&self, team: &str, id: i64) -> Result<Loaded, DeployError> {
-        self.team(team)?;
+        let setup = self.team(team)?;
         let request = store::find(&self.db, team, id)
             .await?
             .ok_or(DeployError::NotFound)?;
         let requester = crate::users::person(&self.db, request.requester_id)
             .await?
             .ok_or_else(|| DeployError::Internal("a request's requester is missing".into()))?;
+        let commits = store::commits(&self.db, id).await?;
+
+        // The owners of the keys that signed, as they stand now: a key revoked since no
+        // longer vouches for anyone.
+        let key_ids: Vec<i64> = commits
+            .iter()
+            .filter_map(|c| c.signature.key_id)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let keys = crate::signing_keys::with_owners(&self.db, &key_ids).await?;
+        let included: Vec<IncludedCommit> = commits
+            .iter()
+            .map(|commit| {
+                let fingerprint = commit.signature.fingerprint.clone().unwrap_or_default();
+                let signature = match commit.signature.status {
+                    SignatureStatus::Unchecked => Signature::Unchecked,
+                    SignatureStatus::Unsigned => Signature::Unsigned,
+                    SignatureStatus::Bad => Signature::Bad,
+                    SignatureStatus::UnknownKey => Signature::UnknownKey { fingerprint },
+                    SignatureStatus::Good => {
+                        match commit.signature.key_id.and_then(|key| keys.get(&key)) {
+                            Some((key, _)) if key.revoked_ms.is_some() => {
+                                Signature::RevokedKey { fingerprint }
+                            }
+                            Some((key, name)) => Signature::Good {
+                                fingerprint,
+                                owner: Owner {
+                                    user_id: key.user_id,
+                                    name: name.clone(),
+                                },
+                            },
+                            None => Signature::UnknownKey { fingerprint },
+                        }
+                    }
+                };
+                IncludedCommit {
+                    id: commit.id.clone(),
+                    people: named_people(commit),
+                    signature,
+                }
+            })
+            .collect();
+
+        let addresses: BTreeSet<String> = included
+            .iter()
+            .flat_map(|c| c.people.iter())
+            .flat_map(|p| self.aliases.addresses(&p.email))
+            .collect();
+        let directory = crate::users::directory(&self.db, &addresses).await?;
+        let mut token_holders = Vec::new();
+        for (user, holds) in [
+            (request.token_creator_id, TokenHolding::Created),
+            (request.token_rotator_id, TokenHolding::Rotated),
+        ] {
+            if let Some(person) = match user {
+                Some(id) => crate::users::owner(&self.db, id).await?,
+                None => None,
+            } && !token_holders
+                .iter()
+                .any(|h: &TokenHolder| h.person.user_id == person.user_id)
+            {
+                token_holders.push(TokenHolder { person, holds });
+            }
+        }
+        let authors = setup
+            .config
+            .policy
+            .authors(&included, &self.aliases, &directory);
         Ok(Loaded {
-            commit_people: store::commit_people(&self.db, id).await?,
             reviews: store::reviews(&self.db, id).await?,
             request,
             requester,
+            commits,
+            included,
+            token_holders,
+            directory,
+            authors,
         })
     }
 
@@ -88,12 +204,7 @@ impl DeployEngine {
             role: actor.role,
         };
         if loaded.awaiting_review() || is_reviewable_afterwards(loaded) {
-            return Ok(policy.check_reviewer(
-                &loaded.requester,
-                &loaded.commit_people,
-                reviewer,
-                &self.aliases,
-            ));
+            return Ok(policy.check_reviewer_afterwards(&loaded.facts(), reviewer));
         }
         let reading = setup.clone();
         let deployed_now = blocking(move || reading.deployed()).await?;
@@ -101,14 +212,15 @@ impl DeployEngine {
             &loaded.facts(),
             &store::approvals(&loaded.reviews),
             reviewer,
-            &self.aliases,
             self.now_ms(),
             deployed_now.as_ref(),
         ))
     }
 
     /// Approves or rejects; a break-glass deploy is reviewed afterwards the same way.
-    /// Returns the request's status after it.
+    /// Approving a request whose ref target receives files beyond the team's paths needs
+    /// `opened_outside`: the reviewer opened that section and ticked its box. Returns the
+    /// request's status after it.
     pub async fn review(
         &self,
         team: &str,
@@ -116,6 +228,7 @@ impl DeployEngine {
         actor: &Actor,
         approve: bool,
         comment: &str,
+        opened_outside: bool,
     ) -> Result<RequestStatus, DeployError> {
         let comment = comment.trim();
         if comment.chars().count() > MAX_COMMENT {
@@ -131,6 +244,7 @@ impl DeployEngine {
         let loaded = self.load(team, id).await?;
         self.may_review(team, &loaded, actor).await??;
         let verdict = if approve {
+            check_outside_opened(loaded.request.outside_files, opened_outside)?;
             Verdict::Approve
         } else {
             Verdict::Reject
@@ -147,14 +261,14 @@ impl DeployEngine {
             )
             .await?
         } else {
-            let min = self.team(team)?.config.policy.min_approvals;
+            let required = self.team(team)?.config.policy.required(&loaded.authors);
             store::review(
                 &self.db,
                 &loaded.request,
                 actor.person.user_id,
                 verdict,
                 comment,
-                min,
+                required,
                 now,
             )
             .await?
@@ -214,8 +328,34 @@ impl DeployEngine {
             commit,
             break_glass_reason: Some(reason.trim()),
             token_id: None,
+            token_creator_id: None,
+            token_rotator_id: None,
         })
         .await
+    }
+
+    /// Someone clicks "deploy" (an approved request of a team that deploys on a click) or
+    /// "retry" (a failed one), in the background. Starting a failed break-glass deploy again
+    /// deploys without approvals too, so it needs what breaking glass needs: the role and a
+    /// fresh sign-in at the identity provider.
+    pub async fn run_by(
+        self: &Arc<Self>,
+        team: &str,
+        id: i64,
+        actor: &Actor,
+    ) -> Result<(), DeployError> {
+        let setup = self.team(team)?.clone();
+        let request = store::find(&self.db, team, id)
+            .await?
+            .ok_or(DeployError::NotFound)?;
+        if request.break_glass_reason.is_some() {
+            setup.config.policy.check_break_glass_retry(
+                actor.role,
+                actor.reauthenticated_ms,
+                self.now_ms(),
+            )?;
+        }
+        self.start(team, id).await
     }
 }
 

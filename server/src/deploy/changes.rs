@@ -1,6 +1,7 @@
 //! What a request changes, as the approval screen shows it: the changed files inside the
-//! team's paths and, a page at a time, their diffs parsed into numbered lines. Bounded: a
-//! file's diff is read up to [`FILE_DIFF_LIMIT`] and a page's diffs up to
+//! team's paths (and, when a ref target receives the whole commit, every other file after
+//! them, marked outside) and, a page at a time, their diffs parsed into numbered lines.
+//! Bounded: a file's diff is read up to [`FILE_DIFF_LIMIT`] and a page's diffs up to
 //! [`PAGE_DIFF_LIMIT`] in all; past either, git is stopped and the screen shows the file's
 //! line counts instead.
 
@@ -38,9 +39,11 @@ pub fn read(
     if !team.cache.exists() || team.cache.resolve(candidate.as_str())?.is_none() {
         team.fetch()?;
     }
-    let changes = team
+    let mut changes = team
         .cache
-        .changed_files(deployed, candidate, &team.config.paths)?;
+        .changed_files(deployed, candidate, team.review_scope())?;
+    // The team's own files first, then those beyond its paths (stable: each part by path).
+    changes.sort_by_key(|change| !team.inside_paths(&change.path));
     let pages = changes.len().div_ceil(DIFF_FILES_PER_PAGE).max(1);
     let page = page.clamp(1, pages);
     let mut left = PAGE_DIFF_LIMIT;
@@ -75,7 +78,13 @@ pub fn read(
         })
         .collect::<Result<Vec<_>, DeployError>>()?;
     Ok(Changes {
-        files: changes.iter().map(file_row).collect(),
+        files: changes
+            .iter()
+            .map(|change| FileRow {
+                outside: !team.inside_paths(&change.path),
+                ..file_row(change)
+            })
+            .collect(),
         diffs,
         page,
         pages,
@@ -97,6 +106,7 @@ pub fn file_row(change: &FileChange) -> FileRow {
         binary: change.binary,
         added: change.added_lines,
         removed: change.removed_lines,
+        outside: false,
     }
 }
 

@@ -12,15 +12,19 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use hangar_app::models::TeamRole;
+
+use super::actions::Loaded;
 use super::commit::CommitId;
 use super::error::DeployError;
 #[cfg(any(test, feature = "testing"))]
 use super::failpoint;
 use super::hook;
-use super::policy::{AuthorAliases, RequestFacts, RequestStatus, check_current};
+use super::notify::Event;
+use super::policy::{AuthorAliases, Person, Refusal, RequestStatus, Reviewer, check_current};
 use super::progress::{self, ClaimFrom, Finish, Step};
 use super::store::{self, StoredRequest};
-use super::team::{Target, TeamDeploy};
+use super::team::{Target, TargetState, TeamDeploy};
 use crate::audit::{self, AuditEvent, Outcome};
 use crate::clock::Clock;
 use crate::config::Config;
@@ -42,6 +46,13 @@ pub struct DeployEngine {
     metrics: Arc<Metrics>,
     pub(super) teams: BTreeMap<String, Arc<TeamDeploy>>,
     pub(super) aliases: AuthorAliases,
+    /// The `[[access]]` rules and teams: what people's stored groups give them now (an
+    /// approver's role when the deploy runs).
+    pub(super) grants: crate::access::StoredGrants,
+    /// Where people reach Hangar, for links in notifications.
+    pub(super) public_origin: String,
+    /// Webhook deliveries (`notify`).
+    pub(super) http: reqwest::Client,
     /// This process, in claims: a random id per start.
     pub(super) runner: String,
     /// When each team's repository was last fetched for a page view.
@@ -62,6 +73,9 @@ enum Interrupt {
     Lost,
     /// The server is shutting down: stopped before this step, the claim handed back.
     ShuttingDown(Step),
+    /// The approvals no longer hold at the last moment: the request went back to pending
+    /// (already recorded).
+    Returned,
     Database(ServerError),
 }
 
@@ -145,6 +159,9 @@ impl DeployEngine {
             metrics,
             teams,
             aliases: config.git.authors.clone(),
+            grants: crate::access::StoredGrants::of(config),
+            public_origin: config.server.public_origin(),
+            http: super::notify::client(),
             runner: uuid::Uuid::new_v4().simple().to_string(),
             fetched_at: Default::default(),
             safe_stop: Default::default(),
@@ -157,6 +174,16 @@ impl DeployEngine {
 
     pub fn teams(&self) -> impl Iterator<Item = &Arc<TeamDeploy>> {
         self.teams.values()
+    }
+
+    /// The `[[access]]` rules, to judge people by their stored groups.
+    pub fn grants(&self) -> &crate::access::StoredGrants {
+        &self.grants
+    }
+
+    /// `[git] authors`.
+    pub fn aliases(&self) -> &AuthorAliases {
+        &self.aliases
     }
 
     pub(crate) fn now_ms(&self) -> i64 {
@@ -253,60 +280,180 @@ impl DeployEngine {
         Ok(true)
     }
 
-    /// The one check in front of every claim: approved (or break-glass), approvals present
-    /// and bound to what the targets hold now, not expired.
+    /// The one check in front of every claim: approved (or break-glass), approvals that
+    /// still count, bound to what the targets hold now, not expired.
     async fn check_ready(
         &self,
         setup: &Arc<TeamDeploy>,
         request: &StoredRequest,
     ) -> Result<(), DeployError> {
-        let reviews = store::reviews(&self.db, request.id).await?;
-        let approvals = store::approvals(&reviews);
-        let requester = crate::users::person(&self.db, request.requester_id)
-            .await?
-            .ok_or_else(|| DeployError::Internal("requester missing".into()))?;
-        let people = store::commit_people(&self.db, request.id).await?;
-        let facts = RequestFacts {
-            status: request.status,
-            requester: &requester,
-            deployed: request.deployed.as_ref(),
-            candidate: &request.candidate,
-            commit_people: &people,
-            expires_at_ms: request.expires_ms,
-        };
-        let team = setup.clone();
-        let deployed_now = super::blocking::blocking(move || team.state()).await?;
-        // A failed attempt may have moved some targets already: it continues from there.
-        let deployed_now = match deployed_now {
-            super::team::TargetState::Agreed(commit) => commit,
-            super::team::TargetState::Split(commits)
-                if request.status == RequestStatus::Failed
-                    && commits.iter().all(|c| {
-                        c == &request.deployed || c.as_ref() == Some(&request.candidate)
-                    }) =>
-            {
-                request.deployed.clone()
-            }
-            super::team::TargetState::Split(commits) => {
-                return Err(DeployError::TargetsDisagree(setup.describe_split(&commits)));
-            }
-        };
-        let now = self.now_ms();
-        if request.break_glass_reason.is_some() {
+        let loaded = self.load(setup.team(), request.id).await?;
+        let deployed_now = self.deployed_now(setup, &loaded.request).await?;
+        if loaded.request.break_glass_reason.is_some() {
             if !matches!(
-                request.status,
+                loaded.request.status,
                 RequestStatus::Approved | RequestStatus::Failed
             ) {
-                return Err(super::policy::Refusal::NotOpen(request.status).into());
+                return Err(Refusal::NotOpen(loaded.request.status).into());
             }
-            check_current(&facts, now, deployed_now.as_ref())?;
-        } else {
-            setup
+            check_current(&loaded.facts(), self.now_ms(), deployed_now.as_ref())?;
+            return Ok(());
+        }
+        self.check_deploy_now(
+            setup,
+            &loaded,
+            deployed_now.as_ref(),
+            &[RequestStatus::Approved, RequestStatus::Failed],
+            None,
+        )
+        .await
+    }
+
+    /// What the targets hold as far as `request` is concerned. A failed or running attempt
+    /// may have moved some targets already: it continues from there.
+    async fn deployed_now(
+        &self,
+        setup: &Arc<TeamDeploy>,
+        request: &StoredRequest,
+    ) -> Result<Option<CommitId>, DeployError> {
+        let team = setup.clone();
+        let state = super::blocking::blocking(move || team.state()).await?;
+        match state {
+            TargetState::Agreed(commit) => Ok(commit),
+            TargetState::Split(commits)
+                if matches!(
+                    request.status,
+                    RequestStatus::Failed | RequestStatus::Deploying
+                ) && commits
+                    .iter()
+                    .all(|c| c == &request.deployed || c.as_ref() == Some(&request.candidate)) =>
+            {
+                Ok(request.deployed.clone())
+            }
+            TargetState::Split(commits) => {
+                Err(DeployError::TargetsDisagree(setup.describe_split(&commits)))
+            }
+        }
+    }
+
+    /// The approvals of `loaded` with their givers' standing now: the person with every
+    /// address they have verified so far, and their role from the groups stored at their
+    /// last sign-in (or group refresh) under the current `[[access]]` rules.
+    async fn standing(
+        &self,
+        team: &str,
+        loaded: &Loaded,
+    ) -> Result<Vec<(Person, Option<TeamRole>)>, DeployError> {
+        let mut standing = Vec::new();
+        for review in loaded
+            .reviews
+            .iter()
+            .filter(|r| r.approve && r.void_reason.is_none())
+        {
+            standing.push(
+                match crate::users::person_with_groups(&self.db, review.user_id).await? {
+                    Some((person, groups)) => {
+                        let role = self.grants.in_team(team, &groups).acting_role();
+                        (person, role)
+                    }
+                    None => (Person::new(review.user_id, &review.name, &[]), None),
+                },
+            );
+        }
+        Ok(standing)
+    }
+
+    /// The policy on deploying `loaded` now, from current facts. When its approvals no longer
+    /// hold — an approver lost the role or now matches an author, a key was revoked, more
+    /// approvals are needed than were given — the request goes back to pending (from one of
+    /// `from`; held by `runner` if given) with the reason shown, the approvals that stopped
+    /// counting marked, and the return audited.
+    async fn check_deploy_now(
+        &self,
+        setup: &Arc<TeamDeploy>,
+        loaded: &Loaded,
+        deployed_now: Option<&CommitId>,
+        from: &[RequestStatus],
+        runner: Option<&str>,
+    ) -> Result<(), DeployError> {
+        let team = setup.team();
+        let standing = self.standing(team, loaded).await?;
+        let approvals: Vec<Reviewer<'_>> = standing
+            .iter()
+            .map(|(person, role)| Reviewer {
+                person,
+                role: *role,
+            })
+            .collect();
+        let now = self.now_ms();
+        let refusal =
+            match setup
                 .config
                 .policy
-                .check_deploy(&facts, &approvals, now, deployed_now.as_ref())?;
+                .check_deploy(&loaded.facts(), &approvals, now, deployed_now)
+            {
+                Ok(()) => return Ok(()),
+                Err(refusal) => refusal,
+            };
+        let void: Vec<(i64, String)> = match &refusal {
+            Refusal::NoLongerApproved { void, .. } => {
+                void.iter().map(|v| (v.user_id, v.reason.clone())).collect()
+            }
+            Refusal::NotYetApproved { .. } | Refusal::Unreviewable(_) => Vec::new(),
+            _ => return Err(refusal.into()),
+        };
+        let id = loaded.request.id;
+        let cause = format!("back to pending: {refusal}");
+        if store::back_to_pending(&self.db, id, from, runner, &void, &cause, now).await? {
+            tracing::info!(team, id, %cause, "a deploy's approvals no longer hold");
+            self.audit_quietly(
+                AuditEvent::new("deploy.returned", Outcome::Failure)
+                    .team(team.to_string())
+                    .target(format!("deploy/{id}"))
+                    .detail(cause),
+            )
+            .await;
+            self.announce(team).await;
         }
-        Ok(())
+        Err(refusal.into())
+    }
+
+    /// Right before the targets change, the policy once more from current facts (a review
+    /// may have lost its standing while the repository was fetched and exported).
+    async fn recheck(&self, attempt: &Attempt) -> Result<(), Interrupt> {
+        if attempt.request.break_glass_reason.is_some() {
+            return Ok(());
+        }
+        let team = &attempt.team;
+        let checked = async {
+            let loaded = self.load(team.team(), attempt.request.id).await?;
+            let deployed_now = self.deployed_now(team, &loaded.request).await?;
+            self.check_deploy_now(
+                team,
+                &loaded,
+                deployed_now.as_ref(),
+                &[RequestStatus::Deploying],
+                Some(&self.runner),
+            )
+            .await
+        }
+        .await;
+        match checked {
+            Ok(()) => Ok(()),
+            Err(DeployError::Refused(
+                Refusal::NoLongerApproved { .. }
+                | Refusal::NotYetApproved { .. }
+                | Refusal::Unreviewable(_),
+            )) => Err(Interrupt::Returned),
+            Err(DeployError::Refused(stale @ Refusal::Stale { .. })) => {
+                Err(Interrupt::Stale(stale.to_string()))
+            }
+            Err(DeployError::Server(error)) => Err(Interrupt::Database(error)),
+            Err(other) => Err(Interrupt::Failed {
+                step: Step::Promote,
+                cause: format!("promote: {other}"),
+            }),
+        }
     }
 
     /// Runs a claimed attempt to its end and records the outcome.
@@ -371,6 +518,7 @@ impl DeployEngine {
                 self.hand_back(&team_name, id, *step).await;
                 return;
             }
+            Err(Interrupt::Returned) => return,
             Err(Interrupt::Database(error)) => {
                 // The claim stays; the heartbeat has stopped, so it is resumed after the lease.
                 tracing::error!(id, %error, "database error during a deploy");
@@ -384,6 +532,13 @@ impl DeployEngine {
                     Err(Interrupt::Stale(_)) => "stale",
                     Err(_) => "failed",
                 });
+                match outcome {
+                    Ok(_) => self.notify(&team_name, id, Event::Deployed).await,
+                    Err(Interrupt::Failed { .. }) => {
+                        self.notify(&team_name, id, Event::Failed).await
+                    }
+                    Err(_) => {}
+                }
                 self.audit_quietly(
                     AuditEvent::new(action, outcome_kind)
                         .team(team_name.clone())
@@ -465,6 +620,8 @@ impl DeployEngine {
         let work = attempt.work();
         self.step(attempt, Step::Export, move || export(&work))
             .await?;
+        // The last moment before a target changes.
+        self.recheck(attempt).await?;
         let work = attempt.work();
         self.step(attempt, Step::Promote, move || promote(&work))
             .await?;

@@ -13,8 +13,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use super::commit::CommitId;
+use super::commit::{CommitId, SignatureRecord, parse_co_author};
 use super::process;
+
+/// `Co-authored-by:` trailers read per commit; more are ignored.
+const MAX_CO_AUTHORS: usize = 20;
 
 /// Why a git call failed. The message is git's own first lines, for the operator; pages
 /// show a summary.
@@ -89,6 +92,10 @@ pub struct CommitInfo {
     /// Author time, milliseconds since the epoch.
     pub authored_at_ms: i64,
     pub subject: String,
+    /// `Co-authored-by:` trailers: (name, e-mail).
+    pub co_authors: Vec<(String, String)>,
+    /// What git's signature check said (filled in when the team's rule asks for it).
+    pub signature: SignatureRecord,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -189,6 +196,12 @@ impl Repository {
         command
     }
 
+    /// git on this repository with the hardening every call here gets (`signatures.rs` adds
+    /// its own on top).
+    pub(super) fn command(&self) -> Command {
+        self.git()
+    }
+
     /// Fetches `refspecs` from `remote` (a path or URL), forcing the local copies: the
     /// remote is the truth, and its branch may have been rewritten.
     pub fn fetch(&self, remote: &str, refspecs: &[String]) -> Result<(), GitError> {
@@ -259,7 +272,9 @@ impl Repository {
             "log",
             "-z",
             "--no-color",
-            "--format=%H%x1f%an%x1f%ae%x1f%cn%x1f%ce%x1f%at%x1f%s",
+            // The subject last: it is free text, so it may hold the separator itself.
+            "--format=%H%x1f%an%x1f%ae%x1f%cn%x1f%ce%x1f%at%x1f\
+             %(trailers:key=Co-authored-by,valueonly,unfold,separator=%x1d)%x1f%s",
         ]);
         command.arg(range(from, to)).arg("--").args(paths);
         let output = run(&mut command, "log")?;
@@ -268,8 +283,8 @@ impl Repository {
             .filter(|record| !record.is_empty())
             .map(|record| {
                 let text = String::from_utf8_lossy(record);
-                let fields: Vec<&str> = text.trim_start_matches('\n').split('\u{1f}').collect();
-                let [id, an, ae, cn, ce, at, subject] = fields[..] else {
+                let fields: Vec<&str> = text.trim_start_matches('\n').splitn(8, '\u{1f}').collect();
+                let [id, an, ae, cn, ce, at, trailers, subject] = fields[..] else {
                     return Err(parse_error("log", &text));
                 };
                 Ok(CommitInfo {
@@ -283,6 +298,12 @@ impl Repository {
                         .map_err(|e| parse_error("log", &e.to_string()))?
                         * 1000,
                     subject: subject.into(),
+                    co_authors: trailers
+                        .split('\u{1d}')
+                        .filter_map(parse_co_author)
+                        .take(MAX_CO_AUTHORS)
+                        .collect(),
+                    signature: SignatureRecord::default(),
                 })
             })
             .collect()
@@ -569,6 +590,31 @@ fn git_command() -> Command {
         .env_remove("GIT_WORK_TREE")
         .stdin(Stdio::null());
     command
+}
+
+/// Runs `command` with `input` on its standard input (written from another thread, as git
+/// answers while it reads).
+pub(super) fn run_with_input(
+    command: &mut Command,
+    input: &[u8],
+    name: &str,
+) -> Result<Vec<u8>, GitError> {
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(GitError::Spawn)?;
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let output = child.wait_with_output().map_err(GitError::Spawn)?;
+    let _ = writer.join();
+    if output.status.success() {
+        Ok(output.stdout)
+    } else {
+        Err(failure(name, &output.stderr))
+    }
 }
 
 fn run(command: &mut Command, name: &str) -> Result<Vec<u8>, GitError> {

@@ -2,6 +2,8 @@
 //!
 //! - `commit`: commit ids and the e-mail rule people are matched by
 //! - `policy`: who may review, cancel, deploy and break glass — pure, the same for every route
+//! - `signatures`: git's own check of commit signatures against the keys people registered
+//! - `notify`: webhooks about requests, from an outbox every replica delivers
 //! - `git`: the DAG repository through the git command line (untrusted content, hardened)
 //! - `process`: programs that may hang (git reaching a remote, the hook), bounded and killed
 //!   with everything they started
@@ -24,12 +26,14 @@ pub mod export;
 mod failpoint;
 pub mod git;
 mod hook;
+pub mod notify;
 pub mod policy;
 mod process;
 pub mod progress;
 pub mod reference;
 pub mod request;
 pub mod safe_stop;
+pub mod signatures;
 pub mod store;
 pub mod summaries;
 pub mod team;

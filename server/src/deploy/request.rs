@@ -9,13 +9,19 @@ use super::commit::CommitId;
 use super::engine::DeployEngine;
 use super::error::DeployError;
 use super::git::CommitInfo;
+use super::policy::{Authorship, check_outside_paths};
+use super::signatures::{self, Keyring};
 use super::store::{self, Created, NewRequest};
 use super::team::{TargetState, TeamDeploy};
+use crate::signing_keys::{self, SigningKey};
 
 /// Page views fetch the repository at most this often per team.
 const FETCH_AT_MOST_EVERY: Duration = Duration::from_secs(10);
 /// Candidates listed on the deploys page.
 const CANDIDATES_SHOWN: usize = 50;
+/// Commits whose signatures one request checks at most (each check runs `ssh-keygen` or
+/// `gpg`); a longer range is deployed in steps.
+pub const MAX_SIGNED_COMMITS: usize = 1000;
 
 /// Who asks for what.
 pub struct Opening<'a> {
@@ -24,7 +30,10 @@ pub struct Opening<'a> {
     /// A commit id (full or abbreviated); `None`: the branch head.
     pub commit: Option<&'a str>,
     pub break_glass_reason: Option<&'a str>,
+    /// Opened with this API token, created by and last rotated by these people.
     pub token_id: Option<i64>,
+    pub token_creator_id: Option<i64>,
+    pub token_rotator_id: Option<i64>,
 }
 
 #[derive(Debug)]
@@ -42,6 +51,8 @@ struct Prepared {
     candidate: CommitId,
     commits: Vec<CommitInfo>,
     files: usize,
+    /// Files beyond the team's paths that a ref target receives.
+    outside: usize,
 }
 
 /// The team's deploy state for its deploys page.
@@ -55,8 +66,15 @@ pub struct TeamState {
 impl DeployEngine {
     pub async fn open(&self, opening: Opening<'_>) -> Result<Opened, DeployError> {
         let setup = self.team(opening.team)?.clone();
+        let authorship = setup.config.policy.authorship;
         let commit = opening.commit.map(commit_input).transpose()?;
-        let prepared = blocking(move || prepare(&setup, commit.as_deref())).await?;
+        // The keys in force now: the request records who signed what against them.
+        let keys = match authorship {
+            Authorship::Signatures => Some(signing_keys::active(&self.db).await?),
+            Authorship::Emails => None,
+        };
+        let prepared =
+            blocking(move || prepare(&setup, commit.as_deref(), keys.as_deref())).await?;
         let now = self.now_ms();
         let ttl = self.team(opening.team)?.config.request_ttl.as_millis() as i64;
         let created = store::create(
@@ -71,6 +89,10 @@ impl DeployEngine {
                 expires_ms: now + ttl,
                 break_glass_reason: opening.break_glass_reason,
                 token_id: opening.token_id,
+                token_creator_id: opening.token_creator_id,
+                token_rotator_id: opening.token_rotator_id,
+                authorship,
+                outside_files: prepared.outside,
             },
         )
         .await?;
@@ -178,7 +200,11 @@ fn commit_input(text: &str) -> Result<String, DeployError> {
     }
 }
 
-fn prepare(setup: &TeamDeploy, commit: Option<&str>) -> Result<Prepared, DeployError> {
+fn prepare(
+    setup: &TeamDeploy,
+    commit: Option<&str>,
+    keys: Option<&[SigningKey]>,
+) -> Result<Prepared, DeployError> {
     let branch = &setup.config.branch;
     let head = setup.fetch()?;
     let candidate = match commit {
@@ -225,13 +251,43 @@ fn prepare(setup: &TeamDeploy, commit: Option<&str>) -> Result<Prepared, DeployE
                 ))
         )));
     }
-    let commits = setup
+    // Everything a ref target receives is reviewed: the files beyond the paths too, and the
+    // commits that made them.
+    let outside: Vec<String> = if setup.receives_whole_commits() {
+        setup
+            .cache
+            .changed_files(deployed.as_ref(), &candidate, &[])?
+            .into_iter()
+            .filter(|file| !setup.inside_paths(&file.path))
+            .map(|file| file.path)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    check_outside_paths(setup.config.outside_paths, &outside)?;
+    let mut commits = setup
         .cache
-        .commits(deployed.as_ref(), &candidate, &setup.config.paths)?;
+        .commits(deployed.as_ref(), &candidate, setup.review_scope())?;
+    if let Some(keys) = keys {
+        if commits.len() > MAX_SIGNED_COMMITS {
+            return Err(DeployError::Invalid(format!(
+                "{} brings {} commits, more than Hangar checks the signatures of at once                  ({MAX_SIGNED_COMMITS}): deploy an older commit first",
+                candidate.short(),
+                commits.len()
+            )));
+        }
+        let keyring = Keyring::build(keys)?;
+        let ids: Vec<CommitId> = commits.iter().map(|c| c.id.clone()).collect();
+        let checked = signatures::check(&setup.cache, &keyring, &ids)?;
+        for (commit, signature) in commits.iter_mut().zip(checked) {
+            commit.signature = signature;
+        }
+    }
     Ok(Prepared {
         deployed,
         candidate,
         commits,
         files: files.len(),
+        outside: outside.len(),
     })
 }

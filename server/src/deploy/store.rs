@@ -10,9 +10,9 @@
 
 use sqlx::Row;
 
-use super::commit::CommitId;
+use super::commit::{CommitId, SignatureRecord, SignatureStatus};
 use super::git::CommitInfo;
-use super::policy::{CommitPerson, GivenApproval, RequestStatus};
+use super::policy::{Authorship, GivenApproval, RequestStatus};
 use crate::db::Db;
 use crate::db::query_result;
 use crate::error::ServerError;
@@ -48,6 +48,13 @@ pub struct StoredRequest {
     pub hook_failure: Option<String>,
     /// Requested through this API token.
     pub token_id: Option<i64>,
+    /// The authorship rule the request was checked under when it was made.
+    pub authorship: Authorship,
+    /// Who created, and who last rotated, the token that opened it.
+    pub token_creator_id: Option<i64>,
+    pub token_rotator_id: Option<i64>,
+    /// Files a ref target receives beyond the team's paths.
+    pub outside_files: usize,
 }
 
 /// What to store for a new request; the caller has computed the commits from the repository.
@@ -61,8 +68,12 @@ pub struct NewRequest<'a> {
     pub expires_ms: i64,
     /// Break-glass: deployed without approvals for this reason.
     pub break_glass_reason: Option<&'a str>,
-    /// Requested through this API token.
+    /// Requested through this API token, which these people created and last rotated.
     pub token_id: Option<i64>,
+    pub token_creator_id: Option<i64>,
+    pub token_rotator_id: Option<i64>,
+    pub authorship: Authorship,
+    pub outside_files: usize,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -105,6 +116,9 @@ pub struct StoredReview {
     pub approve: bool,
     pub comment: String,
     pub at_ms: i64,
+    /// Why the approval stopped counting (it was given, then the approver's standing
+    /// changed before the deploy ran).
+    pub void_reason: Option<String>,
 }
 
 pub(super) fn status_list(statuses: &[RequestStatus]) -> String {
@@ -144,8 +158,9 @@ pub async fn create(db: &Db, new: NewRequest<'_>) -> Result<Created, ServerError
             .await?;
         let inserted = sqlx::query_scalar::<_, i64>(
             "INSERT INTO deploy_requests (team, deployed_sha, candidate_sha, requester_id, status, \
-             break_glass, break_glass_reason, created_ms, expires_ms, updated_ms, token_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $8, $10) RETURNING id",
+             break_glass, break_glass_reason, created_ms, expires_ms, updated_ms, token_id, \
+             token_creator_id, token_rotator_id, authorship, outside_files) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $8, $10, $11, $12, $13, $14) RETURNING id",
         )
         .bind(new.team)
         .bind(new.deployed.map(|c| c.as_str()))
@@ -157,6 +172,10 @@ pub async fn create(db: &Db, new: NewRequest<'_>) -> Result<Created, ServerError
         .bind(new.now_ms)
         .bind(new.expires_ms)
         .bind(new.token_id)
+        .bind(new.token_creator_id)
+        .bind(new.token_rotator_id)
+        .bind(new.authorship.as_str())
+        .bind(new.outside_files as i64)
         .fetch_one(&mut *tx)
         .await;
         let id = match inserted {
@@ -166,10 +185,13 @@ pub async fn create(db: &Db, new: NewRequest<'_>) -> Result<Created, ServerError
             Err(e) => return Err(e.into()),
         };
         for (position, commit) in new.commits.iter().enumerate() {
+            let co_authors = serde_json::to_string(&commit.co_authors)
+                .unwrap_or_else(|_| "[]".into());
             sqlx::query(
                 "INSERT INTO deploy_commits (request_id, position, sha, author_name, author_email, \
-                 committer_name, committer_email, authored_ms, subject) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                 committer_name, committer_email, authored_ms, subject, co_authors, signature, \
+                 signing_key, signing_key_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
             )
             .bind(id)
             .bind(position as i64)
@@ -180,6 +202,10 @@ pub async fn create(db: &Db, new: NewRequest<'_>) -> Result<Created, ServerError
             .bind(&commit.committer_email)
             .bind(commit.authored_at_ms)
             .bind(&commit.subject)
+            .bind(co_authors)
+            .bind(commit.signature.status.as_str())
+            .bind(&commit.signature.fingerprint)
+            .bind(commit.signature.key_id)
             .execute(&mut *tx)
             .await?;
         }
@@ -190,7 +216,8 @@ pub async fn create(db: &Db, new: NewRequest<'_>) -> Result<Created, ServerError
 
 pub(super) const REQUEST_COLUMNS: &str = "id, team, deployed_sha, candidate_sha, requester_id, status, \
      break_glass_reason, created_ms, expires_ms, step, failure, attempts, deployed_ms, \
-     confirmation, confirmed_ms, hook_failure, token_id";
+     confirmation, confirmed_ms, hook_failure, token_id, token_creator_id, token_rotator_id, \
+     authorship, outside_files";
 
 /// One request of `team`, or `None` (also for another team's id).
 #[tracing::instrument(level = "debug", skip_all, fields(team))]
@@ -250,6 +277,7 @@ macro_rules! request_row {
                         .transpose()
                 };
                 let status: String = row.try_get("status")?;
+                let authorship: String = row.try_get("authorship")?;
                 Ok(StoredRequest {
                     id: row.try_get("id")?,
                     team: row.try_get("team")?,
@@ -269,6 +297,12 @@ macro_rules! request_row {
                     confirmed_ms: row.try_get("confirmed_ms")?,
                     hook_failure: row.try_get("hook_failure")?,
                     token_id: row.try_get("token_id")?,
+                    token_creator_id: row.try_get("token_creator_id")?,
+                    token_rotator_id: row.try_get("token_rotator_id")?,
+                    authorship: Authorship::parse(&authorship).ok_or_else(|| {
+                        sqlx::Error::Decode(format!("unknown authorship {authorship:?}").into())
+                    })?,
+                    outside_files: row.try_get::<i64, _>("outside_files")?.max(0) as usize,
                 })
             }
         }
@@ -326,7 +360,8 @@ pub async fn commits(db: &Db, request_id: i64) -> Result<Vec<CommitInfo>, Server
     query_result(with_pool!(db, pool => {
         let rows = sqlx::query(
             "SELECT sha, author_name, author_email, committer_name, committer_email, authored_ms, \
-             subject FROM deploy_commits WHERE request_id = $1 ORDER BY position",
+             subject, co_authors, signature, signing_key, signing_key_id FROM deploy_commits \
+             WHERE request_id = $1 ORDER BY position",
         )
         .bind(request_id)
         .fetch_all(pool)
@@ -334,6 +369,8 @@ pub async fn commits(db: &Db, request_id: i64) -> Result<Vec<CommitInfo>, Server
         rows.into_iter()
             .map(|row| {
                 let sha: String = row.try_get("sha")?;
+                let co_authors: String = row.try_get("co_authors")?;
+                let signature: String = row.try_get("signature")?;
                 Ok(CommitInfo {
                     id: CommitId::parse(&sha).map_err(|e| sqlx::Error::Decode(e.into()))?,
                     author_name: row.try_get("author_name")?,
@@ -342,30 +379,18 @@ pub async fn commits(db: &Db, request_id: i64) -> Result<Vec<CommitInfo>, Server
                     committer_email: row.try_get("committer_email")?,
                     authored_at_ms: row.try_get("authored_ms")?,
                     subject: row.try_get("subject")?,
+                    // Written by Hangar only; unreadable means none.
+                    co_authors: serde_json::from_str(&co_authors).unwrap_or_default(),
+                    signature: SignatureRecord {
+                        status: SignatureStatus::parse(&signature).ok_or_else(|| {
+                            sqlx::Error::Decode(format!("unknown signature {signature:?}").into())
+                        })?,
+                        fingerprint: row.try_get("signing_key")?,
+                        key_id: row.try_get("signing_key_id")?,
+                    },
                 })
             })
             .collect()
-    }))
-}
-
-/// Authors and committers of a request's commits, for the approval rules.
-#[tracing::instrument(level = "debug", skip_all)]
-pub async fn commit_people(db: &Db, request_id: i64) -> Result<Vec<CommitPerson>, ServerError> {
-    query_result(with_pool!(db, pool => {
-        let rows = sqlx::query(
-            "SELECT author_name, author_email, committer_name, committer_email \
-             FROM deploy_commits WHERE request_id = $1 ORDER BY position",
-        )
-        .bind(request_id)
-        .fetch_all(pool)
-        .await?;
-        let mut people = Vec::with_capacity(rows.len() * 2);
-        for row in rows {
-            for (name, email) in [("author_name", "author_email"), ("committer_name", "committer_email")] {
-                people.push(CommitPerson { name: row.try_get(name)?, email: row.try_get(email)? });
-            }
-        }
-        Ok(people)
     }))
 }
 
@@ -374,7 +399,8 @@ pub async fn commit_people(db: &Db, request_id: i64) -> Result<Vec<CommitPerson>
 pub async fn reviews(db: &Db, request_id: i64) -> Result<Vec<StoredReview>, ServerError> {
     query_result(with_pool!(db, pool => {
         let rows = sqlx::query(
-            "SELECT r.user_id, u.display_name, r.verdict, r.comment, r.at_ms FROM deploy_reviews r \
+            "SELECT r.user_id, u.display_name, r.verdict, r.comment, r.at_ms, r.void_reason \
+             FROM deploy_reviews r \
              JOIN users u ON u.id = r.user_id WHERE r.request_id = $1 ORDER BY r.at_ms, r.user_id",
         )
         .bind(request_id)
@@ -388,17 +414,18 @@ pub async fn reviews(db: &Db, request_id: i64) -> Result<Vec<StoredReview>, Serv
                     approve: row.try_get::<String, _>("verdict")? == "approve",
                     comment: row.try_get("comment")?,
                     at_ms: row.try_get("at_ms")?,
+                    void_reason: row.try_get("void_reason")?,
                 })
             })
             .collect()
     }))
 }
 
-/// The approvals given, as the rules count them.
+/// The approvals given that still count, as the rules count them.
 pub fn approvals(reviews: &[StoredReview]) -> Vec<GivenApproval> {
     reviews
         .iter()
-        .filter(|r| r.approve)
+        .filter(|r| r.approve && r.void_reason.is_none())
         .map(|r| GivenApproval {
             user_id: r.user_id,
             name: r.name.clone(),
@@ -407,9 +434,10 @@ pub fn approvals(reviews: &[StoredReview]) -> Vec<GivenApproval> {
 }
 
 /// Records a review of `request` (as the caller read it and checked it against the
-/// policy), then moves the request on: to `approved` once `min_approvals` approvals bound
-/// to its commits are in, to `rejected` on a rejection. The review lands only while the
-/// request is still pending against the same commits.
+/// policy), then moves the request on: to `approved` once `required` approvals bound to its
+/// commits are in, to `rejected` on a rejection. The review lands only while the request is
+/// still pending against the same commits. A person whose earlier approval was voided may
+/// review again (their standing was checked again by the caller).
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn review(
     db: &Db,
@@ -417,7 +445,7 @@ pub async fn review(
     user_id: i64,
     verdict: Verdict,
     comment: &str,
-    min_approvals: u32,
+    required: u32,
     now_ms: i64,
 ) -> Result<Reviewed, ServerError> {
     let deployed = request.deployed.as_ref().map(|c| c.as_str());
@@ -427,7 +455,10 @@ pub async fn review(
              SELECT $1, $2, $3, $4, $5, $6, $7 WHERE EXISTS (SELECT 1 FROM deploy_requests \
              WHERE id = $1 AND status = 'pending' AND candidate_sha = $5 \
              AND deployed_sha IS NOT DISTINCT FROM $4) \
-             ON CONFLICT (request_id, user_id) DO NOTHING",
+             ON CONFLICT (request_id, user_id) DO UPDATE SET verdict = excluded.verdict, \
+             deployed_sha = excluded.deployed_sha, candidate_sha = excluded.candidate_sha, \
+             comment = excluded.comment, at_ms = excluded.at_ms, void_reason = NULL \
+             WHERE deploy_reviews.void_reason IS NOT NULL",
         )
         .bind(request.id)
         .bind(user_id)
@@ -456,14 +487,14 @@ pub async fn review(
                 sqlx::query(
                     "UPDATE deploy_requests SET status = 'approved', updated_ms = $2 \
                      WHERE id = $1 AND status = 'pending' AND (SELECT COUNT(*) FROM deploy_reviews \
-                     WHERE request_id = $1 AND verdict = 'approve' AND candidate_sha = $3 \
-                     AND deployed_sha IS NOT DISTINCT FROM $4) >= $5",
+                     WHERE request_id = $1 AND verdict = 'approve' AND void_reason IS NULL \
+                     AND candidate_sha = $3 AND deployed_sha IS NOT DISTINCT FROM $4) >= $5",
                 )
                 .bind(request.id)
                 .bind(now_ms)
                 .bind(request.candidate.as_str())
                 .bind(deployed)
-                .bind(i64::from(min_approvals))
+                .bind(i64::from(required))
                 .execute(pool)
                 .await?;
             }
@@ -520,7 +551,8 @@ pub async fn review_after(
 async fn why_not_recorded(db: &Db, request_id: i64, user_id: i64) -> Result<Reviewed, ServerError> {
     query_result(with_pool!(db, pool => {
         let existing: Option<i64> = sqlx::query_scalar(
-            "SELECT user_id FROM deploy_reviews WHERE request_id = $1 AND user_id = $2",
+            "SELECT user_id FROM deploy_reviews WHERE request_id = $1 AND user_id = $2 \
+             AND void_reason IS NULL",
         )
         .bind(request_id)
         .bind(user_id)
@@ -555,6 +587,53 @@ pub async fn transition(
             .execute(pool)
             .await?
             .rows_affected();
+        Ok(moved == 1)
+    }))
+}
+
+/// The request goes back to `pending` (from one of `from`, and only from `runner`'s claim if
+/// given), saying why, and the approvals of `void` stop counting: what a deploy does when
+/// its approvals no longer hold at the last moment. Returns whether this call moved it.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn back_to_pending(
+    db: &Db,
+    id: i64,
+    from: &[RequestStatus],
+    runner: Option<&str>,
+    void: &[(i64, String)],
+    cause: &str,
+    now_ms: i64,
+) -> Result<bool, ServerError> {
+    let sql = format!(
+        "UPDATE deploy_requests SET status = 'pending', failure = $2, updated_ms = $3, \
+         runner = NULL, heartbeat_ms = NULL, step = NULL WHERE id = $1 AND status IN ({}) \
+         AND ($4 IS NULL OR runner = $4)",
+        status_list(from)
+    );
+    query_result(with_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        let moved = sqlx::query(&sql)
+            .bind(id)
+            .bind(cause)
+            .bind(now_ms)
+            .bind(runner)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if moved == 1 {
+            for (user_id, reason) in void {
+                sqlx::query(
+                    "UPDATE deploy_reviews SET void_reason = $3 WHERE request_id = $1 \
+                     AND user_id = $2 AND void_reason IS NULL",
+                )
+                .bind(id)
+                .bind(user_id)
+                .bind(reason)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
         Ok(moved == 1)
     }))
 }

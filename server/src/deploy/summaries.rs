@@ -127,7 +127,8 @@ async fn approvers(
     }
     let sql = format!(
         "SELECT v.request_id, u.display_name FROM deploy_reviews v JOIN users u ON u.id = v.user_id \
-         WHERE v.verdict = 'approve' AND v.request_id IN ({}) ORDER BY v.at_ms, v.user_id",
+         WHERE v.verdict = 'approve' AND v.void_reason IS NULL AND v.request_id IN ({}) \
+         ORDER BY v.at_ms, v.user_id",
         ids.join(", ")
     );
     let rows: Vec<(i64, String)> = with_pool!(db, pool => {

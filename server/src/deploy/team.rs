@@ -160,6 +160,30 @@ impl TeamDeploy {
             .resolve(&format!("refs/heads/{}", self.config.branch))?)
     }
 
+    /// Whether a target receives the whole commit: a ref moves to it, so everything the
+    /// commit holds reaches wherever the bundle reads, not only the team's paths.
+    pub fn receives_whole_commits(&self) -> bool {
+        self.targets.iter().any(|t| matches!(t, Target::Ref(_)))
+    }
+
+    /// The repository paths a request's review covers (empty: the whole repository): the
+    /// team's paths, or everything when a ref target receives the whole commit.
+    pub fn review_scope(&self) -> &[String] {
+        if self.receives_whole_commits() {
+            &[]
+        } else {
+            &self.config.paths
+        }
+    }
+
+    /// Whether `path` lies inside the team's paths (literal prefixes, as git's pathspecs).
+    pub fn inside_paths(&self, path: &str) -> bool {
+        self.config.paths.iter().any(|prefix| {
+            let folder = prefix.trim_end_matches('/');
+            path == folder || path.starts_with(&format!("{folder}/"))
+        })
+    }
+
     /// "team_a/, common/", for messages.
     pub fn describe_paths(&self) -> String {
         self.config.paths.join(", ")

@@ -51,11 +51,41 @@ impl WorkRepo {
 
     /// Commits everything as `who` <`email`> and returns the new commit.
     pub fn commit(&self, who: &str, email: &str, subject: &str) -> CommitId {
+        self.commit_with(who, email, subject, &Signing::None)
+    }
+
+    /// Commits everything as `who` <`email`> with `message` (trailers and all), signed as
+    /// `signing` says; returns the new commit.
+    pub fn commit_with(
+        &self,
+        who: &str,
+        email: &str,
+        message: &str,
+        signing: &Signing,
+    ) -> CommitId {
         self.git(&["add", "--all"]);
-        let args = ["commit", "--quiet", "--allow-empty", "-m", subject];
+        let mut command = self.command();
+        match signing {
+            Signing::None => {}
+            Signing::Ssh { private_key } => {
+                command
+                    .args(["-c", "gpg.format=ssh", "-c"])
+                    .arg(format!("user.signingkey={}", private_key.display()));
+            }
+            Signing::Gpg { home, fingerprint } => {
+                command
+                    .args(["-c", "gpg.format=openpgp", "-c"])
+                    .arg(format!("user.signingkey={fingerprint}"))
+                    .env("GNUPGHOME", home);
+            }
+        }
+        let mut args = vec!["commit", "--quiet", "--allow-empty", "-m", message];
+        if !matches!(signing, Signing::None) {
+            args.push("-S");
+        }
         run(
-            self.command()
-                .args(args)
+            command
+                .args(&args)
                 .env("GIT_AUTHOR_NAME", who)
                 .env("GIT_AUTHOR_EMAIL", email)
                 .env("GIT_COMMITTER_NAME", who)
@@ -72,6 +102,21 @@ impl WorkRepo {
     pub fn url(&self) -> String {
         self.dir.to_string_lossy().into_owned()
     }
+}
+
+/// How [`WorkRepo::commit_with`] signs.
+#[derive(Clone, Debug)]
+pub enum Signing {
+    None,
+    /// With an OpenSSH private key file.
+    Ssh {
+        private_key: PathBuf,
+    },
+    /// With a secret key of this GnuPG home.
+    Gpg {
+        home: PathBuf,
+        fingerprint: String,
+    },
 }
 
 fn run(command: &mut Command, args: &[&str]) -> String {
@@ -144,10 +189,13 @@ pub fn deploy_config(
             min_approvals: 1,
             approver_role: TeamRole::Author,
             break_glass_role: TeamRole::Admin,
+            authorship: super::policy::Authorship::Emails,
         },
         auto_deploy: true,
         request_ttl: std::time::Duration::from_secs(3600),
         confirm_within: std::time::Duration::from_secs(10 * 60),
+        outside_paths: super::policy::OutsidePaths::Review,
         targets,
+        notify: Vec::new(),
     }
 }

@@ -1,7 +1,8 @@
 //! What moves requests on without a click, on every replica: expiry, staleness (the target
 //! moved under a request), automatic deploys once approved, deploys whose runner died, and
-//! the Airflow confirmation. Every change is a conditional statement, so replicas sweeping
-//! together still give one outcome; a deploy runs on the replica whose claim won.
+//! the Airflow confirmation; and, in a loop of its own, the delivery of deploy webhooks.
+//! Every change is a conditional statement, so replicas sweeping together still give one
+//! outcome; a deploy runs on the replica whose claim won.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,6 +17,8 @@ use crate::audit::{AuditEvent, Outcome};
 
 /// How often each replica sweeps.
 pub const SWEEP_EVERY: Duration = Duration::from_secs(3);
+/// How often each replica looks for webhook deliveries that are due.
+pub const DELIVER_EVERY: Duration = Duration::from_secs(2);
 
 /// Whether this sweep follows a start of the process. On SQLite this process is the only
 /// one on the database, so a deploy left `deploying` was interrupted by the restart and is
@@ -32,6 +35,23 @@ impl DeployEngine {
     pub fn spawn_worker(self: &Arc<Self>) {
         if self.teams.is_empty() {
             return;
+        }
+        // Webhooks: a loop of their own, so a slow receiver (bounded by the delivery timeout)
+        // never holds a deploy up.
+        if self
+            .teams
+            .values()
+            .any(|team| !team.config.notify.is_empty())
+        {
+            let notifier = self.clone();
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(DELIVER_EVERY).await;
+                    if !notifier.safe_stop.is_stopping() {
+                        notifier.deliver_due().await;
+                    }
+                }
+            });
         }
         let engine = self.clone();
         let sole_process = matches!(engine.db, crate::db::Db::Sqlite(_));

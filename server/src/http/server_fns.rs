@@ -21,7 +21,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use hangar_app::errors::AppError;
 use hangar_app::functions::declared_access;
-use hangar_app::functions::deploys::CreateToken;
+use hangar_app::functions::deploys::{CreateToken, RotateToken};
 use hangar_app::functions::ports::Acting;
 use hangar_app::functions::variables::RevealVariable;
 use hangar_app::models::RevealedValue;
@@ -77,10 +77,12 @@ pub async fn handle(State(state): State<AppState>, request: Request) -> Response
         Ok(detected) => detected,
         Err(response) => return response,
     };
-    // A new token's secret is shown once, a revealed value only to the one who asked: without
-    // JavaScript such an answer becomes the page.
+    // A new token's secret (or a rotated one's) is shown once, a revealed value only to the
+    // one who asked: without JavaScript such an answer becomes the page.
     let shows_answer = plain_form.is_some()
-        && (path == <CreateToken as ServerFn>::PATH || path == <RevealVariable as ServerFn>::PATH);
+        && (path == <CreateToken as ServerFn>::PATH
+            || path == <RotateToken as ServerFn>::PATH
+            || path == <RevealVariable as ServerFn>::PATH);
     if shows_answer {
         request.headers_mut().insert(
             header::ACCEPT,
@@ -207,14 +209,14 @@ impl PlainForm {
 
     fn show_token(self, token: &CreatedToken) -> Response {
         let body = format!(
-            "<h1>Token created</h1><p>Copy token \"{}\" now: Hangar stores only its hash and \
-             cannot show it again.</p><pre data-testid=\"token-secret\">{}</pre>\
+            "<h1>Token secret</h1><p>Copy the secret of token \"{}\" now: Hangar stores only \
+             its hash and cannot show it again.</p><pre data-testid=\"token-secret\">{}</pre>\
              <p><a href=\"{}\">Back</a></p>",
             escape(&token.row.name),
             escape(&token.secret),
             escape(&self.return_to)
         );
-        page("Token created", &body).into_response()
+        page("Token secret", &body).into_response()
     }
 
     fn show_revealed(self, revealed: &RevealedValue) -> Response {

@@ -7,18 +7,21 @@ use std::sync::Arc;
 use hangar_app::errors::AppError;
 use hangar_app::functions::ports::{Acting, Deploys};
 use hangar_app::models::deploys::{
-    AwaitingReview, CommitRow, CreatedToken, DeployActions, DeployDetail, DeployOverview,
-    DeploySummary, OpenedDeploy, ReviewRow, TargetRow, TokenPage,
+    AwaitingReview, CommitPersonRow, CommitRow, CreatedToken, DeployActions, DeployDetail,
+    DeployOverview, DeploySummary, OpenedDeploy, ReviewRow, TargetRow, TokenPage, WaitingReview,
 };
-use hangar_app::models::{PlatformRole, TeamAction, TeamRole, Viewer};
+use hangar_app::models::{TeamAction, TeamRole, Viewer};
 
 use crate::audit::{self, AuditEvent, Outcome};
-use crate::deploy::actions::{Actor, Loaded};
+use crate::deploy::actions::{Actor, Loaded, named_people};
 use crate::deploy::blocking::blocking;
 use crate::deploy::engine::DeployEngine;
 use crate::deploy::error::DeployError;
 use crate::deploy::git::CommitInfo;
-use crate::deploy::policy::{BREAK_GLASS_REAUTH_WINDOW_MS, RequestStatus};
+use crate::deploy::notify::Event;
+use crate::deploy::policy::{
+    Authorship, BREAK_GLASS_REAUTH_WINDOW_MS, IncludedCommit, RequestStatus, Reviewer, Signature,
+};
 use crate::deploy::request::{Opened, Opening};
 use crate::deploy::summaries::{self, Listing};
 use crate::deploy::{changes, progress, store};
@@ -123,11 +126,9 @@ impl DeployGateway {
             status: request.status.as_str().to_string(),
             requester: loaded.requester.name.clone(),
             via_token,
-            approvers: loaded
-                .reviews
-                .iter()
-                .filter(|r| r.approve)
-                .map(|r| r.name.clone())
+            approvers: store::approvals(&loaded.reviews)
+                .into_iter()
+                .map(|a| a.name)
                 .collect(),
             deployed: request.deployed.as_ref().map(|c| c.to_string()),
             candidate: request.candidate.to_string(),
@@ -159,19 +160,68 @@ impl DeployGateway {
 /// The viewer's role in `team` as the deploy rules count it: a platform admin acts as the
 /// team's admin; a platform auditor only reads.
 fn team_role(viewer: &Viewer, team: &str) -> Option<TeamRole> {
-    let grant = viewer.membership(team)?.grant;
-    match grant.platform {
-        Some(PlatformRole::Admin) => Some(TeamRole::Admin),
-        _ => grant.role,
-    }
+    viewer.membership(team)?.grant.acting_role()
 }
 
+/// A candidate on the deploys page.
 fn commit_row(commit: &CommitInfo) -> CommitRow {
     CommitRow {
         sha: commit.id.to_string(),
         author: commit.author_name.clone(),
         authored_ms: commit.authored_at_ms,
         subject: commit.subject.clone(),
+        people: Vec::new(),
+        signature: None,
+        signature_ok: false,
+    }
+}
+
+/// An included commit on the approval screen: who it names with whether a Hangar user
+/// verified each address, and who signed it.
+fn reviewed_commit_row(
+    engine: &DeployEngine,
+    loaded: &Loaded,
+    commit: &CommitInfo,
+    included: &IncludedCommit,
+) -> CommitRow {
+    let people = named_people(commit)
+        .into_iter()
+        .map(|named| CommitPersonRow {
+            role: named.role.as_str().to_string(),
+            verified_as: loaded
+                .directory
+                .owners_of(engine.aliases(), &named.email)
+                .into_iter()
+                .map(|owner| owner.name)
+                .collect(),
+            name: named.name,
+            email: named.email,
+        })
+        .collect();
+    let (signature, signature_ok) = match &included.signature {
+        Signature::Unchecked => (None, false),
+        Signature::Unsigned => (Some("not signed".to_string()), false),
+        Signature::Bad => (Some("signature does not verify".to_string()), false),
+        Signature::UnknownKey { fingerprint } => (
+            Some(format!(
+                "signed with {fingerprint}, a key nobody registered"
+            )),
+            false,
+        ),
+        Signature::RevokedKey { fingerprint } => (
+            Some(format!("signed with {fingerprint}, a key since revoked")),
+            false,
+        ),
+        Signature::Good { fingerprint, owner } => (
+            Some(format!("signed by {} ({fingerprint})", owner.name)),
+            true,
+        ),
+    };
+    CommitRow {
+        people,
+        signature,
+        signature_ok,
+        ..commit_row(commit)
     }
 }
 
@@ -187,7 +237,7 @@ fn policy_state(engine: &DeployEngine, team: &str, loaded: &Loaded) -> Result<St
         loaded
             .reviews
             .iter()
-            .filter(|r| r.approve == approve)
+            .filter(|r| r.approve == approve && r.void_reason.is_none())
             .map(|r| r.name.clone())
             .collect::<Vec<_>>()
             .join(", ")
@@ -260,16 +310,24 @@ impl Deploys for DeployGateway {
             branch: config.branch.clone(),
             paths: config.paths.clone(),
             policy: format!(
-                "{} approval{} from a team {} or above, not the requester nor an author of \
-                 the commits",
+                "{} approval{} from a team {} or above, not the requester (nor whoever created \
+                 or rotated the token that requested it) nor an author of the commits, {}",
                 config.policy.min_approvals,
                 if config.policy.min_approvals == 1 {
                     ""
                 } else {
                     "s"
                 },
-                config.policy.approver_role.as_str()
+                config.policy.approver_role.as_str(),
+                match config.policy.authorship {
+                    Authorship::Signatures => {
+                        "the authors being the owners of the keys that signed them"
+                    }
+                    Authorship::Emails => "the authors being whoever the commits name",
+                }
             ),
+            authorship: config.policy.authorship.as_str().to_string(),
+            notification_problems: self.engine.notification_problems(team).await?,
             auto_deploy: config.auto_deploy,
             targets: state
                 .targets
@@ -305,7 +363,6 @@ impl Deploys for DeployGateway {
         let reading = setup.clone();
         let changes =
             blocking(move || changes::read(&reading, deployed.as_ref(), &candidate, page)).await?;
-        let commits = store::commits(self.db(), id).await?;
         let steps = progress::steps(self.db(), id).await?;
         let mut actions = DeployActions::default();
         let actor = self.actor(acting, team).await?;
@@ -333,7 +390,14 @@ impl Deploys for DeployGateway {
             summary: self.summary_of(&loaded).await?,
             break_glass_reason: request.break_glass_reason.clone(),
             policy_state: policy_state(&self.engine, team, &loaded)?,
-            commits: commits.iter().map(commit_row).collect(),
+            commits: loaded
+                .commits
+                .iter()
+                .zip(&loaded.included)
+                .map(|(commit, included)| {
+                    reviewed_commit_row(&self.engine, &loaded, commit, included)
+                })
+                .collect(),
             files: changes.files,
             diffs: changes.diffs,
             page: changes.page,
@@ -346,11 +410,18 @@ impl Deploys for DeployGateway {
                     approve: r.approve,
                     comment: r.comment.clone(),
                     at_ms: r.at_ms,
+                    void_reason: r.void_reason.clone(),
                 })
                 .collect(),
             steps,
             confirm_within_minutes: setup.config.confirm_within.as_secs() / 60,
             actions,
+            authorship: setup.config.policy.authorship.as_str().to_string(),
+            outside_files: request.outside_files,
+            returned: request
+                .failure
+                .clone()
+                .filter(|_| request.status == RequestStatus::Pending),
         })
     }
 
@@ -396,6 +467,8 @@ impl Deploys for DeployGateway {
                 commit: commit.as_deref(),
                 break_glass_reason: None,
                 token_id: acting.token.as_ref().map(|token| token.id),
+                token_creator_id: acting.token.as_ref().map(|token| token.creator_id),
+                token_rotator_id: acting.token.as_ref().and_then(|token| token.rotated_by),
             })
             .await;
         let opened = match opened {
@@ -414,6 +487,7 @@ impl Deploys for DeployGateway {
             describe_opened(&opened),
         )
         .await?;
+        self.engine.notify(team, opened.id, Event::Opened).await;
         Ok(opened_deploy(&opened))
     }
 
@@ -425,6 +499,7 @@ impl Deploys for DeployGateway {
         id: i64,
         approve: bool,
         comment: &str,
+        opened_outside: bool,
     ) -> Result<(), AppError> {
         let actor = self.actor(acting, team).await?;
         let action = if approve {
@@ -432,7 +507,11 @@ impl Deploys for DeployGateway {
         } else {
             "deploy.reject"
         };
-        let status = match self.engine.review(team, id, &actor, approve, comment).await {
+        let status = match self
+            .engine
+            .review(team, id, &actor, approve, comment, opened_outside)
+            .await
+        {
             Ok(status) => status,
             Err(error) => {
                 return self
@@ -448,8 +527,13 @@ impl Deploys for DeployGateway {
             format!("{comment} (request now {})", status.as_str()),
         )
         .await?;
-        if status == RequestStatus::Approved {
-            self.deploy_if_automatic(team, id).await;
+        match status {
+            RequestStatus::Approved => {
+                self.engine.notify(team, id, Event::Approved).await;
+                self.deploy_if_automatic(team, id).await;
+            }
+            RequestStatus::Rejected => self.engine.notify(team, id, Event::Rejected).await,
+            _ => {}
         }
         Ok(())
     }
@@ -475,7 +559,8 @@ impl Deploys for DeployGateway {
 
     #[tracing::instrument(skip_all, fields(request_id = %acting.request_id, team))]
     async fn deploy(&self, acting: &Acting, team: &str, id: i64) -> Result<(), AppError> {
-        if let Err(error) = self.engine.start(team, id).await {
+        let actor = self.actor(acting, team).await?;
+        if let Err(error) = self.engine.run_by(team, id, &actor).await {
             return self
                 .refused(acting, team, "deploy.start", request_target(id), error)
                 .await;
@@ -520,6 +605,7 @@ impl Deploys for DeployGateway {
             format!("{}; reason: {}", describe_opened(&opened), reason.trim()),
         )
         .await?;
+        self.engine.notify(team, opened.id, Event::BreakGlass).await;
         if let Err(error) = self.engine.start(team, opened.id).await {
             // The request stays approved; the worker deploys it on its next sweep.
             tracing::warn!(team, id = opened.id, %error, "break-glass deploy not started yet");
@@ -552,7 +638,7 @@ impl Deploys for DeployGateway {
     async fn tokens(&self, acting: &Acting, team: &str) -> Result<TokenPage, AppError> {
         Ok(TokenPage {
             team: team.to_string(),
-            tokens: tokens::list(self.db(), team).await?,
+            tokens: tokens::list(self.db(), self.engine.grants(), team).await?,
         })
     }
 
@@ -598,7 +684,7 @@ impl Deploys for DeployGateway {
             ),
         )
         .await?;
-        let row = tokens::list(self.db(), team)
+        let row = tokens::list(self.db(), self.engine.grants(), team)
             .await?
             .into_iter()
             .find(|t| t.id == id)
@@ -631,6 +717,88 @@ impl Deploys for DeployGateway {
             revoked,
         )
         .await
+    }
+
+    #[tracing::instrument(skip_all, fields(request_id = %acting.request_id, team))]
+    async fn rotate_token(
+        &self,
+        acting: &Acting,
+        team: &str,
+        id: i64,
+    ) -> Result<CreatedToken, AppError> {
+        let actor = self.actor(acting, team).await?;
+        let (name, secret) = tokens::rotate(
+            self.db(),
+            team,
+            id,
+            actor.person.user_id,
+            self.engine.now_ms(),
+        )
+        .await?
+        .ok_or_else(|| {
+            AppError::Invalid("this team has no such live token (revoked or expired?)".into())
+        })?;
+        self.record(
+            acting,
+            team,
+            "token.rotate",
+            Outcome::Success,
+            format!("token/{id}"),
+            format!("{name}: a new secret; the old one no longer works"),
+        )
+        .await?;
+        let row = tokens::list(self.db(), self.engine.grants(), team)
+            .await?
+            .into_iter()
+            .find(|t| t.id == id)
+            .ok_or_else(|| {
+                AppError::from(crate::error::ServerError::Unexpected(format!(
+                    "token {id} vanished"
+                )))
+            })?;
+        Ok(CreatedToken { row, secret })
+    }
+
+    #[tracing::instrument(skip_all, fields(request_id = %acting.request_id))]
+    async fn waiting_for_review(&self, acting: &Acting) -> Result<Vec<WaitingReview>, AppError> {
+        let mut waiting = Vec::new();
+        let Some(person) = crate::users::person(self.db(), acting.user_id).await? else {
+            return Ok(waiting);
+        };
+        for membership in &acting.viewer.teams {
+            let team = membership.team.as_str();
+            if !acting.viewer.can(team, TeamAction::ApproveDeploy) {
+                continue;
+            }
+            let Ok(setup) = self.engine.team(team) else {
+                continue;
+            };
+            // At most one open request per team.
+            for request in store::in_status(self.db(), team, &[RequestStatus::Pending]).await? {
+                let loaded = self.engine.load(team, request.id).await?;
+                let reviewer = Reviewer {
+                    person: &person,
+                    role: membership.grant.acting_role(),
+                };
+                let reviewed = loaded
+                    .reviews
+                    .iter()
+                    .any(|r| r.user_id == person.user_id && r.void_reason.is_none());
+                if !reviewed
+                    && setup
+                        .config
+                        .policy
+                        .check_reviewer(&loaded.facts(), reviewer)
+                        .is_ok()
+                {
+                    waiting.push(WaitingReview {
+                        team: team.to_string(),
+                        id: request.id,
+                    });
+                }
+            }
+        }
+        Ok(waiting)
     }
 }
 

@@ -10,4 +10,5 @@ pub mod audit;
 pub mod deploys;
 pub mod people;
 pub mod platform;
+pub mod profile;
 pub mod read_model;

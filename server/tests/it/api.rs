@@ -32,8 +32,17 @@ fn concrete(path: &str, team: &str) -> String {
 }
 
 async fn token(app: &TestApp, team: &str, scopes: &[&str]) -> String {
+    // A token works while its creator holds a role in the team that may create it.
+    let admins = if team == "team_a" {
+        "a-admins"
+    } else {
+        "b-admins"
+    };
     let created_by = app
-        .seed_user(&format!("{team}-token-owner-{}", scopes.join("-")))
+        .seed_user_in(
+            &format!("{team}-token-owner-{}", scopes.join("-")),
+            &[admins],
+        )
         .await;
     let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
     hangar_server::tokens::create(

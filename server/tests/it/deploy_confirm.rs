@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use hangar_server::config::TargetConfig;
 use hangar_server::deploy::commit::CommitId;
 use hangar_server::deploy::confirm::{self, Confirmation};
-use hangar_server::deploy::policy::RequestStatus;
+use hangar_server::deploy::policy::{Authorship, RequestStatus};
 use hangar_server::deploy::store::StoredRequest;
 use hangar_server::deploy::team::TeamDeploy;
 use hangar_server::deploy::testing::deploy_config;
@@ -46,6 +46,10 @@ fn deployed(candidate: &CommitId) -> StoredRequest {
         confirmed_ms: None,
         hook_failure: None,
         token_id: None,
+        authorship: Authorship::Emails,
+        token_creator_id: None,
+        token_rotator_id: None,
+        outside_files: 0,
     }
 }
 

@@ -139,21 +139,30 @@ async fn approved_request(
     deployed: Option<&CommitId>,
     candidate: &CommitId,
 ) -> i64 {
-    let person = |subject: &'static str| SignIn {
-        issuer: "http://127.0.0.1:9",
-        subject,
-        display_name: subject,
-        email: Some(if subject == "ada" {
-            "ada@example.com"
-        } else {
-            "bob@example.com"
-        }),
-        email_verified: true,
-        groups: &[],
-        at_ms: 0,
-    };
-    let (ada, _) = users::record_sign_in(db, person("ada")).await.unwrap();
-    let (bob, _) = users::record_sign_in(db, person("bob")).await.unwrap();
+    // bob approves as a team_a author; carol, who writes the commits, has signed in too
+    // (an address nobody owns would need a second approval). The deploy checks both again
+    // right before it changes the targets.
+    fn person<'a>(subject: &'a str, email: &'a str, groups: &'a [String]) -> SignIn<'a> {
+        SignIn {
+            issuer: "http://127.0.0.1:9",
+            subject,
+            display_name: subject,
+            email: Some(email),
+            email_verified: true,
+            groups,
+            at_ms: 0,
+        }
+    }
+    let authors = ["a-authors".to_string()];
+    let (ada, _) = users::record_sign_in(db, person("ada", "ada@example.com", &[]))
+        .await
+        .unwrap();
+    let (bob, _) = users::record_sign_in(db, person("bob", "bob@example.com", &authors))
+        .await
+        .unwrap();
+    users::record_sign_in(db, person("carol", "carol@example.com", &[]))
+        .await
+        .unwrap();
     let setup_cache = hangar_server::deploy::git::Repository::open_or_init(
         &fixture.cache_dir().join("crash-probe.git"),
     )
@@ -184,6 +193,10 @@ async fn approved_request(
             expires_ms: now + 86_400_000,
             break_glass_reason: None,
             token_id: None,
+            token_creator_id: None,
+            token_rotator_id: None,
+            authorship: hangar_server::deploy::policy::Authorship::Emails,
+            outside_files: 0,
         },
     )
     .await

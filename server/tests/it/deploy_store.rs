@@ -48,6 +48,8 @@ fn commit_by(name: &str) -> CommitInfo {
         committer_email: format!("{name}@example.com"),
         authored_at_ms: NOW - 1000,
         subject: "change".into(),
+        co_authors: vec![("Dave".into(), "dave@example.com".into())],
+        signature: Default::default(),
     }
 }
 
@@ -67,6 +69,10 @@ async fn request(db: &Db, team: &str, requester: i64, candidate: char) -> i64 {
             expires_ms: NOW + 86_400_000,
             break_glass_reason: None,
             token_id: None,
+            token_creator_id: None,
+            token_rotator_id: None,
+            authorship: hangar_server::deploy::policy::Authorship::Emails,
+            outside_files: 0,
         },
     )
     .await
@@ -91,9 +97,12 @@ async fn a_request_is_found_only_in_its_team(backend: Backend) {
     assert_eq!(found.deployed, Some(sha('a')));
     assert_eq!(found.candidate, sha('b'));
     assert_eq!(store::find(&db, "team_b", id).await.unwrap(), None);
-    let people = store::commit_people(&db, id).await.unwrap();
-    assert_eq!(people.len(), 2, "author and committer");
-    assert_eq!(people[0].email, "carol@example.com");
+    let commits = store::commits(&db, id).await.unwrap();
+    assert_eq!(
+        commits,
+        [commit_by("carol")],
+        "stored with its co-author trailers"
+    );
 }
 
 async fn a_newer_request_supersedes_the_open_one_but_not_a_running_deploy(backend: Backend) {
@@ -150,6 +159,10 @@ async fn a_newer_request_supersedes_the_open_one_but_not_a_running_deploy(backen
             expires_ms: NOW + 1,
             break_glass_reason: None,
             token_id: None,
+            token_creator_id: None,
+            token_rotator_id: None,
+            authorship: hangar_server::deploy::policy::Authorship::Emails,
+            outside_files: 0,
         },
     )
     .await

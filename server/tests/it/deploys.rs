@@ -1,8 +1,8 @@
 //! Review-gated deploys through the real server functions, with real git repositories and
 //! targets: who may approve (the requester, commit authors, a second session, a team switch
-//! and an API token all refused), the deploy reaching both targets, stale, superseded,
-//! expired and nothing-to-deploy requests, the JSON API with team tokens, and the Airflow
-//! confirmation.
+//! and an API token's holders all refused), the deploy reaching both targets, stale,
+//! superseded, expired and nothing-to-deploy requests, the JSON API with team tokens, and the
+//! Airflow confirmation. The attacks of a dishonest insider are in `review_gate.rs`.
 
 use crate::support;
 
@@ -13,65 +13,11 @@ use hangar_server::deploy::policy::RequestStatus;
 use hangar_server::deploy::store;
 use hangar_server::deploy::worker::Sweep;
 use reqwest::StatusCode;
-use support::deploy::DeployFixture;
+use support::deploy::{DeployFixture, call, open, reviews_to, status, wait_for};
 use support::{Backend, Browser, TestApp};
 
 async fn spawn(backend: Backend, fixture: &DeployFixture, auto_deploy: bool) -> TestApp {
     TestApp::spawn_configured(backend, "", &fixture.config(auto_deploy)).await
-}
-
-async fn call(browser: &Browser, function: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
-    let response = browser.call(&format!("/api/{function}"), form).await;
-    (response.status(), response.text().await.unwrap())
-}
-
-async fn status(app: &TestApp, team: &str, id: i64) -> RequestStatus {
-    store::find(&app.state.db, team, id)
-        .await
-        .unwrap()
-        .unwrap()
-        .status
-}
-
-/// Waits for a background deploy to end in `wanted`.
-async fn wait_for(app: &TestApp, team: &str, id: i64, wanted: RequestStatus) {
-    for _ in 0..200 {
-        if status(app, team, id).await == wanted {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let request = store::find(&app.state.db, team, id).await.unwrap().unwrap();
-    panic!(
-        "deploy {id} is {:?}, not {wanted:?}: {request:?}",
-        request.status
-    );
-}
-
-async fn open(browser: &Browser, team: &str, commit: &str) -> i64 {
-    let (status, body) = call(
-        browser,
-        "request_deploy",
-        &[("team", team), ("commit", commit)],
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body.parse().unwrap()
-}
-
-async fn reviews_to(browser: &Browser, team: &str, id: i64, verdict: &str) -> (StatusCode, String) {
-    let id = id.to_string();
-    call(
-        browser,
-        "review_deploy",
-        &[
-            ("team", team),
-            ("id", &id),
-            ("verdict", verdict),
-            ("comment", "looks right"),
-        ],
-    )
-    .await
 }
 
 /// The approval screen reads a file's diff up to its limit and a page's up to its own: a
@@ -153,21 +99,36 @@ async fn reviewed_deploy_reaches_every_target(backend: Backend) {
     assert_eq!(code, StatusCode::NOT_FOUND);
     assert_eq!(status(&app, "team_a", id).await, RequestStatus::Pending);
 
-    // The approval screen shows the policy in words, the diff and who may do what.
+    // The approval screen shows the policy in words, the diff and who may do what. Carol,
+    // who made the first commit, never signed in: an unknown author asks for one approval
+    // more (this is the team's first deploy, so every commit so far is in it).
     let page = ada
         .get(&format!("/t/team_a/deploys/{id}"))
         .await
         .text()
         .await
         .unwrap();
-    assert!(page.contains("needs 1 more approval"), "{page}");
+    assert!(page.contains("needs 2 more approvals"), "{page}");
+    assert!(
+        page.contains("unknown author (carol@example.com)"),
+        "{page}"
+    );
     assert!(page.contains("Adam Admin"), "the commit authors are named");
+    assert!(
+        page.contains("data-testid=\"authorship-emails\""),
+        "the weaker rule says so"
+    );
     assert!(page.contains("etl v2"), "the diff is shown");
     assert!(page.contains("class=\"added\""), "added lines are marked");
     assert!(page.contains("data-testid=\"review-refused\""));
 
-    // Mia approves: the deploy runs by itself (auto_deploy) and reaches both targets.
+    // Mia approves, then Pat: the deploy runs by itself (auto_deploy) and reaches both
+    // targets.
     let (code, body) = reviews_to(&mia, "team_a", id, "approve").await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    assert_eq!(status(&app, "team_a", id).await, RequestStatus::Pending);
+    let pat = app.signed_in("platform_admin").await;
+    let (code, body) = reviews_to(&pat, "team_a", id, "approve").await;
     assert_eq!(code, StatusCode::OK, "{body}");
     wait_for(&app, "team_a", id, RequestStatus::Deployed).await;
     assert_eq!(
@@ -468,12 +429,20 @@ async fn ci_requests_with_a_team_token(backend: Backend) {
             .ends_with(&format!("/t/team_a/deploys/{id}"))
     );
 
-    // The token is its own requester: Ada wrote the commit and may not approve; Adam may.
+    // The token's request is also Adam's, who created it: he may not approve it, nor may
+    // Ada, who wrote the commit. Mia and Pat may (two: Carol's first commit is in this first
+    // deploy, and nobody in Hangar owns her address).
     let ada = app.signed_in("author").await;
     let (_, body) = reviews_to(&ada, "team_a", id, "approve").await;
     assert!(body.contains("named on a commit"), "{body}");
     let (code, body) = reviews_to(&adam, "team_a", id, "approve").await;
-    assert_eq!(code, StatusCode::OK, "{body}");
+    assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.contains("you created the API token"), "{body}");
+    for reviewer in ["multi", "platform_admin"] {
+        let (code, body) =
+            reviews_to(&app.signed_in(reviewer).await, "team_a", id, "approve").await;
+        assert_eq!(code, StatusCode::OK, "{reviewer}: {body}");
+    }
     // auto_deploy is off: approved, waiting for a click.
     assert_eq!(status(&app, "team_a", id).await, RequestStatus::Approved);
     let read = http
@@ -501,7 +470,7 @@ async fn ci_requests_with_a_team_token(backend: Backend) {
         .unwrap_or_else(|| panic!("no history row: {deploys}"));
     assert!(row.contains("data-status=\"deployed\""), "{row}");
     assert!(row.contains("<td>API token “ci”</td>"), "{row}");
-    assert!(row.contains("<td>Adam Admin</td>"), "{row}");
+    assert!(row.contains("<td>Mia Multi, Pat Platform</td>"), "{row}");
     assert!(row.contains("(2 commits)"), "{row}");
 
     // Last use is recorded, each use audited; a revoked token opens nothing.
@@ -710,8 +679,11 @@ async fn a_deploy_executes_once_across_replicas() {
         .origin
         .commit("Carol Contractor", "carol@example.com", "etl v3");
     let id = open(&ada, "team_a", candidate.as_str()).await;
-    let (code, _) = reviews_to(&mia, "team_a", id, "approve").await;
-    assert_eq!(code, StatusCode::OK);
+    // Two approvals: nobody in Hangar owns carol@example.com.
+    for reviewer in [&mia, &app.signed_in("platform_admin").await] {
+        let (code, _) = reviews_to(reviewer, "team_a", id, "approve").await;
+        assert_eq!(code, StatusCode::OK);
+    }
     let replicas: Vec<_> = (0..3)
         .map(|_| {
             std::sync::Arc::new(hangar_server::deploy::DeployEngine::new(

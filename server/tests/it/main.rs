@@ -35,6 +35,7 @@ mod platform_overview;
 mod pools;
 mod postgres_tls;
 mod private_ca;
+mod review_gate;
 mod route_matrix;
 mod run_window;
 mod runs_page;

@@ -11,6 +11,7 @@ use hangar_app::functions::ports::{Acting, ActingToken, Actor, RequestId};
 use hangar_app::models::{TeamGrant, TeamMembership, TeamRole, Viewer};
 
 use super::{ApiError, ApiRoute};
+use crate::access::StoredGrants;
 use crate::audit::refusals::Refusal;
 use crate::audit::{AuditEvent, Outcome};
 use crate::http::edge::ClientIp;
@@ -98,8 +99,25 @@ async fn token(
             .await?;
         return Err(ApiError::Unauthenticated);
     };
+    let lapsed = tokens::lapsed(
+        &state.db,
+        &StoredGrants::of(&state.config),
+        &token.team,
+        token.created_by,
+        token.rotated_by,
+    )
+    .await?;
     let acting = token_acting(token, request.request_id.clone());
     let own_team = acting.token.as_ref().map(|t| t.team.clone());
+    if let Some(why) = lapsed {
+        // The token's own team only; the caller learns no more than from a revoked token.
+        let mut event = AuditEvent::by(&acting, "api.denied", Outcome::Denied).detail(why);
+        if let Some(team) = &own_team {
+            event = event.team(team.clone());
+        }
+        record(state, event).await?;
+        return Err(ApiError::Unauthenticated);
+    }
     let denied = |detail: String| {
         let mut event = AuditEvent::by(&acting, "api.denied", Outcome::Denied).detail(detail);
         if let Some(team) = &own_team {
@@ -151,6 +169,7 @@ fn token_acting(token: TokenIdentity, request_id: RequestId) -> Acting {
             team: token.team,
             scopes: token.scopes,
             creator_id: token.created_by,
+            rotated_by: token.rotated_by,
         }),
         request_id,
         reauthenticated_ms: None,

@@ -169,6 +169,16 @@ impl TestIdp {
         .await;
     }
 
+    /// Replaces a user: their name, groups and (verified) e-mail address from now on.
+    pub async fn set_user(&self, user: &str, name: &str, groups: &[&str], email: &str) {
+        self.hook(
+            reqwest::Method::POST,
+            &format!("users/{user}"),
+            serde_json::json!({ "name": name, "groups": groups, "email": email }),
+        )
+        .await;
+    }
+
     pub async fn delete_user(&self, user: &str) {
         self.hook(
             reqwest::Method::DELETE,

@@ -304,13 +304,20 @@ impl TestApp {
 
     /// A user row, as a sign-in would leave it; returns its id.
     pub async fn seed_user(&self, subject: &str) -> i64 {
+        self.seed_user_in(subject, &[]).await
+    }
+
+    /// A user row with the groups of their last sign-in (what judges, say, whether the
+    /// tokens they created still work); returns its id.
+    pub async fn seed_user_in(&self, subject: &str, groups: &[&str]) -> i64 {
+        let groups: Vec<String> = groups.iter().map(|g| g.to_string()).collect();
         let sign_in = hangar_server::users::SignIn {
             issuer: "https://seeded.example.com",
             subject,
             display_name: subject,
             email: None,
             email_verified: false,
-            groups: &[],
+            groups: &groups,
             at_ms: 0,
         };
         hangar_server::users::record_sign_in(&self.state.db, sign_in)
