@@ -45,10 +45,11 @@ async fn large_diffs_are_read_in_bounds(backend: Backend) {
         .text()
         .await
         .unwrap();
+    // The file's diff section (the file list names it too).
     let huge = page
-        .split(r#"data-path="team_a/huge.py""#)
-        .nth(1)
-        .expect("the huge file is listed");
+        .split(r#"class="file-diff""#)
+        .find(|section| section.contains(r#"data-path="team_a/huge.py""#))
+        .expect("the huge file has its section");
     assert!(
         huge.contains(r#"data-testid="large-file""#) && huge.contains("+3000 −0 lines"),
         "{huge}"

@@ -75,10 +75,10 @@ async fn teams_manage_their_pools_and_see_no_one_elses() {
             )
         );
 
-        // The same name again: Airflow's refusal, in words.
+        // The same name again: said from the team's own read model, without asking Airflow.
         let (status, body) = admin.function("create_pool", &refs).await;
-        assert_eq!(status, StatusCode::BAD_GATEWAY);
-        assert!(body.contains("already has one by that name"), "{body}");
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(body.contains("already a pool named"), "{body}");
 
         // Edit.
         let mut edit = refs.clone();

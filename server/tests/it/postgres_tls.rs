@@ -100,22 +100,24 @@ async fn an_untrusted_certificate_says_which_key_to_set() {
 }
 
 #[tokio::test]
-async fn verify_full_checks_the_host_name_and_verify_ca_does_not() {
+async fn verify_full_and_verify_ca_check_the_host_name() {
     let (_, dir) = tls_url("localhost", "hangar", "");
     let query = |mode: &str| format!("sslmode={mode}&sslrootcert={}", ca(&dir));
-    // The certificate names localhost, not 127.0.0.1.
-    let (url, _) = tls_url("127.0.0.1", "hangar", &query("verify-full"));
-    let text = explain(&connect(&url).await.unwrap_err());
-    assert!(
-        text.contains("certificate is not issued for this host name"),
-        "{text}"
-    );
-    let (url, _) = tls_url("127.0.0.1", "hangar", &query("verify-ca"));
+    // The certificate names localhost, not 127.0.0.1. Unlike libpq, verify-ca checks the name
+    // too (sqlx 0.8.6's exemption misses rustls 0.23.46's form of the error): a test, so
+    // that an upgrade that changes it is noticed and docs/deploying.md updated.
+    for mode in ["verify-full", "verify-ca"] {
+        let (url, _) = tls_url("127.0.0.1", "hangar", &query(mode));
+        let text = explain(&connect(&url).await.unwrap_err());
+        assert!(
+            text.contains("certificate is not issued for this host name")
+                && text.contains("connect through a name the certificate carries"),
+            "{mode}: {text}"
+        );
+    }
+    let (url, _) = tls_url("localhost", "hangar", &query("verify-ca"));
     let state = transport(&url).await;
-    assert!(
-        state.to_string().contains("host name not checked"),
-        "{state}"
-    );
+    assert!(state.to_string().contains("sslmode=verify-ca"), "{state}");
 }
 
 #[tokio::test]

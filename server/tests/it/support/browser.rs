@@ -20,8 +20,18 @@ impl Browser {
 
     /// A browser that also trusts `ca` (a test's private certificate authority).
     pub fn trusting(app_url: &str, ca: Option<reqwest::Certificate>) -> Self {
+        Self::at(app_url, ca, None)
+    }
+
+    /// A browser that also trusts `ca`, connecting from `address` (another loopback address
+    /// is another client to Hangar's per-address limits and audit samples).
+    pub fn at(
+        app_url: &str,
+        ca: Option<reqwest::Certificate>,
+        address: Option<std::net::IpAddr>,
+    ) -> Self {
         let jar = Arc::new(Jar::default());
-        let mut builder = reqwest::Client::builder();
+        let mut builder = reqwest::Client::builder().local_address(address);
         if let Some(ca) = ca {
             builder = builder.add_root_certificate(ca);
         }

@@ -445,6 +445,13 @@ jwks_refresh_min_interval = "30s"
         Browser::trusting(&self.url, self.trust.clone())
     }
 
+    /// A browser connecting from the loopback address 127.0.0.`n`: to Hangar, a client of its
+    /// own (anonymous refusals are sampled once per address and minute).
+    pub fn browser_from(&self, n: u8) -> Browser {
+        let address = std::net::Ipv4Addr::new(127, 0, 0, n);
+        Browser::at(&self.url, self.trust.clone(), Some(address.into()))
+    }
+
     pub async fn signed_in(&self, user: &str) -> Browser {
         let browser = self.browser();
         let response = browser.sign_in(user).await;
