@@ -9,13 +9,16 @@ pub mod airflow;
 pub mod audit;
 pub mod cli;
 pub mod clock;
+pub mod code;
 pub mod config;
 pub mod db;
 pub mod deploy;
 pub mod error;
+pub mod graph;
 pub mod http;
 pub mod identity;
 pub mod live;
+pub mod logs;
 pub mod metrics;
 pub mod platform;
 pub mod ports;
@@ -120,16 +123,28 @@ pub async fn build_with(
         .build();
     let live = Arc::new(live::LiveUpdates::new(db.clone()));
     live.spawn_listener();
-    let read_model: hangar_app::functions::ports::SharedReadModel = Arc::new(
-        ports::read_model::DbReadModel::new(db.clone(), &config.airflow, live.versions()),
-    );
+    let read_model: hangar_app::functions::ports::SharedReadModel =
+        Arc::new(ports::read_model::DbReadModel::new(
+            db.clone(),
+            &config.airflow,
+            live.versions(),
+            clock.clone(),
+        ));
     let metrics = Arc::new(metrics::Metrics::new());
     let airflow = Arc::new(
         airflow::Environments::new(&config.airflow, &metrics).map_err(StartupError::Airflow)?,
     );
-    let actions: hangar_app::functions::ports::SharedAirflowActions = Arc::new(
-        actions::AirflowGateway::new(db.clone(), clock.clone(), airflow.clone(), live.clone()),
+    let task_logs = Arc::new(
+        logs::TaskLogs::new(&config, db.clone(), airflow.clone()).map_err(StartupError::Io)?,
     );
+    let actions: hangar_app::functions::ports::SharedAirflowActions =
+        Arc::new(actions::AirflowGateway::new(
+            db.clone(),
+            clock.clone(),
+            airflow.clone(),
+            live.clone(),
+            task_logs.clone(),
+        ));
     let deploys = Arc::new(deploy::DeployEngine::new(
         &config,
         db.clone(),
@@ -153,6 +168,11 @@ pub async fn build_with(
         clock.clone(),
         config.clone(),
     ));
+    let preferences = Arc::new(ports::preferences::PreferencePages::new(
+        db.clone(),
+        clock.clone(),
+    ));
+
     let state = AppState::new(state::Services {
         config,
         db,
@@ -171,6 +191,8 @@ pub async fn build_with(
         platform,
         audit_pages,
         people,
+        preferences,
+        task_logs,
     });
     if sync_loops == SyncLoops::Start {
         sync::spawn_loops(&state);

@@ -45,6 +45,10 @@ pub struct Services {
     pub audit_pages: hangar_app::functions::ports::SharedAudit,
     /// Handed to the app as context: who holds which role; ending sessions.
     pub people: hangar_app::functions::ports::SharedPeople,
+    /// Handed to the app as context: a person's own settings.
+    pub preferences: hangar_app::functions::ports::SharedPreferences,
+    /// Task logs read from Airflow: the spool of finished tries, live views, downloads.
+    pub task_logs: Arc<crate::logs::TaskLogs>,
 }
 
 impl std::ops::Deref for AppState {
@@ -66,6 +70,7 @@ impl AppState {
         leptos::prelude::provide_context(self.platform.clone());
         leptos::prelude::provide_context(self.audit_pages.clone());
         leptos::prelude::provide_context(self.people.clone());
+        leptos::prelude::provide_context(self.preferences.clone());
     }
 
     pub fn new(services: Services) -> Self {

@@ -12,6 +12,7 @@ mod env;
 mod metrics;
 mod raw;
 mod secret;
+mod task_logs;
 
 use std::collections::HashSet;
 use std::fmt;
@@ -28,6 +29,7 @@ pub use deploy::{DeployConfig, GitConfig, TargetConfig};
 pub use duration::parse_duration;
 pub use metrics::MetricsConfig;
 pub use secret::Secret;
+pub use task_logs::TaskLogsConfig;
 
 use raw::{RawAccessRule, RawConfig, RawOidc};
 
@@ -45,6 +47,7 @@ pub struct Config {
     pub git: GitConfig,
     pub audit: AuditConfig,
     pub metrics: MetricsConfig,
+    pub task_logs: TaskLogsConfig,
 }
 
 #[derive(Clone, Debug)]
@@ -108,6 +111,9 @@ pub struct OidcConfig {
 pub struct TeamConfig {
     pub name: String,
     pub display_name: String,
+    /// Where the platform runs the team's tasks (shown on the team's home and the platform
+    /// overview; Hangar itself acts on none of it).
+    pub execution: Option<hangar_app::models::execution::DeclaredExecution>,
 }
 
 /// One `[[access]]` rule: an identity-provider group grants a role in a team or on the platform.
@@ -324,9 +330,25 @@ fn validate(raw: RawConfig, file: &Path) -> Result<Config, ConfigError> {
             .display_name
             .filter(|d| !d.trim().is_empty())
             .unwrap_or_else(|| team.name.clone());
+        let execution = match team.execution {
+            Some(execution) if execution.executor.trim().is_empty() => {
+                return Err(error(
+                    &format!("teams[{index}].execution.executor"),
+                    "must name the executor (e.g. \"KubernetesExecutor\")".into(),
+                ));
+            }
+            Some(execution) => Some(hangar_app::models::execution::DeclaredExecution {
+                executor: execution.executor,
+                namespace: execution.namespace.filter(|n| !n.trim().is_empty()),
+                queues: execution.queues,
+                note: execution.note.filter(|n| !n.trim().is_empty()),
+            }),
+            None => None,
+        };
         teams.push(TeamConfig {
             name: team.name,
             display_name,
+            execution,
         });
     }
 
@@ -357,6 +379,7 @@ fn validate(raw: RawConfig, file: &Path) -> Result<Config, ConfigError> {
     let git = deploy::validate_git(raw.git, file)?;
     let audit = audit::validate(raw.audit, file)?;
     let metrics = metrics::validate(raw.metrics, server.listen, file)?;
+    let task_logs = task_logs::validate(raw.task_logs, file)?;
 
     Ok(Config {
         server,
@@ -371,6 +394,7 @@ fn validate(raw: RawConfig, file: &Path) -> Result<Config, ConfigError> {
         git,
         audit,
         metrics,
+        task_logs,
     })
 }
 

@@ -34,6 +34,18 @@ pub struct RawConfig {
     pub audit: RawAudit,
     #[serde(default)]
     pub metrics: RawMetrics,
+    #[serde(default)]
+    pub task_logs: RawTaskLogs,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTaskLogs {
+    pub max_lines: Option<u64>,
+    pub spool_dir: Option<String>,
+    pub spool_max_mb: Option<u64>,
+    pub read_timeout: Option<String>,
+    pub max_follows: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -182,6 +194,18 @@ pub struct RawOidc {
 pub struct RawTeam {
     pub name: String,
     pub display_name: Option<String>,
+    pub execution: Option<RawExecution>,
+}
+
+/// Where a team's tasks run, as the platform set it up (shown, never acted on).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawExecution {
+    pub executor: String,
+    pub namespace: Option<String>,
+    #[serde(default)]
+    pub queues: Vec<String>,
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -9,5 +9,7 @@ pub mod airflow;
 pub mod audit;
 pub mod deploys;
 pub mod people;
+pub mod pictures;
 pub mod platform;
+pub mod preferences;
 pub mod read_model;

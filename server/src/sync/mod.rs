@@ -9,6 +9,7 @@ pub mod leader;
 pub mod pools;
 pub mod runs;
 pub mod task_instances;
+pub mod tasks;
 pub mod variables;
 
 use std::time::Duration;
@@ -102,8 +103,8 @@ async fn lead(
 }
 
 /// What changes when DAG files are parsed or people edit settings (every
-/// `catalogue_interval`): DAGs, import errors, details of re-parsed DAGs, connections and
-/// variables.
+/// `catalogue_interval`): DAGs, import errors, details of re-parsed DAGs, task lists of
+/// changed DAGs, connections and variables.
 pub async fn sync_catalogue(
     state: &AppState,
     env: &crate::config::AirflowConfig,
@@ -114,6 +115,7 @@ pub async fn sync_catalogue(
     tracing::debug!(env = %env.name, dags = report.dags, removed = report.removed, "DAGs synced");
     import_errors::sync_import_errors(&state.db, env, client, now_ms).await?;
     details::sync_details(&state.db, &env.name, client).await?;
+    tasks::sync_task_lists(&state.db, &env.name, client, now_ms).await?;
     let older = runs::backfill_older_runs(&state.db, env, client, now_ms).await?;
     state.live.dags_changed(&env.name, &older).await;
     runs::prune(&state.db, env, now_ms).await?;

@@ -25,6 +25,7 @@ mod deploy_crash;
 mod deploy_manifests;
 mod deploy_store;
 mod deploys;
+mod examples;
 mod live;
 mod metrics;
 mod oidc;
