@@ -185,7 +185,16 @@ async fn task_groups_fold(backend: Backend) {
         .unwrap();
     let outer = run.find(r#"data-group="section_2""#).unwrap();
     assert!(outer < inner, "the inner group sits in the outer one");
-    assert!(run.contains(r#"<details class="task-group" open"#));
+    let tag_start = run[..outer].rfind('<').unwrap();
+    let group_tag = &run[tag_start..outer + run[outer..].find('>').unwrap()];
+    assert!(
+        group_tag.starts_with("<details") && group_tag.contains("task-group"),
+        "{group_tag}"
+    );
+    assert!(
+        group_tag.contains(" open"),
+        "groups start open: {group_tag}"
+    );
     let grid = get_ok(&operator, &hangar_app::paths::dag("examples", "main", dag)).await;
     assert!(grid.contains(r#"data-group="section_2.inner_section_2""#));
     assert!(grid.contains(r#"data-task="section_2.inner_section_2.task_4""#));
