@@ -40,6 +40,56 @@ pub fn run(team: &str, environment: &str, dag_id: &str, run_id: &str) -> String 
     format!("{}/runs/{}", dag(team, environment, dag_id), encode(run_id))
 }
 
+/// The DAG's graph, coloured by `run`'s states when one is named.
+pub fn graph(team: &str, environment: &str, dag_id: &str, run_id: Option<&str>) -> String {
+    let run = run_id.map(|r| r.to_string()).unwrap_or_default();
+    format!(
+        "{}/graph{}",
+        dag(team, environment, dag_id),
+        query(&[("run", run)])
+    )
+}
+
+/// The DAG's source code (of the version `run` used, when one is named).
+pub fn code(team: &str, environment: &str, dag_id: &str, run_id: Option<&str>) -> String {
+    let run = run_id.map(|r| r.to_string()).unwrap_or_default();
+    format!(
+        "{}/code{}",
+        dag(team, environment, dag_id),
+        query(&[("run", run)])
+    )
+}
+
+/// A run's Gantt chart.
+pub fn gantt(team: &str, environment: &str, dag_id: &str, run_id: &str) -> String {
+    format!("{}/gantt", run(team, environment, dag_id, run_id))
+}
+
+/// A try's whole log as text, streamed (`try_number` 0: the latest).
+pub fn task_log_download(
+    team: &str,
+    environment: &str,
+    dag_id: &str,
+    run_id: &str,
+    task_id: &str,
+    map_index: i64,
+    try_number: i64,
+) -> String {
+    let page = task_log(
+        team,
+        environment,
+        dag_id,
+        run_id,
+        task_id,
+        map_index,
+        try_number,
+    );
+    match page.split_once('?') {
+        Some((path, params)) => format!("{path}/log?{params}"),
+        None => format!("{page}/log"),
+    }
+}
+
 /// A task attempt's log; `try_number` 0 means the latest attempt.
 pub fn task_log(
     team: &str,
@@ -143,6 +193,14 @@ mod tests {
         assert_eq!(
             query(&[("q", "a b".into()), ("x", String::new())]),
             "?q=a%20b"
+        );
+        assert_eq!(
+            task_log_download("a", "e", "d", "r", "t", 2, 0),
+            "/t/a/dags/e/d/runs/r/tasks/t/log?map=2"
+        );
+        assert_eq!(
+            graph("a", "e", "d", Some("r:1")),
+            "/t/a/dags/e/d/graph?run=r%3A1"
         );
     }
 }

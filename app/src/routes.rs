@@ -15,16 +15,20 @@ use crate::models::{Access, PlatformAction, TeamAction};
 use crate::pages::{
     access::{PlatformAccessPage, TeamAccessPage},
     audit::{PlatformAuditPage, TeamAuditPage},
+    code::CodePageView,
     connections::ConnectionsPage,
     dag_detail::DagDetailPage,
     dags::DagsPage,
     deploy_detail::DeployDetailPage,
     deploys::DeploysPage,
+    gantt::GanttPageView,
+    graph::GraphPageView,
     platform::PlatformPage,
     pools::PoolsPage,
     profile::ProfilePage,
     run_detail::RunDetailPage,
     runs::RunsPage,
+    settings::SettingsPage,
     signed_out::SignedOutPage,
     task_log::TaskLogPageView,
     team_home::TeamHomePage,
@@ -42,7 +46,19 @@ pub const PAGE_ACCESS: &[(&str, Access)] = &[
         Access::Team(TeamAction::View),
     ),
     (
+        "/t/{team}/dags/{environment}/{dag}/graph",
+        Access::Team(TeamAction::View),
+    ),
+    (
+        "/t/{team}/dags/{environment}/{dag}/code",
+        Access::Team(TeamAction::View),
+    ),
+    (
         "/t/{team}/dags/{environment}/{dag}/runs/{run}",
+        Access::Team(TeamAction::View),
+    ),
+    (
+        "/t/{team}/dags/{environment}/{dag}/runs/{run}/gantt",
         Access::Team(TeamAction::View),
     ),
     (
@@ -68,6 +84,7 @@ pub const PAGE_ACCESS: &[(&str, Access)] = &[
         Access::Platform(PlatformAction::ViewAccess),
     ),
     ("/profile", Access::Authenticated),
+    ("/settings", Access::Authenticated),
     ("/auth/signed-out", Access::Public),
 ];
 
@@ -82,6 +99,12 @@ pub fn App() -> impl IntoView {
     // Set once the WASM has taken over the server-rendered page.
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
+    // Times show in the zone the person fixed, else (once hydrated) in the browser's.
+    let zone = OnceResource::new(crate::functions::settings::get_time_zone());
+    crate::components::time::provide_time_context(
+        Signal::derive(move || zone.get().and_then(|z| z.ok()).flatten()),
+        hydrated.into(),
+    );
     view! {
         <Stylesheet id="hangar-css" href="/pkg/hangar.css"/>
         <Title text="Hangar"/>
@@ -98,7 +121,10 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/t/:team") view=TeamHomePage/>
                         <Route path=path!("/t/:team/dags") view=DagsPage/>
                         <Route path=path!("/t/:team/dags/:environment/:dag") view=DagDetailPage/>
+                        <Route path=path!("/t/:team/dags/:environment/:dag/graph") view=GraphPageView/>
+                        <Route path=path!("/t/:team/dags/:environment/:dag/code") view=CodePageView/>
                         <Route path=path!("/t/:team/dags/:environment/:dag/runs/:run") view=RunDetailPage/>
+                        <Route path=path!("/t/:team/dags/:environment/:dag/runs/:run/gantt") view=GanttPageView/>
                         <Route path=path!("/t/:team/dags/:environment/:dag/runs/:run/tasks/:task") view=TaskLogPageView/>
                         <Route path=path!("/t/:team/runs") view=RunsPage/>
                         <Route path=path!("/t/:team/pools") view=PoolsPage/>
@@ -113,6 +139,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/platform/audit") view=PlatformAuditPage/>
                         <Route path=path!("/platform/access") view=PlatformAccessPage/>
                         <Route path=path!("/profile") view=ProfilePage/>
+                        <Route path=path!("/settings") view=SettingsPage/>
                         <Route path=path!("/auth/signed-out") view=SignedOutPage/>
                     </Routes>
                 </main>

@@ -38,6 +38,7 @@ export const DEMO_USERS = {
   carol: { name: 'Carol Crosswise', groups: ['team_a', 'team_b'] },
   dave: { name: 'Dave Viewer', groups: ['team_a-viewers'] },
   erin: { name: 'Erin Auditor', groups: ['airflow-auditors'] },
+  olga: { name: 'Olga Operator', groups: ['examples', 'team_b'] },
 };
 
 const users = args.users ? JSON.parse(readFileSync(args.users, 'utf8')) : structuredClone(DEMO_USERS);

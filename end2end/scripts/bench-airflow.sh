@@ -131,7 +131,7 @@ name = \"live\"
 base_url = \"$AIRFLOW\"
 username = \"hangar\"
 password = \"$HANGAR_TEST_AIRFLOW_PASSWORD\"
-bundles = { team_a_dags = \"team_a\", team_a_repo = \"team_a\", team_b_dags = \"team_b\" }
+bundles = { team_a_dags = \"team_a\", team_a_repo = \"team_a\", team_b_dags = \"team_b\", examples_core = \"examples\", examples_standard = \"examples\", examples_hangar = \"examples\" }
 shared = [\"shared_dags\"]" info
 say "measuring freshness over $PROBE_RUNS runs"
 FRESHNESS="$(python3 - "$AIRFLOW" "$TOKEN" "http://127.0.0.1:$port" "$COOKIE" "$PROBE_RUNS" <<'PY'

@@ -82,7 +82,7 @@ name = "demo"
 base_url = "$HANGAR_TEST_AIRFLOW_URL"
 username = "hangar"
 password = "$HANGAR_TEST_AIRFLOW_PASSWORD"
-bundles = { team_a_dags = "team_a", team_a_repo = "team_a", team_b_dags = "team_b" }
+bundles = { team_a_dags = "team_a", team_a_repo = "team_a", team_b_dags = "team_b", examples_core = "examples", examples_standard = "examples", examples_hangar = "examples" }
 shared = ["shared_dags"]
 catalogue_interval = "10s"
 

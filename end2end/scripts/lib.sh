@@ -252,9 +252,14 @@ create_dag_repository() {
 # Starts api-server, scheduler and dag-processor in their own process groups. Teams team_a
 # and team_b own a bundle each; the "shared" bundle belongs to no team. "other_dags" (no
 # team) is one Hangar's test configuration does not map; "team_a_extra" and "team_b_extra"
-# (empty) let a test define one dag_id in two teams' bundles. Users (passwords are
-# fixed here, for tests and the demo): hangar (admin, all teams), team_a_svc and team_b_svc
-# (one team each). Team A also owns team_a_repo, a git bundle tracking `deploy/team_a` of the
+# (empty) let a test define one dag_id in two teams' bundles. Team `examples` owns
+# Airflow's own example DAGs (examples_core: airflow/example_dags; examples_standard: the
+# standard provider's), a real estate's shapes: mapping, groups, branching, setup/teardown,
+# and Hangar's own log DAGs (examples_hangar). A second dag-processor parses Airflow's
+# examples once (min_file_process_interval of an hour) and creates them paused, so they cost
+# nothing until a test unpauses and triggers the few it needs.
+# Users (passwords are fixed here, for tests and the demo): hangar (admin, all teams),
+# team_a_svc and team_b_svc (one team each). Team A also owns team_a_repo, a git bundle tracking `deploy/team_a` of the
 # DAG repository at $AIRFLOW_DIR/dags.git (create_dag_repository), which Hangar deploys to.
 # Exports HANGAR_TEST_AIRFLOW_URL, HANGAR_TEST_AIRFLOW_PASSWORD and HANGAR_TEST_DAG_REPOSITORY.
 # The metadata database is SQLite in the Airflow directory unless AIRFLOW_METADATA_DB is a
@@ -285,7 +290,7 @@ JSON
   export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION=False
   export AIRFLOW__CORE__PARALLELISM=4
   export AIRFLOW__CORE__MULTI_TEAM=True
-  export AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS="hangar:admin:team_a|team_b,team_a_svc:op:team_a,team_b_svc:op:team_b"
+  export AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS="hangar:admin:team_a|team_b|examples,team_a_svc:op:team_a,team_b_svc:op:team_b"
   export AIRFLOW__CORE__EXECUTION_API_SERVER_URL="$url/execution/"
   export AIRFLOW__API__HOST=127.0.0.1
   export AIRFLOW__API__PORT="$port"
@@ -294,6 +299,10 @@ JSON
   # Git bundles clone under this; the default (/tmp/airflow) would be shared by every Airflow
   # on the machine, and keep clones of repositories that no longer exist.
   export AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_STORAGE_PATH="$AIRFLOW_DIR/dag_bundles"
+  # Where the installed Airflow keeps its example DAGs (read in place, never written).
+  local examples
+  examples="$(echo "$AIRFLOW_VENV"/lib/python3*/site-packages/airflow)"
+  [ -d "$examples/example_dags" ] || die "no example DAGs in the installed Airflow ($examples)"
   export AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST="[
     {\"name\": \"team_a_dags\", \"classpath\": \"airflow.dag_processing.bundles.local.LocalDagBundle\", \"kwargs\": {\"path\": \"$AIRFLOW_DIR/dags/team_a\"}, \"team_name\": \"team_a\"},
     {\"name\": \"team_b_dags\", \"classpath\": \"airflow.dag_processing.bundles.local.LocalDagBundle\", \"kwargs\": {\"path\": \"$AIRFLOW_DIR/dags/team_b\"}, \"team_name\": \"team_b\"},
@@ -301,19 +310,34 @@ JSON
     {\"name\": \"shared_dags\", \"classpath\": \"airflow.dag_processing.bundles.local.LocalDagBundle\", \"kwargs\": {\"path\": \"$AIRFLOW_DIR/dags/shared\"}},
     {\"name\": \"other_dags\", \"classpath\": \"airflow.dag_processing.bundles.local.LocalDagBundle\", \"kwargs\": {\"path\": \"$AIRFLOW_DIR/dags/other\"}},
     {\"name\": \"team_a_extra\", \"classpath\": \"airflow.dag_processing.bundles.local.LocalDagBundle\", \"kwargs\": {\"path\": \"$AIRFLOW_DIR/dags/team_a_extra\"}, \"team_name\": \"team_a\"},
-    {\"name\": \"team_b_extra\", \"classpath\": \"airflow.dag_processing.bundles.local.LocalDagBundle\", \"kwargs\": {\"path\": \"$AIRFLOW_DIR/dags/team_b_extra\"}, \"team_name\": \"team_b\"}
+    {\"name\": \"team_b_extra\", \"classpath\": \"airflow.dag_processing.bundles.local.LocalDagBundle\", \"kwargs\": {\"path\": \"$AIRFLOW_DIR/dags/team_b_extra\"}, \"team_name\": \"team_b\"},
+    {\"name\": \"examples_core\", \"classpath\": \"airflow.dag_processing.bundles.local.LocalDagBundle\", \"kwargs\": {\"path\": \"$examples/example_dags\"}, \"team_name\": \"examples\"},
+    {\"name\": \"examples_standard\", \"classpath\": \"airflow.dag_processing.bundles.local.LocalDagBundle\", \"kwargs\": {\"path\": \"$examples/providers/standard/example_dags\"}, \"team_name\": \"examples\"},
+    {\"name\": \"examples_hangar\", \"classpath\": \"airflow.dag_processing.bundles.local.LocalDagBundle\", \"kwargs\": {\"path\": \"$AIRFLOW_DIR/dags/examples\"}, \"team_name\": \"examples\"}
   ]"
   local af="$AIRFLOW_VENV/bin/airflow"
-  say "starting Airflow $AIRFLOW_VERSION on $url (multi-team: team_a, team_b, shared)"
+  say "starting Airflow $AIRFLOW_VERSION on $url (multi-team: team_a, team_b, examples, shared)"
   "$af" db migrate >"$AIRFLOW_DIR/migrate.log" 2>&1 || { tail -20 "$AIRFLOW_DIR/migrate.log" >&2; die "airflow db migrate failed"; }
-  for team in team_a team_b; do
+  for team in team_a team_b examples; do
     "$af" teams create "$team" >>"$AIRFLOW_DIR/migrate.log" 2>&1 || die "airflow teams create $team failed"
   done
   setsid "$af" api-server -H 127.0.0.1 -p "$port" >"$AIRFLOW_DIR/api-server.log" 2>&1 &
   AIRFLOW_PIDS+=($!)
   setsid "$af" scheduler --skip-serve-logs >"$AIRFLOW_DIR/scheduler.log" 2>&1 &
   AIRFLOW_PIDS+=($!)
-  setsid "$af" dag-processor >"$AIRFLOW_DIR/dag-processor.log" 2>&1 &
+  # Every bundle but the examples, at the usual pace; the examples in a processor of their own
+  # that parses them once and creates their DAGs paused.
+  local bundle_args=()
+  while read -r name; do bundle_args+=(--bundle-name "$name"); done < <(python3 -c '
+import json, os
+for b in json.loads(os.environ["AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST"]):
+    if b["name"] not in ("examples_core", "examples_standard"): print(b["name"])')
+  setsid "$af" dag-processor "${bundle_args[@]}" >"$AIRFLOW_DIR/dag-processor.log" 2>&1 &
+  AIRFLOW_PIDS+=($!)
+  AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION=True AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL=3600 \
+    AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL=3600 \
+    setsid "$af" dag-processor --bundle-name examples_core --bundle-name examples_standard \
+    >"$AIRFLOW_DIR/dag-processor-examples.log" 2>&1 &
   AIRFLOW_PIDS+=($!)
   wait_for_http "$url/api/v2/monitor/health" 90 \
     || { tail -30 "$AIRFLOW_DIR/api-server.log" >&2; die "Airflow's API did not become healthy on $url"; }

@@ -72,7 +72,7 @@ for (const javaScriptEnabled of [true, false]) {
     } else {
       // Back on the DAG page; the newest run is the last column of the grid.
       await page.waitForURL(`**${dagPath}`);
-      const runLinks = page.locator('[data-testid=run-grid] thead a');
+      const runLinks = page.locator('[data-testid=grid-runs] a');
       const href = await runLinks.nth((await runLinks.count()) - 1).getAttribute('href');
       for (let i = 0; i < 90; i += 1) {
         await page.goto(`${stack.hangarUrl}${href}`);
@@ -82,12 +82,12 @@ for (const javaScriptEnabled of [true, false]) {
       await page.waitForSelector('[data-testid=run-state] [data-state=success]', { timeout: 1000 });
     }
     assert.deepEqual(
-      await page.locator('[data-testid=task-list] tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.task)).then((t) => t.sort()),
+      await page.locator('[data-testid=task-list] [data-task]').evaluateAll((rows) => rows.map((r) => r.dataset.task)).then((t) => t.sort()),
       ['extract', 'load', 'transform'],
     );
 
     // The log, fetched from Airflow, with what the task printed.
-    await page.click('[data-testid=task-list] tr[data-task=load] a');
+    await page.click('[data-testid=task-list] [data-task=load] a');
     await page.waitForSelector('[data-testid=log]');
     assert.match(await text(page, '[data-testid=log]'), /loaded 3 rows/);
     assert.deepEqual(errors, []);

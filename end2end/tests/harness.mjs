@@ -53,7 +53,7 @@ name = "main"
 base_url = "${url}"
 username = "hangar"
 password = "${process.env.HANGAR_TEST_AIRFLOW_PASSWORD}"
-bundles = { team_a_dags = "team_a", team_a_repo = "team_a", team_b_dags = "team_b"${extraBundles ? `, ${extraBundles}` : ''} }
+bundles = { team_a_dags = "team_a", team_a_repo = "team_a", team_b_dags = "team_b", examples_core = "examples", examples_standard = "examples", examples_hangar = "examples"${extraBundles ? `, ${extraBundles}` : ''} }
 shared = ["shared_dags"]
 ${catalogueInterval ? `catalogue_interval = "${catalogueInterval}"` : ''}
 `;

@@ -9,13 +9,16 @@ pub mod airflow;
 pub mod audit;
 pub mod cli;
 pub mod clock;
+pub mod code;
 pub mod config;
 pub mod db;
 pub mod deploy;
 pub mod error;
+pub mod graph;
 pub mod http;
 pub mod identity;
 pub mod live;
+pub mod logs;
 pub mod metrics;
 pub mod platform;
 pub mod ports;
@@ -130,17 +133,29 @@ pub async fn build_with(
         .build();
     let live = Arc::new(live::LiveUpdates::new(db.clone()));
     live.spawn_listener();
-    let read_model: hangar_app::functions::ports::SharedReadModel = Arc::new(
-        ports::read_model::DbReadModel::new(db.clone(), &config.airflow, live.versions()),
-    );
+    let read_model: hangar_app::functions::ports::SharedReadModel =
+        Arc::new(ports::read_model::DbReadModel::new(
+            db.clone(),
+            &config.airflow,
+            live.versions(),
+            clock.clone(),
+        ));
     let metrics = Arc::new(metrics::Metrics::new());
     let airflow = Arc::new(
         airflow::Environments::new(&config.airflow, &config.tls, &metrics)
             .map_err(StartupError::Airflow)?,
     );
-    let actions: hangar_app::functions::ports::SharedAirflowActions = Arc::new(
-        actions::AirflowGateway::new(db.clone(), clock.clone(), airflow.clone(), live.clone()),
+    let task_logs = Arc::new(
+        logs::TaskLogs::new(&config, db.clone(), airflow.clone()).map_err(StartupError::Io)?,
     );
+    let actions: hangar_app::functions::ports::SharedAirflowActions =
+        Arc::new(actions::AirflowGateway::new(
+            db.clone(),
+            clock.clone(),
+            airflow.clone(),
+            live.clone(),
+            task_logs.clone(),
+        ));
     let deploys = Arc::new(deploy::DeployEngine::new(
         &config,
         db.clone(),
@@ -179,6 +194,11 @@ pub async fn build_with(
         clock.clone(),
         config.server.public_origin(),
     ));
+    let preferences = Arc::new(ports::preferences::PreferencePages::new(
+        db.clone(),
+        clock.clone(),
+    ));
+
     let state = AppState::new(state::Services {
         config,
         db,
@@ -201,6 +221,8 @@ pub async fn build_with(
         refusals,
         sign_in_cookie,
         profiles,
+        preferences,
+        task_logs,
     });
     if sync_loops == SyncLoops::Start {
         sync::spawn_loops(&state);

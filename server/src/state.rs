@@ -53,6 +53,10 @@ pub struct Services {
     pub sign_in_cookie: crate::identity::pending::PendingCookie,
     /// Handed to the app as context: the signed-in person's own page (signing keys).
     pub profiles: hangar_app::functions::ports::SharedProfiles,
+    /// Handed to the app as context: a person's own settings.
+    pub preferences: hangar_app::functions::ports::SharedPreferences,
+    /// Task logs read from Airflow: the spool of finished tries, live views, downloads.
+    pub task_logs: Arc<crate::logs::TaskLogs>,
 }
 
 impl std::ops::Deref for AppState {
@@ -75,6 +79,7 @@ impl AppState {
         leptos::prelude::provide_context(self.audit_pages.clone());
         leptos::prelude::provide_context(self.people.clone());
         leptos::prelude::provide_context(self.profiles.clone());
+        leptos::prelude::provide_context(self.preferences.clone());
     }
 
     pub fn new(services: Services) -> Self {

@@ -68,6 +68,7 @@ pub fn Header(viewer: Viewer) -> impl IntoView {
                     <p class="user-name">{viewer.display_name.clone()}</p>
                     <p class="user-email">{email}</p>
                     <p><a href="/profile" data-testid="profile-link">"Your profile and signing keys"</a></p>
+                    <p><a href="/settings" data-testid="settings-link">"Settings"</a></p>
                     <form method="post" action="/auth/logout">
                         <button type="submit" data-testid="logout">"Sign out"</button>
                     </form>

@@ -9,9 +9,11 @@ pub mod live;
 pub mod sync_notice;
 pub mod team_nav;
 pub mod team_switcher;
+pub mod time;
 
 pub use environment_field::EnvironmentField;
 pub use error_view::ErrorView;
 pub use header::Header;
 pub use import_errors::ImportErrors;
-pub use sync_notice::{StateBadge, SyncNotices};
+pub use sync_notice::{StateBadge, StateLegend, SyncNotices};
+pub use time::{Span, Time};

@@ -21,8 +21,39 @@ pub fn SyncNotices(notices: Vec<SyncNotice>) -> impl IntoView {
         .collect_view()
 }
 
-/// A run or task state as a coloured label.
+/// A run or task state as a coloured label, its meaning on hover.
 #[component]
 pub fn StateBadge(state: String) -> impl IntoView {
-    view! { <span class=format!("state-badge state-{state}") data-state=state.clone()>{state.replace('_', " ")}</span> }
+    let info = crate::models::states::state_info(&state);
+    let label = if info.name == state {
+        info.label.to_string()
+    } else {
+        state.replace('_', " ")
+    };
+    view! {
+        <span class=format!("state-badge state-{state}") data-state=state.clone() title=info.meaning>{label}</span>
+    }
+}
+
+/// Every task state with its colour and what it means.
+#[component]
+pub fn StateLegend() -> impl IntoView {
+    let entries = crate::models::states::TASK_STATES
+        .iter()
+        .map(|s| {
+            view! {
+                <li data-state=s.name>
+                    <span class=format!("swatch state-{}", s.name)></span>
+                    <span class="legend-label">{s.label}</span>
+                    <span class="muted">" — " {s.meaning}</span>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <details class="legend" data-testid="state-legend">
+            <summary>"What the colours mean"</summary>
+            <ul>{entries}</ul>
+        </details>
+    }
 }

@@ -68,30 +68,74 @@ pub fn current_team(path: &str) -> Option<String> {
     Some(team.to_string())
 }
 
-/// The same page in another team: `/t/a/dags` becomes `/t/b/dags`; elsewhere, the team's home.
+/// The same page in another team, or its nearest list: a team's list pages have their
+/// counterpart in every team (`/t/a/pools` → `/t/b/pools`), but a DAG, a run or a deploy of
+/// one team is not the other's, so switching from one lands on the other team's list of
+/// them (a DAG's pages → its DAGs, a run's or a task's → its runs, a deploy → its deploys).
+/// Anywhere else: the team's home.
 pub fn switch_path(path: &str, to_team: &str) -> String {
-    match path
-        .strip_prefix("/t/")
-        .and_then(|rest| rest.split_once('/'))
-    {
-        Some((_, tail)) if !tail.is_empty() => format!("/t/{to_team}/{tail}"),
-        _ => format!("/t/{to_team}"),
-    }
+    let team = crate::paths::encode(to_team);
+    let Some(rest) = path.strip_prefix("/t/") else {
+        return format!("/t/{team}");
+    };
+    let parts: Vec<&str> = rest.split('/').filter(|p| !p.is_empty()).collect();
+    let list = match parts.as_slice() {
+        [_, "dags", _, _, "runs", ..] => "runs",
+        [_, "dags", ..] => "dags",
+        [_, "deploys", ..] => "deploys",
+        [_, page] if LIST_PAGES.contains(page) => page,
+        _ => return format!("/t/{team}"),
+    };
+    format!("/t/{team}/{list}")
 }
+
+/// A team's pages that every team has.
+const LIST_PAGES: [&str; 9] = [
+    "dags",
+    "runs",
+    "pools",
+    "connections",
+    "variables",
+    "deploys",
+    "tokens",
+    "audit",
+    "access",
+];
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn switching_keeps_the_page() {
+    fn switching_keeps_list_pages_and_lands_on_the_nearest_list_from_objects() {
+        assert_eq!(switch_path("/t/team_a/dags", "team_b"), "/t/team_b/dags");
+        assert_eq!(switch_path("/t/team_a/pools", "team_b"), "/t/team_b/pools");
         assert_eq!(
-            switch_path("/t/team_a/dags/x", "team_b"),
-            "/t/team_b/dags/x"
+            switch_path("/t/team_a/dags/main/etl", "team_b"),
+            "/t/team_b/dags"
         );
+        assert_eq!(
+            switch_path("/t/team_a/dags/main/etl/graph", "team_b"),
+            "/t/team_b/dags"
+        );
+        assert_eq!(
+            switch_path("/t/team_a/dags/main/etl/runs/r1", "team_b"),
+            "/t/team_b/runs"
+        );
+        assert_eq!(
+            switch_path("/t/team_a/dags/main/etl/runs/r1/tasks/load", "team_b"),
+            "/t/team_b/runs"
+        );
+        assert_eq!(
+            switch_path("/t/team_a/deploys/12", "team_b"),
+            "/t/team_b/deploys"
+        );
+        assert_eq!(switch_path("/t/team_a/audit", "team_b"), "/t/team_b/audit");
+        assert_eq!(switch_path("/t/team_a/whatever", "team_b"), "/t/team_b");
         assert_eq!(switch_path("/t/team_a", "team_b"), "/t/team_b");
         assert_eq!(switch_path("/t/team_a/", "team_b"), "/t/team_b");
         assert_eq!(switch_path("/platform", "team_b"), "/t/team_b");
+        assert_eq!(switch_path("/settings", "team_b"), "/t/team_b");
         assert_eq!(switch_path("/", "team_b"), "/t/team_b");
     }
 

@@ -3,6 +3,10 @@
 //! updates the read model and writes the audit log. Nothing is reported done that Airflow
 //! did not confirm.
 
+// A task instance is addressed the way Airflow addresses it (team, environment, DAG, run,
+// task, map index) plus the clear options; the generated client function repeats that list.
+#![allow(clippy::too_many_arguments)]
+
 use leptos::prelude::*;
 
 use crate::errors::AppError;
@@ -82,6 +86,104 @@ pub async fn mark_run(
             &acting,
             &DagKey::new(team, environment, dag_id),
             &run_id,
+            &state,
+        )
+        .await
+}
+
+/// Clears one task of a run (one mapped instance with `map_index`, else every instance of
+/// the task), with what depends on it (`downstream`), what it depends on (`upstream`), only
+/// failed ones (`only_failed`), as Airflow's clear dialog does; returns how many task
+/// instances Airflow cleared.
+#[server(prefix = "/api", endpoint = "clear_task")]
+pub async fn clear_task(
+    team: String,
+    environment: String,
+    dag_id: String,
+    run_id: String,
+    task_id: String,
+    #[server(default)] map_index: Option<i64>,
+    #[server(default)] downstream: bool,
+    #[server(default)] upstream: bool,
+    #[server(default)] only_failed: bool,
+) -> Result<usize, AppError> {
+    let acting = super::guard::require(super::ACCESS_CLEAR_TASK, Some(&team))?;
+    let options = crate::models::ClearOptions {
+        run_id,
+        task_id,
+        map_index: map_index.filter(|m| *m >= 0),
+        downstream,
+        upstream,
+        only_failed,
+    };
+    super::ports::airflow_actions()?
+        .clear_task(
+            &acting,
+            &DagKey::new(team, environment, dag_id),
+            options,
+            false,
+        )
+        .await
+        .map(|cleared| cleared.len())
+}
+
+/// What [`clear_task`] with the same options would clear (Airflow's dry run): nothing
+/// changes, nothing is audited.
+#[server(prefix = "/api", endpoint = "clear_task_preview")]
+pub async fn get_clear_preview(
+    team: String,
+    environment: String,
+    dag_id: String,
+    run_id: String,
+    task_id: String,
+    #[server(default)] map_index: Option<i64>,
+    #[server(default)] downstream: bool,
+    #[server(default)] upstream: bool,
+    #[server(default)] only_failed: bool,
+) -> Result<Vec<crate::models::ClearedTask>, AppError> {
+    let acting = super::guard::require(super::ACCESS_CLEAR_TASK, Some(&team))?;
+    let options = crate::models::ClearOptions {
+        run_id,
+        task_id,
+        map_index: map_index.filter(|m| *m >= 0),
+        downstream,
+        upstream,
+        only_failed,
+    };
+    super::ports::airflow_actions()?
+        .clear_task(
+            &acting,
+            &DagKey::new(team, environment, dag_id),
+            options,
+            true,
+        )
+        .await
+}
+
+/// Marks one task instance `success` or `failed`.
+#[server(prefix = "/api", endpoint = "mark_task")]
+pub async fn mark_task(
+    team: String,
+    environment: String,
+    dag_id: String,
+    run_id: String,
+    task_id: String,
+    #[server(default)] map_index: Option<i64>,
+    state: String,
+) -> Result<usize, AppError> {
+    let acting = super::guard::require(super::ACCESS_MARK_TASK, Some(&team))?;
+    if !crate::models::MARK_STATES.contains(&state.as_str()) {
+        return Err(AppError::Invalid(
+            "A task instance can be marked success or failed.".into(),
+        ));
+    }
+    super::ports::airflow_actions()?
+        .mark_task(
+            &acting,
+            &DagKey::new(team, environment, dag_id),
+            &run_id,
+            &task_id,
+            map_index.filter(|m| *m >= 0),
             &state,
         )
         .await

@@ -22,23 +22,34 @@ pub mod pools;
 pub mod ports;
 pub mod profile;
 pub mod runs;
+pub mod settings;
 pub mod team;
 pub mod variables;
 pub mod viewer;
+pub mod views;
 
 use crate::models::{Access, PlatformAction, TeamAction};
 
 pub const ACCESS_GET_VIEWER: Access = Access::Authenticated;
+pub const ACCESS_GET_TIME_ZONE: Access = Access::Authenticated;
+pub const ACCESS_GET_SETTINGS: Access = Access::Authenticated;
+pub const ACCESS_SAVE_TIME_ZONE: Access = Access::Authenticated;
 pub const ACCESS_GET_TEAM_HOME: Access = Access::Team(TeamAction::View);
 pub const ACCESS_GET_TEAM_DAGS: Access = Access::Team(TeamAction::View);
 pub const ACCESS_GET_DAG_DETAIL: Access = Access::Team(TeamAction::View);
 pub const ACCESS_GET_TEAM_RUNS: Access = Access::Team(TeamAction::View);
 pub const ACCESS_GET_RUN_DETAIL: Access = Access::Team(TeamAction::View);
 pub const ACCESS_GET_TASK_LOG: Access = Access::Team(TeamAction::View);
+pub const ACCESS_GET_TASK_PAGE: Access = Access::Team(TeamAction::View);
+pub const ACCESS_GET_DAG_GRAPH: Access = Access::Team(TeamAction::View);
+pub const ACCESS_GET_RUN_GANTT: Access = Access::Team(TeamAction::View);
+pub const ACCESS_GET_DAG_CODE: Access = Access::Team(TeamAction::View);
 pub const ACCESS_SET_DAG_PAUSED: Access = Access::Team(TeamAction::Pause);
 pub const ACCESS_TRIGGER_DAG: Access = Access::Team(TeamAction::Trigger);
 pub const ACCESS_CLEAR_FAILED_TASKS: Access = Access::Team(TeamAction::Clear);
 pub const ACCESS_MARK_RUN: Access = Access::Team(TeamAction::Clear);
+pub const ACCESS_CLEAR_TASK: Access = Access::Team(TeamAction::Clear);
+pub const ACCESS_MARK_TASK: Access = Access::Team(TeamAction::Clear);
 pub const ACCESS_GET_TEAM_POOLS: Access = Access::Team(TeamAction::View);
 pub const ACCESS_CREATE_POOL: Access = Access::Team(TeamAction::EditPools);
 pub const ACCESS_UPDATE_POOL: Access = Access::Team(TeamAction::EditPools);
@@ -81,6 +92,9 @@ pub fn declared_access() -> Vec<(&'static str, Access)> {
     use leptos::server_fn::ServerFn;
     vec![
         (viewer::GetViewer::PATH, ACCESS_GET_VIEWER),
+        (settings::GetTimeZone::PATH, ACCESS_GET_TIME_ZONE),
+        (settings::GetSettings::PATH, ACCESS_GET_SETTINGS),
+        (settings::SaveTimeZone::PATH, ACCESS_SAVE_TIME_ZONE),
         (team::GetTeamHome::PATH, ACCESS_GET_TEAM_HOME),
         (
             platform::GetPlatformOverview::PATH,
@@ -100,10 +114,17 @@ pub fn declared_access() -> Vec<(&'static str, Access)> {
         (runs::GetTeamRuns::PATH, ACCESS_GET_TEAM_RUNS),
         (runs::GetRunDetail::PATH, ACCESS_GET_RUN_DETAIL),
         (runs::GetTaskLog::PATH, ACCESS_GET_TASK_LOG),
+        (runs::GetTaskPage::PATH, ACCESS_GET_TASK_PAGE),
+        (views::GetDagGraph::PATH, ACCESS_GET_DAG_GRAPH),
+        (views::GetRunGantt::PATH, ACCESS_GET_RUN_GANTT),
+        (views::GetDagCode::PATH, ACCESS_GET_DAG_CODE),
         (actions::SetDagPaused::PATH, ACCESS_SET_DAG_PAUSED),
         (actions::TriggerDag::PATH, ACCESS_TRIGGER_DAG),
         (actions::ClearFailedTasks::PATH, ACCESS_CLEAR_FAILED_TASKS),
         (actions::MarkRun::PATH, ACCESS_MARK_RUN),
+        (actions::ClearTask::PATH, ACCESS_CLEAR_TASK),
+        (actions::GetClearPreview::PATH, ACCESS_CLEAR_TASK),
+        (actions::MarkTask::PATH, ACCESS_MARK_TASK),
         (pools::GetTeamPools::PATH, ACCESS_GET_TEAM_POOLS),
         (
             connections::GetTeamConnections::PATH,

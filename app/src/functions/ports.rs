@@ -23,10 +23,11 @@ use crate::models::deploys::{
 };
 use crate::models::platform::{OverviewQuery, PlatformOverview};
 use crate::models::profile::Profile;
+use crate::models::views::{CodePage, GanttPage, GraphPage};
 use crate::models::{
-    ConnectionForm, ConnectionPage, DagDetail, DagPage, DagQuery, PoolForm, PoolPage,
-    RevealedValue, RunDetail, RunPage, RunQuery, TaskLogPage, TriggerRequest, VariableForm,
-    VariablePage,
+    ClearOptions, ClearedTask, ConnectionForm, ConnectionPage, DagDetail, DagPage, DagQuery,
+    PoolForm, PoolPage, RevealedValue, RunDetail, RunPage, RunQuery, TaskLogPage, TaskLogQuery,
+    TaskPage, TriggerRequest, VariableForm, VariablePage,
 };
 
 /// Names one DAG of one environment, as the URL does.
@@ -72,6 +73,32 @@ pub trait ReadModel: Send + Sync + 'static {
         dag: &DagKey,
         run_id: &str,
     ) -> Result<RunDetail, AppError>;
+    /// The DAG's graph, coloured by `run_id`'s states, the groups in `folded` folded.
+    async fn dag_graph(
+        &self,
+        acting: &Acting,
+        dag: &DagKey,
+        run_id: Option<String>,
+        folded: Vec<String>,
+    ) -> Result<GraphPage, AppError>;
+    /// A run's Gantt chart.
+    async fn run_gantt(
+        &self,
+        acting: &Acting,
+        dag: &DagKey,
+        run_id: &str,
+    ) -> Result<GanttPage, AppError>;
+    /// One task of a run: its instance (`map_index` for a mapped one), tries and upstream;
+    /// for a mapped task without an index, `page` of its instances.
+    async fn task_page(
+        &self,
+        acting: &Acting,
+        dag: &DagKey,
+        run_id: &str,
+        task_id: &str,
+        map_index: Option<i64>,
+        page: u32,
+    ) -> Result<TaskPage, AppError>;
     /// The team's connections and the global ones (metadata only).
     async fn team_connections(
         &self,
@@ -107,6 +134,25 @@ pub trait AirflowActions: Send + Sync + 'static {
         acting: &Acting,
         dag: &DagKey,
         run_id: &str,
+    ) -> Result<usize, AppError>;
+    /// Clears a task instance (and what `options` add), or with `dry_run` only says which
+    /// task instances that would take back to the start.
+    async fn clear_task(
+        &self,
+        acting: &Acting,
+        dag: &DagKey,
+        options: ClearOptions,
+        dry_run: bool,
+    ) -> Result<Vec<ClearedTask>, AppError>;
+    /// Marks one task instance `success` or `failed`; returns how many Airflow changed.
+    async fn mark_task(
+        &self,
+        acting: &Acting,
+        dag: &DagKey,
+        run_id: &str,
+        task_id: &str,
+        map_index: Option<i64>,
+        state: &str,
     ) -> Result<usize, AppError>;
     /// Marks a run `success` or `failed`.
     async fn mark_run(
@@ -169,17 +215,20 @@ pub trait AirflowActions: Send + Sync + 'static {
         environment: &str,
         key: &str,
     ) -> Result<(), AppError>;
-    /// One page of a task attempt's log, fetched from Airflow now.
-    #[allow(clippy::too_many_arguments)]
+    /// The DAG file's code, highlighted: the version `run_id` ran with, else the latest.
+    async fn dag_code(
+        &self,
+        acting: &Acting,
+        dag: &DagKey,
+        run_id: Option<String>,
+    ) -> Result<CodePage, AppError>;
+    /// One page of a try's log (read from Airflow a page at a time, other teams' names
+    /// masked); a task instance that never ran has none, and says so.
     async fn task_log(
         &self,
         acting: &Acting,
         dag: &DagKey,
-        run_id: &str,
-        task_id: &str,
-        map_index: i64,
-        try_number: i64,
-        page: u32,
+        query: TaskLogQuery,
     ) -> Result<TaskLogPage, AppError>;
 }
 
@@ -344,6 +393,23 @@ pub trait People: Send + Sync + 'static {
 }
 
 pub type SharedPeople = Arc<dyn People>;
+
+/// A person's own settings (`server/src/ports/preferences.rs`).
+#[async_trait::async_trait]
+pub trait Preferences: Send + Sync + 'static {
+    /// The time zone the person fixed their pages to (`None`: the browser's own).
+    async fn time_zone(&self, acting: &Acting) -> Result<Option<String>, AppError>;
+    /// Fixes the person's zone (`None`: back to the browser's); a zone the server does not
+    /// know is `Invalid`.
+    async fn set_time_zone(&self, acting: &Acting, zone: Option<String>) -> Result<(), AppError>;
+}
+
+pub type SharedPreferences = Arc<dyn Preferences>;
+
+pub fn preferences() -> Result<SharedPreferences, AppError> {
+    use_context::<SharedPreferences>()
+        .ok_or_else(|| AppError::Internal("preferences not provided".into()))
+}
 
 pub fn people() -> Result<SharedPeople, AppError> {
     use_context::<SharedPeople>().ok_or_else(|| AppError::Internal("people not provided".into()))

@@ -7,7 +7,7 @@
 use leptos::prelude::*;
 
 use crate::errors::AppError;
-use crate::models::{DagDetail, RunDetail, RunPage, TaskLogPage};
+use crate::models::{DagDetail, RunDetail, RunPage, TaskLogPage, TaskPage};
 
 #[cfg(feature = "ssr")]
 use super::ports::DagKey;
@@ -59,6 +59,31 @@ pub async fn get_run_detail(
         .await
 }
 
+/// One task of a run: its instance (or, mapped and without an index, `page` of its
+/// instances), tries, upstream and why it did not run.
+#[server(prefix = "/api", endpoint = "task_page")]
+pub async fn get_task_page(
+    team: String,
+    environment: String,
+    dag_id: String,
+    run_id: String,
+    task_id: String,
+    #[server(default)] map_index: Option<i64>,
+    #[server(default)] page: u32,
+) -> Result<TaskPage, AppError> {
+    let acting = super::guard::require(super::ACCESS_GET_TASK_PAGE, Some(&team))?;
+    super::ports::read_model()?
+        .task_page(
+            &acting,
+            &DagKey::new(team, environment, dag_id),
+            &run_id,
+            &task_id,
+            map_index.filter(|m| *m >= 0),
+            page,
+        )
+        .await
+}
+
 #[server(prefix = "/api", endpoint = "task_log")]
 pub async fn get_task_log(
     team: String,
@@ -69,17 +94,28 @@ pub async fn get_task_log(
     #[server(default)] map_index: Option<i64>,
     #[server(default)] try_number: Option<i64>,
     #[server(default)] page: u32,
+    #[server(default)] level: String,
+    #[server(default)] search: String,
 ) -> Result<TaskLogPage, AppError> {
     let acting = super::guard::require(super::ACCESS_GET_TASK_LOG, Some(&team))?;
+    if !level.is_empty() && !crate::models::LOG_LEVELS.contains(&level.as_str()) {
+        return Err(AppError::Invalid(format!("Unknown log level {level:?}.")));
+    }
+    if search.chars().count() > crate::models::LogFilter::MAX_SEARCH {
+        return Err(AppError::Invalid(format!(
+            "Search for at most {} characters.",
+            crate::models::LogFilter::MAX_SEARCH
+        )));
+    }
+    let query = crate::models::TaskLogQuery {
+        run_id,
+        task_id,
+        map_index: map_index.unwrap_or(-1),
+        try_number: try_number.unwrap_or(0),
+        page,
+        filter: crate::models::LogFilter { level, search },
+    };
     super::ports::airflow_actions()?
-        .task_log(
-            &acting,
-            &DagKey::new(team, environment, dag_id),
-            &run_id,
-            &task_id,
-            map_index.unwrap_or(-1),
-            try_number.unwrap_or(0),
-            page,
-        )
+        .task_log(&acting, &DagKey::new(team, environment, dag_id), query)
         .await
 }

@@ -6,14 +6,18 @@ pub mod audit;
 pub mod connections;
 pub mod dags;
 pub mod deploys;
+pub mod execution;
 pub mod identifiers;
 pub mod params;
 pub mod platform;
 pub mod pools;
 pub mod profile;
 pub mod runs;
+pub mod states;
+pub mod tasks;
 pub mod variables;
 pub mod viewer;
+pub mod views;
 
 pub use access::{Access, PlatformAction, PlatformRole, TeamAction, TeamGrant, TeamRole};
 pub use connections::{ConnectionForm, ConnectionPage, ConnectionRow};
@@ -24,9 +28,13 @@ pub use dags::{
 pub use params::{DagParam, check_conf, default_conf};
 pub use pools::{DEFAULT_POOL, PoolForm, PoolPage, PoolRow};
 pub use runs::{
-    DagDetail, LOG_PAGE_LINES, LogLine, RUN_COUNT_CAP, RUN_PAGE_SIZE, RUN_STATES, RUN_TYPES,
-    RUNS_IN_GRID, RunDetail, RunGrid, RunPage, RunQuery, RunRow, TaskCell, TaskLogPage, TaskRow,
-    TriggerRequest,
+    DagDetail, GridTask, LOG_LEVELS, LOG_MASK, LOG_PAGE_LINES, LogFilter, LogLine, RUN_COUNT_CAP,
+    RUN_PAGE_SIZE, RUN_STATES, RUN_TYPES, RUNS_IN_GRID, RunDetail, RunGrid, RunPage, RunQuery,
+    RunRow, TaskCell, TaskLogPage, TaskLogQuery, TaskRow, TriggerRequest,
+};
+pub use tasks::{
+    ClearOptions, ClearedTask, MARK_STATES, MappedPage, MappedSummary, RunTask, TaskPage, TreeNode,
+    TryRow, task_tree,
 };
 pub use variables::{MAX_VARIABLE_KEY, RevealedValue, VariableForm, VariablePage, VariableRow};
 pub use viewer::{TeamMembership, Viewer};

@@ -12,6 +12,8 @@ pub const RUN_COUNT_CAP: u64 = 1000;
 pub const RUNS_IN_GRID: usize = 25;
 /// Log lines per page of the log viewer.
 pub const LOG_PAGE_LINES: usize = 500;
+/// Masked text in a log shown to a team: another team's bundle or DAG id stood here.
+pub const LOG_MASK: &str = "‹other team›";
 
 /// Run states Airflow 3 reports, in the order filters offer them.
 pub const RUN_STATES: [&str; 4] = ["queued", "running", "success", "failed"];
@@ -39,20 +41,27 @@ pub struct DagDetail {
     pub sync: Vec<SyncNotice>,
 }
 
-/// The last runs × the tasks they ran: `cells[task][run]`.
+/// The last runs × the tasks they ran, tasks in their groups.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunGrid {
     /// Oldest first, so time runs left to right.
     pub runs: Vec<RunRow>,
-    pub tasks: Vec<String>,
-    pub cells: Vec<Vec<Option<TaskCell>>>,
+    pub tasks: Vec<super::tasks::TreeNode<GridTask>>,
+}
+
+/// One task's row of the grid: a cell per run (`None`: no instance in that run).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GridTask {
+    pub cells: Vec<Option<TaskCell>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskCell {
+    /// For a mapped task, the state that sums its instances up.
     pub state: String,
     pub try_number: i64,
-    pub map_index: i64,
+    /// How many mapped instances the cell stands for (0: not mapped).
+    pub mapped: u64,
 }
 
 /// One run, as the run list and the JSON API show it.
@@ -96,41 +105,172 @@ pub struct RunDetail {
     pub run: RunRow,
     pub dag_display_name: String,
     pub shared: bool,
-    pub tasks: Vec<TaskRow>,
+    /// The run's tasks in their groups, in the DAG's order.
+    pub tasks: Vec<super::tasks::TreeNode<super::tasks::RunTask>>,
     /// Clear failed tasks and mark the run (shared DAGs: platform admins only).
     pub can_clear: bool,
+}
+
+impl RunDetail {
+    /// Whether any task instance of the run failed (what "clear failed" would clear).
+    pub fn has_failed(&self) -> bool {
+        self.tasks.iter().flat_map(|n| n.tasks()).any(|t| {
+            let failed = |s: &str| s == "failed" || s == "upstream_failed";
+            failed(&t.row.state)
+                || t.mapped
+                    .as_ref()
+                    .is_some_and(|m| m.states.iter().any(|(s, _)| failed(s)))
+        })
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TaskRow {
     pub task_id: String,
     pub map_index: i64,
+    /// A mapped instance's own label, when the DAG renders one.
+    pub rendered_map_index: Option<String>,
     pub state: String,
     pub try_number: i64,
+    pub queued: Option<String>,
     pub start_date: Option<String>,
     pub end_date: Option<String>,
     pub duration_s: Option<f64>,
     pub operator: Option<String>,
+    /// Where it ran.
+    pub executor: Option<String>,
+    pub queue: Option<String>,
+    pub hostname: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogLine {
+    /// 1-based position in the whole log (what "line 1,234" and `#L1234` name).
+    pub number: u64,
     pub timestamp: Option<String>,
     /// `debug`, `info`, `warning`, `error`, `critical`, or empty.
     pub level: String,
     pub text: String,
+    /// A logged exception's traceback, one line per frame, the exception last.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub traceback: Vec<String>,
 }
 
+impl LogLine {
+    /// Airflow's `::group::Title` marker: the title of the section it opens.
+    pub fn group_start(&self) -> Option<&str> {
+        self.text.trim_start().strip_prefix("::group::")
+    }
+
+    pub fn is_group_end(&self) -> bool {
+        self.text.trim() == "::endgroup::"
+    }
+
+    /// An error worth jumping to: an error-level line, or one carrying a traceback, or the
+    /// start of a printed Python traceback.
+    pub fn is_error(&self) -> bool {
+        matches!(self.level.as_str(), "error" | "critical" | "fatal")
+            || !self.traceback.is_empty()
+            || self.text.starts_with("Traceback (most recent call last)")
+    }
+
+    /// Part of a printed Python traceback (shown highlighted).
+    pub fn looks_like_traceback(&self) -> bool {
+        let text = self.text.as_str();
+        text.starts_with("Traceback (most recent call last)")
+            || text.starts_with("  File \"")
+            || (text.starts_with("    ") && !text.trim().is_empty() && self.level.is_empty())
+    }
+}
+
+/// Levels the log viewer filters by, lowest first; a filter shows its level and above.
+pub const LOG_LEVELS: [&str; 4] = ["debug", "info", "warning", "error"];
+
+/// Whether a line passes a "this level and above" filter (`""`: every line).
+pub fn log_level_passes(line_level: &str, at_least: &str) -> bool {
+    let rank = |level: &str| match level {
+        "debug" => 0,
+        "info" | "" => 1,
+        "warning" | "warn" => 2,
+        _ => 3,
+    };
+    at_least.is_empty() || rank(line_level) >= rank(at_least)
+}
+
+/// What a log page shows of a log: every line, or those of a level and above, or those
+/// containing a text (both: lines passing both).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct LogFilter {
+    /// One of [`LOG_LEVELS`], or empty for all.
+    pub level: String,
+    /// Case-insensitive text, or empty.
+    pub search: String,
+}
+
+impl LogFilter {
+    pub fn is_empty(&self) -> bool {
+        self.level.is_empty() && self.search.trim().is_empty()
+    }
+
+    pub fn passes(&self, line: &LogLine) -> bool {
+        log_level_passes(&line.level, &self.level)
+            && (self.search.trim().is_empty() || {
+                let needle = self.search.trim().to_lowercase();
+                line.text.to_lowercase().contains(&needle)
+                    || line
+                        .traceback
+                        .iter()
+                        .any(|t| t.to_lowercase().contains(&needle))
+            })
+    }
+
+    /// Search text is limited to this many characters.
+    pub const MAX_SEARCH: usize = 200;
+}
+
+/// Which page of which try's log a viewer asks for.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskLogQuery {
+    pub run_id: String,
+    pub task_id: String,
+    /// `-1`: a task that is not mapped.
+    pub map_index: i64,
+    /// `0`: the latest try.
+    pub try_number: i64,
+    pub page: u32,
+    pub filter: LogFilter,
+}
+
+/// One page of one try's log, and what the viewer knows of the whole.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskLogPage {
     pub task_id: String,
+    pub map_index: i64,
     pub try_number: i64,
-    /// Attempts there are logs for: 1..=max_try.
+    /// Tries there are logs for: 1..=max_try.
     pub max_try: i64,
+    /// The page's lines (with a filter: the page's matching lines).
     pub lines: Vec<LogLine>,
-    /// Zero-based page of [`LOG_PAGE_LINES`] lines.
+    /// Zero-based page of [`LOG_PAGE_LINES`] lines (of matches, with a filter).
     pub page: u32,
-    pub total_lines: u64,
+    /// Lines in the log (with a filter: matching lines), once known: `None` while Airflow
+    /// is still sending a large log.
+    pub total: Option<u64>,
+    /// The log is longer than Hangar reads for viewing (`[logs] max_lines`): the rest is in
+    /// the download.
+    pub capped: bool,
+    /// The try is still running: the page follows it live.
+    pub growing: bool,
+    /// The first error's line number, if the lines read hold one.
+    pub first_error: Option<u64>,
+    /// The `::group::` section open where the page starts (it continues from an earlier page).
+    pub open_group: Option<String>,
+    pub filter: LogFilter,
+    /// Something to say about the log itself (still being read, or Airflow's answer when the
+    /// log could not be read).
+    pub notice: Option<String>,
+    /// Airflow is still sending a large log: the page shows what came so far and asks again.
+    pub reading: bool,
 }
 
 /// What the user asked for when triggering, as the form sends it.

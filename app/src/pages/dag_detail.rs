@@ -9,11 +9,14 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
 use crate::components::team_nav::TeamNav;
-use crate::components::{ErrorView, ImportErrors, StateBadge, SyncNotices};
+use crate::components::{ErrorView, ImportErrors, StateLegend, SyncNotices, Time};
 use crate::errors::AppError;
 use crate::functions::actions::{SetDagPaused, TriggerDag};
 use crate::functions::runs::get_dag_detail;
-use crate::models::{DagDetail, DagParam, RunGrid, TriggerRequest, check_conf, default_conf};
+use crate::models::{
+    DagDetail, DagParam, GridTask, RunGrid, RunRow, TreeNode, TriggerRequest, check_conf,
+    default_conf,
+};
 use crate::paths;
 
 #[component]
@@ -128,14 +131,15 @@ fn DagDetailView(
                 {pause_form}
                 <ActionError value=Signal::derive(move || pause.value().get().and_then(|r| r.err()))/>
             </div>
+            <DagTabs team=team.clone() environment=dag.environment.clone() dag_id=dag.dag_id.clone() current="grid"/>
             <dl class="facts">
-                <dt>"Schedule"</dt><dd>{dag.schedule.clone().unwrap_or_else(|| "—".into())}</dd>
-                <dt>"Next run"</dt><dd>{dag.next_run.clone().unwrap_or_else(|| "—".into())}</dd>
+                <dt>"Schedule"</dt><dd><Schedule summary=dag.schedule.clone()/></dd>
+                <dt>"Next run"</dt><dd><Time at=dag.next_run.clone()/></dd>
                 <dt>"Owners"</dt><dd>{dag.owners.join(", ")}</dd>
                 <dt>"Tags"</dt><dd>{dag.tags.iter().map(|t| view! { <span class="tag">{t.clone()}</span> }).collect_view()}</dd>
-                <dt>"Bundle"</dt><dd>{bundle_name.unwrap_or_else(|| "—".into())} " " <code>{bundle_version.unwrap_or_default()}</code></dd>
-                <dt>"File"</dt><dd><code>{file.unwrap_or_else(|| "—".into())}</code></dd>
-                <dt>"Last parsed"</dt><dd>{last_parsed.unwrap_or_else(|| "—".into())}</dd>
+                <dt>"Bundle"</dt><dd>{bundle_name.unwrap_or_else(|| "—".into())} " " <code class="wrap">{bundle_version.unwrap_or_default()}</code></dd>
+                <dt>"File"</dt><dd><code class="wrap">{file.unwrap_or_else(|| "—".into())}</code></dd>
+                <dt>"Last parsed"</dt><dd><Time at=last_parsed relative=true/></dd>
             </dl>
             <ImportErrors errors=import_errors/>
             {trigger_form}
@@ -143,6 +147,7 @@ fn DagDetailView(
             // script URLs.
             {doc_html.map(|html| view! { <article class="dag-doc" data-testid="dag-doc" inner_html=html></article> })}
             <h2>"Recent runs"</h2>
+            <RunDurations team=team.clone() runs=grid.runs.clone()/>
             <Grid team=team.clone() environment=dag.environment.clone() dag_id=dag.dag_id.clone() grid/>
         </section>
     }
@@ -233,66 +238,214 @@ fn TriggerForm(
     }
 }
 
-/// Tasks down, runs across (oldest left), one coloured cell per task instance.
+/// A schedule in words ("daily at 00:00 UTC"), the expression itself on hover.
+#[component]
+pub fn Schedule(summary: Option<String>) -> impl IntoView {
+    let raw = summary.unwrap_or_else(|| "None".into());
+    let words = crate::time_text::schedule_words(&raw);
+    let title = (words != raw).then(|| raw.clone());
+    view! { <span class="schedule" title=title data-testid="schedule">{words}</span> }
+}
+
+/// The DAG page's views: the grid of runs, the graph of tasks, the code.
+#[component]
+pub fn DagTabs(
+    team: String,
+    environment: String,
+    dag_id: String,
+    current: &'static str,
+    #[prop(optional)] run_id: Option<String>,
+) -> impl IntoView {
+    let tab = |key: &'static str, label: &'static str, href: String| {
+        view! { <a href=href aria-current=(current == key).then_some("page") data-tab=key>{label}</a> }
+    };
+    view! {
+        <nav class="dag-tabs" aria-label="DAG views">
+            {tab("grid", "Runs", paths::dag(&team, &environment, &dag_id))}
+            {tab("graph", "Graph", paths::graph(&team, &environment, &dag_id, run_id.as_deref()))}
+            {tab("code", "Code", paths::code(&team, &environment, &dag_id, run_id.as_deref()))}
+        </nav>
+    }
+}
+
+/// How long the last runs took, one bar per run (oldest left), coloured by state.
+#[component]
+fn RunDurations(team: String, runs: Vec<RunRow>) -> impl IntoView {
+    let durations: Vec<(RunRow, Option<f64>)> = runs
+        .into_iter()
+        .map(|run| {
+            let seconds = match (
+                run.start_date
+                    .as_deref()
+                    .and_then(crate::time_text::parse_rfc3339),
+                run.end_date
+                    .as_deref()
+                    .and_then(crate::time_text::parse_rfc3339),
+            ) {
+                (Some(start), Some(end)) => Some((end - start).max(0) as f64 / 1000.0),
+                _ => None,
+            };
+            (run, seconds)
+        })
+        .collect();
+    let longest = durations
+        .iter()
+        .filter_map(|(_, d)| *d)
+        .fold(0.0_f64, f64::max);
+    if durations.is_empty() || longest <= 0.0 {
+        return ().into_any();
+    }
+    const WIDTH: f64 = 18.0;
+    const HEIGHT: f64 = 60.0;
+    let width = durations.len() as f64 * WIDTH;
+    let bars = durations
+        .into_iter()
+        .enumerate()
+        .map(|(i, (run, seconds))| {
+            let height = seconds.map_or(2.0, |s| (s / longest * HEIGHT).max(2.0));
+            let href = paths::run(&team, &run.environment, &run.dag_id, &run.run_id);
+            let title = format!(
+                "{} — {} — {}",
+                run.run_id,
+                run.state,
+                seconds.map_or_else(|| "not finished".to_string(), crate::time_text::duration)
+            );
+            view! {
+                <a href=href>
+                    <rect class=format!("bar state-{}", run.state) x=format!("{:.1}", i as f64 * WIDTH + 2.0)
+                        y=format!("{:.1}", HEIGHT - height) width=format!("{:.1}", WIDTH - 4.0)
+                        height=format!("{height:.1}")>
+                        <title>{title}</title>
+                    </rect>
+                </a>
+            }
+        })
+        .collect_view();
+    view! {
+        <figure class="run-durations" data-testid="run-durations">
+            <svg viewBox=format!("0 0 {width:.0} {HEIGHT:.0}") width=format!("{width:.0}") height=format!("{HEIGHT:.0}")
+                role="img" aria-label="Durations of the last runs">{bars}</svg>
+            <figcaption class="muted">"Run durations, oldest left; the longest took " {crate::time_text::duration(longest)} "."</figcaption>
+        </figure>
+    }
+    .into_any()
+}
+
+/// Tasks down (in their groups, which fold), runs across (oldest left), one coloured cell per
+/// task instance; a mapped task's cell stands for all its instances. A `<details>` per
+/// group, so folding works without JavaScript.
 #[component]
 fn Grid(team: String, environment: String, dag_id: String, grid: RunGrid) -> impl IntoView {
     if grid.runs.is_empty() {
         return view! { <p class="muted" data-testid="grid-empty">"No runs in the last 14 days."</p> }.into_any();
     }
-    let RunGrid { runs, tasks, cells } = grid;
+    let RunGrid { runs, tasks } = grid;
+    let columns = runs.len();
     let header = runs
         .iter()
         .map(|run| {
             let href = paths::run(&team, &environment, &dag_id, &run.run_id);
+            let when = crate::time_text::parse_rfc3339(&run.run_after)
+                .map(crate::time_text::utc_minute)
+                .unwrap_or_else(|| run.run_after.clone());
+            let took = crate::time_text::between(run.start_date.as_deref(), run.end_date.as_deref())
+                .unwrap_or_else(|| "not finished".into());
             view! {
-                <th>
-                    <a href=href class=format!("run state-{}", run.state)
-                        title=format!("{} — {}", run.run_id, run.state) data-run=run.run_id.clone()></a>
-                </th>
+                <a href=href class=format!("run state-{}", run.state)
+                    title=format!("{} — {} — {when} — {took}", run.run_id, run.state) data-run=run.run_id.clone()></a>
             }
         })
         .collect_view();
+    let context = GridContext {
+        team: team.clone(),
+        environment: environment.clone(),
+        dag_id: dag_id.clone(),
+        runs: runs.iter().map(|r| r.run_id.clone()).collect(),
+    };
     let rows = tasks
         .into_iter()
-        .zip(cells)
-        .map(|(task, row)| {
-            let cells = row
-                .into_iter()
-                .zip(&runs)
-                .map(|(cell, run)| match cell {
-                    Some(cell) => {
-                        let href = paths::task_log(&team, &environment, &dag_id, &run.run_id, &task, cell.map_index, 0);
-                        view! {
-                            <td><a href=href class=format!("cell state-{}", cell.state)
-                                title=format!("{task} in {}: {} (try {})", run.run_id, cell.state, cell.try_number)></a></td>
-                        }
-                        .into_any()
-                    }
-                    None => view! { <td><span class="cell empty"></span></td> }.into_any(),
-                })
-                .collect_view();
-            view! { <tr data-task=task.clone()><th scope="row">{task.clone()}</th>{cells}</tr> }
-        })
+        .map(|node| grid_node(&context, node, 0))
         .collect_view();
-    let legend = [
-        "success",
-        "running",
-        "queued",
-        "failed",
-        "up_for_retry",
-        "skipped",
-    ]
-    .into_iter()
-    .map(|state| view! { <StateBadge state=state.to_string()/> })
-    .collect_view();
+    let first = runs.first().map(|r| r.run_after.clone());
+    let last = runs.last().map(|r| r.run_after.clone());
     view! {
         <div class="grid-wrap">
-            <table class="run-grid" data-testid="run-grid">
-                <thead><tr><th></th>{header}</tr></thead>
-                <tbody>{rows}</tbody>
-            </table>
-            <p class="legend muted">{legend}</p>
+            <div class="run-grid" data-testid="run-grid" style=format!("--runs: {columns}")>
+                <div class="grid-row grid-head" data-testid="grid-runs"><span class="grid-name muted">"Task"</span>{header}</div>
+                {rows}
+            </div>
+            <p class="grid-dates muted">"Runs from " <Time at=first/> " to " <Time at=last/></p>
+            <StateLegend/>
         </div>
     }
     .into_any()
+}
+
+/// What every row of the grid needs to link its cells.
+struct GridContext {
+    team: String,
+    environment: String,
+    dag_id: String,
+    runs: Vec<String>,
+}
+
+fn grid_node(context: &GridContext, node: TreeNode<GridTask>, depth: usize) -> AnyView {
+    let indent = format!("padding-left: {}rem", depth as f64 * 0.9);
+    match node {
+        TreeNode::Task { id, item } => {
+            let label = id.rsplit('.').next().unwrap_or(&id).to_string();
+            let cells = item
+                .cells
+                .into_iter()
+                .zip(&context.runs)
+                .map(|(cell, run_id)| match cell {
+                    Some(cell) => {
+                        let href = paths::task_log(&context.team, &context.environment, &context.dag_id, run_id, &id, -1, 0);
+                        let mapped = if cell.mapped > 0 { format!(" ({} mapped)", cell.mapped) } else { String::new() };
+                        view! {
+                            <a href=href class=format!("cell state-{}", cell.state) class:mapped={cell.mapped > 0}
+                                title=format!("{id} in {run_id}: {}{mapped} (try {})", cell.state, cell.try_number)></a>
+                        }
+                        .into_any()
+                    }
+                    None => view! { <span class="cell empty"></span> }.into_any(),
+                })
+                .collect_view();
+            view! {
+                <div class="grid-row" data-task=id.clone()>
+                    <span class="grid-name" style=indent title=id.clone()>{label}</span>{cells}
+                </div>
+            }
+            .into_any()
+        }
+        TreeNode::Group { id, children } => {
+            let label = id.rsplit('.').next().unwrap_or(&id).to_string();
+            // The group's row: per run, the state that sums up its tasks.
+            let summary = (0..context.runs.len())
+                .map(|column| {
+                    let states: Vec<String> = children
+                        .iter()
+                        .flat_map(|c| c.tasks())
+                        .filter_map(|t| t.cells.get(column).cloned().flatten().map(|c| c.state))
+                        .collect();
+                    if states.is_empty() {
+                        return view! { <span class="cell empty"></span> }.into_any();
+                    }
+                    let state = crate::models::states::summary(states.iter().map(String::as_str));
+                    view! { <span class=format!("cell group state-{state}") title=format!("{id}: {state}")></span> }.into_any()
+                })
+                .collect_view();
+            let children = children
+                .into_iter()
+                .map(|child| grid_node(context, child, depth + 1))
+                .collect_view();
+            view! {
+                <details class="grid-group" open data-group=id.clone()>
+                    <summary class="grid-row"><span class="grid-name group-name" style=indent title=id.clone()>{label}</span>{summary}</summary>
+                    {children}
+                </details>
+            }
+            .into_any()
+        }
+    }
 }

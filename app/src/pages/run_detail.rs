@@ -5,10 +5,10 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
 use crate::components::team_nav::TeamNav;
-use crate::components::{ErrorView, StateBadge};
+use crate::components::{ErrorView, Span, StateBadge, StateLegend, Time};
 use crate::functions::actions::{ClearFailedTasks, MarkRun};
 use crate::functions::runs::get_run_detail;
-use crate::models::RunDetail;
+use crate::models::{RunDetail, RunTask, TaskRow, TreeNode};
 use crate::paths;
 
 #[component]
@@ -50,6 +50,7 @@ fn RunView(
     clear: ServerAction<ClearFailedTasks>,
     mark: ServerAction<MarkRun>,
 ) -> impl IntoView {
+    let has_failed = detail.has_failed();
     let RunDetail {
         run,
         dag_display_name,
@@ -59,9 +60,6 @@ fn RunView(
     } = detail;
     let here = paths::run(&team, &run.environment, &run.dag_id, &run.run_id);
     let dag_href = paths::dag(&team, &run.environment, &run.dag_id);
-    let has_failed = tasks
-        .iter()
-        .any(|t| t.state == "failed" || t.state == "upstream_failed");
     let fields = RunFields {
         team: team.clone(),
         environment: run.environment.clone(),
@@ -102,45 +100,178 @@ fn RunView(
             .or_else(|| mark.value().get().and_then(|r| r.err()))
             .map(|e| view! { <p class="notice error" role="alert" data-testid="action-error">{e.to_string()}</p> })
     };
+    let place = TaskPlace {
+        team: team.clone(),
+        environment: run.environment.clone(),
+        dag_id: run.dag_id.clone(),
+        run_id: run.run_id.clone(),
+    };
     let rows = tasks
         .into_iter()
-        .map(|task| {
-            let href = paths::task_log(&team, &run.environment, &run.dag_id, &run.run_id, &task.task_id, task.map_index, 0);
-            let name = if task.map_index >= 0 {
-                format!("{} [{}]", task.task_id, task.map_index)
-            } else {
-                task.task_id.clone()
-            };
-            view! {
-                <tr data-task=task.task_id.clone()>
-                    <td><a href=href>{name}</a></td>
-                    <td><StateBadge state=task.state.clone()/></td>
-                    <td class="num">{task.try_number}</td>
-                    <td>{task.start_date.clone().unwrap_or_else(|| "—".into())}</td>
-                    <td>{task.end_date.clone().unwrap_or_else(|| "—".into())}</td>
-                    <td class="num">{task.duration_s.map(|d| format!("{d:.1} s")).unwrap_or_else(|| "—".into())}</td>
-                    <td class="muted">{task.operator.clone().unwrap_or_default()}</td>
-                </tr>
-            }
-        })
+        .map(|node| task_node(&place, node, 0))
         .collect_view();
     view! {
         <section class="run-detail" data-run=run.run_id.clone()>
             <p class="crumbs"><a href=dag_href>{dag_display_name}</a>{shared.then_some(" (shared)")}</p>
-            <h1><code>{run.run_id.clone()}</code> " " <span data-testid="run-state"><StateBadge state=run.state.clone()/></span></h1>
+            <h1><code class="wrap">{run.run_id.clone()}</code> " " <span data-testid="run-state"><StateBadge state=run.state.clone()/></span></h1>
+            <RunTabs team=team.clone() environment=run.environment.clone() dag_id=run.dag_id.clone() run_id=run.run_id.clone() current="tasks"/>
             <dl class="facts">
                 <dt>"Type"</dt><dd>{run.run_type.clone().unwrap_or_default()}</dd>
-                <dt>"Run after"</dt><dd>{run.run_after.clone()}</dd>
-                <dt>"Started"</dt><dd>{run.start_date.clone().unwrap_or_else(|| "—".into())}</dd>
-                <dt>"Ended"</dt><dd>{run.end_date.clone().unwrap_or_else(|| "—".into())}</dd>
+                <dt>"Run after"</dt><dd><Time at=Some(run.run_after.clone())/></dd>
+                <dt>"Started"</dt><dd><Time at=run.start_date.clone()/></dd>
+                <dt>"Ended"</dt><dd><Time at=run.end_date.clone()/></dd>
+                <dt>"Took"</dt><dd><Span start=run.start_date.clone() end=run.end_date.clone()/></dd>
             </dl>
             {actions}
             {error}
-            <table class="tasks" data-testid="task-list">
-                <thead><tr><th>"Task"</th><th>"State"</th><th>"Try"</th><th>"Start"</th><th>"End"</th><th>"Duration"</th><th>"Operator"</th></tr></thead>
-                <tbody>{rows}</tbody>
-            </table>
+            <div class="task-tree" data-testid="task-list">
+                <div class="task-row task-head"><span>"Task"</span><span>"State"</span><span>"Try"</span><span>"Started"</span><span>"Took"</span><span>"Operator"</span></div>
+                {rows}
+            </div>
+            <StateLegend/>
         </section>
+    }
+}
+
+/// A run's views: its tasks, its Gantt chart, the DAG's graph coloured by it.
+#[component]
+pub fn RunTabs(
+    team: String,
+    environment: String,
+    dag_id: String,
+    run_id: String,
+    current: &'static str,
+) -> impl IntoView {
+    let tab = |key: &'static str, label: &'static str, href: String| {
+        view! { <a href=href aria-current=(current == key).then_some("page") data-tab=key>{label}</a> }
+    };
+    view! {
+        <nav class="dag-tabs" aria-label="Run views">
+            {tab("tasks", "Tasks", paths::run(&team, &environment, &dag_id, &run_id))}
+            {tab("gantt", "Gantt", paths::gantt(&team, &environment, &dag_id, &run_id))}
+            {tab("graph", "Graph", paths::graph(&team, &environment, &dag_id, Some(&run_id)))}
+            {tab("code", "Code", paths::code(&team, &environment, &dag_id, Some(&run_id)))}
+        </nav>
+    }
+}
+
+/// Where the run's task links point.
+struct TaskPlace {
+    team: String,
+    environment: String,
+    dag_id: String,
+    run_id: String,
+}
+
+impl TaskPlace {
+    fn task(&self, task_id: &str, map_index: i64) -> String {
+        paths::task_log(
+            &self.team,
+            &self.environment,
+            &self.dag_id,
+            &self.run_id,
+            task_id,
+            map_index,
+            0,
+        )
+    }
+}
+
+/// One task instance as a row.
+fn task_row(place: &TaskPlace, row: &TaskRow, name: String, indent: &str) -> impl IntoView + use<> {
+    let href = place.task(&row.task_id, row.map_index);
+    view! {
+        <span class="task-name" style=indent.to_string()><a href=href>{name}</a></span>
+        <span><StateBadge state=row.state.clone()/></span>
+        <span class="num">{row.try_number}</span>
+        <span><Time at=row.start_date.clone()/></span>
+        <span class="num"><Span start=row.start_date.clone() end=row.end_date.clone()/></span>
+        <span class="muted">{row.operator.clone().unwrap_or_default()}</span>
+    }
+}
+
+fn task_node(place: &TaskPlace, node: TreeNode<RunTask>, depth: usize) -> AnyView {
+    let indent = format!("padding-left: {}rem", depth as f64 * 0.9);
+    match node {
+        TreeNode::Task { id, item } => {
+            let label = id.rsplit('.').next().unwrap_or(&id).to_string();
+            let RunTask { row, mapped } = item;
+            match mapped {
+                None => view! {
+                    <div class="task-row" data-task=id.clone() data-state=row.state.clone()>
+                        {task_row(place, &row, label, &indent)}
+                    </div>
+                }
+                .into_any(),
+                Some(mapped) => {
+                    let counts = mapped
+                        .states
+                        .iter()
+                        .map(|(state, n)| {
+                            format!("{n} {}", crate::models::states::state_info(state).label)
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let all = place.task(&id, -1);
+                    let first = mapped
+                        .first
+                        .iter()
+                        .map(|instance| {
+                            let name = match &instance.rendered_map_index {
+                                Some(label) => format!("[{}] {label}", instance.map_index),
+                                None => format!("[{}]", instance.map_index),
+                            };
+                            view! {
+                                <div class="task-row mapped-instance" data-map-index=instance.map_index>
+                                    {task_row(place, instance, name, "padding-left: 1.2rem")}
+                                </div>
+                            }
+                        })
+                        .collect_view();
+                    let more = (mapped.count > mapped.first.len() as u64).then(|| {
+                        view! { <p class="more"><a href=all.clone()>{format!("All {} map indexes →", mapped.count)}</a></p> }
+                    });
+                    view! {
+                        <details class="mapped-task" data-task=id.clone() data-state=row.state.clone() data-mapped=mapped.count>
+                            <summary class="task-row">
+                                <span class="task-name" style=indent><a href=all>{label}</a>
+                                    " " <span class="badge mapped-count" title=counts.clone()>{format!("×{}", mapped.count)}</span></span>
+                                <span><StateBadge state=row.state.clone()/></span>
+                                <span class="num">{row.try_number}</span>
+                                <span><Time at=row.start_date.clone()/></span>
+                                <span class="num"><Span start=row.start_date.clone() end=row.end_date.clone()/></span>
+                                <span class="muted">{counts}</span>
+                            </summary>
+                            {first}
+                            {more}
+                        </details>
+                    }
+                    .into_any()
+                }
+            }
+        }
+        TreeNode::Group { id, children } => {
+            let label = id.rsplit('.').next().unwrap_or(&id).to_string();
+            let tasks = children.iter().flat_map(|c| c.tasks()).collect::<Vec<_>>();
+            let state = crate::models::states::summary(tasks.iter().map(|t| t.row.state.as_str()));
+            let count = tasks.len();
+            let children = children
+                .into_iter()
+                .map(|child| task_node(place, child, depth + 1))
+                .collect_view();
+            view! {
+                <details class="task-group" open data-group=id.clone()>
+                    <summary class="task-row group">
+                        <span class="task-name group-name" style=indent>{label}</span>
+                        <span><StateBadge state=state.to_string()/></span>
+                        <span></span><span></span><span></span>
+                        <span class="muted">{format!("group of {count} task{}", if count == 1 { "" } else { "s" })}</span>
+                    </summary>
+                    {children}
+                </details>
+            }
+            .into_any()
+        }
     }
 }
 

@@ -308,6 +308,7 @@ mod tests {
         TeamConfig {
             name: name.into(),
             display_name: name.to_uppercase(),
+            execution: None,
         }
     }
 

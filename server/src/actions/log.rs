@@ -1,26 +1,34 @@
-//! Task logs: fetched from Airflow when asked for, paged for reading.
+//! Task logs of a team's task instances: which try of which instance a request may read,
+//! found in the read model first (another team's, or one Hangar does not know, is not found
+//! before Airflow is asked); the reading itself is `crate::logs`.
 
 use hangar_app::functions::ports::DagKey;
-use hangar_app::models::{LOG_PAGE_LINES, LogLine, TaskLogPage};
 use sqlx::Row;
 
-use crate::airflow::models::TaskLog;
-use crate::db::Db;
-use crate::db::query_result;
+use crate::db::{Db, query_result};
 use crate::error::ServerError;
+use crate::logs::TryOf;
+use crate::logs::spool::AttemptKey;
+use crate::read_model::runs::visible_dag;
 use crate::with_pool;
 
-/// The latest attempt of a task instance the read model knows, if it knows it.
-pub async fn latest_try(
+/// What the read model knows of one task instance: its state and current try.
+pub struct Instance {
+    pub state: String,
+    pub try_number: i64,
+}
+
+/// The instance, if the read model knows it (the caller checked the DAG is the team's).
+pub async fn instance(
     db: &Db,
     key: &DagKey,
     run_id: &str,
     task_id: &str,
     map_index: i64,
-) -> Result<Option<i64>, ServerError> {
+) -> Result<Option<Instance>, ServerError> {
     query_result(with_pool!(db, pool => {
         let row = sqlx::query(
-            "SELECT try_number FROM task_instances WHERE environment = $1 AND dag_id = $2 \
+            "SELECT state, try_number FROM task_instances WHERE environment = $1 AND dag_id = $2 \
              AND run_id = $3 AND task_id = $4 AND map_index = $5",
         )
         .bind(&key.environment)
@@ -30,66 +38,57 @@ pub async fn latest_try(
         .bind(map_index)
         .fetch_optional(pool)
         .await?;
-        row.map(|r| r.try_get("try_number")).transpose()
+        row.map(|r| {
+            Ok(Instance {
+                state: r
+                    .try_get::<Option<String>, _>("state")?
+                    .unwrap_or_else(|| "none".into()),
+                try_number: r.try_get("try_number")?,
+            })
+        })
+        .transpose()
     }))
 }
 
-/// One page of the log; a page past the end is the last page.
-pub fn page(task_id: &str, try_number: i64, max_try: i64, log: TaskLog, page: u32) -> TaskLogPage {
-    let lines: Vec<LogLine> = log
-        .content
-        .into_iter()
-        .map(|event| LogLine {
-            timestamp: event.timestamp,
-            level: event.level.unwrap_or_default().to_lowercase(),
-            text: event.event,
-        })
-        .collect();
-    let total = lines.len();
-    let pages = total.div_ceil(LOG_PAGE_LINES).max(1);
-    let page = (page as usize).min(pages - 1);
-    let lines = lines
-        .into_iter()
-        .skip(page * LOG_PAGE_LINES)
-        .take(LOG_PAGE_LINES)
-        .collect();
-    TaskLogPage {
-        task_id: task_id.to_string(),
-        try_number,
-        max_try,
-        lines,
-        page: page as u32,
-        total_lines: total as u64,
+/// The try of a task instance of a DAG `key.team` may see (`try_number` 0: the latest),
+/// with the instance's state now. `None` for another team's, an unknown one, a try that
+/// does not exist, or an instance that never ran (it has no log).
+pub async fn try_of(
+    db: &Db,
+    key: &DagKey,
+    run_id: &str,
+    task_id: &str,
+    map_index: i64,
+    try_number: i64,
+) -> Result<Option<TryOf>, ServerError> {
+    if visible_dag(db, &key.team, &key.environment, &key.dag_id)
+        .await?
+        .is_none()
+    {
+        return Ok(None);
     }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::airflow::models::LogEvent;
-
-    fn log(lines: usize) -> TaskLog {
-        TaskLog {
-            content: (0..lines)
-                .map(|i| LogEvent {
-                    timestamp: None,
-                    event: format!("line {i}"),
-                    level: Some("INFO".into()),
-                })
-                .collect(),
-        }
+    let Some(instance) = instance(db, key, run_id, task_id, map_index).await? else {
+        return Ok(None);
+    };
+    let wanted = if try_number <= 0 {
+        instance.try_number
+    } else {
+        try_number
+    };
+    if wanted < 1 || wanted > instance.try_number {
+        return Ok(None);
     }
-
-    #[test]
-    fn pages_hold_a_fixed_number_of_lines_and_clamp_at_the_end() {
-        let first = page("t", 1, 1, log(LOG_PAGE_LINES + 3), 0);
-        assert_eq!(first.lines.len(), LOG_PAGE_LINES);
-        assert_eq!(first.total_lines, (LOG_PAGE_LINES + 3) as u64);
-        assert_eq!(first.lines[0].level, "info");
-        let last = page("t", 1, 1, log(LOG_PAGE_LINES + 3), 7);
-        assert_eq!(last.page, 1);
-        assert_eq!(last.lines.len(), 3);
-        assert_eq!(last.lines[2].text, format!("line {}", LOG_PAGE_LINES + 2));
-        assert_eq!(page("t", 1, 1, log(0), 0).lines.len(), 0);
-    }
+    Ok(Some(TryOf {
+        team: key.team.clone(),
+        key: AttemptKey {
+            environment: key.environment.clone(),
+            dag_id: key.dag_id.clone(),
+            run_id: run_id.to_string(),
+            task_id: task_id.to_string(),
+            map_index,
+            try_number: wanted,
+        },
+        state: instance.state,
+        current_try: instance.try_number,
+    }))
 }

@@ -10,6 +10,7 @@ mod connections;
 pub mod log;
 mod pools;
 pub mod read_model_update;
+mod tasks;
 mod variables;
 
 use std::sync::Arc;
@@ -36,6 +37,9 @@ pub struct AirflowGateway {
     pub(crate) clock: Arc<dyn Clock>,
     airflow: Arc<Environments>,
     live: Arc<LiveUpdates>,
+    pub(crate) task_logs: Arc<crate::logs::TaskLogs>,
+    /// DAG files already highlighted, by version.
+    pub(crate) code: crate::code::CodeCache,
 }
 
 impl AirflowGateway {
@@ -44,12 +48,15 @@ impl AirflowGateway {
         clock: Arc<dyn Clock>,
         airflow: Arc<Environments>,
         live: Arc<LiveUpdates>,
+        task_logs: Arc<crate::logs::TaskLogs>,
     ) -> Self {
         Self {
             db,
             clock,
             airflow,
             live,
+            task_logs,
+            code: Default::default(),
         }
     }
 
@@ -221,7 +228,7 @@ impl AirflowGateway {
     /// A run of a visible DAG the read model knows; anything else is not found.
     pub(crate) async fn known_run(&self, key: &DagKey, run_id: &str) -> Result<(), AppError> {
         identifiers::run_id(run_id).map_err(AppError::Invalid)?;
-        crate::read_model::runs::run_with_tasks(&self.db, &key.environment, &key.dag_id, run_id)
+        crate::read_model::tasks::run(&self.db, &key.environment, &key.dag_id, run_id)
             .await?
             .map(|_| ())
             .ok_or(AppError::NotFound)

@@ -75,6 +75,36 @@ pub async fn cleared(
     }))
 }
 
+/// After a task instance was marked: the states Airflow now reports.
+pub async fn task_states(
+    db: &Db,
+    environment: &str,
+    dag_id: &str,
+    run_id: &str,
+    changed: &[TaskInstance],
+    now_ms: i64,
+) -> Result<(), ServerError> {
+    query_result(with_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        for ti in changed {
+            sqlx::query(
+                "UPDATE task_instances SET state = $1, synced_ms = $2 WHERE environment = $3 \
+                 AND dag_id = $4 AND run_id = $5 AND task_id = $6 AND map_index = $7",
+            )
+            .bind(&ti.state)
+            .bind(now_ms)
+            .bind(environment)
+            .bind(dag_id)
+            .bind(run_id)
+            .bind(&ti.task_id)
+            .bind(ti.map_index)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await
+    }))
+}
+
 /// A connection Airflow just saved (`owner`: its team, `None` global).
 pub async fn connection(
     db: &Db,

@@ -17,10 +17,12 @@ use tokio::sync::Mutex;
 use url::Url;
 
 use super::error::AirflowError;
+use super::log_stream::{LogLines, TaskAttempt};
 use super::models::Paged;
 use super::models::{
     Connection, ConnectionCollection, Dag, DagBundle, DagBundleCollection, DagCollection,
-    DagDetails, DagRun, DagRunCollection, ImportError, ImportErrorCollection, Pool, PoolCollection,
+    DagDetails, DagRun, DagRunCollection, DagSource, DagTask, DagTaskCollection,
+    DagVersionCollection, ImportError, ImportErrorCollection, Pool, PoolCollection, RunVersions,
     TaskInstance, TaskInstanceCollection, TaskLog, TokenResponse, TriggerBody, Variable,
     VariableCollection, VariableWithValue, Version,
 };
@@ -266,30 +268,163 @@ impl AirflowClient {
         self.call(Method::PATCH, &path, &query, Some(&body)).await
     }
 
-    /// `GET .../logs/{try}`: one attempt's whole log.
-    pub async fn task_log(
+    /// `GET .../logs/{try}` as Airflow's NDJSON stream: one JSON event per line, read as it
+    /// arrives (see [`LogLines`]), so a reader stops after the lines it needs and never holds
+    /// the whole log. A log is read from its start; `timeout` bounds the whole read (Airflow
+    /// reads a large log through before it sends the first line).
+    pub async fn task_log_lines(
+        &self,
+        attempt: &TaskAttempt<'_>,
+        timeout: Duration,
+    ) -> Result<LogLines, AirflowError> {
+        let path = attempt.log_path();
+        let query = [("map_index", attempt.map_index.to_string())];
+        let response = self
+            .open(
+                Method::GET,
+                &path,
+                &query,
+                Some("application/x-ndjson"),
+                timeout,
+            )
+            .await?;
+        Ok(LogLines::new(response, self.env.clone(), timeout))
+    }
+
+    /// `GET .../logs/{try}` as JSON: what a running try logged after `token` (from its start
+    /// without one), and the token to read on from. The answer is read up to `max_bytes`:
+    /// a larger one is refused (a try that logged that much since the last read is followed
+    /// no further).
+    pub async fn task_log_after(
+        &self,
+        attempt: &TaskAttempt<'_>,
+        token: Option<&str>,
+        max_bytes: usize,
+    ) -> Result<TaskLog, AirflowError> {
+        let path = attempt.log_path();
+        let mut query = vec![("map_index", attempt.map_index.to_string())];
+        if let Some(token) = token {
+            query.push(("token", token.to_string()));
+        }
+        let response = self
+            .open(
+                Method::GET,
+                &path,
+                &query,
+                Some("application/json"),
+                self.timeout,
+            )
+            .await?;
+        let bytes = self.read_at_most(response, max_bytes).await?;
+        serde_json::from_slice(&bytes).map_err(|e| {
+            self.failed(AirflowError::Invalid {
+                env: self.env.clone(),
+                reason: e.to_string(),
+            })
+        })
+    }
+
+    /// `GET /dags/{id}/tasks`: every task of the DAG's latest version (Airflow does not page
+    /// this list).
+    pub async fn dag_tasks(&self, dag_id: &str) -> Result<Vec<DagTask>, AirflowError> {
+        let path = api_path(&["dags", dag_id, "tasks"]);
+        let tasks: DagTaskCollection = self.call(Method::GET, &path, &[], None).await?;
+        Ok(tasks.tasks)
+    }
+
+    /// One page of every DAG's versions, newest first (ids are time-ordered).
+    pub async fn dag_versions_newest(
+        &self,
+        offset: u64,
+    ) -> Result<DagVersionCollection, AirflowError> {
+        let query = [
+            ("limit", PAGE_SIZE.to_string()),
+            ("offset", offset.to_string()),
+            ("order_by", "-id".to_string()),
+        ];
+        self.call(Method::GET, "/api/v2/dags/~/dagVersions", &query, None)
+            .await
+    }
+
+    /// `GET /dagSources/{dag_id}`: the DAG file's code as Airflow keeps it with `version`
+    /// (the latest without one), read up to `max_bytes`.
+    pub async fn dag_source(
+        &self,
+        dag_id: &str,
+        version: Option<i64>,
+        max_bytes: usize,
+    ) -> Result<DagSource, AirflowError> {
+        let path = api_path(&["dagSources", dag_id]);
+        let query: Vec<(&str, String)> = version
+            .map(|v| vec![("version_number", v.to_string())])
+            .unwrap_or_default();
+        let response = self
+            .open(
+                Method::GET,
+                &path,
+                &query,
+                Some("application/json"),
+                self.timeout,
+            )
+            .await?;
+        let bytes = self.read_at_most(response, max_bytes).await?;
+        serde_json::from_slice(&bytes).map_err(|e| {
+            self.failed(AirflowError::Invalid {
+                env: self.env.clone(),
+                reason: e.to_string(),
+            })
+        })
+    }
+
+    /// The DAG versions one run used (`GET /dags/{id}/dagRuns/{run}`).
+    pub async fn run_versions(
         &self,
         dag_id: &str,
         run_id: &str,
-        task_id: &str,
-        map_index: i64,
-        try_number: i64,
-    ) -> Result<TaskLog, AirflowError> {
-        let path = api_path(&[
+    ) -> Result<RunVersions, AirflowError> {
+        let path = api_path(&["dags", dag_id, "dagRuns", run_id]);
+        self.call(Method::GET, &path, &[], None).await
+    }
+
+    /// `POST /dags/{id}/clearTaskInstances` with `body` (Airflow's own: `dry_run`,
+    /// `task_ids`, `include_upstream`, …): the task instances it cleared, or with `dry_run`
+    /// would clear.
+    pub async fn clear_task_instances(
+        &self,
+        dag_id: &str,
+        body: &serde_json::Value,
+    ) -> Result<Vec<TaskInstance>, AirflowError> {
+        let path = api_path(&["dags", dag_id, "clearTaskInstances"]);
+        let cleared: TaskInstanceCollection =
+            self.call(Method::POST, &path, &[], Some(body)).await?;
+        Ok(cleared.task_instances)
+    }
+
+    /// `PATCH .../taskInstances/{task}[/{map_index}]`: sets the state of one task instance
+    /// (`map_index` < 0: an unmapped task); the task instances Airflow changed.
+    pub async fn set_task_state(
+        &self,
+        attempt: &TaskAttempt<'_>,
+        state: &str,
+    ) -> Result<Vec<TaskInstance>, AirflowError> {
+        let mut segments = vec![
             "dags",
-            dag_id,
+            attempt.dag_id,
             "dagRuns",
-            run_id,
+            attempt.run_id,
             "taskInstances",
-            task_id,
-            "logs",
-            &try_number.to_string(),
-        ]);
-        let query = [
-            ("full_content", "true".to_string()),
-            ("map_index", map_index.to_string()),
+            attempt.task_id,
         ];
-        self.call(Method::GET, &path, &query, None).await
+        let map_index = attempt.map_index.to_string();
+        if attempt.map_index >= 0 {
+            segments.push(&map_index);
+        }
+        let query = [("update_mask", "new_state".to_string())];
+        let body = serde_json::json!({ "new_state": state });
+        let changed: TaskInstanceCollection = self
+            .call(Method::PATCH, &api_path(&segments), &query, Some(&body))
+            .await?;
+        Ok(changed.task_instances)
     }
 
     /// Every pool, page by page.
@@ -476,6 +611,71 @@ impl AirflowClient {
             }
             return self.decode(response).await;
         }
+    }
+
+    /// Like [`Self::call`], but hands back the successful response unread (its body may be
+    /// large or a stream); `timeout` bounds the whole exchange, body included.
+    async fn open(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        accept: Option<&str>,
+        timeout: Duration,
+    ) -> Result<reqwest::Response, AirflowError> {
+        let mut renewed = false;
+        loop {
+            let token = self.bearer(renewed).await?;
+            let mut request = self
+                .http
+                .request(method.clone(), self.url(path))
+                .query(query)
+                .timeout(timeout)
+                .bearer_auth(token.expose());
+            if let Some(accept) = accept {
+                request = request.header(reqwest::header::ACCEPT, accept);
+            }
+            let response = self.send(request).await?;
+            let status = response.status();
+            if (status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN) && !renewed {
+                tracing::info!(env = %self.env, %status, "Airflow refused the token; renewing it once");
+                renewed = true;
+                continue;
+            }
+            if status.is_success() {
+                return Ok(response);
+            }
+            // A failed status always decodes to its error.
+            let error = self.decode::<serde::de::IgnoredAny>(response).await.err();
+            return Err(error.unwrap_or_else(|| AirflowError::Rejected {
+                env: self.env.clone(),
+                status: status.as_u16(),
+                detail: String::new(),
+            }));
+        }
+    }
+
+    /// A response's body, refused beyond `max_bytes` (read chunk by chunk, never more).
+    async fn read_at_most(
+        &self,
+        mut response: reqwest::Response,
+        max_bytes: usize,
+    ) -> Result<Vec<u8>, AirflowError> {
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| self.transport_error(e))?
+        {
+            if body.len() + chunk.len() > max_bytes {
+                return Err(self.failed(AirflowError::TooLarge {
+                    env: self.env.clone(),
+                    limit: max_bytes,
+                }));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
     }
 
     /// The current token, or a new one when it is due for renewal or `force_new` is set.

@@ -25,6 +25,11 @@ pub enum AirflowError {
     },
     #[error("Airflow environment {env} answered something Hangar cannot read: {reason}")]
     Invalid { env: String, reason: String },
+    /// An answer larger than Hangar reads in one go (a source file, a part of a log).
+    #[error(
+        "Airflow environment {env} answered with more than {limit} bytes, more than Hangar reads at once"
+    )]
+    TooLarge { env: String, limit: usize },
 }
 
 impl AirflowError {
@@ -39,6 +44,7 @@ impl AirflowError {
             Self::Conflict { .. } => "conflict",
             Self::Rejected { .. } => "rejected",
             Self::Invalid { .. } => "invalid",
+            Self::TooLarge { .. } => "too_large",
         }
     }
 }

@@ -3,8 +3,10 @@
 pub mod client;
 pub mod environments;
 pub mod error;
+pub mod log_stream;
 pub mod models;
 
 pub use client::AirflowClient;
 pub use environments::Environments;
 pub use error::AirflowError;
+pub use log_stream::{LogLines, TaskAttempt};

@@ -170,6 +170,19 @@ pub struct TaskInstance {
     pub duration: Option<f64>,
     #[serde(default)]
     pub operator_name: Option<String>,
+    /// When the current try was queued (the Gantt chart's first bar).
+    #[serde(default)]
+    pub queued_when: Option<String>,
+    /// Where it runs: the executor, the queue and the worker's host name.
+    #[serde(default)]
+    pub executor: Option<String>,
+    #[serde(default)]
+    pub queue: Option<String>,
+    #[serde(default)]
+    pub hostname: Option<String>,
+    /// A mapped instance's label (`map_index_template`), if the DAG renders one.
+    #[serde(default)]
+    pub rendered_map_index: Option<String>,
 }
 
 /// Airflow's "not a mapped task" index.
@@ -183,12 +196,16 @@ pub struct TaskInstanceCollection {
     pub total_entries: u64,
 }
 
-/// A task's log as Airflow 3 serves it: structured events, one per line.
+/// A part of a task's log as Airflow 3 serves it as JSON: structured events, one per line,
+/// and while the try runs, a token that reads on from where this part ended.
 #[derive(Clone, Debug, Deserialize)]
 pub struct TaskLog {
     pub content: Vec<LogEvent>,
+    #[serde(default)]
+    pub continuation_token: Option<String>,
 }
 
+/// One line of a task's log (one JSON object per line of Airflow's NDJSON stream).
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 pub struct LogEvent {
     #[serde(default)]
@@ -197,6 +214,80 @@ pub struct LogEvent {
     pub event: String,
     #[serde(default)]
     pub level: Option<String>,
+    /// A logged exception, structured: its chain of exceptions with their frames.
+    #[serde(default)]
+    pub error_detail: Option<Vec<ErrorDetail>>,
+}
+
+/// One exception of a logged exception's chain.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub struct ErrorDetail {
+    #[serde(default)]
+    pub exc_type: String,
+    #[serde(default)]
+    pub exc_value: String,
+    #[serde(default)]
+    pub frames: Vec<ErrorFrame>,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub struct ErrorFrame {
+    #[serde(default)]
+    pub filename: String,
+    #[serde(default)]
+    pub lineno: i64,
+    #[serde(default)]
+    pub name: String,
+}
+
+/// A task of a DAG as `GET /dags/{id}/tasks` lists it.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub struct DagTask {
+    pub task_id: String,
+    #[serde(default)]
+    pub operator_name: Option<String>,
+    #[serde(default)]
+    pub trigger_rule: Option<String>,
+    #[serde(default)]
+    pub downstream_task_ids: Option<Vec<String>>,
+    #[serde(default)]
+    pub is_mapped: Option<bool>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct DagTaskCollection {
+    pub tasks: Vec<DagTask>,
+}
+
+/// One version of a DAG (a change of its structure or code Airflow recorded).
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub struct DagVersion {
+    /// Time-ordered (UUID v7): a later version sorts after an earlier one.
+    pub id: String,
+    pub dag_id: String,
+    pub version_number: i64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct DagVersionCollection {
+    pub dag_versions: Vec<DagVersion>,
+    pub total_entries: u64,
+}
+
+/// `GET /dagSources/{dag_id}`: a DAG file's code as Airflow stored it with a version.
+#[derive(Clone, Debug, Deserialize)]
+pub struct DagSource {
+    #[serde(default)]
+    pub content: Option<String>,
+    #[serde(default)]
+    pub version_number: Option<i64>,
+}
+
+/// What the code view needs of one run: the DAG versions it ran with.
+#[derive(Clone, Debug, Deserialize)]
+pub struct RunVersions {
+    #[serde(default)]
+    pub dag_versions: Vec<DagVersion>,
 }
 
 /// What Hangar sends to trigger a run. `logical_date` must be present even when null.

@@ -13,6 +13,7 @@ mod limits;
 mod metrics;
 mod raw;
 mod secret;
+mod task_logs;
 mod telemetry;
 mod tls;
 
@@ -34,6 +35,7 @@ pub use duration::parse_duration;
 pub use limits::LimitsConfig;
 pub use metrics::MetricsConfig;
 pub use secret::Secret;
+pub use task_logs::TaskLogsConfig;
 pub use telemetry::TelemetryConfig;
 pub use tls::{OutboundTls, ServerTls};
 
@@ -57,6 +59,7 @@ pub struct Config {
     /// Whom outbound HTTPS (and git) trusts.
     pub tls: OutboundTls,
     pub telemetry: TelemetryConfig,
+    pub task_logs: TaskLogsConfig,
 }
 
 #[derive(Clone, Debug)]
@@ -127,6 +130,9 @@ pub struct OidcConfig {
 pub struct TeamConfig {
     pub name: String,
     pub display_name: String,
+    /// Where the platform runs the team's tasks (shown on the team's home and the platform
+    /// overview; Hangar itself acts on none of it).
+    pub execution: Option<hangar_app::models::execution::DeclaredExecution>,
 }
 
 /// One `[[access]]` rule: an identity-provider group grants a role in a team or on the platform.
@@ -373,9 +379,25 @@ fn validate(raw: RawConfig, file: &Path) -> Result<Config, ConfigError> {
             .display_name
             .filter(|d| !d.trim().is_empty())
             .unwrap_or_else(|| team.name.clone());
+        let execution = match team.execution {
+            Some(execution) if execution.executor.trim().is_empty() => {
+                return Err(error(
+                    &format!("teams[{index}].execution.executor"),
+                    "must name the executor (e.g. \"KubernetesExecutor\")".into(),
+                ));
+            }
+            Some(execution) => Some(hangar_app::models::execution::DeclaredExecution {
+                executor: execution.executor,
+                namespace: execution.namespace.filter(|n| !n.trim().is_empty()),
+                queues: execution.queues,
+                note: execution.note.filter(|n| !n.trim().is_empty()),
+            }),
+            None => None,
+        };
         teams.push(TeamConfig {
             name: team.name,
             display_name,
+            execution,
         });
     }
 
@@ -409,6 +431,7 @@ fn validate(raw: RawConfig, file: &Path) -> Result<Config, ConfigError> {
     let metrics = metrics::validate(raw.metrics, server.listen, file)?;
     let limits = limits::validate(raw.limits, file)?;
     let telemetry = telemetry::validate(raw.telemetry, file)?;
+    let task_logs = task_logs::validate(raw.task_logs, file)?;
 
     Ok(Config {
         server,
@@ -426,6 +449,7 @@ fn validate(raw: RawConfig, file: &Path) -> Result<Config, ConfigError> {
         limits,
         tls: outbound_tls,
         telemetry,
+        task_logs,
     })
 }
 

@@ -40,6 +40,8 @@ pub struct RawConfig {
     pub tls: RawTls,
     #[serde(default)]
     pub telemetry: RawTelemetry,
+    #[serde(default)]
+    pub task_logs: RawTaskLogs,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -56,6 +58,16 @@ pub struct RawTelemetry {
     /// OTLP/HTTP traces endpoint, e.g. `http://otel-collector:4318/v1/traces`.
     pub otlp_endpoint: Option<String>,
     pub service_name: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTaskLogs {
+    pub max_lines: Option<u64>,
+    pub spool_dir: Option<String>,
+    pub spool_max_mb: Option<u64>,
+    pub read_timeout: Option<String>,
+    pub max_follows: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -230,6 +242,18 @@ pub struct RawOidc {
 pub struct RawTeam {
     pub name: String,
     pub display_name: Option<String>,
+    pub execution: Option<RawExecution>,
+}
+
+/// Where a team's tasks run, as the platform set it up (shown, never acted on).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawExecution {
+    pub executor: String,
+    pub namespace: Option<String>,
+    #[serde(default)]
+    pub queues: Vec<String>,
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -12,6 +12,7 @@ pub mod api;
 pub mod audit_export;
 pub mod auth;
 pub mod authenticate;
+pub mod canonical;
 pub mod csrf;
 pub mod edge;
 pub mod error;
@@ -23,6 +24,7 @@ pub mod request;
 pub mod security_headers;
 pub mod serve_tls;
 pub mod server_fns;
+pub mod task_logs;
 
 use std::collections::HashSet;
 use std::sync::LazyLock;
@@ -119,6 +121,23 @@ pub fn server_routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
                 Access::Platform(PlatformAction::ViewOverview),
             ),
             get(events::platform_events),
+        ),
+        // A try's whole log, streamed; a running try's new lines as they come.
+        (
+            spec(
+                Method::GET,
+                "/t/{team}/dags/{environment}/{dag}/runs/{run}/tasks/{task}/log",
+                Access::Team(TeamAction::View),
+            ),
+            get(task_logs::download),
+        ),
+        (
+            spec(
+                Method::GET,
+                "/t/{team}/dags/{environment}/{dag}/runs/{run}/tasks/{task}/log/events",
+                Access::Team(TeamAction::View),
+            ),
+            get(task_logs::events),
         ),
         (
             spec(
@@ -277,7 +296,7 @@ where
             "/favicon.svg",
             ServeFile::new(site_root.join("favicon.svg")),
         )
-        .fallback(|| async { error::not_found() })
+        .fallback(canonical::fallback)
         .layer(from_fn_with_state(state.clone(), csrf::require_same_origin))
         .layer(from_fn_with_state(limits.clone(), edge::limit_by_session))
         .layer(from_fn_with_state(state.clone(), authenticate))

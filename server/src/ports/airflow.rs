@@ -5,9 +5,11 @@
 use hangar_app::errors::AppError;
 use hangar_app::functions::ports::{Acting, AirflowActions, DagKey};
 use hangar_app::models::{
-    ConnectionForm, PoolForm, RevealedValue, TaskLogPage, TeamAction, TriggerRequest, VariableForm,
-    check_conf,
+    ClearOptions, ClearedTask, ConnectionForm, PoolForm, RevealedValue, TaskLogPage, TaskLogQuery,
+    TeamAction, TriggerRequest, VariableForm, check_conf,
 };
+
+use hangar_app::models::views::CodePage;
 
 use crate::actions::{AirflowGateway, Subject, log, read_model_update};
 use crate::airflow::models::TriggerBody;
@@ -97,6 +99,31 @@ impl AirflowActions for AirflowGateway {
         .await?;
         self.announce(key).await;
         Ok(cleared.len())
+    }
+
+    #[tracing::instrument(skip_all, fields(request_id = %acting.request_id, team = %key.team, dag = %key.dag_id))]
+    async fn clear_task(
+        &self,
+        acting: &Acting,
+        key: &DagKey,
+        options: ClearOptions,
+        dry_run: bool,
+    ) -> Result<Vec<ClearedTask>, AppError> {
+        self.clear_task_impl(acting, key, options, dry_run).await
+    }
+
+    #[tracing::instrument(skip_all, fields(request_id = %acting.request_id, team = %key.team, dag = %key.dag_id))]
+    async fn mark_task(
+        &self,
+        acting: &Acting,
+        key: &DagKey,
+        run_id: &str,
+        task_id: &str,
+        map_index: Option<i64>,
+        state: &str,
+    ) -> Result<usize, AppError> {
+        self.mark_task_impl(acting, key, run_id, task_id, map_index, state)
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(request_id = %acting.request_id, team = %key.team, dag = %key.dag_id))]
@@ -207,39 +234,134 @@ impl AirflowActions for AirflowGateway {
     }
 
     #[tracing::instrument(skip_all, fields(request_id = %acting.request_id, team = %key.team, dag = %key.dag_id))]
+    async fn dag_code(
+        &self,
+        acting: &Acting,
+        key: &DagKey,
+        run_id: Option<String>,
+    ) -> Result<CodePage, AppError> {
+        self.code_page(key, run_id).await
+    }
+
+    #[tracing::instrument(skip_all, fields(request_id = %acting.request_id, team = %key.team, dag = %key.dag_id))]
     async fn task_log(
         &self,
         acting: &Acting,
         key: &DagKey,
-        run_id: &str,
-        task_id: &str,
-        map_index: i64,
-        try_number: i64,
-        page: u32,
+        query: TaskLogQuery,
     ) -> Result<TaskLogPage, AppError> {
+        let TaskLogQuery {
+            run_id,
+            task_id,
+            map_index,
+            try_number,
+            page,
+            filter,
+        } = query;
         // Airflow's own rules first: nothing with `/` or `..` reaches a URL path.
-        hangar_app::models::identifiers::run_id(run_id).map_err(AppError::Invalid)?;
-        hangar_app::models::identifiers::task_id(task_id).map_err(AppError::Invalid)?;
+        hangar_app::models::identifiers::run_id(&run_id).map_err(AppError::Invalid)?;
+        hangar_app::models::identifiers::task_id(&task_id).map_err(AppError::Invalid)?;
         self.find(key).await?;
         // Only a task instance the read model knows is asked for: ids cannot be probed.
-        let max_try = log::latest_try(&self.db, key, run_id, task_id, map_index)
+        let instance = log::instance(&self.db, key, &run_id, &task_id, map_index)
             .await?
             .ok_or(AppError::NotFound)?;
-        let try_number = if try_number <= 0 { max_try } else { try_number };
-        if try_number > max_try.max(1) {
-            return Err(AppError::NotFound);
+        let empty = |notice: &str| TaskLogPage {
+            task_id: task_id.clone(),
+            map_index,
+            try_number: 0,
+            max_try: 0,
+            lines: Vec::new(),
+            page: 0,
+            total: Some(0),
+            capped: false,
+            growing: false,
+            first_error: None,
+            open_group: None,
+            filter: filter.clone(),
+            notice: Some(notice.to_string()),
+            reading: false,
+        };
+        if instance.try_number == 0 {
+            // Skipped, upstream failed, or not run yet: Airflow has no log to ask for.
+            return Ok(empty("This task instance has not run, so it has no log."));
+        }
+        let of = log::try_of(&self.db, key, &run_id, &task_id, map_index, try_number)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let view = self.task_logs.page(&of, page, &filter).await?;
+        Ok(TaskLogPage {
+            task_id,
+            map_index,
+            try_number: of.key.try_number,
+            max_try: instance.try_number,
+            lines: view.lines,
+            page: view.page,
+            total: view.total,
+            capped: view.capped,
+            growing: view.growing,
+            first_error: view.first_error,
+            open_group: view.open_group,
+            filter,
+            notice: view.notice,
+            reading: view.reading,
+        })
+    }
+}
+
+impl AirflowGateway {
+    /// The code page: the DAG file at the version `run_id` ran with (the latest without a
+    /// run), highlighted once per version.
+    async fn code_page(&self, key: &DagKey, run_id: Option<String>) -> Result<CodePage, AppError> {
+        let dag = self.find(key).await?;
+        if let Some(run) = &run_id {
+            self.known_run(key, run).await?;
         }
         let client = self.client(&key.environment, &key.team)?;
-        let fetched = client
-            .task_log(&key.dag_id, run_id, task_id, map_index, try_number.max(1))
-            .await
-            .map_err(|error| AppError::Upstream(error.to_string()))?;
-        Ok(log::page(
-            task_id,
-            try_number.max(1),
-            max_try.max(1),
-            fetched,
-            page,
-        ))
+        let upstream = |error: crate::airflow::AirflowError| AppError::Upstream(error.to_string());
+        let version = match &run_id {
+            Some(run) => client
+                .run_versions(&key.dag_id, run)
+                .await
+                .map_err(upstream)?
+                .dag_versions
+                .iter()
+                .map(|v| v.version_number)
+                .max(),
+            None => None,
+        };
+        let file = dag.relative_fileloc.clone();
+        let kept = version.and_then(|v| self.code.get(&key.environment, &key.dag_id, v));
+        let (version, highlighted) = match kept {
+            Some(kept) => (version, kept),
+            None => {
+                let source = client
+                    .dag_source(&key.dag_id, version, crate::code::MAX_SOURCE_BYTES)
+                    .await
+                    .map_err(upstream)?;
+                let highlighted = std::sync::Arc::new(crate::code::highlight(
+                    source.content.as_deref().unwrap_or_default(),
+                    file.as_deref(),
+                ));
+                let version = source.version_number.or(version);
+                if let Some(version) = version {
+                    self.code
+                        .keep(&key.environment, &key.dag_id, version, highlighted.clone());
+                }
+                (version, highlighted)
+            }
+        };
+        Ok(CodePage {
+            environment: key.environment.clone(),
+            dag_id: key.dag_id.clone(),
+            dag_display_name: dag.row.display_name,
+            shared: dag.row.shared,
+            file,
+            version,
+            run_id,
+            line_count: highlighted.lines,
+            html: highlighted.html.to_string(),
+            html_kept: None,
+        })
     }
 }

@@ -9,6 +9,8 @@ pub mod airflow;
 pub mod audit;
 pub mod deploys;
 pub mod people;
+pub mod pictures;
 pub mod platform;
+pub mod preferences;
 pub mod profile;
 pub mod read_model;

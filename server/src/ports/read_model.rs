@@ -4,19 +4,25 @@
 
 use hangar_app::errors::AppError;
 use hangar_app::functions::ports::{Acting, DagKey, ReadModel};
+use hangar_app::models::views::{GanttPage, GraphPage};
 use hangar_app::models::{
     ConnectionPage, DagDetail, DagPage, DagQuery, PlatformAction, PoolPage, RUN_STATES, RUN_TYPES,
-    RunDetail, RunPage, RunQuery, TeamAction, VariablePage,
+    RunDetail, RunPage, RunQuery, TaskPage, TeamAction, VariablePage,
 };
 
 use crate::config::{AirflowConfig, Ownership};
 use crate::db::Db;
-use crate::read_model::{connections, dags, import_errors, markdown, pools, runs, variables};
+use crate::read_model::{
+    connections, dags, import_errors, markdown, pools, runs, tasks, variables,
+};
 
 pub struct DbReadModel {
-    db: Db,
+    pub(super) db: Db,
     versions: std::sync::Arc<crate::live::DataVersions>,
     environments: Vec<(String, Ownership)>,
+    /// DAG graphs already laid out.
+    pub(super) graphs: crate::graph::GraphCache,
+    clock: std::sync::Arc<dyn crate::clock::Clock>,
 }
 
 impl DbReadModel {
@@ -24,10 +30,13 @@ impl DbReadModel {
         db: Db,
         environments: &[AirflowConfig],
         versions: std::sync::Arc<crate::live::DataVersions>,
+        clock: std::sync::Arc<dyn crate::clock::Clock>,
     ) -> Self {
         Self {
             db,
             versions,
+            graphs: Default::default(),
+            clock,
             environments: environments
                 .iter()
                 .map(|env| (env.name.clone(), env.ownership.clone()))
@@ -83,7 +92,7 @@ impl ReadModel for DbReadModel {
             else {
                 return Ok(None);
             };
-            let grid = runs::grid(&self.db, &key.environment, &key.dag_id).await?;
+            let grid = tasks::grid(&self.db, &key.environment, &key.dag_id).await?;
             record.row.recent_runs = runs::strip(&grid);
             let sync = dags::sync_notices(&self.db, &[key.environment.as_str()]).await?;
             let errors = match &record.relative_fileloc {
@@ -173,9 +182,10 @@ impl ReadModel for DbReadModel {
         let dag = runs::visible_dag(&self.db, &key.team, &key.environment, &key.dag_id)
             .await?
             .ok_or(AppError::NotFound)?;
-        let (run, tasks) = runs::run_with_tasks(&self.db, &key.environment, &key.dag_id, run_id)
+        let run = tasks::run(&self.db, &key.environment, &key.dag_id, run_id)
             .await?
             .ok_or(AppError::NotFound)?;
+        let tasks = tasks::run_tasks(&self.db, &key.environment, &key.dag_id, run_id).await?;
         Ok(RunDetail {
             run,
             dag_display_name: dag.row.display_name,
@@ -185,6 +195,78 @@ impl ReadModel for DbReadModel {
                 && acting
                     .viewer
                     .can_change(&key.team, TeamAction::Clear, dag.row.shared),
+        })
+    }
+
+    #[tracing::instrument(skip_all, fields(request_id = %acting.request_id, team = %key.team, dag = %key.dag_id))]
+    async fn dag_graph(
+        &self,
+        acting: &Acting,
+        key: &DagKey,
+        run_id: Option<String>,
+        folded: Vec<String>,
+    ) -> Result<GraphPage, AppError> {
+        self.graph_page(key, run_id, folded).await
+    }
+
+    #[tracing::instrument(skip_all, fields(request_id = %acting.request_id, team = %key.team, dag = %key.dag_id))]
+    async fn run_gantt(
+        &self,
+        acting: &Acting,
+        key: &DagKey,
+        run_id: &str,
+    ) -> Result<GanttPage, AppError> {
+        self.gantt_page(key, run_id, self.clock.now_ms()).await
+    }
+
+    #[tracing::instrument(skip_all, fields(request_id = %acting.request_id, team = %key.team, dag = %key.dag_id))]
+    async fn task_page(
+        &self,
+        acting: &Acting,
+        key: &DagKey,
+        run_id: &str,
+        task_id: &str,
+        map_index: Option<i64>,
+        page: u32,
+    ) -> Result<TaskPage, AppError> {
+        let dag = runs::visible_dag(&self.db, &key.team, &key.environment, &key.dag_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let run = tasks::run(&self.db, &key.environment, &key.dag_id, run_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let view = tasks::task_page(
+            &self.db,
+            &key.environment,
+            &key.dag_id,
+            &run,
+            task_id,
+            map_index,
+            page,
+        )
+        .await?
+        .ok_or(AppError::NotFound)?;
+        let downstream = view
+            .info
+            .as_ref()
+            .map(|t| t.downstream.clone())
+            .unwrap_or_default();
+        Ok(TaskPage {
+            run,
+            dag_display_name: dag.row.display_name,
+            shared: dag.row.shared,
+            task_id: task_id.to_string(),
+            operator: view.info.as_ref().and_then(|t| t.operator.clone()),
+            trigger_rule: view.info.as_ref().and_then(|t| t.trigger_rule.clone()),
+            instance: view.instance,
+            mapped: view.mapped,
+            tries: view.tries,
+            upstream: view.upstream,
+            downstream,
+            why: view.why,
+            can_clear: acting
+                .viewer
+                .can_change(&key.team, TeamAction::Clear, dag.row.shared),
         })
     }
 

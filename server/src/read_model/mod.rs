@@ -10,4 +10,5 @@ pub mod markdown;
 pub mod pools;
 pub mod rows;
 pub mod runs;
+pub mod tasks;
 pub mod variables;

@@ -1,6 +1,6 @@
 //! Rows of the read model's tables as the app's types, for either backend's row type.
 
-use hangar_app::models::{DagRow, RunRow};
+use hangar_app::models::{DagRow, RunRow, TaskRow};
 use sqlx::Row;
 
 /// The columns a query selected, read into the app's types. Implemented for SQLite's and
@@ -12,7 +12,13 @@ pub trait ReadRow {
     fn dag_row(&self) -> Result<DagRow, sqlx::Error>;
     /// Needs `environment, dag_id, run_id, state, run_type, run_after, start_date, end_date`.
     fn run_row(&self) -> Result<RunRow, sqlx::Error>;
+    /// Needs [`TASK_COLUMNS`].
+    fn task_row(&self) -> Result<TaskRow, sqlx::Error>;
 }
+
+/// The columns of `task_instances` a [`TaskRow`] is read from.
+pub const TASK_COLUMNS: &str = "task_id, map_index, rendered_map_index, state, try_number, \
+    queued_when, start_date, end_date, duration, operator, executor, queue, hostname";
 
 macro_rules! read_row {
     ($row:ty) => {
@@ -54,6 +60,26 @@ macro_rules! read_row {
                     run_after: self.try_get("run_after")?,
                     start_date: self.try_get("start_date")?,
                     end_date: self.try_get("end_date")?,
+                })
+            }
+
+            fn task_row(&self) -> Result<TaskRow, sqlx::Error> {
+                Ok(TaskRow {
+                    task_id: self.try_get("task_id")?,
+                    map_index: self.try_get("map_index")?,
+                    rendered_map_index: self.try_get("rendered_map_index")?,
+                    state: self
+                        .try_get::<Option<String>, _>("state")?
+                        .unwrap_or_else(|| "none".into()),
+                    try_number: self.try_get("try_number")?,
+                    queued: self.try_get("queued_when")?,
+                    start_date: self.try_get("start_date")?,
+                    end_date: self.try_get("end_date")?,
+                    duration_s: self.try_get("duration")?,
+                    operator: self.try_get("operator")?,
+                    executor: self.try_get("executor")?,
+                    queue: self.try_get("queue")?,
+                    hostname: self.try_get("hostname")?,
                 })
             }
         }

@@ -1,13 +1,11 @@
-//! DAG detail (with its run × task grid), the team's run list and run detail.
+//! A DAG as its detail page needs it, and the team's run list. (The grid and the run's task
+//! instances: `tasks.rs`.)
 //!
 //! A run or task instance has no team of its own: every query joins `dags` and applies the
 //! same `team = $1 OR shared = 1` rule as the DAG list, so isolation has one source.
 
-use std::collections::HashMap;
-
 use hangar_app::models::{
-    DagRow, RUN_COUNT_CAP, RUN_PAGE_SIZE, RUNS_IN_GRID, RUNS_IN_STRIP, RunDot, RunGrid, RunQuery,
-    RunRow, TaskCell, TaskRow,
+    DagRow, RUN_COUNT_CAP, RUN_PAGE_SIZE, RUNS_IN_STRIP, RunDot, RunGrid, RunQuery, RunRow,
 };
 use sqlx::Row;
 
@@ -78,87 +76,6 @@ pub async fn visible_dag(
 
 fn run_row(row: &impl ReadRow) -> Result<RunRow, sqlx::Error> {
     row.run_row()
-}
-
-/// The last [`RUNS_IN_GRID`] runs of a DAG the caller has already found visible, with
-/// their task instances arranged as a grid.
-#[tracing::instrument(level = "debug", skip_all)]
-pub async fn grid(db: &Db, environment: &str, dag_id: &str) -> Result<RunGrid, ServerError> {
-    query_result(with_pool!(db, pool => {
-        let runs = sqlx::query(
-            "SELECT environment, dag_id, run_id, state, run_type, run_after, start_date, end_date \
-             FROM dag_runs WHERE environment = $1 AND dag_id = $2 ORDER BY run_after DESC LIMIT $3",
-        )
-        .bind(environment)
-        .bind(dag_id)
-        .bind(RUNS_IN_GRID as i64)
-        .fetch_all(pool)
-        .await?;
-        let mut runs: Vec<RunRow> = runs.iter().map(run_row).collect::<Result<_, _>>()?;
-        runs.reverse();
-        let Some(oldest) = runs.first().map(|r| r.run_after.clone()) else {
-            return Ok(RunGrid::default());
-        };
-        let instances = sqlx::query(
-            "SELECT t.run_id, t.task_id, t.map_index, t.state, t.try_number, t.start_date \
-             FROM task_instances t JOIN dag_runs r ON r.environment = t.environment \
-             AND r.dag_id = t.dag_id AND r.run_id = t.run_id \
-             WHERE t.environment = $1 AND t.dag_id = $2 AND r.run_after >= $3 \
-             ORDER BY t.task_id, t.map_index",
-        )
-        .bind(environment)
-        .bind(dag_id)
-        .bind(&oldest)
-        .fetch_all(pool)
-        .await?;
-        let column: HashMap<&str, usize> =
-            runs.iter().enumerate().map(|(i, r)| (r.run_id.as_str(), i)).collect();
-        // Tasks in the order they first started (a stand-in for the DAG's order), then by id.
-        let mut first_start: HashMap<String, String> = HashMap::new();
-        let mut cells: HashMap<String, Vec<Option<TaskCell>>> = HashMap::new();
-        for ti in &instances {
-            let run_id: String = ti.try_get("run_id")?;
-            let Some(&col) = column.get(run_id.as_str()) else { continue };
-            let task_id: String = ti.try_get("task_id")?;
-            let map_index: i64 = ti.try_get("map_index")?;
-            let state: Option<String> = ti.try_get("state")?;
-            if let Some(start) = ti.try_get::<Option<String>, _>("start_date")? {
-                let entry = first_start.entry(task_id.clone()).or_insert_with(|| start.clone());
-                if start < *entry {
-                    *entry = start;
-                }
-            }
-            let row = cells.entry(task_id).or_insert_with(|| vec![None; runs.len()]);
-            // A mapped task shows its worst instance: failed beats running beats success.
-            let cell = TaskCell {
-                state: state.unwrap_or_else(|| "none".into()),
-                try_number: ti.try_get("try_number")?,
-                map_index,
-            };
-            row[col] = Some(match row[col].take() {
-                Some(existing) if severity(&existing.state) >= severity(&cell.state) => existing,
-                _ => cell,
-            });
-        }
-        let mut tasks: Vec<String> = cells.keys().cloned().collect();
-        tasks.sort_by(|a, b| {
-            let start = |t: &String| first_start.get(t).cloned().unwrap_or_else(|| "~".into());
-            start(a).cmp(&start(b)).then_with(|| a.cmp(b))
-        });
-        let cells = tasks.iter().map(|t| cells.remove(t).unwrap_or_default()).collect();
-        Ok(RunGrid { runs, tasks, cells })
-    }))
-}
-
-fn severity(state: &str) -> u8 {
-    match state {
-        "failed" | "upstream_failed" => 5,
-        "up_for_retry" | "up_for_reschedule" => 4,
-        "running" | "deferred" | "restarting" => 3,
-        "queued" | "scheduled" => 2,
-        "success" | "skipped" | "removed" => 1,
-        _ => 0,
-    }
 }
 
 /// The strip of the DAG list, from the grid's runs.
@@ -246,55 +163,5 @@ pub async fn team_runs(
             .try_get("n")?;
         let rows = rows.iter().map(run_row).collect::<Result<Vec<_>, _>>()?;
         Ok((rows, total as u64))
-    }))
-}
-
-/// One run of a DAG the caller has already found visible, with its task instances.
-#[tracing::instrument(level = "debug", skip_all)]
-pub async fn run_with_tasks(
-    db: &Db,
-    environment: &str,
-    dag_id: &str,
-    run_id: &str,
-) -> Result<Option<(RunRow, Vec<TaskRow>)>, ServerError> {
-    query_result(with_pool!(db, pool => {
-        let run = sqlx::query(
-            "SELECT environment, dag_id, run_id, state, run_type, run_after, start_date, end_date \
-             FROM dag_runs WHERE environment = $1 AND dag_id = $2 AND run_id = $3",
-        )
-        .bind(environment)
-        .bind(dag_id)
-        .bind(run_id)
-        .fetch_optional(pool)
-        .await?;
-        let Some(run) = run else { return Ok(None) };
-        let tasks = sqlx::query(
-            "SELECT task_id, map_index, state, try_number, start_date, end_date, duration, \
-             operator FROM task_instances WHERE environment = $1 AND dag_id = $2 AND run_id = $3 \
-             ORDER BY start_date IS NULL, start_date, task_id, map_index",
-        )
-        .bind(environment)
-        .bind(dag_id)
-        .bind(run_id)
-        .fetch_all(pool)
-        .await?;
-        let tasks = tasks
-            .iter()
-            .map(|t| -> Result<TaskRow, sqlx::Error> {
-                Ok(TaskRow {
-                    task_id: t.try_get("task_id")?,
-                    map_index: t.try_get("map_index")?,
-                    state: t
-                        .try_get::<Option<String>, _>("state")?
-                        .unwrap_or_else(|| "none".into()),
-                    try_number: t.try_get("try_number")?,
-                    start_date: t.try_get("start_date")?,
-                    end_date: t.try_get("end_date")?,
-                    duration_s: t.try_get("duration")?,
-                    operator: t.try_get("operator")?,
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Some((run_row(&run)?, tasks)))
     }))
 }

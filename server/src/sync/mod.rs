@@ -11,6 +11,7 @@ pub mod ownership;
 pub mod pools;
 pub mod runs;
 pub mod task_instances;
+pub mod tasks;
 pub mod variables;
 
 use std::time::Duration;
@@ -104,8 +105,9 @@ async fn lead(
 }
 
 /// What changes when DAG files are parsed or people edit settings (every
-/// `catalogue_interval`): DAGs, import errors, details of re-parsed DAGs, connections and
-/// variables — after checking, on Airflow 3.4+, that Airflow owns bundles as configured.
+/// `catalogue_interval`): DAGs, import errors, details of re-parsed DAGs, task lists of
+/// changed DAGs, connections and variables — after checking, on Airflow 3.4+, that Airflow
+/// owns bundles as configured.
 pub async fn sync_catalogue(
     state: &AppState,
     env: &crate::config::AirflowConfig,
@@ -119,6 +121,7 @@ pub async fn sync_catalogue(
     tracing::debug!(env = %env.name, dags = report.dags, removed = report.removed, "DAGs synced");
     import_errors::sync_import_errors(&state.db, env, client, now_ms).await?;
     details::sync_details(&state.db, &env.name, client).await?;
+    tasks::sync_task_lists(&state.db, &env.name, client, now_ms).await?;
     let older = runs::backfill_older_runs(&state.db, env, client, now_ms).await?;
     state.live.dags_changed(&env.name, &older).await;
     runs::prune(&state.db, env, now_ms).await?;

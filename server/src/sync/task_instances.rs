@@ -43,16 +43,22 @@ pub async fn sync_task_instances(
         for ti in &instances {
             let updated = sqlx::query(
                 "INSERT INTO task_instances (environment, dag_id, run_id, task_id, map_index, \
-                 state, try_number, start_date, end_date, duration, operator, synced_ms) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+                 state, try_number, start_date, end_date, duration, operator, synced_ms, \
+                 queued_when, executor, queue, hostname, rendered_map_index) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
                  ON CONFLICT (environment, dag_id, run_id, task_id, map_index) DO UPDATE SET \
                  state = excluded.state, try_number = excluded.try_number, \
                  start_date = excluded.start_date, end_date = excluded.end_date, \
                  duration = excluded.duration, operator = excluded.operator, \
-                 synced_ms = excluded.synced_ms \
+                 synced_ms = excluded.synced_ms, queued_when = excluded.queued_when, \
+                 executor = excluded.executor, queue = excluded.queue, \
+                 hostname = excluded.hostname, rendered_map_index = excluded.rendered_map_index \
                  WHERE task_instances.state IS DISTINCT FROM excluded.state \
                  OR task_instances.try_number IS DISTINCT FROM excluded.try_number \
+                 OR task_instances.start_date IS DISTINCT FROM excluded.start_date \
                  OR task_instances.end_date IS DISTINCT FROM excluded.end_date \
+                 OR task_instances.queued_when IS DISTINCT FROM excluded.queued_when \
+                 OR task_instances.hostname IS DISTINCT FROM excluded.hostname \
                  RETURNING dag_id",
             )
             .bind(&env.name)
@@ -67,6 +73,11 @@ pub async fn sync_task_instances(
             .bind(ti.duration)
             .bind(&ti.operator_name)
             .bind(now_ms)
+            .bind(&ti.queued_when)
+            .bind(&ti.executor)
+            .bind(&ti.queue)
+            .bind(&ti.hostname)
+            .bind(&ti.rendered_map_index)
             .fetch_optional(&mut *tx)
             .await?;
             if updated.is_some() {

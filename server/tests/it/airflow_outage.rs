@@ -83,7 +83,8 @@ async fn an_airflow_outage_is_survived(backend: Backend) {
         "[[airflow]]\nname = \"main\"\nbase_url = \"http://127.0.0.1:{port}\"\n\
          username = \"hangar\"\npassword = \"{password}\"\ntimeout = \"2s\"\n\
          sync_interval = \"1s\"\ncatalogue_interval = \"5s\"\n\
-         bundles = {{ team_a_dags = \"team_a\", team_a_repo = \"team_a\", team_b_dags = \"team_b\" }}\nshared = [\"shared_dags\"]\n"
+         bundles = {{ team_a_dags = \"team_a\", team_a_repo = \"team_a\", team_b_dags = \"team_b\", \
+         examples_core = \"examples\", examples_standard = \"examples\", examples_hangar = \"examples\" }}\nshared = [\"shared_dags\"]\n"
     );
     let app = TestApp::spawn_configured(backend, "", &airflow).await;
     hangar_server::sync::spawn_loops(&app.state);

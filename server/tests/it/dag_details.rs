@@ -10,7 +10,7 @@ use reqwest::StatusCode;
 use support::{Backend, TestApp};
 
 /// A full catalogue sync (DAGs, import errors, details, connections, variables) until the
-/// dag-processor has reported the fixture's broken file.
+/// dag-processor has reported the fixture's broken file and every DAG's details are read.
 async fn sync_until_the_broken_file_shows(app: &TestApp) {
     let env = &app.state.config.airflow[0];
     let client = app.state.airflow.main(&env.name).unwrap();
@@ -18,15 +18,21 @@ async fn sync_until_the_broken_file_shows(app: &TestApp) {
         hangar_server::sync::sync_catalogue(&app.state, env, &client, app.state.clock.now_ms())
             .await
             .unwrap();
-        let count: i64 = hangar_server::with_pool!(&app.state.db, pool => {
+        let (count, details_due): (i64, i64) = hangar_server::with_pool!(&app.state.db, pool => {
             use sqlx::Row;
-            sqlx::query("SELECT COUNT(*) AS n FROM import_errors WHERE filename = 'team_b_broken.py'")
-                .fetch_one(pool).await.unwrap().try_get("n").unwrap()
+            let errors = sqlx::query("SELECT COUNT(*) AS n FROM import_errors WHERE filename = 'team_b_broken.py'")
+                .fetch_one(pool).await.unwrap().try_get("n").unwrap();
+            // A sync reads at most DETAILS_PER_SYNC DAGs' details (the example DAGs are more).
+            let due = sqlx::query("SELECT COUNT(*) AS n FROM dags WHERE details_parsed IS NULL")
+                .fetch_one(pool).await.unwrap().try_get("n").unwrap();
+            (errors, due)
         });
-        if count > 0 {
+        if count > 0 && details_due == 0 {
             return;
         }
-        tokio::time::sleep(Duration::from_secs(2)).await;
+        if count == 0 {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        }
     }
     panic!("Airflow never reported team_b_broken.py as an import error");
 }

@@ -27,6 +27,7 @@ mod deploy_manifests;
 mod deploy_store;
 mod deploys;
 mod edges;
+mod examples;
 mod live;
 mod metrics;
 mod oidc;

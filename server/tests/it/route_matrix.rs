@@ -286,13 +286,15 @@ async fn route_role_team_matrix(backend: Backend) {
                 }
                 let allowed = expected_allowed(user, spec.access, team);
                 // The page at / may send a user with a remembered team there. Past the checks,
-                // whatever needs Airflow (actions, logs) fails there with 502.
-                // Deploys and tokens do not involve Airflow.
+                // whatever needs Airflow (actions, a log's download, the code) fails there with
+                // 502. Deploys and tokens do not involve Airflow; a task's page and its log
+                // section answer 200 and say, in the page, that the log could not be read.
                 let needs_airflow = matches!(spec.access, Access::Team(action) if !action.is_read_only()
                         && !matches!(action, TeamAction::RequestDeploy | TeamAction::ApproveDeploy
                             | TeamAction::BreakGlass | TeamAction::ManageTokens))
-                    || spec.path.ends_with("/task_log")
-                    || spec.path.contains("/tasks/");
+                    || spec.path.ends_with("/log")
+                    || spec.path.ends_with("/code")
+                    || spec.path.ends_with("/dag_code");
                 // Deploys are not set up in this app: past the checks, deploy actions say so.
                 let deploys_not_set_up = spec.path.contains("deploy");
                 // One's own signing keys: past the checks, an empty key (or a key id the

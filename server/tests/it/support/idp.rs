@@ -19,6 +19,7 @@ pub const USERS: &str = r#"{
   "multi":          { "name": "Mia Multi",      "groups": ["a-authors", "b-admins"] },
   "platform_admin": { "name": "Pat Platform",   "groups": ["platform-admins"] },
   "auditor":        { "name": "Aud Itor",       "groups": ["platform-auditors"] },
+  "examples_operator": { "name": "Xena Examples", "groups": ["x-operators"] },
   "nobody":         { "name": "No Body",        "groups": ["marketing"] },
   "unverified":     { "name": "Una Verified",   "groups": ["a-authors"], "email_verified": false }
 }"#;

@@ -3,6 +3,7 @@
 
 pub mod browser;
 pub mod deploy;
+pub mod examples;
 pub mod idp;
 pub mod tls;
 
@@ -33,6 +34,10 @@ display_name = "Team A"
 name = "team_b"
 display_name = "Team B"
 
+[[teams]]
+name = "examples"
+display_name = "Examples"
+
 [[access]]
 group = "a-viewers"
 team = "team_a"
@@ -59,6 +64,11 @@ team = "team_b"
 role = "admin"
 
 [[access]]
+group = "x-operators"
+team = "examples"
+role = "operator"
+
+[[access]]
 group = "platform-admins"
 platform = "admin"
 
@@ -77,6 +87,16 @@ pub struct Setup<'a> {
     /// Serve the identity provider over HTTPS with this certificate authority's certificate.
     pub idp_tls: Option<&'a tls::TestCa>,
 }
+
+/// The DAGs of `end2end/airflow/dags` that teams A and B and the shared bundle hold.
+pub const SAMPLE_DAGS: [&str; 5] = [
+    "shared_housekeeping",
+    "team_a_etl",
+    "team_a_flaky",
+    "team_b_report",
+    // In a bundle the test configuration does not map: nobody's.
+    "unmapped_dag",
+];
 
 pub struct TestApp {
     pub url: String,
@@ -218,7 +238,8 @@ impl TestApp {
         let airflow = format!(
             "[[airflow]]\nname = \"main\"\nbase_url = \"{url}\"\nusername = \"hangar\"\n\
              password = \"{password}\"\nbundles = {{ team_a_dags = \"team_a\", team_a_repo = \"team_a\", \
-             team_b_dags = \"team_b\"{extra} }}\nshared = [\"shared_dags\"]\n"
+             team_b_dags = \"team_b\", \
+             examples_core = \"examples\", examples_standard = \"examples\", examples_hangar = \"examples\"{extra} }}\nshared = [\"shared_dags\"]\n"
         );
         Self::spawn_configured(backend, "", &airflow).await
     }
@@ -229,7 +250,8 @@ impl TestApp {
         let airflow = format!(
             "[[airflow]]\nname = \"main\"\nbase_url = \"http://127.0.0.1:{}\"\n\
              username = \"hangar\"\npassword = \"unused\"\ntimeout = \"2s\"\n\
-             bundles = {{ team_a_dags = \"team_a\", team_a_repo = \"team_a\", team_b_dags = \"team_b\" }}\n\
+             bundles = {{ team_a_dags = \"team_a\", team_a_repo = \"team_a\", team_b_dags = \"team_b\", \
+             examples_core = \"examples\", examples_standard = \"examples\", examples_hangar = \"examples\" }}\n\
              shared = [\"shared_dags\"]\n",
             idp::free_port()
         );
@@ -468,21 +490,30 @@ jwks_refresh_min_interval = "30s"
     /// Syncs the first Airflow environment until the read model holds the five sample DAGs
     /// (the dag-processor may still be parsing right after Airflow started).
     pub async fn sync_sample_dags(&self) {
+        self.sync_dags_until(&SAMPLE_DAGS, 60).await;
+    }
+
+    /// Syncs the first environment's DAGs until all of `dag_ids` are in the read model,
+    /// for up to `seconds`.
+    pub async fn sync_dags_until(&self, dag_ids: &[&str], seconds: i64) {
         let env = &self.state.config.airflow[0];
         let client =
             hangar_server::airflow::AirflowClient::for_environment(env, &self.state.config.tls)
                 .unwrap();
-        for attempt in 0..60 {
+        for attempt in 0..seconds {
             let now = self.state.clock.now_ms() + attempt;
-            let report = hangar_server::sync::dags::sync_dags(&self.state.db, env, &client, now)
+            hangar_server::sync::dags::sync_dags(&self.state.db, env, &client, now)
                 .await
                 .unwrap();
-            if report.dags >= 5 {
+            let listed: Vec<String> = hangar_server::with_pool!(&self.state.db, pool => {
+                sqlx::query_scalar("SELECT dag_id FROM dags").fetch_all(pool).await.unwrap()
+            });
+            if dag_ids.iter().all(|id| listed.iter().any(|l| l == id)) {
                 return;
             }
             tokio::time::sleep(std::time::Duration::from_secs(1)).await;
         }
-        panic!("Airflow never listed the five sample DAGs");
+        panic!("Airflow never listed all of {dag_ids:?}");
     }
 
     /// One pass of the run and task-instance sync of the first environment, as the loop

@@ -1,0 +1,453 @@
+//! The logs of finished tries, read from Airflow once and kept on disk for paging.
+//!
+//! Airflow 3.3 has no ranges for a finished try's log: each request reads the whole log (and
+//! Airflow reads it through before it sends a byte). So the first view of a finished try
+//! streams Airflow's NDJSON into a file here, line by line, noting where each page of
+//! [`LOG_PAGE_LINES`] starts; every later page, search or download reads the file. Memory
+//! holds one line and the page marks (a few bytes per 500 lines) whatever a log's size.
+//!
+//! Bounded: a log is read up to `max_lines` (the rest is in the download, which streams from
+//! Airflow) and the whole spool up to `max_total` bytes, the least recently read logs going
+//! first; a log unread for an hour goes too. Viewers of one try share one read (the first
+//! starts it, the others wait for the lines they need). A read that fails leaves nothing
+//! behind: the next view tries again. The directory is emptied at start-up.
+
+use std::collections::HashMap;
+use std::io::{BufRead, Seek};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use hangar_app::models::{LOG_PAGE_LINES, LogFilter, LogLine};
+use tokio::io::AsyncWriteExt;
+use tokio::sync::watch;
+
+use super::lines::StoredLine;
+use super::mask::Masker;
+use crate::airflow::{AirflowError, LogLines};
+
+/// Names one try of one task instance in one environment.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct AttemptKey {
+    pub environment: String,
+    pub dag_id: String,
+    pub run_id: String,
+    pub task_id: String,
+    pub map_index: i64,
+    pub try_number: i64,
+}
+
+/// How far a log's read has come.
+#[derive(Clone, Debug)]
+pub struct Progress {
+    pub lines: u64,
+    pub end: Option<End>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum End {
+    /// The whole log is here.
+    Complete,
+    /// The log is longer than the viewer reads; the rest is in the download.
+    Capped,
+    Failed(AirflowError),
+}
+
+/// Where a page starts in the file, and the `::group::` section open there.
+#[derive(Clone, Debug)]
+struct PageMark {
+    offset: u64,
+    open_group: Option<String>,
+}
+
+/// One try's log on disk.
+pub struct Entry {
+    path: PathBuf,
+    progress: watch::Sender<Progress>,
+    marks: Mutex<Vec<PageMark>>,
+    first_error: Mutex<Option<u64>>,
+    last_used: Mutex<Instant>,
+    bytes: AtomicU64,
+}
+
+/// A log unread this long is removed.
+const UNUSED_FOR: Duration = Duration::from_secs(3600);
+
+struct Inner {
+    dir: PathBuf,
+    /// A directory of this spool's own (the default), removed with it.
+    own_dir: bool,
+    max_total: u64,
+    max_lines: u64,
+    max_log_bytes: u64,
+    entries: Mutex<HashMap<AttemptKey, Arc<Entry>>>,
+    next_file: AtomicU64,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if self.own_dir {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Spool(Arc<Inner>);
+
+impl Spool {
+    /// A spool in `dir` (created, or emptied of what an earlier run left); `own_dir`: the
+    /// directory is this spool's alone and goes with it.
+    pub fn new(dir: &Path, own_dir: bool, max_total: u64, max_lines: u64) -> std::io::Result<Self> {
+        if dir.exists() {
+            for file in std::fs::read_dir(dir)? {
+                let path = file?.path();
+                if path.extension().is_some_and(|e| e == "ndjson") {
+                    std::fs::remove_file(path)?;
+                }
+            }
+        } else {
+            std::fs::create_dir_all(dir)?;
+        }
+        // Logs are the teams' own: nobody else on the machine reads them.
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+        }
+        Ok(Self(Arc::new(Inner {
+            dir: dir.to_path_buf(),
+            own_dir,
+            max_total,
+            max_lines,
+            max_log_bytes: (max_total / 2).max(1),
+            entries: Mutex::default(),
+            next_file: AtomicU64::new(0),
+        })))
+    }
+
+    /// The try's log: kept already, or being read, or read from now on from what `open`
+    /// returns (called only when nobody is reading it yet).
+    pub fn entry<F, Fut>(&self, key: &AttemptKey, open: F) -> Arc<Entry>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<LogLines, AirflowError>> + Send + 'static,
+    {
+        let mut entries = self.0.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(entry) = entries.get(key) {
+            *entry.last_used.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+            return entry.clone();
+        }
+        let number = self.0.next_file.fetch_add(1, Ordering::Relaxed);
+        let entry = Arc::new(Entry {
+            path: self.0.dir.join(format!("{number}.ndjson")),
+            progress: watch::channel(Progress {
+                lines: 0,
+                end: None,
+            })
+            .0,
+            marks: Mutex::default(),
+            first_error: Mutex::default(),
+            last_used: Mutex::new(Instant::now()),
+            bytes: AtomicU64::new(0),
+        });
+        entries.insert(key.clone(), entry.clone());
+        drop(entries);
+        let spool = self.clone();
+        let (key, filling) = (key.clone(), entry.clone());
+        let opening = open();
+        tokio::spawn(async move {
+            let end = match opening.await {
+                Ok(lines) => spool.fill(&filling, lines).await,
+                Err(error) => End::Failed(error),
+            };
+            let lines = filling.progress.borrow().lines;
+            if let End::Failed(error) = &end {
+                tracing::warn!(%error, dag = %key.dag_id, task = %key.task_id, "a task log could not be read");
+                spool.remove(&key, &filling);
+            }
+            filling.progress.send_replace(Progress {
+                lines,
+                end: Some(end),
+            });
+            spool.evict();
+        });
+        entry
+    }
+
+    /// The try's log if the spool holds it (or is reading it).
+    pub fn kept(&self, key: &AttemptKey) -> Option<Arc<Entry>> {
+        self.0
+            .entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+            .cloned()
+    }
+
+    /// Reads `lines` into the entry's file, publishing progress every page.
+    async fn fill(&self, entry: &Entry, mut lines: LogLines) -> End {
+        let file = match tokio::fs::File::create(&entry.path).await {
+            Ok(file) => file,
+            Err(error) => {
+                return End::Failed(AirflowError::Invalid {
+                    env: String::new(),
+                    reason: format!("cannot keep the log on disk: {error}"),
+                });
+            }
+        };
+        let mut out = tokio::io::BufWriter::new(file);
+        let (mut count, mut offset) = (0u64, 0u64);
+        let mut open_group: Option<String> = None;
+        let end = loop {
+            if count >= self.0.max_lines || offset >= self.0.max_log_bytes {
+                break End::Capped;
+            }
+            let event = match lines.next_event().await {
+                Ok(Some(event)) => event,
+                Ok(None) => break End::Complete,
+                Err(error) => break End::Failed(error),
+            };
+            let line = StoredLine::from_event(event);
+            if count % LOG_PAGE_LINES as u64 == 0 {
+                self.mark(entry, offset, open_group.clone());
+            }
+            if line.is_error() {
+                let mut first = entry.first_error.lock().unwrap_or_else(|e| e.into_inner());
+                first.get_or_insert(count + 1);
+            }
+            match line.group_marker() {
+                Some(Some(title)) => open_group = Some(title.to_string()),
+                Some(None) => open_group = None,
+                None => {}
+            }
+            let mut json = serde_json::to_vec(&line).unwrap_or_default();
+            json.push(b'\n');
+            if let Err(error) = out.write_all(&json).await {
+                break End::Failed(AirflowError::Invalid {
+                    env: String::new(),
+                    reason: format!("cannot keep the log on disk: {error}"),
+                });
+            }
+            count += 1;
+            offset += json.len() as u64;
+            if count % LOG_PAGE_LINES as u64 == 0 {
+                if out.flush().await.is_err() {
+                    break End::Capped;
+                }
+                entry.bytes.store(offset, Ordering::Relaxed);
+                entry.progress.send_replace(Progress {
+                    lines: count,
+                    end: None,
+                });
+            }
+        };
+        let _ = out.flush().await;
+        entry.bytes.store(offset, Ordering::Relaxed);
+        entry.progress.send_replace(Progress {
+            lines: count,
+            end: None,
+        });
+        end
+    }
+
+    fn mark(&self, entry: &Entry, offset: u64, open_group: Option<String>) {
+        entry
+            .marks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(PageMark { offset, open_group });
+    }
+
+    fn remove(&self, key: &AttemptKey, entry: &Arc<Entry>) {
+        let mut entries = self.0.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries
+            .get(key)
+            .is_some_and(|kept| Arc::ptr_eq(kept, entry))
+        {
+            entries.remove(key);
+        }
+        drop(entries);
+        // A reader holding the file open still reads it; the name goes now.
+        let _ = std::fs::remove_file(&entry.path);
+    }
+
+    /// Drops logs unread for [`UNUSED_FOR`], then the least recently read ones while the
+    /// spool holds more than its maximum. Logs still being read stay.
+    fn evict(&self) {
+        let mut entries = self.0.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let used = |entry: &Entry| *entry.last_used.lock().unwrap_or_else(|e| e.into_inner());
+        let done = |entry: &Entry| entry.progress.borrow().end.is_some();
+        let mut gone: Vec<(AttemptKey, Arc<Entry>)> = entries
+            .iter()
+            .filter(|(_, e)| done(e) && used(e).elapsed() > UNUSED_FOR)
+            .map(|(k, e)| (k.clone(), e.clone()))
+            .collect();
+        let mut total: u64 = entries
+            .values()
+            .map(|e| e.bytes.load(Ordering::Relaxed))
+            .sum();
+        for (key, _) in &gone {
+            if let Some(entry) = entries.remove(key) {
+                total -= entry.bytes.load(Ordering::Relaxed);
+            }
+        }
+        if total > self.0.max_total {
+            let mut by_age: Vec<(AttemptKey, Arc<Entry>)> = entries
+                .iter()
+                .filter(|(_, e)| done(e))
+                .map(|(k, e)| (k.clone(), e.clone()))
+                .collect();
+            by_age.sort_by_key(|(_, e)| used(e));
+            for (key, entry) in by_age {
+                if total <= self.0.max_total {
+                    break;
+                }
+                total -= entry.bytes.load(Ordering::Relaxed);
+                entries.remove(&key);
+                gone.push((key, entry));
+            }
+        }
+        drop(entries);
+        for (_, entry) in gone {
+            let _ = std::fs::remove_file(&entry.path);
+        }
+    }
+
+    /// Logs kept and the bytes they take (for tests and the benchmark).
+    pub fn usage(&self) -> (usize, u64) {
+        let entries = self.0.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let bytes = entries
+            .values()
+            .map(|e| e.bytes.load(Ordering::Relaxed))
+            .sum();
+        (entries.len(), bytes)
+    }
+}
+
+/// One page of a log, as read from the spool and shown to one team.
+pub struct SpoolPage {
+    pub lines: Vec<LogLine>,
+    pub open_group: Option<String>,
+    /// Matching lines, with a filter (every line read so far without one).
+    pub total: u64,
+}
+
+impl Entry {
+    /// Waits until `lines` lines are written or the read ended, at most `wait`; then how
+    /// far it came.
+    pub async fn wait_for(&self, lines: u64, wait: Duration) -> Progress {
+        let mut progress = self.progress.subscribe();
+        let reached = async {
+            progress
+                .wait_for(|p| p.lines >= lines || p.end.is_some())
+                .await
+                .map(|p| p.clone())
+        };
+        match tokio::time::timeout(wait, reached).await {
+            Ok(Ok(progress)) => progress,
+            _ => self.progress.borrow().clone(),
+        }
+    }
+
+    pub fn progress(&self) -> Progress {
+        self.progress.borrow().clone()
+    }
+
+    pub fn first_error(&self) -> Option<u64> {
+        *self.first_error.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Page `page` of the lines written so far (`written`), or with a filter, page `page` of
+    /// the matching ones (a pass over the file). The filter reads the text as the team sees
+    /// it (masked), so a search cannot tell whether a masked name is there.
+    pub async fn page(
+        self: &Arc<Self>,
+        page: u32,
+        written: u64,
+        filter: &LogFilter,
+        mask: Arc<Masker>,
+    ) -> std::io::Result<SpoolPage> {
+        let entry = self.clone();
+        let filter = filter.clone();
+        tokio::task::spawn_blocking(move || entry.read_page(page, written, &filter, &mask))
+            .await
+            .map_err(std::io::Error::other)?
+    }
+
+    fn read_page(
+        &self,
+        page: u32,
+        written: u64,
+        filter: &LogFilter,
+        mask: &Masker,
+    ) -> std::io::Result<SpoolPage> {
+        let size = LOG_PAGE_LINES as u64;
+        if filter.is_empty() {
+            let mark = self
+                .marks
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(page as usize)
+                .cloned();
+            let Some(mark) = mark else {
+                return Ok(SpoolPage {
+                    lines: Vec::new(),
+                    open_group: None,
+                    total: written,
+                });
+            };
+            let first = u64::from(page) * size;
+            let take = written.saturating_sub(first).min(size);
+            let mut file = std::io::BufReader::new(std::fs::File::open(&self.path)?);
+            file.seek(std::io::SeekFrom::Start(mark.offset))?;
+            let mut lines = Vec::with_capacity(take as usize);
+            for (i, line) in file.lines().take(take as usize).enumerate() {
+                lines.push(parse(&line?).shown(first + i as u64 + 1, mask));
+            }
+            return Ok(SpoolPage {
+                lines,
+                open_group: mark.open_group,
+                total: written,
+            });
+        }
+        let file = std::io::BufReader::new(std::fs::File::open(&self.path)?);
+        let skip = u64::from(page) * size;
+        let (mut matches, mut lines) = (0u64, Vec::new());
+        for (i, line) in file.lines().take(written as usize).enumerate() {
+            let shown = parse(&line?).shown(i as u64 + 1, mask);
+            if filter.passes(&shown) {
+                if matches >= skip && matches < skip + size {
+                    lines.push(shown);
+                }
+                matches += 1;
+            }
+        }
+        Ok(SpoolPage {
+            lines,
+            open_group: None,
+            total: matches,
+        })
+    }
+
+    /// Every line written, in order, for a download (`None` at the end).
+    pub fn reader(
+        &self,
+    ) -> std::io::Result<impl Iterator<Item = std::io::Result<StoredLine>> + Send + use<>> {
+        let file = std::io::BufReader::new(std::fs::File::open(&self.path)?);
+        let written = self.progress.borrow().lines as usize;
+        Ok(file
+            .lines()
+            .take(written)
+            .map(|line| line.map(|l| parse(&l))))
+    }
+}
+
+fn parse(line: &str) -> StoredLine {
+    serde_json::from_str(line).unwrap_or_else(|_| StoredLine {
+        timestamp: None,
+        level: String::new(),
+        text: line.to_string(),
+        traceback: Vec::new(),
+    })
+}

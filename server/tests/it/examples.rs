@@ -1,0 +1,208 @@
+//! Airflow's own example DAGs, as a team that owns them sees them in Hangar: every task
+//! instance of the triggered runs has a page with the state Airflow gives it (including those
+//! that never ran), mapped tasks list their instances, groups fold, and the graph, Gantt chart
+//! and code views draw them.
+
+use crate::support;
+
+use reqwest::StatusCode;
+use support::examples::TRIGGERED;
+use support::{Backend, Browser, TestApp};
+
+/// The examples team sees the example DAGs and their runs; team A sees none of them.
+async fn the_example_dags_belong_to_their_team(backend: Backend) {
+    let app = TestApp::spawn_with_airflow(backend).await;
+    let runs = app.example_runs().await;
+    let operator = app.signed_in("examples_operator").await;
+    let list = operator
+        .get("/t/examples/dags?per=100&q=example_task_group")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(list.contains(r#"data-dag="example_task_group""#), "{list}");
+    let team_a = app.signed_in("author").await;
+    let other = team_a
+        .get("/t/team_a/dags?per=100")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!other.contains("example_"), "team A sees no example DAG");
+    for dag_id in TRIGGERED {
+        let run = hangar_app::paths::run("examples", "main", dag_id, &runs[dag_id]);
+        let page = operator.get(&run).await;
+        assert_eq!(page.status(), StatusCode::OK, "{run}");
+        let hidden = team_a
+            .get(&hangar_app::paths::run(
+                "team_a",
+                "main",
+                dag_id,
+                &runs[dag_id],
+            ))
+            .await;
+        assert_eq!(hidden.status(), StatusCode::NOT_FOUND, "{run}");
+    }
+}
+
+/// The state a task page shows (`data-testid="task-state"`'s badge).
+fn shown_state(html: &str) -> Option<String> {
+    let rest = html.split(r#"data-testid="task-state""#).nth(1)?;
+    let rest = rest.split(r#"data-state=""#).nth(1)?;
+    Some(rest[..rest.find('"')?].to_string())
+}
+
+async fn get_ok(browser: &Browser, path: &str) -> String {
+    let response = browser.get(path).await;
+    let status = response.status();
+    let body = response.text().await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{path}: {}", main_of(&body));
+    body
+}
+
+fn main_of(html: &str) -> &str {
+    html.split("<main>")
+        .nth(1)
+        .and_then(|m| m.split("</main>").next())
+        .unwrap_or(html)
+}
+
+/// Every task instance Airflow has for the example runs — mapped, grouped, skipped, never
+/// run, torn down — has a page that answers 200 with Airflow's state, and its log page too.
+async fn every_task_instance_has_a_page_with_its_state(backend: Backend) {
+    let app = TestApp::spawn_with_airflow(backend).await;
+    let runs = app.example_runs().await;
+    let operator = app.signed_in("examples_operator").await;
+    let (mut pages, mut not_run, mut mapped) = (0, 0, 0);
+    for (dag_id, run_id) in &runs {
+        for (task_id, map_index, state, try_number) in
+            app.airflow_task_instances(dag_id, run_id).await
+        {
+            let path = hangar_app::paths::task_log(
+                "examples", "main", dag_id, run_id, &task_id, map_index, 0,
+            );
+            let html = get_ok(&operator, &path).await;
+            assert_eq!(
+                shown_state(&html).as_deref(),
+                Some(state.as_str()),
+                "{path}: {}",
+                main_of(&html)
+            );
+            if try_number == 0 {
+                not_run += 1;
+                assert!(html.contains(r#"data-testid="why-not-run""#), "{path}");
+                assert!(
+                    !html.contains(r#"data-testid="log-viewer""#),
+                    "{path}: no log to read"
+                );
+            } else {
+                assert!(html.contains(r#"data-testid="log-viewer""#), "{path}");
+                assert!(
+                    !html.contains(r#"data-testid="log-notice""#),
+                    "{path}: the log was read"
+                );
+            }
+            if map_index >= 0 {
+                mapped += 1;
+            }
+            pages += 1;
+        }
+    }
+    assert!(pages >= 40, "{pages} task instances");
+    assert!(
+        not_run >= 5,
+        "branching and short-circuits skip tasks: {not_run}"
+    );
+    assert!(mapped >= 6, "mapped instances: {mapped}");
+}
+
+/// A mapped task: one grid cell and one run-page row with its count, and its instances
+/// listed on its page, each with a page of its own.
+async fn mapped_tasks_list_their_instances(backend: Backend) {
+    let app = TestApp::spawn_with_airflow(backend).await;
+    let runs = app.example_runs().await;
+    let operator = app.signed_in("examples_operator").await;
+    let dag = "example_dynamic_task_mapping";
+    let run_id = &runs[dag];
+    let run = get_ok(
+        &operator,
+        &hangar_app::paths::run("examples", "main", dag, run_id),
+    )
+    .await;
+    assert!(
+        run.contains(r#"data-task="add_one" data-state="success" data-mapped="3""#),
+        "{}",
+        main_of(&run)
+    );
+    assert_eq!(
+        run.matches(r#"data-task=""#).count(),
+        2,
+        "add_one and sum_it"
+    );
+    let list = get_ok(
+        &operator,
+        &hangar_app::paths::task_log("examples", "main", dag, run_id, "add_one", -1, 0),
+    )
+    .await;
+    assert!(
+        list.contains(r#"data-testid="mapped-list""#),
+        "{}",
+        main_of(&list)
+    );
+    for index in 0..3 {
+        assert!(
+            list.contains(&format!(r#"data-map-index="{index}""#)),
+            "{index}"
+        );
+    }
+    let grid = get_ok(&operator, &hangar_app::paths::dag("examples", "main", dag)).await;
+    assert!(grid.contains("(3 mapped)"), "{}", main_of(&grid));
+
+    // A mapped task group: each of its tasks mapped three times, inside the group.
+    let dag = "example_task_group_mapping";
+    let run = get_ok(
+        &operator,
+        &hangar_app::paths::run("examples", "main", dag, &runs[dag]),
+    )
+    .await;
+    assert!(run.contains(r#"data-group="op""#), "{}", main_of(&run));
+    assert!(run.contains(r#"data-task="op.add_1" data-state="success" data-mapped="3""#));
+}
+
+/// Task groups fold on the run page and in the grid, nested ones inside their parent.
+async fn task_groups_fold(backend: Backend) {
+    let app = TestApp::spawn_with_airflow(backend).await;
+    let runs = app.example_runs().await;
+    let operator = app.signed_in("examples_operator").await;
+    let dag = "example_task_group";
+    let run = get_ok(
+        &operator,
+        &hangar_app::paths::run("examples", "main", dag, &runs[dag]),
+    )
+    .await;
+    let inner = run
+        .find(r#"data-group="section_2.inner_section_2""#)
+        .unwrap();
+    let outer = run.find(r#"data-group="section_2""#).unwrap();
+    assert!(outer < inner, "the inner group sits in the outer one");
+    let tag_start = run[..outer].rfind('<').unwrap();
+    let group_tag = &run[tag_start..outer + run[outer..].find('>').unwrap()];
+    assert!(
+        group_tag.starts_with("<details") && group_tag.contains("task-group"),
+        "{group_tag}"
+    );
+    assert!(
+        group_tag.contains(" open"),
+        "groups start open: {group_tag}"
+    );
+    let grid = get_ok(&operator, &hangar_app::paths::dag("examples", "main", dag)).await;
+    assert!(grid.contains(r#"data-group="section_2.inner_section_2""#));
+    assert!(grid.contains(r#"data-task="section_2.inner_section_2.task_4""#));
+}
+
+on_both_backends!(
+    the_example_dags_belong_to_their_team,
+    every_task_instance_has_a_page_with_its_state,
+    mapped_tasks_list_their_instances,
+    task_groups_fold,
+);
