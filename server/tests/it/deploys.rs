@@ -47,8 +47,10 @@ async fn large_diffs_are_read_in_bounds(backend: Backend) {
         .unwrap();
     // The file's diff section (the file list names it too).
     let huge = page
-        .split(r#"class="file-diff""#)
-        .find(|section| section.contains(r#"data-path="team_a/huge.py""#))
+        .split("<article ")
+        .find(|section| {
+            section.starts_with(r#"id="file-"#) && section.contains(r#"data-path="team_a/huge.py""#)
+        })
         .expect("the huge file has its section");
     assert!(
         huge.contains(r#"data-testid="large-file""#) && huge.contains("+3000 −0 lines"),
