@@ -174,11 +174,25 @@ pub async fn open(browser: &Browser, team: &str, commit: &str) -> i64 {
     body.parse().unwrap()
 }
 
+/// Reviews request `id` having read its whole approval screen, the files outside the team's
+/// paths included.
 pub async fn reviews_to(
     browser: &Browser,
     team: &str,
     id: i64,
     verdict: &str,
+) -> (StatusCode, String) {
+    review(browser, team, id, verdict, true).await
+}
+
+/// Like [`reviews_to`]; `opened_outside`: whether the reviewer opened the approval screen's
+/// section of files outside the team's paths and ticked its box.
+pub async fn review(
+    browser: &Browser,
+    team: &str,
+    id: i64,
+    verdict: &str,
+    opened_outside: bool,
 ) -> (StatusCode, String) {
     let id = id.to_string();
     call(
@@ -189,6 +203,10 @@ pub async fn reviews_to(
             ("id", &id),
             ("verdict", verdict),
             ("comment", "looks right"),
+            (
+                "reviewed_outside",
+                if opened_outside { "true" } else { "false" },
+            ),
         ],
     )
     .await
