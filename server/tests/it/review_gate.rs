@@ -21,8 +21,8 @@ use hangar_server::deploy::progress::{self, ClaimFrom};
 use hangar_server::deploy::store;
 use reqwest::StatusCode;
 use support::deploy::{
-    DeployFixture, Signing, TestKey, approval_screen, call, open, register_key, register_key_with,
-    review, reviews_to, status, wait_for,
+    DeployFixture, Signing, TestKey, approval_screen, call, create_ci_token, open, register_key,
+    register_key_with, review, reviews_to, status, wait_for,
 };
 use support::{Backend, Browser, TestApp};
 
@@ -352,22 +352,8 @@ async fn a_tokens_request_belongs_to_whoever_holds_its_secret(backend: Backend) 
     let pat = app.signed_in("platform_admin").await;
     // Mia, who writes the changes CI requests, is known to Hangar.
     app.signed_in("multi").await;
-    let (code, body) = call(
-        &adam,
-        "create_token",
-        &[
-            ("team", "team_a"),
-            ("name", "ci"),
-            ("scope_request", "true"),
-            ("scope_read", "true"),
-            ("days", "30"),
-        ],
-    )
-    .await;
-    assert_eq!(code, StatusCode::OK, "{body}");
-    let created: serde_json::Value = serde_json::from_str(&body).unwrap();
-    let secret = created["secret"].as_str().unwrap().to_string();
-    let token_id = created["row"]["id"].as_i64().unwrap().to_string();
+    let (secret, token_id) = create_ci_token(&adam).await;
+    let token_id = token_id.to_string();
     let http = reqwest::Client::new();
     let request = |secret: String, commit: CommitId| {
         let (http, url) = (http.clone(), app.url.clone());
