@@ -318,16 +318,18 @@ impl DeployEngine {
     ) -> Result<Option<CommitId>, DeployError> {
         let team = setup.clone();
         let state = super::blocking::blocking(move || team.state()).await?;
+        // An earlier attempt of this very deploy may have promoted some targets, or all of
+        // them, before it stopped: those still count as holding what was deployed before.
+        let resumed = matches!(
+            request.status,
+            RequestStatus::Failed | RequestStatus::Deploying
+        );
+        let ours =
+            |c: &Option<CommitId>| c == &request.deployed || c.as_ref() == Some(&request.candidate);
         match state {
+            TargetState::Agreed(commit) if resumed && ours(&commit) => Ok(request.deployed.clone()),
             TargetState::Agreed(commit) => Ok(commit),
-            TargetState::Split(commits)
-                if matches!(
-                    request.status,
-                    RequestStatus::Failed | RequestStatus::Deploying
-                ) && commits
-                    .iter()
-                    .all(|c| c == &request.deployed || c.as_ref() == Some(&request.candidate)) =>
-            {
+            TargetState::Split(commits) if resumed && commits.iter().all(ours) => {
                 Ok(request.deployed.clone())
             }
             TargetState::Split(commits) => {

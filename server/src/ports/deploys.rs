@@ -47,6 +47,21 @@ impl DeployGateway {
         &self.engine.db
     }
 
+    /// A token just created or rotated, as its team's list shows it, with its new secret.
+    async fn created_token(
+        &self,
+        team: &str,
+        id: i64,
+        secret: String,
+    ) -> Result<CreatedToken, AppError> {
+        let row = tokens::list(self.db(), self.engine.grants(), team)
+            .await?
+            .into_iter()
+            .find(|t| t.id == id)
+            .ok_or_else(|| crate::error::ServerError::Unexpected(format!("token {id} vanished")))?;
+        Ok(CreatedToken { row, secret })
+    }
+
     /// The person acting in `team` (a token: its own user).
     async fn actor(&self, acting: &Acting, team: &str) -> Result<Actor, AppError> {
         let person = crate::users::person(self.db(), acting.user_id)
@@ -684,16 +699,7 @@ impl Deploys for DeployGateway {
             ),
         )
         .await?;
-        let row = tokens::list(self.db(), self.engine.grants(), team)
-            .await?
-            .into_iter()
-            .find(|t| t.id == id)
-            .ok_or_else(|| {
-                AppError::from(crate::error::ServerError::Unexpected(format!(
-                    "token {id} vanished"
-                )))
-            })?;
-        Ok(CreatedToken { row, secret })
+        self.created_token(team, id, secret).await
     }
 
     #[tracing::instrument(skip_all, fields(request_id = %acting.request_id, team))]
@@ -747,16 +753,7 @@ impl Deploys for DeployGateway {
             format!("{name}: a new secret; the old one no longer works"),
         )
         .await?;
-        let row = tokens::list(self.db(), self.engine.grants(), team)
-            .await?
-            .into_iter()
-            .find(|t| t.id == id)
-            .ok_or_else(|| {
-                AppError::from(crate::error::ServerError::Unexpected(format!(
-                    "token {id} vanished"
-                )))
-            })?;
-        Ok(CreatedToken { row, secret })
+        self.created_token(team, id, secret).await
     }
 
     #[tracing::instrument(skip_all, fields(request_id = %acting.request_id))]

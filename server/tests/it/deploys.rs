@@ -13,7 +13,7 @@ use hangar_server::deploy::policy::RequestStatus;
 use hangar_server::deploy::store;
 use hangar_server::deploy::worker::Sweep;
 use reqwest::StatusCode;
-use support::deploy::{DeployFixture, call, open, reviews_to, status, wait_for};
+use support::deploy::{DeployFixture, call, create_ci_token, open, reviews_to, status, wait_for};
 use support::{Backend, Browser, TestApp};
 
 async fn spawn(backend: Backend, fixture: &DeployFixture, auto_deploy: bool) -> TestApp {
@@ -47,8 +47,10 @@ async fn large_diffs_are_read_in_bounds(backend: Backend) {
         .unwrap();
     // The file's diff section (the file list names it too).
     let huge = page
-        .split(r#"class="file-diff""#)
-        .find(|section| section.contains(r#"data-path="team_a/huge.py""#))
+        .split("<article ")
+        .find(|section| {
+            section.starts_with(r#"id="file-"#) && section.contains(r#"data-path="team_a/huge.py""#)
+        })
         .expect("the huge file has its section");
     assert!(
         huge.contains(r#"data-testid="large-file""#) && huge.contains("+3000 −0 lines"),
@@ -355,22 +357,7 @@ async fn ci_requests_with_a_team_token(backend: Backend) {
     let fixture = DeployFixture::new();
     let app = spawn(backend, &fixture, false).await;
     let adam = app.signed_in("admin").await;
-    let (code, body) = call(
-        &adam,
-        "create_token",
-        &[
-            ("team", "team_a"),
-            ("name", "ci"),
-            ("scope_request", "true"),
-            ("scope_read", "true"),
-            ("days", "30"),
-        ],
-    )
-    .await;
-    assert_eq!(code, StatusCode::OK, "{body}");
-    let created: serde_json::Value = serde_json::from_str(&body).unwrap();
-    let secret = created["secret"].as_str().unwrap().to_string();
-    let token_id = created["row"]["id"].as_i64().unwrap();
+    let (secret, token_id) = create_ci_token(&adam).await;
     // Only the hash is stored.
     let stored: String = hangar_server::with_pool!(&app.state.db, pool => {
         sqlx::query_scalar("SELECT secret_hash FROM api_tokens WHERE id = $1")

@@ -21,8 +21,8 @@ use hangar_server::deploy::progress::{self, ClaimFrom};
 use hangar_server::deploy::store;
 use reqwest::StatusCode;
 use support::deploy::{
-    DeployFixture, Signing, TestKey, approval_screen, call, open, register_key, register_key_with,
-    reviews_to, status, wait_for,
+    DeployFixture, Signing, TestKey, approval_screen, call, create_ci_token, open, register_key,
+    register_key_with, review, reviews_to, status, wait_for,
 };
 use support::{Backend, Browser, TestApp};
 
@@ -76,9 +76,10 @@ fn change(fixture: &DeployFixture, file: &str, content: &str) {
 async fn policy_state(browser: &Browser, id: i64) -> String {
     let page = approval_screen(browser, id).await;
     let state = page
-        .split("data-testid=\"policy-state\">")
+        .split("data-testid=\"policy-state\"")
         .nth(1)
-        .and_then(|rest| rest.split("</p>").next())
+        .and_then(|rest| rest.split_once('>'))
+        .and_then(|(_, rest)| rest.split("</p>").next())
         .unwrap_or_else(|| panic!("no policy state: {page}"));
     state.replace("&quot;", "\"").replace("&#x27;", "'")
 }
@@ -349,22 +350,10 @@ async fn a_tokens_request_belongs_to_whoever_holds_its_secret(backend: Backend) 
     let adam = first_deploy_by_break_glass(&app, &fixture).await;
     let ada = app.signed_in("author").await;
     let pat = app.signed_in("platform_admin").await;
-    let (code, body) = call(
-        &adam,
-        "create_token",
-        &[
-            ("team", "team_a"),
-            ("name", "ci"),
-            ("scope_request", "true"),
-            ("scope_read", "true"),
-            ("days", "30"),
-        ],
-    )
-    .await;
-    assert_eq!(code, StatusCode::OK, "{body}");
-    let created: serde_json::Value = serde_json::from_str(&body).unwrap();
-    let secret = created["secret"].as_str().unwrap().to_string();
-    let token_id = created["row"]["id"].as_i64().unwrap().to_string();
+    // Mia, who writes the changes CI requests, is known to Hangar.
+    app.signed_in("multi").await;
+    let (secret, token_id) = create_ci_token(&adam).await;
+    let token_id = token_id.to_string();
     let http = reqwest::Client::new();
     let request = |secret: String, commit: CommitId| {
         let (http, url) = (http.clone(), app.url.clone());
@@ -486,6 +475,8 @@ async fn approvals_are_checked_again_when_the_deploy_runs(backend: Backend) {
     let adam = first_deploy_by_break_glass(&app, &fixture).await;
     let deployed = fixture.origin.head();
     let mia = app.signed_in("multi").await;
+    // Ada, who writes the change, is known to Hangar (by her sign-in's verified address).
+    app.signed_in("author").await;
 
     change(&fixture, "team_a/etl.py", "print('reviewed by Mia')");
     let candidate =
@@ -498,7 +489,12 @@ async fn approvals_are_checked_again_when_the_deploy_runs(backend: Backend) {
     assert!(header.contains("1 waiting for your review"), "{header}");
     let (code, body) = reviews_to(&mia, "team_a", id, "approve").await;
     assert_eq!(code, StatusCode::OK, "{body}");
-    assert_eq!(status(&app, "team_a", id).await, RequestStatus::Approved);
+    assert_eq!(
+        status(&app, "team_a", id).await,
+        RequestStatus::Approved,
+        "{}",
+        policy_state(&adam, id).await
+    );
 
     // Mia leaves team_a (her groups as stored at her next sign-in) before anyone deploys.
     app.idp
@@ -637,6 +633,8 @@ async fn a_ref_target_receives_nothing_unreviewed(backend: Backend) {
     let app = spawn(backend, &fixture, true, "").await;
     let adam = first_deploy_by_break_glass(&app, &fixture).await;
     let mia = app.signed_in("multi").await;
+    // Ada, who writes the change, is known to Hangar (by her sign-in's verified address).
+    app.signed_in("author").await;
 
     // Mia changes only what lies outside team_a's paths; Ada then changes team_a/.
     change(&fixture, "team_b/report.py", "print('rewritten by Mia')");
@@ -670,20 +668,10 @@ async fn a_ref_target_receives_nothing_unreviewed(backend: Backend) {
     assert!(body.contains("named on a commit"), "{body}");
     // Pat must open the section and tick its box to approve.
     let pat = app.signed_in("platform_admin").await;
-    let (code, body) = reviews_to(&pat, "team_a", id, "approve").await;
+    let (code, body) = review(&pat, "team_a", id, "approve", false).await;
     assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert!(body.contains("2 files outside the team's paths"), "{body}");
-    let (code, body) = call(
-        &pat,
-        "review_deploy",
-        &[
-            ("team", "team_a"),
-            ("id", &id.to_string()),
-            ("verdict", "approve"),
-            ("reviewed_outside", "true"),
-        ],
-    )
-    .await;
+    let (code, body) = reviews_to(&pat, "team_a", id, "approve").await;
     assert_eq!(code, StatusCode::OK, "{body}");
     wait_for(&app, "team_a", id, RequestStatus::Deployed).await;
     // The ref holds the whole commit; the directory target still exports only the paths.
@@ -846,6 +834,8 @@ async fn webhooks_are_signed_and_retried(backend: Backend) {
     assert_ne!(headers["x-hangar-signature"].to_str().unwrap(), forged);
 
     // Approved and deployed: the JSON hook hears both (the Slack one only wants requests).
+    // Adam never signed in here, so his address is an unknown author: two approvals; and from
+    // nothing deployed the whole tree is new, team_b/ included, which the reviewers open.
     for reviewer in ["multi", "platform_admin"] {
         let (code, body) =
             reviews_to(&app.signed_in(reviewer).await, "team_a", id, "approve").await;

@@ -175,7 +175,7 @@ async fn https_with_http2_and_a_renewed_certificate_served_without_a_restart() {
         .await
         .unwrap()
         .into_iter()
-        .find(|entry| entry.action == "request.denied")
+        .find(|entry| entry.action == "api.denied")
         .expect("the refusal is sampled");
     let detail = sampled.detail.unwrap_or_default();
     assert!(detail.contains("from 127.0.0.1"), "{detail}");

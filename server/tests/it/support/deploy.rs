@@ -174,11 +174,48 @@ pub async fn open(browser: &Browser, team: &str, commit: &str) -> i64 {
     body.parse().unwrap()
 }
 
+/// team_a's API token "ci" (deploys:request and deploys:read, 30 days), created by
+/// `browser`'s person: its secret and id.
+pub async fn create_ci_token(browser: &Browser) -> (String, i64) {
+    let (code, body) = call(
+        browser,
+        "create_token",
+        &[
+            ("team", "team_a"),
+            ("name", "ci"),
+            ("scope_request", "true"),
+            ("scope_read", "true"),
+            ("days", "30"),
+        ],
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    let created: serde_json::Value = serde_json::from_str(&body).unwrap();
+    (
+        created["secret"].as_str().unwrap().to_string(),
+        created["row"]["id"].as_i64().unwrap(),
+    )
+}
+
+/// Reviews request `id` having read its whole approval screen, the files outside the team's
+/// paths included.
 pub async fn reviews_to(
     browser: &Browser,
     team: &str,
     id: i64,
     verdict: &str,
+) -> (StatusCode, String) {
+    review(browser, team, id, verdict, true).await
+}
+
+/// Like [`reviews_to`]; `opened_outside`: whether the reviewer opened the approval screen's
+/// section of files outside the team's paths and ticked its box.
+pub async fn review(
+    browser: &Browser,
+    team: &str,
+    id: i64,
+    verdict: &str,
+    opened_outside: bool,
 ) -> (StatusCode, String) {
     let id = id.to_string();
     call(
@@ -189,6 +226,10 @@ pub async fn reviews_to(
             ("id", &id),
             ("verdict", verdict),
             ("comment", "looks right"),
+            (
+                "reviewed_outside",
+                if opened_outside { "true" } else { "false" },
+            ),
         ],
     )
     .await
@@ -244,20 +285,7 @@ impl TestKey {
             .tempdir_in("/tmp")
             .unwrap();
         let gpg = |args: &[&str]| {
-            let output = Command::new("gpg")
-                .arg("--homedir")
-                .arg(dir.path())
-                .args([
-                    "--batch",
-                    "--quiet",
-                    "--pinentry-mode",
-                    "loopback",
-                    "--passphrase",
-                    "",
-                ])
-                .args(args)
-                .output()
-                .unwrap();
+            let output = gpg_in(dir.path()).args(args).output().unwrap();
             assert!(output.status.success(), "gpg {args:?}: {output:?}");
             String::from_utf8(output.stdout).unwrap()
         };
@@ -300,19 +328,8 @@ impl TestKey {
                 command
             }
             Signing::Gpg { home, fingerprint } => {
-                let mut command = Command::new("gpg");
-                command
-                    .arg("--homedir")
-                    .arg(home)
-                    .args([
-                        "--batch",
-                        "--quiet",
-                        "--pinentry-mode",
-                        "loopback",
-                        "--passphrase",
-                        "",
-                    ])
-                    .args(["--armor", "--detach-sign", "--local-user", fingerprint]);
+                let mut command = gpg_in(home);
+                command.args(["--armor", "--detach-sign", "--local-user", fingerprint]);
                 command
             }
             Signing::None => panic!("no key"),
@@ -334,6 +351,20 @@ impl TestKey {
         assert!(output.status.success());
         String::from_utf8(output.stdout).unwrap()
     }
+}
+
+/// `gpg` with its keys in `home`, without a terminal, keys without a passphrase.
+fn gpg_in(home: &std::path::Path) -> Command {
+    let mut command = Command::new("gpg");
+    command.arg("--homedir").arg(home).args([
+        "--batch",
+        "--quiet",
+        "--pinentry-mode",
+        "loopback",
+        "--passphrase",
+        "",
+    ]);
+    command
 }
 
 impl Drop for TestKey {
