@@ -107,7 +107,6 @@ pub async fn clear_task(
     #[server(default)] upstream: bool,
     #[server(default)] only_failed: bool,
 ) -> Result<usize, AppError> {
-    let acting = super::guard::require(super::ACCESS_CLEAR_TASK, Some(&team))?;
     let options = crate::models::ClearOptions {
         run_id,
         task_id,
@@ -116,13 +115,7 @@ pub async fn clear_task(
         upstream,
         only_failed,
     };
-    super::ports::airflow_actions()?
-        .clear_task(
-            &acting,
-            &DagKey::new(team, environment, dag_id),
-            options,
-            false,
-        )
+    clear_in_airflow(team, environment, dag_id, options, false)
         .await
         .map(|cleared| cleared.len())
 }
@@ -141,7 +134,6 @@ pub async fn get_clear_preview(
     #[server(default)] upstream: bool,
     #[server(default)] only_failed: bool,
 ) -> Result<Vec<crate::models::ClearedTask>, AppError> {
-    let acting = super::guard::require(super::ACCESS_CLEAR_TASK, Some(&team))?;
     let options = crate::models::ClearOptions {
         run_id,
         task_id,
@@ -150,12 +142,26 @@ pub async fn get_clear_preview(
         upstream,
         only_failed,
     };
+    clear_in_airflow(team, environment, dag_id, options, true).await
+}
+
+/// The clear and its preview: one access check (the same for both: a preview shows what
+/// only a clearer may see), one port call.
+#[cfg(feature = "ssr")]
+async fn clear_in_airflow(
+    team: String,
+    environment: String,
+    dag_id: String,
+    options: crate::models::ClearOptions,
+    dry_run: bool,
+) -> Result<Vec<crate::models::ClearedTask>, AppError> {
+    let acting = super::guard::require(super::ACCESS_CLEAR_TASK, Some(&team))?;
     super::ports::airflow_actions()?
         .clear_task(
             &acting,
             &DagKey::new(team, environment, dag_id),
             options,
-            true,
+            dry_run,
         )
         .await
 }

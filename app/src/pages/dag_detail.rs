@@ -340,7 +340,6 @@ fn Grid(team: String, environment: String, dag_id: String, grid: RunGrid) -> imp
         return view! { <p class="muted" data-testid="grid-empty">"No runs in the last 14 days."</p> }.into_any();
     }
     let RunGrid { runs, tasks } = grid;
-    let columns = runs.len();
     let header = runs
         .iter()
         .map(|run| {
@@ -370,7 +369,7 @@ fn Grid(team: String, environment: String, dag_id: String, grid: RunGrid) -> imp
     let last = runs.last().map(|r| r.run_after.clone());
     view! {
         <div class="grid-wrap">
-            <div class="run-grid" data-testid="run-grid" style=format!("--runs: {columns}")>
+            <div class="run-grid" data-testid="run-grid">
                 <div class="grid-row grid-head" data-testid="grid-runs"><span class="grid-name muted">"Task"</span>{header}</div>
                 {rows}
             </div>
@@ -390,7 +389,7 @@ struct GridContext {
 }
 
 fn grid_node(context: &GridContext, node: TreeNode<GridTask>, depth: usize) -> AnyView {
-    let indent = format!("padding-left: {}rem", depth as f64 * 0.9);
+    let indented = |class: &str| super::run_detail::indented(class, depth);
     match node {
         TreeNode::Task { id, item } => {
             let label = id.rsplit('.').next().unwrap_or(&id).to_string();
@@ -413,7 +412,7 @@ fn grid_node(context: &GridContext, node: TreeNode<GridTask>, depth: usize) -> A
                 .collect_view();
             view! {
                 <div class="grid-row" data-task=id.clone()>
-                    <span class="grid-name" style=indent title=id.clone()>{label}</span>{cells}
+                    <span class=indented("grid-name") title=id.clone()>{label}</span>{cells}
                 </div>
             }
             .into_any()
@@ -441,7 +440,7 @@ fn grid_node(context: &GridContext, node: TreeNode<GridTask>, depth: usize) -> A
                 .collect_view();
             view! {
                 <details class="grid-group" open data-group=id.clone()>
-                    <summary class="grid-row"><span class="grid-name group-name" style=indent title=id.clone()>{label}</span>{summary}</summary>
+                    <summary class="grid-row"><span class=indented("grid-name group-name") title=id.clone()>{label}</span>{summary}</summary>
                     {children}
                 </details>
             }

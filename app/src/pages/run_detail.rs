@@ -178,10 +178,10 @@ impl TaskPlace {
 }
 
 /// One task instance as a row.
-fn task_row(place: &TaskPlace, row: &TaskRow, name: String, indent: &str) -> impl IntoView + use<> {
+fn task_row(place: &TaskPlace, row: &TaskRow, name: String, depth: usize) -> impl IntoView + use<> {
     let href = place.task(&row.task_id, row.map_index);
     view! {
-        <span class="task-name" style=indent.to_string()><a href=href>{name}</a></span>
+        <span class=indented("task-name", depth)><a href=href>{name}</a></span>
         <span><StateBadge state=row.state.clone()/></span>
         <span class="num">{row.try_number}</span>
         <span><Time at=row.start_date.clone()/></span>
@@ -190,8 +190,16 @@ fn task_row(place: &TaskPlace, row: &TaskRow, name: String, indent: &str) -> imp
     }
 }
 
+/// A row's name indented by its depth in the task groups, through a class (the page's
+/// content security policy allows no `style` attributes).
+pub(crate) fn indented(class: &str, depth: usize) -> String {
+    format!("{class} indent-{}", depth.min(MAX_INDENT))
+}
+
+/// Deeper groups than this are indented as much (style/main.css has the classes).
+const MAX_INDENT: usize = 8;
+
 fn task_node(place: &TaskPlace, node: TreeNode<RunTask>, depth: usize) -> AnyView {
-    let indent = format!("padding-left: {}rem", depth as f64 * 0.9);
     match node {
         TreeNode::Task { id, item } => {
             let label = id.rsplit('.').next().unwrap_or(&id).to_string();
@@ -199,7 +207,7 @@ fn task_node(place: &TaskPlace, node: TreeNode<RunTask>, depth: usize) -> AnyVie
             match mapped {
                 None => view! {
                     <div class="task-row" data-task=id.clone() data-state=row.state.clone()>
-                        {task_row(place, &row, label, &indent)}
+                        {task_row(place, &row, label, depth)}
                     </div>
                 }
                 .into_any(),
@@ -223,7 +231,7 @@ fn task_node(place: &TaskPlace, node: TreeNode<RunTask>, depth: usize) -> AnyVie
                             };
                             view! {
                                 <div class="task-row mapped-instance" data-map-index=instance.map_index>
-                                    {task_row(place, instance, name, "padding-left: 1.2rem")}
+                                    {task_row(place, instance, name, depth + 1)}
                                 </div>
                             }
                         })
@@ -234,7 +242,7 @@ fn task_node(place: &TaskPlace, node: TreeNode<RunTask>, depth: usize) -> AnyVie
                     view! {
                         <details class="mapped-task" data-task=id.clone() data-state=row.state.clone() data-mapped=mapped.count>
                             <summary class="task-row">
-                                <span class="task-name" style=indent><a href=all>{label}</a>
+                                <span class=indented("task-name", depth)><a href=all>{label}</a>
                                     " " <span class="badge mapped-count" title=counts.clone()>{format!("×{}", mapped.count)}</span></span>
                                 <span><StateBadge state=row.state.clone()/></span>
                                 <span class="num">{row.try_number}</span>
@@ -262,7 +270,7 @@ fn task_node(place: &TaskPlace, node: TreeNode<RunTask>, depth: usize) -> AnyVie
             view! {
                 <details class="task-group" open data-group=id.clone()>
                     <summary class="task-row group">
-                        <span class="task-name group-name" style=indent>{label}</span>
+                        <span class=indented("task-name group-name", depth)>{label}</span>
                         <span><StateBadge state=state.to_string()/></span>
                         <span></span><span></span><span></span>
                         <span class="muted">{format!("group of {count} task{}", if count == 1 { "" } else { "s" })}</span>

@@ -306,22 +306,7 @@ impl AirflowClient {
         if let Some(token) = token {
             query.push(("token", token.to_string()));
         }
-        let response = self
-            .open(
-                Method::GET,
-                &path,
-                &query,
-                Some("application/json"),
-                self.timeout,
-            )
-            .await?;
-        let bytes = self.read_at_most(response, max_bytes).await?;
-        serde_json::from_slice(&bytes).map_err(|e| {
-            self.failed(AirflowError::Invalid {
-                env: self.env.clone(),
-                reason: e.to_string(),
-            })
-        })
+        self.get_json_at_most(&path, &query, max_bytes).await
     }
 
     /// `GET /dags/{id}/tasks`: every task of the DAG's latest version (Airflow does not page
@@ -358,11 +343,21 @@ impl AirflowClient {
         let query: Vec<(&str, String)> = version
             .map(|v| vec![("version_number", v.to_string())])
             .unwrap_or_default();
+        self.get_json_at_most(&path, &query, max_bytes).await
+    }
+
+    /// A GET whose JSON answer is read up to `max_bytes` (a larger one is refused, not read).
+    async fn get_json_at_most<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        max_bytes: usize,
+    ) -> Result<T, AirflowError> {
         let response = self
             .open(
                 Method::GET,
-                &path,
-                &query,
+                path,
+                query,
                 Some("application/json"),
                 self.timeout,
             )

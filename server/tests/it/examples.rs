@@ -200,9 +200,85 @@ async fn task_groups_fold(backend: Backend) {
     assert!(grid.contains(r#"data-task="section_2.inner_section_2.task_4""#));
 }
 
+/// The graph of `example_task_group`: its nested groups as boxes, its edges, coloured by the
+/// run; and its code view: the file as Airflow keeps it, numbered and highlighted.
+async fn graph_and_code_of_a_grouped_dag(backend: Backend) {
+    let app = TestApp::spawn_with_airflow(backend).await;
+    let runs = app.example_runs().await;
+    let operator = app.signed_in("examples_operator").await;
+    let dag = "example_task_group";
+    let graph_path = hangar_app::paths::graph("examples", "main", dag, Some(&runs[dag]));
+    let env = &app.state.config.airflow[0];
+    let client = app.state.airflow.main(&env.name).unwrap();
+    // The catalogue sync reads task lists, those of DAGs that ran most recently first.
+    let mut graph = String::new();
+    for _ in 0..10 {
+        hangar_server::sync::sync_catalogue(&app.state, env, &client, app.state.clock.now_ms())
+            .await
+            .unwrap();
+        graph = get_ok(&operator, &graph_path).await;
+        if graph.contains("data-edge=") {
+            break;
+        }
+    }
+    for group in ["section_1", "section_2", "section_2.inner_section_2"] {
+        assert!(
+            graph.contains(&format!(r#"data-group="{group}""#)),
+            "{group}: {}",
+            main_of(&graph)
+        );
+    }
+    assert!(graph.contains(r#"data-edge="start->section_1.task_1""#));
+    assert!(
+        graph.contains("state-success"),
+        "coloured by the run's states"
+    );
+
+    let code = get_ok(
+        &operator,
+        &hangar_app::paths::code("examples", "main", dag, None),
+    )
+    .await;
+    assert!(code.contains(r#"id="C1""#), "{}", main_of(&code));
+    assert!(code.contains("Licensed to the Apache Software Foundation"));
+    assert!(code.contains("hl-keyword"), "highlighted on the server");
+}
+
+/// A task log shown to the examples team: Airflow names every bundle it loaded in it
+/// ("DAG bundles loaded: …"); the other teams' names are masked, visibly, on the page and in
+/// the streamed download of the whole log.
+async fn other_teams_names_are_masked_in_logs(backend: Backend) {
+    let app = TestApp::spawn_with_airflow(backend).await;
+    let runs = app.example_runs().await;
+    let operator = app.signed_in("examples_operator").await;
+    let dag = "example_dynamic_task_mapping";
+    let page = get_ok(
+        &operator,
+        &hangar_app::paths::task_log("examples", "main", dag, &runs[dag], "add_one", 0, 0),
+    )
+    .await;
+    let download_path =
+        hangar_app::paths::task_log_download("examples", "main", dag, &runs[dag], "add_one", 0, 0);
+    let download = operator.get(&download_path).await;
+    assert_eq!(download.status(), StatusCode::OK, "{download_path}");
+    let download = download.text().await.unwrap();
+    for text in [main_of(&page), download.as_str()] {
+        for other in ["team_a_dags", "team_b_dags", "team_a_repo", "team_a_etl"] {
+            assert!(
+                !text.contains(other),
+                "{other} shown to the examples team: {text}"
+            );
+        }
+        assert!(text.contains("‹other team›"), "the mask is visible: {text}");
+    }
+    assert!(download.lines().count() > 3, "the whole log: {download}");
+}
+
 on_both_backends!(
     the_example_dags_belong_to_their_team,
     every_task_instance_has_a_page_with_its_state,
     mapped_tasks_list_their_instances,
     task_groups_fold,
+    graph_and_code_of_a_grouped_dag,
+    other_teams_names_are_masked_in_logs,
 );
