@@ -46,7 +46,7 @@ for (const javaScriptEnabled of [true, false]) {
   // todo: the walk without JavaScript finds the code page of a long DAG id 1495 px wide at
   // 1280 px (asset_alias_example_alias_*_with_no_taskflow); with JavaScript, 60 pages do
   // not get past the DAG pages to a graph. Reported, not yet fixed.
-  test(`the examples team's pages answer and fit (JavaScript ${javaScriptEnabled ? 'on' : 'off'})`, { skip: !hasAirflow() && 'needs the test Airflow', todo: 'overflowing code page; walk order', timeout: 900_000 }, async () => {
+  test(`the examples team's pages answer and fit (JavaScript ${javaScriptEnabled ? 'on' : 'off'})`, { skip: !hasAirflow() && 'needs the test Airflow', todo: 'overflowing code page; walk order', timeout: 300_000 }, async () => {
     const stack = await startStack();
     try {
       const context = await stack.browser.newContext({
@@ -118,7 +118,7 @@ for (const javaScriptEnabled of [true, false]) {
 
   // todo: `svg.dag-graph [data-group="section_1"]` matched nothing in the browser although
   // the integration test finds the groups in the page's HTML; not yet understood.
-  test(`graph, Gantt, code and times of a run, and the team switch (JavaScript ${javaScriptEnabled ? 'on' : 'off'})`, { skip: !hasAirflow() && 'needs the test Airflow', todo: 'graph groups not matched in the browser', timeout: 300_000 }, async () => {
+  test(`graph, Gantt, code and times of a run, and the team switch (JavaScript ${javaScriptEnabled ? 'on' : 'off'})`, { skip: !hasAirflow() && 'needs the test Airflow', todo: 'graph groups not matched in the browser', timeout: 120_000 }, async () => {
     const stack = await startStack();
     try {
       const context = await stack.browser.newContext({
