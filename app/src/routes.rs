@@ -6,12 +6,15 @@
 use leptos::prelude::*;
 use leptos_meta::{Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
+use leptos_router::hooks::use_location;
 use leptos_router::path;
 
 use crate::components::Header;
 use crate::components::error_view::NotFound;
+use crate::errors::AppError;
+use crate::functions::deploys::get_review_queue;
 use crate::functions::viewer::get_viewer;
-use crate::models::{Access, PlatformAction, TeamAction};
+use crate::models::{Access, PlatformAction, TeamAction, Viewer};
 use crate::pages::{
     access::{PlatformAccessPage, TeamAccessPage},
     audit::{PlatformAuditPage, TeamAuditPage},
@@ -91,6 +94,23 @@ pub const PAGE_ACCESS: &[(&str, Access)] = &[
 /// The `{team}` segment of team pages; the server's page guard reads it by this name.
 pub const TEAM_PARAM: &str = "team";
 
+/// The header once who is signed in is known, with the deploys waiting for their review (read
+/// again at every navigation, the previous header staying until then). Both are read here,
+/// outside the header, so that its server-rendered HTML hydrates as it is.
+#[component]
+fn SiteHeader(viewer: OnceResource<Result<Viewer, AppError>>) -> impl IntoView {
+    let location = use_location();
+    let queue = Resource::new(move || location.pathname.get(), |_| get_review_queue());
+    view! {
+        <Transition fallback=|| view! { <header class="site-header"><a class="brand" href="/">"Hangar"</a></header> }>
+            {move || Suspend::new(async move {
+                let waiting = queue.await.unwrap_or_default();
+                viewer.await.ok().map(|viewer| view! { <Header viewer waiting/> })
+            })}
+        </Transition>
+    }
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -110,11 +130,7 @@ pub fn App() -> impl IntoView {
         <Title text="Hangar"/>
         <Router>
             <div id="hangar" data-hydrated=move || hydrated.get().to_string()>
-                <Suspense fallback=|| view! { <header class="site-header"><a class="brand" href="/">"Hangar"</a></header> }>
-                    {move || Suspend::new(async move {
-                        viewer.await.ok().map(|viewer| view! { <Header viewer/> })
-                    })}
-                </Suspense>
+                <SiteHeader viewer/>
                 <main>
                     <Routes fallback=|| view! { <NotFound/> }>
                         <Route path=path!("/") view=TeamPicker/>

@@ -195,13 +195,19 @@ test('emails mode: carol writes under a made-up address and approves; it still n
   writeFileSync(join(work, 'team_a/README.md'), 'Team A owns this folder.\nReviewed by nobody in particular.\n');
   git(['-c', 'user.name=Carol Crosswise', '-c', 'user.email=not-carol@made-up.example', 'commit', '-q', '-am', 'Reword the README'], work);
   git(['push', '-q', 'origin', 'main'], work);
+  const carols = git(['rev-parse', 'HEAD'], work);
   rmSync(work, { recursive: true, force: true });
 
-  // alice requests it (with JavaScript): the unknown author asks for a second approval.
+  // alice requests it (with JavaScript): the unknown author asks for a second approval. Hangar
+  // fetches the repository at most every 10 s: the page offers carol's commit after that.
   const aliceContext = await stack.browser.newContext();
   const alice = await aliceContext.newPage();
   await signIn(alice, stack.hangarUrl, 'alice', '/t/team_a/deploys');
-  await alice.waitForSelector('#hangar[data-hydrated="true"]');
+  await eventually('the page to offer carol\'s commit', async () => {
+    await alice.goto(`${stack.hangarUrl}/t/team_a/deploys`);
+    await alice.waitForSelector('#hangar[data-hydrated="true"]');
+    return (await alice.getAttribute('[data-testid=candidates] input[type=radio]:checked', 'value')) === carols;
+  }, 30);
   assert.match(await alice.textContent('[data-testid=authorship-emails]'), /Anyone can commit under any address/);
   await alice.click('[data-testid=request-deploy]');
   await alice.waitForURL(/\/t\/team_a\/deploys\/\d+$/);

@@ -32,7 +32,8 @@ const revParse = (ref) => git(['--git-dir', repository, 'rev-parse', ref]);
 function pushCommit(text, signingKey) {
   const work = mkdtempSync(join(tmpdir(), 'hangar-e2e-clone-'));
   git(['clone', '-q', repository, work]);
-  writeFileSync(join(work, 'team_a/README.md'), `Team A owns this folder.\n${text}\n`);
+  // Unique content: a rerun against the same repository still has something to commit.
+  writeFileSync(join(work, 'team_a/README.md'), `Team A owns this folder.\n${text} (${Date.now()})\n`);
   const sign = signingKey ? ['-c', 'gpg.format=ssh', '-c', `user.signingkey=${signingKey}`] : [];
   git([...sign, '-c', 'user.name=Alice Admin', '-c', 'user.email=alice@example.com',
     'commit', '-q', ...(signingKey ? ['-S'] : []), '-am', text], work);
@@ -107,7 +108,7 @@ test('alice registers her key, signs a commit, CI requests it and carol approves
   await alice.goto(`${stack.hangarUrl}${detailPath}`);
   assert.equal(
     (await alice.textContent('[data-testid=policy-state]')).trim(),
-    'needs 1 more approval from a team author or above other than API token “ci”, Alice Admin (who created it)',
+    'needs 1 more approval from a team author or above other than API token "ci", Alice Admin (who created it) and the commit authors (Alice Admin)',
   );
   assert.match(await alice.textContent('[data-testid=review-refused]'), /you created the API token/);
   assert.match(await alice.textContent('[data-testid=commit-signature]'), new RegExp(`signed by Alice Admin \\(${fingerprint.replace(/[+/]/g, '\\$&')}\\)`));

@@ -250,7 +250,9 @@ pub fn check_proof(key: &PublicKey, challenge: &str, proof: &str) -> Result<(), 
     if proof.len() > MAX_PROOF_BYTES {
         return Err(invalid("that is too long for a signature"));
     }
-    let proof = format!("{}\n", proof.trim());
+    // A browser sends a textarea's lines ended by CR LF; the armor git and ssh-keygen read
+    // has LF only.
+    let proof = format!("{}\n", proof.trim().replace("\r\n", "\n"));
     let refused = || {
         invalid("the signature does not prove this key: sign exactly the text shown, with this key")
     };
@@ -632,6 +634,8 @@ mod tests {
         let text = challenge(7, "https://hangar.example.com");
         let proof = ssh_sign(&private, &text);
         assert!(check_proof(&key, &text, &proof).is_ok());
+        // As a browser posts it from a form's text area.
+        assert!(check_proof(&key, &text, &proof.replace('\n', "\r\n")).is_ok());
         // For another user (or another Hangar) the same signature proves nothing.
         let other = challenge(8, "https://hangar.example.com");
         assert!(matches!(

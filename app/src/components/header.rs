@@ -5,11 +5,12 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
 use super::team_switcher::{TeamSwitcher, current_team};
-use crate::functions::deploys::get_review_queue;
+use crate::models::deploys::WaitingReview;
 use crate::models::{PlatformAction, TeamAction, Viewer};
 
 #[component]
-pub fn Header(viewer: Viewer) -> impl IntoView {
+/// `waiting`: the deploys that wait for the viewer's review.
+pub fn Header(viewer: Viewer, waiting: Vec<WaitingReview>) -> impl IntoView {
     let platform = viewer.can_platform(PlatformAction::ViewOverview);
     let email = viewer.email.clone().unwrap_or_default();
     // The platform's audit log for those who read all of it; otherwise the current team's,
@@ -37,28 +38,24 @@ pub fn Header(viewer: Viewer) -> impl IntoView {
             .map(|team| format!("{}/audit", crate::paths::team(&team)))
     };
 
-    // Read again at every navigation; a team's approvers see what waits for them.
-    let queue = Resource::new(move || location.pathname.get(), |_| get_review_queue());
-    let waiting = move || {
-        Suspend::new(async move {
-            let waiting = queue.await.ok().filter(|w| !w.is_empty())?;
-            let href = match waiting.as_slice() {
-                [one] => crate::paths::deploy(&one.team, one.id),
-                [first, ..] => crate::paths::deploys(&first.team),
-                [] => return None,
-            };
-            Some(view! {
-                <a class="nav-link review-queue" href=href data-testid="review-queue" data-count=waiting.len().to_string()>
-                    {format!("{} waiting for your review", waiting.len())}
-                </a>
-            })
-        })
-    };
+    // A team's approvers see what waits for them.
+    let review_queue = match waiting.as_slice() {
+        [] => None,
+        [one] => Some(crate::paths::deploy(&one.team, one.id)),
+        [first, ..] => Some(crate::paths::deploys(&first.team)),
+    }
+    .map(|href| {
+        view! {
+            <a class="nav-link review-queue" href=href data-testid="review-queue" data-count=waiting.len().to_string()>
+                {format!("{} waiting for your review", waiting.len())}
+            </a>
+        }
+    });
     view! {
         <header class="site-header">
             <a class="brand" href="/">"Hangar"</a>
             <TeamSwitcher viewer=viewer.clone()/>
-            <Transition fallback=|| ()>{waiting}</Transition>
+            {review_queue}
             {platform.then(|| view! { <a class="nav-link" href="/platform">"Platform"</a> })}
             {move || audit_link().map(|href| view! { <a class="nav-link" href=href data-testid="audit-link">"Audit log"</a> })}
             {move || access_link().map(|href| view! { <a class="nav-link" href=href data-testid="access-link">"Access"</a> })}
