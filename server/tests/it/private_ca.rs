@@ -101,6 +101,32 @@ async fn sign_in_and_sync_work_through_a_private_ca_and_fail_clearly_without_it(
         "{stderr}"
     );
 
+    // With `system_store = true` and no bundle, the system's store decides: the test CA put
+    // there (through SSL_CERT_FILE, which the store honours, for this process only) is
+    // trusted for the provider and Airflow alike.
+    let system = std::fs::read_to_string(&config_without).unwrap().replacen(
+        "[tls]\n",
+        "[tls]\nsystem_store = true\n",
+        1,
+    );
+    assert!(system.contains("system_store = true"), "{system}");
+    let config_system = config.with_file_name("system-store.toml");
+    std::fs::write(&config_system, system).unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_hangar"))
+        .args(["check-config", "--config"])
+        .arg(&config_system)
+        .env_remove("HANGAR_CONFIG")
+        .env("SSL_CERT_FILE", &ca_file)
+        .env_remove("SSL_CERT_DIR")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains("airflow main (hangar credentials): ok"),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
     // And Airflow, the same.
     let untrusting = AirflowClient::new(
         "main",
