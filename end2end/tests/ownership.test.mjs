@@ -94,7 +94,9 @@ for (const javaScriptEnabled of [true, false]) {
     assert.equal(moved.status(), 200, "now team_b's");
     assert.equal(await hasBanner(page), false);
     rmSync(join(bundle('team_b_extra'), `${dagId}.py`), { force: true });
-    assert.deepEqual(errors, []);
+    // The test waits on pages that answer 404 until Airflow's parse lands, and opens
+    // team_b's 404 on purpose: the browser logs those loads; nothing else may fail.
+    assert.deepEqual(errors.filter((e) => !e.includes('status of 404')), []);
     await context.close();
   });
 }

@@ -38,7 +38,8 @@ test('a platform admin sees every team, sorts, sees a change live and opens a te
   const errors = watchForErrors(page, stack.hangarUrl);
   await signIn(page, stack.hangarUrl, 'alice', '/platform');
   const active = await openOverview(page);
-  assert.deepEqual(await rowTeams(page), ['team_a', 'team_b']);
+  // The test Airflow's third team owns Airflow's example DAGs (over a hundred, all paused).
+  assert.deepEqual(await rowTeams(page), ['examples', 'team_a', 'team_b']);
   assert.match(await cell(page, 'team_a', 'dags'), new RegExp(`^${active} active · 0 paused`));
   assert.match(await cell(page, 'team_b', 'dags'), /^1 active · 0 paused/);
   assert.match(await cell(page, 'team_a', 'sync'), /main: in sync/);
@@ -52,7 +53,7 @@ test('a platform admin sees every team, sorts, sees a change live and opens a te
   await page.waitForSelector('#hangar[data-hydrated="true"]');
   await page.click('th a[data-sort=dags]');
   await page.waitForURL('**/platform?sort=dags&dir=desc**');
-  assert.deepEqual(await rowTeams(page), ['team_a', 'team_b']);
+  assert.deepEqual(await rowTeams(page), ['examples', 'team_a', 'team_b']);
   await page.click('th a[data-sort=dags]');
   await page.waitForURL('**sort=dags&dir=asc**');
   await page.waitForFunction(() => document.querySelector('[data-testid=platform-teams] tbody tr')?.dataset.team === 'team_b');
@@ -109,7 +110,7 @@ test('an auditor sees every team but can change nothing (JavaScript off)', async
   const page = await context.newPage();
   await signIn(page, stack.hangarUrl, 'erin', '/platform');
   await openOverview(page);
-  assert.deepEqual(await rowTeams(page), ['team_a', 'team_b']);
+  assert.deepEqual(await rowTeams(page), ['examples', 'team_a', 'team_b']);
   assert.equal(await page.locator('section.platform form').count(), 0, 'the overview offers no action');
 
   // The team's pages the overview links to show no action to an auditor …
