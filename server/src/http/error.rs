@@ -48,7 +48,8 @@ pub fn page(title: &str, body: &str) -> Html<String> {
     Html(format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{} · Hangar</title><link rel=\"stylesheet\" href=\"/pkg/hangar.css\"></head>\
+         <title>{} · Hangar</title><link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\">\
+         <link rel=\"stylesheet\" href=\"/pkg/hangar.css\"></head>\
          <body><header class=\"site-header\"><a class=\"brand\" href=\"/\">Hangar</a></header>\
          <main><section class=\"notice\" data-testid=\"static-page\">{body}</section></main></body></html>",
         escape(title)

@@ -73,9 +73,11 @@ async fn the_admin_sees_every_bundle() {
     let (url, password) = real_airflow();
     let admin = client(&url, "hangar", &password);
     assert_eq!(admin.version().await.unwrap().version, airflow_version());
-    // Over a hundred: Airflow's examples are parsed by a dag-processor of their own.
-    let ids = dag_ids(&admin, 100).await;
-    assert!(ids.contains("example_task_group"), "{ids:?}");
+    // Over a hundred on 3.3.2: Airflow's examples are parsed by a dag-processor of their own
+    // (the 3.4 beta's test set-up does not load them yet).
+    let examples = airflow_version().starts_with("3.3");
+    let ids = dag_ids(&admin, if examples { 100 } else { 5 }).await;
+    assert!(!examples || ids.contains("example_task_group"), "{ids:?}");
     assert_eq!(
         fixed(ids),
         set(&[
@@ -321,7 +323,10 @@ password = "wrong"
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stdout.contains("airflow main (hangar credentials): ok, Airflow 3.3.2"),
+        stdout.contains(&format!(
+            "airflow main (hangar credentials): ok, Airflow {}",
+            airflow_version()
+        )),
         "{stdout}"
     );
     assert!(
