@@ -334,6 +334,14 @@ for b in json.loads(os.environ["AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST"]
     if b["name"] not in ("examples_core", "examples_standard"): print(b["name"])')
   setsid "$af" dag-processor "${bundle_args[@]}" >"$AIRFLOW_DIR/dag-processor.log" 2>&1 &
   AIRFLOW_PIDS+=($!)
+  # Both processors register the bundles when they start; started together they race on
+  # dag_bundle's unique name and one dies (seen: the fixtures' processor, so no test DAG was
+  # ever parsed). The examples' processor starts once the first has logged its manager's
+  # first report (at most a minute).
+  for _ in $(seq 1 60); do
+    grep -q "DagFileProcessorManager" "$AIRFLOW_DIR/dag-processor.log" 2>/dev/null && break
+    sleep 1
+  done
   AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION=True AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL=3600 \
     AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL=3600 \
     setsid "$af" dag-processor --bundle-name examples_core --bundle-name examples_standard \
