@@ -12,6 +12,11 @@
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
+# A test run builds everything once: cargo's incremental caches would only take disk (they
+# were the larger half of target/, and a CI machine ran out of space with them). Set
+# CARGO_INCREMENTAL=1 to keep them for repeated local runs.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+
 # A full run writes about 6 GB under target/ (docs/architecture.md, "Build"); say so up front
 # rather than let a linker fail on a full disk.
 free_gb=$(( $(df -Pk "$ROOT" | awk 'NR == 2 {print $4}') / 1024 / 1024 ))
