@@ -444,7 +444,8 @@ fn BreakGlassAwaitingReview(deploys: Vec<AwaitingReview>) -> impl IntoView {
 }
 
 /// DAGs Airflow now reports in a bundle of another owner than the one Hangar pinned: they
-/// stay with that owner and nobody may act on them until a platform admin decides.
+/// stay with that owner and nobody may act on them until a platform admin decides. Runs of
+/// the other bundle's code meanwhile are shown to nobody (`sync/ownership.rs`).
 #[component]
 fn OwnershipConflicts(
     conflicts: Vec<OwnershipConflict>,
@@ -475,14 +476,14 @@ fn OwnershipConflicts(
                     };
                     let assign = conflict.reported_team.clone().map(|team| {
                         form("assign", Some(team.clone()), format!("Assign to {team}"), "assign-owner",
-                            "The DAG and its runs go to this team")
+                            "The DAG goes to this team; runs of the previous owner's code stay out of its view")
                     });
                     let keep = (conflict.owner != "shared").then(|| {
                         form("assign", Some(conflict.owner.clone()), format!("Keep with {}", conflict.owner), "keep-owner",
                             "Confirms the pin; the conflict stays until Airflow reports the DAG in its owner's bundle again")
                     });
                     let release = form("release", None, "Release".into(), "release-owner",
-                        "The DAG goes to whoever its bundle maps to now");
+                        "The DAG goes to whoever its bundle maps to now (without the previous owner's runs)");
                     view! { {assign} {keep} {release} }
                 });
                 let reported = match &conflict.reported_bundle {

@@ -143,6 +143,17 @@ pub struct DagRun {
     pub start_date: Option<String>,
     #[serde(default)]
     pub end_date: Option<String>,
+    /// The versions of the DAG's code the run executed, each with the bundle it came from:
+    /// what decides whose run it is while its DAG is in an ownership conflict.
+    #[serde(default)]
+    pub dag_versions: Vec<CodeOrigin>,
+}
+
+/// Where a version of a DAG's code came from (part of Airflow's `DagVersionResponse`).
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+pub struct CodeOrigin {
+    #[serde(default)]
+    pub bundle_name: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -183,6 +194,10 @@ pub struct TaskInstance {
     /// A mapped instance's label (`map_index_template`), if the DAG renders one.
     #[serde(default)]
     pub rendered_map_index: Option<String>,
+    /// The version of the DAG's code the current try runs (its bundle decides whose it is
+    /// while the DAG is in an ownership conflict).
+    #[serde(default)]
+    pub dag_version: Option<CodeOrigin>,
 }
 
 /// Airflow's "not a mapped task" index.

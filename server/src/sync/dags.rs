@@ -1,15 +1,13 @@
 //! DAGs: Airflow's list → the `dags` table, each DAG with its pinned owner
 //! (`ownership.rs`): a team, shared, or — for a bundle Hangar does not map — nobody.
 
-use std::collections::HashMap;
-
 use sqlx::Row;
 
 use super::ownership;
 
 use crate::airflow::models::Dag;
 use crate::airflow::{AirflowClient, AirflowError};
-use crate::config::{AirflowConfig, BundleOwner};
+use crate::config::AirflowConfig;
 use crate::db::Db;
 use crate::with_pool;
 
@@ -54,22 +52,11 @@ async fn store(
     dags: &[Dag],
     now_ms: i64,
 ) -> Result<u64, sqlx::Error> {
+    // The sync leader is the only writer of new pins; an admin's re-pin meanwhile is kept
+    // (the insert below never overwrites one).
+    let pins = ownership::pins(db, &env.name).await?;
     with_pool!(db, pool => {
         let mut tx = pool.begin().await?;
-        let pins: HashMap<String, BundleOwner> =
-            sqlx::query("SELECT dag_id, team, shared FROM dag_owners WHERE environment = $1")
-                .bind(&env.name)
-                .fetch_all(&mut *tx)
-                .await?
-                .iter()
-                .map(|row| {
-                    let owner = BundleOwner::from_columns(
-                        row.try_get("team")?,
-                        row.try_get::<i64, _>("shared")? != 0,
-                    );
-                    Ok((row.try_get("dag_id")?, owner))
-                })
-                .collect::<Result<_, sqlx::Error>>()?;
         for dag in dags {
             let reported = env.ownership.owner_of_bundle(dag.bundle_name.as_deref());
             let settled = ownership::settle(pins.get(&dag.dag_id), &reported);

@@ -5,8 +5,19 @@
 //! [`settle`] is the rule; the DAG sync applies it to every DAG it stores, and platform
 //! admins change pins with [`assign`] and [`release`] (the platform port audits them).
 //! [`conflicts`] and [`unmapped`] are what `/platform` lists.
+//!
+//! A pin keeps the DAG, and its runs must follow the code they ran, not the DAG's name:
+//! while two bundles define one `dag_id`, Airflow runs whichever parse came last. A run or
+//! task instance whose code came from a bundle of another owner than the pin
+//! ([`ran_elsewhere`]) is another owner's output, so the sync never stores it (and removes it
+//! if it was stored): neither team reads it in Hangar, and the conflict on `/platform` says
+//! why. A platform admin who moves a pin ([`assign`], [`release`]) hands over the DAG, not
+//! its past: the runs stored so far are dropped and the sync reads the window again under
+//! the new owner.
 
 use hangar_app::models::platform::{OwnershipConflict, UnmappedBundle, owner_label};
+use std::collections::HashMap;
+
 use sqlx::Row;
 
 use crate::config::{BundleOwner, Ownership};
@@ -43,6 +54,42 @@ pub fn settle(pin: Option<&BundleOwner>, reported: &BundleOwner) -> Settled {
             conflict: pinned != reported,
         },
     }
+}
+
+/// Every pin of `environment`: dag id → owner.
+pub async fn pins(db: &Db, environment: &str) -> Result<HashMap<String, BundleOwner>, sqlx::Error> {
+    with_pool!(db, pool => {
+        sqlx::query("SELECT dag_id, team, shared FROM dag_owners WHERE environment = $1")
+            .bind(environment)
+            .fetch_all(pool)
+            .await?
+            .iter()
+            .map(|row| {
+                let owner = BundleOwner::from_columns(
+                    row.try_get("team")?,
+                    row.try_get::<i64, _>("shared")? != 0,
+                );
+                Ok((row.try_get("dag_id")?, owner))
+            })
+            .collect()
+    })
+}
+
+/// Whether code from `bundles` (the versions a run or task instance executed) belongs to
+/// another owner than the DAG's `pin`. Unpinned DAGs follow their report anyway, and a
+/// version without a bundle tells nothing, so neither withholds anything.
+pub fn ran_elsewhere<'a>(
+    pin: Option<&BundleOwner>,
+    ownership: &Ownership,
+    bundles: impl IntoIterator<Item = Option<&'a str>>,
+) -> bool {
+    let Some(pin) = pin else {
+        return false;
+    };
+    bundles
+        .into_iter()
+        .flatten()
+        .any(|bundle| ownership.owner_of_bundle(Some(bundle)) != *pin)
 }
 
 /// A stored conflict: environment, dag id, pinned team, pinned as shared, the bundle Airflow
@@ -224,6 +271,28 @@ async fn repin(
             .execute(&mut *tx)
             .await?;
         }
+        if before.as_ref() != Some(&settled.owner) {
+            // The DAG changes hands, its past does not: the runs stored so far ran the
+            // previous owner's code (task instances and tries go with them).
+            for table in ["task_instances", "dag_runs"] {
+                sqlx::query(&format!("DELETE FROM {table} WHERE environment = $1 AND dag_id = $2"))
+                    .bind(environment)
+                    .bind(dag_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            sqlx::query("UPDATE dags SET older_runs_read_ms = NULL WHERE environment = $1 AND dag_id = $2")
+                .bind(environment)
+                .bind(dag_id)
+                .execute(&mut *tx)
+                .await?;
+            // The task-instance sync reads only what changed; once, it reads the window
+            // whole again, so the new owner's runs come back with their tasks.
+            sqlx::query("UPDATE airflow_sync_status SET task_instances_since = NULL WHERE environment = $1")
+                .bind(environment)
+                .execute(&mut *tx)
+                .await?;
+        }
         let (team, shared) = settled.owner.columns();
         // Settled: the next DAG sync rewrites the description, tags and file from Airflow's
         // report, and the details (documentation, parameters) are read again.
@@ -290,5 +359,47 @@ mod tests {
         // A shared DAG does not become one team's either.
         let shared = settle(Some(&BundleOwner::Shared), &team("team_b"));
         assert_eq!((shared.owner, shared.conflict), (BundleOwner::Shared, true));
+    }
+
+    fn two_teams() -> Ownership {
+        Ownership::MultiTeam {
+            bundles: [("a_dags", "team_a"), ("b_dags", "team_b")]
+                .into_iter()
+                .map(|(bundle, team)| (bundle.to_string(), team.to_string()))
+                .collect(),
+            shared: ["common".to_string()].into_iter().collect(),
+        }
+    }
+
+    #[test]
+    fn runs_of_another_owners_code_are_withheld() {
+        let ownership = two_teams();
+        let pin = team("team_a");
+        assert!(!ran_elsewhere(Some(&pin), &ownership, [Some("a_dags")]));
+        assert!(ran_elsewhere(Some(&pin), &ownership, [Some("b_dags")]));
+        // One foreign version is enough (a run that went on under the other parse).
+        assert!(ran_elsewhere(
+            Some(&pin),
+            &ownership,
+            [Some("a_dags"), Some("b_dags")]
+        ));
+        // Shared or unmapped code is not the team's either.
+        assert!(ran_elsewhere(Some(&pin), &ownership, [Some("common")]));
+        assert!(ran_elsewhere(Some(&pin), &ownership, [Some("nowhere")]));
+        // A shared DAG's run from a team's bundle is that team's code, not everyone's.
+        assert!(ran_elsewhere(
+            Some(&BundleOwner::Shared),
+            &ownership,
+            [Some("a_dags")]
+        ));
+        // Nothing to go by: no versions, versions without a bundle, or no pin.
+        assert!(!ran_elsewhere(Some(&pin), &ownership, []));
+        assert!(!ran_elsewhere(Some(&pin), &ownership, [None]));
+        assert!(!ran_elsewhere(None, &ownership, [Some("b_dags")]));
+        // Everything in a single-team environment is its team's.
+        let single = Ownership::SingleTeam {
+            team: "team_a".into(),
+        };
+        assert!(!ran_elsewhere(Some(&pin), &single, [Some("b_dags")]));
     }
 }

@@ -3,7 +3,9 @@
 use std::collections::BTreeSet;
 
 use super::dags::SyncError;
+use super::ownership;
 use crate::airflow::AirflowClient;
+use crate::airflow::models::DagRun;
 use crate::clock::rfc3339;
 use crate::config::AirflowConfig;
 use crate::db::Db;
@@ -45,6 +47,28 @@ macro_rules! upsert_run {
     };
 }
 
+/// Deletes a stored run and its task instances (`$tx`: a transaction); whether it was there.
+macro_rules! remove_run {
+    ($environment:expr, $run:expr, $tx:expr) => {{
+        sqlx::query(
+            "DELETE FROM task_instances WHERE environment = $1 AND dag_id = $2 AND run_id = $3",
+        )
+        .bind($environment)
+        .bind(&$run.dag_id)
+        .bind(&$run.dag_run_id)
+        .execute($tx)
+        .await?;
+        sqlx::query("DELETE FROM dag_runs WHERE environment = $1 AND dag_id = $2 AND run_id = $3")
+            .bind($environment)
+            .bind(&$run.dag_id)
+            .bind(&$run.dag_run_id)
+            .execute($tx)
+            .await?
+            .rows_affected()
+            > 0
+    }};
+}
+
 /// Re-reads the window's runs and upserts them; runs older than the window are dropped.
 /// Like the DAG sync, nothing changes unless Airflow's answer was complete. Returns the DAGs
 /// whose runs changed.
@@ -57,11 +81,17 @@ pub async fn sync_runs(
     let since = window_start(env, now_ms);
     let runs =
         super::dags::answered(db, &env.name, now_ms, client.runs_since(&since).await).await?;
+    let (kept, withheld) = own_code_only(db, env, &runs).await?;
     let mut changed = BTreeSet::new();
     with_pool!(db, pool => {
         let mut tx = pool.begin().await?;
-        for run in &runs {
+        for run in kept {
             if upsert_run!(&env.name, run, now_ms).fetch_optional(&mut *tx).await?.is_some() {
+                changed.insert(run.dag_id.clone());
+            }
+        }
+        for run in withheld {
+            if remove_run!(&env.name, run, &mut *tx) {
                 changed.insert(run.dag_id.clone());
             }
         }
@@ -69,6 +99,34 @@ pub async fn sync_runs(
         Ok::<_, SyncError>(())
     })?;
     Ok(changed)
+}
+
+/// `runs` split into those Hangar stores and those that ran another owner's code than
+/// their DAG's pin (`ownership::ran_elsewhere`), which it never shows.
+async fn own_code_only<'r>(
+    db: &Db,
+    env: &AirflowConfig,
+    runs: &'r [DagRun],
+) -> Result<(Vec<&'r DagRun>, Vec<&'r DagRun>), sqlx::Error> {
+    if runs.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let pins = ownership::pins(db, &env.name).await?;
+    let (withheld, kept): (Vec<_>, Vec<_>) = runs.iter().partition(|run| {
+        ownership::ran_elsewhere(
+            pins.get(&run.dag_id),
+            &env.ownership,
+            run.dag_versions.iter().map(|v| v.bundle_name.as_deref()),
+        )
+    });
+    if !withheld.is_empty() {
+        tracing::warn!(
+            environment = %env.name,
+            runs = withheld.len(),
+            "runs of another owner's code (an ownership conflict) are not shown"
+        );
+    }
+    Ok((kept, withheld))
 }
 
 /// Drops runs that left the window — except each DAG's latest `runs_per_dag` — and the task
@@ -135,9 +193,10 @@ pub async fn backfill_older_runs(
             Err(crate::airflow::AirflowError::NotFound { .. }) => Vec::new(),
             Err(error) => return Err(error.into()),
         };
+        let (kept, _withheld) = own_code_only(db, env, &runs).await?;
         with_pool!(db, pool => {
             let mut tx = pool.begin().await?;
-            for run in &runs {
+            for run in kept {
                 if upsert_run!(&env.name, run, now_ms).fetch_optional(&mut *tx).await?.is_some() {
                     changed.insert(run.dag_id.clone());
                 }

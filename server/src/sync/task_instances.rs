@@ -3,6 +3,7 @@
 //! Incremental: each pass asks only for what Airflow changed (`updated_at`) since shortly
 //! before the previous pass began, so the request budget follows how busy Airflow is, not
 //! how many task instances the window holds. The first pass reads the whole window.
+//! Instances that ran another owner's code are never stored (`ownership.rs`).
 
 use std::collections::BTreeSet;
 
@@ -37,10 +38,42 @@ pub async fn sync_task_instances(
     )
     .await?;
     let next_since = rfc3339(now_ms - OVERLAP_MS);
+    // An instance whose current try runs another owner's code than its DAG's pin is not
+    // shown (`ownership.rs`): not stored, and removed if an earlier try was.
+    let pins = if instances.is_empty() {
+        Default::default()
+    } else {
+        super::ownership::pins(db, &env.name).await?
+    };
+    let (withheld, kept): (Vec<_>, Vec<_>) = instances.iter().partition(|ti| {
+        super::ownership::ran_elsewhere(
+            pins.get(&ti.dag_id),
+            &env.ownership,
+            [ti.dag_version
+                .as_ref()
+                .and_then(|v| v.bundle_name.as_deref())],
+        )
+    });
     let mut changed = BTreeSet::new();
     with_pool!(db, pool => {
         let mut tx = pool.begin().await?;
-        for ti in &instances {
+        for ti in withheld {
+            let removed = sqlx::query(
+                "DELETE FROM task_instances WHERE environment = $1 AND dag_id = $2 \
+                 AND run_id = $3 AND task_id = $4 AND map_index = $5",
+            )
+            .bind(&env.name)
+            .bind(&ti.dag_id)
+            .bind(&ti.dag_run_id)
+            .bind(&ti.task_id)
+            .bind(ti.map_index)
+            .execute(&mut *tx)
+            .await?;
+            if removed.rows_affected() > 0 {
+                changed.insert(ti.dag_id.clone());
+            }
+        }
+        for ti in kept {
             let updated = sqlx::query(
                 "INSERT INTO task_instances (environment, dag_id, run_id, task_id, map_index, \
                  state, try_number, start_date, end_date, duration, operator, synced_ms, \

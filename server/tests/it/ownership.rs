@@ -187,10 +187,37 @@ async fn dup_dag_stays_with_its_first_team(backend: Backend) {
         "pinned to team_a, in conflict, the last agreeing bundle kept"
     );
 
+    // Airflow now runs team_b's code under that dag_id: such a run is team_b's output, so
+    // it is not shown to team_a (nor to team_b, whose DAG it is not).
+    let foreign_run = run_to_success(&client, &dag_id).await;
+    app.sync_runs_and_tasks().await;
+    let foreign_page = format!(
+        "{dag_page}/runs/{}",
+        hangar_app::paths::encode(&foreign_run)
+    );
+    let foreign_log = format!("{foreign_page}/tasks/hello");
+    assert_eq!(
+        admin_a.get(&foreign_page).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        admin_a.get(&foreign_log).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let runs_a = admin_a.get("/t/team_a/runs").await.text().await.unwrap();
+    assert!(
+        runs_a.contains(&format!(r#"data-run="{run_id}""#)),
+        "team_a's own run is still listed: {runs_a}"
+    );
+    assert!(
+        !runs_a.contains(&format!(r#"data-run="{foreign_run}""#)),
+        "{runs_a}"
+    );
+
     // team_b (multi is team_b's admin) sees nothing of it: not the DAG, its run, nor its log.
     let multi = app.signed_in("multi").await;
     let b = |path: &str| path.replace("/t/team_a/", "/t/team_b/");
-    for path in [&dag_page, &run_page, &log_page] {
+    for path in [&dag_page, &run_page, &log_page, &foreign_page, &foreign_log] {
         assert_eq!(
             multi.get(&b(path)).await.status(),
             StatusCode::NOT_FOUND,
@@ -268,9 +295,18 @@ async fn dup_dag_stays_with_its_first_team(backend: Backend) {
         row(&app, &dag_id).await.map(|r| (r.0, r.4)),
         Some((Some("team_b".into()), false))
     );
-    // The admin's decision, not Airflow's report, moved it: now team_b's, run included.
-    assert!(multi.get(&b(&run_page)).await.status().is_success());
+    // The admin's decision, not Airflow's report, moved it: now team_b's, with the run of
+    // team_b's code and its log, but not team_a's earlier run (that output stays team_a's).
+    app.sync_runs_and_tasks().await;
+    assert_eq!(
+        multi.get(&b(&run_page)).await.status(),
+        StatusCode::NOT_FOUND,
+        "team_a's run does not move with the DAG"
+    );
+    let log = multi.get(&b(&foreign_log)).await.text().await.unwrap();
+    assert!(log.contains("hello from team_b_extra"), "{log}");
     assert_eq!(admin_a.get(&dag_page).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(admin_a.get(&run_page).await.status(), StatusCode::NOT_FOUND);
     let _ = std::fs::remove_file(bundle_dir("team_b_extra").join(format!("{dag_id}.py")));
 }
 

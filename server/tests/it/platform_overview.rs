@@ -389,6 +389,7 @@ async fn run_counts_stay_equal_to_the_runs(backend: Backend) {
         run_after: at(app.state.clock.now_ms() - HOUR_MS),
         start_date: None,
         end_date: None,
+        dag_versions: Vec::new(),
     };
     hangar_server::with_pool!(&app.state.db, pool => {
         for (id, state) in [("p_1", "running"), ("p_1", "success"), ("p_2", "queued")] {
