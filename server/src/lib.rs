@@ -22,6 +22,7 @@ pub mod logs;
 pub mod metrics;
 pub mod platform;
 pub mod ports;
+pub mod rate;
 pub mod read_model;
 pub mod signing_keys;
 pub mod state;

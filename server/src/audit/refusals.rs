@@ -3,15 +3,16 @@
 //! counted in metrics (`hangar_unauthenticated_refusals_total`) and written to the log only
 //! as a sample: at most once per client address per minute, its attacker-chosen text cut to
 //! [`MAX_TEXT`] characters. So an anonymous flood costs the log (and its one chain lock) a
-//! line a minute per address, not a line a request.
+//! line a minute per address (an IPv6 client's /64), not a line a request.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
-use governor::{DefaultKeyedRateLimiter, Quota};
+use governor::Quota;
 
 use crate::metrics::Metrics;
+use crate::rate::{KeyedLimit, source_of};
 
 /// Most characters of anything an anonymous client chose that an audit entry keeps.
 pub const MAX_TEXT: usize = 200;
@@ -44,19 +45,19 @@ impl Refusal {
 
 /// Counts anonymous refusals and says which ones go into the audit log.
 pub struct AnonymousRefusals {
-    samples: DefaultKeyedRateLimiter<IpAddr>,
+    /// One sample a minute per source (an IPv6 client's /64), in a bounded table: while it
+    /// is full, new sources share one sample a minute (`crate::rate`).
+    samples: KeyedLimit<IpAddr>,
     metrics: Arc<Metrics>,
 }
-
-/// Addresses remembered before the ones not seen for a minute are dropped.
-const MAX_SOURCES: usize = 100_000;
 
 impl AnonymousRefusals {
     pub fn new(metrics: Arc<Metrics>) -> Self {
         Self {
-            samples: DefaultKeyedRateLimiter::keyed(Quota::per_minute(
-                NonZeroU32::new(1).expect("one"),
-            )),
+            samples: KeyedLimit::new(
+                Quota::per_minute(NonZeroU32::new(1).expect("one")),
+                IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+            ),
             metrics,
         }
     }
@@ -64,10 +65,7 @@ impl AnonymousRefusals {
     /// Counts the refusal; `true` when this source's sample for the minute is due.
     pub fn sample(&self, kind: Refusal, source: IpAddr) -> bool {
         self.metrics.unauthenticated_refusal(kind.as_str());
-        if self.samples.len() > MAX_SOURCES {
-            self.samples.retain_recent();
-        }
-        self.samples.check_key(&source).is_ok()
+        self.samples.check(&source_of(source)).is_ok()
     }
 }
 
@@ -93,6 +91,9 @@ mod tests {
             assert!(!refusals.sample(kind, a), "{kind:?}");
         }
         assert!(refusals.sample(Refusal::CrossOrigin, b));
+        // Another address of one IPv6 /64 is the same source.
+        assert!(refusals.sample(Refusal::Token, "2001:db8::1".parse().unwrap()));
+        assert!(!refusals.sample(Refusal::Token, "2001:db8::2".parse().unwrap()));
         assert!(refusals.metrics.encode().contains("kind=\"token\""));
     }
 }

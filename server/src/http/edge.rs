@@ -4,22 +4,20 @@
 //! session or token), and how large a request body may be (`[limits]`,
 //! docs/configuration.md). Refusals are sentences: 429 with `Retry-After`, 413.
 //!
-//! The limits are `governor`'s GCRA, one state per key; keys seen longer ago than their
-//! quota's period are dropped as the maps grow, so a flood of addresses or junk tokens
-//! cannot grow them without bound.
+//! The limits are `governor`'s GCRA, one state per key, in tables that stay bounded
+//! however many addresses or junk tokens a flood brings (`crate::rate`); an IPv6 client is
+//! limited by its /64.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::num::NonZeroU32;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use governor::clock::Clock as _;
-use governor::{DefaultKeyedRateLimiter, Quota};
+use governor::Quota;
 use hangar_app::errors::AppError;
 use sha2::{Digest, Sha256};
 
@@ -28,6 +26,7 @@ use super::error::page;
 use super::request::bearer_token;
 use crate::config::LimitsConfig;
 use crate::metrics::Metrics;
+use crate::rate::{KeyedLimit as Limit, source_of};
 
 /// The client's address as Hangar trusts it: the one configured header behind a proxy, the
 /// connection's peer otherwise (unspecified when neither is known, e.g. in-process calls).
@@ -74,44 +73,23 @@ pub async fn client_ip(
     next.run(request).await
 }
 
-/// Keys a limiter may hold before stale ones are dropped at once.
-const MAX_KEYS: usize = 100_000;
-/// Stale keys are also dropped every this many checks.
-const SWEEP_EVERY: u64 = 4096;
-
-/// One keyed limit, swept as it is used.
-struct Limit<K: std::hash::Hash + Eq + Clone> {
-    limiter: DefaultKeyedRateLimiter<K>,
-    checks: AtomicU64,
+/// One keyed limit of `per_minute` requests, with a burst of a quarter of it (at least 5).
+fn per_minute<K: std::hash::Hash + Eq + Clone>(per_minute: NonZeroU32, overflow: K) -> Limit<K> {
+    let burst = NonZeroU32::new((per_minute.get() / 4).max(5)).expect("at least 5");
+    Limit::new(Quota::per_minute(per_minute).allow_burst(burst), overflow)
 }
 
-impl<K: std::hash::Hash + Eq + Clone> Limit<K> {
-    fn per_minute(per_minute: NonZeroU32) -> Self {
-        let burst = NonZeroU32::new((per_minute.get() / 4).max(5)).expect("at least 5");
-        Self {
-            limiter: DefaultKeyedRateLimiter::keyed(
-                Quota::per_minute(per_minute).allow_burst(burst),
-            ),
-            checks: AtomicU64::new(0),
-        }
-    }
-
-    /// `Err(seconds)` to wait when `key` is over its limit.
-    fn check(&self, key: &K) -> Result<(), u64> {
-        let checks = self.checks.fetch_add(1, Ordering::Relaxed);
-        if checks % SWEEP_EVERY == SWEEP_EVERY - 1 || self.limiter.len() > MAX_KEYS {
-            self.limiter.retain_recent();
-        }
-        self.limiter.check_key(key).map_err(|not_until| {
-            let wait = not_until.wait_time_from(self.limiter.clock().now());
-            // Whole seconds, rounded up: a client that waits as told gets through.
-            (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
-        })
-    }
+/// `Err(seconds)` to wait when `key` is over its limit: whole seconds, rounded up, so a
+/// client that waits as told gets through.
+fn check<K: std::hash::Hash + Eq + Clone>(limit: &Limit<K>, key: &K) -> Result<(), u64> {
+    limit
+        .check(key)
+        .map_err(|wait| (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1))
 }
 
 /// The limits of one app (its listeners share them).
 pub struct Limits {
+    /// Keyed by [`source_of`] the address (an IPv6 client's /64).
     by_ip: Limit<IpAddr>,
     by_session: Limit<String>,
     max_body_bytes: usize,
@@ -121,8 +99,11 @@ pub struct Limits {
 impl Limits {
     pub fn new(config: &LimitsConfig, metrics: Arc<Metrics>) -> Self {
         Self {
-            by_ip: Limit::per_minute(config.requests_per_ip),
-            by_session: Limit::per_minute(config.requests_per_session),
+            by_ip: per_minute(
+                config.requests_per_ip,
+                IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED),
+            ),
+            by_session: per_minute(config.requests_per_session, "overflow".to_string()),
             max_body_bytes: config.max_body_bytes,
             metrics,
         }
@@ -142,7 +123,7 @@ pub async fn limit_by_ip(
 ) -> Response {
     if is_limited(request.uri().path()) {
         let ClientIp(ip) = ClientIp::of(&request);
-        if let Err(wait) = limits.by_ip.check(&ip) {
+        if let Err(wait) = check(&limits.by_ip, &source_of(ip)) {
             limits.metrics.rate_limited("ip");
             return too_many(&request, wait);
         }
@@ -176,7 +157,7 @@ pub async fn limit_by_session(
             (None, None) => None,
         };
         if let Some(key) = key
-            && let Err(wait) = limits.by_session.check(&key)
+            && let Err(wait) = check(&limits.by_session, &key)
         {
             limits.metrics.rate_limited("session");
             return too_many(&request, wait);
@@ -323,14 +304,19 @@ mod tests {
     }
 
     #[test]
-    fn a_key_over_its_burst_waits_and_others_do_not() {
-        let limit = Limit::per_minute(NonZeroU32::new(20).unwrap());
-        let key: IpAddr = "192.0.2.1".parse().unwrap();
+    fn waits_are_whole_seconds_and_other_sources_go_on() {
+        let limit = per_minute(
+            NonZeroU32::new(20).unwrap(),
+            IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        );
+        let key = source_of("2001:db8::1".parse().unwrap());
         for _ in 0..5 {
-            assert!(limit.check(&key).is_ok());
+            assert!(check(&limit, &key).is_ok());
         }
-        let wait = limit.check(&key).unwrap_err();
+        // Another address of the same /64 is the same client.
+        let same = source_of("2001:db8::ffff".parse().unwrap());
+        let wait = check(&limit, &same).unwrap_err();
         assert!((1..=3).contains(&wait), "{wait}");
-        assert!(limit.check(&"192.0.2.2".parse().unwrap()).is_ok());
+        assert!(check(&limit, &source_of("2001:db8:0:1::1".parse().unwrap())).is_ok());
     }
 }
