@@ -39,7 +39,8 @@ pub enum RunError {
 /// How often a running program is checked on: a deadline is met within this.
 const POLL: Duration = Duration::from_millis(20);
 
-/// Runs `command` (its stdin closed, stdout and stderr captured) for at most `timeout`.
+/// Runs `command` (its stdin closed, stdout and stderr captured up to [`MAX_OUTPUT`] each)
+/// for at most `timeout`.
 pub fn run(command: &mut Command, timeout: Duration) -> Result<Finished, RunError> {
     let mut child = command
         .process_group(0)
@@ -90,14 +91,69 @@ pub fn run(command: &mut Command, timeout: Duration) -> Result<Finished, RunErro
     }
 }
 
+/// Most bytes of each output stream kept: the first and the last half of it. A program that
+/// prints more (a hook in a loop, a remote's endless message) is still drained to its end, so
+/// it never blocks on a full pipe, but costs Hangar no more memory than this.
+pub const MAX_OUTPUT: usize = 1 << 20;
+
 fn drain(pipe: Option<Box<dyn Read + Send>>) -> std::thread::JoinHandle<Vec<u8>> {
     std::thread::spawn(move || {
-        let mut text = Vec::new();
+        let mut kept = BoundedOutput::new(MAX_OUTPUT);
         if let Some(mut pipe) = pipe {
-            let _ = pipe.read_to_end(&mut text);
+            let mut buffer = [0u8; 16 * 1024];
+            loop {
+                match pipe.read(&mut buffer) {
+                    Ok(0) => break,
+                    Ok(n) => kept.push(&buffer[..n]),
+                    Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(_) => break,
+                }
+            }
         }
-        text
+        kept.into_bytes()
     })
+}
+
+/// The head and the tail of a stream, and how much was left out between them.
+struct BoundedOutput {
+    half: usize,
+    head: Vec<u8>,
+    tail: std::collections::VecDeque<u8>,
+    dropped: u64,
+}
+
+impl BoundedOutput {
+    fn new(max: usize) -> Self {
+        Self {
+            half: max / 2,
+            head: Vec::new(),
+            tail: std::collections::VecDeque::new(),
+            dropped: 0,
+        }
+    }
+
+    fn push(&mut self, mut bytes: &[u8]) {
+        let to_head = bytes.len().min(self.half - self.head.len());
+        self.head.extend_from_slice(&bytes[..to_head]);
+        bytes = &bytes[to_head..];
+        self.tail.extend(bytes);
+        let over = self.tail.len().saturating_sub(self.half);
+        if over > 0 {
+            self.tail.drain(..over);
+            self.dropped += over as u64;
+        }
+    }
+
+    fn into_bytes(self) -> Vec<u8> {
+        let mut out = self.head;
+        if self.dropped > 0 {
+            out.extend_from_slice(
+                format!("\n[… {} bytes of output not kept …]\n", self.dropped).as_bytes(),
+            );
+        }
+        out.extend(self.tail);
+        out
+    }
 }
 
 /// Whether the group's leader has exited, leaving it unreaped (a zombie keeps its pid, and
@@ -148,5 +204,40 @@ mod tests {
         .unwrap();
         assert!(finished.status.success());
         assert_eq!(finished.stdout, b"started\n");
+    }
+
+    #[test]
+    fn endless_output_is_kept_to_its_head_and_tail() {
+        // 8 MiB on stdout: drained to the end, at most MAX_OUTPUT (and a marker) kept.
+        let finished = run(
+            Command::new("sh").args([
+                "-c",
+                "echo first; head -c 8388608 /dev/zero | tr '\\0' x; echo; echo last",
+            ]),
+            Duration::from_secs(60),
+        )
+        .unwrap();
+        assert!(finished.status.success());
+        let out = String::from_utf8(finished.stdout).unwrap();
+        assert!(out.len() < MAX_OUTPUT + 100, "{}", out.len());
+        assert!(out.starts_with("first\n"));
+        assert!(out.ends_with("\nlast\n"));
+        assert!(out.contains("bytes of output not kept"));
+    }
+
+    #[test]
+    fn bounded_output_keeps_everything_below_the_bound() {
+        let mut kept = BoundedOutput::new(8);
+        kept.push(b"abc");
+        kept.push(b"defg");
+        assert_eq!(kept.into_bytes(), b"abcdefg");
+        let mut cut = BoundedOutput::new(8);
+        for chunk in [&b"0123"[..], b"456789", b"ab"] {
+            cut.push(chunk);
+        }
+        assert_eq!(
+            String::from_utf8(cut.into_bytes()).unwrap(),
+            "0123\n[… 4 bytes of output not kept …]\n89ab"
+        );
     }
 }
