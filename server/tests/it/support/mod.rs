@@ -106,6 +106,51 @@ pub struct TestApp {
     pub clock: Arc<ManualClock>,
     pub state: AppState,
     _dir: TempDir,
+    /// Dropped last: the app's PostgreSQL database goes with it.
+    _database: Option<DroppedDatabase>,
+}
+
+/// A test's own PostgreSQL database, dropped when the test is done with it: a full run
+/// creates a few hundred, which would otherwise hold gigabytes of disk until the run ends.
+struct DroppedDatabase {
+    admin_url: String,
+    name: String,
+}
+
+impl DroppedDatabase {
+    /// For a database [`fresh_postgres_database`] made (its name says so); `None` otherwise.
+    fn of(database_url: &str) -> Option<Self> {
+        let url = url::Url::parse(database_url).ok()?;
+        let name = url.path().trim_start_matches('/').to_string();
+        if !url.scheme().starts_with("postgres") || !name.starts_with("hangar_test_") {
+            return None;
+        }
+        Some(Self {
+            admin_url: std::env::var("HANGAR_TEST_POSTGRES_URL").ok()?,
+            name,
+        })
+    }
+}
+
+impl Drop for DroppedDatabase {
+    fn drop(&mut self) {
+        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
+        // Its own thread and runtime: a test's runtime may be shutting down around it.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                if let Ok(mut admin) = sqlx::PgConnection::connect(&admin_url).await {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&mut admin)
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
 }
 
 /// Runs an async test body once per backend: `on_both_backends!(name, ...)` expects
@@ -352,7 +397,8 @@ impl TestApp {
     pub async fn spawn_configured(backend: Backend, extra_oidc: &str, extra_toml: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let database_url = database_url(backend, &dir).await;
-        Self::spawn_in(
+        let database = DroppedDatabase::of(&database_url);
+        let mut app = Self::spawn_in(
             dir,
             Setup {
                 database_url,
@@ -361,7 +407,9 @@ impl TestApp {
                 idp_tls: None,
             },
         )
-        .await
+        .await;
+        app._database = database;
+        app
     }
 
     /// The app as [`Setup`] says, in `dir` (removed when the app is dropped).
@@ -432,6 +480,7 @@ jwks_refresh_min_interval = "30s"
             clock,
             state,
             _dir: dir,
+            _database: None,
         }
     }
 
