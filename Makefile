@@ -1,5 +1,5 @@
 # Hangar's entry points. See README.md.
-.PHONY: demo test build bench bench-airflow bench-deploy bench-platform bench-audit
+.PHONY: demo test build bench bench-airflow bench-logs bench-deploy bench-platform bench-audit
 
 ## demo: build Hangar and run it with a test identity provider on http://127.0.0.1:3000
 demo:
@@ -20,6 +20,10 @@ bench:
 ## bench-airflow: Airflow pages at 10,000 DAGs / 1,000,000 runs vs Airflow's own API (docs/benchmarks.md)
 bench-airflow:
 	@bash end2end/scripts/bench-airflow.sh
+
+## bench-logs: the task-log page for a real 2,000-line and 200,000-line log: time per page and server memory (docs/benchmarks.md)
+bench-logs:
+	@bash end2end/scripts/bench-logs.sh
 
 ## bench-deploy: the approval screen's git work and a directory swap on a 20,000-file repository (docs/benchmarks.md)
 bench-deploy:

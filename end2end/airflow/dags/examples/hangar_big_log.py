@@ -1,10 +1,11 @@
-"""A task that writes 200,000 log lines: the log viewer's benchmark reads it
-(docs/benchmarks.md, `make bench-airflow`). Nothing triggers it in the test suite."""
+"""A task that writes 200,000 log lines (or as many as the run's `lines` parameter says): the
+log viewer's benchmark runs it (docs/benchmarks.md, `make bench-logs`). Nothing triggers it in
+the test suite."""
 
 import logging
 from datetime import datetime
 
-from airflow.sdk import dag, task
+from airflow.sdk import Param, dag, task
 
 
 @dag(
@@ -14,11 +15,13 @@ from airflow.sdk import dag, task
     catchup=False,
     tags=["hangar", "logs", "benchmark"],
     default_args={"owner": "hangar", "retries": 0},
+    params={"lines": Param(200_000, type="integer", minimum=1, description="How many lines to log")},
 )
 def hangar_big_log():
     @task
-    def chatter(lines: int = 200_000):
+    def chatter(params=None):
         log = logging.getLogger("airflow.task")
+        lines = int(params["lines"])
         for line in range(lines):
             log.info("line %d of the big log, with some words to make it look like a real one", line)
 

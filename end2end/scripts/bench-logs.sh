@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# make bench-logs: the task-log page against a real Airflow 3.3.2, for a log of 2,000 lines
+# and one of 200,000 (end2end/airflow/dags/examples/hangar_big_log.py, run for real): the
+# first view (Hangar reads the finished try once from Airflow into its spool), then pages
+# from the spool (first, last, a search) under wrk, and the server's memory before and after.
+# What it shows: a page costs the same whatever the log's length, and memory stays flat.
+# wrk: loopback, CONNECTIONS (default 8) connections, median of RUNS. Prints Markdown for
+# docs/benchmarks.md.
+source "$(dirname "$0")/lib.sh"
+RUNS="${RUNS:-3}"
+DURATION="${DURATION:-10s}"
+CONNECTIONS="${CONNECTIONS:-8}"
+SIZES=(${SIZES:-2000 200000})
+
+install_rust_tools
+install_node_modules
+command -v wrk >/dev/null || { say "installing wrk"; apt-get install -y -qq wrk >/dev/null || die "could not install wrk"; }
+build_site
+(cd "$ROOT" && cargo build -q -p hangar-server --release)
+
+DIR="$(mktemp -d /tmp/hangar-bench.XXXXXX)"
+IDP_PORT="$(free_port)"
+PORT="$(free_port)"
+URL="http://127.0.0.1:$PORT"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  stop_airflow
+  rm -rf "$DIR"
+}
+trap cleanup EXIT
+
+node "$E2E/idp/server.mjs" --port "$IDP_PORT" --client-secret bench \
+  --redirect-uri "$URL/auth/callback" >"$DIR/idp.log" 2>&1 &
+pids+=($!)
+wait_for_http "http://127.0.0.1:$IDP_PORT/.well-known/openid-configuration" 20 || die "IdP did not start"
+start_airflow "$DIR/airflow"
+
+IDP_PORT="$IDP_PORT" write_bench_server_toml "$DIR/hangar.toml" "$PORT" "sqlite://$DIR/hangar.db"
+cat "$E2E/fixtures/demo-teams.toml" >> "$DIR/hangar.toml"
+cat >> "$DIR/hangar.toml" <<TOML
+
+[task_logs]
+spool_dir = "$DIR/spool"
+
+[[airflow]]
+name = "main"
+base_url = "$HANGAR_TEST_AIRFLOW_URL"
+username = "hangar"
+password = "$HANGAR_TEST_AIRFLOW_PASSWORD"
+bundles = { team_a_dags = "team_a", team_b_dags = "team_b", examples_core = "examples", examples_standard = "examples", examples_hangar = "examples" }
+shared = ["shared_dags"]
+TOML
+serve_bench_hangar "$DIR/hangar.toml" "$URL"
+COOKIE="$(sign_in_as olga "$URL" examples)"
+[ -n "$COOKIE" ] || die "could not sign in"
+
+rss_mb() { awk -v key="$1" '$1 == key":" {printf "%.0f", $2 / 1024}' "/proc/$HANGAR_PID/status"; }
+
+# run_big_log lines: triggers hangar_big_log in Airflow for `lines` lines, waits until the run
+# succeeded and Hangar shows its task; prints the log page's path.
+run_big_log() {
+  python3 - "$HANGAR_TEST_AIRFLOW_URL" "$HANGAR_TEST_AIRFLOW_PASSWORD" "$URL" "$COOKIE" "$1" <<'PY'
+import json, sys, time, urllib.error, urllib.parse, urllib.request
+airflow, password, hangar, cookie, lines = sys.argv[1:6]
+def call(path, body=None, token=None):
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = "Bearer " + token
+    request = urllib.request.Request(airflow + path, json.dumps(body).encode() if body is not None else None,
+                                     headers=headers, method="POST" if body is not None else "GET")
+    return json.load(urllib.request.urlopen(request, timeout=30))
+token = call("/auth/token", {"username": "hangar", "password": password})["access_token"]
+deadline = time.time() + 180
+while True:  # the DAG is parsed a little after Airflow starts
+    try:
+        run = call("/api/v2/dags/hangar_big_log/dagRuns", {"logical_date": None, "conf": {"lines": int(lines)}}, token)
+        break
+    except urllib.error.HTTPError:
+        if time.time() > deadline:
+            raise
+        time.sleep(2)
+run_id = run["dag_run_id"]
+quoted = urllib.parse.quote(run_id, safe="")
+deadline = time.time() + 900
+while call(f"/api/v2/dags/hangar_big_log/dagRuns/{quoted}", token=token)["state"] != "success":
+    assert time.time() < deadline, "hangar_big_log did not finish"
+    time.sleep(2)
+path = f"/t/examples/dags/main/hangar_big_log/runs/{quoted}/tasks/chatter"
+while True:
+    try:
+        request = urllib.request.Request(hangar + path + "?page=0&q=zzz-not-a-line", headers={"Cookie": "hangar=" + cookie})
+        html = urllib.request.urlopen(request, timeout=60).read().decode()
+        if 'data-state="success"' in html:
+            break
+    except urllib.error.HTTPError:
+        pass  # not synced yet
+    assert time.time() < deadline, "Hangar never showed the task"
+    time.sleep(1)
+print(path)
+PY
+}
+
+RESULTS=()
+MEMORY=()
+for lines in "${SIZES[@]}"; do
+  say "a real run of hangar_big_log: $lines lines"
+  path="$(run_big_log "$lines")" || die "the run of $lines lines did not reach Hangar"
+  before="$(rss_mb VmRSS)"
+  # The first view of the finished try reads it from Airflow into the spool (once per try).
+  first="$(curl -s -o "$DIR/first.html" -w '%{time_total}' -H "Cookie: hangar=$COOKIE" "$URL$path")"
+  grep -q 'class="log-line' "$DIR/first.html" || die "the first view of $lines lines shows no log line"
+  last_page=$(( (lines + 4) / 500 ))
+  RESULTS+=("$lines lines: first view (Airflow → spool, one read)	$(printf '%.0f' "$(python3 -c "print($first * 1000)")") ms once")
+  RESULTS+=("$(wrk_median "$lines lines: first page" "$URL$path" "Cookie: hangar=$COOKIE")")
+  RESULTS+=("$(wrk_median "$lines lines: last page (?page=$last_page)" "$URL$path?page=$last_page" "Cookie: hangar=$COOKIE")")
+  RESULTS+=("$(wrk_median "$lines lines: search, one match (?q=line $((lines - 1)) of)" "$URL$path?q=line%20$((lines - 1))%20of" "Cookie: hangar=$COOKIE")")
+  download="$(curl -s -o "$DIR/download.txt" -w '%{time_total}' -H "Cookie: hangar=$COOKIE" "$URL${path}/log")"
+  downloaded="$(wc -l < "$DIR/download.txt")"
+  [ "$downloaded" -ge "$lines" ] || die "the download of $lines lines has $downloaded"
+  RESULTS+=("$lines lines: download, streamed ($downloaded lines)	$(printf '%.0f' "$(python3 -c "print($download * 1000)")") ms once")
+  MEMORY+=("| $lines | $before | $(rss_mb VmRSS) | $(rss_mb VmHWM) | $(du -sk "$DIR/spool" | cut -f1) |")
+done
+
+print_bench_table "Task log page, real Airflow 3.3.2 (SQLite; $CONNECTIONS connections)" "${RESULTS[@]}"
+echo
+echo "| log lines | RSS before first view, MB | RSS after, MB | peak RSS so far, MB | spool, KB |"
+echo "|---:|---:|---:|---:|---:|"
+printf '%s\n' "${MEMORY[@]}"
