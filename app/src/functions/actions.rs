@@ -37,12 +37,15 @@ pub async fn trigger_dag(
     #[server(default)] conf: String,
     #[server(default)] logical_date: String,
     #[server(default)] note: String,
+    // The typed parameter fields (`params[name]`), laid over `conf` by the server.
+    #[server(default)] params: std::collections::BTreeMap<String, String>,
 ) -> Result<String, AppError> {
     let acting = super::guard::require(super::ACCESS_TRIGGER_DAG, Some(&team))?;
     let request = crate::models::TriggerRequest {
         conf,
         logical_date,
         note,
+        params,
     };
     // Checked before anything reaches Airflow (and again in the browser, as you type).
     request.conf_object().map_err(AppError::Invalid)?;

@@ -25,7 +25,7 @@ pub use dags::{
     DAG_PAGE_SIZE, DAG_PAGE_SIZES, DAG_SORTS, DagPage, DagQuery, DagRow, ImportErrorRow,
     RUNS_IN_STRIP, RunDot, SyncNotice,
 };
-pub use params::{DagParam, check_conf, default_conf};
+pub use params::{DagParam, ParamInput, check_conf, typed_value, with_typed_values};
 pub use pools::{DEFAULT_POOL, PoolForm, PoolPage, PoolRow};
 pub use runs::{
     DagDetail, GridTask, LOG_LEVELS, LOG_MASK, LOG_PAGE_LINES, LogFilter, LogLine, RUN_COUNT_CAP,

@@ -5,6 +5,11 @@
 //!
 //! It covers the JSON Schema keywords DAG authors use: `type` (one or a list), `enum`,
 //! `minimum`/`maximum`, `minLength`/`maxLength`. Airflow validates again with the full schema.
+//!
+//! The trigger form shows each parameter as the input its schema asks for ([`ParamInput`]:
+//! a choice, a yes/no, a whole or decimal number, a date, a date and time, text, or JSON for
+//! anything else) and sends the values as text; [`typed_value`] turns one back into JSON, and
+//! the configuration is the form's JSON object with those values laid over it.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -64,16 +69,140 @@ impl DagParam {
     }
 }
 
-/// The configuration a form starts from: every parameter's default.
-pub fn default_conf(params: &[DagParam]) -> String {
-    if params.is_empty() {
-        return String::new();
+/// The input the trigger form shows for a parameter.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ParamInput {
+    /// `enum`: one of these values.
+    Choice(Vec<Value>),
+    Boolean,
+    Integer,
+    Number,
+    /// `type: string, format: date` (`YYYY-MM-DD`).
+    Date,
+    /// `type: string, format: date-time`: a local date and time, read as UTC.
+    DateTime,
+    Text,
+    /// Anything else (arrays, objects, several types): the value as JSON.
+    Json,
+}
+
+impl DagParam {
+    pub fn input(&self) -> ParamInput {
+        if let Some(Value::Array(choices)) = self.schema.get("enum") {
+            return ParamInput::Choice(choices.clone());
+        }
+        let types: Vec<&str> = self.types().into_iter().filter(|t| *t != "null").collect();
+        match (
+            types.as_slice(),
+            self.schema.get("format").and_then(Value::as_str),
+        ) {
+            (["boolean"], _) => ParamInput::Boolean,
+            (["integer"], _) => ParamInput::Integer,
+            (["number"], _) => ParamInput::Number,
+            (["string"], Some("date")) => ParamInput::Date,
+            (["string"], Some("date-time")) => ParamInput::DateTime,
+            (["string"], _) => ParamInput::Text,
+            _ => ParamInput::Json,
+        }
     }
-    let defaults: Map<String, Value> = params
-        .iter()
-        .map(|p| (p.name.clone(), p.default.clone()))
-        .collect();
-    serde_json::to_string_pretty(&Value::Object(defaults)).unwrap_or_default()
+
+    /// Whether `null` is a value it takes (it names the type, or names none).
+    pub fn nullable(&self) -> bool {
+        let types = self.types();
+        types.is_empty() || types.contains(&"null")
+    }
+
+    /// The form field's text for `value` (the default, at first).
+    pub fn form_text(&self, value: &Value) -> String {
+        match (self.input(), value) {
+            (_, Value::Null) => String::new(),
+            (ParamInput::Choice(_) | ParamInput::Json, value) => value.to_string(),
+            (ParamInput::DateTime, Value::String(text)) => {
+                // `datetime-local` shows `YYYY-MM-DDTHH:MM`.
+                text.get(..16).unwrap_or(text).to_string()
+            }
+            (_, Value::String(text)) => text.clone(),
+            (_, value) => value.to_string(),
+        }
+    }
+}
+
+/// A parameter's value from the form's text, as JSON; the error names the parameter.
+/// An empty field is `null` (which [`check_conf`] refuses unless the parameter takes it).
+pub fn typed_value(param: &DagParam, text: &str) -> Result<Value, String> {
+    let name = &param.name;
+    let text = text.trim();
+    let input = param.input();
+    if text.is_empty() && input != ParamInput::Text {
+        return Ok(Value::Null);
+    }
+    if text.is_empty() {
+        return Ok(if param.nullable() {
+            Value::Null
+        } else {
+            Value::String(String::new())
+        });
+    }
+    let shaped = |pattern: &str| {
+        text.len() == pattern.len()
+            && pattern.bytes().zip(text.bytes()).all(|(p, b)| match p {
+                b'9' => b.is_ascii_digit(),
+                other => other == b,
+            })
+    };
+    match input {
+        ParamInput::Choice(choices) => serde_json::from_str::<Value>(text)
+            .ok()
+            .filter(|value| choices.contains(value))
+            .ok_or_else(|| format!("Parameter {name:?} must be {}.", param.expects())),
+        ParamInput::Boolean => match text {
+            "true" => Ok(Value::Bool(true)),
+            "false" => Ok(Value::Bool(false)),
+            _ => Err(format!("Parameter {name:?} must be true or false.")),
+        },
+        ParamInput::Integer => text
+            .parse::<i64>()
+            .map(Value::from)
+            .map_err(|_| format!("Parameter {name:?} must be a whole number, not {text:?}.")),
+        ParamInput::Number => text
+            .parse::<f64>()
+            .ok()
+            .filter(|n| n.is_finite())
+            .and_then(serde_json::Number::from_f64)
+            .map(Value::Number)
+            .ok_or_else(|| format!("Parameter {name:?} must be a number, not {text:?}.")),
+        ParamInput::Date if shaped("9999-99-99") => Ok(Value::String(text.to_string())),
+        ParamInput::Date => Err(format!("Parameter {name:?} must be a date (YYYY-MM-DD).")),
+        ParamInput::DateTime if shaped("9999-99-99T99:99") => {
+            Ok(Value::String(format!("{text}:00+00:00")))
+        }
+        ParamInput::DateTime if shaped("9999-99-99T99:99:99") => {
+            Ok(Value::String(format!("{text}+00:00")))
+        }
+        ParamInput::DateTime => Err(format!(
+            "Parameter {name:?} must be a date and time (YYYY-MM-DDTHH:MM, UTC)."
+        )),
+        ParamInput::Text => Ok(Value::String(text.to_string())),
+        ParamInput::Json => serde_json::from_str::<Value>(text)
+            .map_err(|error| format!("Parameter {name:?} is not valid JSON: {error}")),
+    }
+}
+
+/// `conf` with the form's typed `values` laid over it (by parameter name). A value for a
+/// name that is not a parameter is refused: a typed field only exists for a parameter.
+pub fn with_typed_values(
+    mut conf: Map<String, Value>,
+    values: &std::collections::BTreeMap<String, String>,
+    params: &[DagParam],
+) -> Result<Map<String, Value>, String> {
+    for (name, text) in values {
+        let param = params
+            .iter()
+            .find(|p| &p.name == name)
+            .ok_or_else(|| format!("This DAG has no parameter {name:?}."))?;
+        conf.insert(name.clone(), typed_value(param, text)?);
+    }
+    Ok(conf)
 }
 
 fn type_name(value: &Value) -> &'static str {
@@ -220,11 +349,150 @@ mod tests {
         }
     }
 
+    fn param(name: &str, schema: Value) -> DagParam {
+        DagParam {
+            name: name.into(),
+            default: Value::Null,
+            description: None,
+            schema,
+        }
+    }
+
     #[test]
-    fn the_form_starts_from_the_defaults() {
-        let start: Value = serde_json::from_str(&default_conf(&params())).unwrap();
-        assert_eq!(start["batch_size"], json!(100));
-        assert_eq!(start["region"], json!("eu"));
-        assert_eq!(default_conf(&[]), "");
+    fn each_schema_gets_its_input() {
+        let cases = [
+            (
+                json!({"type": "string", "enum": ["eu", "us"]}),
+                ParamInput::Choice(vec![json!("eu"), json!("us")]),
+            ),
+            (json!({"type": "boolean"}), ParamInput::Boolean),
+            (json!({"type": ["null", "integer"]}), ParamInput::Integer),
+            (json!({"type": "number"}), ParamInput::Number),
+            (
+                json!({"type": "string", "format": "date"}),
+                ParamInput::Date,
+            ),
+            (
+                json!({"type": "string", "format": "date-time"}),
+                ParamInput::DateTime,
+            ),
+            (json!({"type": "string"}), ParamInput::Text),
+            (json!({"type": "array"}), ParamInput::Json),
+            (json!({"type": ["string", "integer"]}), ParamInput::Json),
+            (json!({}), ParamInput::Json),
+        ];
+        for (schema, input) in cases {
+            assert_eq!(param("p", schema.clone()).input(), input, "{schema}");
+        }
+    }
+
+    #[test]
+    fn form_text_becomes_typed_json() {
+        let value = |schema: Value, text: &str| typed_value(&param("p", schema), text);
+        assert_eq!(value(json!({"type": "integer"}), " 42 "), Ok(json!(42)));
+        assert!(
+            value(json!({"type": "integer"}), "4.2")
+                .unwrap_err()
+                .contains("whole number")
+        );
+        assert_eq!(value(json!({"type": "number"}), "2.5"), Ok(json!(2.5)));
+        assert!(value(json!({"type": "number"}), "NaN").is_err());
+        assert_eq!(value(json!({"type": "boolean"}), "false"), Ok(json!(false)));
+        assert!(value(json!({"type": "boolean"}), "yes").is_err());
+        assert_eq!(value(json!({"enum": [1, "two"]}), "1"), Ok(json!(1)));
+        assert_eq!(
+            value(json!({"enum": [1, "two"]}), "\"two\""),
+            Ok(json!("two"))
+        );
+        assert!(
+            value(json!({"enum": [1, "two"]}), "3")
+                .unwrap_err()
+                .contains("one of")
+        );
+        assert_eq!(
+            value(json!({"type": "string", "format": "date"}), "2026-12-06"),
+            Ok(json!("2026-12-06"))
+        );
+        assert!(value(json!({"type": "string", "format": "date"}), "06/12/2026").is_err());
+        assert_eq!(
+            value(
+                json!({"type": "string", "format": "date-time"}),
+                "2026-12-06T10:30"
+            ),
+            Ok(json!("2026-12-06T10:30:00+00:00"))
+        );
+        assert_eq!(value(json!({"type": "array"}), "[1, 2]"), Ok(json!([1, 2])));
+        assert!(
+            value(json!({"type": "array"}), "[1,")
+                .unwrap_err()
+                .contains("not valid JSON")
+        );
+        // Empty: null for anything but text, where it is the empty string unless null is allowed.
+        assert_eq!(value(json!({"type": "integer"}), ""), Ok(Value::Null));
+        assert_eq!(value(json!({"type": "string"}), ""), Ok(json!("")));
+        assert_eq!(
+            value(json!({"type": ["null", "string"]}), ""),
+            Ok(Value::Null)
+        );
+    }
+
+    #[test]
+    fn typed_values_lay_over_the_json_and_are_then_checked() {
+        let params = params();
+        let values = [
+            ("batch_size", "250"),
+            ("region", "\"us\""),
+            ("owner", "ann"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let merged = with_typed_values(
+            conf(json!({"batch_size": 1, "extra": true})),
+            &values,
+            &params,
+        )
+        .unwrap();
+        assert_eq!(merged["batch_size"], json!(250));
+        assert_eq!(merged["region"], json!("us"));
+        assert_eq!(merged["extra"], json!(true));
+        assert!(check_conf(&merged, &params).is_ok());
+        let out_of_range = [
+            ("batch_size".to_string(), "0".to_string()),
+            ("owner".to_string(), "a".to_string()),
+        ]
+        .into_iter()
+        .collect();
+        let merged = with_typed_values(Map::new(), &out_of_range, &params).unwrap();
+        assert!(
+            check_conf(&merged, &params)
+                .unwrap_err()
+                .contains("out of range")
+        );
+        let unknown = [("nope".to_string(), "1".to_string())]
+            .into_iter()
+            .collect();
+        assert!(
+            with_typed_values(Map::new(), &unknown, &params)
+                .unwrap_err()
+                .contains("no parameter \"nope\"")
+        );
+    }
+
+    #[test]
+    fn defaults_show_in_their_fields() {
+        let params = params();
+        let text = |name: &str| {
+            let p = params.iter().find(|p| p.name == name).unwrap();
+            p.form_text(&p.default)
+        };
+        assert_eq!(text("batch_size"), "100");
+        assert_eq!(text("region"), "\"eu\"");
+        assert_eq!(text("label"), "");
+        let when = param("when", json!({"type": "string", "format": "date-time"}));
+        assert_eq!(
+            when.form_text(&json!("2026-12-06T10:30:00+00:00")),
+            "2026-12-06T10:30"
+        );
     }
 }

@@ -281,9 +281,23 @@ pub struct TriggerRequest {
     /// RFC 3339 or `YYYY-MM-DDTHH:MM` (UTC), or empty for none.
     pub logical_date: String,
     pub note: String,
+    /// The typed parameter fields, by parameter name, as the form's text.
+    #[serde(default)]
+    pub params: std::collections::BTreeMap<String, String>,
 }
 
 impl TriggerRequest {
+    /// The run's configuration: the JSON object with the typed parameter fields laid over
+    /// it, checked against the DAG's parameters.
+    pub fn conf_for(
+        &self,
+        params: &[super::DagParam],
+    ) -> Result<serde_json::Map<String, serde_json::Value>, String> {
+        let conf = super::params::with_typed_values(self.conf_object()?, &self.params, params)?;
+        super::params::check_conf(&conf, params)?;
+        Ok(conf)
+    }
+
     /// Checks the conf before anything is sent: it must be a JSON object.
     pub fn conf_object(&self) -> Result<serde_json::Map<String, serde_json::Value>, String> {
         if self.conf.trim().is_empty() {
@@ -340,6 +354,7 @@ mod tests {
 
     fn request(conf: &str, date: &str) -> TriggerRequest {
         TriggerRequest {
+            params: Default::default(),
             conf: conf.into(),
             logical_date: date.into(),
             note: String::new(),

@@ -14,8 +14,7 @@ use crate::errors::AppError;
 use crate::functions::actions::{SetDagPaused, TriggerDag};
 use crate::functions::runs::get_dag_detail;
 use crate::models::{
-    DagDetail, DagParam, GridTask, RunGrid, RunRow, TreeNode, TriggerRequest, check_conf,
-    default_conf,
+    DagDetail, DagParam, GridTask, ParamInput, RunGrid, RunRow, TreeNode, TriggerRequest,
 };
 use crate::paths;
 
@@ -123,7 +122,7 @@ fn DagDetailView(
                 <p class="notice warning" role="alert" data-testid="ownership-conflict">
                     "Ownership conflict: Airflow now reports this DAG in a bundle that is not this team's. "
                     "It stays with this team, with its runs and logs, but nobody can trigger, pause or clear it "
-                    "until a platform admin resolves the conflict."
+                    "until a platform admin resolves the conflict. Runs of the other bundle's code are not shown here."
                 </p>
             })}
             {dag.description.clone().map(|d| view! { <p class="muted">{d}</p> })}
@@ -163,6 +162,82 @@ fn ActionError(value: Signal<Option<AppError>>) -> impl IntoView {
     }
 }
 
+/// One run parameter as the input its schema asks for (`ParamInput`), sent as
+/// `params[name]`; what it expects and its description beside it.
+#[component]
+fn ParamField(
+    param: DagParam,
+    values: RwSignal<std::collections::BTreeMap<String, String>>,
+    touched: RwSignal<bool>,
+) -> impl IntoView {
+    let field = format!("params[{}]", param.name);
+    let initial = param.form_text(&param.default);
+    let name = param.name.clone();
+    let set = move |ev: leptos::ev::Event| {
+        touched.set(true);
+        let text = event_target_value(&ev);
+        values.update(|v| {
+            v.insert(name.clone(), text);
+        });
+    };
+    let option = |value: String, label: String, selected: bool| {
+        view! { <option value=value selected=selected>{label}</option> }
+    };
+    let input = match param.input() {
+        ParamInput::Choice(choices) => {
+            let options = choices
+                .iter()
+                .map(|choice| {
+                    let label = choice.as_str().map_or_else(|| choice.to_string(), str::to_string);
+                    option(choice.to_string(), label, *choice == param.default)
+                })
+                .collect_view();
+            view! { <select name=field data-testid="param-input" on:change=set>{options}</select> }.into_any()
+        }
+        ParamInput::Boolean => {
+            let mut options = vec![
+                option("true".into(), "true".into(), initial == "true"),
+                option("false".into(), "false".into(), initial == "false"),
+            ];
+            if param.nullable() || initial.is_empty() {
+                options.insert(0, option(String::new(), "(none)".into(), initial.is_empty()));
+            }
+            view! { <select name=field data-testid="param-input" on:change=set>{options.collect_view()}</select> }.into_any()
+        }
+        ParamInput::Integer | ParamInput::Number => {
+            let step = if param.input() == ParamInput::Integer { "1" } else { "any" };
+            let bound = |key: &str| param.schema.get(key).map(|b| b.to_string());
+            view! {
+                <input type="number" name=field step=step min=bound("minimum") max=bound("maximum")
+                    value=initial data-testid="param-input" on:input=set/>
+            }
+            .into_any()
+        }
+        ParamInput::Date => view! { <input type="date" name=field value=initial data-testid="param-input" on:input=set/> }.into_any(),
+        ParamInput::DateTime => view! { <input type="datetime-local" name=field value=initial data-testid="param-input" on:input=set/> }.into_any(),
+        ParamInput::Text => {
+            let bound = |key: &str| param.schema.get(key).and_then(|b| b.as_u64()).map(|b| b.to_string());
+            view! {
+                <input type="text" name=field minlength=bound("minLength") maxlength=bound("maxLength")
+                    value=initial data-testid="param-input" on:input=set/>
+            }
+            .into_any()
+        }
+        ParamInput::Json => view! {
+            <textarea name=field rows="2" class="json" data-testid="param-input" on:input=set>{initial}</textarea>
+        }
+        .into_any(),
+    };
+    view! {
+        <label class="param" data-param=param.name.clone()>
+            <code>{param.name.clone()}</code>
+            {input}
+            <span class="muted">{param.expects()}</span>
+            {param.description.clone().map(|d| view! { <span class="param-description">{d}</span> })}
+        </label>
+    }
+}
+
 #[component]
 fn TriggerForm(
     team: String,
@@ -172,27 +247,26 @@ fn TriggerForm(
     params: Vec<DagParam>,
     trigger: ServerAction<TriggerDag>,
 ) -> impl IntoView {
-    // Checked as you type, against the DAG's parameters too (the server checks again before
-    // anything reaches Airflow). The form starts from the parameters' defaults.
-    let initial = default_conf(&params);
-    let conf = RwSignal::new(initial.clone());
+    // Each parameter is a field of its own type, starting from its default; anything else
+    // goes in the JSON object. Checked as you type (the server checks again before anything
+    // reaches Airflow).
+    let conf = RwSignal::new(String::new());
+    let values = RwSignal::new(
+        params
+            .iter()
+            .map(|p| (p.name.clone(), p.form_text(&p.default)))
+            .collect::<std::collections::BTreeMap<_, _>>(),
+    );
     // Without JavaScript the button must stay usable (the server checks and explains); with
     // it, the button waits for a configuration that passes once the user has typed.
     let touched = RwSignal::new(false);
-    let param_list = (!params.is_empty()).then(|| {
-        let items = params
+    let has_params = !params.is_empty();
+    let param_fields = has_params.then(|| {
+        let fields = params
             .iter()
-            .map(|p| {
-                view! {
-                    <li>
-                        <code>{p.name.clone()}</code>
-                        <span class="muted">" " {p.expects()}</span>
-                        {p.description.clone().map(|d| view! { " — " {d} })}
-                    </li>
-                }
-            })
+            .map(|p| view! { <ParamField param=p.clone() values touched/> })
             .collect_view();
-        view! { <ul class="params" data-testid="trigger-params">{items}</ul> }
+        view! { <fieldset class="params" data-testid="trigger-params"><legend>"Parameters"</legend>{fields}</fieldset> }
     });
     let logical_date = RwSignal::new(String::new());
     let problem = Memo::new(move |_| {
@@ -200,13 +274,18 @@ fn TriggerForm(
             conf: conf.get(),
             logical_date: logical_date.get(),
             note: String::new(),
+            params: values.get(),
         };
-        match request.conf_object() {
-            Ok(conf) => check_conf(&conf, &params).err(),
-            Err(problem) => Some(problem),
-        }
-        .or_else(|| request.logical_date_rfc3339().err())
+        request
+            .conf_for(&params)
+            .err()
+            .or_else(|| request.logical_date_rfc3339().err())
     });
+    let conf_label = if has_params {
+        "Other configuration keys (JSON object, optional)"
+    } else {
+        "Configuration (JSON object)"
+    };
     view! {
         <details class="trigger" open=move || trigger.value().get().is_some_and(|r| r.is_err())>
             <summary data-testid="trigger-open">"Trigger a run"</summary>
@@ -215,11 +294,11 @@ fn TriggerForm(
                 <input type="hidden" name="environment" value=environment/>
                 <input type="hidden" name="dag_id" value=dag_id/>
                 <input type="hidden" name="return_to" value=return_to/>
-                <label>"Configuration (JSON object)"
-                    <textarea name="conf" rows="5" placeholder="{}" data-testid="trigger-conf"
-                        on:input=move |ev| { touched.set(true); conf.set(event_target_value(&ev)) }>{initial}</textarea>
+                {param_fields}
+                <label>{conf_label}
+                    <textarea name="conf" rows=if has_params { "2" } else { "5" } placeholder="{}" data-testid="trigger-conf"
+                        on:input=move |ev| { touched.set(true); conf.set(event_target_value(&ev)) }></textarea>
                 </label>
-                {param_list}
                 <label>"Logical date (UTC, optional)"
                     <input type="datetime-local" name="logical_date" data-testid="trigger-date"
                         on:input=move |ev| logical_date.set(event_target_value(&ev))/>

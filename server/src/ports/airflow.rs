@@ -6,7 +6,7 @@ use hangar_app::errors::AppError;
 use hangar_app::functions::ports::{Acting, AirflowActions, DagKey};
 use hangar_app::models::{
     ClearOptions, ClearedTask, ConnectionForm, PoolForm, RevealedValue, TaskLogPage, TaskLogQuery,
-    TeamAction, TriggerRequest, VariableForm, check_conf,
+    TeamAction, TriggerRequest, VariableForm,
 };
 
 use hangar_app::models::views::CodePage;
@@ -47,8 +47,7 @@ impl AirflowActions for AirflowGateway {
         let (dag, client) = self
             .authorize(&acting.viewer, key, TeamAction::Trigger)
             .await?;
-        let conf = request.conf_object().map_err(AppError::Invalid)?;
-        check_conf(&conf, &dag.params()).map_err(AppError::Invalid)?;
+        let conf = request.conf_for(&dag.params()).map_err(AppError::Invalid)?;
         let body = TriggerBody {
             conf,
             logical_date: request.logical_date_rfc3339().map_err(AppError::Invalid)?,

@@ -50,18 +50,26 @@ async fn pause(browser: &Browser, team: &str, dag_id: &str, paused: bool) -> (St
 }
 
 async fn trigger(browser: &Browser, team: &str, dag_id: &str, conf: &str) -> (StatusCode, String) {
-    let response = browser
-        .call(
-            "/api/trigger_dag",
-            &[
-                ("team", team),
-                ("environment", "main"),
-                ("dag_id", dag_id),
-                ("conf", conf),
-                ("note", "from the Hangar test suite"),
-            ],
-        )
-        .await;
+    trigger_with(browser, team, dag_id, conf, &[]).await
+}
+
+/// With typed parameter fields too (`params[name]`, as the form sends them).
+async fn trigger_with(
+    browser: &Browser,
+    team: &str,
+    dag_id: &str,
+    conf: &str,
+    params: &[(&str, &str)],
+) -> (StatusCode, String) {
+    let mut form = vec![
+        ("team", team),
+        ("environment", "main"),
+        ("dag_id", dag_id),
+        ("conf", conf),
+        ("note", "from the Hangar test suite"),
+    ];
+    form.extend_from_slice(params);
+    let response = browser.call("/api/trigger_dag", &form).await;
     (response.status(), response.text().await.unwrap())
 }
 
@@ -180,9 +188,16 @@ async fn a_triggered_run_shows_at_once_then_its_tasks_and_logs() {
                 .all(|(a, _, _)| a != "dag.trigger")
         );
 
-        let (status, body) =
-            support::retry_busy(|| trigger(&operator, "team_a", "team_a_etl", r#"{"rows": 3}"#))
-                .await;
+        let (status, body) = support::retry_busy(|| {
+            trigger_with(
+                &operator,
+                "team_a",
+                "team_a_etl",
+                r#"{"rows": 3, "batch_size": 1}"#,
+                &[("params[batch_size]", "250"), ("params[region]", "\"us\"")],
+            )
+        })
+        .await;
         assert_eq!(status, StatusCode::OK, "{backend:?}: {body}");
         let run_id: String = serde_json::from_str(&body).unwrap();
         let run_path = hangar_app::paths::run("team_a", "main", "team_a_etl", &run_id);
@@ -215,6 +230,9 @@ async fn a_triggered_run_shows_at_once_then_its_tasks_and_logs() {
             .await
             .unwrap();
         assert_eq!(run["conf"]["rows"], 3);
+        // The typed fields went as typed JSON, laid over the JSON object's keys.
+        assert_eq!(run["conf"]["batch_size"], serde_json::json!(250));
+        assert_eq!(run["conf"]["region"], "us");
         assert_eq!(run["note"], "from the Hangar test suite");
 
         // The sync brings the tasks; the run finishes.

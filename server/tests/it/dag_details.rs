@@ -63,7 +63,55 @@ async fn dag_details_are_shown_to_their_team_only(backend: Backend) {
     // them is refused by Hangar naming the parameter, before Airflow is asked.
     assert!(page.contains(r#"data-testid="trigger-params""#));
     assert!(page.contains("rows per batch"));
-    assert!(page.contains("&quot;batch_size&quot;: 100") || page.contains("\"batch_size\": 100"));
+    // Each parameter is a typed field starting from its default: a bounded whole number,
+    // a choice of the allowed values.
+    let batch = page
+        .split(r#"data-param="batch_size""#)
+        .nth(1)
+        .expect("a field for batch_size");
+    let batch = &batch[..batch.find("</label>").unwrap()];
+    for attribute in [
+        r#"type="number""#,
+        r#"name="params[batch_size]""#,
+        r#"step="1""#,
+        r#"min="1""#,
+        r#"max="10000""#,
+        r#"value="100""#,
+    ] {
+        assert!(batch.contains(attribute), "{attribute}: {batch}");
+    }
+    let region = page
+        .split(r#"data-param="region""#)
+        .nth(1)
+        .expect("a field for region");
+    let region = &region[..region.find("</select>").unwrap()];
+    assert!(region.contains(r#"name="params[region]""#), "{region}");
+    assert!(
+        region.contains(r#"<option value="&quot;eu&quot;" selected"#)
+            || region.contains(r#"<option selected value="&quot;eu&quot;""#),
+        "{region}"
+    );
+    // A typed field is checked like the JSON: naming the parameter, before Airflow.
+    for (field, value, fragment) in [
+        ("params[batch_size]", "0", "out of range"),
+        ("params[batch_size]", "ten", "whole number"),
+        ("params[region]", "\"mars\"", "one of"),
+        ("params[no_such_param]", "1", "no parameter"),
+    ] {
+        let form = [
+            ("team", "team_a"),
+            ("environment", "main"),
+            ("dag_id", "team_a_etl"),
+            (field, value),
+        ];
+        let (status, body) = author.function("trigger_dag", &form).await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{field}={value}: {body}"
+        );
+        assert!(body.contains(fragment), "{field}={value}: {body}");
+    }
     let runs_before = app.audit_actions().await.len();
     let bad = [
         ("team", "team_a"),
