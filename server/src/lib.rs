@@ -138,6 +138,7 @@ pub async fn build_with(
         Arc::new(ports::read_model::DbReadModel::new(
             db.clone(),
             &config.airflow,
+            &config.teams,
             live.versions(),
             clock.clone(),
         ));
@@ -169,7 +170,7 @@ pub async fn build_with(
         clock.clone(),
         live.versions(),
         &config.airflow,
-        config.teams.iter().map(|team| team.name.clone()).collect(),
+        &config.teams,
         live.clone(),
     ));
     let audit_pages = Arc::new(ports::audit::AuditPages::new(

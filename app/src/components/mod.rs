@@ -3,6 +3,7 @@
 pub mod dag_rows;
 pub mod environment_field;
 pub mod error_view;
+pub mod execution;
 pub mod header;
 pub mod import_errors;
 pub mod live;
@@ -13,6 +14,7 @@ pub mod time;
 
 pub use environment_field::EnvironmentField;
 pub use error_view::ErrorView;
+pub use execution::ExecutionView;
 pub use header::Header;
 pub use import_errors::ImportErrors;
 pub use sync_notice::{StateBadge, StateLegend, SyncNotices};

@@ -109,6 +109,12 @@ pub trait ReadModel: Send + Sync + 'static {
     async fn team_pools(&self, acting: &Acting, team: &str) -> Result<PoolPage, AppError>;
     /// The team's variables and the global ones (keys and descriptions, no values).
     async fn team_variables(&self, acting: &Acting, team: &str) -> Result<VariablePage, AppError>;
+    /// Where the team's tasks run: the declared set-up and what the last 24 hours used.
+    async fn team_execution(
+        &self,
+        acting: &Acting,
+        team: &str,
+    ) -> Result<crate::models::execution::TeamExecution, AppError>;
 }
 
 /// Live calls to Airflow on a team's behalf.

@@ -5,10 +5,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::errors::AppError;
 use crate::models::TeamMembership;
+use crate::models::execution::TeamExecution;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TeamHome {
     pub membership: TeamMembership,
+    pub execution: TeamExecution,
 }
 
 #[server(prefix = "/api", endpoint = "team_home")]
@@ -19,5 +21,11 @@ pub async fn get_team_home(team: String) -> Result<TeamHome, AppError> {
         .membership(&team)
         .cloned()
         .ok_or(AppError::NotFound)?;
-    Ok(TeamHome { membership })
+    let execution = super::ports::read_model()?
+        .team_execution(&acting, &team)
+        .await?;
+    Ok(TeamHome {
+        membership,
+        execution,
+    })
 }

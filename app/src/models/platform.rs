@@ -256,6 +256,9 @@ pub struct TeamOverview {
     pub pending_approvals: u64,
     pub break_glass_awaiting: u64,
     pub environments: Vec<EnvironmentSync>,
+    /// Where its tasks run: declared in the configuration, used in the last 24 hours.
+    #[serde(default)]
+    pub execution: super::execution::TeamExecution,
 }
 
 impl TeamOverview {
@@ -440,6 +443,7 @@ mod tests {
             deploying: false,
             pending_approvals: 0,
             break_glass_awaiting: 0,
+            execution: Default::default(),
             environments: vec![],
         }
     }

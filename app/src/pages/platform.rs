@@ -69,7 +69,7 @@ fn Overview(
     view! {
         <section class="platform">
             <h1>"Platform"</h1>
-            <TeamTable teams query now_ms/>
+            <TeamTable teams=teams.clone() query now_ms/>
             <div class="platform-panels">
                 <FailingNow failing query/>
                 <EnvironmentPanel environments now_ms/>
@@ -77,7 +77,29 @@ fn Overview(
             <BreakGlassAwaitingReview deploys=awaiting_review/>
             <OwnershipConflicts conflicts can_resolve resolve return_to now_ms/>
             <UnmappedBundles unmapped/>
+            <WhereTasksRun teams/>
         </section>
+    }
+}
+
+/// Each team's execution set-up, declared and used (the same view as on its home).
+#[component]
+fn WhereTasksRun(teams: Vec<TeamOverview>) -> impl IntoView {
+    let teams = teams
+        .into_iter()
+        .map(|team| {
+            let open = team.execution.declared.is_some() || !team.execution.seen.is_empty();
+            view! {
+                <details class="team-execution" data-team=team.team.clone() open=open>
+                    <summary>{team.display_name}</summary>
+                    <crate::components::ExecutionView execution=team.execution/>
+                </details>
+            }
+        })
+        .collect_view();
+    view! {
+        <h2>"Where tasks run"</h2>
+        <div data-testid="platform-execution">{teams}</div>
     }
 }
 

@@ -59,6 +59,7 @@ fn Deployed(overview: crate::models::deploys::DeployOverview) -> impl IntoView {
 #[component]
 fn TeamHomeView(home: TeamHome) -> impl IntoView {
     let membership = home.membership;
+    let execution = home.execution;
     let grant = membership.grant;
     // Filtering is an enhancement: without JavaScript every row shows with its mark, and the
     // control stays disabled until the page has hydrated (browser tests rely on that).
@@ -103,6 +104,10 @@ fn TeamHomeView(home: TeamHome) -> impl IntoView {
                 </thead>
                 <tbody>{rows}</tbody>
             </table>
+            <section class="team-execution" data-testid="team-execution">
+                <h2>"Where tasks run"</h2>
+                <crate::components::ExecutionView execution/>
+            </section>
         </section>
     }
 }

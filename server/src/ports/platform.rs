@@ -15,7 +15,7 @@ use hangar_app::models::platform::{
 
 use crate::audit::{self, AuditEvent, Outcome};
 use crate::clock::Clock;
-use crate::config::{AirflowConfig, BundleOwner, Ownership};
+use crate::config::{AirflowConfig, BundleOwner, Ownership, TeamConfig};
 use crate::db::Db;
 use crate::platform::{environment_health, overview};
 use crate::sync::ownership;
@@ -26,6 +26,7 @@ pub struct PlatformPages {
     versions: Arc<crate::live::DataVersions>,
     environments: Vec<(String, Ownership, Duration)>,
     teams: Vec<String>,
+    declared: std::collections::HashMap<String, hangar_app::models::execution::DeclaredExecution>,
     live: Arc<crate::live::LiveUpdates>,
 }
 
@@ -35,7 +36,7 @@ impl PlatformPages {
         clock: Arc<dyn Clock>,
         versions: Arc<crate::live::DataVersions>,
         environments: &[AirflowConfig],
-        teams: Vec<String>,
+        teams: &[TeamConfig],
         live: Arc<crate::live::LiveUpdates>,
     ) -> Self {
         Self {
@@ -46,7 +47,8 @@ impl PlatformPages {
                 .iter()
                 .map(|env| (env.name.clone(), env.ownership.clone(), env.sync_interval))
                 .collect(),
-            teams,
+            teams: teams.iter().map(|team| team.name.clone()).collect(),
+            declared: super::read_model::declared_execution(teams),
             live,
         }
     }
@@ -83,6 +85,8 @@ impl Platform for PlatformPages {
         let now_ms = self.clock.now_ms();
         let mut figures = overview::read(&self.db, now_ms, query.failing_hours).await?;
         let environments = environment_health(&self.db, &self.environments, now_ms).await?;
+        let since = crate::clock::rfc3339(now_ms - super::read_model::EXECUTION_WINDOW_MS);
+        let mut seen = crate::read_model::execution::seen(&self.db, None, &since).await?;
         let mut teams: Vec<TeamOverview> = acting
             .viewer
             .teams
@@ -123,6 +127,10 @@ impl Platform for PlatformPages {
                             })
                         })
                         .collect(),
+                    execution: hangar_app::models::execution::TeamExecution {
+                        declared: self.declared.get(team).cloned(),
+                        seen: seen.remove(team).unwrap_or_default(),
+                    },
                 }
             })
             .collect();

@@ -10,10 +10,12 @@ use hangar_app::models::{
     RunDetail, RunPage, RunQuery, TaskPage, TeamAction, VariablePage,
 };
 
-use crate::config::{AirflowConfig, Ownership};
+use hangar_app::models::execution::{DeclaredExecution, TeamExecution};
+
+use crate::config::{AirflowConfig, Ownership, TeamConfig};
 use crate::db::Db;
 use crate::read_model::{
-    connections, dags, import_errors, markdown, pools, runs, tasks, variables,
+    connections, dags, execution, import_errors, markdown, pools, runs, tasks, variables,
 };
 
 pub struct DbReadModel {
@@ -23,12 +25,15 @@ pub struct DbReadModel {
     /// DAG graphs already laid out.
     pub(super) graphs: crate::graph::GraphCache,
     clock: std::sync::Arc<dyn crate::clock::Clock>,
+    /// What `[[teams]] execution` declares, by team.
+    declared: std::collections::HashMap<String, DeclaredExecution>,
 }
 
 impl DbReadModel {
     pub fn new(
         db: Db,
         environments: &[AirflowConfig],
+        teams: &[TeamConfig],
         versions: std::sync::Arc<crate::live::DataVersions>,
         clock: std::sync::Arc<dyn crate::clock::Clock>,
     ) -> Self {
@@ -37,6 +42,7 @@ impl DbReadModel {
             versions,
             graphs: Default::default(),
             clock,
+            declared: declared_execution(teams),
             environments: environments
                 .iter()
                 .map(|env| (env.name.clone(), env.ownership.clone()))
@@ -54,6 +60,19 @@ impl DbReadModel {
             .collect()
     }
 }
+
+/// `[[teams]] execution`, by team.
+pub(super) fn declared_execution(
+    teams: &[TeamConfig],
+) -> std::collections::HashMap<String, DeclaredExecution> {
+    teams
+        .iter()
+        .filter_map(|team| Some((team.name.clone(), team.execution.clone()?)))
+        .collect()
+}
+
+/// Task instances count as "the last 24 hours" from this far back.
+pub(super) const EXECUTION_WINDOW_MS: i64 = 24 * 3600 * 1000;
 
 fn is_date(text: &str) -> bool {
     let bytes = text.as_bytes();
@@ -353,6 +372,19 @@ impl ReadModel for DbReadModel {
             can_create_team_pool: manages_team,
             can_create_global_pool: manages_global,
             sync,
+        })
+    }
+
+    #[tracing::instrument(skip_all, fields(request_id = %acting.request_id, team))]
+    async fn team_execution(&self, acting: &Acting, team: &str) -> Result<TeamExecution, AppError> {
+        let since = crate::clock::rfc3339(self.clock.now_ms() - EXECUTION_WINDOW_MS);
+        let seen = execution::seen(&self.db, Some(team), &since)
+            .await?
+            .remove(team)
+            .unwrap_or_default();
+        Ok(TeamExecution {
+            declared: self.declared.get(team).cloned(),
+            seen,
         })
     }
 }

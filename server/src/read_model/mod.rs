@@ -5,6 +5,7 @@
 
 pub mod connections;
 pub mod dags;
+pub mod execution;
 pub mod import_errors;
 pub mod markdown;
 pub mod pools;

@@ -72,6 +72,8 @@ fn the_manifests_fit_together_and_carry_a_valid_configuration() {
 
     // Volumes, mounts and secret keys refer to things that exist.
     let spec = &pod["spec"];
+    // Hangar needs no Kubernetes role: the pod carries no service-account token.
+    assert_eq!(spec["automountServiceAccountToken"], Value::Bool(false));
     let volumes = &spec["volumes"];
     let containers: Vec<&Value> = list(&spec["initContainers"])
         .iter()

@@ -28,6 +28,7 @@ mod deploy_store;
 mod deploys;
 mod edges;
 mod examples;
+mod execution;
 mod live;
 mod metrics;
 mod oidc;

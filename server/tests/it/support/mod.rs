@@ -29,6 +29,7 @@ pub const TEST_CONFIG: &str = r#"
 [[teams]]
 name = "team_a"
 display_name = "Team A"
+execution = { executor = "KubernetesExecutor", namespace = "team-a", queues = ["team_a"] }
 
 [[teams]]
 name = "team_b"
@@ -521,6 +522,17 @@ jwks_refresh_min_interval = "30s"
     pub fn browser_from(&self, n: u8) -> Browser {
         let address = std::net::Ipv4Addr::new(127, 0, 0, n);
         Browser::at(&self.url, self.trust.clone(), Some(address.into()))
+    }
+
+    /// The HTML `user` (signed in afresh) reads at `path`.
+    pub async fn page_as(&self, user: &str, path: &str) -> String {
+        self.signed_in(user)
+            .await
+            .get(path)
+            .await
+            .text()
+            .await
+            .unwrap()
     }
 
     pub async fn signed_in(&self, user: &str) -> Browser {

@@ -1,0 +1,67 @@
+//! Where teams' tasks ran: the executor, queue and host of their task instances that started
+//! (or were queued) in the last 24 hours, most used first. A team's own DAGs only: a shared
+//! DAG's tasks are nobody's in particular, an unmapped bundle's are nobody's at all.
+
+use std::collections::BTreeMap;
+
+use hangar_app::models::execution::{EXECUTION_ROWS, ExecutionUse};
+use sqlx::Row;
+
+use crate::db::{Db, query_result};
+use crate::error::ServerError;
+use crate::with_pool;
+
+/// Rows one read returns at most (every team's together on `/platform`).
+const MAX_ROWS: i64 = 1_000;
+
+/// Executor / queue / host combinations of `team`'s task instances since `since` (RFC 3339),
+/// or of every team's (`None`), by team; at most [`EXECUTION_ROWS`] per team.
+pub async fn seen(
+    db: &Db,
+    team: Option<&str>,
+    since: &str,
+) -> Result<BTreeMap<String, Vec<ExecutionUse>>, ServerError> {
+    let team_rule = if team.is_some() {
+        "d.team = $2"
+    } else {
+        "d.team IS NOT NULL AND $2 = ''"
+    };
+    let sql = format!(
+        "SELECT d.team AS team, t.environment AS environment, t.executor AS executor, \
+         t.queue AS queue, t.hostname AS hostname, COUNT(*) AS n \
+         FROM task_instances t JOIN dags d ON d.environment = t.environment AND d.dag_id = t.dag_id \
+         WHERE {team_rule} AND COALESCE(t.start_date, t.queued_when) >= $1 \
+         GROUP BY d.team, t.environment, t.executor, t.queue, t.hostname \
+         ORDER BY n DESC, d.team, t.environment, t.executor, t.queue, t.hostname LIMIT $3"
+    );
+    let rows: Vec<(String, ExecutionUse)> = query_result(with_pool!(db, pool => {
+        sqlx::query(&sql)
+            .bind(since)
+            .bind(team.unwrap_or(""))
+            .bind(MAX_ROWS)
+            .fetch_all(pool)
+            .await?
+            .iter()
+            .map(|row| {
+                Ok((
+                    row.try_get("team")?,
+                    ExecutionUse {
+                        environment: row.try_get("environment")?,
+                        executor: row.try_get("executor")?,
+                        queue: row.try_get("queue")?,
+                        hostname: row.try_get("hostname")?,
+                        task_instances: row.try_get::<i64, _>("n")?.max(0) as u64,
+                    },
+                ))
+            })
+            .collect::<Result<_, sqlx::Error>>()
+    }))?;
+    let mut by_team: BTreeMap<String, Vec<ExecutionUse>> = BTreeMap::new();
+    for (team, used) in rows {
+        let list = by_team.entry(team).or_default();
+        if list.len() < EXECUTION_ROWS {
+            list.push(used);
+        }
+    }
+    Ok(by_team)
+}
