@@ -54,6 +54,9 @@ test('a platform admin sees every team, sorts, sees a change live and opens a te
   await page.click('th a[data-sort=dags]');
   await page.waitForURL('**/platform?sort=dags&dir=desc**');
   assert.deepEqual(await rowTeams(page), ['examples', 'team_a', 'team_b']);
+  // The header's link turns to ascending once the sorted page has replaced the old one
+  // (clicked before that, the old link would ask for descending again).
+  await page.waitForSelector('th a[data-sort=dags][href*="dir=asc"]');
   await page.click('th a[data-sort=dags]');
   await page.waitForURL('**sort=dags&dir=asc**');
   await page.waitForFunction(() => document.querySelector('[data-testid=platform-teams] tbody tr')?.dataset.team === 'team_b');

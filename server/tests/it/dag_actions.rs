@@ -188,6 +188,21 @@ async fn a_triggered_run_shows_at_once_then_its_tasks_and_logs() {
                 .all(|(a, _, _)| a != "dag.trigger")
         );
 
+        // Typed fields need the DAG's parameters, which the details sync reads (a bounded
+        // number of DAGs per pass: the example DAGs come first).
+        let env = &app.state.config.airflow[0];
+        for _ in 0..5 {
+            let read = hangar_server::sync::details::sync_details(
+                &app.state.db,
+                &env.name,
+                &app.airflow(),
+            )
+            .await
+            .unwrap();
+            if read == 0 {
+                break;
+            }
+        }
         let (status, body) = support::retry_busy(|| {
             trigger_with(
                 &operator,

@@ -66,6 +66,27 @@ async fn airflow_reports(client: &AirflowClient, dag_id: &str, bundle: &str) {
     panic!("Airflow never reported {dag_id} in {bundle}");
 }
 
+/// Waits until Airflow's newest version of `dag_id` comes from `bundle`: the DAG list can
+/// name the new bundle a little before the version a new run would use exists.
+async fn newest_version_from(client: &AirflowClient, dag_id: &str, bundle: &str) {
+    let path = format!("/api/v2/dags/{dag_id}/dagVersions");
+    let query = [
+        ("order_by", "-version_number".to_string()),
+        ("limit", "1".to_string()),
+    ];
+    for _ in 0..120 {
+        let versions: Result<serde_json::Value, _> =
+            client.call(reqwest::Method::GET, &path, &query, None).await;
+        if let Ok(versions) = versions
+            && versions["dag_versions"][0]["bundle_name"] == bundle
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    panic!("Airflow never made a version of {dag_id} from {bundle}");
+}
+
 /// (team, shared, bundle_name, conflict_bundle, in conflict) of the DAG's row.
 async fn row(
     app: &TestApp,
@@ -160,6 +181,7 @@ async fn dup_dag_stays_with_its_first_team(backend: Backend) {
             false
         ))
     );
+    newest_version_from(&client, &dag_id, "team_a_extra").await;
     let run_id = run_to_success(&client, &dag_id).await;
     app.sync_runs_and_tasks().await;
     let dag_page = format!("/t/team_a/dags/main/{dag_id}");
@@ -189,6 +211,7 @@ async fn dup_dag_stays_with_its_first_team(backend: Backend) {
 
     // Airflow now runs team_b's code under that dag_id: such a run is team_b's output, so
     // it is not shown to team_a (nor to team_b, whose DAG it is not).
+    newest_version_from(&client, &dag_id, "team_b_extra").await;
     let foreign_run = run_to_success(&client, &dag_id).await;
     app.sync_runs_and_tasks().await;
     let foreign_page = format!(
