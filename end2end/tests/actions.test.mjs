@@ -89,7 +89,11 @@ for (const javaScriptEnabled of [true, false]) {
     // The log, fetched from Airflow, with what the task printed.
     await page.click('[data-testid=task-list] [data-task=load] a');
     await page.waitForSelector('[data-testid=log]');
-    assert.match(await text(page, '[data-testid=log]'), /loaded 3 rows/);
+    const log = await text(page, '[data-testid=log]');
+    assert.match(log, /loaded 3 rows/);
+    // Airflow names every bundle in every task log; another team's show masked, visibly.
+    assert.ok(log.includes('‹other team›'), 'the mask is shown');
+    assert.ok(!log.includes('team_b_dags'), "team_b's bundle name reached team_a");
     assert.deepEqual(errors, []);
     await context.close();
   });
