@@ -6,9 +6,11 @@
 //! keyed state is a map that grows by one entry per new key, and the only way to shrink it,
 //! `retain_recent`, walks the whole map. So the map is swept every [`SWEEP_EVERY`] checks
 //! (amortised: a few entries per check), and once it holds [`MAX_KEYS`] it is swept at most
-//! once a second; while it is still full, every further key shares one overflow key. A
-//! flood from many addresses then costs a bounded map and a bounded amount of sweeping, and
-//! its requests share one limit instead of each getting a fresh one.
+//! once a second; while it is still full, every key — a new one, and (governor cannot tell
+//! which keys it holds) a known one too — shares one overflow key. A flood from many
+//! addresses then costs a bounded map and a bounded amount of sweeping, and its requests
+//! share one limit instead of each getting a fresh one. With request quotas a key goes
+//! stale within a second, so filling the table takes 100,000 sources at once.
 //!
 //! An IPv6 client usually holds a whole /64 and can pick any address in it, so IPv6
 //! addresses are limited by their /64 ([`source_of`]).
@@ -27,6 +29,10 @@ pub const MAX_KEYS: usize = 100_000;
 pub const SWEEP_EVERY: u64 = 4096;
 /// A full table is swept at most this often.
 const FULL_SWEEP_INTERVAL: Duration = Duration::from_secs(1);
+
+/// The overflow key for address-keyed limits: `::1`, which [`source_of`] never returns
+/// (an IPv6 key has its last 64 bits zero), so no client shares it by its address.
+pub const OVERFLOW_SOURCE: IpAddr = IpAddr::V6(Ipv6Addr::LOCALHOST);
 
 /// The key a client address is limited by: an IPv4 address itself (also when written as an
 /// IPv4-mapped IPv6 address), an IPv6 address's /64.
@@ -121,6 +127,13 @@ mod tests {
 
     fn ip(text: &str) -> IpAddr {
         text.parse().unwrap()
+    }
+
+    #[test]
+    fn no_address_is_the_overflow_source() {
+        for address in ["::1", "::", "::2", "::ffff:127.0.0.1", "127.0.0.1"] {
+            assert_ne!(source_of(ip(address)), OVERFLOW_SOURCE, "{address}");
+        }
     }
 
     #[test]

@@ -188,8 +188,11 @@ pub fn typed_value(param: &DagParam, text: &str) -> Result<Value, String> {
     }
 }
 
-/// `conf` with the form's typed `values` laid over it (by parameter name). A value for a
-/// name that is not a parameter is refused: a typed field only exists for a parameter.
+/// `conf` with the form's typed `values` laid over it (by parameter name). A field left as
+/// the form showed it (its default's text) changes nothing: the key in `conf`, or else the
+/// default, stands — so a default the form cannot show exactly (a date-time with an offset,
+/// a choice not among the choices, no value at all) is never replaced by its display. A value
+/// for a name that is not a parameter is refused: a typed field only exists for a parameter.
 pub fn with_typed_values(
     mut conf: Map<String, Value>,
     values: &std::collections::BTreeMap<String, String>,
@@ -200,6 +203,9 @@ pub fn with_typed_values(
             .iter()
             .find(|p| &p.name == name)
             .ok_or_else(|| format!("This DAG has no parameter {name:?}."))?;
+        if text.trim() == param.form_text(&param.default) {
+            continue;
+        }
         conf.insert(name.clone(), typed_value(param, text)?);
     }
     Ok(conf)
@@ -476,6 +482,40 @@ mod tests {
             with_typed_values(Map::new(), &unknown, &params)
                 .unwrap_err()
                 .contains("no parameter \"nope\"")
+        );
+    }
+
+    #[test]
+    fn an_untouched_field_keeps_the_default_or_the_json() {
+        let mut when = param("when", json!({"type": "string", "format": "date-time"}));
+        when.default = json!("2026-12-06T10:30:00+01:00");
+        let mut owner = param("owner", json!({"type": "string"}));
+        owner.default = Value::Null;
+        let params = vec![when.clone(), owner];
+        let untouched = [
+            ("when".to_string(), when.form_text(&when.default)),
+            ("owner".to_string(), String::new()),
+        ]
+        .into_iter()
+        .collect();
+        // The date-time is not shifted to UTC by its display, the JSON's key stands.
+        let merged = with_typed_values(
+            conf(json!({"when": "2027-01-01T00:00:00Z"})),
+            &untouched,
+            &params,
+        )
+        .unwrap();
+        assert_eq!(merged["when"], json!("2027-01-01T00:00:00Z"));
+        let merged = with_typed_values(Map::new(), &untouched, &params).unwrap();
+        assert!(
+            !merged.contains_key("when"),
+            "the default applies: {merged:?}"
+        );
+        // A required text left empty is still missing, not an empty string.
+        assert!(
+            check_conf(&merged, &params)
+                .unwrap_err()
+                .contains("\"owner\" needs a value")
         );
     }
 

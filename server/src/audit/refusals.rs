@@ -5,7 +5,7 @@
 //! [`MAX_TEXT`] characters. So an anonymous flood costs the log (and its one chain lock) a
 //! line a minute per address (an IPv6 client's /64), not a line a request.
 
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
@@ -56,7 +56,7 @@ impl AnonymousRefusals {
         Self {
             samples: KeyedLimit::new(
                 Quota::per_minute(NonZeroU32::new(1).expect("one")),
-                IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+                crate::rate::OVERFLOW_SOURCE,
             ),
             metrics,
         }

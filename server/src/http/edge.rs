@@ -99,10 +99,7 @@ pub struct Limits {
 impl Limits {
     pub fn new(config: &LimitsConfig, metrics: Arc<Metrics>) -> Self {
         Self {
-            by_ip: per_minute(
-                config.requests_per_ip,
-                IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED),
-            ),
+            by_ip: per_minute(config.requests_per_ip, crate::rate::OVERFLOW_SOURCE),
             by_session: per_minute(config.requests_per_session, "overflow".to_string()),
             max_body_bytes: config.max_body_bytes,
             metrics,

@@ -11,11 +11,9 @@ use crate::db::{Db, query_result};
 use crate::error::ServerError;
 use crate::with_pool;
 
-/// Rows one read returns at most (every team's together on `/platform`).
-const MAX_ROWS: i64 = 1_000;
-
 /// Executor / queue / host combinations of `team`'s task instances since `since` (RFC 3339),
-/// or of every team's (`None`), by team; at most [`EXECUTION_ROWS`] per team.
+/// or of every team's (`None`), by team; at most [`EXECUTION_ROWS`] per team, most used first
+/// (ranked per team, so one busy team's many hosts never crowd another team out).
 pub async fn seen(
     db: &Db,
     team: Option<&str>,
@@ -26,19 +24,26 @@ pub async fn seen(
     } else {
         "d.team IS NOT NULL AND $2 = ''"
     };
+    // Started since, or (not started yet) queued since: written so that the index on
+    // `start_date` serves the first half.
     let sql = format!(
-        "SELECT d.team AS team, t.environment AS environment, t.executor AS executor, \
-         t.queue AS queue, t.hostname AS hostname, COUNT(*) AS n \
-         FROM task_instances t JOIN dags d ON d.environment = t.environment AND d.dag_id = t.dag_id \
-         WHERE {team_rule} AND COALESCE(t.start_date, t.queued_when) >= $1 \
-         GROUP BY d.team, t.environment, t.executor, t.queue, t.hostname \
-         ORDER BY n DESC, d.team, t.environment, t.executor, t.queue, t.hostname LIMIT $3"
+        "SELECT team, environment, executor, queue, hostname, n FROM ( \
+           SELECT d.team AS team, t.environment AS environment, t.executor AS executor, \
+             t.queue AS queue, t.hostname AS hostname, COUNT(*) AS n, \
+             ROW_NUMBER() OVER (PARTITION BY d.team ORDER BY COUNT(*) DESC, t.environment, \
+               t.executor, t.queue, t.hostname) AS rank_in_team \
+           FROM task_instances t JOIN dags d \
+             ON d.environment = t.environment AND d.dag_id = t.dag_id \
+           WHERE {team_rule} \
+             AND (t.start_date >= $1 OR (t.start_date IS NULL AND t.queued_when >= $1)) \
+           GROUP BY d.team, t.environment, t.executor, t.queue, t.hostname \
+         ) ranked WHERE rank_in_team <= $3 ORDER BY team, rank_in_team"
     );
     let rows: Vec<(String, ExecutionUse)> = query_result(with_pool!(db, pool => {
         sqlx::query(&sql)
             .bind(since)
             .bind(team.unwrap_or(""))
-            .bind(MAX_ROWS)
+            .bind(EXECUTION_ROWS as i64)
             .fetch_all(pool)
             .await?
             .iter()
@@ -58,10 +63,7 @@ pub async fn seen(
     }))?;
     let mut by_team: BTreeMap<String, Vec<ExecutionUse>> = BTreeMap::new();
     for (team, used) in rows {
-        let list = by_team.entry(team).or_default();
-        if list.len() < EXECUTION_ROWS {
-            list.push(used);
-        }
+        by_team.entry(team).or_default().push(used);
     }
     Ok(by_team)
 }

@@ -52,14 +52,13 @@ async fn store(
     dags: &[Dag],
     now_ms: i64,
 ) -> Result<u64, sqlx::Error> {
-    // The sync leader is the only writer of new pins; an admin's re-pin meanwhile is kept
-    // (the insert below never overwrites one).
-    let pins = ownership::pins(db, &env.name).await?;
+    let lock = ownership::pin_lock(db);
     with_pool!(db, pool => {
         let mut tx = pool.begin().await?;
+        let pins = ownership::read_pins!(&mut *tx, &env.name, lock);
         for dag in dags {
             let reported = env.ownership.owner_of_bundle(dag.bundle_name.as_deref());
-            let settled = ownership::settle(pins.get(&dag.dag_id), &reported);
+            let settled = ownership::settle(pins.get(&dag.dag_id).map(|pin| &pin.owner), &reported);
             let (team, shared) = settled.owner.columns();
             if settled.pin {
                 sqlx::query(

@@ -16,8 +16,6 @@
 //! the new owner.
 
 use hangar_app::models::platform::{OwnershipConflict, UnmappedBundle, owner_label};
-use std::collections::HashMap;
-
 use sqlx::Row;
 
 use crate::config::{BundleOwner, Ownership};
@@ -56,40 +54,77 @@ pub fn settle(pin: Option<&BundleOwner>, reported: &BundleOwner) -> Settled {
     }
 }
 
-/// Every pin of `environment`: dag id → owner.
-pub async fn pins(db: &Db, environment: &str) -> Result<HashMap<String, BundleOwner>, sqlx::Error> {
-    with_pool!(db, pool => {
-        sqlx::query("SELECT dag_id, team, shared FROM dag_owners WHERE environment = $1")
-            .bind(environment)
-            .fetch_all(pool)
-            .await?
-            .iter()
-            .map(|row| {
-                let owner = BundleOwner::from_columns(
-                    row.try_get("team")?,
-                    row.try_get::<i64, _>("shared")? != 0,
-                );
-                Ok((row.try_get("dag_id")?, owner))
-            })
-            .collect()
-    })
+/// A DAG's pin, and whether Airflow reports the DAG elsewhere now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pin {
+    pub owner: BundleOwner,
+    pub in_conflict: bool,
 }
 
+/// The lock clause that makes a pin read inside a sync's transaction hold off an admin's
+/// re-pin until the transaction ends: PostgreSQL share-locks the pins it read (the re-pin's
+/// delete waits); SQLite needs none (a deferred transaction that read before another
+/// writer committed cannot write: it fails with `BUSY_SNAPSHOT`, and the sync tries again).
+pub fn pin_lock(db: &Db) -> &'static str {
+    match db {
+        Db::Postgres(_) => " FOR SHARE OF o",
+        Db::Sqlite(_) => "",
+    }
+}
+
+/// Every pin of `$environment` (dag id → [`Pin`]), read through `$executor` — the caller's
+/// transaction, so the pins cannot change under what it writes (`$lock`: [`pin_lock`]).
+macro_rules! read_pins {
+    ($executor:expr, $environment:expr, $lock:expr) => {{
+        use sqlx::Row as _;
+        sqlx::query(&format!(
+            "SELECT o.dag_id AS dag_id, o.team AS team, o.shared AS shared, \
+             CAST(CASE WHEN d.conflict_since_ms IS NULL THEN 0 ELSE 1 END AS BIGINT) AS in_conflict \
+             FROM dag_owners o LEFT JOIN dags d \
+             ON d.environment = o.environment AND d.dag_id = o.dag_id \
+             WHERE o.environment = $1{}",
+            $lock
+        ))
+        .bind($environment)
+        .fetch_all($executor)
+        .await?
+        .iter()
+        .map(|row| {
+            let owner = $crate::config::BundleOwner::from_columns(
+                row.try_get("team")?,
+                row.try_get::<i64, _>("shared")? != 0,
+            );
+            let in_conflict = row.try_get::<i64, _>("in_conflict")? != 0;
+            Ok((
+                row.try_get::<String, _>("dag_id")?,
+                $crate::sync::ownership::Pin { owner, in_conflict },
+            ))
+        })
+        .collect::<Result<std::collections::HashMap<String, $crate::sync::ownership::Pin>, sqlx::Error>>()?
+    }};
+}
+pub(crate) use read_pins;
+
 /// Whether code from `bundles` (the versions a run or task instance executed) belongs to
-/// another owner than the DAG's `pin`. Unpinned DAGs follow their report anyway, and a
-/// version without a bundle tells nothing, so neither withholds anything.
+/// another owner than the DAG's pin. Unpinned DAGs follow their report anyway, so nothing of
+/// theirs is withheld. Versions that name no bundle tell nothing: such a run is kept, unless
+/// the DAG is in conflict now (deny by default: it may be the other bundle's).
 pub fn ran_elsewhere<'a>(
-    pin: Option<&BundleOwner>,
+    pin: Option<&Pin>,
     ownership: &Ownership,
     bundles: impl IntoIterator<Item = Option<&'a str>>,
 ) -> bool {
     let Some(pin) = pin else {
         return false;
     };
-    bundles
-        .into_iter()
-        .flatten()
-        .any(|bundle| ownership.owner_of_bundle(Some(bundle)) != *pin)
+    let mut known = false;
+    for bundle in bundles.into_iter().flatten() {
+        if ownership.owner_of_bundle(Some(bundle)) != pin.owner {
+            return true;
+        }
+        known = true;
+    }
+    !known && pin.in_conflict
 }
 
 /// A stored conflict: environment, dag id, pinned team, pinned as shared, the bundle Airflow
@@ -271,7 +306,7 @@ async fn repin(
             .execute(&mut *tx)
             .await?;
         }
-        if before.as_ref() != Some(&settled.owner) {
+        if before.clone().unwrap_or(BundleOwner::Unmapped) != settled.owner {
             // The DAG changes hands, its past does not: the runs stored so far ran the
             // previous owner's code (task instances and tries go with them).
             for table in ["task_instances", "dag_runs"] {
@@ -374,10 +409,14 @@ mod tests {
     #[test]
     fn runs_of_another_owners_code_are_withheld() {
         let ownership = two_teams();
-        let pin = team("team_a");
+        let pinned = |owner: BundleOwner| Pin {
+            owner,
+            in_conflict: false,
+        };
+        let pin = pinned(team("team_a"));
         assert!(!ran_elsewhere(Some(&pin), &ownership, [Some("a_dags")]));
         assert!(ran_elsewhere(Some(&pin), &ownership, [Some("b_dags")]));
-        // One foreign version is enough (a run that went on under the other parse).
+        // One foreign version is enough (a try that ran the other parse).
         assert!(ran_elsewhere(
             Some(&pin),
             &ownership,
@@ -388,13 +427,26 @@ mod tests {
         assert!(ran_elsewhere(Some(&pin), &ownership, [Some("nowhere")]));
         // A shared DAG's run from a team's bundle is that team's code, not everyone's.
         assert!(ran_elsewhere(
-            Some(&BundleOwner::Shared),
+            Some(&pinned(BundleOwner::Shared)),
             &ownership,
             [Some("a_dags")]
         ));
-        // Nothing to go by: no versions, versions without a bundle, or no pin.
+        // Nothing to go by (no versions yet, or none with a bundle): kept, unless the DAG
+        // is in conflict now.
         assert!(!ran_elsewhere(Some(&pin), &ownership, []));
         assert!(!ran_elsewhere(Some(&pin), &ownership, [None]));
+        let disputed = Pin {
+            owner: team("team_a"),
+            in_conflict: true,
+        };
+        assert!(ran_elsewhere(Some(&disputed), &ownership, []));
+        assert!(ran_elsewhere(Some(&disputed), &ownership, [None]));
+        assert!(!ran_elsewhere(
+            Some(&disputed),
+            &ownership,
+            [Some("a_dags")]
+        ));
+        // Unpinned: nothing withheld.
         assert!(!ran_elsewhere(None, &ownership, [Some("b_dags")]));
         // Everything in a single-team environment is its team's.
         let single = Ownership::SingleTeam {

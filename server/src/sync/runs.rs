@@ -81,10 +81,11 @@ pub async fn sync_runs(
     let since = window_start(env, now_ms);
     let runs =
         super::dags::answered(db, &env.name, now_ms, client.runs_since(&since).await).await?;
-    let (kept, withheld) = own_code_only(db, env, &runs).await?;
+    let lock = ownership::pin_lock(db);
     let mut changed = BTreeSet::new();
     with_pool!(db, pool => {
         let mut tx = pool.begin().await?;
+        let (kept, withheld) = own_code_only(env, &ownership::read_pins!(&mut *tx, &env.name, lock), &runs);
         for run in kept {
             if upsert_run!(&env.name, run, now_ms).fetch_optional(&mut *tx).await?.is_some() {
                 changed.insert(run.dag_id.clone());
@@ -103,15 +104,11 @@ pub async fn sync_runs(
 
 /// `runs` split into those Hangar stores and those that ran another owner's code than
 /// their DAG's pin (`ownership::ran_elsewhere`), which it never shows.
-async fn own_code_only<'r>(
-    db: &Db,
+fn own_code_only<'r>(
     env: &AirflowConfig,
+    pins: &std::collections::HashMap<String, ownership::Pin>,
     runs: &'r [DagRun],
-) -> Result<(Vec<&'r DagRun>, Vec<&'r DagRun>), sqlx::Error> {
-    if runs.is_empty() {
-        return Ok((Vec::new(), Vec::new()));
-    }
-    let pins = ownership::pins(db, &env.name).await?;
+) -> (Vec<&'r DagRun>, Vec<&'r DagRun>) {
     let (withheld, kept): (Vec<_>, Vec<_>) = runs.iter().partition(|run| {
         ownership::ran_elsewhere(
             pins.get(&run.dag_id),
@@ -126,7 +123,7 @@ async fn own_code_only<'r>(
             "runs of another owner's code (an ownership conflict) are not shown"
         );
     }
-    Ok((kept, withheld))
+    (kept, withheld)
 }
 
 /// Drops runs that left the window — except each DAG's latest `runs_per_dag` — and the task
@@ -193,9 +190,10 @@ pub async fn backfill_older_runs(
             Err(crate::airflow::AirflowError::NotFound { .. }) => Vec::new(),
             Err(error) => return Err(error.into()),
         };
-        let (kept, _withheld) = own_code_only(db, env, &runs).await?;
         with_pool!(db, pool => {
             let mut tx = pool.begin().await?;
+            let pins = ownership::read_pins!(&mut *tx, &env.name, ownership::pin_lock(db));
+            let (kept, _withheld) = own_code_only(env, &pins, &runs);
             for run in kept {
                 if upsert_run!(&env.name, run, now_ms).fetch_optional(&mut *tx).await?.is_some() {
                     changed.insert(run.dag_id.clone());

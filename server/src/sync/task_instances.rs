@@ -38,25 +38,22 @@ pub async fn sync_task_instances(
     )
     .await?;
     let next_since = rfc3339(now_ms - OVERLAP_MS);
-    // An instance whose current try runs another owner's code than its DAG's pin is not
-    // shown (`ownership.rs`): not stored, and removed if an earlier try was.
-    let pins = if instances.is_empty() {
-        Default::default()
-    } else {
-        super::ownership::pins(db, &env.name).await?
-    };
-    let (withheld, kept): (Vec<_>, Vec<_>) = instances.iter().partition(|ti| {
-        super::ownership::ran_elsewhere(
-            pins.get(&ti.dag_id),
-            &env.ownership,
-            [ti.dag_version
-                .as_ref()
-                .and_then(|v| v.bundle_name.as_deref())],
-        )
-    });
+    let lock = super::ownership::pin_lock(db);
     let mut changed = BTreeSet::new();
     with_pool!(db, pool => {
         let mut tx = pool.begin().await?;
+        // An instance whose current try runs another owner's code than its DAG's pin is not
+        // shown (`ownership.rs`): not stored, and removed if an earlier try was. And none is
+        // stored without its run (the run sync withholds a run any of whose tries ran
+        // another owner's code, so its earlier tries are never readable either).
+        let pins = super::ownership::read_pins!(&mut *tx, &env.name, lock);
+        let (withheld, kept): (Vec<_>, Vec<_>) = instances.iter().partition(|ti| {
+            super::ownership::ran_elsewhere(
+                pins.get(&ti.dag_id),
+                &env.ownership,
+                [ti.dag_version.as_ref().and_then(|v| v.bundle_name.as_deref())],
+            )
+        });
         for ti in withheld {
             let removed = sqlx::query(
                 "DELETE FROM task_instances WHERE environment = $1 AND dag_id = $2 \
@@ -78,7 +75,9 @@ pub async fn sync_task_instances(
                 "INSERT INTO task_instances (environment, dag_id, run_id, task_id, map_index, \
                  state, try_number, start_date, end_date, duration, operator, synced_ms, \
                  queued_when, executor, queue, hostname, rendered_map_index) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
+                 SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17 \
+                 WHERE EXISTS (SELECT 1 FROM dag_runs r WHERE r.environment = $1 \
+                 AND r.dag_id = $2 AND r.run_id = $3) \
                  ON CONFLICT (environment, dag_id, run_id, task_id, map_index) DO UPDATE SET \
                  state = excluded.state, try_number = excluded.try_number, \
                  start_date = excluded.start_date, end_date = excluded.end_date, \
@@ -117,12 +116,16 @@ pub async fn sync_task_instances(
                 changed.insert(ti.dag_id.clone());
             }
         }
+        // Only from the watermark this pass started at: an admin's re-pin that reset it
+        // meanwhile (to read the window whole again) is not undone.
         sqlx::query(
             "INSERT INTO airflow_sync_status (environment, task_instances_since) VALUES ($1, $2) \
-             ON CONFLICT (environment) DO UPDATE SET task_instances_since = excluded.task_instances_since",
+             ON CONFLICT (environment) DO UPDATE SET task_instances_since = excluded.task_instances_since \
+             WHERE airflow_sync_status.task_instances_since IS NOT DISTINCT FROM $3",
         )
         .bind(&env.name)
         .bind(&next_since)
+        .bind(&since)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
