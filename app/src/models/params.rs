@@ -203,7 +203,7 @@ pub fn with_typed_values(
             .iter()
             .find(|p| &p.name == name)
             .ok_or_else(|| format!("This DAG has no parameter {name:?}."))?;
-        if text.trim() == param.form_text(&param.default) {
+        if *text == param.form_text(&param.default) {
             continue;
         }
         conf.insert(name.clone(), typed_value(param, text)?);

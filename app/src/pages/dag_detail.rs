@@ -185,13 +185,19 @@ fn ParamField(
     };
     let input = match param.input() {
         ParamInput::Choice(choices) => {
-            let options = choices
+            let mut options: Vec<_> = choices
                 .iter()
                 .map(|choice| {
                     let label = choice.as_str().map_or_else(|| choice.to_string(), str::to_string);
                     option(choice.to_string(), label, *choice == param.default)
                 })
-                .collect_view();
+                .collect();
+            // A default that is not among the choices (none, say) is what the form starts
+            // from, so it is sent unchanged unless one is picked.
+            if !choices.contains(&param.default) {
+                options.insert(0, option(initial.clone(), "(default)".into(), true));
+            }
+            let options = options.collect_view();
             view! { <select name=field data-testid="param-input" on:change=set>{options}</select> }.into_any()
         }
         ParamInput::Boolean => {

@@ -52,10 +52,9 @@ async fn store(
     dags: &[Dag],
     now_ms: i64,
 ) -> Result<u64, sqlx::Error> {
-    let lock = ownership::pin_lock(db);
     with_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
-        let pins = ownership::read_pins!(&mut *tx, &env.name, lock);
+        let mut tx = ownership::begin_guarded!(db, pool, &env.name, false);
+        let pins = ownership::read_pins!(&mut *tx, &env.name);
         for dag in dags {
             let reported = env.ownership.owner_of_bundle(dag.bundle_name.as_deref());
             let settled = ownership::settle(pins.get(&dag.dag_id).map(|pin| &pin.owner), &reported);

@@ -61,30 +61,63 @@ pub struct Pin {
     pub in_conflict: bool,
 }
 
-/// The lock clause that makes a pin read inside a sync's transaction hold off an admin's
-/// re-pin until the transaction ends: PostgreSQL share-locks the pins it read (the re-pin's
-/// delete waits); SQLite needs none (a deferred transaction that read before another
-/// writer committed cannot write: it fails with `BUSY_SNAPSHOT`, and the sync tries again).
-pub fn pin_lock(db: &Db) -> &'static str {
+/// How a transaction that reads pins and writes what follows from them begins: on SQLite
+/// `BEGIN IMMEDIATE`, which takes the write lock first (a deferred transaction that read
+/// before another writer committed could not write at all: `BUSY_SNAPSHOT`); on PostgreSQL
+/// a plain `BEGIN`, then [`pin_guard`].
+pub fn begin_statement(db: &Db) -> &'static str {
     match db {
-        Db::Postgres(_) => " FOR SHARE OF o",
-        Db::Sqlite(_) => "",
+        Db::Sqlite(_) => "BEGIN IMMEDIATE",
+        Db::Postgres(_) => "BEGIN",
     }
 }
 
-/// Every pin of `$environment` (dag id → [`Pin`]), read through `$executor` — the caller's
-/// transaction, so the pins cannot change under what it writes (`$lock`: [`pin_lock`]).
+/// On PostgreSQL, the environment's pin guard, taken first in the transaction ($1: the
+/// environment): shared by the syncs, exclusive for an admin's re-pin, so a re-pin never
+/// falls between a sync's read of the pins and its writes (row locks cannot do it: a
+/// re-pin replaces the row, and a pin that does not exist yet has no row to lock).
+pub fn pin_guard(db: &Db, exclusive: bool) -> Option<&'static str> {
+    match (db, exclusive) {
+        (Db::Sqlite(_), _) => None,
+        (Db::Postgres(_), false) => {
+            Some("SELECT pg_advisory_xact_lock_shared(hashtext('hangar.pins:' || $1))")
+        }
+        (Db::Postgres(_), true) => {
+            Some("SELECT pg_advisory_xact_lock(hashtext('hangar.pins:' || $1))")
+        }
+    }
+}
+
+/// Begins a transaction on `$pool` (of `$db`) that holds `$environment`'s pin guard
+/// (`$exclusive` for a re-pin): [`begin_statement`], then [`pin_guard`].
+macro_rules! begin_guarded {
+    ($db:expr, $pool:expr, $environment:expr, $exclusive:expr) => {{
+        let mut tx = $pool
+            .begin_with($crate::sync::ownership::begin_statement($db))
+            .await?;
+        if let Some(guard) = $crate::sync::ownership::pin_guard($db, $exclusive) {
+            sqlx::query(guard)
+                .bind($environment)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx
+    }};
+}
+pub(crate) use begin_guarded;
+
+/// Every pin of `$environment` (dag id → [`Pin`]), read through `$executor`: a transaction
+/// [`begin_guarded!`] began, so the pins cannot change under what it writes.
 macro_rules! read_pins {
-    ($executor:expr, $environment:expr, $lock:expr) => {{
+    ($executor:expr, $environment:expr) => {{
         use sqlx::Row as _;
-        sqlx::query(&format!(
+        sqlx::query(
             "SELECT o.dag_id AS dag_id, o.team AS team, o.shared AS shared, \
              CAST(CASE WHEN d.conflict_since_ms IS NULL THEN 0 ELSE 1 END AS BIGINT) AS in_conflict \
              FROM dag_owners o LEFT JOIN dags d \
              ON d.environment = o.environment AND d.dag_id = o.dag_id \
-             WHERE o.environment = $1{}",
-            $lock
-        ))
+             WHERE o.environment = $1",
+        )
         .bind($environment)
         .fetch_all($executor)
         .await?
@@ -262,7 +295,7 @@ async fn repin(
     now_ms: i64,
 ) -> Result<Option<Resolved>, ServerError> {
     query_result(with_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
+        let mut tx = begin_guarded!(db, pool, environment, true);
         let Some(row) = sqlx::query(
             "SELECT CASE WHEN conflict_since_ms IS NULL THEN bundle_name ELSE conflict_bundle END \
              AS reported FROM dags WHERE environment = $1 AND dag_id = $2",
@@ -322,8 +355,9 @@ async fn repin(
                 .execute(&mut *tx)
                 .await?;
             // The task-instance sync reads only what changed; once, it reads the window
-            // whole again, so the new owner's runs come back with their tasks.
-            sqlx::query("UPDATE airflow_sync_status SET task_instances_since = NULL WHERE environment = $1")
+            // whole again, so the new owner's runs come back with their tasks ('' is that
+            // request: unlike NULL, a pass that started from none does not overwrite it).
+            sqlx::query("UPDATE airflow_sync_status SET task_instances_since = '' WHERE environment = $1")
                 .bind(environment)
                 .execute(&mut *tx)
                 .await?;

@@ -81,11 +81,10 @@ pub async fn sync_runs(
     let since = window_start(env, now_ms);
     let runs =
         super::dags::answered(db, &env.name, now_ms, client.runs_since(&since).await).await?;
-    let lock = ownership::pin_lock(db);
     let mut changed = BTreeSet::new();
     with_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
-        let (kept, withheld) = own_code_only(env, &ownership::read_pins!(&mut *tx, &env.name, lock), &runs);
+        let mut tx = ownership::begin_guarded!(db, pool, &env.name, false);
+        let (kept, withheld) = own_code_only(env, &ownership::read_pins!(&mut *tx, &env.name), &runs);
         for run in kept {
             if upsert_run!(&env.name, run, now_ms).fetch_optional(&mut *tx).await?.is_some() {
                 changed.insert(run.dag_id.clone());
@@ -191,8 +190,8 @@ pub async fn backfill_older_runs(
             Err(error) => return Err(error.into()),
         };
         with_pool!(db, pool => {
-            let mut tx = pool.begin().await?;
-            let pins = ownership::read_pins!(&mut *tx, &env.name, ownership::pin_lock(db));
+            let mut tx = ownership::begin_guarded!(db, pool, &env.name, false);
+            let pins = ownership::read_pins!(&mut *tx, &env.name);
             let (kept, _withheld) = own_code_only(env, &pins, &runs);
             for run in kept {
                 if upsert_run!(&env.name, run, now_ms).fetch_optional(&mut *tx).await?.is_some() {

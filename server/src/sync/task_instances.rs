@@ -34,19 +34,20 @@ pub async fn sync_task_instances(
         db,
         &env.name,
         now_ms,
-        client.task_instances(&window_start, since.as_deref()).await,
+        client
+            .task_instances(&window_start, since.as_deref().filter(|s| !s.is_empty()))
+            .await,
     )
     .await?;
     let next_since = rfc3339(now_ms - OVERLAP_MS);
-    let lock = super::ownership::pin_lock(db);
     let mut changed = BTreeSet::new();
     with_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
+        let mut tx = super::ownership::begin_guarded!(db, pool, &env.name, false);
         // An instance whose current try runs another owner's code than its DAG's pin is not
         // shown (`ownership.rs`): not stored, and removed if an earlier try was. And none is
         // stored without its run (the run sync withholds a run any of whose tries ran
         // another owner's code, so its earlier tries are never readable either).
-        let pins = super::ownership::read_pins!(&mut *tx, &env.name, lock);
+        let pins = super::ownership::read_pins!(&mut *tx, &env.name);
         let (withheld, kept): (Vec<_>, Vec<_>) = instances.iter().partition(|ti| {
             super::ownership::ran_elsewhere(
                 pins.get(&ti.dag_id),
@@ -134,6 +135,7 @@ pub async fn sync_task_instances(
     Ok(changed)
 }
 
+/// The stored watermark as it is (`Some("")`: read the whole window, as a re-pin asks).
 async fn watermark(db: &Db, env: &str) -> Result<Option<String>, sqlx::Error> {
     with_pool!(db, pool => {
         let row = sqlx::query("SELECT task_instances_since FROM airflow_sync_status WHERE environment = $1")
