@@ -33,6 +33,11 @@ for (const javaScriptEnabled of [true, false]) {
     await page.waitForURL('**/t/team_a');
     await page.waitForSelector('section[data-team="team_a"]');
     assert.equal(await page.textContent('[data-testid=team-role]'), 'author');
+    // Where team_a's tasks run, as the platform declares it (demo-teams.toml).
+    assert.match(
+      await page.textContent('[data-testid=team-execution] [data-testid=execution-declared]'),
+      /KubernetesExecutor, namespace team-a, queue team_a/,
+    );
     assert.deepEqual(providerVisits, [], 'switching never goes to the identity provider');
     assert.deepEqual(errors, []);
     await context.close();
