@@ -24,6 +24,7 @@ pub mod platform;
 pub mod ports;
 pub mod rate;
 pub mod read_model;
+pub mod review;
 pub mod signing_keys;
 pub mod state;
 pub mod sync;

@@ -6,7 +6,7 @@
 //! secret for the same token), records its last use, and acts as a user of its own.
 //!
 //! A token is only as trustworthy as the people who held its secret: a request it opens is
-//! also its creator's and its last rotator's, so neither may approve it (`deploy/policy.rs`),
+//! also its creator's and its last rotator's, so neither may approve it (`review/policy.rs`),
 //! and it stops working as soon as either no longer holds a role in the team that may create
 //! tokens — judged from the groups stored at their last sign-in and the current `[[access]]`
 //! rules ([`lapsed`]).
@@ -24,8 +24,7 @@ use crate::error::ServerError;
 use crate::with_pool;
 
 const PREFIX: &str = "hgr_";
-/// Tokens' own users live under this issuer, which no identity provider can have.
-pub const TOKEN_ISSUER: &str = "hangar:api-token";
+pub use crate::users::TOKEN_ISSUER;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {

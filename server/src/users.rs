@@ -7,10 +7,13 @@ use sqlx::Row;
 
 use crate::db::Db;
 use crate::db::query_result;
-use crate::deploy::commit::normalize_email;
-use crate::deploy::policy::{Directory, Owner, Person};
 use crate::error::ServerError;
+use crate::review::commit::normalize_email;
+use crate::review::policy::{Directory, Owner, Person};
 use crate::with_pool;
+
+/// Tokens' own users live under this issuer, which no identity provider can have.
+pub const TOKEN_ISSUER: &str = "hangar:api-token";
 
 /// Addresses looked up per statement (each one a bound parameter).
 const EMAILS_PER_LOOKUP: usize = 500;
@@ -238,7 +241,7 @@ pub async fn signed_in_people(db: &Db) -> Result<Vec<KnownUser>, ServerError> {
     );
     query_result(with_pool!(db, pool => {
         let rows = sqlx::query(&sql)
-            .bind(crate::tokens::TOKEN_ISSUER)
+            .bind(TOKEN_ISSUER)
             .fetch_all(pool)
             .await?;
         rows.iter().map(KnownUserRow::known_user).collect()
@@ -252,7 +255,7 @@ pub async fn signed_in_person(db: &Db, id: i64) -> Result<Option<KnownUser>, Ser
     query_result(with_pool!(db, pool => {
         let row = sqlx::query(&sql)
             .bind(id)
-            .bind(crate::tokens::TOKEN_ISSUER)
+            .bind(TOKEN_ISSUER)
             .fetch_optional(pool)
             .await?;
         row.as_ref().map(KnownUserRow::known_user).transpose()
@@ -273,7 +276,7 @@ pub async fn find_people(db: &Db, who: &str) -> Result<Vec<KnownUser>, ServerErr
     );
     query_result(with_pool!(db, pool => {
         let rows = sqlx::query(&sql)
-            .bind(crate::tokens::TOKEN_ISSUER)
+            .bind(TOKEN_ISSUER)
             .bind(who)
             .bind(id)
             .fetch_all(pool)

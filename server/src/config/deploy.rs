@@ -11,8 +11,7 @@ use url::Url;
 
 use super::raw::{RawDeploy, RawGit, RawNotify, RawTarget};
 use super::{ConfigError, Secret, TeamConfig, parse_duration, read_secret_file};
-use crate::deploy::notify::{Event, Format};
-use crate::deploy::policy::{AuthorAliases, Authorship, OutsidePaths, Policy};
+use crate::review::policy::{AuthorAliases, Authorship, OutsidePaths, Policy};
 
 #[derive(Clone, Debug)]
 pub struct DeployConfig {
@@ -451,5 +450,62 @@ fn check_repository_path(path: &str) -> Result<(), String> {
         Err(format!(
             "{path:?} must be a relative repository path such as \"team_a/\""
         ))
+    }
+}
+
+/// What happened to a deploy request, as `[[deploy.notify]] events` names it (the
+/// notifier, `deploy/notify.rs`, tells it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    Opened,
+    Approved,
+    Rejected,
+    Deployed,
+    Failed,
+    BreakGlass,
+}
+
+impl Event {
+    pub const ALL: [Event; 6] = [
+        Self::Opened,
+        Self::Approved,
+        Self::Rejected,
+        Self::Deployed,
+        Self::Failed,
+        Self::BreakGlass,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Opened => "opened",
+            Self::Approved => "approved",
+            Self::Rejected => "rejected",
+            Self::Deployed => "deployed",
+            Self::Failed => "failed",
+            Self::BreakGlass => "break_glass",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|event| event.as_str() == text)
+    }
+}
+
+/// How a notification hook wants its body (`[[deploy.notify]] format`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// `{"text": "…"}`, as Slack's (and Mattermost's, Teams' workflow) incoming webhooks take.
+    Slack,
+    /// Hangar's own JSON: the event and the request's fields.
+    Json,
+}
+
+impl Format {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "slack" => Some(Self::Slack),
+            "json" => Some(Self::Json),
+            _ => None,
+        }
     }
 }

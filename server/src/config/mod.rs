@@ -29,7 +29,8 @@ use url::Url;
 pub use airflow::{AirflowConfig, AirflowCredentials, BundleOwner, Ownership};
 pub use audit::AuditConfig;
 pub use deploy::{
-    DEFAULT_GIT_TIMEOUT, DEFAULT_HOOK_TIMEOUT, DeployConfig, GitConfig, NotifyConfig, TargetConfig,
+    DEFAULT_GIT_TIMEOUT, DEFAULT_HOOK_TIMEOUT, DeployConfig, Event as NotifyEvent,
+    Format as NotifyFormat, GitConfig, NotifyConfig, TargetConfig,
 };
 pub use duration::parse_duration;
 pub use limits::LimitsConfig;

@@ -16,7 +16,7 @@
 pub mod actions;
 pub mod blocking;
 pub mod changes;
-pub mod commit;
+pub use crate::review::commit;
 pub mod confirm;
 pub mod directory;
 pub mod engine;
@@ -27,7 +27,7 @@ mod failpoint;
 pub mod git;
 mod hook;
 pub mod notify;
-pub mod policy;
+pub use crate::review::policy;
 mod process;
 pub mod progress;
 pub mod reference;

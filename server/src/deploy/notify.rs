@@ -25,42 +25,9 @@ use crate::db::{Db, query_result};
 use crate::error::ServerError;
 use crate::with_pool;
 
-/// What happened to a request.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Event {
-    Opened,
-    Approved,
-    Rejected,
-    Deployed,
-    Failed,
-    BreakGlass,
-}
+pub use crate::config::{NotifyEvent as Event, NotifyFormat as Format};
 
 impl Event {
-    pub const ALL: [Event; 6] = [
-        Self::Opened,
-        Self::Approved,
-        Self::Rejected,
-        Self::Deployed,
-        Self::Failed,
-        Self::BreakGlass,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Opened => "opened",
-            Self::Approved => "approved",
-            Self::Rejected => "rejected",
-            Self::Deployed => "deployed",
-            Self::Failed => "failed",
-            Self::BreakGlass => "break_glass",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|event| event.as_str() == text)
-    }
-
     /// "opened", "was approved", … after "deploy #12 of team_a".
     fn verb(self) -> &'static str {
         match self {
@@ -70,25 +37,6 @@ impl Event {
             Self::Deployed => "is deployed",
             Self::Failed => "failed",
             Self::BreakGlass => "was deployed without review (break glass)",
-        }
-    }
-}
-
-/// How a hook wants its body.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    /// `{"text": "…"}`, as Slack's (and Mattermost's, Teams' workflow) incoming webhooks take.
-    Slack,
-    /// Hangar's own JSON: the event and the request's fields.
-    Json,
-}
-
-impl Format {
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "slack" => Some(Self::Slack),
-            "json" => Some(Self::Json),
-            _ => None,
         }
     }
 }

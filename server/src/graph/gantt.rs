@@ -8,15 +8,8 @@ use std::fmt::Write;
 use hangar_app::html::escape_into;
 use hangar_app::time_text::{parse_rfc3339, wall_clock};
 
-/// One bar: a try's times (RFC 3339) and state.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Bar {
-    pub try_number: i64,
-    pub state: String,
-    pub queued: Option<String>,
-    pub start: Option<String>,
-    pub end: Option<String>,
-}
+/// One bar: a try's times and state, as the read model keeps them.
+pub use crate::read_model::tasks::Bar;
 
 /// One row: a task (or a mapped task's instances) and its tries, the current one last.
 #[derive(Clone, Debug, PartialEq)]

@@ -238,17 +238,6 @@ pub async fn live_by_user(db: &Db, now_ms: i64) -> Result<HashMap<i64, i64>, Ser
     }))
 }
 
-/// Live sessions in all.
-#[tracing::instrument(level = "debug", skip_all)]
-pub async fn live_total(db: &Db, now_ms: i64) -> Result<i64, ServerError> {
-    query_result(with_pool!(db, pool => {
-        sqlx::query_scalar("SELECT COUNT(*) FROM user_sessions WHERE expires_ms > $1")
-            .bind(now_ms)
-            .fetch_one(pool)
-            .await
-    }))
-}
-
 /// Forgets expired sessions every `every` (the store's own records are swept beside).
 pub fn spawn_cleanup(db: Db, clock: Arc<dyn Clock>, every: Duration) {
     tokio::spawn(async move {

@@ -20,6 +20,16 @@ use crate::db::{Db, query_result};
 use crate::error::ServerError;
 use crate::with_pool;
 
+/// One bar of a Gantt chart: a try's times (RFC 3339) and state (`graph::gantt` draws it).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bar {
+    pub try_number: i64,
+    pub state: String,
+    pub queued: Option<String>,
+    pub start: Option<String>,
+    pub end: Option<String>,
+}
+
 /// A task of a DAG as its task list gives it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DagTaskInfo {
@@ -669,8 +679,7 @@ pub async fn gantt_rows(
     environment: &str,
     dag_id: &str,
     run_id: &str,
-) -> Result<Vec<(String, u64, Vec<crate::graph::gantt::Bar>)>, ServerError> {
-    use crate::graph::gantt::Bar;
+) -> Result<Vec<(String, u64, Vec<Bar>)>, ServerError> {
     let known = dag_tasks(db, environment, dag_id).await?;
     let (current, earlier) = query_result(with_pool!(db, pool => {
         // One row per task: a mapped one summed up (its instances' first queue and start,

@@ -352,7 +352,7 @@ async fn sessions_from_before_the_index_are_registered() {
 
     assert!(signed_in(&browser).await, "an old session carries on");
     let now = app.state.clock.now_ms();
-    let live = hangar_server::identity::session_index::live_total(&app.state.db, now)
+    let live = hangar_server::metrics::live_sessions(&app.state.db, now)
         .await
         .unwrap();
     assert_eq!(live, 1, "and is registered");
