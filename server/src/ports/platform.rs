@@ -48,7 +48,7 @@ impl PlatformPages {
                 .map(|env| (env.name.clone(), env.ownership.clone(), env.sync_interval))
                 .collect(),
             teams: teams.iter().map(|team| team.name.clone()).collect(),
-            declared: super::read_model::declared_execution(teams),
+            declared: crate::read_model::execution::declared(teams),
             live,
         }
     }
@@ -85,8 +85,7 @@ impl Platform for PlatformPages {
         let now_ms = self.clock.now_ms();
         let mut figures = overview::read(&self.db, now_ms, query.failing_hours).await?;
         let environments = environment_health(&self.db, &self.environments, now_ms).await?;
-        let since = crate::clock::rfc3339(now_ms - super::read_model::EXECUTION_WINDOW_MS);
-        let mut seen = crate::read_model::execution::seen(&self.db, None, &since).await?;
+        let mut seen = crate::read_model::execution::seen(&self.db, None, now_ms).await?;
         let mut teams: Vec<TeamOverview> = acting
             .viewer
             .teams

@@ -42,7 +42,7 @@ impl DbReadModel {
             versions,
             graphs: Default::default(),
             clock,
-            declared: declared_execution(teams),
+            declared: execution::declared(teams),
             environments: environments
                 .iter()
                 .map(|env| (env.name.clone(), env.ownership.clone()))
@@ -60,19 +60,6 @@ impl DbReadModel {
             .collect()
     }
 }
-
-/// `[[teams]] execution`, by team.
-pub(super) fn declared_execution(
-    teams: &[TeamConfig],
-) -> std::collections::HashMap<String, DeclaredExecution> {
-    teams
-        .iter()
-        .filter_map(|team| Some((team.name.clone(), team.execution.clone()?)))
-        .collect()
-}
-
-/// Task instances count as "the last 24 hours" from this far back.
-pub(super) const EXECUTION_WINDOW_MS: i64 = 24 * 3600 * 1000;
 
 fn is_date(text: &str) -> bool {
     let bytes = text.as_bytes();
@@ -377,8 +364,7 @@ impl ReadModel for DbReadModel {
 
     #[tracing::instrument(skip_all, fields(request_id = %acting.request_id, team))]
     async fn team_execution(&self, acting: &Acting, team: &str) -> Result<TeamExecution, AppError> {
-        let since = crate::clock::rfc3339(self.clock.now_ms() - EXECUTION_WINDOW_MS);
-        let seen = execution::seen(&self.db, Some(team), &since)
+        let seen = execution::seen(&self.db, Some(team), self.clock.now_ms())
             .await?
             .remove(team)
             .unwrap_or_default();

@@ -2,23 +2,37 @@
 //! (or were queued) in the last 24 hours, most used first. A team's own DAGs only: a shared
 //! DAG's tasks are nobody's in particular, an unmapped bundle's are nobody's at all.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
-use hangar_app::models::execution::{EXECUTION_ROWS, ExecutionUse};
+use hangar_app::models::execution::{DeclaredExecution, EXECUTION_ROWS, ExecutionUse};
 use sqlx::Row;
 
+use crate::config::TeamConfig;
 use crate::db::{Db, query_result};
 use crate::error::ServerError;
 use crate::with_pool;
 
-/// Executor / queue / host combinations of `team`'s task instances since `since` (RFC 3339),
-/// or of every team's (`None`), by team; at most [`EXECUTION_ROWS`] per team, most used first
+/// Task instances count as "the last 24 hours" from this far back.
+const WINDOW_MS: i64 = 24 * 3600 * 1000;
+
+/// What `[[teams]] execution` declares, by team (the team home and `/platform` show it
+/// beside what [`seen`] finds).
+pub fn declared(teams: &[TeamConfig]) -> HashMap<String, DeclaredExecution> {
+    teams
+        .iter()
+        .filter_map(|team| Some((team.name.clone(), team.execution.clone()?)))
+        .collect()
+}
+
+/// Executor / queue / host combinations of `team`'s task instances of the last 24 hours
+/// before `now_ms`, or of every team's (`None`), by team; at most [`EXECUTION_ROWS`] per team, most used first
 /// (ranked per team, so one busy team's many hosts never crowd another team out).
 pub async fn seen(
     db: &Db,
     team: Option<&str>,
-    since: &str,
+    now_ms: i64,
 ) -> Result<BTreeMap<String, Vec<ExecutionUse>>, ServerError> {
+    let since = crate::clock::rfc3339(now_ms - WINDOW_MS);
     let team_rule = if team.is_some() {
         "d.team = $2"
     } else {
@@ -41,7 +55,7 @@ pub async fn seen(
     );
     let rows: Vec<(String, ExecutionUse)> = query_result(with_pool!(db, pool => {
         sqlx::query(&sql)
-            .bind(since)
+            .bind(&since)
             .bind(team.unwrap_or(""))
             .bind(EXECUTION_ROWS as i64)
             .fetch_all(pool)

@@ -115,8 +115,9 @@ fn own_code_only<'r>(
             run.dag_versions.iter().map(|v| v.bundle_name.as_deref()),
         )
     });
+    // Every pass while the conflict lasts (which /platform shows): not a warning each time.
     if !withheld.is_empty() {
-        tracing::warn!(
+        tracing::debug!(
             environment = %env.name,
             runs = withheld.len(),
             "runs of another owner's code (an ownership conflict) are not shown"
