@@ -420,7 +420,9 @@ fn Changes(detail: DeployDetail) -> impl IntoView {
             })
             .collect_view()
     };
-    let pager = (detail.pages > 1).then(|| {
+    // Drawn above and below the diffs (a function: type-erased views are not `Clone`).
+    let pager = || {
+        (detail.pages > 1).then(|| {
         let links = (1..=detail.pages)
             .map(|p| {
                 let href = format!("{}?page={p}", paths::deploy(&team, id));
@@ -428,7 +430,8 @@ fn Changes(detail: DeployDetail) -> impl IntoView {
             })
             .collect_view();
         view! { <nav class="pager" data-testid="diff-pager">{format!("Files {}–{} of {}: ", first + 1, (first + per_page).min(detail.files.len()), detail.files.len())}{links}</nav> }
-    });
+    })
+    };
     let outside_count = detail.files.len() - inside;
     let outside = (outside_count > 0).then(|| {
         let confirm = (detail.actions.review || detail.actions.review_after).then(|| view! {
@@ -460,9 +463,9 @@ fn Changes(detail: DeployDetail) -> impl IntoView {
             <h2>{format!("Files changed ({})", detail.files.len())}</h2>
             <ul class="file-tree" data-testid="file-tree">{tree(&detail.files[..inside], 0)}</ul>
             {outside}
-            {pager.clone()}
+            {pager()}
             <div class="diffs" data-testid="diffs">{diffs(false)}</div>
-            {pager}
+            {pager()}
         </section>
     }
 }
