@@ -23,10 +23,9 @@ pub struct Services {
     pub leptos: LeptosOptions,
     /// Handed to the app as context: how its server functions read Hangar's data.
     pub read_model: hangar_app::functions::ports::SharedReadModel,
-    /// Handed to the app as context: DAG-list pages already rendered.
-    pub dag_lists: Arc<hangar_app::functions::kept_pages::DagListCache>,
-    /// Handed to the app as context: platform overviews already computed.
-    pub overviews: Arc<hangar_app::functions::kept_pages::OverviewCache>,
+    /// Handed to the app as context: DAG lists, run lists and platform overviews already
+    /// computed.
+    pub kept_pages: Arc<hangar_app::functions::kept_pages::KeptCaches>,
     /// Handed to the app as context: how its server functions act in Airflow.
     pub actions: hangar_app::functions::ports::SharedAirflowActions,
     /// One client per environment (and per team credential), shared by sync and actions.
@@ -71,8 +70,7 @@ impl AppState {
     /// Gives a render or server-function call the ports it reads and acts through.
     pub fn provide_ports(&self) {
         leptos::prelude::provide_context(self.read_model.clone());
-        leptos::prelude::provide_context(self.dag_lists.clone());
-        leptos::prelude::provide_context(self.overviews.clone());
+        leptos::prelude::provide_context(self.kept_pages.clone());
         leptos::prelude::provide_context(self.actions.clone());
         leptos::prelude::provide_context(self.deploy_port.clone());
         leptos::prelude::provide_context(self.platform.clone());

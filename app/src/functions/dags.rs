@@ -49,8 +49,8 @@ pub async fn rendered_team_dags(team: String, query: DagQuery) -> Result<DagPage
     };
     let read_model = super::ports::read_model()?;
     let version = read_model.data_version(&team);
-    let cache = super::ports::dag_list_cache()?;
-    cache
+    super::ports::kept_pages()?
+        .dag_lists
         .page(key, version, || async {
             let mut page = read(&acting, &team, query).await?;
             let rows = crate::components::dag_rows::page_rows_html(&team, &page);

@@ -1,10 +1,11 @@
-//! Pages already computed, kept until their data changes (server only): the DAG list and
-//! the platform overview.
+//! Pages already computed, kept until their data changes (server only): the DAG list, the
+//! team's run list and the platform overview.
 //!
-//! Both are pages people keep open and reload, whose data changes at most once per sync.
-//! Reading the DAG list (five queries) and writing its rows (`components::dag_rows`) cost
-//! about 4 ms at 100 rows; the platform overview's figures about 13 ms at 50 teams and a
-//! million runs. A kept page costs a map lookup. It is served only while
+//! All three are pages people keep open and reload, whose data changes at most once per
+//! sync. Reading the DAG list (five queries) and writing its rows (`components::dag_rows`)
+//! cost about 4 ms at 100 rows; the run list's newest runs and their count about as much at
+//! a million runs; the platform overview's figures about 13 ms at 50 teams and a million
+//! runs. A kept page costs a map lookup. It is served only while
 //!
 //! - the data version it was computed at is current: every write to the read model that is
 //!   announced to live pages (the sync's runs, task instances and pools, every action, the
@@ -24,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use crate::errors::AppError;
 use crate::models::platform::{OverviewQuery, PlatformOverview};
-use crate::models::{DagPage, DagQuery};
+use crate::models::{DagPage, DagQuery, RunPage, RunQuery};
 
 /// The oldest page served, however quiet the data is.
 pub const MAX_AGE: Duration = Duration::from_secs(1);
@@ -42,6 +43,17 @@ pub struct DagListKey {
 /// The DAG list's pages, per team, query and abilities.
 pub type DagListCache = KeptPages<DagListKey, DagPage>;
 
+/// A run list depends on the team and the query alone: it offers no actions, so what the
+/// viewer may do does not change it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct RunListKey {
+    pub team: String,
+    pub query: RunQuery,
+}
+
+/// The team run list's pages, per team and query.
+pub type RunListCache = KeptPages<RunListKey, RunPage>;
+
 /// The overview depends on its query, the teams the viewer holds, and the clock (ages,
 /// "in sync" and the 24-hour window are computed from it).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -53,6 +65,14 @@ pub struct OverviewKey {
 
 /// The platform overview's pages.
 pub type OverviewCache = KeptPages<OverviewKey, PlatformOverview>;
+
+/// Every kept page of a server, handed to the app as one context.
+#[derive(Default)]
+pub struct KeptCaches {
+    pub dag_lists: DagListCache,
+    pub run_lists: RunListCache,
+    pub overviews: OverviewCache,
+}
 
 pub struct KeptPages<K, V> {
     slots: Mutex<HashMap<K, Arc<Slot<V>>>>,

@@ -31,7 +31,8 @@ pub async fn get_platform_overview(
         second: platform.clock_second(),
     };
     let version = platform.data_version();
-    let mut overview = super::ports::overview_cache()?
+    let mut overview = super::ports::kept_pages()?
+        .overviews
         .page(key, version, || async {
             let mut overview = platform.overview(&acting, query).await?;
             overview.awaiting_review = super::ports::deploys()?.awaiting_review(&acting).await?;

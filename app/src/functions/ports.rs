@@ -440,16 +440,10 @@ pub fn read_model() -> Result<SharedReadModel, AppError> {
         .ok_or_else(|| AppError::Internal("read model not provided".into()))
 }
 
-/// DAG-list pages already rendered, one cache per server.
-pub fn dag_list_cache() -> Result<Arc<super::kept_pages::DagListCache>, AppError> {
-    use_context::<Arc<super::kept_pages::DagListCache>>()
-        .ok_or_else(|| AppError::Internal("DAG-list cache not provided".into()))
-}
-
-/// Platform overviews already computed, one cache per server.
-pub fn overview_cache() -> Result<Arc<super::kept_pages::OverviewCache>, AppError> {
-    use_context::<Arc<super::kept_pages::OverviewCache>>()
-        .ok_or_else(|| AppError::Internal("overview cache not provided".into()))
+/// Pages already computed (DAG lists, run lists, platform overviews), one set per server.
+pub fn kept_pages() -> Result<Arc<super::kept_pages::KeptCaches>, AppError> {
+    use_context::<Arc<super::kept_pages::KeptCaches>>()
+        .ok_or_else(|| AppError::Internal("kept pages not provided".into()))
 }
 
 pub fn airflow_actions() -> Result<SharedAirflowActions, AppError> {

@@ -41,8 +41,18 @@ pub async fn get_team_runs(
         to,
         page,
     };
-    super::ports::read_model()?
-        .team_runs(&acting, &team, query)
+    // Kept until the team's data changes (`kept_pages`): at a million runs the newest page
+    // and its capped count are most of the page's cost, and the list is reloaded far more
+    // often than a sync changes it.
+    let read_model = super::ports::read_model()?;
+    let version = read_model.data_version(&team);
+    let key = super::kept_pages::RunListKey {
+        team: team.clone(),
+        query: query.clone(),
+    };
+    super::ports::kept_pages()?
+        .run_lists
+        .page(key, version, || read_model.team_runs(&acting, &team, query))
         .await
 }
 

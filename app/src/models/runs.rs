@@ -80,7 +80,7 @@ pub struct RunRow {
     pub end_date: Option<String>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct RunQuery {
     /// One of [`RUN_STATES`], or empty for all.
     pub state: String,

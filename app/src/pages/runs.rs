@@ -6,7 +6,7 @@ use leptos_router::components::Form;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::components::team_nav::TeamNav;
-use crate::components::{ErrorView, StateBadge, SyncNotices};
+use crate::components::{ErrorView, StateBadge, SyncNotices, Time};
 use crate::functions::runs::get_team_runs;
 use crate::models::{RUN_COUNT_CAP, RUN_PAGE_SIZE, RUN_STATES, RUN_TYPES, RunPage, RunQuery};
 use crate::paths;
@@ -92,8 +92,8 @@ fn RunList(team: String, page: RunPage) -> impl IntoView {
                     <td><a href=paths::run(&team, &run.environment, &run.dag_id, &run.run_id)><code>{run.run_id.clone()}</code></a></td>
                     <td><StateBadge state=run.state.clone()/></td>
                     <td>{run.run_type.clone().unwrap_or_default()}</td>
-                    <td>{run.run_after.clone()}</td>
-                    <td>{run.end_date.clone().unwrap_or_else(|| "—".into())}</td>
+                    <td><Time at=run.run_after.clone()/></td>
+                    <td><Time at=run.end_date.clone()/></td>
                 </tr>
             }
         })
