@@ -39,6 +39,8 @@ test('a platform admin sees who holds which role and ends a user\'s sessions', a
   await page.click('[data-testid=access-link]');
   await page.waitForURL('**/platform/access');
   await page.waitForSelector('#hangar[data-hydrated="true"]');
+  // The link navigates in the page: the URL changes before the new page's data has come.
+  await page.waitForSelector('[data-testid=access-teams] tbody tr');
 
   // The rules per team and the people with the role each group gives them.
   const teams = await page.locator('[data-testid=access-teams] tbody tr')

@@ -95,9 +95,9 @@ fn write_row(out: &mut String, row: &DagRow, context: RowContext<'_>) {
         out.push_str("\"></a>");
     }
     out.push_str("</span></td><td>");
-    text(out, row.schedule.as_deref().unwrap_or("—"));
+    write_schedule(out, row.schedule.as_deref());
     out.push_str("</td><td>");
-    text(out, row.next_run.as_deref().unwrap_or("—"));
+    crate::components::time::write_time_html(out, row.next_run.as_deref());
     out.push_str("</td><td>");
     text(out, &row.owners.join(", "));
     out.push_str("</td><td>");
@@ -124,6 +124,21 @@ fn write_row(out: &mut String, row: &DagRow, context: RowContext<'_>) {
         write_pause_form(out, row, context);
     }
     out.push_str("</td></tr>");
+}
+
+/// The schedule in words, the expression on hover (as `pages::dag_detail::Schedule`).
+fn write_schedule(out: &mut String, summary: Option<&str>) {
+    let raw = summary.unwrap_or("None");
+    let words = crate::time_text::schedule_words(raw);
+    out.push_str("<span class=\"schedule\" data-testid=\"schedule\"");
+    if words != raw {
+        out.push_str(" title=\"");
+        attr(out, raw);
+        out.push('"');
+    }
+    out.push('>');
+    text(out, &words);
+    out.push_str("</span>");
 }
 
 /// A plain form: it works without JavaScript; with it, the list's submit handler sends it
@@ -211,6 +226,34 @@ mod tests {
         assert!(!html.contains("\" onmouseover"), "{html}");
         assert!(!html.contains("\" onclick"), "{html}");
         assert!(html.contains("value=\"/t/team_a/dags?q=a&amp;page=0\""));
+    }
+
+    #[test]
+    fn schedules_read_as_words_and_times_as_times() {
+        let mut dag = row("etl");
+        dag.schedule = Some("30 6 * * 1-5".into());
+        dag.next_run = Some("2026-12-07T06:30:00Z".into());
+        let html = dag_rows_html(&[dag], context(false, false));
+        assert!(
+            html.contains("title=\"30 6 * * 1-5\">on weekdays at 06:30 UTC</span>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<time datetime=\"2026-12-07T06:30:00Z\""),
+            "{html}"
+        );
+        assert!(html.contains(">2026-12-07 06:30 UTC</time>"), "{html}");
+        assert!(!html.contains(">2026-12-07T06:30:00Z<"), "{html}");
+
+        let mut unscheduled = row("adhoc");
+        unscheduled.schedule = None;
+        let html = dag_rows_html(&[unscheduled], context(false, false));
+        assert!(html.contains("<span class=\"no-time\">—</span>"), "{html}");
+        // A hostile value in the time's place is text, not markup.
+        let mut hostile = row("etl");
+        hostile.next_run = Some("<b>soon</b>".into());
+        let html = dag_rows_html(&[hostile], context(false, false));
+        assert!(html.contains("&lt;b&gt;soon&lt;/b&gt;"), "{html}");
     }
 
     #[test]

@@ -72,25 +72,12 @@ pub fn Time(
     let hydrated = move || context.is_some_and(|c| c.hydrated.get());
     let now = move || context.map_or_else(now_ms, |c| c.now_ms.get());
     let place = move || ZonePlace::at(ms, zone().as_deref(), hydrated());
-    let exact = move || {
-        let place = place();
-        format!(
-            "{} {} ({})",
-            time_text::wall_clock(ms, place.offset_minutes, true),
-            place.label,
-            time_text::utc_offset(place.offset_minutes)
-        )
-    };
+    let exact = move || place().exact(ms);
     let shown = move || {
         if relative {
             time_text::relative(now(), ms)
         } else {
-            let place = place();
-            format!(
-                "{} {}",
-                time_text::wall_clock(ms, place.offset_minutes, false),
-                place.label
-            )
+            place().shown(ms)
         }
     };
     view! {
@@ -98,6 +85,52 @@ pub fn Time(
             data-testid="time">{shown}</time>
     }
     .into_any()
+}
+
+/// A time as HTML text, for rows the server writes as text (`dag_rows`): what [`Time`] renders
+/// before hydration, in UTC (a kept page is shared by every viewer, whatever their zone).
+/// Once the rows are in the browser, [`localize_text_times`] shows them in the reader's zone.
+pub fn write_time_html(out: &mut String, at: Option<&str>) {
+    let Some(ms) = at.and_then(time_text::parse_rfc3339) else {
+        out.push_str("<span class=\"no-time\">");
+        crate::html::escape_into(out, at.unwrap_or("—"));
+        out.push_str("</span>");
+        return;
+    };
+    let place = ZonePlace::utc();
+    out.push_str("<time datetime=\"");
+    crate::html::escape_into(out, at.unwrap_or_default());
+    out.push_str("\" title=\"");
+    crate::html::escape_into(out, &place.exact(ms));
+    out.push_str("\" data-zone=\"UTC\" data-testid=\"time\">");
+    crate::html::escape_into(out, &place.shown(ms));
+    out.push_str("</time>");
+}
+
+/// Shows the `<time>`s [`write_time_html`] wrote under `root` in the reader's zone (the fixed
+/// one from their settings, else the browser's), as [`Time`] does once hydrated.
+#[cfg(feature = "hydrate")]
+pub fn localize_text_times(root: &web_sys::Element) {
+    let fixed = use_context::<TimeContext>().and_then(|c| c.zone.get_untracked());
+    let Ok(times) = root.query_selector_all("time[datetime]") else {
+        return;
+    };
+    for index in 0..times.length() {
+        let Some(node) = times.item(index) else {
+            continue;
+        };
+        let Ok(time) = wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(node) else {
+            continue;
+        };
+        let at = time.get_attribute("datetime").unwrap_or_default();
+        let Some(ms) = time_text::parse_rfc3339(&at) else {
+            continue;
+        };
+        let place = browser::place(ms, fixed.as_deref()).unwrap_or_else(ZonePlace::utc);
+        let _ = time.set_attribute("title", &place.exact(ms));
+        let _ = time.set_attribute("data-zone", &place.zone);
+        time.set_text_content(Some(&place.shown(ms)));
+    }
 }
 
 /// A duration between two times, in words ("1 min 12 s"), or "—".
@@ -114,6 +147,25 @@ struct ZonePlace {
 }
 
 impl ZonePlace {
+    /// "2026-12-05 23:29 UTC"
+    fn shown(&self, ms: i64) -> String {
+        format!(
+            "{} {}",
+            time_text::wall_clock(ms, self.offset_minutes, false),
+            self.label
+        )
+    }
+
+    /// "2026-12-05 23:29:19 UTC (+00:00)", on hover.
+    fn exact(&self, ms: i64) -> String {
+        format!(
+            "{} {} ({})",
+            time_text::wall_clock(ms, self.offset_minutes, true),
+            self.label,
+            time_text::utc_offset(self.offset_minutes)
+        )
+    }
+
     fn utc() -> Self {
         Self {
             zone: "UTC".into(),

@@ -63,6 +63,15 @@ fn DagList(team: String, page: DagPage, pause: ServerAction<SetDagPaused>) -> im
         .rows_html
         .clone()
         .unwrap_or_else(|| page_rows_html(&team, &page).into());
+    // The rows' times arrive in UTC (a kept page serves every viewer); once they are in the
+    // page, the browser shows them in the reader's zone.
+    let rows_ref = NodeRef::<leptos::html::Tbody>::new();
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if let Some(tbody) = rows_ref.get() {
+            crate::components::time::localize_text_times(&tbody);
+        }
+    });
     let DagPage {
         total,
         query,
@@ -148,7 +157,7 @@ fn DagList(team: String, page: DagPage, pause: ServerAction<SetDagPaused>) -> im
                 </thead>
                 // Rows arrive as HTML (see `components::dag_rows`); their pause forms are
                 // plain forms, sent as the pause action from here when JavaScript runs.
-                <tbody inner_html=rows_html on:submit=move |ev| send_pause_form(ev, pause)></tbody>
+                <tbody node_ref=rows_ref inner_html=rows_html on:submit=move |ev| send_pause_form(ev, pause)></tbody>
             </table>
             <p class="pager">
                 <span data-testid="dag-count">
