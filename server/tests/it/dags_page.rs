@@ -379,8 +379,5 @@ fn strip_runs(html: &str) -> Vec<String> {
 /// What every writer of the read model does after writing (the sync, actions): pages of the
 /// team are re-read, not served from before the write.
 async fn announce_team_a(app: &TestApp) {
-    app.state
-        .live
-        .teams_changed("main", [Some("team_a".to_string())].into_iter().collect())
-        .await;
+    app.announce_change(&["team_a"]).await;
 }

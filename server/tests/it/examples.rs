@@ -274,7 +274,86 @@ async fn other_teams_names_are_masked_in_logs(backend: Backend) {
     assert!(download.lines().count() > 3, "the whole log: {download}");
 }
 
+/// A running task's log reaches an open page through the stream as Airflow writes it:
+/// `hangar_log_tour` logs a step every half second for 40 s; the stream's `lines` events
+/// carry later and later steps, and nothing from before `from`.
+async fn a_running_tasks_log_grows_through_the_stream(backend: Backend) {
+    let app = TestApp::spawn_with_airflow(backend).await;
+    let dag = "hangar_log_tour";
+    let run_id = app.fresh_run(dag).await;
+    app.sync_dags_until(&[dag], 180).await;
+    let operator = app.signed_in("examples_operator").await;
+    let task_path = hangar_app::paths::task_log("examples", "main", dag, &run_id, "narrate", -1, 0);
+    let mut state = None;
+    for _ in 0..120 {
+        app.sync_runs_and_tasks().await;
+        let html = operator.get(&task_path).await.text().await.unwrap();
+        state = shown_state(&html);
+        if state.as_deref() == Some("running") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+    assert_eq!(
+        state.as_deref(),
+        Some("running"),
+        "{backend:?}: the tour never ran"
+    );
+
+    let mut events = operator
+        .get(&format!("{task_path}/log/events?from=0"))
+        .await;
+    assert_eq!(events.status(), StatusCode::OK);
+    assert!(
+        events.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    // Steps in the order the stream brought them, per `lines` event.
+    let mut batches: Vec<Vec<u32>> = Vec::new();
+    let mut pending = String::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    while batches.iter().filter(|b| !b.is_empty()).count() < 3 {
+        let Ok(Ok(Some(chunk))) = tokio::time::timeout_at(deadline, events.chunk()).await else {
+            break;
+        };
+        pending.push_str(&String::from_utf8_lossy(&chunk));
+        // SSE events end with a blank line; keep a partial one for the next chunk.
+        while let Some(end) = pending.find("\n\n") {
+            let event: String = pending.drain(..end + 2).collect();
+            if event.contains("event: lines") {
+                batches.push(steps_in(&event));
+            }
+        }
+    }
+    let steps: Vec<u32> = batches.iter().flatten().copied().collect();
+    assert!(
+        batches.iter().filter(|b| !b.is_empty()).count() >= 3,
+        "{backend:?}: the log did not grow through the stream: {batches:?}"
+    );
+    assert!(
+        steps.windows(2).all(|w| w[0] < w[1]),
+        "{backend:?}: steps arrive in order, each once: {steps:?}"
+    );
+}
+
+/// The tour's step numbers in an event's lines ("step 7 of the tour").
+fn steps_in(event: &str) -> Vec<u32> {
+    event
+        .split("step ")
+        .skip(1)
+        .filter_map(|rest| {
+            let (number, after) = rest.split_once(' ')?;
+            after
+                .starts_with("of the tour")
+                .then(|| number.parse().ok())?
+        })
+        .collect()
+}
+
 on_both_backends!(
+    a_running_tasks_log_grows_through_the_stream,
     the_example_dags_belong_to_their_team,
     every_task_instance_has_a_page_with_its_state,
     mapped_tasks_list_their_instances,

@@ -93,6 +93,7 @@ async fn the_run_list_is_the_teams_newest_first(backend: Backend) {
         sqlx::query("UPDATE dag_runs SET team = 'team_a' WHERE dag_id = 'b_dag'")
             .execute(pool).await.unwrap();
     });
+    app.announce_change(&["team_a", "team_b"]).await;
     let after = listed(&page("").await);
     assert!(after.iter().all(|r| !r.starts_with("b_")), "{after:?}");
     assert!(count(&page("").await).contains("65"));
@@ -104,12 +105,14 @@ async fn the_run_list_is_the_teams_newest_first(backend: Backend) {
         sqlx::query("UPDATE dags SET team = 'team_a' WHERE dag_id = 'b_dag'")
             .execute(pool).await.unwrap();
     });
+    app.announce_change(&["team_a", "team_b"]).await;
     let moved = listed(&page("").await);
     assert_eq!(moved[0], "b_069", "{moved:?}");
     assert!(count(&page("").await).contains("136"));
 
     // Past 1,000 the count stops ("more than 1000") and paging goes on while pages are full.
     add_runs(&app, "a_dag", "c", 1000, "success").await;
+    app.announce_change(&["team_a"]).await;
     let busy = page("").await;
     assert!(count(&busy).contains("more than 1000"), "{}", count(&busy));
     assert!(busy.contains(r#"rel="next""#));

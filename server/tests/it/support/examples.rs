@@ -60,6 +60,26 @@ impl TestApp {
         runs
     }
 
+    /// A new manual run of `dag_id` (unpaused first), for a test that watches it run.
+    pub async fn fresh_run(&self, dag_id: &str) -> String {
+        let airflow = self.airflow();
+        let _one_at_a_time = TRIGGERING.lock().await;
+        // The example bundles parse once at start-up, in about a minute.
+        for _ in 0..180 {
+            match airflow
+                .call::<Value>(Method::GET, &api_path(&["dags", dag_id]), &[], None)
+                .await
+            {
+                Ok(_) => break,
+                Err(hangar_server::airflow::AirflowError::NotFound { .. }) => {
+                    tokio::time::sleep(Duration::from_secs(1)).await
+                }
+                Err(error) => panic!("reading {dag_id}: {error}"),
+            }
+        }
+        unpause_and_trigger(&airflow, dag_id).await
+    }
+
     /// Reads task lists (a sync's worth at a time) until `dag_ids` all have theirs.
     pub async fn sync_task_lists(&self, dag_ids: &[&str]) {
         let env = &self.state.config.airflow[0];
@@ -149,8 +169,17 @@ async fn manual_run(airflow: &AirflowClient, dag_id: &str) -> String {
     }
     let existing = existing.unwrap_or_else(|| panic!("Airflow never parsed {dag_id}"));
     if let Some(run_id) = existing {
+        // A run started in Hangar while the DAG was paused waits, queued, until it is not.
+        retry_airflow(|| airflow.set_paused(dag_id, false))
+            .await
+            .unwrap_or_else(|error| panic!("unpausing {dag_id}: {error}"));
         return run_id;
     }
+    unpause_and_trigger(airflow, dag_id).await
+}
+
+/// A new run of `dag_id`, unpaused first: Airflow starts no run of a paused DAG.
+async fn unpause_and_trigger(airflow: &AirflowClient, dag_id: &str) -> String {
     retry_airflow(|| airflow.set_paused(dag_id, false))
         .await
         .unwrap_or_else(|error| panic!("unpausing {dag_id}: {error}"));

@@ -690,6 +690,15 @@ where
 impl TestApp {
     /// A client for the first Airflow environment with its own (admin) credentials, to check
     /// what Airflow itself holds.
+    /// What a sync or an action announces after writing the read model: a test that writes
+    /// it directly says so, or kept pages (`kept_pages`) serve the old data for up to a second.
+    pub async fn announce_change(&self, teams: &[&str]) {
+        self.state
+            .live
+            .teams_changed("main", teams.iter().map(|t| Some(t.to_string())).collect())
+            .await;
+    }
+
     pub fn airflow(&self) -> hangar_server::airflow::AirflowClient {
         hangar_server::airflow::AirflowClient::for_environment(
             &self.state.config.airflow[0],
