@@ -122,7 +122,7 @@ pub fn App() -> impl IntoView {
     // Times show in the zone the person fixed, else (once hydrated) in the browser's.
     let zone = OnceResource::new(crate::functions::settings::get_time_zone());
     crate::components::time::provide_time_context(
-        Signal::derive(move || zone.get().and_then(|z| z.ok()).flatten()),
+        Signal::derive(move || zone.try_get().flatten().and_then(|z| z.ok()).flatten()),
         hydrated.into(),
     );
     view! {

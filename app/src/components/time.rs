@@ -68,9 +68,15 @@ pub fn Time(
             .into_any();
     };
     let context = use_context::<TimeContext>();
-    let zone = move || context.and_then(|c| c.zone.get());
-    let hydrated = move || context.is_some_and(|c| c.hydrated.get());
-    let now = move || context.map_or_else(now_ms, |c| c.now_ms.get());
+    // `try_get`: the context lives in the app's root; a render still finishing after the
+    // root was disposed (the request ended) falls back to UTC instead of panicking.
+    let zone = move || context.and_then(|c| c.zone.try_get().flatten());
+    let hydrated = move || context.is_some_and(|c| c.hydrated.try_get().unwrap_or(false));
+    let now = move || {
+        context
+            .and_then(|c| c.now_ms.try_get())
+            .unwrap_or_else(now_ms)
+    };
     let place = move || ZonePlace::at(ms, zone().as_deref(), hydrated());
     let exact = move || place().exact(ms);
     let shown = move || {
@@ -111,7 +117,7 @@ pub fn write_time_html(out: &mut String, at: Option<&str>) {
 /// one from their settings, else the browser's), as [`Time`] does once hydrated.
 #[cfg(feature = "hydrate")]
 pub fn localize_text_times(root: &web_sys::Element) {
-    let fixed = use_context::<TimeContext>().and_then(|c| c.zone.get_untracked());
+    let fixed = use_context::<TimeContext>().and_then(|c| c.zone.try_get_untracked().flatten());
     let Ok(times) = root.query_selector_all("time[datetime]") else {
         return;
     };
