@@ -1,11 +1,12 @@
 //! Pages already computed, kept until their data changes (server only): the DAG list, the
-//! team's run list and the platform overview.
+//! team's run list, a DAG's graph, a run's Gantt chart and the platform overview.
 //!
-//! All three are pages people keep open and reload, whose data changes at most once per
-//! sync. Reading the DAG list (five queries) and writing its rows (`components::dag_rows`)
-//! cost about 4 ms at 100 rows; the run list's newest runs and their count about as much at
-//! a million runs; the platform overview's figures about 13 ms at 50 teams and a million
-//! runs. A kept page costs a map lookup. It is served only while
+//! All are pages people keep open and reload, whose data changes at most once per sync.
+//! Reading the DAG list (five queries) and writing its rows (`components::dag_rows`) cost
+//! about 4 ms at 100 rows; the run list's newest runs and their count about as much at a
+//! million runs; laying out and drawing a 500-task graph or Gantt chart 5–7 ms; the platform
+//! overview's figures about 13 ms at 50 teams and a million runs. A kept page costs a map
+//! lookup. It is served only while
 //!
 //! - the data version it was computed at is current: every write to the read model that is
 //!   announced to live pages (the sync's runs, task instances and pools, every action, the
@@ -25,6 +26,7 @@ use std::time::{Duration, Instant};
 
 use crate::errors::AppError;
 use crate::models::platform::{OverviewQuery, PlatformOverview};
+use crate::models::views::{GanttPage, GraphPage};
 use crate::models::{DagPage, DagQuery, RunPage, RunQuery};
 
 /// The oldest page served, however quiet the data is.
@@ -54,6 +56,23 @@ pub struct RunListKey {
 /// The team run list's pages, per team and query.
 pub type RunListCache = KeptPages<RunListKey, RunPage>;
 
+/// A DAG's graph depends on the team (which DAGs and runs it sees), the DAG, the run that
+/// colours it and the folded groups; a Gantt chart on the run (`folded` empty). Neither
+/// offers actions, so what the viewer may do does not change them.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct DrawingKey {
+    pub team: String,
+    pub environment: String,
+    pub dag_id: String,
+    pub run_id: Option<String>,
+    pub folded: String,
+}
+
+/// Graphs of DAGs, per team, DAG, run and folded groups.
+pub type GraphCache = KeptPages<DrawingKey, GraphPage>;
+/// Gantt charts of runs, per team, DAG and run.
+pub type GanttCache = KeptPages<DrawingKey, GanttPage>;
+
 /// The overview depends on its query, the teams the viewer holds, and the clock (ages,
 /// "in sync" and the 24-hour window are computed from it).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -71,6 +90,8 @@ pub type OverviewCache = KeptPages<OverviewKey, PlatformOverview>;
 pub struct KeptCaches {
     pub dag_lists: DagListCache,
     pub run_lists: RunListCache,
+    pub graphs: GraphCache,
+    pub gantts: GanttCache,
     pub overviews: OverviewCache,
 }
 

@@ -67,7 +67,10 @@ pub async fn get_dag_code(
         .await
 }
 
-/// The graph page's data with its drawing moved to `svg_html` (see the module's docs).
+/// The graph page's data with its drawing moved to `svg_html` (see the module's docs), kept
+/// per team, DAG, run and folded groups until the team's data changes (`kept_pages`): laying
+/// out a 500-task DAG costs milliseconds, and the page is reloaded far more often than a
+/// sync changes it. The viewer's access is checked before a kept page is looked at.
 #[cfg(feature = "ssr")]
 pub async fn rendered_dag_graph(
     team: String,
@@ -76,11 +79,26 @@ pub async fn rendered_dag_graph(
     run_id: Option<String>,
     folded: String,
 ) -> Result<GraphPage, AppError> {
-    let mut page = get_dag_graph(team, environment, dag_id, run_id, folded).await?;
-    page.svg_html = Some(std::mem::take(&mut page.svg).into());
-    Ok(page)
+    super::guard::require(super::ACCESS_GET_DAG_GRAPH, Some(&team))?;
+    let version = super::ports::read_model()?.data_version(&team);
+    let key = super::kept_pages::DrawingKey {
+        team: team.clone(),
+        environment: environment.clone(),
+        dag_id: dag_id.clone(),
+        run_id: run_id.clone(),
+        folded: folded.clone(),
+    };
+    super::ports::kept_pages()?
+        .graphs
+        .page(key, version, || async move {
+            let mut page = get_dag_graph(team, environment, dag_id, run_id, folded).await?;
+            page.svg_html = Some(std::mem::take(&mut page.svg).into());
+            Ok(page)
+        })
+        .await
 }
 
+/// The Gantt chart's data with its drawing moved to `svg_html`, kept like the graph's.
 #[cfg(feature = "ssr")]
 pub async fn rendered_run_gantt(
     team: String,
@@ -88,9 +106,23 @@ pub async fn rendered_run_gantt(
     dag_id: String,
     run_id: String,
 ) -> Result<GanttPage, AppError> {
-    let mut page = get_run_gantt(team, environment, dag_id, run_id).await?;
-    page.svg_html = Some(std::mem::take(&mut page.svg).into());
-    Ok(page)
+    super::guard::require(super::ACCESS_GET_RUN_GANTT, Some(&team))?;
+    let version = super::ports::read_model()?.data_version(&team);
+    let key = super::kept_pages::DrawingKey {
+        team: team.clone(),
+        environment: environment.clone(),
+        dag_id: dag_id.clone(),
+        run_id: Some(run_id.clone()),
+        folded: String::new(),
+    };
+    super::ports::kept_pages()?
+        .gantts
+        .page(key, version, || async move {
+            let mut page = get_run_gantt(team, environment, dag_id, run_id).await?;
+            page.svg_html = Some(std::mem::take(&mut page.svg).into());
+            Ok(page)
+        })
+        .await
 }
 
 #[cfg(feature = "ssr")]
