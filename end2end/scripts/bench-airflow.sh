@@ -3,7 +3,8 @@
 # 1,000,000 runs (read model filled by server/examples/seed_read_model.rs), on SQLite and on
 # PostgreSQL, side by side with Airflow 3.3.2's own `GET /api/v2/dags?limit=100` (500 DAGs
 # loaded); then how fast a run's end in a real Airflow reaches Hangar, and how many calls
-# Hangar's sync makes to Airflow per minute. wrk: loopback, 32 connections, median of RUNS.
+# Hangar's sync makes to Airflow per minute; the graph and Gantt pages of a 500-task DAG and
+# run (one per team, from the seeder). wrk: loopback, 32 connections, median of RUNS.
 # Prints Markdown for docs/benchmarks.md.
 source "$(dirname "$0")/lib.sh"
 RUNS="${RUNS:-3}"
@@ -110,6 +111,9 @@ PY
   RESULTS+=("$(wrk_median "$backend: DAG list, 50 rows (/t/{team}/dags)" "$url/t/$BENCH_TEAM/dags" "Cookie: hangar=$COOKIE")")
   RESULTS+=("$(wrk_median "$backend: runs list (/t/{team}/runs)" "$url/t/$BENCH_TEAM/runs" "Cookie: hangar=$COOKIE")")
   RESULTS+=("$(wrk_median "$backend: DAG detail (grid of 25 runs)" "$url/t/$BENCH_TEAM/dags/bench/$dag" "Cookie: hangar=$COOKIE")")
+  wide="$url/t/$BENCH_TEAM/dags/bench/${BENCH_TEAM}_wide"
+  RESULTS+=("$(wrk_median "$backend: graph of a 500-task DAG, coloured by its run" "$wide/graph?run=manual__wide" "Cookie: hangar=$COOKIE")")
+  RESULTS+=("$(wrk_median "$backend: Gantt chart of a 500-task run" "$wide/runs/manual__wide/gantt" "Cookie: hangar=$COOKIE")")
   RESULTS+=("$backend: server RSS after the runs	$(awk '/VmRSS/ {printf "%.0f", $2/1024}' /proc/$HANGAR_PID/status) MB")
   kill "$HANGAR_PID"; wait "$HANGAR_PID" 2>/dev/null || true
 done

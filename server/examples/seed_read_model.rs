@@ -2,8 +2,10 @@
 //! (`end2end/scripts/bench-airflow.sh`, `bench-platform.sh`): `teams` × `dags` DAGs with
 //! `runs` runs each (run times spread over the last 14 days, newest within the hour), task
 //! instances for each DAG's latest 25 runs, three pools per team, a history of 40 deploys per
-//! team (every third team with one awaiting approval), and sync status "just synced" so pages
-//! show fresh data.
+//! team (every third team with one awaiting approval), one wide DAG per team for the graph
+//! and Gantt pages (`bench_team_00_wide`: 500 tasks in 20 groups, its task list, and one run
+//! `manual__wide` with an instance of every task), and sync status "just synced" so pages show
+//! fresh data.
 //!
 //! ```sh
 //! cargo run --release -p hangar-server --example seed_read_model -- \
@@ -21,6 +23,8 @@ use sqlx::QueryBuilder;
 
 const TASKS: [&str; 3] = ["extract", "transform", "load"];
 const TASKS_FOR_RUNS: usize = 25;
+/// The wide DAG's tasks: groups of 25, five to a layer, each feeding two of the next layer.
+const WIDE_TASKS: usize = 500;
 /// Rows per INSERT: well under both backends' bind-parameter limits.
 const CHUNK: usize = 1000;
 
@@ -135,7 +139,7 @@ async fn main() {
     let step = window / args.runs.max(1) as i64;
     with_pool!(&db, pool => {
         let mut tx = pool.begin().await.unwrap();
-        for table in ["task_instances", "dag_runs", "dags", "import_errors", "pools"] {
+        for table in ["task_instances", "dag_runs", "dags", "import_errors", "pools", "dag_tasks", "dag_task_lists"] {
             sqlx::query(&format!("DELETE FROM {table} WHERE environment = $1"))
                 .bind(env)
                 .execute(&mut *tx)
@@ -208,6 +212,92 @@ async fn main() {
         task_count += tasks.len();
         insert_runs!(tx, env, runs, now);
         insert_tasks!(tx, env, tasks, now);
+        let wide_ids: Vec<String> = (0..WIDE_TASKS)
+            .map(|n| format!("section_{:02}.task_{:02}", n / 25, n % 25))
+            .collect();
+        let layers = WIDE_TASKS / 5;
+        for t in 0..args.teams {
+            let team = format!("bench_team_{t:02}");
+            let dag_id = format!("{team}_wide");
+            sqlx::query(
+                "INSERT INTO dags (environment, dag_id, team, display_name, description, \
+                 bundle_name, tags_json, owners_json, schedule, is_paused, is_stale, \
+                 has_import_errors, synced_ms) VALUES ($1, $2, $3, $4, 'A wide synthetic DAG', \
+                 $5, '[\"bench\"]', '[\"owner_0\"]', '@daily', 0, 0, 0, $6)",
+            )
+            .bind(env)
+            .bind(&dag_id)
+            .bind(&team)
+            .bind(format!("{team} wide (synthetic)"))
+            .bind(format!("{team}_dags"))
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+            let numbers: Vec<usize> = (0..WIDE_TASKS).collect();
+            for chunk in numbers.chunks(CHUNK / 2) {
+                let mut insert = QueryBuilder::new(
+                    "INSERT INTO dag_tasks (environment, dag_id, task_id, ordinal, operator, \
+                     trigger_rule, downstream_json, is_mapped) ",
+                );
+                insert.push_values(chunk, |mut row, n| {
+                    let (layer, i) = (n / 5, n % 5);
+                    let downstream: Vec<&str> = if layer + 1 < layers {
+                        vec![&wide_ids[(layer + 1) * 5 + i], &wide_ids[(layer + 1) * 5 + (i + 1) % 5]]
+                    } else {
+                        Vec::new()
+                    };
+                    row.push_bind(env)
+                        .push_bind(&dag_id)
+                        .push_bind(&wide_ids[*n])
+                        .push_bind(*n as i64)
+                        .push_bind("PythonOperator")
+                        .push_bind("all_success")
+                        .push_bind(serde_json::to_string(&downstream).unwrap())
+                        .push_bind(0_i64);
+                });
+                insert.build().execute(&mut *tx).await.unwrap();
+            }
+            sqlx::query(
+                "INSERT INTO dag_task_lists (environment, dag_id, stale, task_count, read_ms) \
+                 VALUES ($1, $2, 0, $3, $4)",
+            )
+            .bind(env)
+            .bind(&dag_id)
+            .bind(WIDE_TASKS as i64)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+            let run_after = now - 1_800_000;
+            let mut run = vec![(dag_id.clone(), "manual__wide".to_string(), "success", run_after)];
+            insert_runs!(tx, env, run, now);
+            for chunk in numbers.chunks(CHUNK / 2) {
+                let mut insert = QueryBuilder::new(
+                    "INSERT INTO task_instances (environment, dag_id, run_id, task_id, map_index, \
+                     state, try_number, queued_when, start_date, end_date, duration, operator, \
+                     synced_ms) ",
+                );
+                insert.push_values(chunk, |mut row, n| {
+                    // Layer by layer, 10 s each, the five of a layer a little apart.
+                    let start = run_after + 5_000 + (n / 5) as i64 * 10_000 + (n % 5) as i64 * 500;
+                    row.push_bind(env)
+                        .push_bind(&dag_id)
+                        .push_bind("manual__wide")
+                        .push_bind(&wide_ids[*n])
+                        .push_bind(-1_i64)
+                        .push_bind("success")
+                        .push_bind(1_i64)
+                        .push_bind(rfc3339(start - 1_000))
+                        .push_bind(rfc3339(start))
+                        .push_bind(rfc3339(start + 8_000))
+                        .push_bind(8.0_f64)
+                        .push_bind("PythonOperator")
+                        .push_bind(now);
+                });
+                insert.build().execute(&mut *tx).await.unwrap();
+            }
+        }
         let mut pools = QueryBuilder::new(
             "INSERT INTO pools (environment, name, team, slots, description, include_deferred, \
              occupied, running, queued, scheduled, deferred, open, synced_ms) ",
