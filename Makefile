@@ -1,5 +1,5 @@
 # Hangar's entry points. See README.md.
-.PHONY: demo test build bench bench-airflow bench-logs bench-deploy bench-platform bench-audit
+.PHONY: demo test build bench bench-bundle bench-airflow bench-logs bench-deploy bench-platform bench-audit
 
 ## demo: build Hangar and run it with a test identity provider on http://127.0.0.1:3000
 demo:
@@ -16,6 +16,10 @@ build:
 ## bench: the authenticated-page benchmark (docs/benchmarks.md)
 bench:
 	@bash end2end/scripts/bench.sh
+
+## bench-bundle: the browser bundle's size and makeup, and the time to hydrate the DAG list in Chromium (docs/benchmarks.md)
+bench-bundle:
+	@bash end2end/scripts/bench-bundle.sh
 
 ## bench-airflow: Airflow pages at 10,000 DAGs / 1,000,000 runs vs Airflow's own API (docs/benchmarks.md)
 bench-airflow:
