@@ -63,8 +63,8 @@ say "browser tests (Chromium; JavaScript on and off)"
 # The integration tests that talk to Airflow, again against the newest 3.4 installable here:
 # the 3.3.2 Airflow stops first (two would share the two cores).
 AIRFLOW_FACING=(airflow_client:: airflow_outage:: airflow_sync:: airflow_3_4:: connections::
-  dag_actions:: dag_details:: dags_page:: live:: ownership:: pools:: private_ca:: run_window::
-  variables::)
+  dag_actions:: dag_details:: dags_page:: examples:: live:: ownership:: pools:: private_ca::
+  run_window:: variables::)
 stop_airflow
 AIRFLOW_VERSION=3.4.0b2 start_airflow
 say "the Airflow-facing integration tests against Airflow $HANGAR_TEST_AIRFLOW_VERSION"
