@@ -88,12 +88,14 @@ async fn pausing_reaches_airflow_the_read_model_and_the_audit_log() {
         );
         assert!(airflow_paused(&app, "team_a_etl").await);
         // The page shows it at once: no sync ran in between.
-        let page = operator
-            .get("/t/team_a/dags/main/team_a_etl")
-            .await
-            .text()
-            .await
-            .unwrap();
+        let page = support::unmarked(
+            &operator
+                .get("/t/team_a/dags/main/team_a_etl")
+                .await
+                .text()
+                .await
+                .unwrap(),
+        );
         assert!(
             page.contains(r#"data-testid="dag-state" class="badge">Paused"#),
             "{page}"

@@ -456,6 +456,7 @@ async fn ci_requests_with_a_team_token(backend: Backend) {
         .nth(1)
         .and_then(|rest| rest.split("</tr>").next())
         .unwrap_or_else(|| panic!("no history row: {deploys}"));
+    let row = support::unmarked(row);
     assert!(row.contains("data-status=\"deployed\""), "{row}");
     assert!(row.contains("<td>API token “ci”</td>"), "{row}");
     assert!(row.contains("<td>Mia Multi, Pat Platform</td>"), "{row}");

@@ -81,7 +81,9 @@ async fn policy_state(browser: &Browser, id: i64) -> String {
         .and_then(|rest| rest.split_once('>'))
         .and_then(|(_, rest)| rest.split("</p>").next())
         .unwrap_or_else(|| panic!("no policy state: {page}"));
-    state.replace("&quot;", "\"").replace("&#x27;", "'")
+    support::unmarked(state)
+        .replace("&quot;", "\"")
+        .replace("&#x27;", "'")
 }
 
 async fn signatures_decide_who_wrote_a_change(backend: Backend) {

@@ -174,6 +174,13 @@ macro_rules! on_both_backends {
 
 /// A caller for tests that call a port directly (no request around it): a platform auditor
 /// in no team, under a made-up request id.
+/// A page's HTML without leptos' hydration markers: with type-erased views (`erase_components`)
+/// the server writes `<!>` where a text ends, so `>Unpause</button>` arrives as
+/// `>Unpause<!></button>`. Tests that compare markup compare it unmarked.
+pub fn unmarked(html: &str) -> String {
+    html.replace("<!>", "")
+}
+
 pub fn acting_for_tests() -> hangar_app::functions::ports::Acting {
     use hangar_app::functions::ports::{Acting, Actor, RequestId};
     Acting {
@@ -525,14 +532,18 @@ jwks_refresh_min_interval = "30s"
     }
 
     /// The HTML `user` (signed in afresh) reads at `path`.
+    /// The page at `path` as `user` sees it, without hydration markers ([`unmarked`]).
     pub async fn page_as(&self, user: &str, path: &str) -> String {
-        self.signed_in(user)
-            .await
-            .get(path)
-            .await
-            .text()
-            .await
-            .unwrap()
+        unmarked(
+            &self
+                .signed_in(user)
+                .await
+                .get(path)
+                .await
+                .text()
+                .await
+                .unwrap(),
+        )
     }
 
     pub async fn signed_in(&self, user: &str) -> Browser {
