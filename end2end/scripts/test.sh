@@ -64,7 +64,7 @@ say "browser tests (Chromium; JavaScript on and off)"
 # the 3.3.2 Airflow stops first (two would share the two cores).
 AIRFLOW_FACING=(airflow_client:: airflow_outage:: airflow_sync:: airflow_3_4:: connections::
   dag_actions:: dag_details:: dags_page:: examples:: live:: ownership:: pools:: private_ca::
-  run_window:: variables::)
+  run_window:: task_logs:: variables::)
 stop_airflow
 AIRFLOW_VERSION=3.4.0b2 start_airflow
 say "the Airflow-facing integration tests against Airflow $HANGAR_TEST_AIRFLOW_VERSION"

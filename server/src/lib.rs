@@ -228,6 +228,13 @@ pub async fn build_with(
     });
     if sync_loops == SyncLoops::Start {
         sync::spawn_loops(&state);
+        // On every replica, not only the one that syncs: each has its own spool.
+        logs::read_ahead::spawn(
+            state.db.clone(),
+            state.clock.clone(),
+            state.task_logs.clone(),
+            state.config.task_logs.read_ahead,
+        );
         state.deploys.spawn_worker();
         audit::worker::spawn(
             state.db.clone(),

@@ -36,7 +36,7 @@ pub use duration::parse_duration;
 pub use limits::LimitsConfig;
 pub use metrics::MetricsConfig;
 pub use secret::Secret;
-pub use task_logs::TaskLogsConfig;
+pub use task_logs::{ReadAhead, TaskLogsConfig};
 pub use telemetry::TelemetryConfig;
 pub use tls::{OutboundTls, ServerTls};
 

@@ -68,6 +68,7 @@ pub struct RawTaskLogs {
     pub spool_max_mb: Option<u64>,
     pub read_timeout: Option<String>,
     pub max_follows: Option<usize>,
+    pub read_ahead: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -21,6 +21,42 @@ pub struct TaskLogsConfig {
     pub read_timeout: Duration,
     /// Live views of running tries open at once (each asks Airflow every 2 s).
     pub max_follows: usize,
+    /// Which finished tries' logs are read into the spool as soon as the read model sees
+    /// them end, before anyone opens them.
+    pub read_ahead: ReadAhead,
+}
+
+/// Which tries' logs are read ahead of their first view (`[task_logs] read_ahead`).
+///
+/// Airflow 3.3 reads a finished log whole before it sends its first line (6.7 s for
+/// 200,000 lines), so the first view of a large log waits for Airflow unless it was read
+/// ahead. Failed tries are the logs people open ("what failed, and why"); reading every
+/// finished try would read most logs nobody opens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadAhead {
+    Off,
+    Failed,
+    Finished,
+}
+
+impl ReadAhead {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "off" => Some(Self::Off),
+            "failed" => Some(Self::Failed),
+            "finished" => Some(Self::Finished),
+            _ => None,
+        }
+    }
+
+    /// The final states whose tries are read ahead.
+    pub fn states(self) -> &'static [&'static str] {
+        match self {
+            Self::Off => &[],
+            Self::Failed => &["failed"],
+            Self::Finished => &["failed", "success"],
+        }
+    }
 }
 
 impl Default for TaskLogsConfig {
@@ -31,6 +67,7 @@ impl Default for TaskLogsConfig {
             spool_max_bytes: 1024 * 1024 * 1024,
             read_timeout: Duration::from_secs(300),
             max_follows: 64,
+            read_ahead: ReadAhead::Failed,
         }
     }
 }
@@ -72,11 +109,21 @@ pub(super) fn validate(raw: RawTaskLogs, file: &Path) -> Result<TaskLogsConfig, 
     if max_follows == 0 {
         return Err(error("max_follows", "must be at least 1".into()));
     }
+    let read_ahead = match raw.read_ahead.as_deref() {
+        None => defaults.read_ahead,
+        Some(text) => ReadAhead::parse(text).ok_or_else(|| {
+            error(
+                "read_ahead",
+                format!("{text:?} is not a setting (off, failed or finished)"),
+            )
+        })?,
+    };
     Ok(TaskLogsConfig {
         max_lines,
         spool_dir,
         spool_max_bytes: spool_max_mb * 1024 * 1024,
         read_timeout,
         max_follows,
+        read_ahead,
     })
 }

@@ -773,3 +773,26 @@ fn limit_mistakes_are_named() {
         "not a header name",
     );
 }
+
+#[test]
+fn failed_tries_are_read_ahead_unless_configured_otherwise() {
+    use super::ReadAhead;
+    assert_eq!(load(VALID).unwrap().task_logs.read_ahead, ReadAhead::Failed);
+    for (text, expected) in [
+        ("off", ReadAhead::Off),
+        ("failed", ReadAhead::Failed),
+        ("finished", ReadAhead::Finished),
+    ] {
+        let config = load(&format!("{VALID}\n[task_logs]\nread_ahead = \"{text}\"\n")).unwrap();
+        assert_eq!(config.task_logs.read_ahead, expected);
+    }
+    let from_env = load_with_env(VALID, &[("HANGAR_TASK_LOGS__READ_AHEAD", "off")]).unwrap();
+    assert_eq!(from_env.task_logs.read_ahead, ReadAhead::Off);
+    assert_eq!(ReadAhead::Off.states(), &[] as &[&str]);
+    assert_eq!(ReadAhead::Finished.states(), &["failed", "success"]);
+    assert_refused(
+        &format!("{VALID}\n[task_logs]\nread_ahead = \"all\"\n"),
+        "task_logs.read_ahead",
+        "off, failed or finished",
+    );
+}

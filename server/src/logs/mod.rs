@@ -15,6 +15,7 @@
 
 pub mod lines;
 pub mod mask;
+pub mod read_ahead;
 pub mod spool;
 
 use std::sync::Arc;
@@ -133,6 +134,38 @@ impl TaskLogs {
             .ok_or_else(|| AirflowError::NotFound {
                 env: of.key.environment.clone(),
             })
+    }
+
+    /// Reads a finished try's log into the spool ahead of its first view (`read_ahead.rs`),
+    /// with `team`'s credentials (empty: the environment's own), and waits until it is read.
+    /// True when the spool now holds it (whole, or up to `max_lines`); false when it held it
+    /// already, the environment is unknown, or Airflow's read failed.
+    pub async fn read_ahead(&self, team: String, key: AttemptKey) -> bool {
+        if self.spool.kept(&key).is_some() {
+            return false;
+        }
+        let of = TryOf {
+            team,
+            current_try: key.try_number,
+            key,
+            state: "success".into(),
+        };
+        let Ok(client) = self.client(&of) else {
+            return false;
+        };
+        let timeout = self.config.read_timeout;
+        let owned = of.clone();
+        let entry = self.spool.entry(&of.key, move || async move {
+            client.task_log_lines(&owned.attempt(), timeout).await
+        });
+        let progress = entry.wait_for(u64::MAX, timeout).await;
+        matches!(progress.end, Some(End::Complete | End::Capped))
+    }
+
+    /// The try's log as the spool holds it: lines so far and whether the read ended (tests,
+    /// benchmarks).
+    pub fn spooled(&self, key: &AttemptKey) -> Option<spool::Progress> {
+        self.spool.kept(key).map(|entry| entry.progress())
     }
 
     pub async fn mask(&self, of: &TryOf) -> Result<Arc<Masker>, ServerError> {

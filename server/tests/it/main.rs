@@ -45,5 +45,6 @@ mod schema_parity;
 mod serving;
 mod sessions;
 mod sync_leader;
+mod task_logs;
 mod telemetry;
 mod variables;

@@ -1,0 +1,116 @@
+//! Task logs read ahead of their first view (`[task_logs] read_ahead`, logs/read_ahead.rs),
+//! against a real Airflow: a try that failed is in the spool before anyone opens it, and its
+//! first view asks Airflow nothing.
+
+use std::time::Duration;
+
+use hangar_server::config::ReadAhead;
+use hangar_server::logs::read_ahead::{ReadAheadState, pass};
+use reqwest::StatusCode;
+
+use crate::support;
+use support::{Backend, TestApp};
+
+/// The current try of `team_a_flaky`'s `fail` in `run_id` as the read model has it, once
+/// the sync has seen it end.
+async fn failed_try(app: &TestApp, run_id: &str) -> Option<i64> {
+    hangar_server::with_pool!(&app.state.db, pool => {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT try_number FROM task_instances WHERE dag_id = 'team_a_flaky' \
+             AND run_id = $1 AND task_id = 'fail' AND state = 'failed'",
+        )
+        .bind(run_id)
+        .fetch_optional(pool)
+        .await
+        .unwrap()
+    })
+}
+
+async fn a_failed_tasks_log_is_read_before_anyone_opens_it(backend: Backend) {
+    let app = TestApp::spawn_with_airflow(backend).await;
+    app.sync_sample_dags().await;
+    let run_id = app.fresh_run("team_a_flaky").await;
+    let mut try_number = None;
+    for _ in 0..120 {
+        app.sync_runs_and_tasks().await;
+        try_number = failed_try(&app, &run_id).await;
+        if try_number.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    let try_number = try_number.unwrap_or_else(|| panic!("{backend:?}: the run never failed"));
+
+    let logs = &app.state.task_logs;
+    let mut state = ReadAheadState::default();
+    // Nothing is read when read-ahead is off, nor for states it does not cover.
+    let off = pass(
+        &app.state.db,
+        app.clock.as_ref(),
+        logs,
+        ReadAhead::Off,
+        &mut state,
+    )
+    .await;
+    assert_eq!(off.unwrap(), Vec::new());
+    let read = pass(
+        &app.state.db,
+        app.clock.as_ref(),
+        logs,
+        ReadAhead::Failed,
+        &mut ReadAheadState::default(),
+    )
+    .await
+    .unwrap();
+    let key = read
+        .iter()
+        .find(|key| key.dag_id == "team_a_flaky" && key.run_id == run_id)
+        .unwrap_or_else(|| panic!("{backend:?}: the failed try was not read ahead: {read:?}"))
+        .clone();
+    assert_eq!((key.task_id.as_str(), key.try_number), ("fail", try_number));
+    let spooled = logs.spooled(&key).expect("the spool holds the log");
+    assert!(
+        spooled.end.is_some() && spooled.lines > 0,
+        "{backend:?}: read whole: {spooled:?}"
+    );
+    // A second pass over the same window reads nothing again.
+    let mut state = ReadAheadState::default();
+    let again = pass(
+        &app.state.db,
+        app.clock.as_ref(),
+        logs,
+        ReadAhead::Failed,
+        &mut state,
+    )
+    .await
+    .unwrap();
+    assert!(
+        !again.contains(&key),
+        "a spooled try is not read again: {again:?}"
+    );
+
+    // The first view is the spool's: Airflow is not asked, and the error is there.
+    let operator = app.signed_in("operator").await;
+    let path =
+        hangar_app::paths::task_log("team_a", "main", "team_a_flaky", &run_id, "fail", -1, 0);
+    let before = app.state.airflow.requests_sent("main");
+    let response = operator.get(&path).await;
+    assert_eq!(response.status(), StatusCode::OK, "{path}");
+    let html = response.text().await.unwrap();
+    assert_eq!(
+        app.state.airflow.requests_sent("main"),
+        before,
+        "{backend:?}: the first view asked Airflow"
+    );
+    assert!(
+        html.contains("upstream file missing"),
+        "{backend:?}: {html}"
+    );
+    // Another team cannot read it through the spool either.
+    let team_b = app.signed_in("multi").await;
+    let foreign =
+        hangar_app::paths::task_log("team_b", "main", "team_a_flaky", &run_id, "fail", -1, 0);
+    assert_eq!(team_b.get(&foreign).await.status(), StatusCode::NOT_FOUND);
+}
+
+on_both_backends!(a_failed_tasks_log_is_read_before_anyone_opens_it);
