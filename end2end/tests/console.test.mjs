@@ -14,6 +14,8 @@ const START = '/t/examples/dags?per=100&q=example_';
 // A bound on the walk: enough to reach every kind of page (DAG, graph, code, run, Gantt,
 // task, mapped task, try) of the example DAGs, without walking every log of every run.
 const MAX_PAGES = { js: 60, nojs: 160 };
+// Downloads the walk checks answer (each streams a whole task log from Airflow or the spool).
+const MAX_DOWNLOADS = 5;
 const WIDTHS = [1280, 1920];
 
 // Links the crawler follows: the examples team's pages, never an action or a download.
@@ -97,6 +99,7 @@ for (const javaScriptEnabled of [true, false]) {
       const broken = [];
       const overflowing = [];
       const visits = new Map();
+      const downloads = new Set();
       let visited = 0;
       while (queue.length && visited < MAX_PAGES[mode]) {
         const url = takeNext(queue, visits);
@@ -116,7 +119,12 @@ for (const javaScriptEnabled of [true, false]) {
           if (wide) overflowing.push(`${width}px ${url}: ${wide}`);
         }
         await page.setViewportSize({ width: WIDTHS[0], height: 900 });
-        const links = await page.locator('main a[href]').evaluateAll((as) => as.map((a) => a.href));
+        // A download is not a page to open (Chromium would answer the navigation with no
+        // page); its answer is checked below with a plain request.
+        const links = await page.locator('main a[href]:not([download])').evaluateAll((as) => as.map((a) => a.href));
+        for (const href of await page.locator('main a[href][download]').evaluateAll((as) => as.map((a) => a.href))) {
+          if (downloads.size < MAX_DOWNLOADS) downloads.add(href);
+        }
         for (const href of links) {
           let target;
           try { target = new URL(href); } catch { continue; }
@@ -127,6 +135,11 @@ for (const javaScriptEnabled of [true, false]) {
           seen.add(k);
           queue.push(target.toString());
         }
+      }
+      for (const url of downloads) {
+        const answer = await context.request.get(url);
+        if (answer.status() >= 400) broken.push(`${answer.status()} ${url} (download)`);
+        else assert.ok((await answer.body()).length > 0, `an empty download: ${url}`);
       }
       assert.deepEqual(broken, [], `pages that did not answer (${visited} visited)`);
       assert.deepEqual(overflowing, [], 'pages wider than the window');

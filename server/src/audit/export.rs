@@ -95,7 +95,11 @@ pub fn entries(
             Ok(Some((Bytes::from(chunk), next)))
         }
     });
-    futures_util::StreamExt::chain(stream::iter(header.map(Ok)), batches)
+    // Fused: the compression layer's encoder polls once more after the end.
+    futures_util::StreamExt::fuse(futures_util::StreamExt::chain(
+        stream::iter(header.map(Ok)),
+        batches,
+    ))
 }
 
 /// One entry as a JSON object on one line; `full` adds its place in the chain.

@@ -22,7 +22,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures_util::Stream;
+use futures_util::{Stream, StreamExt};
 use hangar_app::models::{LOG_PAGE_LINES, LogFilter, LogLine, states};
 
 use self::lines::StoredLine;
@@ -328,9 +328,8 @@ impl TaskLogs {
                     .await?,
             ),
         };
-        Ok(futures_util::stream::unfold(
-            (Some(source), mask),
-            |(source, mask)| async move {
+        Ok(
+            futures_util::stream::unfold((Some(source), mask), |(source, mask)| async move {
                 let mut source = source?;
                 // About 64 KB a chunk: lines are small, and a chunk per line would be slow.
                 let mut chunk = String::new();
@@ -366,8 +365,11 @@ impl TaskLogs {
                     }
                 }
                 Some((Ok(Bytes::from(chunk)), (Some(source), mask)))
-            },
-        ))
+            })
+            // An encoder (the compression layer) polls once more after the end; an unfold
+            // panics when polled after it ended, which reset every compressed download.
+            .fuse(),
+        )
     }
 
     /// A running try's new lines as they come, after the first `from` (what the page
@@ -407,68 +409,65 @@ impl TaskLogs {
             end_next: false,
             permit,
         };
-        Ok(futures_util::stream::unfold(
-            state,
-            |mut state| async move {
-                if state.done {
+        Ok(futures_util::stream::unfold(state, |mut state| async move {
+            if state.done {
+                return None;
+            }
+            if state.end_next {
+                state.done = true;
+                return Some((FollowEvent::End, state));
+            }
+            if state.permit.is_none() {
+                state.done = true;
+                return Some((FollowEvent::Busy, state));
+            }
+            loop {
+                if !state.first {
+                    tokio::time::sleep(FOLLOW_EVERY).await;
+                }
+                state.first = false;
+                if state.started.elapsed() > FOLLOW_FOR {
                     return None;
                 }
-                if state.end_next {
-                    state.done = true;
-                    return Some((FollowEvent::End, state));
-                }
-                if state.permit.is_none() {
-                    state.done = true;
-                    return Some((FollowEvent::Busy, state));
-                }
-                loop {
-                    if !state.first {
-                        tokio::time::sleep(FOLLOW_EVERY).await;
+                let part = state
+                    .client
+                    .task_log_after(
+                        &state.of.attempt(),
+                        state.token.as_deref(),
+                        FOLLOW_MAX_BYTES,
+                    )
+                    .await;
+                let part = match part {
+                    Ok(part) => part,
+                    Err(error) => {
+                        state.done = true;
+                        return Some((FollowEvent::Failed(error.to_string()), state));
                     }
-                    state.first = false;
-                    if state.started.elapsed() > FOLLOW_FOR {
-                        return None;
-                    }
-                    let part = state
-                        .client
-                        .task_log_after(
-                            &state.of.attempt(),
-                            state.token.as_deref(),
-                            FOLLOW_MAX_BYTES,
-                        )
-                        .await;
-                    let part = match part {
-                        Ok(part) => part,
-                        Err(error) => {
-                            state.done = true;
-                            return Some((FollowEvent::Failed(error.to_string()), state));
-                        }
-                    };
-                    let mut lines = Vec::new();
-                    for event in part.content {
-                        state.seen += 1;
-                        if state.seen > state.from {
-                            lines
-                                .push(StoredLine::from_event(event).shown(state.seen, &state.mask));
-                        }
-                    }
-                    // Without a token, Airflow says the try's log is complete.
-                    let ended = part.continuation_token.is_none();
-                    state.token = part.continuation_token;
-                    if ended {
-                        if lines.is_empty() {
-                            state.done = true;
-                            return Some((FollowEvent::End, state));
-                        }
-                        state.end_next = true;
-                        return Some((FollowEvent::Lines(lines), state));
-                    }
-                    if !lines.is_empty() {
-                        return Some((FollowEvent::Lines(lines), state));
+                };
+                let mut lines = Vec::new();
+                for event in part.content {
+                    state.seen += 1;
+                    if state.seen > state.from {
+                        lines.push(StoredLine::from_event(event).shown(state.seen, &state.mask));
                     }
                 }
-            },
-        ))
+                // Without a token, Airflow says the try's log is complete.
+                let ended = part.continuation_token.is_none();
+                state.token = part.continuation_token;
+                if ended {
+                    if lines.is_empty() {
+                        state.done = true;
+                        return Some((FollowEvent::End, state));
+                    }
+                    state.end_next = true;
+                    return Some((FollowEvent::Lines(lines), state));
+                }
+                if !lines.is_empty() {
+                    return Some((FollowEvent::Lines(lines), state));
+                }
+            }
+        })
+        .fuse())
     }
 }
 
