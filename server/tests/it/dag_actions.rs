@@ -172,6 +172,8 @@ async fn pausing_reaches_airflow_the_read_model_and_the_audit_log() {
     }
 }
 
+/// A run triggered from Hangar: in the read model at once, then its tasks, grid, logs and
+/// the clear dialog's preview of what a clear would take (Airflow's dry run).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_triggered_run_shows_at_once_then_its_tasks_and_logs() {
     for backend in BACKENDS {
@@ -300,6 +302,99 @@ async fn a_triggered_run_shows_at_once_then_its_tasks_and_logs() {
         let foreign =
             hangar_app::paths::task_log("team_a", "main", "team_b_report", &run_id, "load", -1, 0);
         assert_eq!(operator.get(&foreign).await.status(), StatusCode::NOT_FOUND);
+
+        // The clear dialog's preview is Airflow's dry run of that clear, and changes nothing:
+        // extract with its downstream is the whole run, extract alone is one, only the
+        // failed ones of a run that succeeded is none.
+        let extract =
+            hangar_app::paths::task_log("team_a", "main", "team_a_etl", &run_id, "extract", -1, 0);
+        let cases: [(&str, &[&str]); 3] = [
+            (
+                "clear=preview&downstream=true",
+                &["extract", "transform", "load"],
+            ),
+            ("clear=preview", &["extract"]),
+            ("clear=preview&downstream=true&only_failed=true", &[]),
+        ];
+        for (query, expected) in cases {
+            let page = support::unmarked(
+                &operator
+                    .get(&format!("{extract}?{query}"))
+                    .await
+                    .text()
+                    .await
+                    .unwrap(),
+            );
+            let preview = page
+                .split(r#"data-testid="clear-preview""#)
+                .nth(1)
+                .unwrap_or_else(|| panic!("{backend:?} {query}: no preview: {}", main_of(&page)));
+            if expected.is_empty() {
+                assert!(
+                    preview
+                        .split_once('>')
+                        .is_some_and(|(_, text)| text.starts_with("That clears nothing")),
+                    "{backend:?} {query}: {preview}"
+                );
+                continue;
+            }
+            let listed = &preview[..preview.find("</ul>").expect("a list")];
+            let tasks: Vec<&str> = listed
+                .split("<li><code>")
+                .skip(1)
+                .filter_map(|item| item.split("</code>").next())
+                .collect();
+            let mut sorted = tasks.clone();
+            sorted.sort();
+            let mut wanted = expected.to_vec();
+            wanted.sort();
+            assert_eq!(sorted, wanted, "{backend:?} {query}");
+            assert!(
+                preview.contains(&format!(">Clear {}</button>", expected.len())),
+                "{backend:?} {query}: {preview}"
+            );
+        }
+        let run: Value = admin_client(&app)
+            .call(
+                reqwest::Method::GET,
+                &hangar_server::airflow::client::api_path(&[
+                    "dags",
+                    "team_a_etl",
+                    "dagRuns",
+                    &run_id,
+                ]),
+                &[],
+                None,
+            )
+            .await
+            .unwrap();
+        assert_eq!(run["state"], "success", "a preview clears nothing");
+        // Who may not clear sees no preview, and cannot ask for one.
+        let viewer = app.signed_in("viewer").await;
+        let page = viewer
+            .get(&format!("{extract}?clear=preview&downstream=true"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            !page.contains(r#"data-testid="clear-preview""#),
+            "{backend:?}"
+        );
+        let asked = viewer
+            .call(
+                "/api/clear_task_preview",
+                &[
+                    ("team", "team_a"),
+                    ("environment", "main"),
+                    ("dag_id", "team_a_etl"),
+                    ("run_id", run_id.as_str()),
+                    ("task_id", "extract"),
+                    ("downstream", "true"),
+                ],
+            )
+            .await;
+        assert_eq!(asked.status(), StatusCode::NOT_FOUND, "{backend:?}");
     }
 }
 
