@@ -89,7 +89,8 @@ pub async fn pass(
 
 /// The current tries of task instances in one of `states` changed since `since_ms`, newest
 /// first, with the team of their DAG (empty: shared, read with the environment's own
-/// credentials).
+/// credentials). A DAG of no team and not shared is seen by no team's pages, so its logs are
+/// not read.
 async fn ended_since(
     db: &Db,
     states: &[&str],
@@ -104,6 +105,7 @@ async fn ended_since(
              d.team FROM task_instances t JOIN dags d ON d.environment = t.environment \
              AND d.dag_id = t.dag_id \
              WHERE t.synced_ms > $1 AND (t.state = $2 OR t.state = $3) AND t.try_number > 0 \
+             AND (d.team IS NOT NULL OR d.shared = 1) \
              ORDER BY t.synced_ms DESC LIMIT $4",
         )
         .bind(since_ms)

@@ -88,6 +88,47 @@ async fn a_failed_tasks_log_is_read_before_anyone_opens_it(backend: Backend) {
         !again.contains(&key),
         "a spooled try is not read again: {again:?}"
     );
+    // A failed try of a DAG no team owns and none shares (an unmapped bundle's) is seen by
+    // no team's pages: its log is not read, so Airflow is not asked.
+    hangar_server::with_pool!(&app.state.db, pool => {
+        sqlx::query(
+            "INSERT INTO dags (environment, dag_id, team, shared, display_name, is_paused, \
+             is_stale, has_import_errors, synced_ms) \
+             VALUES ('main', 'nobodys_dag', NULL, 0, 'nobodys_dag', 0, 0, 0, $1)",
+        )
+        .bind(app.state.clock.now_ms())
+        .execute(pool)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO task_instances (environment, dag_id, run_id, task_id, map_index, \
+             state, try_number, synced_ms) VALUES ('main', 'nobodys_dag', 'r1', 'fail', -1, \
+             'failed', 1, $1)",
+        )
+        .bind(app.state.clock.now_ms())
+        .execute(pool)
+        .await
+        .unwrap();
+    });
+    let before = app.state.airflow.requests_sent("main");
+    let unowned = pass(
+        &app.state.db,
+        app.clock.as_ref(),
+        logs,
+        ReadAhead::Failed,
+        &mut ReadAheadState::default(),
+    )
+    .await
+    .unwrap();
+    assert!(
+        unowned.iter().all(|k| k.dag_id != "nobodys_dag"),
+        "{unowned:?}"
+    );
+    assert_eq!(
+        app.state.airflow.requests_sent("main"),
+        before,
+        "{backend:?}: an unowned DAG's log was asked for"
+    );
 
     // The first view is the spool's: Airflow is not asked, and the error is there.
     let operator = app.signed_in("operator").await;
