@@ -20,6 +20,19 @@ fn admin_client(app: &TestApp) -> AirflowClient {
     AirflowClient::for_environment(&app.state.config.airflow[0], &app.state.config.tls).unwrap()
 }
 
+/// A run as Airflow itself has it.
+async fn airflow_run(app: &TestApp, dag_id: &str, run_id: &str) -> Value {
+    admin_client(app)
+        .call(
+            reqwest::Method::GET,
+            &hangar_server::airflow::client::api_path(&["dags", dag_id, "dagRuns", run_id]),
+            &[],
+            None,
+        )
+        .await
+        .unwrap()
+}
+
 async fn airflow_paused(app: &TestApp, dag_id: &str) -> bool {
     let dag: Value = admin_client(app)
         .call(
@@ -234,20 +247,7 @@ async fn a_triggered_run_shows_at_once_then_its_tasks_and_logs() {
         assert!(app.last_audit_detail().await.contains(&run_id));
 
         // What Airflow got.
-        let run: Value = admin_client(&app)
-            .call(
-                reqwest::Method::GET,
-                &hangar_server::airflow::client::api_path(&[
-                    "dags",
-                    "team_a_etl",
-                    "dagRuns",
-                    &run_id,
-                ]),
-                &[],
-                None,
-            )
-            .await
-            .unwrap();
+        let run: Value = airflow_run(&app, "team_a_etl", &run_id).await;
         assert_eq!(run["conf"]["rows"], 3);
         // The typed fields went as typed JSON, laid over the JSON object's keys.
         assert_eq!(run["conf"]["batch_size"], serde_json::json!(250));
@@ -354,20 +354,7 @@ async fn a_triggered_run_shows_at_once_then_its_tasks_and_logs() {
                 "{backend:?} {query}: {preview}"
             );
         }
-        let run: Value = admin_client(&app)
-            .call(
-                reqwest::Method::GET,
-                &hangar_server::airflow::client::api_path(&[
-                    "dags",
-                    "team_a_etl",
-                    "dagRuns",
-                    &run_id,
-                ]),
-                &[],
-                None,
-            )
-            .await
-            .unwrap();
+        let run: Value = airflow_run(&app, "team_a_etl", &run_id).await;
         assert_eq!(run["state"], "success", "a preview clears nothing");
         // Who may not clear sees no preview, and cannot ask for one.
         let viewer = app.signed_in("viewer").await;

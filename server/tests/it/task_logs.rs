@@ -26,6 +26,19 @@ async fn failed_try(app: &TestApp, run_id: &str) -> Option<i64> {
     })
 }
 
+/// A read-ahead pass of failed tries that remembers nothing of earlier passes.
+async fn fresh_pass(app: &TestApp) -> Vec<hangar_server::logs::spool::AttemptKey> {
+    pass(
+        &app.state.db,
+        app.clock.as_ref(),
+        &app.state.task_logs,
+        ReadAhead::Failed,
+        &mut ReadAheadState::default(),
+    )
+    .await
+    .unwrap()
+}
+
 async fn a_failed_tasks_log_is_read_before_anyone_opens_it(backend: Backend) {
     let app = TestApp::spawn_with_airflow(backend).await;
     app.sync_sample_dags().await;
@@ -53,15 +66,7 @@ async fn a_failed_tasks_log_is_read_before_anyone_opens_it(backend: Backend) {
     )
     .await;
     assert_eq!(off.unwrap(), Vec::new());
-    let read = pass(
-        &app.state.db,
-        app.clock.as_ref(),
-        logs,
-        ReadAhead::Failed,
-        &mut ReadAheadState::default(),
-    )
-    .await
-    .unwrap();
+    let read = fresh_pass(&app).await;
     let key = read
         .iter()
         .find(|key| key.dag_id == "team_a_flaky" && key.run_id == run_id)
@@ -74,16 +79,7 @@ async fn a_failed_tasks_log_is_read_before_anyone_opens_it(backend: Backend) {
         "{backend:?}: read whole: {spooled:?}"
     );
     // A second pass over the same window reads nothing again.
-    let mut state = ReadAheadState::default();
-    let again = pass(
-        &app.state.db,
-        app.clock.as_ref(),
-        logs,
-        ReadAhead::Failed,
-        &mut state,
-    )
-    .await
-    .unwrap();
+    let again = fresh_pass(&app).await;
     assert!(
         !again.contains(&key),
         "a spooled try is not read again: {again:?}"
@@ -111,15 +107,7 @@ async fn a_failed_tasks_log_is_read_before_anyone_opens_it(backend: Backend) {
         .unwrap();
     });
     let before = app.state.airflow.requests_sent("main");
-    let unowned = pass(
-        &app.state.db,
-        app.clock.as_ref(),
-        logs,
-        ReadAhead::Failed,
-        &mut ReadAheadState::default(),
-    )
-    .await
-    .unwrap();
+    let unowned = fresh_pass(&app).await;
     assert!(
         unowned.iter().all(|k| k.dag_id != "nobodys_dag"),
         "{unowned:?}"
