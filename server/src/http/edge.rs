@@ -17,6 +17,7 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
 use governor::Quota;
 use hangar_app::errors::AppError;
 use sha2::{Digest, Sha256};
@@ -184,17 +185,52 @@ pub async fn limit_body(
         .and_then(|v| v.parse::<u64>().ok());
     let form = Form::of(&request);
     if declared.is_some_and(|length| length > max as u64) {
+        discard_rest(request.into_body(), max).await;
         return too_large(&form, max);
     }
     let (parts, body) = request.into_parts();
-    match axum::body::to_bytes(body, max).await {
-        Ok(bytes) => {
-            next.run(Request::from_parts(parts, Body::from(bytes)))
-                .await
+    let mut stream = body.into_data_stream();
+    let mut bytes = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        match chunk {
+            Ok(chunk) if bytes.len() + chunk.len() <= max => bytes.extend_from_slice(&chunk),
+            Ok(_) => {
+                discard_stream(stream, max).await;
+                return too_large(&form, max);
+            }
+            // The client stopped sending: nothing to act on.
+            Err(_) => return too_large(&form, max),
         }
-        // Over the limit, or the client stopped sending: either way nothing to act on.
-        Err(_) => too_large(&form, max),
     }
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
+}
+
+/// How long a refused body is still read (and thrown away) before the refusal is sent.
+const DISCARD_FOR: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Reads and throws away what the client is still sending of a refused body, up to eight
+/// times the limit and [`DISCARD_FOR`], before the 413 goes out. A client writes its whole
+/// body before it reads an answer: had the server answered and closed at once, the client
+/// would hit a reset connection mid-write and show that instead of the sentence (nginx's
+/// "lingering close" for the same reason). Bounded, so a refused body costs a few reads of
+/// the network and never memory; past the bound the connection closes as before.
+async fn discard_rest(body: Body, max: usize) {
+    discard_stream(body.into_data_stream(), max).await;
+}
+
+async fn discard_stream(mut stream: axum::body::BodyDataStream, max: usize) {
+    let bound = max.saturating_mul(8);
+    let _ = tokio::time::timeout(DISCARD_FOR, async {
+        let mut read = 0usize;
+        while let Some(Ok(chunk)) = stream.next().await {
+            read += chunk.len();
+            if read > bound {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 /// The form a refusal takes for this request: the API's JSON, a server function's
