@@ -159,8 +159,13 @@ impl Db {
                 .journal_mode(SqliteJournalMode::Wal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(5));
+            // No ping before each use: the connection is a thread of this process, with no
+            // network or server between that could have dropped it, and the ping was a
+            // second hand-off to that thread for every query (about a tenth of an
+            // authenticated page's CPU time, docs/benchmarks.md).
             let pool = SqlitePoolOptions::new()
                 .max_connections(max_connections)
+                .test_before_acquire(false)
                 .connect_with(options)
                 .await?;
             Ok(Self::Sqlite(pool))

@@ -246,6 +246,35 @@ pub async fn in_status(
     }))
 }
 
+/// The requests of any of `teams` in one of `statuses`, by team then oldest first: one
+/// query for the header's review queue, however many teams the viewer reviews for.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn in_status_of_teams(
+    db: &Db,
+    teams: &[&str],
+    statuses: &[RequestStatus],
+) -> Result<Vec<StoredRequest>, ServerError> {
+    if teams.is_empty() {
+        return Ok(Vec::new());
+    }
+    // One bound parameter per team (the names are the viewer's grants, bound all the same).
+    let placeholders: Vec<String> = (1..=teams.len()).map(|n| format!("${n}")).collect();
+    let sql = format!(
+        "SELECT {REQUEST_COLUMNS} FROM deploy_requests WHERE team IN ({}) AND status IN ({}) \
+         ORDER BY team, id",
+        placeholders.join(", "),
+        status_list(statuses)
+    );
+    query_result(with_pool!(db, pool => {
+        let mut query = sqlx::query(&sql);
+        for team in teams {
+            query = query.bind(*team);
+        }
+        let rows = query.fetch_all(pool).await?;
+        rows.iter().map(request_from_row).collect()
+    }))
+}
+
 /// Moves the team's open requests whose time is up to `expired`; returns their ids.
 #[tracing::instrument(level = "debug", skip_all, fields(team))]
 pub async fn expire_due(db: &Db, team: &str, now_ms: i64) -> Result<Vec<i64>, ServerError> {

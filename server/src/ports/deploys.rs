@@ -758,41 +758,53 @@ impl Deploys for DeployGateway {
 
     #[tracing::instrument(skip_all, fields(request_id = %acting.request_id))]
     async fn waiting_for_review(&self, acting: &Acting) -> Result<Vec<WaitingReview>, AppError> {
+        // Every page's header asks, so the common answer ("none open") costs one query: the
+        // open requests of the teams the viewer reviews for, and the person only when there
+        // is one to judge.
+        let reviews_for: Vec<&str> = acting
+            .viewer
+            .teams
+            .iter()
+            .map(|membership| membership.team.as_str())
+            .filter(|team| acting.viewer.can(team, TeamAction::ApproveDeploy))
+            .filter(|team| self.engine.team(team).is_ok())
+            .collect();
+        let open =
+            store::in_status_of_teams(self.db(), &reviews_for, &[RequestStatus::Pending]).await?;
         let mut waiting = Vec::new();
+        if open.is_empty() {
+            return Ok(waiting);
+        }
         let Some(person) = crate::users::person(self.db(), acting.user_id).await? else {
             return Ok(waiting);
         };
-        for membership in &acting.viewer.teams {
-            let team = membership.team.as_str();
-            if !acting.viewer.can(team, TeamAction::ApproveDeploy) {
-                continue;
-            }
-            let Ok(setup) = self.engine.team(team) else {
+        for request in open {
+            let team = request.team.as_str();
+            let (Some(membership), Ok(setup)) =
+                (acting.viewer.membership(team), self.engine.team(team))
+            else {
                 continue;
             };
-            // At most one open request per team.
-            for request in store::in_status(self.db(), team, &[RequestStatus::Pending]).await? {
-                let loaded = self.engine.load(team, request.id).await?;
-                let reviewer = Reviewer {
-                    person: &person,
-                    role: membership.grant.acting_role(),
-                };
-                let reviewed = loaded
-                    .reviews
-                    .iter()
-                    .any(|r| r.user_id == person.user_id && r.void_reason.is_none());
-                if !reviewed
-                    && setup
-                        .config
-                        .policy
-                        .check_reviewer(&loaded.facts(), reviewer)
-                        .is_ok()
-                {
-                    waiting.push(WaitingReview {
-                        team: team.to_string(),
-                        id: request.id,
-                    });
-                }
+            let loaded = self.engine.load(team, request.id).await?;
+            let reviewer = Reviewer {
+                person: &person,
+                role: membership.grant.acting_role(),
+            };
+            let reviewed = loaded
+                .reviews
+                .iter()
+                .any(|r| r.user_id == person.user_id && r.void_reason.is_none());
+            if !reviewed
+                && setup
+                    .config
+                    .policy
+                    .check_reviewer(&loaded.facts(), reviewer)
+                    .is_ok()
+            {
+                waiting.push(WaitingReview {
+                    team: team.to_string(),
+                    id: request.id,
+                });
             }
         }
         Ok(waiting)

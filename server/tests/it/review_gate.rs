@@ -478,7 +478,7 @@ async fn approvals_are_checked_again_when_the_deploy_runs(backend: Backend) {
     let deployed = fixture.origin.head();
     let mia = app.signed_in("multi").await;
     // Ada, who writes the change, is known to Hangar (by her sign-in's verified address).
-    app.signed_in("author").await;
+    let ada = app.signed_in("author").await;
 
     change(&fixture, "team_a/etl.py", "print('reviewed by Mia')");
     let candidate =
@@ -489,8 +489,14 @@ async fn approvals_are_checked_again_when_the_deploy_runs(backend: Backend) {
     // Mia hears of it in the header.
     let header = mia.get("/t/team_a").await.text().await.unwrap();
     assert!(header.contains("1 waiting for your review"), "{header}");
+    // Its author is not asked to review her own change.
+    let header = ada.get("/t/team_a").await.text().await.unwrap();
+    assert!(!header.contains("waiting for your review"), "{header}");
     let (code, body) = reviews_to(&mia, "team_a", id, "approve").await;
     assert_eq!(code, StatusCode::OK, "{body}");
+    // Reviewed, it leaves Mia's queue.
+    let header = mia.get("/t/team_a").await.text().await.unwrap();
+    assert!(!header.contains("waiting for your review"), "{header}");
     assert_eq!(
         status(&app, "team_a", id).await,
         RequestStatus::Approved,
