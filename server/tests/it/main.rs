@@ -44,6 +44,7 @@ mod runs_page;
 mod schema_parity;
 mod serving;
 mod sessions;
+mod settings;
 mod sync_leader;
 mod task_logs;
 mod telemetry;

@@ -1,0 +1,49 @@
+//! A person's fixed time zone: saved, shown on their next page at once (this replica keeps
+//! zones for a second, and forgets a person's on their own change), in every one of their
+//! sessions, and nobody else's.
+
+use reqwest::StatusCode;
+
+use crate::support::{Backend, Browser, TestApp};
+
+/// The zone the settings page's "It is now" is shown in.
+async fn zone_shown(browser: &Browser) -> String {
+    let page = browser.get("/settings").await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    let at = html.find("data-zone=\"").expect("a time on the page") + "data-zone=\"".len();
+    html[at..at + html[at..].find('"').unwrap()].to_string()
+}
+
+async fn a_fixed_zone_shows_at_once_in_every_session(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let author = app.signed_in("author").await;
+    let other_browser = app.signed_in("author").await;
+    let someone_else = app.signed_in("viewer").await;
+    // Read once (and remembered) before the change.
+    assert_eq!(zone_shown(&author).await, "UTC");
+    assert_eq!(zone_shown(&other_browser).await, "UTC");
+
+    let saved = author
+        .call("/api/save_time_zone", &[("zone", "Europe/Berlin")])
+        .await;
+    assert_eq!(saved.status(), StatusCode::OK);
+    assert_eq!(zone_shown(&author).await, "Europe/Berlin");
+    assert_eq!(zone_shown(&other_browser).await, "Europe/Berlin");
+    assert_eq!(zone_shown(&someone_else).await, "UTC");
+
+    // Not a zone: a sentence, and the saved one stays.
+    let refused = author
+        .call("/api/save_time_zone", &[("zone", "Mars/Olympus")])
+        .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text().await.unwrap().contains("is not a time zone"));
+    assert_eq!(zone_shown(&author).await, "Europe/Berlin");
+
+    // Empty: back to the browser's own (UTC without JavaScript).
+    let cleared = author.call("/api/save_time_zone", &[("zone", "")]).await;
+    assert_eq!(cleared.status(), StatusCode::OK);
+    assert_eq!(zone_shown(&author).await, "UTC");
+}
+
+on_both_backends!(a_fixed_zone_shows_at_once_in_every_session);
