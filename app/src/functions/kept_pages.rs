@@ -1,5 +1,6 @@
 //! Pages already computed, kept until their data changes (server only): the DAG list, the
-//! team's run list, a DAG's graph, a run's Gantt chart and the platform overview.
+//! team's run list, a DAG's graph, a run's Gantt chart, the platform overview and the team
+//! home's "where tasks run".
 //!
 //! All are pages people keep open and reload, whose data changes at most once per sync.
 //! Reading the DAG list (five queries) and writing its rows (`components::dag_rows`) cost
@@ -25,6 +26,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::errors::AppError;
+use crate::models::execution::TeamExecution;
 use crate::models::platform::{OverviewQuery, PlatformOverview};
 use crate::models::views::{GanttPage, GraphPage};
 use crate::models::{DagPage, DagQuery, RunPage, RunQuery};
@@ -51,6 +53,9 @@ pub type DagListCache = KeptPages<DagListKey, DagPage>;
 pub struct RunListKey {
     pub team: String,
     pub query: RunQuery,
+    /// Rows as HTML (what the server renders the page from) rather than as data (what a
+    /// refetch reads).
+    pub as_html: bool,
 }
 
 /// The team run list's pages, per team and query.
@@ -85,6 +90,11 @@ pub struct OverviewKey {
 /// The platform overview's pages.
 pub type OverviewCache = KeptPages<OverviewKey, PlatformOverview>;
 
+/// Where a team's tasks ran in the last 24 hours, per team (the team home's section: the
+/// same for every viewer of the team; at a million runs its count walks the team's task
+/// instances, ~15 ms on SQLite).
+pub type ExecutionCache = KeptPages<String, TeamExecution>;
+
 /// Every kept page of a server, handed to the app as one context.
 #[derive(Default)]
 pub struct KeptCaches {
@@ -93,6 +103,7 @@ pub struct KeptCaches {
     pub graphs: GraphCache,
     pub gantts: GanttCache,
     pub overviews: OverviewCache,
+    pub executions: ExecutionCache,
 }
 
 pub struct KeptPages<K, V> {

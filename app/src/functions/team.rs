@@ -21,8 +21,15 @@ pub async fn get_team_home(team: String) -> Result<TeamHome, AppError> {
         .membership(&team)
         .cloned()
         .ok_or(AppError::NotFound)?;
-    let execution = super::ports::read_model()?
-        .team_execution(&acting, &team)
+    // Kept until the team's data changes (`kept_pages`): every team page opens here, and
+    // the section counts the team's task instances of the last 24 hours.
+    let read_model = super::ports::read_model()?;
+    let version = read_model.data_version(&team);
+    let execution = super::ports::kept_pages()?
+        .executions
+        .page(team.clone(), version, || {
+            read_model.team_execution(&acting, &team)
+        })
         .await?;
     Ok(TeamHome {
         membership,
