@@ -60,12 +60,28 @@ for (const javaScriptEnabled of [true, false]) {
     }
     await page.fill('[data-testid=trigger-conf]', '{"rows": 2}');
     await page.fill('[data-testid=trigger-note]', `browser test ${mode}`);
+    // With JavaScript, a second tab on the team's run list, open before the trigger, shows
+    // the new run by itself (its rows arrived as the server's HTML; the browser writes the
+    // new ones).
+    let runsTab = null;
+    let runsTabLoads = 0;
+    if (javaScriptEnabled) {
+      runsTab = await context.newPage();
+      await runsTab.goto(`${stack.hangarUrl}/t/team_a/runs`);
+      await runsTab.waitForSelector('#hangar[data-hydrated="true"]');
+      runsTab.on('load', () => { runsTabLoads += 1; });
+    }
     await page.click('[data-testid=trigger-submit]');
 
     let fullLoads = 0;
     if (javaScriptEnabled) {
       // The new run's page opens in place and then follows the run by itself.
       await page.waitForURL('**/t/team_a/dags/main/team_a_etl/runs/**');
+      const runId = decodeURIComponent(new URL(page.url()).pathname.split('/runs/')[1]);
+      await runsTab.waitForSelector(`[data-run="${runId}"] [data-state]`, { timeout: 30_000 });
+      assert.equal(runsTabLoads, 0, 'the run list showed the new run without a reload');
+      assert.ok(await runsTab.locator(`[data-run="${runId}"] [data-testid=time]`).count(), 'with its time');
+      await runsTab.close();
       page.on('load', () => { fullLoads += 1; });
       await page.waitForSelector('[data-testid=run-state] [data-state=success]', { timeout: 90_000 });
       assert.equal(fullLoads, 0, 'the run reached success on screen without a reload');

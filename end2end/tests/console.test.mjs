@@ -226,6 +226,13 @@ for (const javaScriptEnabled of [true, false]) {
       assert.ok(await listed.count(), 'a scheduled example DAG shows its next run');
       assert.equal(await listed.first().getAttribute('data-zone'), javaScriptEnabled ? 'Asia/Tokyo' : 'UTC');
       assert.ok(await page.locator('[data-dag=example_bash_operator] [data-testid=schedule]').count(), 'schedules in words');
+      // So are the run list's (kept the same way, and not sent again for hydration).
+      await page.goto(`${stack.hangarUrl}/t/examples/runs`);
+      if (javaScriptEnabled) await page.waitForSelector('#hangar[data-hydrated="true"]');
+      const runTimes = page.locator('[data-run] [data-testid=time]');
+      assert.ok(await runTimes.count(), 'the triggered example runs are listed with their times');
+      assert.equal(await runTimes.first().getAttribute('data-zone'), javaScriptEnabled ? 'Asia/Tokyo' : 'UTC');
+      assert.ok(await page.locator('[data-run] [data-state]').count(), 'each run with its state');
 
       // A trailing slash goes to the canonical page.
       const slash = await page.goto(`${stack.hangarUrl}/t/examples/`);

@@ -24,15 +24,35 @@ pub fn SyncNotices(notices: Vec<SyncNotice>) -> impl IntoView {
 /// A run or task state as a coloured label, its meaning on hover.
 #[component]
 pub fn StateBadge(state: String) -> impl IntoView {
-    let info = crate::models::states::state_info(&state);
+    let (label, meaning) = badge_text(&state);
+    view! {
+        <span class=format!("state-badge state-{state}") data-state=state.clone() title=meaning>{label}</span>
+    }
+}
+
+/// [`StateBadge`] as HTML text, for rows the server writes as text (`run_rows`).
+pub fn write_state_badge(out: &mut String, state: &str) {
+    let (label, meaning) = badge_text(state);
+    out.push_str("<span class=\"state-badge state-");
+    crate::html::escape_into(out, state);
+    out.push_str("\" data-state=\"");
+    crate::html::escape_into(out, state);
+    out.push_str("\" title=\"");
+    crate::html::escape_into(out, meaning);
+    out.push_str("\">");
+    crate::html::escape_into(out, &label);
+    out.push_str("</span>");
+}
+
+/// A state's label and its meaning on hover (a state Airflow adds later: its own name).
+fn badge_text(state: &str) -> (String, &'static str) {
+    let info = crate::models::states::state_info(state);
     let label = if info.name == state {
         info.label.to_string()
     } else {
         state.replace('_', " ")
     };
-    view! {
-        <span class=format!("state-badge state-{state}") data-state=state.clone() title=info.meaning>{label}</span>
-    }
+    (label, info.meaning)
 }
 
 /// Every task state with its colour and what it means.

@@ -33,7 +33,6 @@ pub async fn get_team_runs(
     #[server(default)] to: String,
     #[server(default)] page: u32,
 ) -> Result<RunPage, AppError> {
-    let acting = super::guard::require(super::ACCESS_GET_TEAM_RUNS, Some(&team))?;
     let query = crate::models::RunQuery {
         state,
         run_type,
@@ -41,18 +40,47 @@ pub async fn get_team_runs(
         to,
         page,
     };
-    // Kept until the team's data changes (`kept_pages`): at a million runs the newest page
-    // and its capped count are most of the page's cost, and the list is reloaded far more
-    // often than a sync changes it.
+    kept_team_runs(team, query, false).await
+}
+
+/// The run list with its rows already written as HTML: what the server renders the page
+/// from. Same check as [`get_team_runs`], kept the same way.
+#[cfg(feature = "ssr")]
+pub async fn rendered_team_runs(
+    team: String,
+    query: crate::models::RunQuery,
+) -> Result<RunPage, AppError> {
+    kept_team_runs(team, query, true).await
+}
+
+/// The team's runs, kept until the team's data changes (`kept_pages`): at a million runs
+/// the newest page and its capped count are most of the page's cost, and the list is
+/// reloaded far more often than a sync changes it. `as_html`: the rows written as HTML.
+#[cfg(feature = "ssr")]
+async fn kept_team_runs(
+    team: String,
+    query: crate::models::RunQuery,
+    as_html: bool,
+) -> Result<RunPage, AppError> {
+    let acting = super::guard::require(super::ACCESS_GET_TEAM_RUNS, Some(&team))?;
     let read_model = super::ports::read_model()?;
     let version = read_model.data_version(&team);
     let key = super::kept_pages::RunListKey {
         team: team.clone(),
         query: query.clone(),
+        as_html,
     };
     super::ports::kept_pages()?
         .run_lists
-        .page(key, version, || read_model.team_runs(&acting, &team, query))
+        .page(key, version, || async {
+            let mut page = read_model.team_runs(&acting, &team, query).await?;
+            if as_html {
+                page.rows_html =
+                    Some(crate::components::run_rows::run_rows_html(&team, &page.rows).into());
+                page.rows = Vec::new();
+            }
+            Ok(page)
+        })
         .await
 }
 

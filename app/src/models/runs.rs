@@ -95,9 +95,16 @@ pub struct RunQuery {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunPage {
     pub rows: Vec<RunRow>,
+    /// How many runs this page shows (`rows` is empty when they are already HTML).
+    pub shown: u64,
     pub total: u64,
     pub query: RunQuery,
     pub sync: Vec<SyncNotice>,
+    /// `rows` already written as HTML, when the server renders the page itself
+    /// (`functions::runs::rendered_team_runs`); `rows` is then empty. Never sent: the browser
+    /// keeps the server's HTML, and writes the rows itself from `rows` after a refetch.
+    #[serde(skip)]
+    pub rows_html: Option<std::sync::Arc<str>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -5,9 +5,9 @@ use leptos::prelude::*;
 use leptos_router::components::Form;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
+use crate::components::run_rows::run_rows_html;
 use crate::components::team_nav::TeamNav;
-use crate::components::{ErrorView, StateBadge, SyncNotices, Time};
-use crate::functions::runs::get_team_runs;
+use crate::components::{ErrorView, SyncNotices};
 use crate::models::{RUN_COUNT_CAP, RUN_PAGE_SIZE, RUN_STATES, RUN_TYPES, RunPage, RunQuery};
 use crate::paths;
 
@@ -26,10 +26,7 @@ pub fn RunsPage() -> impl IntoView {
             page: q.get("page").and_then(|p| p.parse().ok()).unwrap_or(0),
         }
     };
-    let runs = Resource::new(
-        move || (team(), query()),
-        |(team, q)| get_team_runs(team, q.state, q.run_type, q.from, q.to, q.page),
-    );
+    let runs = Resource::new(move || (team(), query()), |(team, q)| fetch_runs(team, q));
     crate::components::live::use_live_updates(team, move || runs.refetch());
     view! {
         <TeamNav team=team() current="runs"/>
@@ -46,14 +43,27 @@ pub fn RunsPage() -> impl IntoView {
 
 #[component]
 fn RunList(team: String, page: RunPage) -> impl IntoView {
+    let rows_html = page
+        .rows_html
+        .clone()
+        .unwrap_or_else(|| run_rows_html(&team, &page.rows).into());
+    // The rows' times arrive in UTC (a kept page serves every viewer); once they are in the
+    // page, the browser shows them in the reader's zone.
+    let rows_ref = NodeRef::<leptos::html::Tbody>::new();
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if let Some(tbody) = rows_ref.get() {
+            crate::components::time::localize_text_times(&tbody);
+        }
+    });
     let RunPage {
-        rows,
+        shown,
         total,
         query,
         sync,
+        ..
     } = page;
     let first = query.page as u64 * RUN_PAGE_SIZE as u64;
-    let shown = rows.len() as u64;
     let link = {
         let (team, query) = (team.clone(), query.clone());
         move |page: u32| {
@@ -83,21 +93,6 @@ fn RunList(team: String, page: RunPage) -> impl IntoView {
             .map(|v| view! { <option value=*v selected=*v == selected>{v.replace('_', " ")}</option> })
             .collect_view()
     };
-    let body = rows
-        .into_iter()
-        .map(|run| {
-            view! {
-                <tr data-run=run.run_id.clone()>
-                    <td><a href=paths::dag(&team, &run.environment, &run.dag_id)>{run.dag_id.clone()}</a></td>
-                    <td><a href=paths::run(&team, &run.environment, &run.dag_id, &run.run_id)><code>{run.run_id.clone()}</code></a></td>
-                    <td><StateBadge state=run.state.clone()/></td>
-                    <td>{run.run_type.clone().unwrap_or_default()}</td>
-                    <td><Time at=run.run_after.clone()/></td>
-                    <td><Time at=run.end_date.clone()/></td>
-                </tr>
-            }
-        })
-        .collect_view();
     view! {
         <section class="runs">
             <h1>"Runs"</h1>
@@ -119,7 +114,7 @@ fn RunList(team: String, page: RunPage) -> impl IntoView {
             </Form>
             <table class="run-list" data-testid="run-list">
                 <thead><tr><th>"DAG"</th><th>"Run"</th><th>"State"</th><th>"Type"</th><th>"Run after"</th><th>"Ended"</th></tr></thead>
-                <tbody>{body}</tbody>
+                <tbody node_ref=rows_ref inner_html=rows_html></tbody>
             </table>
             <p class="pager">
                 <span data-testid="run-count">
@@ -129,5 +124,26 @@ fn RunList(team: String, page: RunPage) -> impl IntoView {
                 {next.map(|href| view! { <a href=href rel="next">"Older →"</a> })}
             </p>
         </section>
+    }
+}
+
+/// The page's runs: on the server with the rows already written (and kept), in the browser
+/// as data to write them from.
+async fn fetch_runs(team: String, query: RunQuery) -> Result<RunPage, crate::errors::AppError> {
+    #[cfg(feature = "ssr")]
+    {
+        crate::functions::runs::rendered_team_runs(team, query).await
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        crate::functions::runs::get_team_runs(
+            team,
+            query.state,
+            query.run_type,
+            query.from,
+            query.to,
+            query.page,
+        )
+        .await
     }
 }

@@ -171,10 +171,12 @@ impl ReadModel for DbReadModel {
         let (rows, total) = runs::team_runs(&self.db, team, &query).await?;
         let sync = dags::sync_notices(&self.db, &self.environments_of(team)).await?;
         Ok(RunPage {
+            shown: rows.len() as u64,
             rows,
             total,
             query,
             sync,
+            rows_html: None,
         })
     }
 

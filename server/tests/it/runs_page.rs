@@ -74,6 +74,9 @@ async fn the_run_list_is_the_teams_newest_first(backend: Backend) {
         "another team's run: {runs:?}"
     );
     assert_eq!(runs[0], "a_059", "newest first");
+    // The rows are sent once, as HTML: the data the page hydrates from carries none of them
+    // (a run's id is in its row's marker, its link and its text, and nowhere else).
+    assert_eq!(first.matches("a_059").count(), 3, "{first}");
     // The shared DAG's runs (minutes 0–2) sit among team_a's by time.
     let second = listed(&page("?page=1").await);
     // 60 + 3 seeded for the team, plus run_1 of each seeded DAG: 65 in all.
