@@ -220,19 +220,38 @@ impl LogFilter {
     }
 
     pub fn passes(&self, line: &LogLine) -> bool {
-        log_level_passes(&line.level, &self.level)
-            && (self.search.trim().is_empty() || {
-                let needle = self.search.trim().to_lowercase();
-                line.text.to_lowercase().contains(&needle)
-                    || line
-                        .traceback
-                        .iter()
-                        .any(|t| t.to_lowercase().contains(&needle))
-            })
+        self.matcher().passes(line)
+    }
+
+    /// The filter prepared for many lines (its search text lowered once, not per line).
+    pub fn matcher(&self) -> LogMatcher<'_> {
+        LogMatcher {
+            level: &self.level,
+            needle: Some(self.search.trim().to_lowercase()).filter(|n| !n.is_empty()),
+        }
     }
 
     /// Search text is limited to this many characters.
     pub const MAX_SEARCH: usize = 200;
+}
+
+/// A [`LogFilter`] prepared for a pass over a log.
+pub struct LogMatcher<'a> {
+    level: &'a str,
+    needle: Option<String>,
+}
+
+impl LogMatcher<'_> {
+    pub fn passes(&self, line: &LogLine) -> bool {
+        log_level_passes(&line.level, self.level)
+            && self.needle.as_deref().is_none_or(|needle| {
+                line.text.to_lowercase().contains(needle)
+                    || line
+                        .traceback
+                        .iter()
+                        .any(|t| t.to_lowercase().contains(needle))
+            })
+    }
 }
 
 /// Which page of which try's log a viewer asks for.

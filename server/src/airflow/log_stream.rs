@@ -61,6 +61,13 @@ impl LogLines {
         }
     }
 
+    /// Lines of NDJSON text, as if Airflow had sent them (tests of what reads logs).
+    #[cfg(test)]
+    pub fn from_ndjson(text: String) -> Self {
+        let response = reqwest::Response::from(axum::http::Response::new(text));
+        Self::new(response, "test".into(), Duration::from_secs(5))
+    }
+
     /// The next event, `None` at the end of the log.
     pub async fn next_event(&mut self) -> Result<Option<LogEvent>, AirflowError> {
         loop {

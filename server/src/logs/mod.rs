@@ -252,6 +252,7 @@ impl TaskLogs {
             },
             Err(error) => return failed(page, error),
         };
+        let matcher = filter.matcher();
         let (mut read, mut matches, mut first_error) = (0u64, 0u64, None);
         let (mut shown, mut open_group, mut group_at_page) = (Vec::new(), None::<String>, None);
         let skip = u64::from(page) * size;
@@ -277,7 +278,7 @@ impl TaskLogs {
                 if read > skip {
                     shown.push(visible);
                 }
-            } else if filter.passes(&visible) {
+            } else if matcher.passes(&visible) {
                 if matches >= skip && matches < skip + size {
                     shown.push(visible);
                 }

@@ -11,6 +11,10 @@
 //! first; a log unread for an hour goes too. Viewers of one try share one read (the first
 //! starts it, the others wait for the lines they need). A read that fails leaves nothing
 //! behind: the next view tries again. The directory is emptied at start-up.
+//!
+//! A search (or level filter) is one pass over the file, masked as the team reads it; where
+//! its matches start is kept with the log ([`KEPT_SEARCHES`] per log, up to
+//! [`MAX_KEPT_MATCHES`] each), so paging through the results reads the page's lines only.
 
 use std::collections::HashMap;
 use std::io::{BufRead, Seek};
@@ -69,6 +73,24 @@ pub struct Entry {
     first_error: Mutex<Option<u64>>,
     last_used: Mutex<Instant>,
     bytes: AtomicU64,
+    searches: Mutex<Vec<KeptSearch>>,
+}
+
+/// Searches kept per log (the newest; a viewer pages through one or two at a time).
+const KEPT_SEARCHES: usize = 4;
+/// Matches a kept search holds at most (16 bytes each); a search matching more is read
+/// again for each page.
+const MAX_KEPT_MATCHES: usize = 100_000;
+
+/// Where one search's matches start, for the lines written when it ran, as one team reads
+/// the log: the masker is part of the key (another team's view, or a mask rebuilt since,
+/// searches again).
+struct KeptSearch {
+    filter: LogFilter,
+    mask: Arc<Masker>,
+    written: u64,
+    /// Each match's line number (1-based) and byte offset in the file.
+    matches: Arc<[(u64, u64)]>,
 }
 
 /// A log unread this long is removed.
@@ -150,6 +172,7 @@ impl Spool {
             first_error: Mutex::default(),
             last_used: Mutex::new(Instant::now()),
             bytes: AtomicU64::new(0),
+            searches: Mutex::default(),
         });
         entries.insert(key.clone(), entry.clone());
         drop(entries);
@@ -380,7 +403,7 @@ impl Entry {
         page: u32,
         written: u64,
         filter: &LogFilter,
-        mask: &Masker,
+        mask: &Arc<Masker>,
     ) -> std::io::Result<SpoolPage> {
         let size = LOG_PAGE_LINES as u64;
         if filter.is_empty() {
@@ -411,23 +434,114 @@ impl Entry {
                 total: written,
             });
         }
-        let file = std::io::BufReader::new(std::fs::File::open(&self.path)?);
         let skip = u64::from(page) * size;
+        if let Some(kept) = self.kept_search(filter, mask, written) {
+            return self.read_matches(&kept, skip, size, mask);
+        }
+        let mut file = std::io::BufReader::new(std::fs::File::open(&self.path)?);
+        let matcher = filter.matcher();
         let (mut matches, mut lines) = (0u64, Vec::new());
-        for (i, line) in file.lines().take(written as usize).enumerate() {
-            let shown = parse(&line?).shown(i as u64 + 1, mask);
-            if filter.passes(&shown) {
+        let (mut found, mut keep) = (Vec::new(), true);
+        let (mut offset, mut line) = (0u64, String::new());
+        for number in 1..=written {
+            line.clear();
+            let read = file.read_line(&mut line)?;
+            if read == 0 {
+                break;
+            }
+            let shown = parse(line.trim_end_matches(['\n', '\r'])).shown(number, mask);
+            if matcher.passes(&shown) {
                 if matches >= skip && matches < skip + size {
                     lines.push(shown);
                 }
                 matches += 1;
+                if keep && found.len() < MAX_KEPT_MATCHES {
+                    found.push((number, offset));
+                } else {
+                    (keep, found) = (false, Vec::new());
+                }
             }
+            offset += read as u64;
+        }
+        if keep {
+            self.keep_search(filter, mask, written, found);
         }
         Ok(SpoolPage {
             lines,
             open_group: None,
             total: matches,
         })
+    }
+
+    /// The kept matches of `filter` under `mask` over `written` lines, if a pass found them.
+    fn kept_search(
+        &self,
+        filter: &LogFilter,
+        mask: &Arc<Masker>,
+        written: u64,
+    ) -> Option<Arc<[(u64, u64)]>> {
+        self.searches
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .find(|kept| {
+                kept.written == written && Arc::ptr_eq(&kept.mask, mask) && kept.filter == *filter
+            })
+            .map(|kept| kept.matches.clone())
+    }
+
+    fn keep_search(
+        &self,
+        filter: &LogFilter,
+        mask: &Arc<Masker>,
+        written: u64,
+        matches: Vec<(u64, u64)>,
+    ) {
+        let mut searches = self.searches.lock().unwrap_or_else(|e| e.into_inner());
+        // Searches over fewer lines (the log was still arriving) are of no more use.
+        searches.retain(|kept| kept.written == written);
+        if searches.len() >= KEPT_SEARCHES {
+            searches.remove(0);
+        }
+        searches.push(KeptSearch {
+            filter: filter.clone(),
+            mask: mask.clone(),
+            written,
+            matches: matches.into(),
+        });
+    }
+
+    /// A page of a kept search's matches: each line read where it starts.
+    fn read_matches(
+        &self,
+        kept: &[(u64, u64)],
+        skip: u64,
+        size: u64,
+        mask: &Masker,
+    ) -> std::io::Result<SpoolPage> {
+        let mut file = std::io::BufReader::new(std::fs::File::open(&self.path)?);
+        let mut lines = Vec::new();
+        let mut line = String::new();
+        for &(number, offset) in kept.iter().skip(skip as usize).take(size as usize) {
+            file.seek(std::io::SeekFrom::Start(offset))?;
+            line.clear();
+            file.read_line(&mut line)?;
+            lines.push(parse(line.trim_end_matches(['\n', '\r'])).shown(number, mask));
+        }
+        Ok(SpoolPage {
+            lines,
+            open_group: None,
+            total: kept.len() as u64,
+        })
+    }
+
+    /// Searches kept with this log (for tests).
+    #[cfg(test)]
+    fn kept_searches(&self) -> usize {
+        self.searches
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .len()
     }
 
     /// Every line written, in order, for a download (`None` at the end).
@@ -450,4 +564,119 @@ fn parse(line: &str) -> StoredLine {
         text: line.to_string(),
         traceback: Vec::new(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> AttemptKey {
+        AttemptKey {
+            environment: "main".into(),
+            dag_id: "etl".into(),
+            run_id: "manual__1".into(),
+            task_id: "load".into(),
+            map_index: -1,
+            try_number: 1,
+        }
+    }
+
+    /// A kept log of `lines` lines; every third says "needle".
+    async fn kept_log(spool: &Spool, lines: u64) -> (Arc<Entry>, u64) {
+        let text: String = (0..lines)
+            .map(|i| {
+                let event = if i % 3 == 0 { "Needle" } else { "hay" };
+                format!("{{\"event\": \"{event} {i}\", \"level\": \"info\"}}\n")
+            })
+            .collect();
+        let entry = spool.entry(&key(), || async move { Ok(LogLines::from_ndjson(text)) });
+        let progress = entry.wait_for(u64::MAX, Duration::from_secs(10)).await;
+        assert_eq!(progress.end, Some(End::Complete));
+        (entry, progress.lines)
+    }
+
+    fn search(text: &str) -> LogFilter {
+        LogFilter {
+            level: String::new(),
+            search: text.into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_search_pages_from_its_kept_matches_as_a_fresh_pass_would() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::new(dir.path(), false, 1 << 30, 1_000_000).unwrap();
+        let (entry, written) = kept_log(&spool, 2_000).await;
+        let mask = Arc::new(Masker::none());
+
+        let first = entry
+            .page(0, written, &search("NEEDLE"), mask.clone())
+            .await
+            .unwrap();
+        assert_eq!(first.total, 667);
+        assert_eq!(first.lines.len(), LOG_PAGE_LINES);
+        assert_eq!(
+            (first.lines[0].number, first.lines[0].text.as_str()),
+            (1, "Needle 0")
+        );
+        assert_eq!(entry.kept_searches(), 1);
+
+        // The second page comes from the kept matches: the lines a fresh pass finds (a
+        // masker of its own is a view of its own, so it passes over the file again).
+        let kept = entry
+            .page(1, written, &search("NEEDLE"), mask.clone())
+            .await
+            .unwrap();
+        let fresh = entry
+            .page(1, written, &search("NEEDLE"), Arc::new(Masker::none()))
+            .await
+            .unwrap();
+        assert_eq!(entry.kept_searches(), 2);
+        assert_eq!(kept.lines, fresh.lines);
+        assert_eq!(kept.total, 667);
+        assert_eq!(kept.lines.len(), 167);
+        assert_eq!(
+            (kept.lines[0].number, kept.lines[0].text.as_str()),
+            (1_501, "Needle 1500")
+        );
+        assert_eq!(kept.lines.last().unwrap().text, "Needle 1998");
+
+        // A page past the matches is empty; other searches are kept beside, up to the bound.
+        let past = entry
+            .page(2, written, &search("needle"), mask.clone())
+            .await
+            .unwrap();
+        assert!(past.lines.is_empty());
+        for text in ["hay 1", "hay 2", "hay 4", "hay 5"] {
+            entry
+                .page(0, written, &search(text), mask.clone())
+                .await
+                .unwrap();
+        }
+        assert_eq!(entry.kept_searches(), KEPT_SEARCHES);
+    }
+
+    #[tokio::test]
+    async fn a_search_over_a_log_still_arriving_is_not_reused_later() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::new(dir.path(), false, 1 << 30, 1_000_000).unwrap();
+        let (entry, written) = kept_log(&spool, 900).await;
+        let mask = Arc::new(Masker::none());
+        // As if the first 600 lines were all there was when the search ran.
+        let early = entry
+            .page(0, 600, &search("needle"), mask.clone())
+            .await
+            .unwrap();
+        assert_eq!(early.total, 200);
+        let whole = entry
+            .page(0, written, &search("needle"), mask.clone())
+            .await
+            .unwrap();
+        assert_eq!(whole.total, 300);
+        assert_eq!(
+            entry.kept_searches(),
+            1,
+            "the search over fewer lines is dropped"
+        );
+    }
 }

@@ -135,6 +135,29 @@ async fn a_failed_tasks_log_is_read_before_anyone_opens_it(backend: Backend) {
         html.contains("upstream file missing"),
         "{backend:?}: {html}"
     );
+    // A search reads the spool as well (a pass over the file, then the matches kept for
+    // this team's view): the line is found whatever the case, twice alike, and a text the
+    // log lacks shows fewer of it.
+    let search = |text: &'static str| {
+        let (operator, path) = (&operator, &path);
+        async move {
+            let response = operator.get(&format!("{path}?q={text}")).await;
+            assert_eq!(response.status(), StatusCode::OK);
+            let html = response.text().await.unwrap();
+            html.matches("upstream file missing").count()
+        }
+    };
+    let found = search("UPSTREAM%20FILE").await;
+    assert_eq!(search("UPSTREAM%20FILE").await, found);
+    assert!(
+        found > search("no%20such%20text%20in%20this%20log").await,
+        "{backend:?}: the search found nothing more than a search for nothing"
+    );
+    assert_eq!(
+        app.state.airflow.requests_sent("main"),
+        before,
+        "{backend:?}: a search asked Airflow"
+    );
     // Another team cannot read it through the spool either.
     let team_b = app.signed_in("multi").await;
     let foreign =
