@@ -374,9 +374,8 @@ async fn main() {
         // guesses (the run list was measured on a plan no long-running server would use);
         // without the vacuum, the per-hour run counts, updated once per run loaded, are read
         // through a million dead row versions.
-        // And it has written the load out long ago: without a checkpoint here, the first
-        // pages measured shared the disk with flushing a million rows (the DAG list's p99
-        // went from 27 to 760 ms on 2026-12-06 while later pages were unaffected).
+        // And it has written the load out long ago (a checkpoint), so the first pages
+        // measured do not share the disk with flushing it.
         if matches!(db, Db::Postgres(_)) {
             sqlx::query("VACUUM ANALYZE").execute(pool).await.unwrap();
             if let Err(error) = sqlx::query("CHECKPOINT").execute(pool).await {
