@@ -185,7 +185,7 @@ pub async fn limit_body(
         .and_then(|v| v.parse::<u64>().ok());
     let form = Form::of(&request);
     if declared.is_some_and(|length| length > max as u64) {
-        discard_rest(request.into_body(), max).await;
+        discard_stream(request.into_body().into_data_stream(), max).await;
         return too_large(&form, max);
     }
     let (parts, body) = request.into_parts();
@@ -215,10 +215,6 @@ const DISCARD_FOR: std::time::Duration = std::time::Duration::from_secs(5);
 /// would hit a reset connection mid-write and show that instead of the sentence (nginx's
 /// "lingering close" for the same reason). Bounded, so a refused body costs a few reads of
 /// the network and never memory; past the bound the connection closes as before.
-async fn discard_rest(body: Body, max: usize) {
-    discard_stream(body.into_data_stream(), max).await;
-}
-
 async fn discard_stream(mut stream: axum::body::BodyDataStream, max: usize) {
     let bound = max.saturating_mul(8);
     let _ = tokio::time::timeout(DISCARD_FOR, async {

@@ -595,6 +595,13 @@ mod tests {
         (entry, progress.lines)
     }
 
+    /// A spool of its own, in a directory that goes with the test.
+    fn spool() -> (tempfile::TempDir, Spool) {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::new(dir.path(), false, 1 << 30, 1_000_000).unwrap();
+        (dir, spool)
+    }
+
     fn search(text: &str) -> LogFilter {
         LogFilter {
             level: String::new(),
@@ -604,8 +611,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_search_pages_from_its_kept_matches_as_a_fresh_pass_would() {
-        let dir = tempfile::tempdir().unwrap();
-        let spool = Spool::new(dir.path(), false, 1 << 30, 1_000_000).unwrap();
+        let (_dir, spool) = spool();
         let (entry, written) = kept_log(&spool, 2_000).await;
         let mask = Arc::new(Masker::none());
 
@@ -658,8 +664,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_search_over_a_log_still_arriving_is_not_reused_later() {
-        let dir = tempfile::tempdir().unwrap();
-        let spool = Spool::new(dir.path(), false, 1 << 30, 1_000_000).unwrap();
+        let (_dir, spool) = spool();
         let (entry, written) = kept_log(&spool, 900).await;
         let mask = Arc::new(Masker::none());
         // As if the first 600 lines were all there was when the search ran.
