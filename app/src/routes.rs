@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos_meta::{Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::hooks::use_location;
-use leptos_router::path;
+use leptos_router::{Lazy, LazyRoute, lazy_route, path};
 
 use crate::components::Header;
 use crate::components::error_view::NotFound;
@@ -91,6 +91,56 @@ pub const PAGE_ACCESS: &[(&str, Access)] = &[
     ("/auth/signed-out", Access::Public),
 ];
 
+/// Each page is its own chunk of the browser bundle: the first page loads the runtime,
+/// the shell and its own views, and another page's code only when it is opened (leptos'
+/// lazy routes, split after linking by `wasm-split-cli`; `end2end/scripts/lib.sh`). On
+/// the server a lazy route renders as any other.
+macro_rules! lazy_pages {
+    ($($route:ident => $page:ident,)*) => {$(
+        struct $route;
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+
+            fn view(_this: Self) -> AnyView {
+                #[cfg(feature = "ssr")]
+                crate::shell::preload_lazy_routes();
+                view! { <$page/> }.into_any()
+            }
+        }
+    )*};
+}
+
+lazy_pages! {
+    TeamPickerRoute => TeamPicker,
+    TeamHomeRoute => TeamHomePage,
+    DagsRoute => DagsPage,
+    DagDetailRoute => DagDetailPage,
+    GraphRoute => GraphPageView,
+    CodeRoute => CodePageView,
+    RunDetailRoute => RunDetailPage,
+    GanttRoute => GanttPageView,
+    TaskLogRoute => TaskLogPageView,
+    RunsRoute => RunsPage,
+    PoolsRoute => PoolsPage,
+    ConnectionsRoute => ConnectionsPage,
+    VariablesRoute => VariablesPage,
+    DeploysRoute => DeploysPage,
+    DeployDetailRoute => DeployDetailPage,
+    TokensRoute => TokensPage,
+    TeamAuditRoute => TeamAuditPage,
+    TeamAccessRoute => TeamAccessPage,
+    PlatformRoute => PlatformPage,
+    PlatformAuditRoute => PlatformAuditPage,
+    PlatformAccessRoute => PlatformAccessPage,
+    ProfileRoute => ProfilePage,
+    SettingsRoute => SettingsPage,
+    SignedOutRoute => SignedOutPage,
+}
+
 /// The `{team}` segment of team pages; the server's page guard reads it by this name.
 pub const TEAM_PARAM: &str = "team";
 
@@ -111,14 +161,21 @@ fn SiteHeader(viewer: OnceResource<Result<Viewer, AppError>>) -> impl IntoView {
     }
 }
 
+/// The browser's flag for "the WASM has taken over the server-rendered page", provided by
+/// [`crate::hydrate`], which sets it once the page's lazily loaded route has hydrated too (an
+/// effect in [`App`] would run before the route's chunk arrived). Absent on the server.
+#[derive(Clone, Copy)]
+pub struct PageHydrated(pub RwSignal<bool>);
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    #[cfg(feature = "ssr")]
+    crate::shell::collect_lazy_routes();
     // Who is signed in does not change while a page lives.
     let viewer = OnceResource::new(get_viewer());
-    // Set once the WASM has taken over the server-rendered page.
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
+    let hydrated =
+        use_context::<PageHydrated>().map_or_else(|| RwSignal::new(false), |flag| flag.0);
     // Times show in the zone the person fixed, else (once hydrated) in the browser's.
     let zone = OnceResource::new(crate::functions::settings::get_time_zone());
     crate::components::time::provide_time_context(
@@ -133,30 +190,30 @@ pub fn App() -> impl IntoView {
                 <SiteHeader viewer/>
                 <main>
                     <Routes fallback=|| view! { <NotFound/> }>
-                        <Route path=path!("/") view=TeamPicker/>
-                        <Route path=path!("/t/:team") view=TeamHomePage/>
-                        <Route path=path!("/t/:team/dags") view=DagsPage/>
-                        <Route path=path!("/t/:team/dags/:environment/:dag") view=DagDetailPage/>
-                        <Route path=path!("/t/:team/dags/:environment/:dag/graph") view=GraphPageView/>
-                        <Route path=path!("/t/:team/dags/:environment/:dag/code") view=CodePageView/>
-                        <Route path=path!("/t/:team/dags/:environment/:dag/runs/:run") view=RunDetailPage/>
-                        <Route path=path!("/t/:team/dags/:environment/:dag/runs/:run/gantt") view=GanttPageView/>
-                        <Route path=path!("/t/:team/dags/:environment/:dag/runs/:run/tasks/:task") view=TaskLogPageView/>
-                        <Route path=path!("/t/:team/runs") view=RunsPage/>
-                        <Route path=path!("/t/:team/pools") view=PoolsPage/>
-                        <Route path=path!("/t/:team/connections") view=ConnectionsPage/>
-                        <Route path=path!("/t/:team/variables") view=VariablesPage/>
-                        <Route path=path!("/t/:team/deploys") view=DeploysPage/>
-                        <Route path=path!("/t/:team/deploys/:id") view=DeployDetailPage/>
-                        <Route path=path!("/t/:team/tokens") view=TokensPage/>
-                        <Route path=path!("/t/:team/audit") view=TeamAuditPage/>
-                        <Route path=path!("/t/:team/access") view=TeamAccessPage/>
-                        <Route path=path!("/platform") view=PlatformPage/>
-                        <Route path=path!("/platform/audit") view=PlatformAuditPage/>
-                        <Route path=path!("/platform/access") view=PlatformAccessPage/>
-                        <Route path=path!("/profile") view=ProfilePage/>
-                        <Route path=path!("/settings") view=SettingsPage/>
-                        <Route path=path!("/auth/signed-out") view=SignedOutPage/>
+                        <Route path=path!("/") view={Lazy::<TeamPickerRoute>::new()}/>
+                        <Route path=path!("/t/:team") view={Lazy::<TeamHomeRoute>::new()}/>
+                        <Route path=path!("/t/:team/dags") view={Lazy::<DagsRoute>::new()}/>
+                        <Route path=path!("/t/:team/dags/:environment/:dag") view={Lazy::<DagDetailRoute>::new()}/>
+                        <Route path=path!("/t/:team/dags/:environment/:dag/graph") view={Lazy::<GraphRoute>::new()}/>
+                        <Route path=path!("/t/:team/dags/:environment/:dag/code") view={Lazy::<CodeRoute>::new()}/>
+                        <Route path=path!("/t/:team/dags/:environment/:dag/runs/:run") view={Lazy::<RunDetailRoute>::new()}/>
+                        <Route path=path!("/t/:team/dags/:environment/:dag/runs/:run/gantt") view={Lazy::<GanttRoute>::new()}/>
+                        <Route path=path!("/t/:team/dags/:environment/:dag/runs/:run/tasks/:task") view={Lazy::<TaskLogRoute>::new()}/>
+                        <Route path=path!("/t/:team/runs") view={Lazy::<RunsRoute>::new()}/>
+                        <Route path=path!("/t/:team/pools") view={Lazy::<PoolsRoute>::new()}/>
+                        <Route path=path!("/t/:team/connections") view={Lazy::<ConnectionsRoute>::new()}/>
+                        <Route path=path!("/t/:team/variables") view={Lazy::<VariablesRoute>::new()}/>
+                        <Route path=path!("/t/:team/deploys") view={Lazy::<DeploysRoute>::new()}/>
+                        <Route path=path!("/t/:team/deploys/:id") view={Lazy::<DeployDetailRoute>::new()}/>
+                        <Route path=path!("/t/:team/tokens") view={Lazy::<TokensRoute>::new()}/>
+                        <Route path=path!("/t/:team/audit") view={Lazy::<TeamAuditRoute>::new()}/>
+                        <Route path=path!("/t/:team/access") view={Lazy::<TeamAccessRoute>::new()}/>
+                        <Route path=path!("/platform") view={Lazy::<PlatformRoute>::new()}/>
+                        <Route path=path!("/platform/audit") view={Lazy::<PlatformAuditRoute>::new()}/>
+                        <Route path=path!("/platform/access") view={Lazy::<PlatformAccessRoute>::new()}/>
+                        <Route path=path!("/profile") view={Lazy::<ProfileRoute>::new()}/>
+                        <Route path=path!("/settings") view={Lazy::<SettingsRoute>::new()}/>
+                        <Route path=path!("/auth/signed-out") view={Lazy::<SignedOutRoute>::new()}/>
                     </Routes>
                 </main>
             </div>

@@ -5,7 +5,8 @@
 //! Content-Security-Policy; the policy itself is written in one place on the server.
 
 use leptos::prelude::*;
-use leptos_meta::MetaTags;
+use leptos::{PrefetchLazyFn, WasmSplitManifest};
+use leptos_meta::{Link, MetaTags};
 
 use crate::routes::App;
 
@@ -37,4 +38,43 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
+}
+
+/// Starts collecting which lazy routes this render enters (each one's server-side view
+/// notes its name here). Provided by the app itself, once per request, before any route
+/// renders: leptos' integration provides its own collector only after the app has started,
+/// so a route that rendered at once was missed and its page loaded without preloads.
+pub fn collect_lazy_routes() {
+    provide_context(PrefetchLazyFn::default());
+}
+
+/// Puts `<link rel="preload">` tags for the chunks of the lazy routes this render entered
+/// into the page's `<head>` (leptos_meta), from the split manifest that `HydrationScripts`
+/// read: the browser fetches them beside the main module instead of after hydration asks.
+/// Without a manifest (a bundle built without splitting) there is nothing to preload.
+pub fn preload_lazy_routes() {
+    let (Some(entered), Some(manifest)) = (
+        use_context::<PrefetchLazyFn>(),
+        use_context::<WasmSplitManifest>(),
+    ) else {
+        return;
+    };
+    let routes: Vec<&'static str> = entered.0.with_value(|set| set.iter().copied().collect());
+    manifest.0.with_value(|(pkg, chunks_of, loader)| {
+        let chunks = routes
+            .iter()
+            .filter_map(|route| chunks_of.get(*route))
+            .flatten();
+        for chunk in chunks {
+            // Rendering a leptos_meta tag registers it for the <head>; the body gets nothing.
+            _ = view! {
+                <Link rel="preload" href=format!("{pkg}/{chunk}.wasm") as_="fetch"
+                    type_="application/wasm" crossorigin="anonymous"/>
+            }
+            .to_html();
+        }
+        if !routes.is_empty() {
+            _ = view! { <Link rel="modulepreload" href=format!("{pkg}/{loader}")/> }.to_html();
+        }
+    });
 }

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # make bench-bundle: what the browser downloads and what it is made of, and how long the
 # DAG list takes to become interactive.
-# - The bundle as served (wasm, JS, CSS; raw and gzip, as `target/site/pkg` holds them).
-# - Its largest contributors by crate (twiggy on the linked WASM, before wasm-bindgen: code
-#   and data, names excluded), so a change that grows it shows where.
+# - The bundle as served (raw and gzip, as `target/site/pkg` holds them): the main module
+#   every page loads, and per page what a first visit to it downloads (the main module and
+#   the page's chunks) and what it adds after the DAG list (its chunks the DAG list did not
+#   already load), from the split manifest.
+# - The linked WASM's largest contributors by crate (twiggy, before the split, wasm-bindgen
+#   and wasm-opt: code and data, names excluded), so a change that grows it shows where.
 # - Time to hydrate the 100-row DAG list in Chromium with JavaScript on (navigation start →
 #   the app's `data-hydrated="true"`), cold cache, median of RUNS page loads, and the bytes
-#   the page's own HTML and the WASM took on the wire.
+#   the page's own HTML and all its WASM files took on the wire.
 # Prints Markdown for docs/benchmarks.md.
 source "$(dirname "$0")/lib.sh"
 RUNS="${RUNS:-5}"
@@ -27,11 +30,29 @@ trap cleanup EXIT
 echo
 echo "| file (target/site/pkg) | raw KB | gzip KB |"
 echo "|---|---:|---:|"
-for f in hangar_bg.wasm hangar.js hangar.css; do
-  printf '| %s | %.0f | %.0f |\n' "$f" "$(($(stat -c %s "$ROOT/target/site/pkg/$f")))e-3" \
-    "$(($(stat -c %s "$ROOT/target/site/pkg/$f.gz")))e-3"
+BUNDLE="$ROOT/target/site/pkg/$(cat "$ROOT/target/site/pkg/bundle-id")"
+for f in "$BUNDLE"/hangar_bg.wasm "$BUNDLE"/hangar.js "$BUNDLE"/__wasm_split.______________________.js "$ROOT/target/site/pkg/hangar.css"; do
+  printf '| %s | %.0f | %.0f |\n' "${f#"$ROOT/target/site/"}" "$(($(stat -c %s "$f")))e-3" "$(($(stat -c %s "$f.gz")))e-3"
 done
 
+echo
+python3 - "$BUNDLE" <<'PY'
+import json, os, re, sys
+pkg = sys.argv[1]
+gz = lambda name: os.path.getsize(os.path.join(pkg, name + ".gz"))
+manifest = json.load(open(os.path.join(pkg, "__wasm_split_manifest.json")))
+main = gz("hangar_bg.wasm") + gz("hangar.js") + gz("__wasm_split.______________________.js")
+page = lambda key: re.sub(r"^__(.*)_route_view_\d+$", r"\1", key)
+files = {page(key): set(chunks) for key, chunks in manifest.items()}
+dags = files["dags"]
+size = lambda chunks: sum(gz(chunk + ".wasm") for chunk in chunks)
+print(f"Main module, loader and bindings, loaded by every page: {main / 1000:.0f} KB gzip; "
+      f"{len(os.listdir(pkg)) // 2} files in the bundle.\n")
+print("| page (lazy route) | files | first visit, gzip KB | after the DAG list, gzip KB |")
+print("|---|---:|---:|---:|")
+for name, chunks in sorted(files.items(), key=lambda kv: -size(kv[1])):
+    print(f"| {name} | {len(chunks)} | {(main + size(chunks)) / 1000:.0f} | {size(chunks - dags) / 1000:.0f} |")
+PY
 echo
 python3 - "$ROOT/target/wasm32-unknown-unknown/wasm-release/hangar_app.wasm" <<'PY'
 import collections, csv, re, subprocess, sys
@@ -82,7 +103,7 @@ import { chromium } from 'playwright-core';
 const [url, cookie, runs] = process.argv.slice(2);
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox'] });
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const hydrate = [], html = [], wasm = [];
+const hydrate = [], html = [], wasm = [], files = [];
 for (let i = 0; i < Number(runs); i += 1) {
   // A new context per load: nothing cached, as on a first visit.
   const context = await browser.newContext();
@@ -94,10 +115,10 @@ for (let i = 0; i < Number(runs); i += 1) {
   if (rows !== 100) throw new Error(`the DAG list shows ${rows} rows, not 100`);
   const timing = await page.evaluate(() => {
     const nav = performance.getEntriesByType('navigation')[0];
-    const wasm = performance.getEntriesByType('resource').find((r) => r.name.endsWith('.wasm'));
-    return { hydrated: performance.now(), html: nav.transferSize, wasm: wasm ? wasm.transferSize : 0 };
+    const wasm = performance.getEntriesByType('resource').filter((r) => r.name.endsWith('.wasm'));
+    return { hydrated: performance.now(), html: nav.transferSize, wasm: wasm.reduce((sum, r) => sum + r.transferSize, 0), files: wasm.length };
   });
-  hydrate.push(timing.hydrated); html.push(timing.html); wasm.push(timing.wasm);
+  hydrate.push(timing.hydrated); html.push(timing.html); wasm.push(timing.wasm); files.push(timing.files);
   await context.close();
 }
 await browser.close();
@@ -105,5 +126,5 @@ console.log('\n| DAG list, 100 rows, Chromium, JavaScript on (cold cache) | medi
 console.log('|---|---:|');
 console.log(`| navigation start → hydrated (${runs} loads) | ${median(hydrate).toFixed(0)} ms |`);
 console.log(`| the page's HTML on the wire | ${(median(html) / 1000).toFixed(1)} KB |`);
-console.log(`| the WASM on the wire | ${(median(wasm) / 1000).toFixed(0)} KB |`);
+console.log(`| the WASM on the wire (${median(files)} files) | ${(median(wasm) / 1000).toFixed(0)} KB |`);
 JS

@@ -23,6 +23,10 @@ install_rust_tools() {
     cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" \
       || die "could not install wasm-bindgen-cli $WASM_BINDGEN_VERSION from crates.io"
   fi
+  # Our bundle splitter (end2end/tools/split-bundle, about a minute the first time): cargo
+  # rebuilds it only when its source changed.
+  cargo install --quiet --locked --path "$E2E/tools/split-bundle" --target-dir "$ROOT/target/split-bundle" \
+    || die "could not build the bundle splitter (end2end/tools/split-bundle)"
 }
 
 install_node_modules() {
@@ -42,24 +46,40 @@ install_chromium() {
   fi
 }
 
-# Builds the browser bundle into target/site (pkg/hangar.js, hangar_bg.wasm, hangar.css,
-# favicon), then swaps it into place so a running server never sees half a site.
+# Builds the browser bundle into target/site, then swaps it into place so a running server
+# never sees half a site. The linked WASM is split at the app's lazy routes: pkg/<id>/hangar.js
+# and hangar_bg.wasm are the runtime and the shell every page loads; each page's own code is
+# a `split_*.wasm` (with `chunk_*.wasm` for code several pages share) that the loader
+# `__wasm_split.*.js` fetches, and `__wasm_split_manifest.json` tells the server which of
+# them to preload for the page it renders.
 build_site() {
   say "building the WASM bundle"
-  # The crate is an rlib for the server; only the bundle is built as a cdylib.
+  # The crate is an rlib for the server; only the bundle is built as a cdylib. The splitter
+  # needs the linker's relocations to see which function calls which.
   (cd "$ROOT" && cargo rustc -p hangar-app --lib --crate-type cdylib \
-      --target wasm32-unknown-unknown --features hydrate --profile wasm-release)
+      --target wasm32-unknown-unknown --features hydrate --profile wasm-release \
+      -- -C link-args=--emit-relocs)
   local out="$ROOT/target/site.new"
   rm -rf "$out" && mkdir -p "$out/pkg"
-  wasm-bindgen --target web --no-typescript --out-dir "$out/pkg" --out-name hangar \
-    "$ROOT/target/wasm32-unknown-unknown/wasm-release/hangar_app.wasm"
-  # binaryen 132 from npm: Debian's older wasm-opt produces a bundle that never hydrates.
-  wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-    --enable-mutable-globals --enable-reference-types --enable-multivalue \
-    "$out/pkg/hangar_bg.wasm" -o "$out/pkg/hangar_bg.wasm"
+  hangar-split-bundle "$ROOT/target/wasm32-unknown-unknown/wasm-release/hangar_app.wasm" "$out/pkg" hangar
+  wasm-bindgen --target web --no-typescript --keep-lld-exports --no-demangle \
+    --out-dir "$out/pkg" --out-name hangar "$out/pkg/hangar_split.wasm"
+  rm "$out/pkg/hangar_split.wasm"
+  # binaryen 132 from npm (Debian's older wasm-opt produces a bundle that never hydrates),
+  # driven from one node process per batch: there are hundreds of small chunk files.
+  find "$out/pkg" -name '*.wasm' -print0 \
+    | xargs -0 -n 100 -P "$(nproc)" node "$E2E/scripts/optimize-wasm.mjs" 2> >(grep -v 'unknown name subsection' >&2)
+  # The bundle moves under its content's id (pkg/<id>/, named in pkg/bundle-id, which the
+  # server reads at start): a tab opened before a deploy never mixes builds, and browsers
+  # may cache the files for good.
+  local id
+  id="$(cat "$out"/pkg/*.wasm "$out"/pkg/*.js "$out"/pkg/*.json | sha256sum | cut -c1-16)"
+  mkdir "$out/pkg/$id"
+  find "$out/pkg" -maxdepth 1 -type f -exec mv -t "$out/pkg/$id" {} +
+  echo "$id" > "$out/pkg/bundle-id"
   cp "$ROOT/style/main.css" "$out/pkg/hangar.css"
   cp -r "$ROOT/public/." "$out/"
-  for f in "$out"/pkg/*; do gzip -9 -k "$f"; done
+  find "$out/pkg/$id" "$out/pkg/hangar.css" -type f ! -name '*.gz' -print0 | xargs -0 gzip -9 -k
   rm -rf "$ROOT/target/site.old"
   [ -d "$ROOT/target/site" ] && mv "$ROOT/target/site" "$ROOT/target/site.old"
   mv "$out" "$ROOT/target/site"

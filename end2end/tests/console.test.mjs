@@ -202,6 +202,8 @@ for (const javaScriptEnabled of [true, false]) {
       {
         const href = await runLinks.first().getAttribute('href');
         await page.goto(`${stack.hangarUrl}${href}`);
+        // The route's chunk loads after the page: times switch zone once it has hydrated.
+        if (javaScriptEnabled) await page.waitForSelector('#hangar[data-hydrated="true"]');
         const zone = await page.locator('[data-testid=time]').first().getAttribute('data-zone');
         assert.equal(zone, javaScriptEnabled ? 'Asia/Tokyo' : 'UTC');
         if (!javaScriptEnabled) {

@@ -107,6 +107,69 @@ test('the page hydrates: a control that only works with WebAssembly running', as
   await context.close();
 });
 
+test('a page loads the shell and its own code; another page\'s code comes when it is opened', async () => {
+  const context = await stack.browser.newContext();
+  const page = await context.newPage();
+  const errors = watchForErrors(page, stack.hangarUrl);
+  const fetched = [];
+  page.on('request', (request) => {
+    const path = new URL(request.url()).pathname;
+    // The bundle is served from /pkg/<its content id>/.
+    if (path.startsWith('/pkg/') && path.endsWith('.wasm')) fetched.push(path.split('/').pop());
+  });
+  await signIn(page, stack.hangarUrl, 'carol', '/t/team_a');
+  await page.waitForSelector('#hangar[data-hydrated="true"]', { timeout: 15000 });
+  const routeChunks = () => fetched.filter((file) => file.startsWith('split_'));
+  assert.ok(fetched.includes('hangar_bg.wasm'), 'the main module');
+  assert.deepEqual(routeChunks().map((file) => file.replace(/_view_\d+\.wasm$/, '')), ['split___team_home_route'],
+    'the team home\'s own chunk, and no other page\'s');
+  // The server names the page's chunks in its <head>, so they load beside the main module.
+  const html = await (await context.request.get(`${stack.hangarUrl}/t/team_a`)).text();
+  assert.match(html, /<link[^>]*href="\/pkg\/[0-9a-f]{16}\/split___team_home_route_view_\d+\.wasm"[^>]*rel="preload"/);
+  assert.doesNotMatch(html, /split___runs_route/);
+
+  const before = fetched.length;
+  await page.click('nav.team-nav a[href="/t/team_a/runs"]');
+  await page.waitForURL(`${stack.hangarUrl}/t/team_a/runs`);
+  await page.waitForSelector('[data-testid=run-state-filter]');
+  const opened = fetched.slice(before);
+  assert.ok(opened.some((file) => file.startsWith('split___runs_route_view_')), `the runs page's chunk: ${opened}`);
+  assert.ok(!opened.includes('hangar_bg.wasm'), 'the main module is not loaded again');
+  assert.deepEqual(errors, [], 'no script errors and no CSP violations');
+  await context.close();
+});
+
+test('the bundle is cached for good under its content id; a page whose code is gone since loads afresh', async () => {
+  const context = await stack.browser.newContext();
+  const page = await context.newPage();
+  await signIn(page, stack.hangarUrl, 'carol', '/t/team_a');
+  await page.waitForSelector('#hangar[data-hydrated="true"]', { timeout: 15000 });
+  const html = await (await context.request.get(`${stack.hangarUrl}/t/team_a`)).text();
+  const main = html.match(/href="(\/pkg\/[0-9a-f]{16}\/hangar_bg\.wasm)"/)[1];
+  const served = await context.request.get(`${stack.hangarUrl}${main}`);
+  assert.equal(served.status(), 200);
+  assert.equal(served.headers()['cache-control'], 'public, max-age=31536000, immutable');
+  const missing = await context.request.get(`${stack.hangarUrl}${main.replace('hangar_bg', 'not_there')}`);
+  assert.equal(missing.status(), 404);
+  assert.notEqual(missing.headers()['cache-control'], 'public, max-age=31536000, immutable', 'a 404 is not cached for good');
+  const css = await context.request.get(`${stack.hangarUrl}/pkg/hangar.css`);
+  assert.equal(css.headers()['cache-control'], 'no-cache', 'the style sheet keeps its name: revalidated');
+
+  // As after a deploy: the runs page's code is no longer served. Following the link reloads
+  // the page from the server (with the new build) instead of leaving this one dead; the
+  // next click then works.
+  await page.route('**/split___runs_route_*', (route) => route.fulfill({ status: 404, body: '' }));
+  await page.evaluate(() => { window.beforeTheClick = true; });
+  await page.click('nav.team-nav a[href="/t/team_a/runs"]');
+  await page.waitForFunction(() => window.beforeTheClick === undefined && document.readyState === 'complete');
+  await page.unroute('**/split___runs_route_*');
+  await page.waitForSelector('#hangar[data-hydrated="true"]', { timeout: 15000 });
+  await page.click('nav.team-nav a[href="/t/team_a/runs"]');
+  await page.waitForURL(`${stack.hangarUrl}/t/team_a/runs`);
+  await page.waitForSelector('[data-testid=run-state-filter]');
+  await context.close();
+});
+
 test('without JavaScript the same control is inert and every row shows', async () => {
   const context = await stack.browser.newContext({ javaScriptEnabled: false });
   const page = await context.newPage();

@@ -130,7 +130,7 @@ pub async fn build_with(
     let leptos = LeptosOptions::builder()
         .output_name("hangar")
         .site_root(config.server.site_root.to_string_lossy().to_string())
-        .site_pkg_dir("pkg")
+        .site_pkg_dir(bundle_dir(&config.server.site_root))
         .env(Env::PROD)
         .build();
     let live = Arc::new(live::LiveUpdates::new(db.clone()));
@@ -262,4 +262,25 @@ pub async fn serve(
             Ok(http::serve_tls::serve(listener, router, certificate, shutdown).await?)
         }
     }
+}
+
+/// Where under the site root this build's browser bundle lives: `pkg/<id>`, named by
+/// `build_site` after the bundle's content (`pkg/bundle-id`). A page loads its chunks lazily,
+/// long after the page itself; with the id in the path a tab opened before a deploy never
+/// mixes its main module with another build's chunks, and the files can be cached for good.
+/// A site without an id (an older build, or none: the tests' own servers) uses `pkg`.
+fn bundle_dir(site_root: &std::path::Path) -> String {
+    let id_file = site_root.join("pkg").join("bundle-id");
+    match std::fs::read_to_string(&id_file) {
+        Ok(id) if is_bundle_id(id.trim()) => format!("pkg/{}", id.trim()),
+        Ok(_) => {
+            tracing::warn!(file = %id_file.display(), "the bundle id is not a hex digest; serving pkg/");
+            "pkg".to_string()
+        }
+        Err(_) => "pkg".to_string(),
+    }
+}
+
+fn is_bundle_id(id: &str) -> bool {
+    (8..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_hexdigit())
 }

@@ -13,9 +13,16 @@ pub async fn add_security_headers(
     request: Request,
     next: Next,
 ) -> Response {
-    let is_asset =
-        request.uri().path().starts_with("/pkg/") || request.uri().path() == "/favicon.svg";
+    let path = request.uri().path();
+    let is_asset = path.starts_with("/pkg/") || path == "/favicon.svg";
+    let bundle_dir = state.leptos.site_pkg_dir.as_ref();
+    let is_versioned_bundle = bundle_dir != "pkg"
+        && path
+            .strip_prefix('/')
+            .and_then(|p| p.strip_prefix(bundle_dir))
+            .is_some_and(|rest| rest.starts_with('/'));
     let mut response = next.run(request).await;
+    let succeeded = response.status().is_success();
     let headers = response.headers_mut();
     // The nonce travels from the HTML shell in a private header; it must not leave.
     let nonce = headers
@@ -51,8 +58,14 @@ pub async fn add_security_headers(
             HeaderValue::from_static("max-age=31536000; includeSubDomains"),
         );
     }
-    if is_asset {
-        // Asset names are not content-hashed: revalidate so a new build is picked up at once.
+    if is_versioned_bundle && succeeded {
+        // Under the bundle's content id (`pkg/<id>/`): a new build has another path.
+        headers.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=31536000, immutable"),
+        );
+    } else if is_asset {
+        // The style sheet and icon keep their names: revalidate so a new build shows at once.
         headers
             .entry(header::CACHE_CONTROL)
             .or_insert(HeaderValue::from_static("no-cache"));
