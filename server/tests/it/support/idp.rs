@@ -77,11 +77,19 @@ impl TestIdp {
             http: http.build().unwrap(),
             tls: tls.is_some(),
         };
-        idp.launch("keys-1.json").await;
-        idp
+        // The port was free when picked, but a test running beside this one may take it
+        // before node listens (node then exits: address in use). Another port, then.
+        for _ in 0..3 {
+            if idp.launch("keys-1.json").await {
+                return idp;
+            }
+            idp.port = free_port();
+        }
+        panic!("the test identity provider exited before it was ready, three times");
     }
 
-    async fn launch(&mut self, keys: &str) {
+    /// Starts node on `self.port`; false if it exited before it was ready.
+    async fn launch(&mut self, keys: &str) -> bool {
         let script = repo_root().join("end2end/idp/server.mjs");
         assert!(
             repo_root()
@@ -121,17 +129,21 @@ impl TestIdp {
         let ready = tokio::time::timeout(Duration::from_secs(60), async {
             while let Some(line) = lines.next_line().await.unwrap() {
                 if let Some(issuer) = line.strip_prefix("IDP_READY ") {
-                    return issuer.trim().to_string();
+                    return Some(issuer.trim().to_string());
                 }
             }
-            panic!("the test identity provider exited before it was ready");
+            None
         })
         .await
         .expect("the test identity provider did not start within 60 s");
+        let Some(ready) = ready else {
+            return false;
+        };
         // Keep reading: a provider writing to a closed pipe would die of EPIPE.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         self.issuer = ready;
         self.child = Some(child);
+        true
     }
 
     /// Stops the provider and starts it again, same issuer, signing with a brand-new key.
@@ -139,7 +151,10 @@ impl TestIdp {
         if let Some(mut child) = self.child.take() {
             child.kill().await.unwrap();
         }
-        self.launch("keys-2.json").await;
+        assert!(
+            self.launch("keys-2.json").await,
+            "the test identity provider did not come back on its port"
+        );
     }
 
     async fn hook(
