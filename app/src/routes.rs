@@ -93,8 +93,8 @@ pub const PAGE_ACCESS: &[(&str, Access)] = &[
 
 /// Each page is its own chunk of the browser bundle: the first page loads the runtime,
 /// the shell and its own views, and another page's code only when it is opened (leptos'
-/// lazy routes, split after linking by `wasm-split-cli`; `end2end/scripts/lib.sh`). On
-/// the server a lazy route renders as any other.
+/// lazy routes, split after linking by `end2end/tools/split-bundle`; `build_site` in
+/// `end2end/scripts/lib.sh`). On the server a lazy route renders as any other.
 macro_rules! lazy_pages {
     ($($route:ident => $page:ident,)*) => {$(
         struct $route;

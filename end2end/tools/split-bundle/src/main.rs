@@ -14,7 +14,7 @@
 //! `<out-dir>/<out-name>_split.wasm` (the main module, for wasm-bindgen), the chunk files,
 //! the loader script and the manifest.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -48,29 +48,55 @@ fn main() -> ExitCode {
 
 fn run(input: &Path, out_dir: &Path, out_name: &str) -> Result<String, String> {
     let wasm = std::fs::read(input).map_err(|e| format!("cannot read {}: {e}", input.display()))?;
+    let input_names = ModuleFacts::read(&wasm)?.function_names;
     let scratch = std::env::temp_dir().join(format!("hangar-split-{}", std::process::id()));
-    // Keeping a tiny chunk's functions in the main module can leave other chunks tiny (what
-    // they shared with it is gone): a few rounds, until none is left or nothing changes.
-    let mut kept: Vec<String> = Vec::new();
+    let rounds = find_tiny_chunk_functions(&wasm, &input_names, &scratch, out_name);
+    _ = std::fs::remove_dir_all(&scratch);
+    let (kept, first_files) = rounds?;
+    let files = split(
+        &export_functions(&wasm, &indexes_named(&input_names, &kept))?,
+        out_dir,
+        out_name,
+    )?;
+    Ok(format!(
+        "{files} lazy-loaded files written to {} ({first_files} before {} functions of tiny shared chunks were kept in the main module)",
+        out_dir.display(),
+        kept.len()
+    ))
+}
+
+/// Splits into `scratch` a few times: keeping a tiny chunk's functions in the main module
+/// can leave other chunks tiny (what they shared with it is gone), so rounds run until none
+/// is left. Returns the names to keep and how many files the first split wrote.
+fn find_tiny_chunk_functions(
+    wasm: &[u8],
+    input_names: &[(u32, String)],
+    scratch: &Path,
+    out_name: &str,
+) -> Result<(HashSet<String>, usize), String> {
+    let mut kept = HashSet::new();
     let mut first_files = None;
     for _ in 0..ROUNDS {
-        _ = std::fs::remove_dir_all(&scratch);
-        let files = split(&export_functions(&wasm, &kept)?, &scratch, out_name)?;
+        _ = std::fs::remove_dir_all(scratch);
+        let rooted = export_functions(wasm, &indexes_named(input_names, &kept))?;
+        let files = split(&rooted, scratch, out_name)?;
         first_files.get_or_insert(files);
-        let tiny = tiny_chunk_functions(&scratch)?;
+        let tiny = tiny_chunk_functions(scratch)?;
         if tiny.is_empty() {
             break;
         }
         kept.extend(tiny);
     }
-    _ = std::fs::remove_dir_all(&scratch);
-    let files = split(&export_functions(&wasm, &kept)?, out_dir, out_name)?;
-    Ok(format!(
-        "{files} lazy-loaded files written to {} ({} before {} functions of tiny shared chunks were kept in the main module)",
-        out_dir.display(),
-        first_files.unwrap_or(files),
-        kept.len()
-    ))
+    Ok((kept, first_files.unwrap_or(0)))
+}
+
+/// Every function of the input with one of these names (a name may stand for several).
+fn indexes_named(input_names: &[(u32, String)], names: &HashSet<String>) -> Vec<u32> {
+    input_names
+        .iter()
+        .filter(|(_, name)| names.contains(name))
+        .map(|(index, _)| *index)
+        .collect()
 }
 
 /// One run of the splitter; returns how many lazily loaded files it wrote.
@@ -179,24 +205,12 @@ impl ModuleFacts {
     }
 }
 
-/// The input module with the named functions exported (`__hangar_main_<n>`), everything else
+/// The input module with these functions exported (`__hangar_main_<n>`), everything else
 /// byte for byte: the export section precedes the code, and the linker's relocations count
 /// from the start of their section, so they stay valid.
-fn export_functions(wasm: &[u8], names: &[String]) -> Result<Vec<u8>, String> {
-    let facts = ModuleFacts::read(wasm)?;
-    let index_of: HashMap<&str, u32> = facts
-        .function_names
-        .iter()
-        .map(|(index, name)| (name.as_str(), *index))
-        .collect();
-    let mut indexes: Vec<u32> = names
-        .iter()
-        .filter_map(|n| index_of.get(n.as_str()).copied())
-        .collect();
-    indexes.sort_unstable();
-    indexes.dedup();
-
+fn export_functions(wasm: &[u8], indexes: &[u32]) -> Result<Vec<u8>, String> {
     let mut out = wasm[..8].to_vec();
+    let mut saw_exports = false;
     let mut at = 8;
     while at < wasm.len() {
         let id = wasm[at];
@@ -207,6 +221,7 @@ fn export_functions(wasm: &[u8], names: &[String]) -> Result<Vec<u8>, String> {
             .get(start..end)
             .ok_or("a section runs past the end of the module")?;
         if id == 7 {
+            saw_exports = true;
             let (count, count_len) = read_leb(body)?;
             let mut section = Vec::new();
             write_leb(&mut section, count + indexes.len() as u32);
@@ -225,6 +240,9 @@ fn export_functions(wasm: &[u8], names: &[String]) -> Result<Vec<u8>, String> {
             out.extend_from_slice(&wasm[at..end]);
         }
         at = end;
+    }
+    if !saw_exports {
+        return Err("the module has no export section to keep functions in".into());
     }
     Ok(out)
 }
