@@ -176,12 +176,32 @@ pub fn App() -> impl IntoView {
     let viewer = OnceResource::new(get_viewer());
     let hydrated =
         use_context::<PageHydrated>().map_or_else(|| RwSignal::new(false), |flag| flag.0);
-    // Times show in the zone the person fixed, else (once hydrated) in the browser's.
-    let zone = OnceResource::new(crate::functions::settings::get_time_zone());
-    crate::components::time::provide_time_context(
-        Signal::derive(move || zone.try_get().flatten().and_then(|z| z.ok()).flatten()),
-        hydrated.into(),
-    );
+    // Times show in the zone the person fixed, else (once hydrated) in the browser's. The
+    // server resolved it before rendering (`ReaderZone`); the resource hands it to the browser.
+    #[cfg(feature = "ssr")]
+    let resolved = use_context::<http::request::Parts>().and_then(|parts| {
+        parts
+            .extensions
+            .get::<crate::components::time::ReaderZone>()
+            .cloned()
+    });
+    #[cfg(feature = "ssr")]
+    let known = resolved.clone();
+    let zone = OnceResource::new(async move {
+        #[cfg(feature = "ssr")]
+        if let Some(crate::components::time::ReaderZone(zone)) = known {
+            return Ok(zone);
+        }
+        crate::functions::settings::get_time_zone().await
+    });
+    let reader_zone =
+        Signal::derive(move || zone.try_get().flatten().and_then(|z| z.ok()).flatten());
+    #[cfg(feature = "ssr")]
+    let reader_zone = match resolved {
+        Some(crate::components::time::ReaderZone(zone)) => Signal::stored(zone),
+        None => reader_zone,
+    };
+    crate::components::time::provide_time_context(reader_zone, hydrated.into());
     view! {
         <Stylesheet id="hangar-css" href="/pkg/hangar.css"/>
         <Title text="Hangar"/>

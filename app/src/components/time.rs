@@ -20,6 +20,13 @@ pub struct TimeContext {
     pub now_ms: Signal<i64>,
 }
 
+/// The reader's fixed zone (`None`: none fixed) as the server resolved it before rendering the
+/// page, in the request's extensions (server only). Pages write their times as soon as their
+/// own data is in, which may be before a zone read beside them: the zone must be known first.
+#[cfg(feature = "ssr")]
+#[derive(Clone, Debug)]
+pub struct ReaderZone(pub Option<String>);
+
 /// Called once by the app's root.
 pub fn provide_time_context(zone: Signal<Option<String>>, hydrated: Signal<bool>) {
     let now = RwSignal::new(now_ms());

@@ -34,6 +34,7 @@ use axum::http::{Method, StatusCode};
 use axum::middleware::from_fn_with_state;
 use axum::response::Response;
 use axum::routing::{MethodRouter, get, post};
+use hangar_app::functions::ports::Acting;
 use hangar_app::models::{Access, PlatformAction, TeamAction};
 use hangar_app::routes::PAGE_ACCESS;
 use leptos_axum::AxumRouteListing;
@@ -253,10 +254,18 @@ where
             .map(|(_, access)| *access)
             .expect("checked by undeclared()");
         let render = render.clone();
+        let preferences = state.preferences.clone();
         router = router.route(
             listing.path(),
-            get(move |request: Request| whole_body(render(request)))
-                .route_layer(from_fn_with_state((state.clone(), access), page_guard)),
+            get(move |mut request: Request| {
+                let render = render.clone();
+                let preferences = preferences.clone();
+                async move {
+                    resolve_reader_zone(preferences.as_ref(), &mut request).await;
+                    whole_body(render(request)).await
+                }
+            })
+            .route_layer(from_fn_with_state((state.clone(), access), page_guard)),
         );
     }
     router = router.route(
@@ -354,6 +363,28 @@ pub fn metrics_router(state: &AppState) -> Option<Router> {
             ))
             .with_state(state.clone()),
     )
+}
+
+/// Puts the reader's fixed time zone in the request before its page renders: a page writes
+/// its times as soon as its own data is in, which may be before a zone read beside it
+/// (`hangar_app::components::time::ReaderZone`). A failed read shows times in UTC, logged.
+async fn resolve_reader_zone(
+    preferences: &dyn hangar_app::functions::ports::Preferences,
+    request: &mut Request,
+) {
+    let Some(acting) = request.extensions().get::<Acting>().cloned() else {
+        return;
+    };
+    let zone = preferences
+        .time_zone(&acting)
+        .await
+        .inspect_err(|error| {
+            tracing::warn!(request_id = %acting.request_id, %error, "time zone not read");
+        })
+        .unwrap_or(None);
+    request
+        .extensions_mut()
+        .insert(hangar_app::components::time::ReaderZone(zone));
 }
 
 /// Pages are rendered completely before they are sent (async SSR), so send them as one body
