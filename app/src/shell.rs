@@ -56,8 +56,9 @@ pub fn collect_lazy_routes() {
 /// that `HydrationScripts` read: the browser fetches them beside the main module instead of
 /// after hydration asks. A header, not `<link>` tags in the `<head>`: rendering a tag per
 /// chunk through leptos_meta cost 6 % of the team page's server time (20 chunks), and the
-/// header is built once per route and bundle. Without a manifest (a bundle built without
-/// splitting) there is nothing to preload.
+/// header is built once per route. Without a manifest (a bundle built without splitting)
+/// there is nothing to preload. Several routes in one render (none today: no lazy route
+/// nests another) each name the loader; browsers ignore the repeat.
 pub fn preload_lazy_routes() {
     let (Some(entered), Some(manifest), Some(response)) = (
         use_context::<PrefetchLazyFn>(),
@@ -88,7 +89,10 @@ pub fn preload_lazy_routes() {
     response.insert_header(http::header::LINK, value);
 }
 
-/// The `Link` header value that preloads `route`'s chunks, built once per route and bundle.
+/// The `Link` header value that preloads `route`'s chunks, built once per route. Leptos reads
+/// the split manifest once per process, so every app in a process has the same bundle; the
+/// directory is kept beside the value all the same, so that a manifest read per app would
+/// not be answered with another bundle's files.
 fn preload_header(
     route: &'static str,
     pkg: &str,

@@ -56,9 +56,9 @@ fn Deployed(overview: crate::models::deploys::DeployOverview) -> impl IntoView {
     }
 }
 
-/// The permission table's rows as HTML text: fourteen static rows per page were a tenth of
-/// the team page's server time as views, and nothing in them is reactive (the filter is one
-/// class on the table).
+/// The permission table's rows as HTML text: as views, fourteen static rows per page were
+/// most of the team home's own render time (`docs/benchmarks.md`), and nothing in them is
+/// reactive (the filter is one class on the table).
 fn permission_rows_html(grant: crate::models::TeamGrant) -> String {
     let mut out = String::with_capacity(2048);
     for action in TeamAction::ALL {
