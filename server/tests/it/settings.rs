@@ -59,7 +59,7 @@ async fn every_time_component_is_in_the_fixed_zone(backend: Backend) {
     app.sync_sample_dags().await;
     let author = app.signed_in("author").await;
     // The settings page reads the zone for its own data too; a DAG's page does not.
-    for round in 0..5 {
+    for round in 0..20 {
         for path in ["/settings", "/t/team_a/dags/main/team_a_etl"] {
             let saved = author
                 .call("/api/save_time_zone", &[("zone", "Asia/Tokyo")])
