@@ -372,11 +372,12 @@ async fn resolve_reader_zone(
     preferences: &dyn hangar_app::functions::ports::Preferences,
     request: &mut Request,
 ) {
-    let Some(acting) = request.extensions().get::<Acting>().cloned() else {
+    // Borrowed, not cloned: this runs before every signed-in page.
+    let Some(acting) = request.extensions().get::<Acting>() else {
         return;
     };
     let zone = preferences
-        .time_zone(&acting)
+        .time_zone(acting)
         .await
         .inspect_err(|error| {
             tracing::warn!(request_id = %acting.request_id, %error, "time zone not read");
