@@ -135,6 +135,7 @@ pub async fn build_with(
         .build();
     let live = Arc::new(live::LiveUpdates::new(db.clone()));
     live.spawn_listener();
+    session_store.follow(live.subscribe_sessions_changed());
     let read_model: hangar_app::functions::ports::SharedReadModel =
         Arc::new(ports::read_model::DbReadModel::new(
             db.clone(),

@@ -1,91 +1,334 @@
-//! The tower-sessions store for whichever backend the database is.
+//! The tower-sessions store for whichever backend the database is, with the records this
+//! replica read or wrote kept in memory for at most [`KEPT_FOR`].
 //!
-//! On SQLite, records are also kept in a bounded in-process cache: SQLite means one Hangar
-//! process, every write goes through it, so the cache can never serve a session that was
-//! ended. On PostgreSQL there may be several replicas, and a sign-out on one must end the
-//! session on all of them at once, so every request reads the database.
+//! Every request loads its session. Read from PostgreSQL, that was a round trip and a pooled
+//! connection per request (the DAG list served 2,700 req/s with it, 3,800 without:
+//! docs/benchmarks.md). A kept record may be older than the database's only while
+//!
+//! - another replica changed it (a touch, a group refresh, a re-authentication, the last
+//!   team) and its announcement is on its way: every write here announces the record's
+//!   digest (`NOTIFY`, `live::notify_sessions_changed`) and every replica forgets it on
+//!   receipt, so milliseconds;
+//! - or an announcement was lost (a listener reconnecting): [`KEPT_FOR`] bounds that.
+//!
+//! An ended session is refused regardless: the authentication layer checks the session's key
+//! against `user_sessions` (`identity::session_index`, the same 1 s bound), and a kept record
+//! never outlives its own expiry. A stale record can only lack a later change, never add one
+//! (a re-authentication or a team the person switched to arrives late, never early).
+//!
+//! Why not tower-sessions' `CachingSessionStore`: it cannot be told of another replica's
+//! write, and a load that read the database just before such a write would put the old
+//! record back after the announcement; [`KeptSessions`] refuses to keep a load that raced
+//! with any forgetting.
+//!
+//! Announcements carry a digest of the session id, never the id (the cookie's secret).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use async_trait::async_trait;
-use tower_sessions::CachingSessionStore;
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+use tokio::sync::broadcast;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
-use tower_sessions_moka_store::MokaStore;
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
 use super::Db;
 
-/// Sessions kept in memory at most; older ones are read from SQLite again when used.
-const CACHED_SESSIONS: u64 = 10_000;
+/// Records kept in memory at most; others are read from the database when used.
+const KEPT_SESSIONS: u64 = 10_000;
+/// How long a kept record is served without reading the database: the same bound as an
+/// ended session's key (`identity::session_index::LIVE_FOR`, docs/access.md).
+pub const KEPT_FOR: Duration = crate::identity::session_index::LIVE_FOR;
+
+/// What announcements name a session by: the first 16 bytes of SHA-256 of its id.
+pub type SessionDigest = [u8; 16];
+
+pub fn digest(id: &Id) -> SessionDigest {
+    let hash = Sha256::digest(id.0.to_le_bytes());
+    let mut digest = [0; 16];
+    digest.copy_from_slice(&hash[..16]);
+    digest
+}
 
 #[derive(Clone, Debug)]
-pub enum HangarSessionStore {
-    Sqlite {
-        cached: CachingSessionStore<MokaStore, SqliteStore>,
-        store: SqliteStore,
-    },
+enum Backend {
+    Sqlite(SqliteStore),
     Postgres(PostgresStore),
+}
+
+#[derive(Clone, Debug)]
+pub struct HangarSessionStore {
+    backend: Backend,
+    kept: Arc<KeptSessions>,
+    db: Db,
 }
 
 impl HangarSessionStore {
     /// Creates the store's table if missing (the store crate owns that schema).
     pub async fn for_db(db: &Db) -> Result<Self, sqlx::Error> {
-        Ok(match db {
+        let backend = match db {
             Db::Sqlite(pool) => {
                 let store = SqliteStore::new(pool.clone());
                 store.migrate().await?;
-                let cache = MokaStore::new(Some(CACHED_SESSIONS));
-                Self::Sqlite {
-                    cached: CachingSessionStore::new(cache, store.clone()),
-                    store,
-                }
+                Backend::Sqlite(store)
             }
             Db::Postgres(pool) => {
                 let store = PostgresStore::new(pool.clone());
                 store.migrate().await?;
-                Self::Postgres(store)
+                Backend::Postgres(store)
             }
+        };
+        Ok(Self {
+            backend,
+            kept: Arc::new(KeptSessions::new(KEPT_FOR)),
+            db: db.clone(),
         })
+    }
+
+    /// Forgets every record another replica announced as changed, for as long as the
+    /// announcements last (`live::LiveUpdates::subscribe_sessions_changed`).
+    pub fn follow(&self, changed: broadcast::Receiver<Arc<[SessionDigest]>>) {
+        crate::live::follow(
+            changed,
+            &self.kept,
+            |kept, digests| digests.iter().for_each(|digest| kept.forget(digest)),
+            KeptSessions::forget_all,
+        );
+    }
+
+    /// Tells the other replicas this record changed; a failure is logged, and [`KEPT_FOR`]
+    /// still bounds what they serve.
+    async fn announce(&self, id: &Id) {
+        if let Err(error) = crate::live::notify_sessions_changed(&self.db, &[digest(id)]).await {
+            tracing::warn!(%error, "cannot announce a changed session to other replicas");
+        }
     }
 }
 
 #[async_trait]
 impl SessionStore for HangarSessionStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        match self {
-            Self::Sqlite { cached, .. } => cached.create(record).await,
-            Self::Postgres(store) => store.create(record).await,
+        // A new id: no replica can have kept it.
+        match &self.backend {
+            Backend::Sqlite(store) => store.create(record).await?,
+            Backend::Postgres(store) => store.create(record).await?,
         }
+        self.kept.put(record.clone());
+        Ok(())
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        match self {
-            Self::Sqlite { cached, .. } => cached.save(record).await,
-            Self::Postgres(store) => store.save(record).await,
+        match &self.backend {
+            Backend::Sqlite(store) => store.save(record).await?,
+            Backend::Postgres(store) => store.save(record).await?,
         }
+        self.kept.put(record.clone());
+        self.announce(&record.id).await;
+        Ok(())
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        match self {
-            Self::Sqlite { cached, .. } => cached.load(id).await,
-            Self::Postgres(store) => store.load(id).await,
+        let now = OffsetDateTime::now_utc();
+        if let Some(record) = self.kept.get(id, now) {
+            return Ok(Some(record));
         }
+        let ticket = self.kept.ticket();
+        let record = match &self.backend {
+            Backend::Sqlite(store) => store.load(id).await?,
+            Backend::Postgres(store) => store.load(id).await?,
+        };
+        if let Some(record) = &record {
+            self.kept.keep(ticket, record.clone());
+        }
+        Ok(record)
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        match self {
-            Self::Sqlite { cached, .. } => cached.delete(id).await,
-            Self::Postgres(store) => store.delete(id).await,
+        match &self.backend {
+            Backend::Sqlite(store) => store.delete(id).await?,
+            Backend::Postgres(store) => store.delete(id).await?,
         }
+        self.kept.forget(&digest(id));
+        self.announce(id).await;
+        Ok(())
     }
 }
 
 #[async_trait]
 impl ExpiredDeletion for HangarSessionStore {
     async fn delete_expired(&self) -> session_store::Result<()> {
-        match self {
-            // The cache drops entries by their own expiry.
-            Self::Sqlite { store, .. } => store.delete_expired().await,
-            Self::Postgres(store) => store.delete_expired().await,
+        // Kept records are never served past their own expiry (`KeptSessions::get`).
+        match &self.backend {
+            Backend::Sqlite(store) => store.delete_expired().await,
+            Backend::Postgres(store) => store.delete_expired().await,
         }
+    }
+}
+
+/// Session records in memory, by digest, each for at most the given time.
+#[derive(Debug)]
+pub struct KeptSessions {
+    records: moka::sync::Cache<SessionDigest, Record>,
+    /// Moves with every forgetting and every write: a load that began before the move may
+    /// have read what the move replaced, so it is not kept.
+    moves: AtomicU64,
+}
+
+/// Taken before a load reads the database; see [`KeptSessions::keep`].
+#[derive(Clone, Copy, Debug)]
+pub struct Ticket(u64);
+
+impl KeptSessions {
+    pub fn new(kept_for: Duration) -> Self {
+        Self {
+            records: moka::sync::Cache::builder()
+                .max_capacity(KEPT_SESSIONS)
+                .time_to_live(kept_for)
+                .build(),
+            moves: AtomicU64::new(0),
+        }
+    }
+
+    /// The kept record of this session, unless it expired.
+    pub fn get(&self, id: &Id, now: OffsetDateTime) -> Option<Record> {
+        self.records
+            .get(&digest(id))
+            .filter(|record| record.id == *id && record.expiry_date > now)
+    }
+
+    pub fn ticket(&self) -> Ticket {
+        Ticket(self.moves.load(Ordering::Acquire))
+    }
+
+    /// Keeps what a load read, unless anything was written or forgotten since its ticket.
+    pub fn keep(&self, ticket: Ticket, record: Record) {
+        let digest = digest(&record.id);
+        // Checked after the insert too: a forgetting between the check and the insert would
+        // otherwise leave the old record kept.
+        if self.moves.load(Ordering::Acquire) == ticket.0 {
+            self.records.insert(digest, record);
+            if self.moves.load(Ordering::Acquire) != ticket.0 {
+                self.records.invalidate(&digest);
+            }
+        }
+    }
+
+    /// Keeps what this replica just wrote.
+    pub fn put(&self, record: Record) {
+        self.moves.fetch_add(1, Ordering::AcqRel);
+        self.records.insert(digest(&record.id), record);
+    }
+
+    pub fn forget(&self, digest: &SessionDigest) {
+        self.moves.fetch_add(1, Ordering::AcqRel);
+        self.records.invalidate(digest);
+    }
+
+    pub fn forget_all(&self) {
+        self.moves.fetch_add(1, Ordering::AcqRel);
+        self.records.invalidate_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(id: i128, data: &str, expires_in: time::Duration) -> Record {
+        let mut values = std::collections::HashMap::new();
+        values.insert("k".to_string(), serde_json::Value::from(data));
+        Record {
+            id: Id(id),
+            data: values,
+            expiry_date: OffsetDateTime::now_utc() + expires_in,
+        }
+    }
+
+    fn data(record: Option<Record>) -> Option<String> {
+        record.map(|r| r.data["k"].as_str().unwrap().to_string())
+    }
+
+    const HOUR: time::Duration = time::Duration::hours(1);
+
+    #[test]
+    fn a_load_is_kept_and_served_until_forgotten() {
+        let kept = KeptSessions::new(Duration::from_secs(60));
+        let now = OffsetDateTime::now_utc();
+        let ticket = kept.ticket();
+        kept.keep(ticket, record(7, "read", HOUR));
+        assert_eq!(data(kept.get(&Id(7), now)).as_deref(), Some("read"));
+        assert_eq!(
+            data(kept.get(&Id(8), now)),
+            None,
+            "another id is not served"
+        );
+        kept.forget(&digest(&Id(7)));
+        assert_eq!(data(kept.get(&Id(7), now)), None);
+    }
+
+    #[test]
+    fn a_load_that_raced_with_a_forgetting_is_not_kept() {
+        let kept = KeptSessions::new(Duration::from_secs(60));
+        let now = OffsetDateTime::now_utc();
+        // A load reads the old record; meanwhile another replica's change is announced.
+        let ticket = kept.ticket();
+        kept.forget(&digest(&Id(7)));
+        kept.keep(ticket, record(7, "old", HOUR));
+        assert_eq!(
+            data(kept.get(&Id(7), now)),
+            None,
+            "the old record must not be kept"
+        );
+        // A load that began after it is kept.
+        let ticket = kept.ticket();
+        kept.keep(ticket, record(7, "new", HOUR));
+        assert_eq!(data(kept.get(&Id(7), now)).as_deref(), Some("new"));
+    }
+
+    #[test]
+    fn a_load_that_raced_with_this_replicas_write_does_not_replace_it() {
+        let kept = KeptSessions::new(Duration::from_secs(60));
+        let now = OffsetDateTime::now_utc();
+        let ticket = kept.ticket();
+        kept.put(record(7, "written", HOUR));
+        kept.keep(ticket, record(7, "read before the write", HOUR));
+        assert_eq!(data(kept.get(&Id(7), now)).as_deref(), Some("written"));
+    }
+
+    #[test]
+    fn an_expired_record_is_never_served() {
+        let kept = KeptSessions::new(Duration::from_secs(60));
+        kept.put(record(7, "x", time::Duration::seconds(1)));
+        let later = OffsetDateTime::now_utc() + time::Duration::seconds(2);
+        assert_eq!(data(kept.get(&Id(7), later)), None);
+    }
+
+    #[test]
+    fn records_are_kept_for_the_bound_at_most() {
+        let kept = KeptSessions::new(Duration::from_millis(50));
+        kept.put(record(7, "x", HOUR));
+        std::thread::sleep(Duration::from_millis(120));
+        assert_eq!(data(kept.get(&Id(7), OffsetDateTime::now_utc())), None);
+    }
+
+    #[test]
+    fn forgetting_everything_forgets_every_record() {
+        let kept = KeptSessions::new(Duration::from_secs(60));
+        kept.put(record(7, "x", HOUR));
+        kept.put(record(8, "y", HOUR));
+        kept.forget_all();
+        let now = OffsetDateTime::now_utc();
+        assert!(kept.get(&Id(7), now).is_none() && kept.get(&Id(8), now).is_none());
+    }
+
+    #[test]
+    fn digests_differ_per_id_and_hide_it() {
+        let id = Id(0x0123_4567_89ab_cdef_0123_4567_89ab_cdef);
+        assert_ne!(digest(&id), digest(&Id(id.0 + 1)));
+        let hex: String = digest(&id).iter().map(|b| format!("{b:02x}")).collect();
+        assert!(!hex.contains("0123456789abcdef") && !id.to_string().contains(&hex));
     }
 }

@@ -71,27 +71,13 @@ impl LiveSessions {
     }
 
     /// Forgets every key announced as ended, for as long as the announcements last.
-    pub fn follow(self: &Arc<Self>, mut ended: broadcast::Receiver<Arc<[String]>>) {
-        let sessions = Arc::downgrade(self);
-        tokio::spawn(async move {
-            loop {
-                let keys = match ended.recv().await {
-                    Ok(keys) => keys,
-                    // Missed some: forget everything rather than trust a stale key.
-                    Err(broadcast::error::RecvError::Lagged(_)) => {
-                        if let Some(sessions) = sessions.upgrade() {
-                            sessions.seen.invalidate_all();
-                        }
-                        continue;
-                    }
-                    Err(broadcast::error::RecvError::Closed) => return,
-                };
-                let Some(sessions) = sessions.upgrade() else {
-                    return;
-                };
-                sessions.forget(&keys);
-            }
-        });
+    pub fn follow(self: &Arc<Self>, ended: broadcast::Receiver<Arc<[String]>>) {
+        crate::live::follow(
+            ended,
+            self,
+            |sessions, keys| sessions.forget(&keys),
+            |sessions| sessions.seen.invalidate_all(),
+        );
     }
 }
 

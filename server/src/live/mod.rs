@@ -8,7 +8,8 @@
 //!
 //! The same road carries a second kind of announcement: sessions that ended (sign-out,
 //! expiry, a platform admin ending someone's sessions), so every replica forgets at once that
-//! it saw them live (`identity::session_index::LiveSessions`).
+//! it saw them live (`identity::session_index::LiveSessions`); and a third: session records
+//! a replica wrote, so the others stop serving the copy they keep (`db::session_store`).
 //! The streams pages read them from are `http/events.rs`.
 
 use std::collections::{BTreeSet, HashMap};
@@ -22,12 +23,15 @@ use sqlx::postgres::PgListener;
 use tokio::sync::{broadcast, watch};
 
 use crate::db::Db;
+use crate::db::session_store::SessionDigest;
 use crate::with_pool;
 
 /// The PostgreSQL channel every replica listens on.
 const CHANNEL: &str = "hangar_changes";
 /// The PostgreSQL channel for ended sessions (payload: a JSON array of session keys).
 const SESSIONS_CHANNEL: &str = "hangar_sessions_ended";
+/// The PostgreSQL channel for changed session records (payload: a JSON array of digests).
+const SESSIONS_CHANGED_CHANNEL: &str = "hangar_sessions_changed";
 /// Session keys per notification: 128 keys of 32 characters stay well under PostgreSQL's
 /// 8,000-byte payload limit.
 const KEYS_PER_NOTIFICATION: usize = 128;
@@ -91,6 +95,7 @@ pub struct LiveUpdates {
     versions: Arc<DataVersions>,
     sender: broadcast::Sender<Change>,
     sessions_ended: broadcast::Sender<Arc<[String]>>,
+    sessions_changed: broadcast::Sender<Arc<[SessionDigest]>>,
     closing: watch::Sender<bool>,
 }
 
@@ -101,6 +106,7 @@ impl LiveUpdates {
             versions: Arc::default(),
             sender: broadcast::channel(BACKLOG).0,
             sessions_ended: broadcast::channel(BACKLOG).0,
+            sessions_changed: broadcast::channel(BACKLOG).0,
             closing: watch::channel(false).0,
         }
     }
@@ -116,6 +122,12 @@ impl LiveUpdates {
     /// The keys of sessions that ended, on any replica (`lagged` means some were missed).
     pub fn subscribe_sessions_ended(&self) -> broadcast::Receiver<Arc<[String]>> {
         self.sessions_ended.subscribe()
+    }
+
+    /// The digests of session records another replica (or this one) wrote or deleted, heard
+    /// through `NOTIFY` (PostgreSQL only: on SQLite every write is this process's own).
+    pub fn subscribe_sessions_changed(&self) -> broadcast::Receiver<Arc<[SessionDigest]>> {
+        self.sessions_changed.subscribe()
     }
 
     /// Announces that these sessions ended: at once to this replica, and through `NOTIFY` to
@@ -242,12 +254,25 @@ impl LiveUpdates {
 
     async fn listen(&self, pool: &sqlx::PgPool) -> Result<(), sqlx::Error> {
         let mut listener = PgListener::connect_with(pool).await?;
-        listener.listen_all([CHANNEL, SESSIONS_CHANNEL]).await?;
+        listener
+            .listen_all([CHANNEL, SESSIONS_CHANNEL, SESSIONS_CHANGED_CHANNEL])
+            .await?;
         let mut closing = self.closing.subscribe();
         loop {
             tokio::select! {
                 notification = listener.recv() => {
                     let notification = notification?;
+                    if notification.channel() == SESSIONS_CHANGED_CHANNEL {
+                        match serde_json::from_str::<Vec<String>>(notification.payload()) {
+                            Ok(digests) => {
+                                let digests: Vec<SessionDigest> =
+                                    digests.iter().filter_map(|d| from_hex(d)).collect();
+                                let _ = self.sessions_changed.send(digests.into());
+                            }
+                            Err(error) => tracing::warn!(%error, "unreadable changed sessions"),
+                        }
+                        continue;
+                    }
                     if notification.channel() == SESSIONS_CHANNEL {
                         match serde_json::from_str::<Vec<String>>(notification.payload()) {
                             Ok(keys) => {
@@ -271,6 +296,35 @@ impl LiveUpdates {
     }
 }
 
+/// Hands every announcement to `memory` for as long as both last. After missed ones (a
+/// lagging receiver) `forget_all` runs instead: what a missed announcement would have
+/// removed must not be trusted. What the session memories (`LiveSessions`, the session
+/// store's kept records) follow announcements with.
+pub fn follow<T, M>(
+    mut announcements: broadcast::Receiver<T>,
+    memory: &Arc<M>,
+    forget: impl Fn(&M, T) + Send + 'static,
+    forget_all: impl Fn(&M) + Send + 'static,
+) where
+    T: Clone + Send + 'static,
+    M: Send + Sync + 'static,
+{
+    let memory = Arc::downgrade(memory);
+    tokio::spawn(async move {
+        loop {
+            let heard = announcements.recv().await;
+            let Some(memory) = memory.upgrade() else {
+                return;
+            };
+            match heard {
+                Ok(announcement) => forget(&memory, announcement),
+                Err(broadcast::error::RecvError::Lagged(_)) => forget_all(&memory),
+                Err(broadcast::error::RecvError::Closed) => return,
+            }
+        }
+    });
+}
+
 /// Tells every replica's listener that these sessions ended (PostgreSQL; SQLite has one
 /// replica). Also what `hangar sessions revoke`, another process, calls.
 pub async fn notify_sessions_ended(db: &Db, keys: &[String]) -> Result<(), sqlx::Error> {
@@ -288,9 +342,54 @@ pub async fn notify_sessions_ended(db: &Db, keys: &[String]) -> Result<(), sqlx:
     Ok(())
 }
 
+/// Tells every replica's listener that these session records changed (PostgreSQL; on
+/// SQLite there is one replica, and it changed them itself).
+pub async fn notify_sessions_changed(
+    db: &Db,
+    digests: &[SessionDigest],
+) -> Result<(), sqlx::Error> {
+    let Db::Postgres(pool) = db else {
+        return Ok(());
+    };
+    for chunk in digests.chunks(KEYS_PER_NOTIFICATION) {
+        let hex: Vec<String> = chunk.iter().map(to_hex).collect();
+        let payload = serde_json::to_string(&hex).expect("digests serialise");
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(SESSIONS_CHANGED_CHANNEL)
+            .bind(payload)
+            .execute(pool)
+            .await?;
+    }
+    Ok(())
+}
+
+fn to_hex(digest: &SessionDigest) -> String {
+    digest.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+fn from_hex(hex: &str) -> Option<SessionDigest> {
+    let mut digest = [0; 16];
+    if hex.len() != 32 || !hex.is_ascii() {
+        return None;
+    }
+    for (byte, pair) in digest.iter_mut().zip(hex.as_bytes().chunks(2)) {
+        *byte = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
+    }
+    Some(digest)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn session_digests_travel_as_hex_and_nothing_else_is_read() {
+        let digest: SessionDigest = std::array::from_fn(|i| (i * 17) as u8);
+        assert_eq!(from_hex(&to_hex(&digest)), Some(digest));
+        assert_eq!(from_hex("zz"), None);
+        assert_eq!(from_hex(&"g".repeat(32)), None);
+        assert_eq!(from_hex(&"é".repeat(16)), None);
+    }
 
     #[test]
     fn a_change_concerns_its_teams_and_shared_dags_concern_everyone() {

@@ -323,6 +323,64 @@ async fn root_goes_to_the_last_team(backend: Backend) {
     assert_eq!(location(&again.get("/").await), "/t/team_b");
 }
 
+/// Each replica keeps the session records it read for up to a second; a change written on
+/// one (here the last team, which `/` goes to) must reach the others at once, through the
+/// announcement, not when their copy runs out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_changed_on_one_replica_is_read_on_another_at_once() {
+    let app = TestApp::spawn(Backend::Postgres).await;
+    let here = app.signed_in("multi").await;
+    let there = Browser::with_cookie(&app.spawn_replica().await, &here.session_cookie().unwrap());
+    assert_eq!(here.get("/t/team_a").await.status(), StatusCode::OK);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+    loop {
+        // The other replica's copy, fresh: read just now.
+        let response = there.get("/").await;
+        if location(&response) == "/t/team_a" {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the replica never saw team_a"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    assert_eq!(here.get("/t/team_b").await.status(), StatusCode::OK);
+    // Well under the second the copy would otherwise be served for.
+    let within = Duration::from_millis(500);
+    let changed = tokio::time::Instant::now();
+    loop {
+        if location(&there.get("/").await) == "/t/team_b" {
+            break;
+        }
+        assert!(
+            changed.elapsed() < within,
+            "the other replica still serves its old copy of the session after {within:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // Signing out on one replica signs out on the other at once too (and the key check
+    // would refuse it within the second regardless: access::ending_sessions_…).
+    let signed_out = here.post_form("/auth/logout", &[]).await;
+    assert_eq!(signed_out.status(), StatusCode::SEE_OTHER);
+    let ended = tokio::time::Instant::now();
+    loop {
+        let response = there.get("/t/team_a").await;
+        if response.status() == StatusCode::SEE_OTHER
+            && location(&response).starts_with("/auth/login")
+        {
+            break;
+        }
+        assert!(
+            ended.elapsed() < within,
+            "still signed in on the other replica"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 async fn health_and_readiness(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let browser = app.browser();
