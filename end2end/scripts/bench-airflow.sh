@@ -224,7 +224,11 @@ print_bench_table what "${RESULTS[@]}"
 python3 - "$AIRFLOW_RESULT" "${RESULTS[@]}" <<'PY' || true
 import sys
 def rate(line):
-    return float((line.split("\t") + ["0", "0"])[1] or 0)
+    # Rows without a rate (the RSS rows: "165 MB") count as none.
+    try:
+        return float((line.split("\t") + ["0", "0"])[1] or 0)
+    except ValueError:
+        return 0.0
 airflow = rate(sys.argv[1])
 rows = {line.split("\t")[0]: rate(line) for line in sys.argv[2:]}
 sqlite = rows.get("sqlite: DAG list, 100 rows (/t/{team}/dags?per=100)", 0)

@@ -135,7 +135,7 @@ pub async fn build_with(
         .build();
     let live = Arc::new(live::LiveUpdates::new(db.clone()));
     live.spawn_listener();
-    session_store.follow(live.subscribe_sessions_changed());
+    session_store.follow(live.subscribe_sessions_changed(), live.subscribe_missed());
     let read_model: hangar_app::functions::ports::SharedReadModel =
         Arc::new(ports::read_model::DbReadModel::new(
             db.clone(),
@@ -187,7 +187,7 @@ pub async fn build_with(
         live.clone(),
     ));
     let sessions = Arc::new(identity::session_index::LiveSessions::default());
-    sessions.follow(live.subscribe_sessions_ended());
+    sessions.follow(live.subscribe_sessions_ended(), live.subscribe_missed());
     let sign_in_cookie = identity::pending::PendingCookie::new(
         identity::pending::load_key(&db, clock.now_ms()).await?,
         config.server.is_https(),
@@ -215,6 +215,7 @@ pub async fn build_with(
         actions,
         live,
         sessions,
+        session_store: session_store.clone(),
         metrics,
         deploy_port: Arc::new(ports::deploys::DeployGateway::new(deploys.clone())),
         deploys,

@@ -34,6 +34,9 @@ pub struct Services {
     pub live: Arc<crate::live::LiveUpdates>,
     /// The sessions this replica recently found live (the per-request check, from memory).
     pub sessions: Arc<crate::identity::session_index::LiveSessions>,
+    /// The session store, for changes of a session that must start from the database's
+    /// record rather than this replica's copy (`identity::session::current`).
+    pub session_store: crate::db::session_store::HangarSessionStore,
     /// What `/metrics` exposes: this app's counters.
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Review-gated deploys of every configured team.

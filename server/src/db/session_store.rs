@@ -13,8 +13,12 @@
 //!
 //! An ended session is refused regardless: the authentication layer checks the session's key
 //! against `user_sessions` (`identity::session_index`, the same 1 s bound), and a kept record
-//! never outlives its own expiry. A stale record can only lack a later change, never add one
-//! (a re-authentication or a team the person switched to arrives late, never early).
+//! never outlives its own expiry. Copies are for reading: every change of a session (a touch,
+//! a group refresh, a team, a re-authentication) starts from the database's record
+//! ([`HangarSessionStore::load_current`]), so no replica writes back, or refreshes with, what
+//! another already replaced (a rotated refresh token). What a copy can still be late with,
+//! for milliseconds (a second if an announcement is lost): a group another replica's refresh
+//! removed, a re-authentication, a team switched to.
 //!
 //! Why not tower-sessions' `CachingSessionStore`: it cannot be told of another replica's
 //! write, and a load that read the database just before such a write would put the old
@@ -90,9 +94,14 @@ impl HangarSessionStore {
 
     /// Forgets every record another replica announced as changed, for as long as the
     /// announcements last (`live::LiveUpdates::subscribe_sessions_changed`).
-    pub fn follow(&self, changed: broadcast::Receiver<Arc<[SessionDigest]>>) {
+    pub fn follow(
+        &self,
+        changed: broadcast::Receiver<Arc<[SessionDigest]>>,
+        missed: tokio::sync::watch::Receiver<u64>,
+    ) {
         crate::live::follow(
             changed,
+            missed,
             &self.kept,
             |kept, digests| digests.iter().for_each(|digest| kept.forget(digest)),
             KeptSessions::forget_all,
@@ -108,10 +117,20 @@ impl HangarSessionStore {
     }
 }
 
+impl HangarSessionStore {
+    /// The record as the database holds it now, bypassing (and replacing) this replica's
+    /// copy: what every change of a session starts from (`identity::session::current`), so
+    /// a write never carries back what another replica already replaced.
+    pub async fn load_current(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        self.kept.forget(&digest(id));
+        self.load(id).await
+    }
+}
+
 #[async_trait]
 impl SessionStore for HangarSessionStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        // A new id: no replica can have kept it.
+        // A new id: no replica can have kept it, so nothing is announced.
         match &self.backend {
             Backend::Sqlite(store) => store.create(record).await?,
             Backend::Postgres(store) => store.create(record).await?,
@@ -135,7 +154,7 @@ impl SessionStore for HangarSessionStore {
         if let Some(record) = self.kept.get(id, now) {
             return Ok(Some(record));
         }
-        let ticket = self.kept.ticket();
+        let ticket = self.kept.ticket(id);
         let record = match &self.backend {
             Backend::Sqlite(store) => store.load(id).await?,
             Backend::Postgres(store) => store.load(id).await?,
@@ -172,9 +191,17 @@ impl ExpiredDeletion for HangarSessionStore {
 #[derive(Debug)]
 pub struct KeptSessions {
     records: moka::sync::Cache<SessionDigest, Record>,
-    /// Moves with every forgetting and every write: a load that began before the move may
-    /// have read what the move replaced, so it is not kept.
-    moves: AtomicU64,
+    /// Move with every forgetting and every write, one counter per stripe of digests: a load
+    /// that began before its stripe moved may have read what the move replaced, so it is not
+    /// kept. (Striped so that the cluster's touches of other sessions rarely stop a load
+    /// from being kept.)
+    moves: [AtomicU64; STRIPES],
+}
+
+const STRIPES: usize = 64;
+
+fn stripe(digest: &SessionDigest) -> usize {
+    usize::from(digest[0]) % STRIPES
 }
 
 /// Taken before a load reads the database; see [`KeptSessions::keep`].
@@ -188,7 +215,7 @@ impl KeptSessions {
                 .max_capacity(KEPT_SESSIONS)
                 .time_to_live(kept_for)
                 .build(),
-            moves: AtomicU64::new(0),
+            moves: std::array::from_fn(|_| AtomicU64::new(0)),
         }
     }
 
@@ -199,18 +226,20 @@ impl KeptSessions {
             .filter(|record| record.id == *id && record.expiry_date > now)
     }
 
-    pub fn ticket(&self) -> Ticket {
-        Ticket(self.moves.load(Ordering::Acquire))
+    /// Taken before reading this session's record from the database.
+    pub fn ticket(&self, id: &Id) -> Ticket {
+        Ticket(self.moves[stripe(&digest(id))].load(Ordering::Acquire))
     }
 
     /// Keeps what a load read, unless anything was written or forgotten since its ticket.
     pub fn keep(&self, ticket: Ticket, record: Record) {
         let digest = digest(&record.id);
+        let moves = &self.moves[stripe(&digest)];
         // Checked after the insert too: a forgetting between the check and the insert would
         // otherwise leave the old record kept.
-        if self.moves.load(Ordering::Acquire) == ticket.0 {
+        if moves.load(Ordering::Acquire) == ticket.0 {
             self.records.insert(digest, record);
-            if self.moves.load(Ordering::Acquire) != ticket.0 {
+            if moves.load(Ordering::Acquire) != ticket.0 {
                 self.records.invalidate(&digest);
             }
         }
@@ -218,17 +247,20 @@ impl KeptSessions {
 
     /// Keeps what this replica just wrote.
     pub fn put(&self, record: Record) {
-        self.moves.fetch_add(1, Ordering::AcqRel);
-        self.records.insert(digest(&record.id), record);
+        let digest = digest(&record.id);
+        self.moves[stripe(&digest)].fetch_add(1, Ordering::AcqRel);
+        self.records.insert(digest, record);
     }
 
     pub fn forget(&self, digest: &SessionDigest) {
-        self.moves.fetch_add(1, Ordering::AcqRel);
+        self.moves[stripe(digest)].fetch_add(1, Ordering::AcqRel);
         self.records.invalidate(digest);
     }
 
     pub fn forget_all(&self) {
-        self.moves.fetch_add(1, Ordering::AcqRel);
+        for moves in &self.moves {
+            moves.fetch_add(1, Ordering::AcqRel);
+        }
         self.records.invalidate_all();
     }
 }
@@ -257,7 +289,7 @@ mod tests {
     fn a_load_is_kept_and_served_until_forgotten() {
         let kept = KeptSessions::new(Duration::from_secs(60));
         let now = OffsetDateTime::now_utc();
-        let ticket = kept.ticket();
+        let ticket = kept.ticket(&Id(7));
         kept.keep(ticket, record(7, "read", HOUR));
         assert_eq!(data(kept.get(&Id(7), now)).as_deref(), Some("read"));
         assert_eq!(
@@ -274,7 +306,7 @@ mod tests {
         let kept = KeptSessions::new(Duration::from_secs(60));
         let now = OffsetDateTime::now_utc();
         // A load reads the old record; meanwhile another replica's change is announced.
-        let ticket = kept.ticket();
+        let ticket = kept.ticket(&Id(7));
         kept.forget(&digest(&Id(7)));
         kept.keep(ticket, record(7, "old", HOUR));
         assert_eq!(
@@ -283,7 +315,7 @@ mod tests {
             "the old record must not be kept"
         );
         // A load that began after it is kept.
-        let ticket = kept.ticket();
+        let ticket = kept.ticket(&Id(7));
         kept.keep(ticket, record(7, "new", HOUR));
         assert_eq!(data(kept.get(&Id(7), now)).as_deref(), Some("new"));
     }
@@ -292,7 +324,7 @@ mod tests {
     fn a_load_that_raced_with_this_replicas_write_does_not_replace_it() {
         let kept = KeptSessions::new(Duration::from_secs(60));
         let now = OffsetDateTime::now_utc();
-        let ticket = kept.ticket();
+        let ticket = kept.ticket(&Id(7));
         kept.put(record(7, "written", HOUR));
         kept.keep(ticket, record(7, "read before the write", HOUR));
         assert_eq!(data(kept.get(&Id(7), now)).as_deref(), Some("written"));
@@ -312,6 +344,15 @@ mod tests {
         kept.put(record(7, "x", HOUR));
         std::thread::sleep(Duration::from_millis(120));
         assert_eq!(data(kept.get(&Id(7), OffsetDateTime::now_utc())), None);
+    }
+
+    #[test]
+    fn forgetting_everything_stops_every_load_in_flight() {
+        let kept = KeptSessions::new(Duration::from_secs(60));
+        let ticket = kept.ticket(&Id(7));
+        kept.forget_all();
+        kept.keep(ticket, record(7, "old", HOUR));
+        assert!(kept.get(&Id(7), OffsetDateTime::now_utc()).is_none());
     }
 
     #[test]

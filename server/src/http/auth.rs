@@ -202,7 +202,8 @@ async fn reauthenticated(
     request_id: RequestId,
     source: std::net::IpAddr,
 ) -> Result<Response, ServerError> {
-    let Some(mut identity) = session::identity(session).await? else {
+    // Changed below: from the database's record, not this replica's copy of it.
+    let Some(mut identity) = session::current(&state.session_store, session).await? else {
         return Ok(sign_in_failed(state, &OidcError::BadState, request_id, source).await);
     };
     let same_person = identity.issuer == signed_in.issuer && identity.subject == signed_in.subject;

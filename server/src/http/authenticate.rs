@@ -69,6 +69,15 @@ async fn resolve(
         return Ok(None);
     };
     let now = state.clock.now_ms();
+    // What follows may write the session or end it: decided on the database's record, not
+    // on this replica's copy of it, which another replica may have changed a moment ago (a
+    // rotated refresh token written back stale would end the session at the next refresh).
+    if writes_due(state, &identity, now) {
+        match session::current(&state.session_store, session).await? {
+            Some(current) => identity = current,
+            None => return Ok(None),
+        }
+    }
     if let Some(expired) = identity.expired(&state.config.session, now) {
         end_session(
             state,
@@ -102,9 +111,7 @@ async fn resolve(
             changed = true;
         }
     }
-    let refresh_due = now - identity.groups_checked_ms
-        >= state.config.oidc.groups_refresh_interval.as_millis() as i64;
-    if refresh_due {
+    if refresh_due(state, &identity, now) {
         let Some(refresh_token) = identity.refresh_token.clone() else {
             // Without a refresh token groups cannot be re-checked: sign in again (silently,
             // if the provider's own session is still alive).
@@ -154,6 +161,19 @@ async fn resolve(
         session.insert(IDENTITY_KEY, identity.clone()).await?;
     }
     Ok(Some(identity))
+}
+
+fn refresh_due(state: &AppState, identity: &SessionIdentity, now: i64) -> bool {
+    now - identity.groups_checked_ms >= state.config.oidc.groups_refresh_interval.as_millis() as i64
+}
+
+/// Whether this request will write or end the session: expired, due for a group refresh, a
+/// touch, or a key (a session from before keys).
+fn writes_due(state: &AppState, identity: &SessionIdentity, now: i64) -> bool {
+    identity.expired(&state.config.session, now).is_some()
+        || identity.session_key.is_none()
+        || refresh_due(state, identity, now)
+        || now - identity.last_seen_ms >= TOUCH_INTERVAL_MS
 }
 
 async fn end_session(

@@ -18,7 +18,7 @@ use tower_sessions::Session;
 use super::authenticate::SignedIn;
 use super::error::not_found;
 use crate::error::ServerError;
-use crate::identity::session::IDENTITY_KEY;
+use crate::identity::session::{self, IDENTITY_KEY};
 use crate::state::AppState;
 use crate::users;
 
@@ -70,10 +70,14 @@ pub async fn page_guard(
 async fn remember_team(
     state: &AppState,
     session: &Session,
-    mut identity: crate::identity::session::SessionIdentity,
+    identity: crate::identity::session::SessionIdentity,
     team: &str,
 ) -> Result<(), ServerError> {
     users::set_last_team(&state.db, identity.user_id, team).await?;
+    // Written over the database's record, not this replica's copy (`session::current`).
+    let Some(mut identity) = session::current(&state.session_store, session).await? else {
+        return Ok(());
+    };
     identity.last_team = Some(team.to_string());
     session.insert(IDENTITY_KEY, identity).await?;
     Ok(())

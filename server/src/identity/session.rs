@@ -9,6 +9,7 @@ use tower_sessions::{Expiry, Session};
 use crate::audit::Actor;
 use crate::clock::from_ms;
 use crate::config::SessionConfig;
+use crate::error::ServerError;
 use crate::identity::session_index::SessionTimes;
 
 pub const IDENTITY_KEY: &str = "hangar.identity";
@@ -110,6 +111,33 @@ pub async fn identity(
     session: &Session,
 ) -> Result<Option<SessionIdentity>, tower_sessions::session::Error> {
     session.get(IDENTITY_KEY).await
+}
+
+/// The session's identity as the database holds it now, not as this replica's copy of the
+/// record has it (`db::session_store`): what every change of the identity starts from. It
+/// replaces what `session` holds, so the change is written over the current record. `None`:
+/// the record is gone (ended on another replica).
+pub async fn current(
+    store: &crate::db::session_store::HangarSessionStore,
+    session: &Session,
+) -> Result<Option<SessionIdentity>, ServerError> {
+    // Not saved yet (no id): what this request holds is all there is. Changed already by
+    // this request: it started from the current record (an earlier call), and reading the
+    // database again would drop the change (a touch, before the page remembers the team).
+    let Some(id) = session.id().filter(|_| !session.is_modified()) else {
+        return Ok(identity(session).await?);
+    };
+    let record = store
+        .load_current(&id)
+        .await
+        .map_err(tower_sessions::session::Error::Store)?;
+    let Some(value) = record.and_then(|mut record| record.data.remove(IDENTITY_KEY)) else {
+        return Ok(None);
+    };
+    let current: SessionIdentity =
+        serde_json::from_value(value).map_err(tower_sessions::session::Error::SerdeJson)?;
+    session.insert(IDENTITY_KEY, current.clone()).await?;
+    Ok(Some(current))
 }
 
 /// Compares secrets without a timing difference between where they first differ.

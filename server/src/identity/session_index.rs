@@ -71,9 +71,14 @@ impl LiveSessions {
     }
 
     /// Forgets every key announced as ended, for as long as the announcements last.
-    pub fn follow(self: &Arc<Self>, ended: broadcast::Receiver<Arc<[String]>>) {
+    pub fn follow(
+        self: &Arc<Self>,
+        ended: broadcast::Receiver<Arc<[String]>>,
+        missed: tokio::sync::watch::Receiver<u64>,
+    ) {
         crate::live::follow(
             ended,
+            missed,
             self,
             |sessions, keys| sessions.forget(&keys),
             |sessions| sessions.seen.invalidate_all(),

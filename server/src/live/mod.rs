@@ -96,6 +96,9 @@ pub struct LiveUpdates {
     sender: broadcast::Sender<Change>,
     sessions_ended: broadcast::Sender<Arc<[String]>>,
     sessions_changed: broadcast::Sender<Arc<[SessionDigest]>>,
+    /// Moves whenever this replica's listener may have missed notifications (its connection
+    /// was lost, or it just started listening): session memories then forget everything.
+    missed: watch::Sender<u64>,
     closing: watch::Sender<bool>,
 }
 
@@ -107,6 +110,7 @@ impl LiveUpdates {
             sender: broadcast::channel(BACKLOG).0,
             sessions_ended: broadcast::channel(BACKLOG).0,
             sessions_changed: broadcast::channel(BACKLOG).0,
+            missed: watch::channel(0).0,
             closing: watch::channel(false).0,
         }
     }
@@ -128,6 +132,11 @@ impl LiveUpdates {
     /// through `NOTIFY` (PostgreSQL only: on SQLite every write is this process's own).
     pub fn subscribe_sessions_changed(&self) -> broadcast::Receiver<Arc<[SessionDigest]>> {
         self.sessions_changed.subscribe()
+    }
+
+    /// Moves whenever announcements from other replicas may have been missed.
+    pub fn subscribe_missed(&self) -> watch::Receiver<u64> {
+        self.missed.subscribe()
     }
 
     /// Announces that these sessions ended: at once to this replica, and through `NOTIFY` to
@@ -257,11 +266,19 @@ impl LiveUpdates {
         listener
             .listen_all([CHANNEL, SESSIONS_CHANNEL, SESSIONS_CHANGED_CHANNEL])
             .await?;
+        // Whatever was announced before this connection listened was not heard.
+        self.missed.send_modify(|n| *n += 1);
         let mut closing = self.closing.subscribe();
         loop {
             tokio::select! {
-                notification = listener.recv() => {
-                    let notification = notification?;
+                notification = listener.try_recv() => {
+                    let Some(notification) = notification? else {
+                        // The connection was lost (the next call reconnects): notifications
+                        // sent meanwhile are gone.
+                        tracing::warn!("live-update listener lost its connection; reconnecting");
+                        self.missed.send_modify(|n| *n += 1);
+                        continue;
+                    };
                     if notification.channel() == SESSIONS_CHANGED_CHANNEL {
                         match serde_json::from_str::<Vec<String>>(notification.payload()) {
                             Ok(digests) => {
@@ -296,12 +313,14 @@ impl LiveUpdates {
     }
 }
 
-/// Hands every announcement to `memory` for as long as both last. After missed ones (a
-/// lagging receiver) `forget_all` runs instead: what a missed announcement would have
-/// removed must not be trusted. What the session memories (`LiveSessions`, the session
-/// store's kept records) follow announcements with.
+/// Hands every announcement to `memory` for as long as both last. When some may have been
+/// missed (a lagging receiver, or the listener's connection lost: `missed` moves),
+/// `forget_all` runs instead: what a missed announcement would have removed must not be
+/// trusted. What the session memories (`LiveSessions`, the session store's kept records)
+/// follow announcements with.
 pub fn follow<T, M>(
     mut announcements: broadcast::Receiver<T>,
+    mut missed: watch::Receiver<u64>,
     memory: &Arc<M>,
     forget: impl Fn(&M, T) + Send + 'static,
     forget_all: impl Fn(&M) + Send + 'static,
@@ -309,17 +328,24 @@ pub fn follow<T, M>(
     T: Clone + Send + 'static,
     M: Send + Sync + 'static,
 {
+    use broadcast::error::RecvError;
     let memory = Arc::downgrade(memory);
     tokio::spawn(async move {
         loop {
-            let heard = announcements.recv().await;
+            let heard = tokio::select! {
+                heard = announcements.recv() => heard,
+                changed = missed.changed() => match changed {
+                    Ok(()) => Err(RecvError::Lagged(0)),
+                    Err(_) => Err(RecvError::Closed),
+                },
+            };
             let Some(memory) = memory.upgrade() else {
                 return;
             };
             match heard {
                 Ok(announcement) => forget(&memory, announcement),
-                Err(broadcast::error::RecvError::Lagged(_)) => forget_all(&memory),
-                Err(broadcast::error::RecvError::Closed) => return,
+                Err(RecvError::Lagged(_)) => forget_all(&memory),
+                Err(RecvError::Closed) => return,
             }
         }
     });

@@ -324,8 +324,7 @@ async fn a_session_without_its_row_is_ended(backend: Backend) {
 }
 
 /// A session from before `user_sessions` existed (no key in its record) is registered at
-/// its next request, and can then be ended like any other. PostgreSQL only: on SQLite the
-/// server's own cache holds the record, which another writer cannot reach.
+/// its next request, and can then be ended like any other.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sessions_from_before_the_index_are_registered() {
     use tower_sessions::SessionStore;

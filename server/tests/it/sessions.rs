@@ -381,6 +381,48 @@ async fn a_session_changed_on_one_replica_is_read_on_another_at_once() {
     }
 }
 
+/// A replica's copy of a session record is for reading only: a change (here the team the
+/// person opens) is written over the database's record, so what another writer put there a
+/// moment ago (a rotated refresh token, a re-authentication) is kept, not overwritten by the
+/// copy.
+async fn a_change_is_written_over_the_current_record(backend: Backend) {
+    use tower_sessions::SessionStore;
+
+    let app = TestApp::spawn(backend).await;
+    let browser = app.signed_in("multi").await;
+    // The server now holds a fresh copy of the record it just wrote.
+    assert_eq!(browser.get("/t/team_a").await.status(), StatusCode::OK);
+    let id: tower_sessions::session::Id = browser.session_cookie().unwrap().parse().unwrap();
+    let store: Box<dyn SessionStore> = match &app.state.db {
+        hangar_server::db::Db::Sqlite(pool) => {
+            Box::new(tower_sessions_sqlx_store::SqliteStore::new(pool.clone()))
+        }
+        hangar_server::db::Db::Postgres(pool) => {
+            Box::new(tower_sessions_sqlx_store::PostgresStore::new(pool.clone()))
+        }
+    };
+    // Another writer (another replica whose announcement is still on its way).
+    let mut record = store.load(&id).await.unwrap().unwrap();
+    let identity = record
+        .data
+        .get_mut("hangar.identity")
+        .and_then(|identity| identity.as_object_mut())
+        .unwrap();
+    identity.insert("refresh_token".into(), "rotated-elsewhere".into());
+    identity.insert("reauthenticated_ms".into(), 12_345.into());
+    store.save(&record).await.unwrap();
+
+    assert_eq!(browser.get("/t/team_b").await.status(), StatusCode::OK);
+    let record = store.load(&id).await.unwrap().unwrap();
+    let identity = &record.data["hangar.identity"];
+    assert_eq!(identity["last_team"], "team_b", "the change was written");
+    assert_eq!(
+        identity["refresh_token"], "rotated-elsewhere",
+        "the other writer's refresh token must survive"
+    );
+    assert_eq!(identity["reauthenticated_ms"], 12_345);
+}
+
 async fn health_and_readiness(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let browser = app.browser();
@@ -404,5 +446,6 @@ on_both_backends!(
     cross_origin_posts_are_refused_and_audited,
     pages_carry_security_headers,
     root_goes_to_the_last_team,
+    a_change_is_written_over_the_current_record,
     health_and_readiness,
 );
