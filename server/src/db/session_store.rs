@@ -16,7 +16,8 @@
 //! never outlives its own expiry. Copies are for reading: every change of a session (a touch,
 //! a group refresh, a team, a re-authentication) starts from the database's record
 //! ([`HangarSessionStore::load_current`]), so no replica writes back, or refreshes with, what
-//! another already replaced (a rotated refresh token). What a copy can still be late with,
+//! another replaced before the request began (a rotated refresh token; within one request
+//! the last writer wins, as it always did). What a copy can still be late with,
 //! for milliseconds (a second if an announcement is lost): a group another replica's refresh
 //! removed, a re-authentication, a team switched to.
 //!

@@ -131,12 +131,23 @@ pub async fn current(
         .load_current(&id)
         .await
         .map_err(tower_sessions::session::Error::Store)?;
-    let Some(value) = record.and_then(|mut record| record.data.remove(IDENTITY_KEY)) else {
+    let Some((value, expiry_date)) = record.and_then(|mut record| {
+        let expiry_date = record.expiry_date;
+        record
+            .data
+            .remove(IDENTITY_KEY)
+            .map(|value| (value, expiry_date))
+    }) else {
         return Ok(None);
     };
     let current: SessionIdentity =
-        serde_json::from_value(value).map_err(tower_sessions::session::Error::SerdeJson)?;
-    session.insert(IDENTITY_KEY, current.clone()).await?;
+        serde_json::from_value(value.clone()).map_err(tower_sessions::session::Error::SerdeJson)?;
+    let held = session.insert_value(IDENTITY_KEY, value.clone()).await?;
+    if held.as_ref() != Some(&value) {
+        // The request now writes the record back even if nothing else changes: with the
+        // record's own end, not the store's default (two weeks, and a cookie without one).
+        session.set_expiry(Some(Expiry::AtDateTime(expiry_date)));
+    }
     Ok(Some(current))
 }
 

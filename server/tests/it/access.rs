@@ -324,7 +324,8 @@ async fn a_session_without_its_row_is_ended(backend: Backend) {
 }
 
 /// A session from before `user_sessions` existed (no key in its record) is registered at
-/// its next request, and can then be ended like any other.
+/// its next request, and can then be ended like any other. (PostgreSQL: the record is
+/// edited here through PostgreSQL's store; the path is the same on SQLite.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sessions_from_before_the_index_are_registered() {
     use tower_sessions::SessionStore;
