@@ -116,9 +116,7 @@ impl HangarSessionStore {
             tracing::warn!(%error, "cannot announce a changed session to other replicas");
         }
     }
-}
 
-impl HangarSessionStore {
     /// The record as the database holds it now, bypassing (and replacing) this replica's
     /// copy: what every change of a session starts from (`identity::session::current`), so
     /// a write never carries back what another replica already replaced.
@@ -126,25 +124,27 @@ impl HangarSessionStore {
         self.kept.forget(&digest(id));
         self.load(id).await
     }
+
+    /// The backend's own store.
+    fn records(&self) -> &dyn SessionStore {
+        match &self.backend {
+            Backend::Sqlite(store) => store,
+            Backend::Postgres(store) => store,
+        }
+    }
 }
 
 #[async_trait]
 impl SessionStore for HangarSessionStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         // A new id: no replica can have kept it, so nothing is announced.
-        match &self.backend {
-            Backend::Sqlite(store) => store.create(record).await?,
-            Backend::Postgres(store) => store.create(record).await?,
-        }
+        self.records().create(record).await?;
         self.kept.put(record.clone());
         Ok(())
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        match &self.backend {
-            Backend::Sqlite(store) => store.save(record).await?,
-            Backend::Postgres(store) => store.save(record).await?,
-        }
+        self.records().save(record).await?;
         self.kept.put(record.clone());
         self.announce(&record.id).await;
         Ok(())
@@ -156,10 +156,7 @@ impl SessionStore for HangarSessionStore {
             return Ok(Some(record));
         }
         let ticket = self.kept.ticket(id);
-        let record = match &self.backend {
-            Backend::Sqlite(store) => store.load(id).await?,
-            Backend::Postgres(store) => store.load(id).await?,
-        };
+        let record = self.records().load(id).await?;
         if let Some(record) = &record {
             self.kept.keep(ticket, record.clone());
         }
@@ -167,10 +164,7 @@ impl SessionStore for HangarSessionStore {
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        match &self.backend {
-            Backend::Sqlite(store) => store.delete(id).await?,
-            Backend::Postgres(store) => store.delete(id).await?,
-        }
+        self.records().delete(id).await?;
         self.kept.forget(&digest(id));
         self.announce(id).await;
         Ok(())
@@ -370,7 +364,7 @@ mod tests {
     fn digests_differ_per_id_and_hide_it() {
         let id = Id(0x0123_4567_89ab_cdef_0123_4567_89ab_cdef);
         assert_ne!(digest(&id), digest(&Id(id.0 + 1)));
-        let hex: String = digest(&id).iter().map(|b| format!("{b:02x}")).collect();
+        let hex = hex::encode(digest(&id));
         assert!(!hex.contains("0123456789abcdef") && !id.to_string().contains(&hex));
     }
 }

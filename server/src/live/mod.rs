@@ -354,18 +354,7 @@ pub fn follow<T, M>(
 /// Tells every replica's listener that these sessions ended (PostgreSQL; SQLite has one
 /// replica). Also what `hangar sessions revoke`, another process, calls.
 pub async fn notify_sessions_ended(db: &Db, keys: &[String]) -> Result<(), sqlx::Error> {
-    let Db::Postgres(pool) = db else {
-        return Ok(());
-    };
-    for chunk in keys.chunks(KEYS_PER_NOTIFICATION) {
-        let payload = serde_json::to_string(chunk).expect("keys serialise");
-        sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(SESSIONS_CHANNEL)
-            .bind(payload)
-            .execute(pool)
-            .await?;
-    }
-    Ok(())
+    notify_in_chunks(db, SESSIONS_CHANNEL, keys).await
 }
 
 /// Tells every replica's listener that these session records changed (PostgreSQL; on
@@ -374,14 +363,20 @@ pub async fn notify_sessions_changed(
     db: &Db,
     digests: &[SessionDigest],
 ) -> Result<(), sqlx::Error> {
+    let hex: Vec<String> = digests.iter().map(to_hex).collect();
+    notify_in_chunks(db, SESSIONS_CHANGED_CHANNEL, &hex).await
+}
+
+/// `NOTIFY channel` with the items as JSON arrays, as many as fit PostgreSQL's payload limit
+/// each (nothing on SQLite: one replica).
+async fn notify_in_chunks(db: &Db, channel: &str, items: &[String]) -> Result<(), sqlx::Error> {
     let Db::Postgres(pool) = db else {
         return Ok(());
     };
-    for chunk in digests.chunks(KEYS_PER_NOTIFICATION) {
-        let hex: Vec<String> = chunk.iter().map(to_hex).collect();
-        let payload = serde_json::to_string(&hex).expect("digests serialise");
+    for chunk in items.chunks(KEYS_PER_NOTIFICATION) {
+        let payload = serde_json::to_string(chunk).expect("strings serialise");
         sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(SESSIONS_CHANGED_CHANNEL)
+            .bind(channel)
             .bind(payload)
             .execute(pool)
             .await?;
@@ -390,17 +385,12 @@ pub async fn notify_sessions_changed(
 }
 
 fn to_hex(digest: &SessionDigest) -> String {
-    digest.iter().map(|byte| format!("{byte:02x}")).collect()
+    hex::encode(digest)
 }
 
-fn from_hex(hex: &str) -> Option<SessionDigest> {
+fn from_hex(text: &str) -> Option<SessionDigest> {
     let mut digest = [0; 16];
-    if hex.len() != 32 || !hex.is_ascii() {
-        return None;
-    }
-    for (byte, pair) in digest.iter_mut().zip(hex.as_bytes().chunks(2)) {
-        *byte = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
-    }
+    hex::decode_to_slice(text, &mut digest).ok()?;
     Some(digest)
 }
 
