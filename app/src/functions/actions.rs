@@ -15,7 +15,7 @@ use crate::errors::AppError;
 use super::ports::DagKey;
 
 /// Returns whether the DAG is paused now.
-#[server(prefix = "/api", endpoint = "set_dag_paused")]
+#[server(prefix = "/api", endpoint = "set_dag_paused", output = crate::functions::encoding::JsonAnswer)]
 pub async fn set_dag_paused(
     team: String,
     environment: String,
@@ -29,7 +29,7 @@ pub async fn set_dag_paused(
 }
 
 /// Returns the new run's id.
-#[server(prefix = "/api", endpoint = "trigger_dag")]
+#[server(prefix = "/api", endpoint = "trigger_dag", output = crate::functions::encoding::JsonAnswer)]
 pub async fn trigger_dag(
     team: String,
     environment: String,
@@ -56,7 +56,7 @@ pub async fn trigger_dag(
 }
 
 /// Returns how many task instances Airflow cleared.
-#[server(prefix = "/api", endpoint = "clear_failed_tasks")]
+#[server(prefix = "/api", endpoint = "clear_failed_tasks", output = crate::functions::encoding::JsonAnswer)]
 pub async fn clear_failed_tasks(
     team: String,
     environment: String,
@@ -70,7 +70,7 @@ pub async fn clear_failed_tasks(
 }
 
 /// `state` is `success` or `failed`.
-#[server(prefix = "/api", endpoint = "mark_run")]
+#[server(prefix = "/api", endpoint = "mark_run", output = crate::functions::encoding::JsonAnswer)]
 pub async fn mark_run(
     team: String,
     environment: String,
@@ -98,7 +98,7 @@ pub async fn mark_run(
 /// the task), with what depends on it (`downstream`), what it depends on (`upstream`), only
 /// failed ones (`only_failed`), as Airflow's clear dialog does; returns how many task
 /// instances Airflow cleared.
-#[server(prefix = "/api", endpoint = "clear_task")]
+#[server(prefix = "/api", endpoint = "clear_task", output = crate::functions::encoding::JsonAnswer)]
 pub async fn clear_task(
     team: String,
     environment: String,
@@ -125,7 +125,7 @@ pub async fn clear_task(
 
 /// What [`clear_task`] with the same options would clear (Airflow's dry run): nothing
 /// changes, nothing is audited.
-#[server(prefix = "/api", endpoint = "clear_task_preview")]
+#[server(prefix = "/api", endpoint = "clear_task_preview", output = crate::functions::encoding::JsonAnswer)]
 pub async fn get_clear_preview(
     team: String,
     environment: String,
@@ -170,7 +170,7 @@ async fn clear_in_airflow(
 }
 
 /// Marks one task instance `success` or `failed`.
-#[server(prefix = "/api", endpoint = "mark_task")]
+#[server(prefix = "/api", endpoint = "mark_task", output = crate::functions::encoding::JsonAnswer)]
 pub async fn mark_task(
     team: String,
     environment: String,

@@ -6,7 +6,7 @@ use crate::errors::AppError;
 use crate::models::audit::{AuditFilter, AuditPage};
 
 /// `before` is the page's cursor as given; nonsense is the newest page.
-#[server(prefix = "/api", endpoint = "platform_audit")]
+#[server(prefix = "/api", endpoint = "platform_audit", output = crate::functions::encoding::JsonAnswer)]
 pub async fn get_platform_audit(
     #[server(default)] filter: AuditFilter,
     before: Option<String>,
@@ -26,7 +26,7 @@ pub async fn get_platform_audit(
 }
 
 /// The entries of `team`, for its admins (and the platform roles, which hold every team).
-#[server(prefix = "/api", endpoint = "team_audit")]
+#[server(prefix = "/api", endpoint = "team_audit", output = crate::functions::encoding::JsonAnswer)]
 pub async fn get_team_audit(
     team: String,
     #[server(default)] filter: AuditFilter,

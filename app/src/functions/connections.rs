@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use crate::errors::AppError;
 use crate::models::ConnectionPage;
 
-#[server(prefix = "/api", endpoint = "team_connections")]
+#[server(prefix = "/api", endpoint = "team_connections", output = crate::functions::encoding::JsonAnswer)]
 pub async fn get_team_connections(team: String) -> Result<ConnectionPage, AppError> {
     let acting = super::guard::require(super::ACCESS_GET_TEAM_CONNECTIONS, Some(&team))?;
     super::ports::read_model()?
@@ -17,7 +17,7 @@ pub async fn get_team_connections(team: String) -> Result<ConnectionPage, AppErr
         .await
 }
 
-#[server(prefix = "/api", endpoint = "save_connection")]
+#[server(prefix = "/api", endpoint = "save_connection", output = crate::functions::encoding::JsonAnswer)]
 pub async fn save_connection(
     team: String,
     environment: String,
@@ -55,7 +55,7 @@ pub async fn save_connection(
         .await
 }
 
-#[server(prefix = "/api", endpoint = "delete_connection")]
+#[server(prefix = "/api", endpoint = "delete_connection", output = crate::functions::encoding::JsonAnswer)]
 pub async fn delete_connection(
     team: String,
     environment: String,

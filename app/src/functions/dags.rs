@@ -21,7 +21,7 @@ pub struct DagFilters {
 }
 
 /// The list's rows as data: what the browser fetches (live updates, client-side navigation).
-#[server(prefix = "/api", endpoint = "team_dags")]
+#[server(prefix = "/api", endpoint = "team_dags", output = crate::functions::encoding::JsonAnswer)]
 pub async fn get_team_dags(
     team: String,
     #[server(default)] search: String,

@@ -9,13 +9,13 @@ use crate::models::deploys::{
     CreatedToken, DeployDetail, DeployOverview, TokenPage, WaitingReview,
 };
 
-#[server(prefix = "/api", endpoint = "team_deploys")]
+#[server(prefix = "/api", endpoint = "team_deploys", output = crate::functions::encoding::JsonAnswer)]
 pub async fn get_team_deploys(team: String) -> Result<DeployOverview, AppError> {
     let acting = super::guard::require(super::ACCESS_GET_TEAM_DEPLOYS, Some(&team))?;
     super::ports::deploys()?.overview(&acting, &team).await
 }
 
-#[server(prefix = "/api", endpoint = "deploy_detail")]
+#[server(prefix = "/api", endpoint = "deploy_detail", output = crate::functions::encoding::JsonAnswer)]
 pub async fn get_deploy_detail(
     team: String,
     id: i64,
@@ -27,7 +27,7 @@ pub async fn get_deploy_detail(
         .await
 }
 
-#[server(prefix = "/api", endpoint = "request_deploy")]
+#[server(prefix = "/api", endpoint = "request_deploy", output = crate::functions::encoding::JsonAnswer)]
 pub async fn request_deploy(
     team: String,
     #[server(default)] commit: String,
@@ -40,7 +40,7 @@ pub async fn request_deploy(
         .map(|opened| opened.id)
 }
 
-#[server(prefix = "/api", endpoint = "review_deploy")]
+#[server(prefix = "/api", endpoint = "review_deploy", output = crate::functions::encoding::JsonAnswer)]
 pub async fn review_deploy(
     team: String,
     id: i64,
@@ -61,19 +61,19 @@ pub async fn review_deploy(
         .await
 }
 
-#[server(prefix = "/api", endpoint = "cancel_deploy")]
+#[server(prefix = "/api", endpoint = "cancel_deploy", output = crate::functions::encoding::JsonAnswer)]
 pub async fn cancel_deploy(team: String, id: i64) -> Result<(), AppError> {
     let acting = super::guard::require(super::ACCESS_CANCEL_DEPLOY, Some(&team))?;
     super::ports::deploys()?.cancel(&acting, &team, id).await
 }
 
-#[server(prefix = "/api", endpoint = "run_deploy")]
+#[server(prefix = "/api", endpoint = "run_deploy", output = crate::functions::encoding::JsonAnswer)]
 pub async fn run_deploy(team: String, id: i64) -> Result<(), AppError> {
     let acting = super::guard::require(super::ACCESS_RUN_DEPLOY, Some(&team))?;
     super::ports::deploys()?.deploy(&acting, &team, id).await
 }
 
-#[server(prefix = "/api", endpoint = "break_glass_deploy")]
+#[server(prefix = "/api", endpoint = "break_glass_deploy", output = crate::functions::encoding::JsonAnswer)]
 pub async fn break_glass_deploy(
     team: String,
     #[server(default)] commit: String,
@@ -86,13 +86,13 @@ pub async fn break_glass_deploy(
         .await
 }
 
-#[server(prefix = "/api", endpoint = "team_tokens")]
+#[server(prefix = "/api", endpoint = "team_tokens", output = crate::functions::encoding::JsonAnswer)]
 pub async fn get_team_tokens(team: String) -> Result<TokenPage, AppError> {
     let acting = super::guard::require(super::ACCESS_GET_TEAM_TOKENS, Some(&team))?;
     super::ports::deploys()?.tokens(&acting, &team).await
 }
 
-#[server(prefix = "/api", endpoint = "create_token")]
+#[server(prefix = "/api", endpoint = "create_token", output = crate::functions::encoding::JsonAnswer)]
 pub async fn create_token(
     team: String,
     name: String,
@@ -117,7 +117,7 @@ pub async fn create_token(
         .await
 }
 
-#[server(prefix = "/api", endpoint = "rotate_token")]
+#[server(prefix = "/api", endpoint = "rotate_token", output = crate::functions::encoding::JsonAnswer)]
 pub async fn rotate_token(team: String, id: i64) -> Result<CreatedToken, AppError> {
     let acting = super::guard::require(super::ACCESS_ROTATE_TOKEN, Some(&team))?;
     super::ports::deploys()?
@@ -126,13 +126,13 @@ pub async fn rotate_token(team: String, id: i64) -> Result<CreatedToken, AppErro
 }
 
 /// Requests the viewer could approve now, for the header's "waiting for your review".
-#[server(prefix = "/api", endpoint = "review_queue")]
+#[server(prefix = "/api", endpoint = "review_queue", output = crate::functions::encoding::JsonAnswer)]
 pub async fn get_review_queue() -> Result<Vec<WaitingReview>, AppError> {
     let acting = super::guard::require(super::ACCESS_GET_REVIEW_QUEUE, None)?;
     super::ports::deploys()?.waiting_for_review(&acting).await
 }
 
-#[server(prefix = "/api", endpoint = "revoke_token")]
+#[server(prefix = "/api", endpoint = "revoke_token", output = crate::functions::encoding::JsonAnswer)]
 pub async fn revoke_token(team: String, id: i64) -> Result<(), AppError> {
     let acting = super::guard::require(super::ACCESS_REVOKE_TOKEN, Some(&team))?;
     super::ports::deploys()?

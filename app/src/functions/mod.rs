@@ -12,6 +12,7 @@ pub mod audit;
 pub mod connections;
 pub mod dags;
 pub mod deploys;
+pub mod encoding;
 #[cfg(feature = "ssr")]
 pub mod guard;
 #[cfg(feature = "ssr")]

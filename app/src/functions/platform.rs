@@ -9,7 +9,7 @@ use crate::models::platform::PlatformOverview;
 
 /// `sort`, `dir` and `hours` are the page's query parameters as given; nonsense falls back
 /// to the defaults.
-#[server(prefix = "/api", endpoint = "platform_overview")]
+#[server(prefix = "/api", endpoint = "platform_overview", output = crate::functions::encoding::JsonAnswer)]
 pub async fn get_platform_overview(
     sort: Option<String>,
     dir: Option<String>,
@@ -56,7 +56,7 @@ pub async fn get_platform_overview(
 /// A platform admin's decision on a DAG in an ownership conflict: `resolution` is `assign`
 /// (the DAG and its runs go to `team`) or `release` (the pin is removed; the DAG goes to
 /// whoever Airflow's report maps it to now). Audited.
-#[server(prefix = "/api", endpoint = "resolve_dag_ownership")]
+#[server(prefix = "/api", endpoint = "resolve_dag_ownership", output = crate::functions::encoding::JsonAnswer)]
 pub async fn resolve_dag_ownership(
     environment: String,
     dag_id: String,

@@ -6,13 +6,13 @@ use leptos::prelude::*;
 use crate::errors::AppError;
 use crate::models::PoolPage;
 
-#[server(prefix = "/api", endpoint = "team_pools")]
+#[server(prefix = "/api", endpoint = "team_pools", output = crate::functions::encoding::JsonAnswer)]
 pub async fn get_team_pools(team: String) -> Result<PoolPage, AppError> {
     let acting = super::guard::require(super::ACCESS_GET_TEAM_POOLS, Some(&team))?;
     super::ports::read_model()?.team_pools(&acting, &team).await
 }
 
-#[server(prefix = "/api", endpoint = "create_pool")]
+#[server(prefix = "/api", endpoint = "create_pool", output = crate::functions::encoding::JsonAnswer)]
 pub async fn create_pool(
     team: String,
     environment: String,
@@ -37,7 +37,7 @@ pub async fn create_pool(
         .await
 }
 
-#[server(prefix = "/api", endpoint = "update_pool")]
+#[server(prefix = "/api", endpoint = "update_pool", output = crate::functions::encoding::JsonAnswer)]
 pub async fn update_pool(
     team: String,
     environment: String,
@@ -61,7 +61,7 @@ pub async fn update_pool(
         .await
 }
 
-#[server(prefix = "/api", endpoint = "delete_pool")]
+#[server(prefix = "/api", endpoint = "delete_pool", output = crate::functions::encoding::JsonAnswer)]
 pub async fn delete_pool(team: String, environment: String, name: String) -> Result<(), AppError> {
     let acting = super::guard::require(super::ACCESS_DELETE_POOL, Some(&team))?;
     super::ports::airflow_actions()?

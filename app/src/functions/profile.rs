@@ -7,13 +7,13 @@ use leptos::prelude::*;
 use crate::errors::AppError;
 use crate::models::profile::Profile;
 
-#[server(prefix = "/api", endpoint = "profile")]
+#[server(prefix = "/api", endpoint = "profile", output = crate::functions::encoding::JsonAnswer)]
 pub async fn get_profile() -> Result<Profile, AppError> {
     let acting = super::guard::require(super::ACCESS_GET_PROFILE, None)?;
     super::ports::profiles()?.profile(&acting).await
 }
 
-#[server(prefix = "/api", endpoint = "add_signing_key")]
+#[server(prefix = "/api", endpoint = "add_signing_key", output = crate::functions::encoding::JsonAnswer)]
 pub async fn add_signing_key(
     #[server(default)] public_key: String,
     #[server(default)] proof: String,
@@ -25,7 +25,7 @@ pub async fn add_signing_key(
         .await
 }
 
-#[server(prefix = "/api", endpoint = "revoke_signing_key")]
+#[server(prefix = "/api", endpoint = "revoke_signing_key", output = crate::functions::encoding::JsonAnswer)]
 pub async fn revoke_signing_key(#[server(default)] id: i64) -> Result<(), AppError> {
     let acting = super::guard::require(super::ACCESS_REVOKE_SIGNING_KEY, None)?;
     super::ports::profiles()?

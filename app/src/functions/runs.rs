@@ -12,7 +12,7 @@ use crate::models::{DagDetail, RunDetail, RunPage, TaskLogPage, TaskPage};
 #[cfg(feature = "ssr")]
 use super::ports::DagKey;
 
-#[server(prefix = "/api", endpoint = "dag_detail")]
+#[server(prefix = "/api", endpoint = "dag_detail", output = crate::functions::encoding::JsonAnswer)]
 pub async fn get_dag_detail(
     team: String,
     environment: String,
@@ -24,7 +24,7 @@ pub async fn get_dag_detail(
         .await
 }
 
-#[server(prefix = "/api", endpoint = "team_runs")]
+#[server(prefix = "/api", endpoint = "team_runs", output = crate::functions::encoding::JsonAnswer)]
 pub async fn get_team_runs(
     team: String,
     #[server(default)] state: String,
@@ -84,7 +84,7 @@ async fn kept_team_runs(
         .await
 }
 
-#[server(prefix = "/api", endpoint = "run_detail")]
+#[server(prefix = "/api", endpoint = "run_detail", output = crate::functions::encoding::JsonAnswer)]
 pub async fn get_run_detail(
     team: String,
     environment: String,
@@ -99,7 +99,7 @@ pub async fn get_run_detail(
 
 /// One task of a run: its instance (or, mapped and without an index, `page` of its
 /// instances), tries, upstream and why it did not run.
-#[server(prefix = "/api", endpoint = "task_page")]
+#[server(prefix = "/api", endpoint = "task_page", output = crate::functions::encoding::JsonAnswer)]
 pub async fn get_task_page(
     team: String,
     environment: String,
@@ -122,7 +122,7 @@ pub async fn get_task_page(
         .await
 }
 
-#[server(prefix = "/api", endpoint = "task_log")]
+#[server(prefix = "/api", endpoint = "task_log", output = crate::functions::encoding::JsonAnswer)]
 pub async fn get_task_log(
     team: String,
     environment: String,

@@ -13,13 +13,13 @@ pub struct SettingsPage {
 }
 
 /// The zone the signed-in person fixed their pages to; none for anyone else.
-#[server(prefix = "/api", endpoint = "time_zone")]
+#[server(prefix = "/api", endpoint = "time_zone", output = crate::functions::encoding::JsonAnswer)]
 pub async fn get_time_zone() -> Result<Option<String>, AppError> {
     let acting = super::guard::require(super::ACCESS_GET_TIME_ZONE, None)?;
     super::ports::preferences()?.time_zone(&acting).await
 }
 
-#[server(prefix = "/api", endpoint = "settings")]
+#[server(prefix = "/api", endpoint = "settings", output = crate::functions::encoding::JsonAnswer)]
 pub async fn get_settings() -> Result<SettingsPage, AppError> {
     let acting = super::guard::require(super::ACCESS_GET_SETTINGS, None)?;
     Ok(SettingsPage {
@@ -29,7 +29,7 @@ pub async fn get_settings() -> Result<SettingsPage, AppError> {
 }
 
 /// `zone` empty: back to the browser's own zone.
-#[server(prefix = "/api", endpoint = "save_time_zone")]
+#[server(prefix = "/api", endpoint = "save_time_zone", output = crate::functions::encoding::JsonAnswer)]
 pub async fn save_time_zone(#[server(default)] zone: String) -> Result<(), AppError> {
     let acting = super::guard::require(super::ACCESS_SAVE_TIME_ZONE, None)?;
     let zone = Some(zone.trim().to_string()).filter(|z| !z.is_empty());

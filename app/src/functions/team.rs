@@ -13,7 +13,7 @@ pub struct TeamHome {
     pub execution: TeamExecution,
 }
 
-#[server(prefix = "/api", endpoint = "team_home")]
+#[server(prefix = "/api", endpoint = "team_home", output = crate::functions::encoding::JsonAnswer)]
 pub async fn get_team_home(team: String) -> Result<TeamHome, AppError> {
     let acting = super::guard::require(super::ACCESS_GET_TEAM_HOME, Some(&team))?;
     let membership = acting

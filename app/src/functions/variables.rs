@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use crate::errors::AppError;
 use crate::models::{RevealedValue, VariablePage};
 
-#[server(prefix = "/api", endpoint = "team_variables")]
+#[server(prefix = "/api", endpoint = "team_variables", output = crate::functions::encoding::JsonAnswer)]
 pub async fn get_team_variables(team: String) -> Result<VariablePage, AppError> {
     let acting = super::guard::require(super::ACCESS_GET_TEAM_VARIABLES, Some(&team))?;
     super::ports::read_model()?
@@ -16,7 +16,7 @@ pub async fn get_team_variables(team: String) -> Result<VariablePage, AppError> 
 }
 
 /// One variable's current value, fetched from Airflow now; every call is audited.
-#[server(prefix = "/api", endpoint = "reveal_variable")]
+#[server(prefix = "/api", endpoint = "reveal_variable", output = crate::functions::encoding::JsonAnswer)]
 pub async fn reveal_variable(
     team: String,
     environment: String,
@@ -28,7 +28,7 @@ pub async fn reveal_variable(
         .await
 }
 
-#[server(prefix = "/api", endpoint = "save_variable")]
+#[server(prefix = "/api", endpoint = "save_variable", output = crate::functions::encoding::JsonAnswer)]
 pub async fn save_variable(
     team: String,
     environment: String,
@@ -54,7 +54,7 @@ pub async fn save_variable(
         .await
 }
 
-#[server(prefix = "/api", endpoint = "delete_variable")]
+#[server(prefix = "/api", endpoint = "delete_variable", output = crate::functions::encoding::JsonAnswer)]
 pub async fn delete_variable(
     team: String,
     environment: String,

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use crate::errors::AppError;
 use crate::models::Viewer;
 
-#[server(prefix = "/api", endpoint = "viewer")]
+#[server(prefix = "/api", endpoint = "viewer", output = crate::functions::encoding::JsonAnswer)]
 pub async fn get_viewer() -> Result<Viewer, AppError> {
     super::guard::require(super::ACCESS_GET_VIEWER, None).map(|acting| acting.viewer)
 }

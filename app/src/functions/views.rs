@@ -12,7 +12,7 @@ use crate::models::views::{CodePage, GanttPage, GraphPage};
 use super::ports::DagKey;
 
 /// `folded`: group ids separated by commas.
-#[server(prefix = "/api", endpoint = "dag_graph")]
+#[server(prefix = "/api", endpoint = "dag_graph", output = crate::functions::encoding::JsonAnswer)]
 pub async fn get_dag_graph(
     team: String,
     environment: String,
@@ -37,7 +37,7 @@ pub async fn get_dag_graph(
         .await
 }
 
-#[server(prefix = "/api", endpoint = "run_gantt")]
+#[server(prefix = "/api", endpoint = "run_gantt", output = crate::functions::encoding::JsonAnswer)]
 pub async fn get_run_gantt(
     team: String,
     environment: String,
@@ -50,7 +50,7 @@ pub async fn get_run_gantt(
         .await
 }
 
-#[server(prefix = "/api", endpoint = "dag_code")]
+#[server(prefix = "/api", endpoint = "dag_code", output = crate::functions::encoding::JsonAnswer)]
 pub async fn get_dag_code(
     team: String,
     environment: String,
