@@ -18,8 +18,8 @@ use crate::errors::AppError;
 use crate::models::access_overview::{AccessOverview, PeopleQuery, SessionsEnded, TeamAccess};
 use crate::models::audit::{AuditCursor, AuditFilter, AuditPage, AuditScope};
 use crate::models::deploys::{
-    AwaitingReview, CreatedToken, DeployDetail, DeployOverview, DeploySummary, OpenedDeploy,
-    TokenPage, WaitingReview,
+    AwaitingReview, CreatedToken, DeployDetail, DeployOverview, DeploySummary, DeployedNow,
+    OpenedDeploy, TokenPage, WaitingReview,
 };
 use crate::models::platform::{OverviewQuery, PlatformOverview};
 use crate::models::profile::Profile;
@@ -244,6 +244,13 @@ pub trait AirflowActions: Send + Sync + 'static {
 #[async_trait::async_trait]
 pub trait Deploys: Send + Sync + 'static {
     async fn overview(&self, acting: &Acting, team: &str) -> Result<DeployOverview, AppError>;
+    /// What the team's targets hold now, for its home page; `None` when the team has no
+    /// `[[deploy]]` entry. Reads the targets only, not the repository.
+    async fn deployed_now(
+        &self,
+        acting: &Acting,
+        team: &str,
+    ) -> Result<Option<DeployedNow>, AppError>;
     /// The approval screen, with page `page` of the diffs.
     async fn detail(
         &self,

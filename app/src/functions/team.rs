@@ -5,12 +5,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::errors::AppError;
 use crate::models::TeamMembership;
+use crate::models::deploys::DeployedNow;
 use crate::models::execution::TeamExecution;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TeamHome {
     pub membership: TeamMembership,
     pub execution: TeamExecution,
+    /// What the deploy targets hold; `None` when the team does not deploy through Hangar.
+    pub deployed: Option<DeployedNow>,
 }
 
 #[server(prefix = "/api", endpoint = "team_home", output = crate::functions::encoding::JsonAnswer)]
@@ -31,8 +34,13 @@ pub async fn get_team_home(team: String) -> Result<TeamHome, AppError> {
             read_model.team_execution(&acting, &team)
         })
         .await?;
+    // Read on every visit, not kept: a deploy moves the targets, not the team's data.
+    let deployed = super::ports::deploys()?
+        .deployed_now(&acting, &team)
+        .await?;
     Ok(TeamHome {
         membership,
         execution,
+        deployed,
     })
 }

@@ -59,6 +59,14 @@ pub struct NotificationProblem {
     pub error: String,
 }
 
+/// What a team's deploy targets hold now: the team home's summary of its deploys.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeployedNow {
+    pub targets: Vec<TargetRow>,
+    /// Why the targets could not be read (a repository or target error), in words.
+    pub problem: Option<String>,
+}
+
 /// A target and the commit it holds, read from the target itself.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TargetRow {

@@ -6,13 +6,16 @@ use leptos_router::hooks::use_params_map;
 use crate::components::ErrorView;
 use crate::functions::team::{TeamHome, get_team_home};
 use crate::models::TeamAction;
+use crate::models::deploys::DeployedNow;
 
 #[component]
 pub fn TeamHomePage() -> impl IntoView {
     let params = use_params_map();
     let team = move || params.read().get("team").unwrap_or_default();
+    // One load for the whole page: each resource costs a suspense boundary and its own
+    // serialised answer per render (a second one for the deploy targets cost the page 15 %
+    // of its throughput, docs/benchmarks.md).
     let home = Resource::new(team, get_team_home);
-    let deploys = Resource::new(team, crate::functions::deploys::get_team_deploys);
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading the team…"</p> }>
             {move || Suspend::new(async move {
@@ -22,18 +25,13 @@ pub fn TeamHomePage() -> impl IntoView {
                 }
             })}
         </Suspense>
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                deploys.await.ok().filter(|d| d.configured).map(|overview| view! { <Deployed overview/> })
-            })}
-        </Suspense>
     }
 }
 
 /// What each deploy target of the team holds, read from the target itself.
 #[component]
-fn Deployed(overview: crate::models::deploys::DeployOverview) -> impl IntoView {
-    let rows = overview
+fn Deployed(team: String, deployed: DeployedNow) -> impl IntoView {
+    let rows = deployed
         .targets
         .into_iter()
         .map(|target| {
@@ -46,10 +44,14 @@ fn Deployed(overview: crate::models::deploys::DeployOverview) -> impl IntoView {
             view! { <tr><td>{target.name}</td><td><code data-testid="home-deployed">{commit}</code></td></tr> }
         })
         .collect_view();
-    let href = crate::paths::deploys(&overview.team);
+    let problem = deployed
+        .problem
+        .map(|problem| view! { <p class="notice error" role="alert">{problem}</p> });
+    let href = crate::paths::deploys(&team);
     view! {
         <section class="team-deployed">
             <h2>"Deployed"</h2>
+            {problem}
             <table class="deploy-targets"><tbody>{rows}</tbody></table>
             <p><a href=href>"Deploys and history"</a></p>
         </section>
@@ -84,6 +86,9 @@ fn permission_rows_html(grant: crate::models::TeamGrant) -> String {
 fn TeamHomeView(home: TeamHome) -> impl IntoView {
     let membership = home.membership;
     let execution = home.execution;
+    let deployed = home.deployed.map(|deployed| {
+        view! { <Deployed team=membership.team.clone() deployed/> }
+    });
     let grant = membership.grant;
     // Filtering is an enhancement: without JavaScript every row shows with its mark, and the
     // control stays disabled until the page has hydrated (browser tests rely on that).
@@ -121,6 +126,7 @@ fn TeamHomeView(home: TeamHome) -> impl IntoView {
                 <crate::components::ExecutionView execution/>
             </section>
         </section>
+        {deployed}
     }
 }
 

@@ -114,6 +114,17 @@ impl DeployEngine {
         }
     }
 
+    /// What each target of the team holds now, without the repository: the team home shows
+    /// it on every visit, and the rest of [`Self::state`] (history, candidates, a fetch when
+    /// due) only the deploys page needs.
+    pub async fn holdings(
+        &self,
+        team: &str,
+    ) -> Result<Vec<(String, Option<CommitId>)>, DeployError> {
+        let setup = self.team(team)?.clone();
+        blocking(move || setup.holdings()).await
+    }
+
     /// What the targets hold and which commits could be deployed next. Problems (an
     /// unreachable repository, a broken target) are reported in the state, not as errors:
     /// the page still shows the history.
@@ -121,11 +132,7 @@ impl DeployEngine {
         let setup = self.team(team)?.clone();
         let fetch = self.fetch_due(team);
         let result = blocking(move || {
-            let targets = setup
-                .targets
-                .iter()
-                .map(|t| Ok((t.describe(), t.current()?)))
-                .collect::<Result<Vec<_>, DeployError>>()?;
+            let targets = setup.holdings()?;
             let deployed = match setup.state()? {
                 TargetState::Agreed(commit) => commit,
                 TargetState::Split(_) => {

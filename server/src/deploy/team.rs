@@ -93,6 +93,14 @@ impl TeamDeploy {
         &self.config.team
     }
 
+    /// What each target holds, by its description: one read per target.
+    pub fn holdings(&self) -> Result<Vec<(String, Option<CommitId>)>, DeployError> {
+        self.targets
+            .iter()
+            .map(|target| Ok((target.describe(), target.current()?)))
+            .collect()
+    }
+
     pub fn state(&self) -> Result<TargetState, DeployError> {
         let commits = self
             .targets

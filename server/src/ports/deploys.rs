@@ -8,7 +8,8 @@ use hangar_app::errors::AppError;
 use hangar_app::functions::ports::{Acting, Deploys};
 use hangar_app::models::deploys::{
     AwaitingReview, CommitPersonRow, CommitRow, CreatedToken, DeployActions, DeployDetail,
-    DeployOverview, DeploySummary, OpenedDeploy, ReviewRow, TargetRow, TokenPage, WaitingReview,
+    DeployOverview, DeploySummary, DeployedNow, OpenedDeploy, ReviewRow, TargetRow, TokenPage,
+    WaitingReview,
 };
 use hangar_app::models::{TeamAction, TeamRole, Viewer};
 
@@ -361,6 +362,38 @@ impl Deploys for DeployGateway {
             can_break_glass: acting.viewer.can(team, TeamAction::BreakGlass),
             reauthenticated,
         })
+    }
+
+    #[tracing::instrument(skip_all, fields(request_id = %acting.request_id, team))]
+    async fn deployed_now(
+        &self,
+        acting: &Acting,
+        team: &str,
+    ) -> Result<Option<DeployedNow>, AppError> {
+        if self.engine.team(team).is_err() {
+            return Ok(None);
+        }
+        let now = match self.engine.holdings(team).await {
+            Ok(holdings) => DeployedNow {
+                targets: holdings
+                    .into_iter()
+                    .map(|(name, commit)| TargetRow {
+                        name,
+                        commit: commit.map(|c| c.to_string()),
+                    })
+                    .collect(),
+                problem: None,
+            },
+            // As on the deploys page: the team's own target failed, so the cause is theirs.
+            Err(
+                error @ (DeployError::Git(_) | DeployError::Directory(_) | DeployError::Ref(_)),
+            ) => DeployedNow {
+                targets: Vec::new(),
+                problem: Some(error.to_string()),
+            },
+            Err(other) => return Err(other.into()),
+        };
+        Ok(Some(now))
     }
 
     #[tracing::instrument(skip_all, fields(request_id = %acting.request_id, team))]

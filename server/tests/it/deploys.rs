@@ -647,7 +647,51 @@ async fn the_api_and_the_page_open_a_request_alike(backend: Backend) {
     assert_eq!(row(through_the_api).await, page_row);
 }
 
+/// The team home shows what each target holds, read on every visit (nothing deployed yet:
+/// "nothing yet"); a target that cannot be read is named on the page, which still answers
+/// with the rest of the team home; a team that does not deploy through Hangar shows no
+/// deploy section at all.
+async fn the_team_home_shows_the_targets_or_why_not(backend: Backend) {
+    let fixture = DeployFixture::new();
+    let app = spawn(backend, &fixture, false).await;
+    let ada = app.signed_in("author").await;
+
+    let page = ada.get("/t/team_a").await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let home = page.text().await.unwrap();
+    assert!(home.contains("class=\"team-deployed\""), "{home}");
+    assert!(home.contains("ref refs/heads/deploy/team_a"), "{home}");
+    assert_eq!(
+        home.matches("data-testid=\"home-deployed\"").count(),
+        2,
+        "{home}"
+    );
+    assert_eq!(home.matches(">nothing yet<").count(), 2, "{home}");
+
+    // Someone puts a plain file where the directory target's link belongs.
+    std::fs::create_dir_all(fixture.root("team_a")).unwrap();
+    std::fs::write(fixture.root("team_a").join("current"), "not a link").unwrap();
+    let page = ada.get("/t/team_a").await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let home = page.text().await.unwrap();
+    assert!(home.contains("class=\"team-deployed\""), "{home}");
+    assert!(
+        home.contains("is not a symlink to a deployed commit"),
+        "{home}"
+    );
+    assert!(home.contains("data-testid=\"team-execution\""), "{home}");
+    assert!(!home.contains("data-testid=\"home-deployed\""), "{home}");
+
+    let without = TestApp::spawn(backend).await;
+    let page = without.signed_in("author").await.get("/t/team_a").await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let home = page.text().await.unwrap();
+    assert!(home.contains("data-testid=\"team-execution\""), "{home}");
+    assert!(!home.contains("team-deployed"), "{home}");
+}
+
 on_both_backends!(
+    the_team_home_shows_the_targets_or_why_not,
     the_api_and_the_page_open_a_request_alike,
     large_diffs_are_read_in_bounds,
     break_glass_needs_reauthentication_and_a_later_review,
