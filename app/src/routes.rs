@@ -12,9 +12,8 @@ use leptos_router::{Lazy, LazyRoute, lazy_route, path};
 use crate::components::Header;
 use crate::components::error_view::NotFound;
 use crate::errors::AppError;
-use crate::functions::deploys::get_review_queue;
-use crate::functions::viewer::get_viewer;
-use crate::models::{Access, PlatformAction, TeamAction, Viewer};
+use crate::functions::viewer::{PageFrame, get_page_frame};
+use crate::models::{Access, PlatformAction, TeamAction};
 use crate::pages::{
     access::{PlatformAccessPage, TeamAccessPage},
     audit::{PlatformAuditPage, TeamAuditPage},
@@ -144,18 +143,15 @@ lazy_pages! {
 /// The `{team}` segment of team pages; the server's page guard reads it by this name.
 pub const TEAM_PARAM: &str = "team";
 
-/// The header once who is signed in is known, with the deploys waiting for their review (read
-/// again at every navigation, the previous header staying until then). Both are read here,
+/// The header once who is signed in is known, with the deploys waiting for their review (the
+/// frame is read again at every navigation, the previous header staying until then). Read
 /// outside the header, so that its server-rendered HTML hydrates as it is.
 #[component]
-fn SiteHeader(viewer: OnceResource<Result<Viewer, AppError>>) -> impl IntoView {
-    let location = use_location();
-    let queue = Resource::new(move || location.pathname.get(), |_| get_review_queue());
+fn SiteHeader(frame: Resource<Result<PageFrame, AppError>>) -> impl IntoView {
     view! {
         <Transition fallback=|| view! { <header class="site-header"><a class="brand" href="/">"Hangar"</a></header> }>
             {move || Suspend::new(async move {
-                let waiting = queue.await.unwrap_or_default();
-                viewer.await.ok().map(|viewer| view! { <Header viewer waiting/> })
+                frame.await.ok().map(|PageFrame { viewer, waiting, .. }| view! { <Header viewer waiting/> })
             })}
         </Transition>
     }
@@ -172,71 +168,79 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     #[cfg(feature = "ssr")]
     crate::shell::collect_lazy_routes();
-    // Who is signed in does not change while a page lives.
-    let viewer = OnceResource::new(get_viewer());
     let hydrated =
         use_context::<PageHydrated>().map_or_else(|| RwSignal::new(false), |flag| flag.0);
-    // Times show in the zone the person fixed, else (once hydrated) in the browser's. The
-    // server resolved it before rendering (`ReaderZone`); the resource hands it to the browser.
-    #[cfg(feature = "ssr")]
-    let resolved = use_context::<http::request::Parts>().and_then(|parts| {
-        parts
-            .extensions
-            .get::<crate::components::time::ReaderZone>()
-            .cloned()
-    });
-    #[cfg(feature = "ssr")]
-    let known = resolved.clone();
-    let zone = OnceResource::new(async move {
-        #[cfg(feature = "ssr")]
-        if let Some(crate::components::time::ReaderZone(zone)) = known {
-            return Ok(zone);
-        }
-        crate::functions::settings::get_time_zone().await
-    });
-    let reader_zone =
-        Signal::derive(move || zone.try_get().flatten().and_then(|z| z.ok()).flatten());
-    #[cfg(feature = "ssr")]
-    let reader_zone = match resolved {
-        Some(crate::components::time::ReaderZone(zone)) => Signal::stored(zone),
-        None => reader_zone,
-    };
-    crate::components::time::provide_time_context(reader_zone, hydrated.into());
     view! {
         <Stylesheet id="hangar-css" href="/pkg/hangar.css"/>
         <Title text="Hangar"/>
         <Router>
-            <div id="hangar" data-hydrated=move || hydrated.get().to_string()>
-                <SiteHeader viewer/>
-                <main>
-                    <Routes fallback=|| view! { <NotFound/> }>
-                        <Route path=path!("/") view={Lazy::<TeamPickerRoute>::new()}/>
-                        <Route path=path!("/t/:team") view={Lazy::<TeamHomeRoute>::new()}/>
-                        <Route path=path!("/t/:team/dags") view={Lazy::<DagsRoute>::new()}/>
-                        <Route path=path!("/t/:team/dags/:environment/:dag") view={Lazy::<DagDetailRoute>::new()}/>
-                        <Route path=path!("/t/:team/dags/:environment/:dag/graph") view={Lazy::<GraphRoute>::new()}/>
-                        <Route path=path!("/t/:team/dags/:environment/:dag/code") view={Lazy::<CodeRoute>::new()}/>
-                        <Route path=path!("/t/:team/dags/:environment/:dag/runs/:run") view={Lazy::<RunDetailRoute>::new()}/>
-                        <Route path=path!("/t/:team/dags/:environment/:dag/runs/:run/gantt") view={Lazy::<GanttRoute>::new()}/>
-                        <Route path=path!("/t/:team/dags/:environment/:dag/runs/:run/tasks/:task") view={Lazy::<TaskLogRoute>::new()}/>
-                        <Route path=path!("/t/:team/runs") view={Lazy::<RunsRoute>::new()}/>
-                        <Route path=path!("/t/:team/pools") view={Lazy::<PoolsRoute>::new()}/>
-                        <Route path=path!("/t/:team/connections") view={Lazy::<ConnectionsRoute>::new()}/>
-                        <Route path=path!("/t/:team/variables") view={Lazy::<VariablesRoute>::new()}/>
-                        <Route path=path!("/t/:team/deploys") view={Lazy::<DeploysRoute>::new()}/>
-                        <Route path=path!("/t/:team/deploys/:id") view={Lazy::<DeployDetailRoute>::new()}/>
-                        <Route path=path!("/t/:team/tokens") view={Lazy::<TokensRoute>::new()}/>
-                        <Route path=path!("/t/:team/audit") view={Lazy::<TeamAuditRoute>::new()}/>
-                        <Route path=path!("/t/:team/access") view={Lazy::<TeamAccessRoute>::new()}/>
-                        <Route path=path!("/platform") view={Lazy::<PlatformRoute>::new()}/>
-                        <Route path=path!("/platform/audit") view={Lazy::<PlatformAuditRoute>::new()}/>
-                        <Route path=path!("/platform/access") view={Lazy::<PlatformAccessRoute>::new()}/>
-                        <Route path=path!("/profile") view={Lazy::<ProfileRoute>::new()}/>
-                        <Route path=path!("/settings") view={Lazy::<SettingsRoute>::new()}/>
-                        <Route path=path!("/auth/signed-out") view={Lazy::<SignedOutRoute>::new()}/>
-                    </Routes>
-                </main>
-            </div>
+            <Framed hydrated/>
         </Router>
+    }
+}
+
+/// Everything inside the router: the frame's one load (who is signed in, their review queue,
+/// their time zone), read again at every navigation, then the header and the page.
+#[component]
+fn Framed(hydrated: RwSignal<bool>) -> impl IntoView {
+    let location = use_location();
+    let frame = Resource::new(move || location.pathname.get(), |_| get_page_frame());
+    // Times show in the zone the person fixed, else (once hydrated) in the browser's. The
+    // server resolved it before rendering (`ReaderZone`) and writes every time in it; the
+    // frame hands it to the browser, which keeps the last one it read while a navigation
+    // reads the frame again.
+    #[cfg(feature = "ssr")]
+    let reader_zone = Signal::stored(
+        use_context::<http::request::Parts>()
+            .and_then(|parts| {
+                parts
+                    .extensions
+                    .get::<crate::components::time::ReaderZone>()
+                    .cloned()
+            })
+            .and_then(|crate::components::time::ReaderZone(zone)| zone),
+    );
+    #[cfg(not(feature = "ssr"))]
+    let reader_zone = Signal::from(Memo::new(move |last: Option<&Option<String>>| match frame
+        .try_get()
+        .flatten()
+    {
+        Some(Ok(frame)) => frame.time_zone,
+        Some(Err(_)) => None,
+        None => last.cloned().flatten(),
+    }));
+    crate::components::time::provide_time_context(reader_zone, hydrated.into());
+    view! {
+        <div id="hangar" data-hydrated=move || hydrated.get().to_string()>
+            <SiteHeader frame/>
+            <main>
+                <Routes fallback=|| view! { <NotFound/> }>
+                    <Route path=path!("/") view={Lazy::<TeamPickerRoute>::new()}/>
+                    <Route path=path!("/t/:team") view={Lazy::<TeamHomeRoute>::new()}/>
+                    <Route path=path!("/t/:team/dags") view={Lazy::<DagsRoute>::new()}/>
+                    <Route path=path!("/t/:team/dags/:environment/:dag") view={Lazy::<DagDetailRoute>::new()}/>
+                    <Route path=path!("/t/:team/dags/:environment/:dag/graph") view={Lazy::<GraphRoute>::new()}/>
+                    <Route path=path!("/t/:team/dags/:environment/:dag/code") view={Lazy::<CodeRoute>::new()}/>
+                    <Route path=path!("/t/:team/dags/:environment/:dag/runs/:run") view={Lazy::<RunDetailRoute>::new()}/>
+                    <Route path=path!("/t/:team/dags/:environment/:dag/runs/:run/gantt") view={Lazy::<GanttRoute>::new()}/>
+                    <Route path=path!("/t/:team/dags/:environment/:dag/runs/:run/tasks/:task") view={Lazy::<TaskLogRoute>::new()}/>
+                    <Route path=path!("/t/:team/runs") view={Lazy::<RunsRoute>::new()}/>
+                    <Route path=path!("/t/:team/pools") view={Lazy::<PoolsRoute>::new()}/>
+                    <Route path=path!("/t/:team/connections") view={Lazy::<ConnectionsRoute>::new()}/>
+                    <Route path=path!("/t/:team/variables") view={Lazy::<VariablesRoute>::new()}/>
+                    <Route path=path!("/t/:team/deploys") view={Lazy::<DeploysRoute>::new()}/>
+                    <Route path=path!("/t/:team/deploys/:id") view={Lazy::<DeployDetailRoute>::new()}/>
+                    <Route path=path!("/t/:team/tokens") view={Lazy::<TokensRoute>::new()}/>
+                    <Route path=path!("/t/:team/audit") view={Lazy::<TeamAuditRoute>::new()}/>
+                    <Route path=path!("/t/:team/access") view={Lazy::<TeamAccessRoute>::new()}/>
+                    <Route path=path!("/platform") view={Lazy::<PlatformRoute>::new()}/>
+                    <Route path=path!("/platform/audit") view={Lazy::<PlatformAuditRoute>::new()}/>
+                    <Route path=path!("/platform/access") view={Lazy::<PlatformAccessRoute>::new()}/>
+                    <Route path=path!("/profile") view={Lazy::<ProfileRoute>::new()}/>
+                    <Route path=path!("/settings") view={Lazy::<SettingsRoute>::new()}/>
+                    <Route path=path!("/auth/signed-out") view={Lazy::<SignedOutRoute>::new()}/>
+                </Routes>
+            </main>
+        </div>
     }
 }

@@ -5,9 +5,7 @@
 use leptos::prelude::*;
 
 use crate::errors::AppError;
-use crate::models::deploys::{
-    CreatedToken, DeployDetail, DeployOverview, TokenPage, WaitingReview,
-};
+use crate::models::deploys::{CreatedToken, DeployDetail, DeployOverview, TokenPage};
 
 #[server(prefix = "/api", endpoint = "team_deploys", output = crate::functions::encoding::JsonAnswer)]
 pub async fn get_team_deploys(team: String) -> Result<DeployOverview, AppError> {
@@ -123,13 +121,6 @@ pub async fn rotate_token(team: String, id: i64) -> Result<CreatedToken, AppErro
     super::ports::deploys()?
         .rotate_token(&acting, &team, id)
         .await
-}
-
-/// Requests the viewer could approve now, for the header's "waiting for your review".
-#[server(prefix = "/api", endpoint = "review_queue", output = crate::functions::encoding::JsonAnswer)]
-pub async fn get_review_queue() -> Result<Vec<WaitingReview>, AppError> {
-    let acting = super::guard::require(super::ACCESS_GET_REVIEW_QUEUE, None)?;
-    super::ports::deploys()?.waiting_for_review(&acting).await
 }
 
 #[server(prefix = "/api", endpoint = "revoke_token", output = crate::functions::encoding::JsonAnswer)]

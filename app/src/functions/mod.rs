@@ -32,7 +32,7 @@ pub mod views;
 use crate::models::{Access, PlatformAction, TeamAction};
 
 pub const ACCESS_GET_VIEWER: Access = Access::Authenticated;
-pub const ACCESS_GET_TIME_ZONE: Access = Access::Authenticated;
+pub const ACCESS_GET_PAGE_FRAME: Access = Access::Authenticated;
 pub const ACCESS_GET_SETTINGS: Access = Access::Authenticated;
 pub const ACCESS_SAVE_TIME_ZONE: Access = Access::Authenticated;
 pub const ACCESS_GET_TEAM_HOME: Access = Access::Team(TeamAction::View);
@@ -75,7 +75,6 @@ pub const ACCESS_CREATE_TOKEN: Access = Access::Team(TeamAction::ManageTokens);
 pub const ACCESS_REVOKE_TOKEN: Access = Access::Team(TeamAction::ManageTokens);
 pub const ACCESS_ROTATE_TOKEN: Access = Access::Team(TeamAction::ManageTokens);
 /// Every signed-in person: the count covers only teams where they may approve.
-pub const ACCESS_GET_REVIEW_QUEUE: Access = Access::Authenticated;
 /// One's own page and keys: every signed-in person, about themselves only.
 pub const ACCESS_GET_PROFILE: Access = Access::Authenticated;
 pub const ACCESS_ADD_SIGNING_KEY: Access = Access::Authenticated;
@@ -93,7 +92,7 @@ pub fn declared_access() -> Vec<(&'static str, Access)> {
     use leptos::server_fn::ServerFn;
     vec![
         (viewer::GetViewer::PATH, ACCESS_GET_VIEWER),
-        (settings::GetTimeZone::PATH, ACCESS_GET_TIME_ZONE),
+        (viewer::GetPageFrame::PATH, ACCESS_GET_PAGE_FRAME),
         (settings::GetSettings::PATH, ACCESS_GET_SETTINGS),
         (settings::SaveTimeZone::PATH, ACCESS_SAVE_TIME_ZONE),
         (team::GetTeamHome::PATH, ACCESS_GET_TEAM_HOME),
@@ -151,7 +150,6 @@ pub fn declared_access() -> Vec<(&'static str, Access)> {
         (deploys::CreateToken::PATH, ACCESS_CREATE_TOKEN),
         (deploys::RevokeToken::PATH, ACCESS_REVOKE_TOKEN),
         (deploys::RotateToken::PATH, ACCESS_ROTATE_TOKEN),
-        (deploys::GetReviewQueue::PATH, ACCESS_GET_REVIEW_QUEUE),
         (profile::GetProfile::PATH, ACCESS_GET_PROFILE),
         (profile::AddSigningKey::PATH, ACCESS_ADD_SIGNING_KEY),
         (profile::RevokeSigningKey::PATH, ACCESS_REVOKE_SIGNING_KEY),

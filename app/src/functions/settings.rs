@@ -12,13 +12,6 @@ pub struct SettingsPage {
     pub time_zones: Vec<String>,
 }
 
-/// The zone the signed-in person fixed their pages to; none for anyone else.
-#[server(prefix = "/api", endpoint = "time_zone", output = crate::functions::encoding::JsonAnswer)]
-pub async fn get_time_zone() -> Result<Option<String>, AppError> {
-    let acting = super::guard::require(super::ACCESS_GET_TIME_ZONE, None)?;
-    super::ports::preferences()?.time_zone(&acting).await
-}
-
 #[server(prefix = "/api", endpoint = "settings", output = crate::functions::encoding::JsonAnswer)]
 pub async fn get_settings() -> Result<SettingsPage, AppError> {
     let acting = super::guard::require(super::ACCESS_GET_SETTINGS, None)?;

@@ -1,11 +1,48 @@
-//! Who is signed in, for the header and the team picker.
+//! Who is signed in: for the team picker, and with what every page's frame shows.
 
 use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use crate::errors::AppError;
 use crate::models::Viewer;
+use crate::models::deploys::WaitingReview;
 
 #[server(prefix = "/api", endpoint = "viewer", output = crate::functions::encoding::JsonAnswer)]
 pub async fn get_viewer() -> Result<Viewer, AppError> {
     super::guard::require(super::ACCESS_GET_VIEWER, None).map(|acting| acting.viewer)
+}
+
+/// What the frame around every page needs, in one answer: each load is a resource of its
+/// own in every render (a suspense boundary and a serialised answer), and the frame's three
+/// were a fifth of a page's render (docs/benchmarks.md).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PageFrame {
+    pub viewer: Viewer,
+    /// The deploys waiting for the viewer's review (only teams where they may approve).
+    pub waiting: Vec<WaitingReview>,
+    /// The zone the viewer fixed their pages to (`None`: the browser's own).
+    pub time_zone: Option<String>,
+}
+
+#[server(prefix = "/api", endpoint = "page_frame", output = crate::functions::encoding::JsonAnswer)]
+pub async fn get_page_frame() -> Result<PageFrame, AppError> {
+    let acting = super::guard::require(super::ACCESS_GET_PAGE_FRAME, None)?;
+    // The zone this page's times were written in, as the server resolved it before rendering
+    // (`ReaderZone`), so that the browser takes over the same one; read when not rendering.
+    let resolved = use_context::<http::request::Parts>().and_then(|parts| {
+        parts
+            .extensions
+            .get::<crate::components::time::ReaderZone>()
+            .cloned()
+    });
+    let time_zone = match resolved {
+        Some(crate::components::time::ReaderZone(zone)) => zone,
+        None => super::ports::preferences()?.time_zone(&acting).await?,
+    };
+    let waiting = super::ports::deploys()?.waiting_for_review(&acting).await?;
+    Ok(PageFrame {
+        viewer: acting.viewer,
+        waiting,
+        time_zone,
+    })
 }
