@@ -206,8 +206,8 @@ fn Framed(hydrated: RwSignal<bool>) -> impl IntoView {
         .flatten()
     {
         Some(Ok(frame)) => frame.time_zone,
-        Some(Err(_)) => None,
-        None => last.cloned().flatten(),
+        // Not signed in (no zone yet), or a navigation's read failed: keep what was shown.
+        _ => last.cloned().flatten(),
     }));
     crate::components::time::provide_time_context(reader_zone, hydrated.into());
     view! {

@@ -74,7 +74,6 @@ pub const ACCESS_GET_TEAM_TOKENS: Access = Access::Team(TeamAction::ManageTokens
 pub const ACCESS_CREATE_TOKEN: Access = Access::Team(TeamAction::ManageTokens);
 pub const ACCESS_REVOKE_TOKEN: Access = Access::Team(TeamAction::ManageTokens);
 pub const ACCESS_ROTATE_TOKEN: Access = Access::Team(TeamAction::ManageTokens);
-/// Every signed-in person: the count covers only teams where they may approve.
 /// One's own page and keys: every signed-in person, about themselves only.
 pub const ACCESS_GET_PROFILE: Access = Access::Authenticated;
 pub const ACCESS_ADD_SIGNING_KEY: Access = Access::Authenticated;

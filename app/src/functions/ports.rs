@@ -245,7 +245,9 @@ pub trait AirflowActions: Send + Sync + 'static {
 pub trait Deploys: Send + Sync + 'static {
     async fn overview(&self, acting: &Acting, team: &str) -> Result<DeployOverview, AppError>;
     /// What the team's targets hold now, for its home page; `None` when the team has no
-    /// `[[deploy]]` entry. Reads the targets only, not the repository.
+    /// `[[deploy]]` entry. Reads the targets only, not the repository; a target that cannot
+    /// be read is a `problem` in the answer, not an error, so the home still shows. `NotFound`
+    /// for a team the viewer may not see.
     async fn deployed_now(
         &self,
         acting: &Acting,
@@ -317,8 +319,9 @@ pub trait Deploys: Send + Sync + 'static {
         team: &str,
         id: i64,
     ) -> Result<CreatedToken, AppError>;
-    /// Open requests the viewer could approve now, in the teams where they may.
-    async fn waiting_for_review(&self, acting: &Acting) -> Result<Vec<WaitingReview>, AppError>;
+    /// Open requests the viewer could approve now, in the teams where they may. Every page's
+    /// header asks, so this does not fail: an error is logged and reads as none waiting.
+    async fn waiting_for_review(&self, acting: &Acting) -> Vec<WaitingReview>;
 }
 
 /// The signed-in person's own page: their verified addresses and signing keys.
@@ -412,6 +415,9 @@ pub type SharedPeople = Arc<dyn People>;
 pub trait Preferences: Send + Sync + 'static {
     /// The time zone the person fixed their pages to (`None`: the browser's own).
     async fn time_zone(&self, acting: &Acting) -> Result<Option<String>, AppError>;
+    /// The zone every page's times are written in: [`Self::time_zone`], and UTC (`None`,
+    /// the error logged) when it cannot be read, so that no page fails for its times.
+    async fn reader_zone(&self, acting: &Acting) -> Option<String>;
     /// Fixes the person's zone (`None`: back to the browser's); a zone the server does not
     /// know is `Invalid`.
     async fn set_time_zone(&self, acting: &Acting, zone: Option<String>) -> Result<(), AppError>;

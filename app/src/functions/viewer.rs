@@ -35,11 +35,13 @@ pub async fn get_page_frame() -> Result<PageFrame, AppError> {
             .get::<crate::components::time::ReaderZone>()
             .cloned()
     });
+    // Neither read fails the frame (both log their errors): a header without its review
+    // count, or times in UTC, beat a page without a header.
     let time_zone = match resolved {
         Some(crate::components::time::ReaderZone(zone)) => zone,
-        None => super::ports::preferences()?.time_zone(&acting).await?,
+        None => super::ports::preferences()?.reader_zone(&acting).await,
     };
-    let waiting = super::ports::deploys()?.waiting_for_review(&acting).await?;
+    let waiting = super::ports::deploys()?.waiting_for_review(&acting).await;
     Ok(PageFrame {
         viewer: acting.viewer,
         waiting,

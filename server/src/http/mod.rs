@@ -376,13 +376,7 @@ async fn resolve_reader_zone(
     let Some(acting) = request.extensions().get::<Acting>() else {
         return;
     };
-    let zone = preferences
-        .time_zone(acting)
-        .await
-        .inspect_err(|error| {
-            tracing::warn!(request_id = %acting.request_id, %error, "time zone not read");
-        })
-        .unwrap_or(None);
+    let zone = preferences.reader_zone(acting).await;
     request
         .extensions_mut()
         .insert(hangar_app::components::time::ReaderZone(zone));

@@ -40,6 +40,63 @@ pub struct DeployGateway {
 }
 
 impl DeployGateway {
+    /// [`Deploys::waiting_for_review`], with its errors.
+    async fn read_waiting_for_review(
+        &self,
+        acting: &Acting,
+    ) -> Result<Vec<WaitingReview>, AppError> {
+        // Every page's header asks, so the common answer ("none open") costs one query: the
+        // open requests of the teams the viewer reviews for, and the person only when there
+        // is one to judge.
+        let reviews_for: Vec<&str> = acting
+            .viewer
+            .teams
+            .iter()
+            .map(|membership| membership.team.as_str())
+            .filter(|team| acting.viewer.can(team, TeamAction::ApproveDeploy))
+            .filter(|team| self.engine.team(team).is_ok())
+            .collect();
+        let open =
+            store::in_status_of_teams(self.db(), &reviews_for, &[RequestStatus::Pending]).await?;
+        let mut waiting = Vec::new();
+        if open.is_empty() {
+            return Ok(waiting);
+        }
+        let Some(person) = crate::users::person(self.db(), acting.user_id).await? else {
+            return Ok(waiting);
+        };
+        for request in open {
+            let team = request.team.as_str();
+            let (Some(membership), Ok(setup)) =
+                (acting.viewer.membership(team), self.engine.team(team))
+            else {
+                continue;
+            };
+            let loaded = self.engine.load(team, request.id).await?;
+            let reviewer = Reviewer {
+                person: &person,
+                role: membership.grant.acting_role(),
+            };
+            let reviewed = loaded
+                .reviews
+                .iter()
+                .any(|r| r.user_id == person.user_id && r.void_reason.is_none());
+            if !reviewed
+                && setup
+                    .config
+                    .policy
+                    .check_reviewer(&loaded.facts(), reviewer)
+                    .is_ok()
+            {
+                waiting.push(WaitingReview {
+                    team: team.to_string(),
+                    id: request.id,
+                });
+            }
+        }
+        Ok(waiting)
+    }
+
     pub fn new(engine: Arc<DeployEngine>) -> Self {
         Self { engine }
     }
@@ -370,6 +427,11 @@ impl Deploys for DeployGateway {
         acting: &Acting,
         team: &str,
     ) -> Result<Option<DeployedNow>, AppError> {
+        // The server function checked already; a door that reads a team's targets checks
+        // again rather than trust every future caller.
+        if !acting.viewer.can(team, TeamAction::View) {
+            return Err(AppError::NotFound);
+        }
         if self.engine.team(team).is_err() {
             return Ok(None);
         }
@@ -391,7 +453,16 @@ impl Deploys for DeployGateway {
                 targets: Vec::new(),
                 problem: Some(error.to_string()),
             },
-            Err(other) => return Err(other.into()),
+            // Anything else is Hangar's own failure: logged, and the home still shows.
+            Err(other) => {
+                tracing::warn!(request_id = %acting.request_id, error = %other, "deploy targets not read");
+                DeployedNow {
+                    targets: Vec::new(),
+                    problem: Some(
+                        "What the targets hold could not be read; the server logged why.".into(),
+                    ),
+                }
+            }
         };
         Ok(Some(now))
     }
@@ -790,57 +861,13 @@ impl Deploys for DeployGateway {
     }
 
     #[tracing::instrument(skip_all, fields(request_id = %acting.request_id))]
-    async fn waiting_for_review(&self, acting: &Acting) -> Result<Vec<WaitingReview>, AppError> {
-        // Every page's header asks, so the common answer ("none open") costs one query: the
-        // open requests of the teams the viewer reviews for, and the person only when there
-        // is one to judge.
-        let reviews_for: Vec<&str> = acting
-            .viewer
-            .teams
-            .iter()
-            .map(|membership| membership.team.as_str())
-            .filter(|team| acting.viewer.can(team, TeamAction::ApproveDeploy))
-            .filter(|team| self.engine.team(team).is_ok())
-            .collect();
-        let open =
-            store::in_status_of_teams(self.db(), &reviews_for, &[RequestStatus::Pending]).await?;
-        let mut waiting = Vec::new();
-        if open.is_empty() {
-            return Ok(waiting);
-        }
-        let Some(person) = crate::users::person(self.db(), acting.user_id).await? else {
-            return Ok(waiting);
-        };
-        for request in open {
-            let team = request.team.as_str();
-            let (Some(membership), Ok(setup)) =
-                (acting.viewer.membership(team), self.engine.team(team))
-            else {
-                continue;
-            };
-            let loaded = self.engine.load(team, request.id).await?;
-            let reviewer = Reviewer {
-                person: &person,
-                role: membership.grant.acting_role(),
-            };
-            let reviewed = loaded
-                .reviews
-                .iter()
-                .any(|r| r.user_id == person.user_id && r.void_reason.is_none());
-            if !reviewed
-                && setup
-                    .config
-                    .policy
-                    .check_reviewer(&loaded.facts(), reviewer)
-                    .is_ok()
-            {
-                waiting.push(WaitingReview {
-                    team: team.to_string(),
-                    id: request.id,
-                });
-            }
-        }
-        Ok(waiting)
+    async fn waiting_for_review(&self, acting: &Acting) -> Vec<WaitingReview> {
+        self.read_waiting_for_review(acting)
+            .await
+            .inspect_err(|error| {
+                tracing::warn!(request_id = %acting.request_id, %error, "review queue not read");
+            })
+            .unwrap_or_default()
     }
 }
 

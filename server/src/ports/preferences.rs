@@ -69,6 +69,15 @@ impl Preferences for PreferencePages {
         Ok(zone.filter(|z| hangar_app::time_text::is_time_zone(z)))
     }
 
+    async fn reader_zone(&self, acting: &Acting) -> Option<String> {
+        self.time_zone(acting)
+            .await
+            .inspect_err(|error| {
+                tracing::warn!(request_id = %acting.request_id, %error, "time zone not read");
+            })
+            .unwrap_or(None)
+    }
+
     #[tracing::instrument(skip_all, fields(request_id = %acting.request_id))]
     async fn set_time_zone(&self, acting: &Acting, zone: Option<String>) -> Result<(), AppError> {
         if acting.token.is_some() || acting.user_id <= 0 {
