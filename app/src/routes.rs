@@ -179,12 +179,18 @@ pub fn App() -> impl IntoView {
     }
 }
 
+/// The page's frame as every page may read it (`expect_context`): who is signed in, their
+/// review queue, their zone.
+#[derive(Clone, Copy)]
+pub struct Frame(pub Resource<Result<PageFrame, AppError>>);
+
 /// Everything inside the router: the frame's one load (who is signed in, their review queue,
 /// their time zone), read again at every navigation, then the header and the page.
 #[component]
 fn Framed(hydrated: RwSignal<bool>) -> impl IntoView {
     let location = use_location();
     let frame = Resource::new(move || location.pathname.get(), |_| get_page_frame());
+    provide_context(Frame(frame));
     // Times show in the zone the person fixed, else (once hydrated) in the browser's. The
     // server resolved it before rendering (`ReaderZone`) and writes every time in it; the
     // frame hands it to the browser, which keeps the last one it read while a navigation

@@ -31,7 +31,6 @@ pub mod views;
 
 use crate::models::{Access, PlatformAction, TeamAction};
 
-pub const ACCESS_GET_VIEWER: Access = Access::Authenticated;
 pub const ACCESS_GET_PAGE_FRAME: Access = Access::Authenticated;
 pub const ACCESS_GET_SETTINGS: Access = Access::Authenticated;
 pub const ACCESS_SAVE_TIME_ZONE: Access = Access::Authenticated;
@@ -90,7 +89,6 @@ pub const ACCESS_RESOLVE_DAG_OWNERSHIP: Access = Access::Platform(PlatformAction
 pub fn declared_access() -> Vec<(&'static str, Access)> {
     use leptos::server_fn::ServerFn;
     vec![
-        (viewer::GetViewer::PATH, ACCESS_GET_VIEWER),
         (viewer::GetPageFrame::PATH, ACCESS_GET_PAGE_FRAME),
         (settings::GetSettings::PATH, ACCESS_GET_SETTINGS),
         (settings::SaveTimeZone::PATH, ACCESS_SAVE_TIME_ZONE),

@@ -1,4 +1,4 @@
-//! Who is signed in: for the team picker, and with what every page's frame shows.
+//! What the frame around every page shows: who is signed in, and what follows them.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -6,11 +6,6 @@ use serde::{Deserialize, Serialize};
 use crate::errors::AppError;
 use crate::models::Viewer;
 use crate::models::deploys::WaitingReview;
-
-#[server(prefix = "/api", endpoint = "viewer", output = crate::functions::encoding::JsonAnswer)]
-pub async fn get_viewer() -> Result<Viewer, AppError> {
-    super::guard::require(super::ACCESS_GET_VIEWER, None).map(|acting| acting.viewer)
-}
 
 /// What the frame around every page needs, in one answer: each load is a resource of its
 /// own in every render (a suspense boundary and a serialised answer), and the frame's three

@@ -3,15 +3,16 @@
 use leptos::prelude::*;
 
 use crate::components::ErrorView;
-use crate::functions::viewer::get_viewer;
+use crate::routes::Frame;
 
 #[component]
 pub fn TeamPicker() -> impl IntoView {
-    let viewer = Resource::new(|| (), |_| get_viewer());
+    // Who is signed in comes with the page's frame, read once for the header and this list.
+    let Frame(frame) = expect_context::<Frame>();
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading your teams…"</p> }>
             {move || Suspend::new(async move {
-                match viewer.await {
+                match frame.await.map(|frame| frame.viewer) {
                     Ok(viewer) if viewer.teams.is_empty() => view! {
                         <section class="notice">
                             <h1>"No team yet"</h1>
