@@ -7,6 +7,7 @@ pub mod execution;
 pub mod header;
 pub mod import_errors;
 pub mod live;
+pub mod log_lines;
 pub mod run_rows;
 pub mod sync_notice;
 pub mod team_nav;

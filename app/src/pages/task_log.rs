@@ -575,7 +575,8 @@ fn LogView(
     // Follow live only what is at the end: the last page, unfiltered.
     let follows = growing && filter.is_empty() && next.is_none();
     let from = lines.last().map(|l| l.number).unwrap_or(first);
-    let appended = RwSignal::new(Vec::<LogLine>::new());
+    // Lines the live stream sends are appended as HTML by the same writer as the page's.
+    let log_ref = NodeRef::<leptos::html::Div>::new();
     let ended = RwSignal::new(false);
     if follows {
         let events = format!(
@@ -588,8 +589,11 @@ fn LogView(
             move || events.clone(),
             move |kind, data| match kind.as_str() {
                 "lines" => {
-                    if let Ok(lines) = serde_json::from_str::<Vec<LogLine>>(&data) {
-                        appended.update(|all| all.extend(lines));
+                    if let (Ok(lines), Some(log)) = (
+                        serde_json::from_str::<Vec<LogLine>>(&data),
+                        log_ref.get_untracked(),
+                    ) {
+                        append_html(&log, &crate::components::log_lines::lines_html(&lines));
                     }
                 }
                 "end" => {
@@ -616,7 +620,7 @@ fn LogView(
         .map
         .map(|m| view! { <input type="hidden" name="map" value=m.to_string()/> });
     let search = filter.search.clone();
-    let body = render_lines(lines, open_group);
+    let body = crate::components::log_lines::page_lines_html(&lines, open_group.as_deref());
     view! {
         <div class="log-viewer" data-testid="log-viewer" data-growing=growing.to_string()>
             <nav class="tries" aria-label="Tries">{tries}</nav>
@@ -651,110 +655,20 @@ fn LogView(
                 })}
             </p>
             <p class="muted small">"Times in UTC."</p>
-            <div class="log" data-testid="log">
-                {body}
-                <For each=move || appended.get() key=|line| line.number let:line>
-                    <LogLineView line/>
-                </For>
-            </div>
+            <div class="log" data-testid="log" node_ref=log_ref inner_html=body></div>
         </div>
     }
     .into_any()
 }
 
-/// The page's lines, `::group::` sections folded (`<details>`: folding needs no JavaScript);
-/// a section open where the page starts is shown open, marked as continued.
-fn render_lines(lines: Vec<LogLine>, open_group: Option<String>) -> impl IntoView {
-    enum Part {
-        Line(LogLine),
-        Group {
-            title: String,
-            continued: bool,
-            lines: Vec<LogLine>,
-        },
+/// Appends `html` at the end of the log (the browser only; on the server nothing streams).
+fn append_html(log: &leptos::web_sys::HtmlDivElement, html: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        _ = log.insert_adjacent_html("beforeend", html);
     }
-    let mut parts: Vec<Part> = Vec::new();
-    if let Some(title) = open_group {
-        parts.push(Part::Group {
-            title,
-            continued: true,
-            lines: Vec::new(),
-        });
-    }
-    let mut in_group = !parts.is_empty();
-    for line in lines {
-        if let Some(title) = line.group_start() {
-            parts.push(Part::Group {
-                title: title.to_string(),
-                continued: false,
-                lines: Vec::new(),
-            });
-            in_group = true;
-            continue;
-        }
-        if line.is_group_end() {
-            in_group = false;
-            continue;
-        }
-        match parts.last_mut() {
-            Some(Part::Group { lines, .. }) if in_group => lines.push(line),
-            _ => parts.push(Part::Line(line)),
-        }
-    }
-    parts
-        .into_iter()
-        .map(|part| match part {
-            Part::Line(line) => view! { <LogLineView line/> }.into_any(),
-            Part::Group {
-                title,
-                continued,
-                lines,
-            } => {
-                let count = lines.len();
-                let lines = lines
-                    .into_iter()
-                    .map(|line| view! { <LogLineView line/> })
-                    .collect_view();
-                view! {
-                    <details class="log-group" open=continued data-testid="log-group">
-                        <summary>{title}{continued.then_some(" (continued)")} <span class="muted">{format!("{count} lines")}</span></summary>
-                        {lines}
-                    </details>
-                }
-                .into_any()
-            }
-        })
-        .collect_view()
-}
-
-#[component]
-fn LogLineView(line: LogLine) -> impl IntoView {
-    let time = line
-        .timestamp
-        .as_deref()
-        .and_then(|t| t.get(11..23))
-        .unwrap_or("")
-        .to_string();
-    let anchor = format!("L{}", line.number);
-    let href = format!("#{anchor}");
-    let class = format!(
-        "log-line level-{}{}",
-        line.level,
-        if line.looks_like_traceback() {
-            " traceback-line"
-        } else {
-            ""
-        }
-    );
-    let traceback = (!line.traceback.is_empty())
-        .then(|| view! { <pre class="traceback" data-testid="traceback">{line.traceback.join("\n")}</pre> });
-    view! {
-        <div class=class id=anchor>
-            <a class="log-n" href=href>{line.number}</a>
-            <span class="log-time">{time}</span>
-            <span class="log-level">{line.level.clone()}</span>
-            <span class="log-text">{line.text.clone()}</span>
-            {traceback}
-        </div>
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = (log, html);
     }
 }
