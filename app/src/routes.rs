@@ -196,16 +196,8 @@ fn Framed(hydrated: RwSignal<bool>) -> impl IntoView {
     // frame hands it to the browser, which keeps the last one it read while a navigation
     // reads the frame again.
     #[cfg(feature = "ssr")]
-    let reader_zone = Signal::stored(
-        use_context::<http::request::Parts>()
-            .and_then(|parts| {
-                parts
-                    .extensions
-                    .get::<crate::components::time::ReaderZone>()
-                    .cloned()
-            })
-            .and_then(|crate::components::time::ReaderZone(zone)| zone),
-    );
+    let reader_zone =
+        Signal::stored(crate::components::time::ReaderZone::of_request().and_then(|zone| zone.0));
     #[cfg(not(feature = "ssr"))]
     let reader_zone = Signal::from(Memo::new(move |last: Option<&Option<String>>| match frame
         .try_get()

@@ -27,6 +27,16 @@ pub struct TimeContext {
 #[derive(Clone, Debug)]
 pub struct ReaderZone(pub Option<String>);
 
+#[cfg(feature = "ssr")]
+impl ReaderZone {
+    /// The zone the page handler resolved for the request being rendered; `None` outside a
+    /// page render (a server function called by the browser).
+    pub fn of_request() -> Option<Self> {
+        leptos::prelude::use_context::<http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<Self>().cloned())
+    }
+}
+
 /// Called once by the app's root.
 pub fn provide_time_context(zone: Signal<Option<String>>, hydrated: Signal<bool>) {
     let now = RwSignal::new(now_ms());

@@ -24,15 +24,9 @@ pub async fn get_page_frame() -> Result<PageFrame, AppError> {
     let acting = super::guard::require(super::ACCESS_GET_PAGE_FRAME, None)?;
     // The zone this page's times were written in, as the server resolved it before rendering
     // (`ReaderZone`), so that the browser takes over the same one; read when not rendering.
-    let resolved = use_context::<http::request::Parts>().and_then(|parts| {
-        parts
-            .extensions
-            .get::<crate::components::time::ReaderZone>()
-            .cloned()
-    });
     // Neither read fails the frame (both log their errors): a header without its review
     // count, or times in UTC, beat a page without a header.
-    let time_zone = match resolved {
+    let time_zone = match crate::components::time::ReaderZone::of_request() {
         Some(crate::components::time::ReaderZone(zone)) => zone,
         None => super::ports::preferences()?.reader_zone(&acting).await,
     };

@@ -55,6 +55,14 @@ impl From<Refusal> for DeployError {
     }
 }
 
+impl DeployError {
+    /// The team's own repository or a target failed: the cause is theirs to see (pages show
+    /// it as the deploy state's problem rather than failing).
+    pub fn is_repository_or_target(&self) -> bool {
+        matches!(self, Self::Git(_) | Self::Directory(_) | Self::Ref(_))
+    }
+}
+
 impl From<DeployError> for AppError {
     fn from(error: DeployError) -> Self {
         match error {

@@ -169,16 +169,16 @@ impl DeployEngine {
         if fetch && result.is_ok() {
             self.fetched(team);
         }
-        result.or_else(|error| match error {
-            DeployError::Git(_) | DeployError::Directory(_) | DeployError::Ref(_) => {
-                Ok(TeamState {
-                    targets: Vec::new(),
-                    deployed: None,
-                    candidates: Vec::new(),
-                    problem: Some(error.to_string()),
-                })
+        result.or_else(|error| {
+            if !error.is_repository_or_target() {
+                return Err(error);
             }
-            other => Err(other),
+            Ok(TeamState {
+                targets: Vec::new(),
+                deployed: None,
+                candidates: Vec::new(),
+                problem: Some(error.to_string()),
+            })
         })
     }
 

@@ -447,9 +447,7 @@ impl Deploys for DeployGateway {
                 problem: None,
             },
             // As on the deploys page: the team's own target failed, so the cause is theirs.
-            Err(
-                error @ (DeployError::Git(_) | DeployError::Directory(_) | DeployError::Ref(_)),
-            ) => DeployedNow {
+            Err(error) if error.is_repository_or_target() => DeployedNow {
                 targets: Vec::new(),
                 problem: Some(error.to_string()),
             },
