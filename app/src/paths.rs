@@ -50,6 +50,11 @@ pub fn graph(team: &str, environment: &str, dag_id: &str, run_id: Option<&str>) 
     )
 }
 
+/// The form that triggers a run of the DAG.
+pub fn trigger(team: &str, environment: &str, dag_id: &str) -> String {
+    format!("{}/trigger", dag(team, environment, dag_id))
+}
+
 /// The DAG's source code (of the version `run` used, when one is named).
 pub fn code(team: &str, environment: &str, dag_id: &str, run_id: Option<&str>) -> String {
     let run = run_id.map(|r| r.to_string()).unwrap_or_default();

@@ -36,6 +36,7 @@ use crate::pages::{
     team_home::TeamHomePage,
     team_picker::TeamPicker,
     tokens::TokensPage,
+    trigger::TriggerPageView,
     variables::VariablesPage,
 };
 
@@ -46,6 +47,10 @@ pub const PAGE_ACCESS: &[(&str, Access)] = &[
     (
         "/t/{team}/dags/{environment}/{dag}",
         Access::Team(TeamAction::View),
+    ),
+    (
+        "/t/{team}/dags/{environment}/{dag}/trigger",
+        Access::Team(TeamAction::Trigger),
     ),
     (
         "/t/{team}/dags/{environment}/{dag}/graph",
@@ -118,6 +123,7 @@ lazy_pages! {
     TeamHomeRoute => TeamHomePage,
     DagsRoute => DagsPage,
     DagDetailRoute => DagDetailPage,
+    TriggerRoute => TriggerPageView,
     GraphRoute => GraphPageView,
     CodeRoute => CodePageView,
     RunDetailRoute => RunDetailPage,
@@ -217,6 +223,7 @@ fn Framed(hydrated: RwSignal<bool>) -> impl IntoView {
                     <Route path=path!("/t/:team") view={Lazy::<TeamHomeRoute>::new()}/>
                     <Route path=path!("/t/:team/dags") view={Lazy::<DagsRoute>::new()}/>
                     <Route path=path!("/t/:team/dags/:environment/:dag") view={Lazy::<DagDetailRoute>::new()}/>
+                    <Route path=path!("/t/:team/dags/:environment/:dag/trigger") view={Lazy::<TriggerRoute>::new()}/>
                     <Route path=path!("/t/:team/dags/:environment/:dag/graph") view={Lazy::<GraphRoute>::new()}/>
                     <Route path=path!("/t/:team/dags/:environment/:dag/code") view={Lazy::<CodeRoute>::new()}/>
                     <Route path=path!("/t/:team/dags/:environment/:dag/runs/:run") view={Lazy::<RunDetailRoute>::new()}/>

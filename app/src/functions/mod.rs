@@ -37,6 +37,7 @@ pub const ACCESS_SAVE_TIME_ZONE: Access = Access::Authenticated;
 pub const ACCESS_GET_TEAM_HOME: Access = Access::Team(TeamAction::View);
 pub const ACCESS_GET_TEAM_DAGS: Access = Access::Team(TeamAction::View);
 pub const ACCESS_GET_DAG_DETAIL: Access = Access::Team(TeamAction::View);
+pub const ACCESS_GET_DAG_TRIGGER: Access = Access::Team(TeamAction::Trigger);
 pub const ACCESS_GET_TEAM_RUNS: Access = Access::Team(TeamAction::View);
 pub const ACCESS_GET_RUN_DETAIL: Access = Access::Team(TeamAction::View);
 pub const ACCESS_GET_TASK_LOG: Access = Access::Team(TeamAction::View);
@@ -108,6 +109,7 @@ pub fn declared_access() -> Vec<(&'static str, Access)> {
         ),
         (dags::GetTeamDags::PATH, ACCESS_GET_TEAM_DAGS),
         (runs::GetDagDetail::PATH, ACCESS_GET_DAG_DETAIL),
+        (runs::GetDagTrigger::PATH, ACCESS_GET_DAG_TRIGGER),
         (runs::GetTeamRuns::PATH, ACCESS_GET_TEAM_RUNS),
         (runs::GetRunDetail::PATH, ACCESS_GET_RUN_DETAIL),
         (runs::GetTaskLog::PATH, ACCESS_GET_TASK_LOG),

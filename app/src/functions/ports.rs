@@ -27,7 +27,7 @@ use crate::models::views::{CodePage, GanttPage, GraphPage};
 use crate::models::{
     ClearOptions, ClearedTask, ConnectionForm, ConnectionPage, DagDetail, DagPage, DagQuery,
     PoolForm, PoolPage, RevealedValue, RunDetail, RunPage, RunQuery, TaskLogPage, TaskLogQuery,
-    TaskPage, TriggerRequest, VariableForm, VariablePage,
+    TaskPage, TriggerPage, TriggerRequest, VariableForm, VariablePage,
 };
 
 /// Names one DAG of one environment, as the URL does.
@@ -61,6 +61,8 @@ pub trait ReadModel: Send + Sync + 'static {
     /// sync or an action, on any replica); kept pages are valid only while it stands still.
     fn data_version(&self, team: &str) -> u64;
     async fn dag_detail(&self, acting: &Acting, dag: &DagKey) -> Result<DagDetail, AppError>;
+    /// The DAG and its run parameters, for the trigger page.
+    async fn dag_trigger(&self, acting: &Acting, dag: &DagKey) -> Result<TriggerPage, AppError>;
     async fn team_runs(
         &self,
         acting: &Acting,

@@ -7,7 +7,7 @@
 use leptos::prelude::*;
 
 use crate::errors::AppError;
-use crate::models::{DagDetail, RunDetail, RunPage, TaskLogPage, TaskPage};
+use crate::models::{DagDetail, RunDetail, RunPage, TaskLogPage, TaskPage, TriggerPage};
 
 #[cfg(feature = "ssr")]
 use super::ports::DagKey;
@@ -21,6 +21,33 @@ pub async fn get_dag_detail(
     let acting = super::guard::require(super::ACCESS_GET_DAG_DETAIL, Some(&team))?;
     super::ports::read_model()?
         .dag_detail(&acting, &DagKey::new(team, environment, dag_id))
+        .await
+}
+
+/// The DAG page's data with its recent runs' HTML moved to `recent_runs_kept`, for the
+/// server's own render: the grid goes out once, in the page's HTML, not again in the data
+/// the browser hydrates from (as `views::rendered_dag_graph`).
+#[cfg(feature = "ssr")]
+pub async fn rendered_dag_detail(
+    team: String,
+    environment: String,
+    dag_id: String,
+) -> Result<DagDetail, AppError> {
+    let mut detail = get_dag_detail(team, environment, dag_id).await?;
+    detail.recent_runs_kept = Some(std::mem::take(&mut detail.recent_runs_html).into());
+    Ok(detail)
+}
+
+/// The trigger page's DAG and its run parameters (the form itself posts to `trigger_dag`).
+#[server(prefix = "/api", endpoint = "dag_trigger", output = crate::functions::encoding::JsonAnswer)]
+pub async fn get_dag_trigger(
+    team: String,
+    environment: String,
+    dag_id: String,
+) -> Result<TriggerPage, AppError> {
+    let acting = super::guard::require(super::ACCESS_GET_DAG_TRIGGER, Some(&team))?;
+    super::ports::read_model()?
+        .dag_trigger(&acting, &DagKey::new(team, environment, dag_id))
         .await
 }
 

@@ -30,7 +30,7 @@ pub use pools::{DEFAULT_POOL, PoolForm, PoolPage, PoolRow};
 pub use runs::{
     DagDetail, GridTask, LOG_LEVELS, LOG_MASK, LOG_PAGE_LINES, LogFilter, LogLine, RUN_COUNT_CAP,
     RUN_PAGE_SIZE, RUN_STATES, RUN_TYPES, RUNS_IN_GRID, RunDetail, RunGrid, RunPage, RunQuery,
-    RunRow, TaskCell, TaskLogPage, TaskLogQuery, TaskRow, TriggerRequest,
+    RunRow, TaskCell, TaskLogPage, TaskLogQuery, TaskRow, TriggerPage, TriggerRequest,
 };
 pub use tasks::{
     ClearOptions, ClearedTask, MARK_STATES, MappedPage, MappedSummary, RunTask, TaskPage, TreeNode,

@@ -30,15 +30,48 @@ pub struct DagDetail {
     pub file: Option<String>,
     /// `doc_md` rendered to HTML on the server, raw HTML and unsafe links removed.
     pub doc_html: Option<String>,
-    /// Run parameters, once the sync has read the DAG's details.
-    pub params: Vec<super::DagParam>,
+    /// The names of the DAG's run parameters, once the sync has read the DAG's details
+    /// (their fields are on the trigger page).
+    pub param_names: Vec<String>,
     /// Import errors of the DAG's file.
     pub import_errors: Vec<super::dags::ImportErrorRow>,
-    pub grid: RunGrid,
+    /// The recent runs' duration chart and grid, written on the server (escaped there:
+    /// `read_model/run_grid_html.rs`); empty when it travels as `recent_runs_kept` (the
+    /// server's own render sends it once, in the HTML, as the graph page does its SVG).
+    pub recent_runs_html: String,
+    #[serde(skip)]
+    pub recent_runs_kept: Option<std::sync::Arc<str>>,
+    /// When the grid's first and last runs were due (none without runs).
+    pub runs_from: Option<String>,
+    pub runs_to: Option<String>,
     /// What this viewer may do to this DAG (shared DAGs: platform admins only).
     pub can_pause: bool,
     pub can_trigger: bool,
     pub sync: Vec<SyncNotice>,
+}
+
+impl DagDetail {
+    /// The recent runs' HTML to put on the page.
+    pub fn recent_runs(&self) -> std::sync::Arc<str> {
+        self.recent_runs_kept
+            .clone()
+            .unwrap_or_else(|| std::sync::Arc::from(self.recent_runs_html.as_str()))
+    }
+}
+
+/// What the trigger page needs: the DAG, its run parameters (each becomes a typed field) and
+/// whether this viewer may trigger it (shared DAGs: platform admins only; nobody while its
+/// ownership is in conflict).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TriggerPage {
+    pub environment: String,
+    pub dag_id: String,
+    pub display_name: String,
+    pub shared: bool,
+    pub is_paused: bool,
+    pub ownership_conflict: bool,
+    pub params: Vec<super::DagParam>,
+    pub can_trigger: bool,
 }
 
 /// The last runs × the tasks they ran, tasks in their groups.

@@ -21,4 +21,5 @@ pub mod task_log;
 pub mod team_home;
 pub mod team_picker;
 pub mod tokens;
+pub mod trigger;
 pub mod variables;

@@ -197,7 +197,7 @@ pub(crate) fn indented(class: &str, depth: usize) -> String {
 }
 
 /// Deeper groups than this are indented as much (style/main.css has the classes).
-const MAX_INDENT: usize = 8;
+pub const MAX_INDENT: usize = 8;
 
 fn task_node(place: &TaskPlace, node: TreeNode<RunTask>, depth: usize) -> AnyView {
     match node {

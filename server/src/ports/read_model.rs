@@ -7,7 +7,7 @@ use hangar_app::functions::ports::{Acting, DagKey, ReadModel};
 use hangar_app::models::views::{GanttPage, GraphPage};
 use hangar_app::models::{
     ConnectionPage, DagDetail, DagPage, DagQuery, PlatformAction, PoolPage, RUN_STATES, RUN_TYPES,
-    RunDetail, RunPage, RunQuery, TaskPage, TeamAction, VariablePage,
+    RunDetail, RunPage, RunQuery, TaskPage, TeamAction, TriggerPage, VariablePage,
 };
 
 use hangar_app::models::execution::{DeclaredExecution, TeamExecution};
@@ -15,7 +15,8 @@ use hangar_app::models::execution::{DeclaredExecution, TeamExecution};
 use crate::config::{AirflowConfig, Ownership, TeamConfig};
 use crate::db::Db;
 use crate::read_model::{
-    connections, dags, execution, import_errors, markdown, pools, runs, tasks, variables,
+    connections, dags, execution, import_errors, markdown, pools, run_grid_html, runs, tasks,
+    variables,
 };
 
 pub struct DbReadModel {
@@ -119,7 +120,7 @@ impl ReadModel for DbReadModel {
         let shared = record.row.shared;
         // In an ownership conflict nothing may be done to the DAG (see `actions::authorize`).
         let open = !record.row.ownership_conflict;
-        let params = record.params();
+        let param_names = record.params().into_iter().map(|p| p.name).collect();
         Ok(DagDetail {
             can_pause: open
                 && acting
@@ -135,10 +136,43 @@ impl ReadModel for DbReadModel {
             last_parsed: record.last_parsed,
             file: record.relative_fileloc,
             doc_html: record.doc_md.as_deref().map(markdown::render),
-            params,
+            param_names,
             import_errors,
-            grid,
+            recent_runs_html: run_grid_html::recent_runs_html(
+                &run_grid_html::GridPlace {
+                    team: &key.team,
+                    environment: &key.environment,
+                    dag_id: &key.dag_id,
+                },
+                &grid,
+            ),
+            recent_runs_kept: None,
+            runs_from: grid.runs.first().map(|r| r.run_after.clone()),
+            runs_to: grid.runs.last().map(|r| r.run_after.clone()),
             sync,
+        })
+    }
+
+    #[tracing::instrument(skip_all, fields(request_id = %acting.request_id, team = %key.team, dag = %key.dag_id))]
+    async fn dag_trigger(&self, acting: &Acting, key: &DagKey) -> Result<TriggerPage, AppError> {
+        let record = runs::visible_dag(&self.db, &key.team, &key.environment, &key.dag_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let params = record.params();
+        let row = record.row;
+        Ok(TriggerPage {
+            // As on the DAG page: in an ownership conflict nothing may be done to the DAG.
+            can_trigger: !row.ownership_conflict
+                && acting
+                    .viewer
+                    .can_change(&key.team, TeamAction::Trigger, row.shared),
+            environment: row.environment,
+            dag_id: row.dag_id,
+            display_name: row.display_name,
+            shared: row.shared,
+            is_paused: row.is_paused,
+            ownership_conflict: row.ownership_conflict,
+            params,
         })
     }
 

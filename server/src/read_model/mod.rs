@@ -10,6 +10,7 @@ pub mod import_errors;
 pub mod markdown;
 pub mod pools;
 pub mod rows;
+pub mod run_grid_html;
 pub mod runs;
 pub mod tasks;
 pub mod variables;

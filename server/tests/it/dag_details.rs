@@ -59,10 +59,38 @@ async fn dag_details_are_shown_to_their_team_only(backend: Backend) {
     assert!(page.contains("&lt;script&gt;alert"), "it shows as text");
     assert!(page.contains("team_a_etl.py"), "the DAG's file is named");
 
-    // Parameters: listed, the form starts from their defaults, and a trigger that breaks
-    // them is refused by Hangar naming the parameter, before Airflow is asked.
-    assert!(page.contains(r#"data-testid="trigger-params""#));
+    // Parameters: named on the DAG page, which links to the trigger page; there the form
+    // starts from their defaults, and a trigger that breaks them is refused by Hangar naming
+    // the parameter, before Airflow is asked.
+    let named = page
+        .split(r#"data-testid="dag-params""#)
+        .nth(1)
+        .expect("the DAG page names its parameters");
+    let named = &named[..named.find("</dd>").unwrap()];
+    assert!(
+        named.contains("batch_size") && named.contains("region"),
+        "{named}"
+    );
+    assert!(
+        page.contains(r#"href="/t/team_a/dags/main/team_a_etl/trigger""#),
+        "{page}"
+    );
+    assert!(
+        !page.contains(r#"data-testid="trigger-params""#),
+        "the form is on its own page"
+    );
+    let page = author
+        .get("/t/team_a/dags/main/team_a_etl/trigger")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(r#"data-testid="trigger-params""#), "{page}");
     assert!(page.contains("rows per batch"));
+    assert!(
+        page.contains(r#"name="return_to" value="/t/team_a/dags/main/team_a_etl""#),
+        "without JavaScript the trigger comes back to the DAG page: {page}"
+    );
     // Each parameter is a typed field starting from its default: a bounded whole number,
     // a choice of the allowed values.
     let batch = page
@@ -112,6 +140,40 @@ async fn dag_details_are_shown_to_their_team_only(backend: Backend) {
         );
         assert!(body.contains(fragment), "{field}={value}: {body}");
     }
+    // Who may not trigger gets no form: a viewer neither the link nor the page; a team
+    // member with the role, for a shared DAG, the page saying only platform admins may.
+    let viewer = app.signed_in("viewer").await; // viewer of team_a
+    let viewed = viewer
+        .get("/t/team_a/dags/main/team_a_etl")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(viewed.contains(r#"data-testid="dag-params""#), "{viewed}");
+    assert!(
+        !viewed.contains(r#"data-testid="trigger-open""#),
+        "{viewed}"
+    );
+    // A page one's role does not open answers as a page that does not exist (route_matrix).
+    let refused = viewer.get("/t/team_a/dags/main/team_a_etl/trigger").await;
+    assert_eq!(refused.status(), StatusCode::NOT_FOUND);
+    assert!(!refused.text().await.unwrap().contains("trigger-submit"));
+    let shared = author
+        .get("/t/team_a/dags/main/shared_housekeeping/trigger")
+        .await;
+    assert_eq!(shared.status(), StatusCode::OK);
+    let shared = shared.text().await.unwrap();
+    assert!(
+        shared.contains(r#"data-testid="trigger-refused""#) && shared.contains("platform admins"),
+        "{shared}"
+    );
+    assert!(!shared.contains("trigger-submit"), "{shared}");
+    // Another team's DAG has no trigger page, as it has no DAG page.
+    let other = author
+        .get("/t/team_a/dags/main/team_b_report/trigger")
+        .await;
+    assert_eq!(other.status(), StatusCode::NOT_FOUND);
+
     let runs_before = app.audit_actions().await.len();
     let bad = [
         ("team", "team_a"),

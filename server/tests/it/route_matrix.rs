@@ -295,6 +295,11 @@ async fn route_role_team_matrix(backend: Backend) {
                     || spec.path.ends_with("/log")
                     || spec.path.ends_with("/code")
                     || spec.path.ends_with("/dag_code");
+                // The trigger page and its data are the read model's: only the trigger
+                // itself asks Airflow.
+                let needs_airflow = needs_airflow
+                    && !spec.path.ends_with("/trigger")
+                    && !spec.path.ends_with("/dag_trigger");
                 // Deploys are not set up in this app: past the checks, deploy actions say so.
                 let deploys_not_set_up = spec.path.contains("deploy");
                 // One's own signing keys: past the checks, an empty key (or a key id the
