@@ -1,8 +1,19 @@
-//! How a failed load reads on a page, and the status the server answers with.
+//! How a failed load reads on a page, and the status the server answers with; how a refused
+//! action reads beside its form.
 
 use leptos::prelude::*;
 
 use crate::errors::AppError;
+
+/// Airflow's or Hangar's refusal of the last action, in words.
+#[component]
+pub fn ActionError(value: Signal<Option<AppError>>) -> impl IntoView {
+    move || {
+        value.get().map(|error| {
+            view! { <p class="notice error" role="alert" data-testid="action-error">{error.to_string()}</p> }
+        })
+    }
+}
 
 #[component]
 pub fn ErrorView(error: AppError) -> impl IntoView {

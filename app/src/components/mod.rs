@@ -1,6 +1,7 @@
 //! Pieces every page shares.
 
 pub mod dag_rows;
+pub mod drawn_html;
 pub mod environment_field;
 pub mod error_view;
 pub mod execution;
@@ -15,7 +16,7 @@ pub mod team_switcher;
 pub mod time;
 
 pub use environment_field::EnvironmentField;
-pub use error_view::ErrorView;
+pub use error_view::{ActionError, ErrorView};
 pub use execution::ExecutionView;
 pub use header::Header;
 pub use import_errors::ImportErrors;

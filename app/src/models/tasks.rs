@@ -44,6 +44,10 @@ impl<T> TreeNode<T> {
     }
 }
 
+/// Rows of deeper task groups are indented as much as this depth (style/main.css has the
+/// `indent-N` classes; the run page and the DAG page's grid use them).
+pub const MAX_INDENT: usize = 8;
+
 /// Builds the tree of `items` (task id, item), kept in their order; a group appears where
 /// its first task does.
 pub fn task_tree<T>(items: Vec<(String, T)>) -> Vec<TreeNode<T>> {

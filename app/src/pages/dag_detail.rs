@@ -11,7 +11,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
 use crate::components::team_nav::TeamNav;
-use crate::components::{ErrorView, ImportErrors, StateLegend, SyncNotices, Time};
+use crate::components::{ActionError, ErrorView, ImportErrors, StateLegend, SyncNotices, Time};
 use crate::errors::AppError;
 use crate::functions::actions::SetDagPaused;
 use crate::models::DagDetail;
@@ -23,6 +23,7 @@ pub fn DagDetailPage() -> impl IntoView {
     let param = move |name: &str| params.read().get(name).unwrap_or_default();
     let key = move || (param("team"), param("environment"), param("dag"));
     let pause = ServerAction::<SetDagPaused>::new();
+    let folded = StoredValue::new(std::collections::HashSet::<String>::new());
     let detail = Resource::new(
         move || (key(), pause.version().get()),
         |((team, environment, dag), _)| fetch(team, environment, dag),
@@ -35,7 +36,7 @@ pub fn DagDetailPage() -> impl IntoView {
                 match detail.await {
                     Ok(detail) => {
                         let (team, _, _) = key();
-                        view! { <DagDetailView team detail pause/> }.into_any()
+                        view! { <DagDetailView team detail pause folded/> }.into_any()
                     }
                     Err(error) => view! { <ErrorView error/> }.into_any(),
                 }
@@ -61,8 +62,28 @@ fn DagDetailView(
     team: String,
     detail: DagDetail,
     pause: ServerAction<SetDagPaused>,
+    /// The grid's groups the reader folded (kept by the page across live updates).
+    folded: StoredValue<std::collections::HashSet<String>>,
 ) -> impl IntoView {
+    // The groups a reader folds stay folded when a live update draws the grid again
+    // (`drawn_html`); the set outlives each drawing, as the page does.
+    let runs_ref = NodeRef::<leptos::html::Div>::new();
     let recent_runs = detail.recent_runs().to_string();
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if let Some(container) = runs_ref.get() {
+            folded
+                .with_value(|folded| crate::components::drawn_html::fold_again(&container, folded));
+        }
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = folded; // folding happens in the browser
+    let remember_fold = move |_event: leptos::ev::MouseEvent| {
+        #[cfg(feature = "hydrate")]
+        if let Some(toggle) = crate::components::drawn_html::toggled_group(&_event) {
+            folded.update_value(|folded| crate::components::drawn_html::remember(folded, toggle));
+        }
+    };
     let DagDetail {
         dag,
         bundle_name,
@@ -152,22 +173,12 @@ fn DagDetailView(
             <h2>"Recent runs"</h2>
             // The duration chart and the grid: links and folding groups only, written on the
             // server (read_model/run_grid_html.rs).
-            <div class="recent-runs" inner_html=recent_runs></div>
+            <div class="recent-runs" node_ref=runs_ref inner_html=recent_runs on:click=remember_fold></div>
             {runs_from.map(|first| view! {
                 <p class="grid-dates muted">"Runs from " <Time at=Some(first)/> " to " <Time at=runs_to/></p>
                 <StateLegend/>
             })}
         </section>
-    }
-}
-
-/// Airflow's or Hangar's refusal of the last action, in words.
-#[component]
-pub(crate) fn ActionError(value: Signal<Option<AppError>>) -> impl IntoView {
-    move || {
-        value.get().map(|error| {
-            view! { <p class="notice error" role="alert" data-testid="action-error">{error.to_string()}</p> }
-        })
     }
 }
 

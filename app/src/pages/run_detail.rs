@@ -193,11 +193,8 @@ fn task_row(place: &TaskPlace, row: &TaskRow, name: String, depth: usize) -> imp
 /// A row's name indented by its depth in the task groups, through a class (the page's
 /// content security policy allows no `style` attributes).
 pub(crate) fn indented(class: &str, depth: usize) -> String {
-    format!("{class} indent-{}", depth.min(MAX_INDENT))
+    format!("{class} indent-{}", depth.min(crate::models::MAX_INDENT))
 }
-
-/// Deeper groups than this are indented as much (style/main.css has the classes).
-pub const MAX_INDENT: usize = 8;
 
 fn task_node(place: &TaskPlace, node: TreeNode<RunTask>, depth: usize) -> AnyView {
     match node {

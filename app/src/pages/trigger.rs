@@ -11,11 +11,10 @@
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
-use crate::components::ErrorView;
+use crate::components::{ActionError, ErrorView};
 use crate::functions::actions::TriggerDag;
 use crate::functions::runs::get_dag_trigger;
 use crate::models::{DagParam, ParamInput, TriggerPage, TriggerRequest};
-use crate::pages::dag_detail::ActionError;
 use crate::paths;
 
 #[component]
@@ -60,22 +59,22 @@ fn TriggerView(
         environment,
         dag_id,
         display_name,
-        shared,
+        shared: _,
         is_paused,
         ownership_conflict,
         params,
         can_trigger,
     } = page;
     let dag_href = paths::dag(&team, &environment, &dag_id);
-    let dags_href = format!("/t/{team}/dags");
+    let dags_href = format!("{}/dags", paths::team(&team));
     // Why the form is not there, when it is not: the same reasons the DAG page shows no link.
     let refusal = (!can_trigger).then(|| {
+        // The page itself asks for a role that triggers (routes.rs), so what is left is
+        // the DAG's own state.
         let why = if ownership_conflict {
             "Nobody can trigger this DAG while its ownership is in conflict: a platform admin resolves it first."
-        } else if shared {
-            "This DAG comes from a shared bundle: only platform admins trigger it."
         } else {
-            "Your role in this team does not allow triggering this DAG."
+            "This DAG comes from a shared bundle: only platform admins trigger it."
         };
         view! { <p class="notice warning" role="alert" data-testid="trigger-refused">{why}</p> }
     });

@@ -4,16 +4,14 @@
 //! Why text and not components: both are pictures of data, without a control of their own
 //! (links and `<details>`, which fold without JavaScript). As leptos views they were the
 //! largest part of the DAG page's browser code; as text the browser only places what the
-//! server wrote (`DagDetail::grid_html`), on a first visit and on a live update alike, as
+//! server wrote (`DagDetail::recent_runs_html`), on a first visit and on a live update alike, as
 //! the graph and the Gantt chart do. Every value is escaped here, by `html::escape_into`.
 
 use std::fmt::Write;
 
 use hangar_app::html::escape_into;
-use hangar_app::models::{GridTask, RunGrid, RunRow, TaskCell, TreeNode};
+use hangar_app::models::{GridTask, MAX_INDENT, RunGrid, RunRow, TaskCell, TreeNode};
 use hangar_app::{models::states, paths, time_text};
-
-use hangar_app::pages::run_detail::MAX_INDENT;
 
 /// Where the grid's links go.
 pub struct GridPlace<'a> {
@@ -167,6 +165,7 @@ fn write_node(
                 }
                 let state = states::summary(cells.map(|c| c.state.as_str()));
                 out.push_str("<span class=\"cell group state-");
+                // One of Hangar's own state names (`states::TASK_STATES`), never Airflow's text.
                 out.push_str(state);
                 out.push_str("\" title=\"");
                 escape_into(out, &format!("{id}: {state}"));
@@ -321,7 +320,12 @@ mod tests {
 
     #[test]
     fn values_are_text() {
-        let mut hostile = run("<script>\"x'", "success", None, None);
+        let mut hostile = run(
+            "<script>\"x'",
+            "<s>",
+            Some("2026-12-01T10:00:00Z"),
+            Some("2026-12-01T10:00:05Z"),
+        );
         hostile.run_id = "<script>\"x'".into();
         let grid = RunGrid {
             runs: vec![hostile],
@@ -334,10 +338,13 @@ mod tests {
         };
         let html = recent_runs_html(&PLACE, &grid);
         assert!(
-            !html.contains("<script>") && !html.contains("<b>") && !html.contains("<i>"),
-            "{html}"
+            html.contains("run-durations"),
+            "the chart, with the same values"
         );
+        for raw in ["<script>", "<b>", "<i>", "<s>", "\"x'"] {
+            assert!(!html.contains(raw), "{raw}: {html}");
+        }
         assert!(html.contains("&lt;script&gt;&quot;x&#39;"), "{html}");
-        assert!(!html.contains("run-durations"), "no finished run, no chart");
+        assert!(html.contains("bar state-&lt;s&gt;"), "{html}");
     }
 }

@@ -157,6 +157,11 @@ async fn mapped_tasks_list_their_instances(backend: Backend) {
     }
     let grid = get_ok(&operator, &hangar_app::paths::dag("examples", "main", dag)).await;
     assert!(grid.contains("(3 mapped)"), "{}", main_of(&grid));
+    assert_eq!(
+        grid.matches("(3 mapped)").count(),
+        1,
+        "the grid goes out once, in the page, not again in the data it hydrates from"
+    );
 
     // A mapped task group: each of its tasks mapped three times, inside the group.
     let dag = "example_task_group_mapping";

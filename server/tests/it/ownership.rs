@@ -187,6 +187,7 @@ async fn dup_dag_stays_with_its_first_team(backend: Backend) {
     let dag_page = format!("/t/team_a/dags/main/{dag_id}");
     let run_page = format!("{dag_page}/runs/{}", hangar_app::paths::encode(&run_id));
     let log_page = format!("{run_page}/tasks/hello");
+    let trigger_page = format!("{dag_page}/trigger");
     let admin_a = app.signed_in("admin").await;
     let log = admin_a.get(&log_page).await.text().await.unwrap();
     assert!(log.contains("hello from team_a_extra"), "{log}");
@@ -240,7 +241,14 @@ async fn dup_dag_stays_with_its_first_team(backend: Backend) {
     // team_b (multi is team_b's admin) sees nothing of it: not the DAG, its run, nor its log.
     let multi = app.signed_in("multi").await;
     let b = |path: &str| path.replace("/t/team_a/", "/t/team_b/");
-    for path in [&dag_page, &run_page, &log_page, &foreign_page, &foreign_log] {
+    for path in [
+        &dag_page,
+        &trigger_page,
+        &run_page,
+        &log_page,
+        &foreign_page,
+        &foreign_log,
+    ] {
         assert_eq!(
             multi.get(&b(path)).await.status(),
             StatusCode::NOT_FOUND,
@@ -267,6 +275,14 @@ async fn dup_dag_stays_with_its_first_team(backend: Backend) {
         !page.contains("defined in team_b_extra"),
         "the other team's description is not shown"
     );
+    assert!(!page.contains(r#"data-testid="trigger-open""#), "{page}");
+    let form = admin_a.get(&trigger_page).await.text().await.unwrap();
+    assert!(
+        form.contains(r#"data-testid="trigger-refused""#)
+            && form.contains("ownership is in conflict"),
+        "{form}"
+    );
+    assert!(!form.contains("trigger-submit"), "{form}");
     assert!(admin_a.get(&run_page).await.status().is_success());
     let log = admin_a.get(&log_page).await.text().await.unwrap();
     assert!(log.contains("hello from team_a_extra"), "{log}");
