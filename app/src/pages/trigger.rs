@@ -191,6 +191,7 @@ fn TriggerForm(
     // Each parameter is a field of its own type, starting from its default; anything else
     // goes in the JSON object. Checked as you type (the server checks again before anything
     // reaches Airflow).
+    let retry_at = paths::trigger(&team, &environment, &dag_id);
     let conf = RwSignal::new(String::new());
     let values = RwSignal::new(
         params
@@ -234,6 +235,9 @@ fn TriggerForm(
                 <input type="hidden" name="environment" value=environment/>
                 <input type="hidden" name="dag_id" value=dag_id/>
                 <input type="hidden" name="return_to" value=return_to/>
+                // Without JavaScript, a refused trigger's page links back here, not to the
+                // DAG page.
+                <input type="hidden" name="retry_at" value=retry_at/>
                 {param_fields}
                 <label>{conf_label}
                     <textarea name="conf" rows=if has_params { "2" } else { "5" } placeholder="{}" data-testid="trigger-conf"

@@ -163,9 +163,12 @@ pub async fn handle(State(state): State<AppState>, request: Request) -> Response
     }
 }
 
-/// A form posted by the browser itself (no JavaScript), and where to send the user after.
+/// A form posted by the browser itself (no JavaScript), and where to send the user after:
+/// `return_to` once it is done, `retry_at` (the form's own page, when that is another page;
+/// `return_to` otherwise) when it failed, so the user is one click from trying again.
 struct PlainForm {
     return_to: String,
+    retry_at: String,
 }
 
 impl PlainForm {
@@ -190,15 +193,23 @@ impl PlainForm {
         let bytes = axum::body::to_bytes(body, usize::MAX)
             .await
             .map_err(|_| StatusCode::BAD_REQUEST.into_response())?;
-        let return_to = url::form_urlencoded::parse(&bytes)
-            .find(|(key, _)| key == "return_to")
-            .map(|(_, value)| value.into_owned());
+        let field = |name: &str| {
+            url::form_urlencoded::parse(&bytes)
+                .find(|(key, _)| key == name)
+                .map(|(_, value)| value.into_owned())
+        };
+        let return_to = safe_return_to(field("return_to").as_deref());
+        let retry_at = match field("retry_at") {
+            Some(page) => safe_return_to(Some(&page)),
+            None => return_to.clone(),
+        };
         parts.headers.remove(header::REFERER);
         let request = Request::from_parts(parts, Body::from(bytes));
         Ok((
             request,
             Some(Self {
-                return_to: safe_return_to(return_to.as_deref()),
+                return_to,
+                retry_at,
             }),
         ))
     }
@@ -249,7 +260,7 @@ impl PlainForm {
             "<h1>That did not work</h1><p role=\"alert\" data-testid=\"action-error\">{}</p>\
              <p><a href=\"{}\">Back</a></p>",
             escape(&error.to_string()),
-            escape(&self.return_to)
+            escape(&self.retry_at)
         );
         (status, page("That did not work", &body)).into_response()
     }

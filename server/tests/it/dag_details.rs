@@ -174,6 +174,34 @@ async fn dag_details_are_shown_to_their_team_only(backend: Backend) {
         .await;
     assert_eq!(other.status(), StatusCode::NOT_FOUND);
 
+    // Without JavaScript a refused trigger's page links back to the form, where the user
+    // tries again, not to the DAG page the form returns to once it worked; a page elsewhere
+    // is no place to go back to.
+    let refused_at = |retry_at: &'static str| {
+        let author = &author;
+        async move {
+            let form = [
+                ("team", "team_a"),
+                ("environment", "main"),
+                ("dag_id", "team_a_etl"),
+                ("conf", "{not json"),
+                ("return_to", "/t/team_a/dags/main/team_a_etl"),
+                ("retry_at", retry_at),
+            ];
+            let response = author.post_form("/api/trigger_dag", &form).await;
+            assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+            response.text().await.unwrap()
+        }
+    };
+    let refused = refused_at("/t/team_a/dags/main/team_a_etl/trigger").await;
+    assert!(refused.contains("That did not work"), "{refused}");
+    assert!(
+        refused.contains(r#"<a href="/t/team_a/dags/main/team_a_etl/trigger">Back</a>"#),
+        "{refused}"
+    );
+    let elsewhere = refused_at("https://evil.example/phish").await;
+    assert!(!elsewhere.contains("evil.example"), "{elsewhere}");
+
     let runs_before = app.audit_actions().await.len();
     let bad = [
         ("team", "team_a"),
