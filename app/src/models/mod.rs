@@ -33,8 +33,8 @@ pub use runs::{
     RunRow, TaskCell, TaskLogPage, TaskLogQuery, TaskRow, TriggerPage, TriggerRequest,
 };
 pub use tasks::{
-    ClearOptions, ClearedTask, MARK_STATES, MAX_INDENT, MappedPage, MappedSummary, RunTask,
-    TaskPage, TreeNode, TryRow, task_tree,
+    ClearOptions, ClearedTask, MARK_STATES, MappedPage, MappedSummary, RunTask, TaskPage, TreeNode,
+    TryRow, task_tree,
 };
 pub use variables::{MAX_VARIABLE_KEY, RevealedValue, VariableForm, VariablePage, VariableRow};
 pub use viewer::{TeamMembership, Viewer};

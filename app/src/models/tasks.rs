@@ -48,6 +48,12 @@ impl<T> TreeNode<T> {
 /// `indent-N` classes; the run page and the DAG page's grid use them).
 pub const MAX_INDENT: usize = 8;
 
+/// A row's name indented by its depth in the task groups, through a class (the page's
+/// content security policy allows no `style` attributes).
+pub fn indented(class: &str, depth: usize) -> String {
+    format!("{class} indent-{}", depth.min(MAX_INDENT))
+}
+
 /// Builds the tree of `items` (task id, item), kept in their order; a group appears where
 /// its first task does.
 pub fn task_tree<T>(items: Vec<(String, T)>) -> Vec<TreeNode<T>> {

@@ -8,6 +8,7 @@ use crate::components::team_nav::TeamNav;
 use crate::components::{ErrorView, Span, StateBadge, StateLegend, Time};
 use crate::functions::actions::{ClearFailedTasks, MarkRun};
 use crate::functions::runs::get_run_detail;
+use crate::models::tasks::indented;
 use crate::models::{RunDetail, RunTask, TaskRow, TreeNode};
 use crate::paths;
 
@@ -188,12 +189,6 @@ fn task_row(place: &TaskPlace, row: &TaskRow, name: String, depth: usize) -> imp
         <span class="num"><Span start=row.start_date.clone() end=row.end_date.clone()/></span>
         <span class="muted">{row.operator.clone().unwrap_or_default()}</span>
     }
-}
-
-/// A row's name indented by its depth in the task groups, through a class (the page's
-/// content security policy allows no `style` attributes).
-pub(crate) fn indented(class: &str, depth: usize) -> String {
-    format!("{class} indent-{}", depth.min(crate::models::MAX_INDENT))
 }
 
 fn task_node(place: &TaskPlace, node: TreeNode<RunTask>, depth: usize) -> AnyView {

@@ -10,7 +10,8 @@
 use std::fmt::Write;
 
 use hangar_app::html::escape_into;
-use hangar_app::models::{GridTask, MAX_INDENT, RunGrid, RunRow, TaskCell, TreeNode};
+use hangar_app::models::tasks::indented;
+use hangar_app::models::{GridTask, RunGrid, RunRow, TaskCell, TreeNode};
 use hangar_app::{models::states, paths, time_text};
 
 /// Where the grid's links go.
@@ -114,12 +115,16 @@ fn write_durations(out: &mut String, place: &GridPlace<'_>, runs: &[RunRow]) {
 
 fn write_name(out: &mut String, id: &str, depth: usize, group: bool) {
     let label = id.rsplit('.').next().unwrap_or(id);
-    let _ = write!(
-        out,
-        "<span class=\"grid-name{} indent-{}\" title=\"",
-        if group { " group-name" } else { "" },
-        depth.min(MAX_INDENT)
-    );
+    out.push_str("<span class=\"");
+    out.push_str(&indented(
+        if group {
+            "grid-name group-name"
+        } else {
+            "grid-name"
+        },
+        depth,
+    ));
+    out.push_str("\" title=\"");
     escape_into(out, id);
     out.push_str("\">");
     escape_into(out, label);
