@@ -41,12 +41,9 @@ pub struct LogLines {
     response: reqwest::Response,
     env: String,
     timeout: Duration,
-    /// Bytes received and not yet returned as lines.
-    pending: Vec<u8>,
+    buffer: LineBuffer,
     /// Set once the body has ended.
     ended: bool,
-    /// Bytes of the line being skipped past [`MAX_LINE_BYTES`].
-    overlong: bool,
 }
 
 impl LogLines {
@@ -55,9 +52,8 @@ impl LogLines {
             response,
             env,
             timeout,
-            pending: Vec::new(),
+            buffer: LineBuffer::default(),
             ended: false,
-            overlong: false,
         }
     }
 
@@ -71,20 +67,21 @@ impl LogLines {
     /// The next event, `None` at the end of the log.
     pub async fn next_event(&mut self) -> Result<Option<LogEvent>, AirflowError> {
         loop {
-            if let Some(line) = self.take_line() {
+            let line = match self.ended {
+                false => self.buffer.take_line(),
+                true => self.buffer.take_rest(),
+            };
+            if let Some(line) = line {
                 if line.iter().all(u8::is_ascii_whitespace) {
                     continue;
                 }
                 return Ok(Some(parse_event(&line)));
             }
             if self.ended {
-                let rest = std::mem::take(&mut self.pending);
-                let blank = rest.iter().all(u8::is_ascii_whitespace);
-                let tail_of_overlong = std::mem::take(&mut self.overlong);
-                return Ok((!blank && !tail_of_overlong).then(|| parse_event(&rest)));
+                return Ok(None);
             }
             match self.response.chunk().await {
-                Ok(Some(chunk)) => self.pending.extend_from_slice(&chunk),
+                Ok(Some(chunk)) => self.buffer.push(&chunk),
                 Ok(None) => self.ended = true,
                 Err(error) if error.is_timeout() => {
                     return Err(AirflowError::Timeout {
@@ -101,33 +98,74 @@ impl LogLines {
             }
         }
     }
+}
+
+/// Splits the body's chunks into lines. A chunk may hold thousands of lines (hyper reads up
+/// to hundreds of kilobytes at once from a fast Airflow): lines are read from a cursor, and
+/// what is left moves to the front once per chunk, not once per line, which made reading a
+/// chunk quadratic in its size.
+#[derive(Default)]
+struct LineBuffer {
+    /// Bytes received; those before `start` are already returned.
+    pending: Vec<u8>,
+    start: usize,
+    /// Bytes of the line being skipped past [`MAX_LINE_BYTES`].
+    overlong: bool,
+}
+
+impl LineBuffer {
+    fn push(&mut self, chunk: &[u8]) {
+        self.pending.drain(..self.start);
+        self.start = 0;
+        self.pending.extend_from_slice(chunk);
+    }
 
     /// A complete line from what arrived, cut to [`MAX_LINE_BYTES`] (the rest of an overlong
     /// line is dropped as it arrives, so it never fills memory).
     fn take_line(&mut self) -> Option<Vec<u8>> {
-        match self.pending.iter().position(|b| *b == b'\n') {
-            Some(end) => {
-                let mut line: Vec<u8> = self.pending.drain(..=end).collect();
-                line.pop();
-                if std::mem::take(&mut self.overlong) {
-                    // The tail of a line already returned.
-                    return self.take_line();
+        loop {
+            let unread = &self.pending[self.start..];
+            match memchr::memchr(b'\n', unread) {
+                Some(at) => {
+                    let line = &unread[..at.min(MAX_LINE_BYTES)];
+                    let line = (!std::mem::take(&mut self.overlong)).then(|| line.to_vec());
+                    self.start += at + 1;
+                    match line {
+                        Some(line) => return Some(line),
+                        // The tail of a line already returned.
+                        None => continue,
+                    }
                 }
-                line.truncate(MAX_LINE_BYTES);
-                Some(line)
+                None if unread.len() > MAX_LINE_BYTES && !self.overlong => {
+                    let line = unread[..MAX_LINE_BYTES].to_vec();
+                    self.clear();
+                    self.overlong = true;
+                    return Some(line);
+                }
+                None => {
+                    if self.overlong {
+                        self.clear();
+                    }
+                    return None;
+                }
             }
-            None if self.pending.len() > MAX_LINE_BYTES && !self.overlong => {
-                let line = self.pending[..MAX_LINE_BYTES].to_vec();
-                self.pending.clear();
-                self.overlong = true;
-                Some(line)
-            }
-            None if self.overlong => {
-                self.pending.clear();
-                None
-            }
-            None => None,
         }
+    }
+
+    /// Once the body has ended: its lines, then the last one (without a newline), if any.
+    fn take_rest(&mut self) -> Option<Vec<u8>> {
+        if let Some(line) = self.take_line() {
+            return Some(line);
+        }
+        let rest = self.pending[self.start..].to_vec();
+        self.clear();
+        let tail_of_overlong = std::mem::take(&mut self.overlong);
+        (!rest.is_empty() && !tail_of_overlong).then_some(rest)
+    }
+
+    fn clear(&mut self) {
+        self.pending.clear();
+        self.start = 0;
     }
 }
 
@@ -144,6 +182,76 @@ pub fn parse_event(line: &[u8]) -> LogEvent {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every line of `body` as the buffer returns it, the body cut into chunks of `size`.
+    fn lines_in_chunks(body: &[u8], size: usize) -> Vec<Vec<u8>> {
+        let mut buffer = LineBuffer::default();
+        let mut lines = Vec::new();
+        for chunk in body.chunks(size) {
+            buffer.push(chunk);
+            while let Some(line) = buffer.take_line() {
+                lines.push(line);
+            }
+        }
+        while let Some(line) = buffer.take_rest() {
+            lines.push(line);
+        }
+        lines
+    }
+
+    #[test]
+    fn lines_are_the_same_however_the_body_is_cut_into_chunks() {
+        let long = "x".repeat(MAX_LINE_BYTES + 10);
+        let body = format!("one\n\ntwo\r\n{long}\nafter long\n{long}");
+        let expected: Vec<Vec<u8>> = vec![
+            b"one".to_vec(),
+            b"".to_vec(),
+            b"two\r".to_vec(),
+            long.as_bytes()[..MAX_LINE_BYTES].to_vec(),
+            b"after long".to_vec(),
+            long.as_bytes()[..MAX_LINE_BYTES].to_vec(),
+        ];
+        // Cut into small chunks, an overlong line is looked through again at each one (up
+        // to its cut): the long body is read in chunks of realistic sizes, a short one in
+        // every size.
+        for size in [4096, MAX_LINE_BYTES - 1, MAX_LINE_BYTES + 1, body.len()] {
+            assert_eq!(
+                lines_in_chunks(body.as_bytes(), size),
+                expected,
+                "chunks of {size}"
+            );
+        }
+        let short = b"one\n\ntwo\r\nthree";
+        let expected: Vec<Vec<u8>> = vec![
+            b"one".to_vec(),
+            b"".to_vec(),
+            b"two\r".to_vec(),
+            b"three".to_vec(),
+        ];
+        for size in 1..=short.len() {
+            assert_eq!(lines_in_chunks(short, size), expected, "chunks of {size}");
+        }
+        // The last line needs no newline; a trailing newline adds no empty line.
+        assert_eq!(
+            lines_in_chunks(b"a\nb", 1),
+            vec![b"a".to_vec(), b"b".to_vec()]
+        );
+        assert_eq!(lines_in_chunks(b"a\n", 1), vec![b"a".to_vec()]);
+    }
+
+    #[tokio::test]
+    async fn a_body_of_many_lines_in_one_chunk_is_read_whole() {
+        let body: String = (0..50_000)
+            .map(|i| format!("{{\"event\": \"line {i}\"}}\n"))
+            .collect();
+        let mut lines = LogLines::from_ndjson(body);
+        let mut count = 0;
+        while let Some(event) = lines.next_event().await.unwrap() {
+            assert_eq!(event.event, format!("line {count}"));
+            count += 1;
+        }
+        assert_eq!(count, 50_000);
+    }
 
     #[test]
     fn lines_that_are_not_events_are_kept_as_text() {

@@ -314,7 +314,7 @@ impl TaskLogs {
         let mask = self.mask(of).await?;
         enum Source {
             Spool(Box<dyn Iterator<Item = std::io::Result<StoredLine>> + Send>),
-            Airflow(crate::airflow::LogLines),
+            Airflow(Box<crate::airflow::LogLines>),
         }
         let kept = self.spool.kept(&of.key);
         let source = match kept {
@@ -323,11 +323,11 @@ impl TaskLogs {
                     ServerError::Unexpected(format!("reading a kept log: {e}"))
                 })?))
             }
-            _ => Source::Airflow(
+            _ => Source::Airflow(Box::new(
                 self.client(of)?
                     .task_log_lines(&of.attempt(), self.config.read_timeout)
                     .await?,
-            ),
+            )),
         };
         Ok(
             futures_util::stream::unfold((Some(source), mask), |(source, mask)| async move {
