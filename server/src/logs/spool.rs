@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use hangar_app::models::{LOG_PAGE_LINES, LogFilter, LogLine};
+use hangar_app::models::{LOG_MASK, LOG_PAGE_LINES, LogFilter, LogLine};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::watch;
 
@@ -438,30 +438,35 @@ impl Entry {
         if let Some(kept) = self.kept_search(filter, mask, written) {
             return self.read_matches(&kept, skip, size, mask);
         }
-        let mut file = std::io::BufReader::new(std::fs::File::open(&self.path)?);
+        let mut file = std::io::BufReader::with_capacity(1 << 16, std::fs::File::open(&self.path)?);
         let matcher = filter.matcher();
+        let ruled_out = StoredTextPrefilter::new(filter);
         let (mut matches, mut lines) = (0u64, Vec::new());
         let (mut found, mut keep) = (Vec::new(), true);
-        let (mut offset, mut line) = (0u64, String::new());
+        let (mut offset, mut line) = (0u64, Vec::new());
         for number in 1..=written {
             line.clear();
-            let read = file.read_line(&mut line)?;
+            let read = file.read_until(b'\n', &mut line)?;
             if read == 0 {
                 break;
             }
-            let shown = parse(line.trim_end_matches(['\n', '\r'])).shown(number, mask);
+            offset += read as u64;
+            if ruled_out.as_ref().is_some_and(|p| p.rules_out(&line)) {
+                continue;
+            }
+            let text = std::str::from_utf8(&line).map_err(std::io::Error::other)?;
+            let shown = parse(text.trim_end_matches(['\n', '\r'])).shown(number, mask);
             if matcher.passes(&shown) {
                 if matches >= skip && matches < skip + size {
                     lines.push(shown);
                 }
                 matches += 1;
                 if keep && found.len() < MAX_KEPT_MATCHES {
-                    found.push((number, offset));
+                    found.push((number, offset - read as u64));
                 } else {
                     (keep, found) = (false, Vec::new());
                 }
             }
-            offset += read as u64;
         }
         if keep {
             self.keep_search(filter, mask, written, found);
@@ -555,6 +560,52 @@ impl Entry {
             .take(written)
             .map(|line| line.map(|l| parse(&l))))
     }
+}
+
+/// Rules out, from a stored line's bytes alone, lines a text search cannot match, so a first
+/// search of a big log decodes, masks and lowers only the lines that may match (the rest of
+/// the pass is a byte scan).
+///
+/// Sound only where the bytes hold every character the reader's text does, in order:
+/// - the search text has no `"`, `\\` or control character (JSON writes those escaped);
+/// - it cannot overlap the mask (a masked line reads [`LOG_MASK`] where the file has a name,
+///   so a search for the mask's words matches text the file does not hold);
+/// - the line is ASCII: Unicode lower case maps a few other characters to ASCII ones (the
+///   Kelvin sign to `k`), which a byte search ignoring ASCII case would miss.
+///
+/// Anything else takes the full path, line by line.
+struct StoredTextPrefilter(aho_corasick::AhoCorasick);
+
+impl StoredTextPrefilter {
+    fn new(filter: &LogFilter) -> Option<Self> {
+        let needle = filter.search.trim().to_lowercase();
+        let plain = needle
+            .bytes()
+            .all(|b| b.is_ascii() && !b.is_ascii_control() && b != b'"' && b != b'\\');
+        if needle.is_empty() || !plain || could_overlap(needle.as_bytes(), &LOG_MASK.to_lowercase())
+        {
+            return None;
+        }
+        aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build([needle])
+            .ok()
+            .map(Self)
+    }
+
+    fn rules_out(&self, line: &[u8]) -> bool {
+        line.is_ascii() && !self.0.is_match(line)
+    }
+}
+
+/// Whether an occurrence of `needle` in a text could share a byte with `mask` written in it.
+fn could_overlap(needle: &[u8], mask: &str) -> bool {
+    let mask = mask.as_bytes();
+    let inside = |a: &[u8], b: &[u8]| a.len() <= b.len() && b.windows(a.len()).any(|w| w == a);
+    inside(needle, mask)
+        || inside(mask, needle)
+        || (1..needle.len().min(mask.len()))
+            .any(|k| mask.ends_with(&needle[..k]) || mask.starts_with(&needle[needle.len() - k..]))
 }
 
 fn parse(line: &str) -> StoredLine {
@@ -660,6 +711,117 @@ mod tests {
                 .unwrap();
         }
         assert_eq!(entry.kept_searches(), KEPT_SEARCHES);
+    }
+
+    /// Every line's masked text passes the filter, found the slow way: each line decoded,
+    /// masked and lowered, as the viewer reads it.
+    fn matches_line_by_line(
+        entry: &Entry,
+        filter: &LogFilter,
+        mask: &Masker,
+    ) -> Vec<(u64, String)> {
+        let matcher = filter.matcher();
+        entry
+            .reader()
+            .unwrap()
+            .enumerate()
+            .map(|(i, line)| line.unwrap().shown(i as u64 + 1, mask))
+            .filter(|line| matcher.passes(line))
+            .map(|line| (line.number, line.text))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_first_search_finds_what_the_masked_text_holds_and_nothing_else() {
+        let (_dir, spool) = spool();
+        // Lines written to catch a pass that looks at the file's bytes rather than at the
+        // text the team reads: another team's name (masked), the mask's own words, JSON
+        // escapes, a character whose lower case is ASCII, a traceback, levels.
+        let events = [
+            r#"{"event": "DAG bundles loaded: team_a_dags, team_b_dags", "level": "info"}"#,
+            r#"{"event": "reading team_b_etl now", "level": "info"}"#,
+            r#"{"event": "the other team's file", "level": "info"}"#,
+            r#"{"event": "said \"hi\" to C:\\temp", "level": "warning"}"#,
+            r#"{"event": "tab\there", "level": "info"}"#,
+            "{\"event\": \"7 \\u212a is cold\", \"level\": \"info\"}",
+            r#"{"event": "task failed", "level": "error", "error_detail": [{"exc_type": "ValueError", "exc_value": "bad Row 7", "frames": [{"filename": "/dags/etl.py", "lineno": 3, "name": "load"}]}]}"#,
+            r#"{"event": "Row 8 loaded", "level": "debug"}"#,
+            "not json at all: Row 9",
+        ];
+        let text: String = events.iter().map(|e| format!("{e}\n")).collect();
+        let entry = spool.entry(&key(), || async move { Ok(LogLines::from_ndjson(text)) });
+        let written = entry
+            .wait_for(u64::MAX, Duration::from_secs(10))
+            .await
+            .lines;
+        assert_eq!(written, events.len() as u64);
+        let masks = [
+            Arc::new(Masker::none()),
+            Arc::new(Masker::of([
+                "team_b_dags".to_string(),
+                "team_b_etl".to_string(),
+            ])),
+        ];
+        let searches = [
+            "team_b",
+            "b_etl",
+            "TEAM_B_ETL",
+            "other team",
+            "OTHER",
+            "team›",
+            "‹other team›",
+            "team's",
+            "\"hi\"",
+            "c:\\temp",
+            "tab\there",
+            "kelvin",
+            "\u{212a}",
+            "k is",
+            "row",
+            "ROW 7",
+            "etl.py",
+            "valueerror: bad",
+            "event",
+            "level",
+            "info",
+            " ",
+            "x",
+        ];
+        let levels = ["", "warning", "error"];
+        for mask in &masks {
+            for search in searches {
+                for level in levels {
+                    let filter = LogFilter {
+                        level: level.into(),
+                        search: search.into(),
+                    };
+                    let found = entry.page(0, written, &filter, mask.clone()).await.unwrap();
+                    let found: Vec<(u64, String)> = found
+                        .lines
+                        .into_iter()
+                        .map(|l| (l.number, l.text))
+                        .collect();
+                    assert_eq!(
+                        found,
+                        matches_line_by_line(&entry, &filter, mask),
+                        "search {search:?} at level {level:?}, masked: {}",
+                        !Arc::ptr_eq(mask, &masks[0])
+                    );
+                }
+            }
+        }
+        // The cases above are not vacuous: the mask hides a name, and shows its own words.
+        let masked = Arc::clone(&masks[1]);
+        let page = |search: &str| {
+            let (entry, masked) = (entry.clone(), masked.clone());
+            let filter = self::search(search);
+            async move { entry.page(0, written, &filter, masked).await.unwrap().total }
+        };
+        assert_eq!(page("team_b").await, 0);
+        assert_eq!(page("other team").await, 3);
+        assert_eq!(page("kelvin").await, 0);
+        assert_eq!(page("k is").await, 1);
+        assert_eq!(page("bad row").await, 1);
     }
 
     #[tokio::test]
