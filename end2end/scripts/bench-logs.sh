@@ -1,14 +1,13 @@
 #!/usr/bin/env bash
-# make bench-logs: the task-log page against a real Airflow (3.3.2; AIRFLOW_VERSION=3.4.0b2 for
-# the newest 3.4), for a log of 2,000 lines
-# and one of 200,000 (end2end/airflow/dags/examples/hangar_big_log.py, run for real): the
-# first view (the finished try read once from Airflow into Hangar's spool, ahead of the view
-# or by it: READ_AHEAD below), then pages
-# from the spool (first, last, a search kept, under wrk; new searches one at a time), and the
-# server's memory before and after.
-# What it shows: a page costs the same whatever the log's length, and memory stays flat.
-# wrk: loopback, CONNECTIONS (default 8) connections, median of RUNS. Prints Markdown for
-# docs/benchmarks.md.
+# make bench-logs: the task-log page against a real Airflow (3.3.2; AIRFLOW_VERSION=3.4.0b2
+# for the newest 3.4), for a log of 2,000 lines and one of 200,000
+# (end2end/airflow/dags/examples/hangar_big_log.py, run for real): the first view (the
+# finished try read once from Airflow into Hangar's spool, ahead of the view or by it:
+# READ_AHEAD below), Airflow's own answer for the same log, new searches one at a time, then
+# pages from the spool (first, last, a kept search) under wrk, and the server's memory
+# before and after. What it shows: a page costs the same whatever the log's length, and
+# memory stays flat. wrk: loopback, CONNECTIONS (default 8) connections, median of RUNS.
+# Prints Markdown for docs/benchmarks.md.
 source "$(dirname "$0")/lib.sh"
 RUNS="${RUNS:-3}"
 DURATION="${DURATION:-10s}"
