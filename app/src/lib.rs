@@ -11,6 +11,7 @@ pub mod components;
 pub mod errors;
 pub mod functions;
 pub mod html;
+pub mod kept_html;
 pub mod models;
 pub mod pages;
 pub mod paths;

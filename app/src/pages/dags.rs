@@ -62,6 +62,7 @@ fn DagList(team: String, page: DagPage, pause: ServerAction<SetDagPaused>) -> im
     let rows_html = page
         .rows_html
         .clone()
+        .map(crate::kept_html::kept)
         .unwrap_or_else(|| page_rows_html(&team, &page).into());
     // The rows' times arrive in UTC (a kept page serves every viewer); once they are in the
     // page, the browser shows them in the reader's zone.

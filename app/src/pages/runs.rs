@@ -46,6 +46,7 @@ fn RunList(team: String, page: RunPage) -> impl IntoView {
     let rows_html = page
         .rows_html
         .clone()
+        .map(crate::kept_html::kept)
         .unwrap_or_else(|| run_rows_html(&team, &page.rows).into());
     // The rows' times arrive in UTC (a kept page serves every viewer); once they are in the
     // page, the browser shows them in the reader's zone.

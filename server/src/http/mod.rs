@@ -24,6 +24,7 @@ pub mod request;
 pub mod security_headers;
 pub mod serve_tls;
 pub mod server_fns;
+pub mod spliced_page;
 pub mod task_logs;
 
 use std::collections::HashSet;
@@ -262,7 +263,9 @@ where
                 let preferences = preferences.clone();
                 async move {
                     resolve_reader_zone(preferences.as_ref(), &mut request).await;
-                    whole_body(render(request)).await
+                    let splices = spliced_page::for_render();
+                    request.extensions_mut().insert(splices.clone());
+                    whole_body(render(request), &splices).await
                 }
             })
             .route_layer(from_fn_with_state((state.clone(), access), page_guard)),
@@ -383,11 +386,27 @@ async fn resolve_reader_zone(
 }
 
 /// Pages are rendered completely before they are sent (async SSR), so send them as one body
-/// with a Content-Length: one write instead of a chunk stream.
-async fn whole_body(rendered: impl std::future::Future<Output = Response>) -> Response {
-    let (parts, body) = rendered.await.into_parts();
+/// with a Content-Length: one write instead of a chunk stream; kept HTML the render placed
+/// goes between the render's bytes as it is kept (`spliced_page`).
+async fn whole_body(
+    rendered: impl std::future::Future<Output = Response>,
+    splices: &hangar_app::kept_html::Splices,
+) -> Response {
+    let (mut parts, body) = rendered.await.into_parts();
+    // The body's length is the pieces' (hyper writes it from the body's exact size).
+    parts.headers.remove(http::header::CONTENT_LENGTH);
     match axum::body::to_bytes(body, MAX_PAGE_BYTES).await {
-        Ok(bytes) => Response::from_parts(parts, axum::body::Body::from(bytes)),
+        Ok(bytes) => {
+            let (token, kept) = splices.take();
+            let body = if kept.is_empty() {
+                axum::body::Body::from(bytes)
+            } else {
+                axum::body::Body::new(spliced_page::PiecesBody::new(spliced_page::pieces(
+                    bytes, &token, kept,
+                )))
+            };
+            Response::from_parts(parts, body)
+        }
         Err(error) => {
             tracing::error!(%error, "page could not be rendered");
             error::internal_error()

@@ -354,6 +354,68 @@ async fn row_pause_switches_follow_the_role(backend: Backend) {
     }
 }
 
+/// The kept rows go out as the kept bytes between the render's pieces
+/// (`hangar_app::kept_html`): whole, inside the table's body, no placeholder left, with a
+/// `Content-Length` that is the body's, the same at the second (kept) request, and
+/// compressed like any page.
+async fn kept_rows_go_out_whole_and_in_place(backend: Backend) {
+    let app = TestApp::spawn_with_dead_airflow(backend).await;
+    for n in 0..60 {
+        app.seed_dag("main", &format!("a_{n:02}"), Some("team_a"))
+            .await;
+    }
+    let author = app.signed_in("author").await;
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        let page = author.get("/t/team_a/dags?per=100").await;
+        assert_eq!(page.status(), StatusCode::OK);
+        let length: usize = page.headers()["content-length"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let html = page.text().await.unwrap();
+        assert_eq!(length, html.len(), "Content-Length is the body's");
+        assert!(!html.contains("hangar-kept"), "a placeholder was left");
+        assert_eq!(listed(&html).len(), 60);
+        // The rows start right where the table's body opens, and end where it closes.
+        let body = html.split("<tbody").nth(1).unwrap();
+        let (open, rest) = body.split_once('>').unwrap();
+        assert!(!open.contains('<'), "{open}");
+        assert!(rest.starts_with("<tr data-dag=\"a_00\""), "{}", &rest[..80]);
+        let rows = rest.split("</tbody>").next().unwrap();
+        assert!(rows.ends_with("</tr>"));
+        assert_eq!(rows.matches("<tr ").count(), 60);
+        seen.push(rows.to_string());
+    }
+    assert_eq!(
+        seen[0], seen[1],
+        "the kept page sends what the first render did"
+    );
+
+    // Compressed, the page decodes to the same rows.
+    let gzipped = author
+        .client
+        .get(author.url("/t/team_a/dags?per=100"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gzipped.headers()["content-encoding"], "gzip");
+    let bytes = gzipped.bytes().await.unwrap();
+    let mut html = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut html)
+        .unwrap();
+    assert!(html.contains(&seen[0]), "the gzipped page holds the rows");
+    assert!(!html.contains("hangar-kept"));
+
+    // The runs list's kept rows likewise.
+    let runs = author.get("/t/team_a/runs").await;
+    assert_eq!(runs.status(), StatusCode::OK);
+    let html = runs.text().await.unwrap();
+    assert!(!html.contains("hangar-kept"), "a placeholder was left");
+}
+
 on_both_backends!(
     row_pause_switches_follow_the_role,
     strips_follow_every_write_to_the_runs,
@@ -361,6 +423,7 @@ on_both_backends!(
     the_page_says_how_fresh_its_data_is,
     run_strips_show_the_teams_runs_only,
     pages_hold_the_size_asked_for,
+    kept_rows_go_out_whole_and_in_place,
 );
 
 /// The run ids of every history strip on a page, in order: each square's title is
