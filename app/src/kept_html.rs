@@ -37,12 +37,19 @@ impl Splices {
         })))
     }
 
-    /// The placeholder of the `index`th kept HTML of a render with `token`.
-    pub fn placeholder(token: &str, index: usize) -> String {
-        format!("<!--hangar-kept:{token}:{index}-->")
+    /// How every placeholder of a render with `token` begins; its index and `-->` follow.
+    pub fn opening(token: &str) -> String {
+        format!("<!--hangar-kept:{token}:")
     }
 
-    /// Notes `html` and gives the placeholder that stands for it.
+    /// The placeholder of the `index`th kept HTML of a render with `token`.
+    pub fn placeholder(token: &str, index: usize) -> String {
+        format!("{}{index}-->", Self::opening(token))
+    }
+
+    /// Notes `html` and gives the placeholder that stands for it. Not every noted HTML
+    /// reaches the page: a `Suspense` builds its children once to check they are ready and
+    /// drops them, then builds them again for the render.
     fn stand_in(&self, html: Arc<str>) -> Arc<str> {
         let mut list = self.0.lock().unwrap_or_else(|e| e.into_inner());
         list.kept.push(html);

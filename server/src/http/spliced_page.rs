@@ -14,20 +14,28 @@ pub fn for_render() -> Splices {
 }
 
 /// The page's body pieces, in order: `rendered` with each placeholder of `token` replaced by
-/// its kept HTML. A placeholder the render did not write (a view that noted HTML but was not
-/// rendered) is skipped; placeholders are found in order, one pass over `rendered`.
+/// its kept HTML, in one pass over `rendered`, whatever order the placeholders are in. Kept
+/// HTML whose placeholder the render did not write is not sent: a `Suspense` builds its
+/// children once to check they are ready and drops them (see `Splices::stand_in`).
 pub fn pieces(rendered: Bytes, token: &str, kept: Vec<Arc<str>>) -> VecDeque<Bytes> {
+    let opening = Splices::opening(token);
+    let mut kept: Vec<Option<Arc<str>>> = kept.into_iter().map(Some).collect();
     let mut pieces = VecDeque::with_capacity(kept.len() * 2 + 1);
     let mut from = 0;
-    for (index, html) in kept.into_iter().enumerate() {
-        let placeholder = Splices::placeholder(token, index);
-        let Some(at) = memchr::memmem::find(&rendered[from..], placeholder.as_bytes()) else {
-            tracing::warn!(index, "kept HTML noted but not placed in the page");
+    for at in memchr::memmem::find_iter(&rendered, opening.as_bytes()) {
+        let rest = &rendered[at + opening.len()..];
+        let Some(digits) = memchr::memmem::find(rest, b"-->") else {
             continue;
         };
-        pieces.push_back(rendered.slice(from..from + at));
+        let index = std::str::from_utf8(&rest[..digits])
+            .ok()
+            .and_then(|digits| digits.parse::<usize>().ok());
+        let Some(html) = index.and_then(|i| kept.get_mut(i)).and_then(Option::take) else {
+            continue;
+        };
+        pieces.push_back(rendered.slice(from..at));
         pieces.push_back(Bytes::from_owner(KeptBytes(html)));
-        from += at + placeholder.len();
+        from = at + opening.len() + digits + "-->".len();
     }
     pieces.push_back(rendered.slice(from..));
     pieces.retain(|piece| !piece.is_empty());
@@ -83,6 +91,7 @@ impl http_body::Body for PiecesBody {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http_body::Body as _;
 
     fn joined(pieces: &VecDeque<Bytes>) -> String {
         pieces
@@ -106,6 +115,21 @@ mod tests {
             "<table><tbody><tr>one</tr></tbody></table><p>between</p><tbody><tr>two</tr></tbody>"
         );
         assert_eq!(pieces.len(), 5);
+    }
+
+    #[test]
+    fn placeholders_are_replaced_in_any_order_and_unplaced_html_is_dropped() {
+        let token = "t0k";
+        // Index 0 was noted by a build the Suspense dropped; 2 and 1 were rendered, in that
+        // order.
+        let rendered = format!(
+            "<a>{}</a><b>{}</b>",
+            Splices::placeholder(token, 2),
+            Splices::placeholder(token, 1)
+        );
+        let kept: Vec<Arc<str>> = vec!["dropped".into(), "one".into(), "two".into()];
+        let pieces = pieces(Bytes::from(rendered), token, kept);
+        assert_eq!(joined(&pieces), "<a>two</a><b>one</b>");
     }
 
     #[test]
@@ -134,11 +158,18 @@ mod tests {
     #[tokio::test]
     async fn the_body_says_its_length_and_sends_every_piece() {
         let pieces: VecDeque<Bytes> = ["ab", "cde", "f"].into_iter().map(Bytes::from).collect();
-        let body = PiecesBody::new(pieces);
+        let mut body = PiecesBody::new(pieces);
         assert_eq!(http_body::Body::size_hint(&body).exact(), Some(6));
+        // What is left is what the size says, as the pieces go.
+        let waker = std::task::Waker::noop();
+        let first = std::pin::Pin::new(&mut body)
+            .poll_frame(&mut std::task::Context::from_waker(waker))
+            .map(|frame| frame.unwrap().unwrap().into_data().unwrap());
+        assert_eq!(first, std::task::Poll::Ready(Bytes::from("ab")));
+        assert_eq!(http_body::Body::size_hint(&body).exact(), Some(4));
         let bytes = axum::body::to_bytes(axum::body::Body::new(body), 100)
             .await
             .unwrap();
-        assert_eq!(&bytes[..], b"abcdef");
+        assert_eq!(&bytes[..], b"cdef", "the rest, after the first piece");
     }
 }

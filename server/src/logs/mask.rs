@@ -21,12 +21,17 @@ use crate::with_pool;
 /// Masks one team's view of one environment's logs.
 pub struct Masker {
     names: Option<AhoCorasick>,
+    /// The names, lowered, for [`Masker::could_meet`].
+    lowered: Vec<String>,
 }
 
 impl Masker {
     /// Masks nothing (a log shown to the platform, or an environment of one team).
     pub fn none() -> Self {
-        Self { names: None }
+        Self {
+            names: None,
+            lowered: Vec::new(),
+        }
     }
 
     /// Masks each of `names` where it stands whole.
@@ -39,7 +44,42 @@ impl Masker {
             .match_kind(MatchKind::LeftmostLongest)
             .build(&names)
             .ok();
-        Self { names: automaton }
+        Self {
+            names: automaton,
+            lowered: names.iter().map(|name| name.to_lowercase()).collect(),
+        }
+    }
+
+    /// Whether an occurrence of `needle` (lowered) in a log's text could share a character
+    /// with a name this masker hides: inside the name, around all of it, or across one of its
+    /// ends. A name is masked only where it stands whole, so an occurrence that would make
+    /// the name continue (a name byte, or a dot and a name byte, next to it inside `needle`)
+    /// cannot meet a masked one; beyond `needle`'s own ends anything may stand.
+    ///
+    /// A search that could meet one reads every line masked: looking at the stored bytes
+    /// first would take longer where the hidden name stands, which tells the searcher it is
+    /// there (`logs/spool.rs`).
+    pub fn could_meet(&self, needle: &str) -> bool {
+        let needle = needle.as_bytes();
+        self.lowered.iter().any(|name| {
+            let name = name.as_bytes();
+            let whole_at = |start: usize, end: usize| {
+                !continues(needle, start, Side::Before) && !continues(needle, end, Side::After)
+            };
+            let inside =
+                needle.len() <= name.len() && name.windows(needle.len()).any(|w| w == needle);
+            let around = name.len() <= needle.len()
+                && (0..=needle.len() - name.len()).any(|at| {
+                    &needle[at..at + name.len()] == name && whole_at(at, at + name.len())
+                });
+            let across = (1..needle.len().min(name.len())).any(|k| {
+                // The name ends k bytes into the needle, or starts k bytes before its end.
+                (name.ends_with(&needle[..k]) && !continues(needle, k, Side::After))
+                    || (name.starts_with(&needle[needle.len() - k..])
+                        && !continues(needle, needle.len() - k, Side::Before))
+            });
+            inside || around || across
+        })
     }
 
     pub fn apply(&self, text: &str) -> String {
@@ -192,6 +232,32 @@ impl Masks {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_search_could_meet_a_masked_name_only_where_the_name_could_stand_whole() {
+        let masker = Masker::of(["team_b_etl".to_string(), "Secret-DAG".to_string()]);
+        for needle in [
+            "team_b", // inside the name
+            "b_etl",  // inside, at its end
+            "reading team_b_etl now",
+            "etl now",    // the name ends in it, then a space
+            "x team_b",   // the name starts in it, after a space
+            "secret-dag", // names are compared lowered
+            "etl.",       // a dot at the needle's end: the text beyond is unknown
+        ] {
+            assert!(masker.could_meet(needle), "{needle:?}");
+        }
+        for needle in [
+            "line 5 of", // "l" ends the name only if no name byte follows
+            "xteam_b",   // a name byte before: that is a longer name
+            "etl.csv",   // a dot between name bytes continues the name
+            "team_b_etlx",
+            "other",
+        ] {
+            assert!(!masker.could_meet(needle), "{needle:?}");
+        }
+        assert!(!Masker::none().could_meet("team_b"));
+    }
 
     #[test]
     fn other_teams_names_are_masked_where_they_stand_whole() {
