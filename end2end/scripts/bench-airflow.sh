@@ -11,6 +11,8 @@ RUNS="${RUNS:-3}"
 DURATION="${DURATION:-10s}"
 TEAMS="${TEAMS:-50}"; DAGS="${DAGS:-200}"; RUNS_PER_DAG="${RUNS_PER_DAG:-100}"
 PROBE_RUNS="${PROBE_RUNS:-20}"
+# BACKENDS="sqlite" (or "postgres") measures one backend's pages, e.g. to repeat a disturbed run.
+BACKENDS="${BACKENDS:-sqlite postgres}"
 prepare_seeded_bench
 
 DIR="$(mktemp -d /tmp/hangar-bench.XXXXXX)"
@@ -90,7 +92,7 @@ bundles = { $BUNDLES }
 shared = []"
 
 RESULTS=()
-for backend in sqlite postgres; do
+for backend in $BACKENDS; do
   if [ "$backend" = sqlite ]; then db="sqlite://$DIR/bench.db"; port="${HANGAR_PORTS[0]}"
   else db="$HANGAR_TEST_POSTGRES_URL"; port="${HANGAR_PORTS[1]}"; fi
   say "seeding $backend: $TEAMS teams × $DAGS DAGs × $RUNS_PER_DAG runs"
