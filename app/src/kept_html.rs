@@ -42,9 +42,12 @@ impl Splices {
         format!("<!--hangar-kept:{token}:")
     }
 
+    /// How every placeholder ends, after its index.
+    pub const CLOSING: &str = "-->";
+
     /// The placeholder of the `index`th kept HTML of a render with `token`.
     pub fn placeholder(token: &str, index: usize) -> String {
-        format!("{}{index}-->", Self::opening(token))
+        format!("{}{index}{}", Self::opening(token), Self::CLOSING)
     }
 
     /// Notes `html` and gives the placeholder that stands for it. Not every noted HTML

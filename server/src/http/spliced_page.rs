@@ -24,7 +24,7 @@ pub fn pieces(rendered: Bytes, token: &str, kept: Vec<Arc<str>>) -> VecDeque<Byt
     let mut from = 0;
     for at in memchr::memmem::find_iter(&rendered, opening.as_bytes()) {
         let rest = &rendered[at + opening.len()..];
-        let Some(digits) = memchr::memmem::find(rest, b"-->") else {
+        let Some(digits) = memchr::memmem::find(rest, Splices::CLOSING.as_bytes()) else {
             continue;
         };
         let index = std::str::from_utf8(&rest[..digits])
@@ -35,7 +35,7 @@ pub fn pieces(rendered: Bytes, token: &str, kept: Vec<Arc<str>>) -> VecDeque<Byt
         };
         pieces.push_back(rendered.slice(from..at));
         pieces.push_back(Bytes::from_owner(KeptBytes(html)));
-        from = at + opening.len() + digits + "-->".len();
+        from = at + opening.len() + digits + Splices::CLOSING.len();
     }
     pieces.push_back(rendered.slice(from..));
     pieces.retain(|piece| !piece.is_empty());

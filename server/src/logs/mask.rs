@@ -62,23 +62,12 @@ impl Masker {
     pub fn could_meet(&self, needle: &str) -> bool {
         let needle = needle.as_bytes();
         self.lowered.iter().any(|name| {
-            let name = name.as_bytes();
-            let whole_at = |start: usize, end: usize| {
-                !continues(needle, start, Side::Before) && !continues(needle, end, Side::After)
-            };
-            let inside =
-                needle.len() <= name.len() && name.windows(needle.len()).any(|w| w == needle);
-            let around = name.len() <= needle.len()
-                && (0..=needle.len() - name.len()).any(|at| {
-                    &needle[at..at + name.len()] == name && whole_at(at, at + name.len())
-                });
-            let across = (1..needle.len().min(name.len())).any(|k| {
-                // The name ends k bytes into the needle, or starts k bytes before its end.
-                (name.ends_with(&needle[..k]) && !continues(needle, k, Side::After))
-                    || (name.starts_with(&needle[needle.len() - k..])
-                        && !continues(needle, needle.len() - k, Side::Before))
-            });
-            inside || around || across
+            shares_bytes(
+                needle,
+                name.as_bytes(),
+                |at| !continues(needle, at, Side::Before),
+                |at| !continues(needle, at, Side::After),
+            )
         })
     }
 
@@ -102,6 +91,39 @@ impl Masker {
         out.push_str(&text[copied..]);
         out
     }
+}
+
+/// Whether an occurrence of `needle` (lowered) in a team's text could share a byte with
+/// [`LOG_MASK`] where a name was masked: the mask is written whatever stands around it.
+pub fn could_meet_mask(needle: &str) -> bool {
+    shares_bytes(
+        needle.as_bytes(),
+        LOG_MASK.to_lowercase().as_bytes(),
+        |_| true,
+        |_| true,
+    )
+}
+
+/// Whether an occurrence of `needle` could share a byte with an occurrence of `word`: inside
+/// it, around all of it, or across one of its ends. `may_start(at)` / `may_end(at)` say
+/// whether `word` may start / end at byte `at` of `needle`.
+fn shares_bytes(
+    needle: &[u8],
+    word: &[u8],
+    may_start: impl Fn(usize) -> bool,
+    may_end: impl Fn(usize) -> bool,
+) -> bool {
+    let inside = needle.len() <= word.len() && word.windows(needle.len()).any(|w| w == needle);
+    let around = word.len() <= needle.len()
+        && (0..=needle.len() - word.len()).any(|at| {
+            &needle[at..at + word.len()] == word && may_start(at) && may_end(at + word.len())
+        });
+    let across = (1..needle.len().min(word.len())).any(|k| {
+        // The word ends k bytes into the needle, or starts k bytes before its end.
+        (word.ends_with(&needle[..k]) && may_end(k))
+            || (word.starts_with(&needle[needle.len() - k..]) && may_start(needle.len() - k))
+    });
+    inside || around || across
 }
 
 /// Bytes a DAG id or bundle name is made of: a match next to one is part of a longer name.

@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use hangar_app::models::{LOG_MASK, LOG_PAGE_LINES, LogFilter, LogLine};
+use hangar_app::models::{LOG_PAGE_LINES, LogFilter, LogLine};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::watch;
 
@@ -568,8 +568,9 @@ impl Entry {
 ///
 /// Sound only where the bytes hold every character the reader's text does, in order:
 /// - the search text has no `"`, `\\` or control character (JSON writes those escaped);
-/// - it cannot overlap the mask (a masked line reads [`LOG_MASK`] where the file has a name,
-///   so a search for the mask's words matches text the file does not hold);
+/// - it cannot overlap the mask (a masked line reads `LOG_MASK` where the file has a name, so
+///   a search for the mask's words matches text the file does not hold:
+///   [`super::mask::could_meet_mask`]);
 /// - the line is ASCII: Unicode lower case maps a few other characters to ASCII ones (the
 ///   Kelvin sign to `k`), which a byte search ignoring ASCII case would miss;
 /// - it cannot meet a name the team's mask hides ([`Masker::could_meet`]): the result would
@@ -587,7 +588,7 @@ impl StoredTextPrefilter {
             .all(|b| b.is_ascii() && !b.is_ascii_control() && b != b'"' && b != b'\\');
         if needle.is_empty()
             || !plain
-            || could_overlap(needle.as_bytes(), &LOG_MASK.to_lowercase())
+            || super::mask::could_meet_mask(&needle)
             || mask.could_meet(&needle)
         {
             return None;
@@ -602,16 +603,6 @@ impl StoredTextPrefilter {
     fn rules_out(&self, line: &[u8]) -> bool {
         line.is_ascii() && !self.0.is_match(line)
     }
-}
-
-/// Whether an occurrence of `needle` in a text could share a byte with `mask` written in it.
-fn could_overlap(needle: &[u8], mask: &str) -> bool {
-    let mask = mask.as_bytes();
-    let inside = |a: &[u8], b: &[u8]| a.len() <= b.len() && b.windows(a.len()).any(|w| w == a);
-    inside(needle, mask)
-        || inside(mask, needle)
-        || (1..needle.len().min(mask.len()))
-            .any(|k| mask.ends_with(&needle[..k]) || mask.starts_with(&needle[needle.len() - k..]))
 }
 
 fn parse(line: &str) -> StoredLine {
