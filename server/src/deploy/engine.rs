@@ -791,8 +791,16 @@ fn export(work: &Work) -> StepResult<()> {
     Ok(((), summary(lines, "no directory targets")))
 }
 
-/// Moves each ref target that does not hold the candidate (compare-and-swap).
+/// Moves each ref target that does not hold the candidate, then has pages read them again:
+/// a page's read that began before the last move is never shown after it.
 fn promote(work: &Work) -> StepResult<()> {
+    let moved = move_refs(work);
+    work.team.forget_shown_refs();
+    moved
+}
+
+/// Moves each ref target that does not hold the candidate (compare-and-swap).
+fn move_refs(work: &Work) -> StepResult<()> {
     let (team, candidate) = (&work.team, &work.candidate);
     let mut lines = Vec::new();
     for target in &team.targets {

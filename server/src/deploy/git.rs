@@ -31,6 +31,9 @@ pub enum GitError {
     Parse { command: String, detail: String },
     #[error("git {command} did not finish within {} s and was stopped ([git] timeout)", .after.as_secs())]
     TimedOut { command: String, after: Duration },
+    /// A page stopped waiting for a call that goes on (`shown_refs`).
+    #[error("the git host has not answered git {command} within {} s; reload the page in a moment", .waited.as_secs().max(1))]
+    NotYet { command: String, waited: Duration },
 }
 
 /// How git reaches remotes: every call that talks to one (fetch, ls-remote, push) is killed,

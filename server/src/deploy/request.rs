@@ -120,9 +120,8 @@ impl DeployEngine {
     pub async fn holdings(
         &self,
         team: &str,
-    ) -> Result<Vec<(String, Option<CommitId>)>, DeployError> {
-        let setup = self.team(team)?.clone();
-        blocking(move || setup.holdings()).await
+    ) -> Result<Vec<(String, Option<CommitId>)>, std::sync::Arc<DeployError>> {
+        self.team(team)?.holdings().await
     }
 
     /// What the targets hold and which commits could be deployed next. Problems (an
@@ -132,15 +131,20 @@ impl DeployEngine {
         let setup = self.team(team)?.clone();
         let fetch = self.fetch_due(team);
         let result = blocking(move || {
-            let targets = setup.holdings()?;
-            let deployed = match setup.state()? {
+            // Read now (the page where deploys are requested), once per target.
+            let commits = setup.read_targets()?;
+            let targets = setup.described(commits.clone());
+            let deployed = match TargetState::of(commits) {
                 TargetState::Agreed(commit) => commit,
-                TargetState::Split(_) => {
+                TargetState::Split(commits) => {
                     return Ok(TeamState {
                         targets,
                         deployed: None,
                         candidates: Vec::new(),
-                        problem: Some(setup.deployed().unwrap_err().to_string()),
+                        problem: Some(
+                            DeployError::TargetsDisagree(setup.describe_split(&commits))
+                                .to_string(),
+                        ),
                     });
                 }
             };

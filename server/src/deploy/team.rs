@@ -2,12 +2,15 @@
 //! repository and the targets, each read from itself.
 
 use std::path::Path;
+use std::sync::Arc;
 
+use super::blocking::blocking;
 use super::commit::CommitId;
 use super::directory::DirectoryTarget;
 use super::error::DeployError;
 use super::git::{Network, Repository};
 use super::reference::RefTarget;
+use super::shown_refs::ShownRefs;
 use crate::config::{DeployConfig, TargetConfig};
 
 pub enum Target {
@@ -47,10 +50,23 @@ pub enum TargetState {
     Split(Vec<Option<CommitId>>),
 }
 
+impl TargetState {
+    /// What `commits` (one per target, in order) amount to together.
+    pub fn of(commits: Vec<Option<CommitId>>) -> Self {
+        match commits.split_first() {
+            Some((first, rest)) if rest.iter().any(|c| c != first) => Self::Split(commits),
+            Some((first, _)) => Self::Agreed(first.clone()),
+            None => Self::Agreed(None),
+        }
+    }
+}
+
 pub struct TeamDeploy {
     pub config: DeployConfig,
     pub cache: Repository,
     pub targets: Vec<Target>,
+    /// What pages show of the ref targets: shared, bounded reads.
+    shown_refs: ShownRefs,
 }
 
 impl TeamDeploy {
@@ -86,6 +102,7 @@ impl TeamDeploy {
             config,
             cache,
             targets,
+            shown_refs: ShownRefs::default(),
         }
     }
 
@@ -93,25 +110,64 @@ impl TeamDeploy {
         &self.config.team
     }
 
-    /// What each target holds, by its description: one read per target.
-    pub fn holdings(&self) -> Result<Vec<(String, Option<CommitId>)>, DeployError> {
+    /// Every target's commit, each read now, in target order. Blocking.
+    pub fn read_targets(&self) -> Result<Vec<Option<CommitId>>, DeployError> {
+        self.targets.iter().map(Target::current).collect()
+    }
+
+    /// What the targets hold together, each read now. Blocking.
+    pub fn state(&self) -> Result<TargetState, DeployError> {
+        Ok(TargetState::of(self.read_targets()?))
+    }
+
+    /// `commits` (one per target, in order) by each target's description.
+    pub fn described(&self, commits: Vec<Option<CommitId>>) -> Vec<(String, Option<CommitId>)> {
+        self.targets.iter().map(Target::describe).zip(commits).collect()
+    }
+
+    /// What each target holds, by its description, as pages show it: a directory target is
+    /// read on every call (a local `readlink`), the ref targets through [`ShownRefs`] (a call
+    /// to the git host, shared and kept a few seconds).
+    pub async fn holdings(
+        self: &Arc<Self>,
+    ) -> Result<Vec<(String, Option<CommitId>)>, Arc<DeployError>> {
+        let refs = if self.receives_whole_commits() {
+            let this = self.clone();
+            self.shown_refs.get(move || this.read_ref_targets()).await?
+        } else {
+            vec![None; self.targets.len()]
+        };
+        let this = self.clone();
+        blocking(move || {
+            let commits = this
+                .targets
+                .iter()
+                .zip(refs)
+                .map(|(target, shown)| match target {
+                    Target::Ref(_) => Ok(shown),
+                    Target::Directory { target, .. } => Ok(target.current()?),
+                })
+                .collect::<Result<Vec<_>, DeployError>>()?;
+            Ok(this.described(commits))
+        })
+        .await
+        .map_err(Arc::new)
+    }
+
+    /// The ref targets' commits, each read now (`None` for a directory target). Blocking.
+    fn read_ref_targets(&self) -> Result<Vec<Option<CommitId>>, DeployError> {
         self.targets
             .iter()
-            .map(|target| Ok((target.describe(), target.current()?)))
+            .map(|target| match target {
+                Target::Ref(target) => Ok(target.current()?),
+                Target::Directory { .. } => Ok(None),
+            })
             .collect()
     }
 
-    pub fn state(&self) -> Result<TargetState, DeployError> {
-        let commits = self
-            .targets
-            .iter()
-            .map(Target::current)
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(match commits.split_first() {
-            Some((first, rest)) if rest.iter().any(|c| c != first) => TargetState::Split(commits),
-            Some((first, _)) => TargetState::Agreed(first.clone()),
-            None => TargetState::Agreed(None),
-        })
+    /// This replica is moving (or has moved) a ref target: pages read them again.
+    pub fn forget_shown_refs(&self) {
+        self.shown_refs.moved();
     }
 
     /// What the team has deployed: the commit every target holds.
@@ -195,5 +251,111 @@ impl TeamDeploy {
     /// "team_a/, common/", for messages.
     pub fn describe_paths(&self) -> String {
         self.config.paths.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::config::TargetConfig;
+    use crate::deploy::testing::{Repos, deploy_config};
+
+    const DEPLOY_REF: &str = "refs/heads/deploy/team_a";
+
+    /// A team deploying `remote` by moving its `deploy/team_a` and into a directory.
+    fn team(repos: &Repos, remote: &str) -> TeamDeploy {
+        let targets = vec![
+            TargetConfig::Ref {
+                reference: DEPLOY_REF.into(),
+            },
+            TargetConfig::Directory {
+                root: repos.dir.path().join("live"),
+                keep: 2,
+                hook: None,
+                hook_timeout: Duration::from_secs(5),
+            },
+        ];
+        let config = deploy_config("team_a", remote, &["team_a/"], targets);
+        // Short: the test runtime waits for a call to a host that never answers to be killed.
+        let network = Network {
+            timeout: Duration::from_secs(3),
+            ca_file: None,
+        };
+        TeamDeploy::new(config, &repos.dir.path().join("caches"), network)
+    }
+
+    fn shown(holdings: &[(String, Option<CommitId>)]) -> Vec<Option<&str>> {
+        holdings
+            .iter()
+            .map(|(_, c)| c.as_ref().map(|c| c.as_str()))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn pages_keep_a_refs_read_a_while_read_directories_each_time_and_deploys_always() {
+        let repos = Repos::new();
+        let first = repos.commit("first");
+        let second = repos.commit("second");
+        repos.origin.git(&["update-ref", DEPLOY_REF, first.as_str()]);
+        let team = Arc::new(team(&repos, &repos.origin.url()));
+
+        let holdings = team.holdings().await.unwrap();
+        assert_eq!(holdings[0].0, format!("ref {DEPLOY_REF}"));
+        assert_eq!(shown(&holdings), [Some(first.as_str()), None]);
+
+        // Moved by hand (or by another replica): pages show the last read for a while...
+        repos.origin.git(&["update-ref", DEPLOY_REF, second.as_str()]);
+        let holdings = team.holdings().await.unwrap();
+        assert_eq!(shown(&holdings), [Some(first.as_str()), None]);
+        // ...a deploy decides on what the target holds now...
+        assert_eq!(team.read_targets().unwrap(), [Some(second.clone()), None]);
+        // ...and the directory target is read on every call.
+        std::fs::create_dir_all(repos.dir.path().join("live")).unwrap();
+        std::os::unix::fs::symlink(first.as_str(), repos.dir.path().join("live/current"))
+            .unwrap();
+        let holdings = team.holdings().await.unwrap();
+        assert_eq!(
+            shown(&holdings),
+            [Some(first.as_str()), Some(first.as_str())]
+        );
+        assert_eq!(team.shown_refs.reads(), 1);
+
+        // This replica moved it: the next page reads it again.
+        team.forget_shown_refs();
+        let holdings = team.holdings().await.unwrap();
+        assert_eq!(
+            shown(&holdings),
+            [Some(second.as_str()), Some(first.as_str())]
+        );
+        assert_eq!(team.shown_refs.reads(), 2);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_git_host_that_never_answers_costs_a_page_a_bounded_wait_and_one_call() {
+        // A host that takes connections and never answers them.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            for connection in listener.incoming().flatten() {
+                held.push(connection);
+            }
+        });
+        let repos = Repos::new();
+        let mut team = team(&repos, &format!("http://{address}/dags.git"));
+        team.shown_refs = ShownRefs::waiting_at_most(Duration::from_secs(1));
+        let team = Arc::new(team);
+
+        for _ in 0..3 {
+            let error = team.holdings().await.unwrap_err();
+            assert!(error.is_repository_or_target(), "{error}");
+            assert_eq!(
+                error.to_string(),
+                "the git host has not answered git ls-remote within 1 s; reload the page in a moment"
+            );
+        }
+        assert_eq!(team.shown_refs.reads(), 1);
     }
 }
