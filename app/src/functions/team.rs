@@ -34,7 +34,8 @@ pub async fn get_team_home(team: String) -> Result<TeamHome, AppError> {
             read_model.team_execution(&acting, &team)
         })
         .await?;
-    // Read on every visit, not kept: a deploy moves the targets, not the team's data.
+    // Not kept with the page: a deploy moves the targets, not the team's data (a directory
+    // target is read per visit, the ref targets through `deploy::shown_refs`).
     let deployed = super::ports::deploys()?
         .deployed_now(&acting, &team)
         .await?;
