@@ -35,7 +35,7 @@ pub async fn get_team_home(team: String) -> Result<TeamHome, AppError> {
         })
         .await?;
     // Not kept with the page: a deploy moves the targets, not the team's data (a directory
-    // target is read per visit, the ref targets through `deploy::shown_refs`).
+    // target is read per visit, the ref targets through the server's `deploy::shared_read`).
     let deployed = super::ports::deploys()?
         .deployed_now(&acting, &team)
         .await?;

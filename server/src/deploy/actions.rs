@@ -11,7 +11,7 @@ use std::sync::Arc;
 use hangar_app::models::TeamRole;
 
 use super::blocking::blocking;
-use super::commit::SignatureStatus;
+use super::commit::{CommitId, SignatureStatus};
 use super::engine::DeployEngine;
 use super::error::DeployError;
 use super::git::CommitInfo;
@@ -22,6 +22,7 @@ use super::policy::{
 };
 use super::request::{Opened, Opening};
 use super::store::{self, Reviewed, StoredRequest, Verdict};
+use super::team::{TargetState, TeamDeploy};
 
 /// A review comment longer than this is refused rather than cut.
 pub const MAX_COMMENT: usize = 4000;
@@ -190,31 +191,58 @@ impl DeployEngine {
         })
     }
 
-    /// Whether `actor` may review the request now; the refusal says why not.
+    /// Whether `actor` may review the request now; the refusal says why not. `targets`: how
+    /// what is deployed now is read.
     pub async fn may_review(
         &self,
         team: &str,
         loaded: &Loaded,
         actor: &Actor,
+        targets: TargetsRead,
     ) -> Result<Result<(), Refusal>, DeployError> {
         let setup = self.team(team)?.clone();
+        let deployed_now = match targets {
+            _ if !needs_deployed_now(loaded) => None,
+            TargetsRead::Now => {
+                let reading = setup.clone();
+                blocking(move || reading.deployed()).await?
+            }
+            TargetsRead::AsShown => {
+                let shown =
+                    setup.holdings().await.ok().and_then(|holdings| {
+                        match TargetState::of(holdings.into_iter().map(|(_, c)| c).collect()) {
+                            TargetState::Agreed(commit) => Some(commit),
+                            TargetState::Split(_) => None,
+                        }
+                    });
+                shown.unwrap_or_else(|| loaded.request.deployed.clone())
+            }
+        };
+        Ok(self.check_reviewer(&setup, loaded, actor, deployed_now.as_ref()))
+    }
+
+    fn check_reviewer(
+        &self,
+        setup: &TeamDeploy,
+        loaded: &Loaded,
+        actor: &Actor,
+        deployed_now: Option<&CommitId>,
+    ) -> Result<(), Refusal> {
         let policy = &setup.config.policy;
         let reviewer = Reviewer {
             person: &actor.person,
             role: actor.role,
         };
-        if loaded.awaiting_review() || is_reviewable_afterwards(loaded) {
-            return Ok(policy.check_reviewer_afterwards(&loaded.facts(), reviewer));
+        if !needs_deployed_now(loaded) {
+            return policy.check_reviewer_afterwards(&loaded.facts(), reviewer);
         }
-        let reading = setup.clone();
-        let deployed_now = blocking(move || reading.deployed()).await?;
-        Ok(policy.check_review(
+        policy.check_review(
             &loaded.facts(),
             &store::approvals(&loaded.reviews),
             reviewer,
             self.now_ms(),
-            deployed_now.as_ref(),
-        ))
+            deployed_now,
+        )
     }
 
     /// Approves or rejects; a break-glass deploy is reviewed afterwards the same way.
@@ -242,7 +270,8 @@ impl DeployEngine {
             ));
         }
         let loaded = self.load(team, id).await?;
-        self.may_review(team, &loaded, actor).await??;
+        self.may_review(team, &loaded, actor, TargetsRead::Now)
+            .await??;
         let verdict = if approve {
             check_outside_opened(loaded.request.outside_files, opened_outside)?;
             Verdict::Approve
@@ -357,6 +386,23 @@ impl DeployEngine {
         }
         self.start(team, id).await
     }
+}
+
+/// How [`DeployEngine::may_review`] reads what the targets hold.
+pub enum TargetsRead {
+    /// Each target now: the check a review passes.
+    Now,
+    /// As pages read them (`shared_read`: shared, bounded), and when they cannot be read,
+    /// the commit the request was opened against: for the approval screen, which offers or
+    /// withholds the buttons; a review then checks with [`TargetsRead::Now`], so the screen
+    /// never decides.
+    AsShown,
+}
+
+/// Whether a review of `loaded` is checked against what is deployed now (a review before the
+/// deploy); a break-glass deploy's review afterwards is not.
+fn needs_deployed_now(loaded: &Loaded) -> bool {
+    !(loaded.awaiting_review() || is_reviewable_afterwards(loaded))
 }
 
 /// A break-glass deploy is reviewed after it went out, once.

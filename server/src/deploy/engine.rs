@@ -55,8 +55,6 @@ pub struct DeployEngine {
     pub(super) http: reqwest::Client,
     /// This process, in claims: a random id per start.
     pub(super) runner: String,
-    /// When each team's repository was last fetched for a page view.
-    pub(super) fetched_at: std::sync::Mutex<BTreeMap<String, std::time::Instant>>,
     /// Shutdown: no new attempts, running ones stop before their next step.
     pub(super) safe_stop: super::safe_stop::SafeStop,
 }
@@ -163,7 +161,6 @@ impl DeployEngine {
             public_origin: config.server.public_origin(),
             http: super::notify::client(),
             runner: uuid::Uuid::new_v4().simple().to_string(),
-            fetched_at: Default::default(),
             safe_stop: Default::default(),
         }
     }
@@ -792,7 +789,7 @@ fn export(work: &Work) -> StepResult<()> {
 }
 
 /// Moves each ref target that does not hold the candidate, then has pages read them again:
-/// a page's read that began before the last move is never shown after it.
+/// no page that asks after the move is shown a read that began before it.
 fn promote(work: &Work) -> StepResult<()> {
     let moved = move_refs(work);
     work.team.forget_shown_refs();

@@ -31,9 +31,18 @@ pub enum GitError {
     Parse { command: String, detail: String },
     #[error("git {command} did not finish within {} s and was stopped ([git] timeout)", .after.as_secs())]
     TimedOut { command: String, after: Duration },
-    /// A page stopped waiting for a call that goes on (`shown_refs`).
-    #[error("the git host has not answered git {command} within {} s; reload the page in a moment", .waited.as_secs().max(1))]
+    /// A page stopped waiting for a call that goes on (`shared_read`).
+    #[error("the git host has not answered git {command} within {}; reload the page in a moment", seconds_or_ms(*.waited))]
     NotYet { command: String, waited: Duration },
+}
+
+/// "5 s", or "200 ms" below a second.
+fn seconds_or_ms(wait: Duration) -> String {
+    if wait < Duration::from_secs(1) {
+        format!("{} ms", wait.as_millis())
+    } else {
+        format!("{} s", wait.as_secs())
+    }
 }
 
 /// How git reaches remotes: every call that talks to one (fetch, ls-remote, push) is killed,

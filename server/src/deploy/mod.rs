@@ -12,7 +12,8 @@
 //!   resolve to exactly one winner there
 //! - `directory`, `reference`: the two kinds of target, each read from itself and changed
 //!   only by an atomic step (a rename, a compare-and-swap of a ref)
-//! - `shown_refs`: what pages show of the ref targets, one shared, bounded read at a time
+//! - `shared_read`: what pages show of the git host (the ref targets, the branch), one
+//!   shared, bounded read at a time
 
 pub mod actions;
 pub mod blocking;
@@ -34,7 +35,7 @@ pub mod progress;
 pub mod reference;
 pub mod request;
 pub mod safe_stop;
-pub mod shown_refs;
+pub mod shared_read;
 pub mod signatures;
 pub mod store;
 pub mod summaries;

@@ -2,21 +2,19 @@
 //! from the targets, the included commits and changed files computed — and refused with a
 //! clear message when there is nothing to review.
 
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use super::blocking::blocking;
 use super::commit::CommitId;
 use super::engine::DeployEngine;
 use super::error::DeployError;
-use super::git::CommitInfo;
+use super::git::{CommitInfo, GitError};
 use super::policy::{Authorship, check_outside_paths};
 use super::signatures::{self, Keyring};
 use super::store::{self, Created, NewRequest};
 use super::team::{TargetState, TeamDeploy};
 use crate::signing_keys::{self, SigningKey};
 
-/// Page views fetch the repository at most this often per team.
-const FETCH_AT_MOST_EVERY: Duration = Duration::from_secs(10);
 /// Candidates listed on the deploys page.
 const CANDIDATES_SHOWN: usize = 50;
 /// Commits whose signatures one request checks at most (each check runs `ssh-keygen` or
@@ -97,17 +95,14 @@ impl DeployEngine {
         )
         .await?;
         match created {
-            Created::Created { id, superseded } => {
-                self.fetched(opening.team);
-                Ok(Opened {
-                    id,
-                    superseded,
-                    deployed: prepared.deployed,
-                    candidate: prepared.candidate,
-                    commits: prepared.commits,
-                    files: prepared.files,
-                })
-            }
+            Created::Created { id, superseded } => Ok(Opened {
+                id,
+                superseded,
+                deployed: prepared.deployed,
+                candidate: prepared.candidate,
+                commits: prepared.commits,
+                files: prepared.files,
+            }),
             Created::DeployRunning => Err(DeployError::Invalid(
                 "a deploy of this team is running; request again when it has finished".into(),
             )),
@@ -126,77 +121,69 @@ impl DeployEngine {
 
     /// What the targets hold and which commits could be deployed next. Problems (an
     /// unreachable repository, a broken target) are reported in the state, not as errors:
-    /// the page still shows the history.
+    /// the page still shows the history. The git host is read as pages read it
+    /// (`shared_read`): shared, at most every few seconds, and waited for a bounded time.
     pub async fn state(&self, team: &str) -> Result<TeamState, DeployError> {
         let setup = self.team(team)?.clone();
-        let fetch = self.fetch_due(team);
-        let result = blocking(move || {
-            // Read now (the page where deploys are requested), once per target.
-            let commits = setup.read_targets()?;
-            let targets = setup.described(commits.clone());
-            let deployed = match TargetState::of(commits) {
-                TargetState::Agreed(commit) => commit,
-                TargetState::Split(commits) => {
-                    return Ok(TeamState {
-                        targets,
-                        deployed: None,
-                        candidates: Vec::new(),
-                        problem: Some(
-                            DeployError::TargetsDisagree(setup.describe_split(&commits))
-                                .to_string(),
-                        ),
-                    });
-                }
-            };
-            let head = if fetch {
-                Some(setup.fetch()?)
-            } else {
-                setup.cached_head()?
-            };
-            let mut candidates = match &head {
-                Some(head) if Some(head) != deployed.as_ref() => {
-                    setup
-                        .cache
-                        .commits(deployed.as_ref(), head, &setup.config.paths)?
-                }
-                _ => Vec::new(),
-            };
-            candidates.truncate(CANDIDATES_SHOWN);
-            Ok(TeamState {
-                targets,
-                deployed,
-                candidates,
-                problem: None,
-            })
-        })
-        .await;
-        if fetch && result.is_ok() {
-            self.fetched(team);
-        }
-        result.or_else(|error| {
-            if !error.is_repository_or_target() {
-                return Err(error);
-            }
-            Ok(TeamState {
+        match team_state(&setup).await {
+            Ok(state) => Ok(state),
+            Err(error) if error.is_repository_or_target() => Ok(TeamState {
                 targets: Vec::new(),
                 deployed: None,
                 candidates: Vec::new(),
                 problem: Some(error.to_string()),
-            })
-        })
+            }),
+            Err(error) => Err(Arc::try_unwrap(error)
+                .unwrap_or_else(|shared| DeployError::Internal(shared.to_string()))),
+        }
     }
+}
 
-    fn fetch_due(&self, team: &str) -> bool {
-        let fetched = self.fetched_at.lock().unwrap_or_else(|e| e.into_inner());
-        fetched
-            .get(team)
-            .is_none_or(|at| at.elapsed() >= FETCH_AT_MOST_EVERY)
-    }
-
-    fn fetched(&self, team: &str) {
-        let mut fetched = self.fetched_at.lock().unwrap_or_else(|e| e.into_inner());
-        fetched.insert(team.to_string(), Instant::now());
-    }
+async fn team_state(setup: &Arc<TeamDeploy>) -> Result<TeamState, Arc<DeployError>> {
+    let targets = setup.holdings().await?;
+    let commits = targets.iter().map(|(_, commit)| commit.clone()).collect();
+    let deployed = match TargetState::of(commits) {
+        TargetState::Agreed(commit) => commit,
+        TargetState::Split(commits) => {
+            let split = DeployError::TargetsDisagree(setup.describe_split(&commits));
+            return Ok(TeamState {
+                targets,
+                deployed: None,
+                candidates: Vec::new(),
+                problem: Some(split.to_string()),
+            });
+        }
+    };
+    // A slow host: the commits as last fetched, and why they may be behind.
+    let problem = match setup.fetch_for_page().await {
+        Ok(()) => None,
+        Err(error) if matches!(*error, DeployError::Git(GitError::NotYet { .. })) => {
+            Some(format!("{error}; the commits below are as last fetched."))
+        }
+        Err(error) => return Err(error),
+    };
+    let reading = setup.clone();
+    let candidates = blocking(move || {
+        let mut candidates = match reading.cached_head()? {
+            Some(head) if Some(&head) != deployed.as_ref() => {
+                reading
+                    .cache
+                    .commits(deployed.as_ref(), &head, &reading.config.paths)?
+            }
+            _ => Vec::new(),
+        };
+        candidates.truncate(CANDIDATES_SHOWN);
+        Ok((deployed, candidates))
+    })
+    .await
+    .map_err(Arc::new)?;
+    let (deployed, candidates) = candidates;
+    Ok(TeamState {
+        targets,
+        deployed,
+        candidates,
+        problem,
+    })
 }
 
 /// A commit as typed: 7 to 64 hex digits, nothing a git command could read otherwise.

@@ -10,7 +10,7 @@ use super::directory::DirectoryTarget;
 use super::error::DeployError;
 use super::git::{Network, Repository};
 use super::reference::RefTarget;
-use super::shown_refs::ShownRefs;
+use super::shared_read::{Answer, SharedRead};
 use crate::config::{DeployConfig, TargetConfig};
 
 pub enum Target {
@@ -66,8 +66,16 @@ pub struct TeamDeploy {
     pub cache: Repository,
     pub targets: Vec<Target>,
     /// What pages show of the ref targets: shared, bounded reads.
-    shown_refs: ShownRefs,
+    shown_refs: SharedRead<Vec<Option<CommitId>>>,
+    /// Pages' fetches of the branch: shared, bounded.
+    page_fetches: SharedRead<()>,
 }
+
+/// Pages show what a ref target holds at most this late: a deploy by this replica is shown
+/// at once, one by another replica or a ref moved by hand within this bound.
+pub const REFS_SHOWN_FRESH: std::time::Duration = std::time::Duration::from_secs(5);
+/// Pages fetch the repository at most this often per team.
+pub const PAGE_FETCH_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl TeamDeploy {
     /// `network`: how git reaches the repository (`[git] timeout`, `[tls] ca_file`).
@@ -102,7 +110,8 @@ impl TeamDeploy {
             config,
             cache,
             targets,
-            shown_refs: ShownRefs::default(),
+            shown_refs: SharedRead::new("ls-remote", REFS_SHOWN_FRESH),
+            page_fetches: SharedRead::new("fetch", PAGE_FETCH_EVERY),
         }
     }
 
@@ -122,15 +131,17 @@ impl TeamDeploy {
 
     /// `commits` (one per target, in order) by each target's description.
     pub fn described(&self, commits: Vec<Option<CommitId>>) -> Vec<(String, Option<CommitId>)> {
-        self.targets.iter().map(Target::describe).zip(commits).collect()
+        self.targets
+            .iter()
+            .map(Target::describe)
+            .zip(commits)
+            .collect()
     }
 
     /// What each target holds, by its description, as pages show it: a directory target is
-    /// read on every call (a local `readlink`), the ref targets through [`ShownRefs`] (a call
-    /// to the git host, shared and kept a few seconds).
-    pub async fn holdings(
-        self: &Arc<Self>,
-    ) -> Result<Vec<(String, Option<CommitId>)>, Arc<DeployError>> {
+    /// read on every call (a local `readlink`), the ref targets through a [`SharedRead`] (a
+    /// call to the git host, shared and kept [`REFS_SHOWN_FRESH`]).
+    pub async fn holdings(self: &Arc<Self>) -> Answer<Vec<(String, Option<CommitId>)>> {
         let refs = if self.receives_whole_commits() {
             let this = self.clone();
             self.shown_refs.get(move || this.read_ref_targets()).await?
@@ -154,6 +165,13 @@ impl TeamDeploy {
         .map_err(Arc::new)
     }
 
+    /// Fetches the branch for a page, at most every [`PAGE_FETCH_EVERY`], shared with the
+    /// pages that ask meanwhile; the head is then in the cache ([`Self::cached_head`]).
+    pub async fn fetch_for_page(self: &Arc<Self>) -> Answer<()> {
+        let this = self.clone();
+        self.page_fetches.get(move || this.fetch().map(drop)).await
+    }
+
     /// The ref targets' commits, each read now (`None` for a directory target). Blocking.
     fn read_ref_targets(&self) -> Result<Vec<Option<CommitId>>, DeployError> {
         self.targets
@@ -167,7 +185,7 @@ impl TeamDeploy {
 
     /// This replica is moving (or has moved) a ref target: pages read them again.
     pub fn forget_shown_refs(&self) {
-        self.shown_refs.moved();
+        self.shown_refs.changed();
     }
 
     /// What the team has deployed: the commit every target holds.
@@ -294,27 +312,33 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn pages_keep_a_refs_read_a_while_read_directories_each_time_and_deploys_always() {
+    async fn pages_keep_a_refs_read_a_while_read_directories_each_time_and_the_targets_now() {
         let repos = Repos::new();
         let first = repos.commit("first");
         let second = repos.commit("second");
-        repos.origin.git(&["update-ref", DEPLOY_REF, first.as_str()]);
-        let team = Arc::new(team(&repos, &repos.origin.url()));
+        repos
+            .origin
+            .git(&["update-ref", DEPLOY_REF, first.as_str()]);
+        let mut team = team(&repos, &repos.origin.url());
+        // Kept long enough that the git calls below never outlast it.
+        team.shown_refs = SharedRead::new("ls-remote", Duration::from_secs(600));
+        let team = Arc::new(team);
 
         let holdings = team.holdings().await.unwrap();
         assert_eq!(holdings[0].0, format!("ref {DEPLOY_REF}"));
         assert_eq!(shown(&holdings), [Some(first.as_str()), None]);
 
         // Moved by hand (or by another replica): pages show the last read for a while...
-        repos.origin.git(&["update-ref", DEPLOY_REF, second.as_str()]);
+        repos
+            .origin
+            .git(&["update-ref", DEPLOY_REF, second.as_str()]);
         let holdings = team.holdings().await.unwrap();
         assert_eq!(shown(&holdings), [Some(first.as_str()), None]);
-        // ...a deploy decides on what the target holds now...
+        // ...what deploys decide on is read now...
         assert_eq!(team.read_targets().unwrap(), [Some(second.clone()), None]);
         // ...and the directory target is read on every call.
         std::fs::create_dir_all(repos.dir.path().join("live")).unwrap();
-        std::os::unix::fs::symlink(first.as_str(), repos.dir.path().join("live/current"))
-            .unwrap();
+        std::os::unix::fs::symlink(first.as_str(), repos.dir.path().join("live/current")).unwrap();
         let holdings = team.holdings().await.unwrap();
         assert_eq!(
             shown(&holdings),
@@ -345,7 +369,8 @@ mod tests {
         });
         let repos = Repos::new();
         let mut team = team(&repos, &format!("http://{address}/dags.git"));
-        team.shown_refs = ShownRefs::waiting_at_most(Duration::from_secs(1));
+        team.shown_refs = SharedRead::new("ls-remote", REFS_SHOWN_FRESH)
+            .waiting_at_most(Duration::from_millis(200));
         let team = Arc::new(team);
 
         for _ in 0..3 {
@@ -353,7 +378,7 @@ mod tests {
             assert!(error.is_repository_or_target(), "{error}");
             assert_eq!(
                 error.to_string(),
-                "the git host has not answered git ls-remote within 1 s; reload the page in a moment"
+                "the git host has not answered git ls-remote within 200 ms; reload the page in a moment"
             );
         }
         assert_eq!(team.shown_refs.reads(), 1);

@@ -14,7 +14,7 @@ use hangar_app::models::deploys::{
 use hangar_app::models::{TeamAction, TeamRole, Viewer};
 
 use crate::audit::{self, AuditEvent, Outcome};
-use crate::deploy::actions::{Actor, Loaded, named_people};
+use crate::deploy::actions::{Actor, Loaded, TargetsRead, named_people};
 use crate::deploy::blocking::blocking;
 use crate::deploy::engine::DeployEngine;
 use crate::deploy::error::DeployError;
@@ -487,7 +487,11 @@ impl Deploys for DeployGateway {
             let reviewable = request.status == RequestStatus::Pending
                 || (request.break_glass_reason.is_some() && loaded.awaiting_review());
             if reviewable {
-                match self.engine.may_review(team, &loaded, &actor).await? {
+                match self
+                    .engine
+                    .may_review(team, &loaded, &actor, TargetsRead::AsShown)
+                    .await?
+                {
                     Ok(()) => {
                         actions.review = request.status == RequestStatus::Pending;
                         actions.review_after = request.status != RequestStatus::Pending;

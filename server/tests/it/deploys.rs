@@ -125,6 +125,11 @@ async fn reviewed_deploy_reaches_every_target(backend: Backend) {
     assert!(page.contains("class=\"added\""), "added lines are marked");
     assert!(page.contains("data-testid=\"review-refused\""));
 
+    // The team home has read the ref target (nothing deployed yet) and keeps that read for
+    // a few seconds: the deploy below must not leave it showing the old state.
+    let home = ada.get("/t/team_a").await.text().await.unwrap();
+    assert_eq!(home.matches(">nothing yet<").count(), 2, "{home}");
+
     // Mia approves, then Pat: the deploy runs by itself (auto_deploy) and reaches both
     // targets.
     let (code, body) = reviews_to(&mia, "team_a", id, "approve").await;
@@ -226,6 +231,8 @@ async fn reviewed_deploy_reaches_every_target(backend: Backend) {
         team_home.contains("data-testid=\"home-deployed\""),
         "{team_home}"
     );
+    // Both targets: the ref read again since the home's read before the deploy.
+    assert!(!team_home.contains(">nothing yet<"), "{team_home}");
     assert!(
         team_home.contains(candidate.short()),
         "and on the team's home page"
@@ -690,8 +697,82 @@ async fn the_team_home_shows_the_targets_or_why_not(backend: Backend) {
     assert!(!home.contains("team-deployed"), "{home}");
 }
 
+/// A host that takes connections and never answers them. Returns its repository URL.
+fn git_host_that_never_answers() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let host = format!("http://{}/dags.git", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for connection in listener.incoming().flatten() {
+            held.push(connection);
+        }
+    });
+    host
+}
+
+/// A git host that takes connections and never answers: the team home, the deploys page
+/// and the approval screen still answer, each within a bounded wait, and say what is missing
+/// and why, while the read goes on (and is shared) behind them.
+async fn a_git_host_that_never_answers_holds_no_page(backend: Backend) {
+    let fixture = DeployFixture::new();
+    // One replica reaches the repository and opens a request; another, on the same
+    // database, finds team_a's git host hanging (its git calls are killed after 30 s).
+    let app = spawn(backend, &fixture, false).await;
+    let ada = app.signed_in("author").await;
+    fixture.origin.write("team_a/etl.py", "print('etl v2')\n");
+    let candidate = fixture
+        .origin
+        .commit("Ada Author", "author@example.com", "etl v2");
+    let id = open(&ada, "team_a", candidate.as_str()).await;
+    let mut config = app.state.config.clone();
+    let team_a = config
+        .deploys
+        .iter_mut()
+        .find(|d| d.team == "team_a")
+        .unwrap();
+    team_a.repository = git_host_that_never_answers();
+    config.git.timeout = std::time::Duration::from_secs(30);
+    let hanging = app.spawn_replica_with(config).await;
+    let mia = Browser::with_cookie(
+        &hanging,
+        &app.signed_in("multi").await.session_cookie().unwrap(),
+    );
+
+    let detail = format!("/t/team_a/deploys/{id}");
+    for (path, says) in [
+        (
+            "/t/team_a",
+            "the git host has not answered git ls-remote within 5 s",
+        ),
+        (
+            "/t/team_a/deploys",
+            "the git host has not answered git ls-remote within 5 s",
+        ),
+        // The screen offers the buttons (the review checks for itself).
+        (detail.as_str(), "data-testid=\"approve\""),
+    ] {
+        let started = std::time::Instant::now();
+        let page = mia.get(path).await;
+        let waited = started.elapsed();
+        assert_eq!(page.status(), StatusCode::OK, "{path}");
+        let body = page.text().await.unwrap();
+        assert!(body.contains(says), "{path}: {body}");
+        // The wait is the page's bound, not git's 30 s.
+        assert!(
+            waited < std::time::Duration::from_secs(15),
+            "{path}: {waited:?}"
+        );
+    }
+    let home = mia.get("/t/team_a").await.text().await.unwrap();
+    assert!(home.contains("data-testid=\"team-execution\""), "{home}");
+    // team_b's host answers as usual.
+    let team_b = mia.get("/t/team_b/deploys").await.text().await.unwrap();
+    assert!(!team_b.contains("has not answered"), "{team_b}");
+}
+
 on_both_backends!(
     the_team_home_shows_the_targets_or_why_not,
+    a_git_host_that_never_answers_holds_no_page,
     the_api_and_the_page_open_a_request_alike,
     large_diffs_are_read_in_bounds,
     break_glass_needs_reauthentication_and_a_later_review,

@@ -495,15 +495,17 @@ jwks_refresh_min_interval = "30s"
     /// A second Hangar on the same database and identity provider, as another replica
     /// behind a load balancer would be. Returns its URL.
     pub async fn spawn_replica(&self) -> String {
+        self.spawn_replica_with(self.state.config.clone()).await
+    }
+
+    /// The same, started from `config` (this app's, changed by the test).
+    pub async fn spawn_replica_with(&self, config: hangar_server::config::Config) -> String {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
-        let (router, _state) = hangar_server::build_with(
-            self.state.config.clone(),
-            self.clock.clone(),
-            hangar_server::SyncLoops::Off,
-        )
-        .await
-        .expect("the replica starts");
+        let (router, _state) =
+            hangar_server::build_with(config, self.clock.clone(), hangar_server::SyncLoops::Off)
+                .await
+                .expect("the replica starts");
         tokio::spawn(async move {
             axum::serve(
                 listener,

@@ -1,16 +1,20 @@
-//! What pages show of a team's ref targets. Reading one is `git ls-remote`, a call to the
-//! git host, and every visit to the team's home shows it, so pages share reads:
+//! What pages show of a team's git host: reading it (`git ls-remote` for what a ref target
+//! holds, `git fetch` for the commits a deploy could take) is a call over the network, and
+//! every visit to the team's home or deploys page shows it, so pages share reads:
 //!
-//! - one read at a time per team, run as a task of its own: callers arriving meanwhile wait
-//!   for it and share its answer (a failure too), so a crowd asks the git host once;
-//! - an answer is kept for [`FRESH`]; this replica's move of a ref makes it stale at once
-//!   ([`ShownRefs::moved`]), a move by another replica or by hand shows within that bound;
-//! - a caller waits at most [`PAGE_WAIT`], never `[git] timeout` (5 minutes by default): the
-//!   page says the host has not answered yet, and the read goes on for the next page.
+//! - one read at a time per team and kind, run as a task of its own: callers arriving
+//!   meanwhile wait for it and share its answer (a failure too), so a crowd asks the git host
+//!   once;
+//! - an answer is kept for a while (`fresh`); this replica's own change (a ref it moved)
+//!   makes it stale at once ([`SharedRead::changed`]); a change by another replica or by hand
+//!   shows within that bound;
+//! - a caller waits at most `page_wait` ([`PAGE_WAIT`]), never `[git] timeout` (5 minutes by
+//!   default): the page says the host has not answered yet, and the read goes on for the
+//!   next page.
 //!
-//! Deploys never read through here: they read the targets themselves, every time.
+//! Deploys never read through here: they read the targets and fetch themselves, every time.
 //!
-//! Written by hand: the rules (stale on this replica's own move, a bounded wait on a read
+//! Written by hand: the rules (stale on this replica's own change, a bounded wait on a read
 //! that goes on) are Hangar's, and tokio's task and futures' `Shared` do the rest.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -21,95 +25,113 @@ use futures_util::FutureExt;
 use futures_util::future::{BoxFuture, Shared};
 
 use super::blocking::blocking;
-use super::commit::CommitId;
 use super::error::DeployError;
 use super::git::GitError;
 
-/// How long an answer is shown before the next page reads again.
-pub const FRESH: Duration = Duration::from_secs(5);
 /// How long a page waits for a read before it says the host has not answered.
 pub const PAGE_WAIT: Duration = Duration::from_secs(5);
 
-/// The ref targets' commits, in target order (`None` where a target is not a ref), or why
-/// they could not be read.
-pub type RefsAnswer = Result<Vec<Option<CommitId>>, Arc<DeployError>>;
+/// What a read gave, or why it failed.
+pub type Answer<T> = Result<T, Arc<DeployError>>;
 
-/// One team's shared reads.
-pub struct ShownRefs {
-    state: Arc<Mutex<State>>,
-    /// This replica's moves of the team's refs so far: an answer read before one is stale.
-    moves: AtomicU64,
+/// One team's shared reads of one kind.
+pub struct SharedRead<T> {
+    state: Arc<Mutex<State<T>>>,
+    /// This replica's changes so far: an answer read before one is stale.
+    changes: AtomicU64,
     /// Reads started so far (each one call to the git host).
     reads: AtomicU64,
+    /// The git command read with, for the message when a page stops waiting.
+    command: &'static str,
+    fresh: Duration,
     page_wait: Duration,
 }
 
-#[derive(Default)]
-struct State {
-    last: Option<Answered>,
-    /// The read under way, with [`ShownRefs::moves`] when it began.
-    reading: Option<(u64, Shared<BoxFuture<'static, RefsAnswer>>)>,
+struct State<T> {
+    last: Option<Answered<T>>,
+    /// The read under way.
+    reading: Option<Reading<T>>,
 }
 
-struct Answered {
+struct Reading<T> {
+    /// [`SharedRead::changes`] when it began.
+    changes: u64,
+    began: Instant,
+    answer: Shared<BoxFuture<'static, Answer<T>>>,
+}
+
+struct Answered<T> {
+    /// When the read began: what it saw is at least this old.
     at: Instant,
-    moves: u64,
-    answer: RefsAnswer,
+    changes: u64,
+    answer: Answer<T>,
 }
 
-impl Default for ShownRefs {
-    fn default() -> Self {
-        Self::waiting_at_most(PAGE_WAIT)
-    }
-}
-
-impl ShownRefs {
-    pub fn waiting_at_most(page_wait: Duration) -> Self {
+impl<T: Clone + Send + Sync + 'static> SharedRead<T> {
+    /// Reads made with git `command`, each kept `fresh`, waited for [`PAGE_WAIT`].
+    pub fn new(command: &'static str, fresh: Duration) -> Self {
         Self {
-            state: Arc::default(),
-            moves: AtomicU64::new(0),
+            state: Arc::new(Mutex::new(State {
+                last: None,
+                reading: None,
+            })),
+            changes: AtomicU64::new(0),
             reads: AtomicU64::new(0),
-            page_wait,
+            command,
+            fresh,
+            page_wait: PAGE_WAIT,
         }
+    }
+
+    /// The same, with pages waiting at most `page_wait`.
+    pub fn waiting_at_most(mut self, page_wait: Duration) -> Self {
+        self.page_wait = page_wait;
+        self
     }
 
     /// The last answer while it is fresh; otherwise the answer of the read under way, or of
     /// a new one made with `read` (blocking work, run on the blocking pool).
     pub async fn get(
         &self,
-        read: impl FnOnce() -> Result<Vec<Option<CommitId>>, DeployError> + Send + 'static,
-    ) -> RefsAnswer {
-        let reading = {
+        read: impl FnOnce() -> Result<T, DeployError> + Send + 'static,
+    ) -> Answer<T> {
+        let (answer, began) = {
             let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-            let moves = self.moves.load(Ordering::Acquire);
+            let changes = self.changes.load(Ordering::Acquire);
             if let Some(last) = &state.last
-                && last.moves == moves
-                && last.at.elapsed() < FRESH
+                && last.changes == changes
+                && last.at.elapsed() < self.fresh
             {
                 return last.answer.clone();
             }
             match &state.reading {
-                Some((began_at, reading)) if *began_at == moves => reading.clone(),
-                // None under way, or one that began before a move of ours.
+                Some(reading) if reading.changes == changes => {
+                    (reading.answer.clone(), reading.began)
+                }
+                // None under way, or one that began before a change of ours.
                 _ => {
-                    let reading = self.start(moves, read);
-                    state.reading = Some((moves, reading.clone()));
-                    reading
+                    let reading = self.start(changes, read);
+                    let waiting = (reading.answer.clone(), reading.began);
+                    state.reading = Some(reading);
+                    waiting
                 }
             }
         };
-        match tokio::time::timeout(self.page_wait, reading).await {
+        // Every caller's wait ends `page_wait` after the read began: while a host hangs, the
+        // callers after the first are told at once (the answer is still taken if it is there).
+        let wait = self.page_wait.saturating_sub(began.elapsed());
+        match tokio::time::timeout(wait, answer).await {
             Ok(answer) => answer,
             Err(_) => Err(Arc::new(DeployError::Git(GitError::NotYet {
-                command: "ls-remote".into(),
+                command: self.command.into(),
                 waited: self.page_wait,
             }))),
         }
     }
 
-    /// This replica is moving or has moved one of the refs: answers read before are stale.
-    pub fn moved(&self) {
-        self.moves.fetch_add(1, Ordering::AcqRel);
+    /// This replica is changing or has changed what is read: answers read before are stale.
+    pub fn changed(&self) {
+        self.changes.fetch_add(1, Ordering::AcqRel);
     }
 
     /// Reads started so far.
@@ -121,39 +143,57 @@ impl ShownRefs {
     /// answer unless a read that began later has.
     fn start(
         &self,
-        moves: u64,
-        read: impl FnOnce() -> Result<Vec<Option<CommitId>>, DeployError> + Send + 'static,
-    ) -> Shared<BoxFuture<'static, RefsAnswer>> {
+        changes: u64,
+        read: impl FnOnce() -> Result<T, DeployError> + Send + 'static,
+    ) -> Reading<T> {
         self.reads.fetch_add(1, Ordering::Relaxed);
+        let began = Instant::now();
         let state = self.state.clone();
         let task = tokio::spawn(async move {
             let answer = blocking(read).await.map_err(Arc::new);
             let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
-            if matches!(&state.reading, Some((began_at, _)) if *began_at == moves) {
+            if matches!(&state.reading, Some(reading) if reading.changes == changes) {
                 state.reading = None;
             }
-            if state.last.as_ref().is_none_or(|last| last.moves <= moves) {
+            if state
+                .last
+                .as_ref()
+                .is_none_or(|last| last.changes <= changes)
+            {
                 state.last = Some(Answered {
-                    at: Instant::now(),
-                    moves,
+                    at: began,
+                    changes,
                     answer: answer.clone(),
                 });
             }
             answer
         });
-        async move {
+        let answer = async move {
             task.await
                 .unwrap_or_else(|e| Err(Arc::new(DeployError::Internal(e.to_string()))))
         }
         .boxed()
-        .shared()
+        .shared();
+        Reading {
+            changes,
+            began,
+            answer,
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::deploy::commit::CommitId;
     use std::sync::atomic::AtomicUsize;
+
+    type Refs = Vec<Option<CommitId>>;
+    const FRESH: Duration = Duration::from_secs(5);
+
+    fn refs() -> SharedRead<Refs> {
+        SharedRead::new("ls-remote", FRESH)
+    }
 
     fn commit(c: char) -> CommitId {
         CommitId::parse(&c.to_string().repeat(40)).unwrap()
@@ -164,7 +204,7 @@ mod tests {
         c: char,
         takes: Duration,
         calls: &Arc<AtomicUsize>,
-    ) -> impl FnOnce() -> Result<Vec<Option<CommitId>>, DeployError> + Send + 'static {
+    ) -> impl FnOnce() -> Result<Refs, DeployError> + Send + 'static {
         let calls = calls.clone();
         move || {
             calls.fetch_add(1, Ordering::SeqCst);
@@ -175,7 +215,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn callers_during_a_read_share_it_and_the_answer_is_kept() {
-        let shown = Arc::new(ShownRefs::default());
+        let shown = Arc::new(refs());
         let calls = Arc::new(AtomicUsize::new(0));
         let crowd = (0..16).map(|_| {
             let (shown, calls) = (shown.clone(), calls.clone());
@@ -197,10 +237,13 @@ mod tests {
 
     #[tokio::test]
     async fn a_move_of_ours_makes_the_answer_stale_and_an_old_one_fresh_for_nobody() {
-        let shown = ShownRefs::default();
+        let shown = refs();
         let calls = Arc::new(AtomicUsize::new(0));
-        shown.get(read_of('a', Duration::ZERO, &calls)).await.unwrap();
-        shown.moved();
+        shown
+            .get(read_of('a', Duration::ZERO, &calls))
+            .await
+            .unwrap();
+        shown.changed();
         let answer = shown.get(read_of('b', Duration::ZERO, &calls)).await;
         assert_eq!(answer.unwrap(), [Some(commit('b')), None]);
         // And once the bound has passed.
@@ -212,7 +255,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_read_under_way_from_before_our_move_is_not_waited_for() {
-        let shown = Arc::new(ShownRefs::default());
+        let shown = Arc::new(refs());
         let calls = Arc::new(AtomicUsize::new(0));
         let (began, has_begun) = tokio::sync::oneshot::channel();
         let slow_read = read_of('a', Duration::from_millis(300), &calls);
@@ -228,7 +271,7 @@ mod tests {
             }
         });
         has_begun.await.unwrap();
-        shown.moved();
+        shown.changed();
         let after = shown.get(read_of('b', Duration::ZERO, &calls)).await;
         assert_eq!(after.unwrap(), [Some(commit('b')), None]);
         // The older read ends later: its answer goes to whoever waited for it, and is not kept.
@@ -240,7 +283,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_failure_is_shared_and_a_slow_host_is_waited_for_a_bounded_time() {
-        let shown = Arc::new(ShownRefs::waiting_at_most(Duration::from_millis(100)));
+        let shown = Arc::new(refs().waiting_at_most(Duration::from_millis(100)));
         let calls = Arc::new(AtomicUsize::new(0));
         let failing = {
             let calls = calls.clone();
@@ -256,21 +299,49 @@ mod tests {
         assert_eq!(calls.load(Ordering::SeqCst), 1);
 
         // A host that takes longer than a page waits: the page is told, the read goes on,
-        // and a page after it has answered shows the answer without reading again.
-        shown.moved();
-        let started = Instant::now();
-        let slow = shown
-            .get(read_of('d', Duration::from_millis(1500), &calls))
-            .await;
-        assert!(started.elapsed() < Duration::from_millis(1200));
+        // a page while it hangs is told at once, and a page after it has answered shows the
+        // answer without reading again.
+        shown.changed();
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let hanging = {
+            let calls = calls.clone();
+            move || {
+                calls.fetch_add(1, Ordering::SeqCst);
+                released.recv().unwrap();
+                Ok(vec![Some(commit('d')), None])
+            }
+        };
+        let slow = shown.get(hanging).await;
         let error = slow.unwrap_err();
         assert!(error.is_repository_or_target());
-        assert!(error.to_string().contains("has not answered git ls-remote within 1 s"), "{error}");
+        assert!(
+            error
+                .to_string()
+                .contains("has not answered git ls-remote within 100 ms"),
+            "{error}"
+        );
+        let started = Instant::now();
         let waiting = shown.get(read_of('e', Duration::ZERO, &calls)).await;
-        assert!(waiting.is_err(), "still under way: waited for, not read twice");
-        tokio::time::sleep(Duration::from_millis(1500)).await;
-        let answer = shown.get(read_of('f', Duration::ZERO, &calls)).await;
-        assert_eq!(answer.unwrap(), [Some(commit('d')), None]);
+        assert!(
+            waiting.is_err(),
+            "still under way: waited for, not read twice"
+        );
+        assert!(
+            started.elapsed() < Duration::from_millis(100),
+            "told at once"
+        );
+        release.send(()).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let answer = loop {
+            match shown.get(read_of('f', Duration::ZERO, &calls)).await {
+                Ok(answer) => break answer,
+                Err(_) if Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(20)).await
+                }
+                Err(error) => panic!("the read did not end: {error}"),
+            }
+        };
+        assert_eq!(answer, [Some(commit('d')), None]);
         assert_eq!(calls.load(Ordering::SeqCst), 2);
     }
 }
