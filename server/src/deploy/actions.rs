@@ -207,16 +207,22 @@ impl DeployEngine {
                 let reading = setup.clone();
                 blocking(move || reading.deployed()).await?
             }
-            TargetsRead::AsShown => {
-                let shown =
-                    setup.holdings().await.ok().and_then(|holdings| {
-                        match TargetState::of(holdings.into_iter().map(|(_, c)| c).collect()) {
-                            TargetState::Agreed(commit) => Some(commit),
-                            TargetState::Split(_) => None,
+            // Unreadable now: the commit the request was opened against (the review checks
+            // again); targets that disagree: as the live check says.
+            TargetsRead::AsShown => match setup.holdings().await {
+                Ok(holdings) => {
+                    let commits = holdings.into_iter().map(|(_, c)| c).collect();
+                    match TargetState::of(commits) {
+                        TargetState::Agreed(commit) => commit,
+                        TargetState::Split(commits) => {
+                            return Err(DeployError::TargetsDisagree(
+                                setup.describe_split(&commits),
+                            ));
                         }
-                    });
-                shown.unwrap_or_else(|| loaded.request.deployed.clone())
-            }
+                    }
+                }
+                Err(_) => loaded.request.deployed.clone(),
+            },
         };
         Ok(self.check_reviewer(&setup, loaded, actor, deployed_now.as_ref()))
     }

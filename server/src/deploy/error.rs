@@ -56,6 +56,18 @@ impl From<Refusal> for DeployError {
 }
 
 impl DeployError {
+    /// The error a shared read gave (`shared_read`), owned again: the variants that carry
+    /// what the user is told keep it; the rest are internal (their text is logged).
+    pub fn from_shared(error: std::sync::Arc<DeployError>) -> Self {
+        std::sync::Arc::try_unwrap(error).unwrap_or_else(|shared| match &*shared {
+            Self::NotConfigured => Self::NotConfigured,
+            Self::NotFound => Self::NotFound,
+            Self::Invalid(message) => Self::Invalid(message.clone()),
+            Self::TargetsDisagree(targets) => Self::TargetsDisagree(targets.clone()),
+            other => Self::Internal(other.to_string()),
+        })
+    }
+
     /// The team's own repository or a target failed: the cause is theirs to see (pages show
     /// it as the deploy state's problem rather than failing).
     pub fn is_repository_or_target(&self) -> bool {

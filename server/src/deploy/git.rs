@@ -32,7 +32,7 @@ pub enum GitError {
     #[error("git {command} did not finish within {} s and was stopped ([git] timeout)", .after.as_secs())]
     TimedOut { command: String, after: Duration },
     /// A page stopped waiting for a call that goes on (`shared_read`).
-    #[error("the git host has not answered git {command} within {}; reload the page in a moment", seconds_or_ms(*.waited))]
+    #[error("the git host has not answered git {command} within {} (it is still asked: reload the page in a moment)", seconds_or_ms(*.waited))]
     NotYet { command: String, waited: Duration },
 }
 

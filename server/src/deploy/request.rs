@@ -133,14 +133,15 @@ impl DeployEngine {
                 candidates: Vec::new(),
                 problem: Some(error.to_string()),
             }),
-            Err(error) => Err(Arc::try_unwrap(error)
-                .unwrap_or_else(|shared| DeployError::Internal(shared.to_string()))),
+            Err(error) => Err(DeployError::from_shared(error)),
         }
     }
 }
 
 async fn team_state(setup: &Arc<TeamDeploy>) -> Result<TeamState, Arc<DeployError>> {
-    let targets = setup.holdings().await?;
+    // Both reach the git host: at once, so that a slow host costs one wait, not two.
+    let (targets, fetched) = tokio::join!(setup.holdings(), setup.fetch_for_page());
+    let targets = targets?;
     let commits = targets.iter().map(|(_, commit)| commit.clone()).collect();
     let deployed = match TargetState::of(commits) {
         TargetState::Agreed(commit) => commit,
@@ -155,7 +156,7 @@ async fn team_state(setup: &Arc<TeamDeploy>) -> Result<TeamState, Arc<DeployErro
         }
     };
     // A slow host: the commits as last fetched, and why they may be behind.
-    let problem = match setup.fetch_for_page().await {
+    let problem = match fetched {
         Ok(()) => None,
         Err(error) if matches!(*error, DeployError::Git(GitError::NotYet { .. })) => {
             Some(format!("{error}; the commits below are as last fetched."))

@@ -5,9 +5,9 @@
 //! - one read at a time per team and kind, run as a task of its own: callers arriving
 //!   meanwhile wait for it and share its answer (a failure too), so a crowd asks the git host
 //!   once;
-//! - an answer is kept for a while (`fresh`); this replica's own change (a ref it moved)
-//!   makes it stale at once ([`SharedRead::changed`]); a change by another replica or by hand
-//!   shows within that bound;
+//! - an answer is kept for a while (`fresh`, from when the host answered); this replica's
+//!   own change (a ref it moved) makes it stale at once ([`SharedRead::changed`]); a change
+//!   by another replica or by hand shows once the answer from before it is that old;
 //! - a caller waits at most `page_wait` ([`PAGE_WAIT`]), never `[git] timeout` (5 minutes by
 //!   default): the page says the host has not answered yet, and the read goes on for the
 //!   next page.
@@ -61,7 +61,7 @@ struct Reading<T> {
 }
 
 struct Answered<T> {
-    /// When the read began: what it saw is at least this old.
+    /// When the host answered (a read that takes longer than `fresh` is still shown).
     at: Instant,
     changes: u64,
     answer: Answer<T>,
@@ -161,7 +161,7 @@ impl<T: Clone + Send + Sync + 'static> SharedRead<T> {
                 .is_none_or(|last| last.changes <= changes)
             {
                 state.last = Some(Answered {
-                    at: began,
+                    at: Instant::now(),
                     changes,
                     answer: answer.clone(),
                 });
@@ -283,7 +283,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_failure_is_shared_and_a_slow_host_is_waited_for_a_bounded_time() {
-        let shown = Arc::new(refs().waiting_at_most(Duration::from_millis(100)));
+        let shown = Arc::new(refs().waiting_at_most(Duration::from_secs(1)));
         let calls = Arc::new(AtomicUsize::new(0));
         let failing = {
             let calls = calls.clone();
@@ -301,7 +301,7 @@ mod tests {
         // A host that takes longer than a page waits: the page is told, the read goes on,
         // a page while it hangs is told at once, and a page after it has answered shows the
         // answer without reading again.
-        shown.changed();
+        let shown = refs().waiting_at_most(Duration::from_millis(100));
         let (release, released) = std::sync::mpsc::channel::<()>();
         let hanging = {
             let calls = calls.clone();

@@ -378,7 +378,7 @@ mod tests {
             assert!(error.is_repository_or_target(), "{error}");
             assert_eq!(
                 error.to_string(),
-                "the git host has not answered git ls-remote within 200 ms; reload the page in a moment"
+                "the git host has not answered git ls-remote within 200 ms (it is still asked: reload the page in a moment)"
             );
         }
         assert_eq!(team.shown_refs.reads(), 1);
