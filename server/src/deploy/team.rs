@@ -71,8 +71,9 @@ pub struct TeamDeploy {
     page_fetches: SharedRead<()>,
 }
 
-/// Pages show what a ref target holds at most this late: a deploy by this replica is shown
-/// at once, one by another replica or a ref moved by hand within this bound.
+/// How long pages show an answer about the ref targets: a deploy by this replica is shown
+/// at once, one by another replica (or a ref moved by hand) once the answer from before it
+/// is this old (dated when the host answered).
 pub const REFS_SHOWN_FRESH: std::time::Duration = std::time::Duration::from_secs(5);
 /// Pages fetch the repository at most this often per team.
 pub const PAGE_FETCH_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
