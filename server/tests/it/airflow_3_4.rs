@@ -132,12 +132,43 @@ async fn a_draining_dag_shows_as_draining() {
             .unwrap()
         }
     };
-    let answer = set("draining").await;
-    assert_eq!(answer["scheduling_state"], "draining");
-    app.sync_sample_dags().await;
+    let airflow_state = || {
+        let client = client.clone();
+        async move {
+            let dag: serde_json::Value = support::retry_airflow(|| {
+                client.call(
+                    reqwest::Method::GET,
+                    "/api/v2/dags/shared_housekeeping",
+                    &[],
+                    None,
+                )
+            })
+            .await
+            .unwrap();
+            dag["scheduling_state"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        }
+    };
     let author = app.signed_in("author").await;
-    let html = author.get("/t/team_a/dags").await.text().await.unwrap();
+    // Airflow's scheduler ends a drain by pausing the DAG once no run of it is unfinished
+    // (every 5 s): only a page read while Airflow still says "draining" proves anything. The
+    // drain only ever ends in "paused", so "draining" after the page means "draining" while
+    // it was synced and read; otherwise try again.
+    let mut seen = None;
+    for _ in 0..5 {
+        let answer = set("draining").await;
+        assert_eq!(answer["scheduling_state"], "draining");
+        app.sync_sample_dags().await;
+        let html = author.get("/t/team_a/dags").await.text().await.unwrap();
+        if airflow_state().await == "draining" {
+            seen = Some(html);
+            break;
+        }
+    }
     set("active").await;
+    let html = seen.expect("Airflow ended every drain before the page was read");
     let row = html
         .split("data-dag=\"shared_housekeeping\"")
         .nth(1)
