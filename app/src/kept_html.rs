@@ -70,8 +70,10 @@ impl Splices {
 /// splices, a placeholder the server replaces with `html`'s bytes; otherwise `html`.
 pub fn kept(html: Arc<str>) -> Arc<str> {
     #[cfg(feature = "ssr")]
-    if let Some(splices) = leptos::prelude::use_context::<http::request::Parts>()
-        .and_then(|parts| parts.extensions.get::<Splices>().cloned())
+    if let Some(splices) = leptos::prelude::with_context::<http::request::Parts, _>(|parts| {
+        parts.extensions.get::<Splices>().cloned()
+    })
+    .flatten()
     {
         return splices.stand_in(html);
     }

@@ -14,9 +14,12 @@ use crate::models::Access;
 
 /// Who acts, if `access` allows the call for the team named by the caller.
 pub fn require(access: Access, team: Option<&str>) -> Result<Acting, AppError> {
-    let acting = use_context::<http::request::Parts>()
-        .and_then(|parts| parts.extensions.get::<Acting>().cloned())
-        .ok_or(AppError::Unauthenticated)?;
+    // Read in place: the request's parts hold every extension, and a clone of them all per
+    // call showed in the team page's profile.
+    let acting =
+        with_context::<http::request::Parts, _>(|parts| parts.extensions.get::<Acting>().cloned())
+            .flatten()
+            .ok_or(AppError::Unauthenticated)?;
     if acting.viewer.allows(access, team) {
         Ok(acting)
     } else {
