@@ -26,6 +26,8 @@ for (const javaScriptEnabled of [true, false]) {
     if (javaScriptEnabled) {
       await page.waitForSelector('#hangar[data-hydrated="true"]');
     }
+    // carol is an admin of team_b: the header offers its audit log.
+    assert.equal(await page.getAttribute('[data-testid=audit-link]', 'href'), '/t/team_b/audit');
     const providerVisits = [];
     page.on('request', (r) => { if (r.url().startsWith(stack.issuer)) providerVisits.push(r.url()); });
     await page.click('[data-testid=team-switcher] summary');
@@ -33,6 +35,14 @@ for (const javaScriptEnabled of [true, false]) {
     await page.waitForURL('**/t/team_a');
     await page.waitForSelector('section[data-team="team_a"]');
     assert.equal(await page.textContent('[data-testid=team-role]'), 'author');
+    // The header follows the page (written again for the new path with JavaScript, rendered
+    // anew without): team_a with carol's role there, no audit log (an author's), the menu
+    // closed.
+    assert.equal(await page.textContent('[data-testid=team-switcher] summary'), 'Team A · author');
+    assert.equal(await page.getAttribute('[data-testid=team-switcher] a[data-team="team_a"]', 'aria-current'), 'page');
+    assert.equal(await page.getAttribute('[data-testid=team-switcher] a[data-team="team_b"]', 'aria-current'), null);
+    assert.equal(await page.locator('[data-testid=audit-link]').count(), 0);
+    assert.equal(await page.locator('[data-testid=team-switcher][open]').count(), 0, 'the switcher closed');
     // Where team_a's tasks run, as the platform declares it (demo-teams.toml).
     assert.match(
       await page.textContent('[data-testid=team-execution] [data-testid=execution-declared]'),

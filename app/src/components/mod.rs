@@ -17,7 +17,6 @@ pub mod time;
 
 pub use environment_field::EnvironmentField;
 pub use error_view::{ActionError, ErrorView};
-pub use execution::ExecutionView;
 pub use header::Header;
 pub use import_errors::ImportErrors;
 pub use sync_notice::{StateBadge, StateLegend, SyncNotices};

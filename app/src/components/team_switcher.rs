@@ -1,63 +1,38 @@
 //! The team switcher: the user's teams with their role; a switch keeps the current page.
 //!
 //! It is a `<details>` menu of plain links, so it works without JavaScript; with it, the
-//! router swaps the page without a reload. Either way no login is involved: the session
-//! already holds every team the user is in.
+//! router swaps the page without a reload (and the header, written again for the new path,
+//! closes the menu). Either way no login is involved: the session already holds every team
+//! the user is in.
 
-use leptos::prelude::*;
-use leptos_router::hooks::use_location;
+use maud::{Markup, html};
 
 use crate::models::Viewer;
 
-#[component]
-pub fn TeamSwitcher(viewer: Viewer) -> impl IntoView {
-    let location = use_location();
-    let current_team = move || current_team(&location.pathname.get());
-    let teams = viewer.teams.clone();
-    let label = move || {
-        current_team()
-            .and_then(|team| teams.iter().find(|m| m.team == team).cloned())
-            .map(|m| format!("{} · {}", m.display_name, m.grant.describe()))
-            .unwrap_or_else(|| "Choose a team".to_string())
-    };
-    let entries = viewer.teams.clone();
-    // A client-side switch keeps the header, so close the menu when a team is chosen.
-    let menu = NodeRef::<leptos::html::Details>::new();
-    let close = move |_| {
-        if let Some(menu) = menu.get() {
-            menu.set_open(false);
-        }
-    };
-    view! {
-        <details class="menu team-switcher" data-testid="team-switcher" node_ref=menu>
-            <summary>{label}</summary>
-            <ul role="menu" on:click=close>
-                {entries
-                    .into_iter()
-                    .map(|m| {
-                        let team = m.team.clone();
-                        let href = move || switch_path(&location.pathname.get(), &team);
-                        let is_current = {
-                            let team = m.team.clone();
-                            move || current_team().as_deref() == Some(team.as_str())
-                        };
-                        view! {
-                            <li role="none">
-                                <a
-                                    role="menuitem"
-                                    href=href
-                                    data-team=m.team.clone()
-                                    aria-current=move || is_current().then_some("page")
-                                >
-                                    <span class="team-name">{m.display_name.clone()}</span>
-                                    <span class="role">{m.grant.describe()}</span>
-                                </a>
-                            </li>
+/// The switcher as it shows on `path`: labelled with the current team and the viewer's role
+/// in it, each team's entry leading to the same page there (HTML text, `super::header`).
+pub fn switcher(viewer: &Viewer, path: &str) -> Markup {
+    let current = current_team(path);
+    let label = current
+        .as_deref()
+        .and_then(|team| viewer.membership(team))
+        .map(|m| format!("{} · {}", m.display_name, m.grant.describe()))
+        .unwrap_or_else(|| "Choose a team".to_string());
+    html! {
+        details.menu.team-switcher data-testid="team-switcher" {
+            summary { (label) }
+            ul role="menu" {
+                @for m in &viewer.teams {
+                    li role="none" {
+                        a role="menuitem" href=(switch_path(path, &m.team)) data-team=(m.team)
+                            aria-current=[(current.as_deref() == Some(m.team.as_str())).then_some("page")] {
+                            span.team-name { (m.display_name) }
+                            span.role { (m.grant.describe()) }
                         }
-                    })
-                    .collect_view()}
-            </ul>
-        </details>
+                    }
+                }
+            }
+        }
     }
 }
 

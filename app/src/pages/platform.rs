@@ -82,18 +82,20 @@ fn Overview(
     }
 }
 
-/// Each team's execution set-up, declared and used (the same view as on its home).
+/// Each team's execution set-up, declared and used (the same markup as on its home).
 #[component]
 fn WhereTasksRun(teams: Vec<TeamOverview>) -> impl IntoView {
     let teams = teams
         .into_iter()
         .map(|team| {
             let open = team.execution.declared.is_some() || !team.execution.seen.is_empty();
+            let content = maud::html! {
+                summary { (team.display_name) }
+                (crate::components::execution::execution_html(&team.execution))
+            }
+            .into_string();
             view! {
-                <details class="team-execution" data-team=team.team.clone() open=open>
-                    <summary>{team.display_name}</summary>
-                    <crate::components::ExecutionView execution=team.execution/>
-                </details>
+                <details class="team-execution" data-team=team.team.clone() open=open inner_html=content></details>
             }
         })
         .collect_view();

@@ -2,8 +2,11 @@
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
+use maud::{Markup, html};
 
 use crate::components::ErrorView;
+use crate::components::execution::execution_html;
+use crate::components::team_nav::TeamNav;
 use crate::functions::team::{TeamHome, get_team_home};
 use crate::models::TeamAction;
 use crate::models::deploys::DeployedNow;
@@ -29,81 +32,76 @@ pub fn TeamHomePage() -> impl IntoView {
 }
 
 /// What each deploy target of the team holds, read from the target itself.
-#[component]
-fn Deployed(team: String, deployed: DeployedNow) -> impl IntoView {
-    let rows = deployed
-        .targets
-        .into_iter()
-        .map(|target| {
-            let commit = target
-                .commit
-                .as_deref()
-                .map(crate::models::deploys::short_sha)
-                .unwrap_or("nothing yet")
-                .to_string();
-            view! { <tr><td>{target.name}</td><td><code data-testid="home-deployed">{commit}</code></td></tr> }
-        })
-        .collect_view();
-    let problem = deployed
-        .problem
-        .map(|problem| view! { <p class="notice error" role="alert">{problem}</p> });
-    let href = crate::paths::deploys(&team);
-    view! {
-        <section class="team-deployed">
-            <h2>"Deployed"</h2>
-            {problem}
-            <table class="deploy-targets"><tbody>{rows}</tbody></table>
-            <p><a href=href>"Deploys and history"</a></p>
-        </section>
+fn deployed_html(team: &str, deployed: &DeployedNow) -> String {
+    html! {
+        h2 { "Deployed" }
+        @if let Some(problem) = &deployed.problem {
+            p.notice.error role="alert" { (problem) }
+        }
+        table.deploy-targets { tbody {
+            @for target in &deployed.targets {
+                tr {
+                    td { (target.name) }
+                    td { code data-testid="home-deployed" {
+                        (target.commit.as_deref().map(crate::models::deploys::short_sha).unwrap_or("nothing yet"))
+                    } }
+                }
+            }
+        } }
+        p { a href=(crate::paths::deploys(team)) { "Deploys and history" } }
+    }
+    .into_string()
+}
+
+/// The permission table's rows: what `grant` allows marked, the rest shown as not.
+fn permission_rows_html(grant: crate::models::TeamGrant) -> Markup {
+    html! {
+        @for action in TeamAction::ALL {
+            @let allowed = grant.allows(action);
+            tr class=[allowed.then_some("allowed")] data-action=(format!("{action:?}")) {
+                td.mark { (if allowed { "✓" } else { "—" }) }
+                td { (action.label()) }
+                td.min-role { (action.min_role().as_str()) }
+            }
+        }
     }
 }
 
-/// The permission table's rows as HTML text: as views, fourteen static rows per page were
-/// most of the team home's own render time (`docs/benchmarks.md`), and nothing in them is
-/// reactive (the filter is one class on the table).
-fn permission_rows_html(grant: crate::models::TeamGrant) -> String {
-    let mut out = String::with_capacity(2048);
-    for action in TeamAction::ALL {
-        let allowed = grant.allows(action);
-        out.push_str(if allowed {
-            "<tr class=\"allowed\" data-action=\""
-        } else {
-            "<tr data-action=\""
-        });
-        crate::html::escape_into(&mut out, &format!("{action:?}"));
-        out.push_str("\"><td class=\"mark\">");
-        out.push_str(if allowed { "✓" } else { "—" });
-        out.push_str("</td><td>");
-        crate::html::escape_into(&mut out, action.label());
-        out.push_str("</td><td class=\"min-role\">");
-        crate::html::escape_into(&mut out, action.min_role().as_str());
-        out.push_str("</td></tr>");
-    }
-    out
-}
-
+/// The home as HTML text (maud) around the one control that reacts, the filter: as views,
+/// its hundred-odd elements and their hydration markers were most of the team page's own
+/// server time (`docs/benchmarks.md`), and nothing else in it changes once it is shown.
 #[component]
 fn TeamHomeView(home: TeamHome) -> impl IntoView {
-    let membership = home.membership;
-    let execution = home.execution;
-    let deployed = home.deployed.map(|deployed| {
-        view! { <Deployed team=membership.team.clone() deployed/> }
-    });
+    let TeamHome {
+        membership,
+        execution,
+        deployed,
+    } = home;
     let grant = membership.grant;
+    let intro = html! {
+        h1 { (membership.display_name) }
+        p.team-role { "Your role: " strong data-testid="team-role" { (grant.describe()) } }
+        h2 { "What you can do here" }
+    }
+    .into_string();
+    let permissions = html! {
+        thead { tr { th {} th { "Action" } th { "Lowest team role" } } }
+        tbody { (permission_rows_html(grant)) }
+    }
+    .into_string();
+    let execution = html! { h2 { "Where tasks run" } (execution_html(&execution)) }.into_string();
+    let deployed = deployed.map(|deployed| {
+        view! { <section class="team-deployed" inner_html=deployed_html(&membership.team, &deployed)></section> }
+    });
     // Filtering is an enhancement: without JavaScript every row shows with its mark, and the
     // control stays disabled until the page has hydrated (browser tests rely on that).
     let only_allowed = RwSignal::new(false);
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
-    let rows = permission_rows_html(grant);
     view! {
-        <crate::components::team_nav::TeamNav team=membership.team.clone() current="home"/>
-        <section class="team-home" data-team=membership.team.clone()>
-            <h1>{membership.display_name.clone()}</h1>
-            <p class="team-role">
-                "Your role: " <strong data-testid="team-role">{grant.describe()}</strong>
-            </p>
-            <h2>"What you can do here"</h2>
+        <TeamNav team=membership.team.clone() current="home"/>
+        <section class="team-home" data-team=membership.team>
+            <div class="team-home-intro" inner_html=intro></div>
             <label class="toggle">
                 <input
                     type="checkbox"
@@ -115,16 +113,8 @@ fn TeamHomeView(home: TeamHome) -> impl IntoView {
                 " Only what I can do"
             </label>
             // One reactive class; the stylesheet hides the rows not allowed.
-            <table class="permissions" class:only-allowed=move || only_allowed.get()>
-                <thead>
-                    <tr><th></th><th>"Action"</th><th>"Lowest team role"</th></tr>
-                </thead>
-                <tbody inner_html=rows></tbody>
-            </table>
-            <section class="team-execution" data-testid="team-execution">
-                <h2>"Where tasks run"</h2>
-                <crate::components::ExecutionView execution/>
-            </section>
+            <table class="permissions" class:only-allowed=move || only_allowed.get() inner_html=permissions></table>
+            <section class="team-execution" data-testid="team-execution" inner_html=execution></section>
         </section>
         {deployed}
     }
@@ -141,7 +131,7 @@ mod tests {
             role: Some(TeamRole::Operator),
             platform: None,
         };
-        let html = permission_rows_html(grant);
+        let html = permission_rows_html(grant).into_string();
         let rows: Vec<&str> = html.split("<tr").skip(1).collect();
         assert_eq!(rows.len(), TeamAction::ALL.len());
         for (row, action) in rows.iter().zip(TeamAction::ALL) {
