@@ -345,7 +345,11 @@ JSON
   done
   setsid "$af" api-server -H 127.0.0.1 -p "$port" >"$AIRFLOW_DIR/api-server.log" 2>&1 &
   AIRFLOW_PIDS+=($!)
-  setsid "$af" scheduler --skip-serve-logs >"$AIRFLOW_DIR/scheduler.log" 2>&1 &
+  # Restarted when it dies, as a production supervisor would: on SQLite a write that waits too
+  # long for the database's lock ("database is locked") ends the scheduler, and every run
+  # after that would stay queued (seen in a test run on a machine busy with a build).
+  setsid bash -c 'while :; do "$0" scheduler --skip-serve-logs; echo "hangar: the scheduler exited ($?); starting it again"; sleep 1; done' \
+    "$af" >"$AIRFLOW_DIR/scheduler.log" 2>&1 &
   AIRFLOW_PIDS+=($!)
   # Every bundle but the examples, at the usual pace; the examples in a processor of their own
   # that parses them once and creates their DAGs paused.
