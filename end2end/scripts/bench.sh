@@ -5,11 +5,17 @@
 source "$(dirname "$0")/lib.sh"
 RUNS="${RUNS:-3}"
 DURATION="${DURATION:-10s}"
-install_rust_tools
+# BIN=path measures that server binary as it is (e.g. one kept from before a change, or one
+# built in another target directory), with the bundle already in target/site.
+BIN="${BIN:-}"
 install_node_modules
 command -v wrk >/dev/null || { say "installing wrk"; apt-get install -y -qq wrk >/dev/null || die "could not install wrk"; }
-build_site
-(cd "$ROOT" && cargo build -p hangar-server --release)
+if [ -z "$BIN" ]; then
+  install_rust_tools
+  build_site
+  (cd "$ROOT" && cargo build -p hangar-server --release)
+  BIN="$ROOT/target/release/hangar"
+fi
 
 DIR="$(mktemp -d /tmp/hangar-bench.XXXXXX)"
 HANGAR_PORT="$(free_port)"; IDP_PORT="$(free_port)"
@@ -24,7 +30,7 @@ pids+=($!)
 wait_for_http "http://127.0.0.1:$IDP_PORT/.well-known/openid-configuration" 20 || die "IdP did not start"
 write_bench_server_toml "$DIR/hangar.toml" "$HANGAR_PORT" "sqlite://$DIR/hangar.db"
 cat "$E2E/fixtures/demo-teams.toml" >> "$DIR/hangar.toml"
-serve_bench_hangar "$DIR/hangar.toml" "$URL"
+HANGAR_BIN="$BIN" serve_bench_hangar "$DIR/hangar.toml" "$URL"
 
 # Sign in as carol through the real provider, keeping Hangar's session cookie.
 COOKIE="$(sign_in_as carol "$URL")"

@@ -488,10 +488,11 @@ requests_per_session = 1000000000
 TOML
 }
 
-# serve_bench_hangar config url: the release server on `config`, logging next to it; sets
-# HANGAR_PID (also in `pids`) and waits until it is ready.
+# serve_bench_hangar config url: the release server (HANGAR_BIN, default
+# target/release/hangar) on `config`, logging next to it; sets HANGAR_PID (also in `pids`)
+# and waits until it is ready.
 serve_bench_hangar() {
-  "$ROOT/target/release/hangar" serve --config "$1" >"${1%.toml}.log" 2>&1 &
+  "${HANGAR_BIN:-$ROOT/target/release/hangar}" serve --config "$1" >"${1%.toml}.log" 2>&1 &
   HANGAR_PID=$!
   pids+=($HANGAR_PID)
   wait_for_http "$2/readyz" 60 || { tail -20 "${1%.toml}.log" >&2; die "Hangar did not start"; }
