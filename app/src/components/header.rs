@@ -5,7 +5,9 @@
 //! reacts but the path, and as views its forty-odd elements and their hydration markers were
 //! a large share of every page's server time (the team page went from 47 % to 65 % of the
 //! trivial page without them, docs/benchmarks.md). In the browser it is written again when
-//! the path changes, which also closes its menus after a client-side navigation.
+//! the path changes and the markup differs, which also closes its menus after a client-side
+//! navigation. Writing it again drops keyboard focus inside it (a team chosen from the
+//! switcher by keyboard leaves focus on the page's body), which views kept.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
@@ -28,7 +30,9 @@ pub fn Header(viewer: Viewer, waiting: Vec<WaitingReview>) -> impl IntoView {
 }
 
 /// A link chosen in one of the header's menus closes it: the page may not change (the
-/// current team chosen again), and then the header is not written again.
+/// current team chosen again), and then the header is not written again. The header is
+/// found from the link, not from the event's current target, which leptos does not set when
+/// it delegates events.
 fn close_menus(event: leptos::ev::MouseEvent) {
     #[cfg(feature = "hydrate")]
     {
@@ -37,10 +41,10 @@ fn close_menus(event: leptos::ev::MouseEvent) {
             .target()
             .and_then(|target| target.dyn_into::<web_sys::Element>().ok())
             .and_then(|element| element.closest("a").ok().flatten());
-        let header = event
-            .current_target()
-            .and_then(|target| target.dyn_into::<web_sys::Element>().ok());
-        if let (Some(_), Some(header)) = (link, header)
+        let header = link
+            .as_ref()
+            .and_then(|link| link.closest("header.site-header").ok().flatten());
+        if let Some(header) = header
             && let Ok(open) = header.query_selector_all("details[open]")
         {
             for index in 0..open.length() {
