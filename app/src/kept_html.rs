@@ -70,11 +70,7 @@ impl Splices {
 /// splices, a placeholder the server replaces with `html`'s bytes; otherwise `html`.
 pub fn kept(html: Arc<str>) -> Arc<str> {
     #[cfg(feature = "ssr")]
-    if let Some(splices) = leptos::prelude::with_context::<http::request::Parts, _>(|parts| {
-        parts.extensions.get::<Splices>().cloned()
-    })
-    .flatten()
-    {
+    if let Some(splices) = crate::functions::request_extension::<Splices>() {
         return splices.stand_in(html);
     }
     html

@@ -33,9 +33,6 @@ impl From<ServerError> for AppError {
 /// task-local would not reach), where the request is in context; the JSON API and Hangar's
 /// own routes log in the request's span instead and never get here.
 fn current_request_id() -> RequestId {
-    leptos::prelude::with_context::<http::request::Parts, _>(|parts| {
-        parts.extensions.get::<RequestId>().cloned()
-    })
-    .flatten()
-    .unwrap_or_else(|| RequestId("unknown".into()))
+    hangar_app::functions::request_extension::<RequestId>()
+        .unwrap_or_else(|| RequestId("unknown".into()))
 }

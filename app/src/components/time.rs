@@ -32,10 +32,7 @@ impl ReaderZone {
     /// The zone the page handler resolved for the request being rendered; `None` outside a
     /// page render (a server function called by the browser).
     pub fn of_request() -> Option<Self> {
-        leptos::prelude::with_context::<http::request::Parts, _>(|parts| {
-            parts.extensions.get::<Self>().cloned()
-        })
-        .flatten()
+        crate::functions::request_extension::<Self>()
     }
 }
 

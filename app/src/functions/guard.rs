@@ -6,20 +6,13 @@
 //! too. A team the caller holds no grant in is reported exactly like a team that does not
 //! exist.
 
-use leptos::prelude::*;
-
 use super::acting::Acting;
 use crate::errors::AppError;
 use crate::models::Access;
 
 /// Who acts, if `access` allows the call for the team named by the caller.
 pub fn require(access: Access, team: Option<&str>) -> Result<Acting, AppError> {
-    // Read in place: the request's parts hold every extension, and a clone of them all per
-    // call showed in the team page's profile.
-    let acting =
-        with_context::<http::request::Parts, _>(|parts| parts.extensions.get::<Acting>().cloned())
-            .flatten()
-            .ok_or(AppError::Unauthenticated)?;
+    let acting = super::request_extension::<Acting>().ok_or(AppError::Unauthenticated)?;
     if acting.viewer.allows(access, team) {
         Ok(acting)
     } else {

@@ -29,6 +29,18 @@ pub mod variables;
 pub mod viewer;
 pub mod views;
 
+/// A value the server put in the extensions of the request being served, read in place: a
+/// clone of the request's parts copies every header and extension (the session's identity
+/// with its tokens among them), which showed in the team page's profile. `None` outside a
+/// request.
+#[cfg(feature = "ssr")]
+pub fn request_extension<T: Clone + Send + Sync + 'static>() -> Option<T> {
+    leptos::prelude::with_context::<http::request::Parts, _>(|parts| {
+        parts.extensions.get::<T>().cloned()
+    })
+    .flatten()
+}
+
 use crate::models::{Access, PlatformAction, TeamAction};
 
 pub const ACCESS_GET_PAGE_FRAME: Access = Access::Authenticated;
