@@ -13,7 +13,7 @@ import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startStack, signIn, watchForErrors, hasAirflow } from './harness.mjs';
+import { startStack, signIn, watchForErrors, hasAirflow, eventually } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repository = process.env.HANGAR_TEST_DAG_REPOSITORY;
@@ -54,14 +54,6 @@ async function airflowDag(dagId) {
   return response.ok ? response.json() : null;
 }
 
-async function eventually(what, check, seconds) {
-  for (let i = 0; i < seconds; i += 1) {
-    const value = await check();
-    if (value) return value;
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-  throw new Error(`${what}: not within ${seconds} s`);
-}
 
 test('alice requests, cannot approve her own deploy, carol approves, and the DAG goes live in Airflow', async () => {
   const base = revParse('deploy/team_a');
@@ -106,7 +98,7 @@ test('alice requests, cannot approve her own deploy, carol approves, and the DAG
   await eventually('the deploy to finish', async () => {
     await carol.goto(`${stack.hangarUrl}${detailPath}`);
     return (await carol.getAttribute('h1 [data-testid=deploy-status]', 'data-state')) === 'deployed';
-  }, 60);
+  }, 60, stack);
   assert.equal(revParse('deploy/team_a'), head);
   assert.equal(revParse('main'), head);
   assert.equal((await carol.locator('[data-testid=step-strip] li').allTextContents()).length >= 5, true);
@@ -115,7 +107,7 @@ test('alice requests, cannot approve her own deploy, carol approves, and the DAG
   const dag = await eventually('Airflow to parse team_a_publish at the deployed commit', async () => {
     const found = await airflowDag('team_a_publish');
     return found?.bundle_version === head ? found : null;
-  }, 180);
+  }, 180, stack);
   assert.equal(dag.bundle_name, 'team_a_repo');
 
   // alice's open page turns "live in Airflow" by itself (live updates, no reload).
@@ -210,7 +202,7 @@ test('emails mode: carol writes under a made-up address and approves; it still n
     // deployed one): look without waiting, since a wait for a missing radio ends the test.
     const offered = alice.locator('[data-testid=candidates] input[type=radio]:checked');
     return (await offered.count()) === 1 && (await offered.getAttribute('value')) === carols;
-  }, 30);
+  }, 30, stack);
   assert.match(await alice.textContent('[data-testid=authorship-emails]'), /Anyone can commit under any address/);
   await alice.click('[data-testid=request-deploy]');
   await alice.waitForURL(/\/t\/team_a\/deploys\/\d+$/);

@@ -14,7 +14,7 @@ import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startStack, signIn, watchForErrors, hasAirflow } from './harness.mjs';
+import { startStack, signIn, watchForErrors, hasAirflow, eventually } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repository = process.env.HANGAR_TEST_DAG_REPOSITORY;
@@ -43,14 +43,6 @@ function pushCommit(text, signingKey) {
   return sha;
 }
 
-async function eventually(what, check, seconds) {
-  for (let i = 0; i < seconds; i += 1) {
-    const value = await check();
-    if (value) return value;
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-  throw new Error(`${what}: not within ${seconds} s`);
-}
 
 before(async () => {
   assert.ok(hasAirflow() && repository,
@@ -128,7 +120,7 @@ test('alice registers her key, signs a commit, CI requests it and carol approves
   await eventually('the deploy to finish', async () => {
     await carol.goto(`${stack.hangarUrl}${detailPath}`);
     return (await carol.getAttribute('h1 [data-testid=deploy-status]', 'data-state')) === 'deployed';
-  }, 60);
+  }, 60, stack);
   assert.equal(revParse('deploy/team_a'), signed);
   assert.deepEqual(errors, []);
 

@@ -61,6 +61,20 @@ ${catalogueInterval ? `catalogue_interval = "${catalogueInterval}"` : ''}
 
 export const hasAirflow = () => Boolean(process.env.HANGAR_TEST_AIRFLOW_URL);
 
+// Polls `check` once a second until it returns something truthy. When it gives up, the error
+// carries what Hangar logged at warning level or above, the lines that say why a background
+// step (a deploy, a sync) did not move: the log itself is gone with the stack's directory.
+export async function eventually(what, check, seconds, stack) {
+  for (let i = 0; i < seconds; i += 1) {
+    const value = await check();
+    if (value) return value;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  const warnings = stack ? stack.hangarLog().replace(/\x1b\[[0-9;]*m/g, '').split('\n').filter((l) => /\b(WARN|ERROR)\b/.test(l)) : [];
+  throw new Error(`${what}: not within ${seconds} s`
+    + (warnings.length ? `\nHangar's warnings and errors (last 40):\n${warnings.slice(-40).join('\n')}` : ''));
+}
+
 // Options: `extraConfig(dir)` returns TOML appended to Hangar's configuration (after the
 // Airflow section); `catalogueInterval` makes Hangar re-read DAGs more often than its default;
 // `extraBundles` adds entries to `bundles` (e.g. `team_a_extra = "team_a"`).
