@@ -37,6 +37,14 @@ use crate::metrics::Metrics;
 pub const LEASE: Duration = Duration::from_secs(60);
 /// How often a running deploy shows it is alive.
 const HEARTBEAT: Duration = Duration::from_secs(5);
+/// The pauses before each try to hand a claim back after a database error: a few seconds
+/// in all (each try may itself wait out SQLite's busy timeout), far below the lease.
+const HAND_BACK_WAITS: [Duration; 4] = [
+    Duration::ZERO,
+    Duration::from_secs(1),
+    Duration::from_secs(2),
+    Duration::from_secs(4),
+];
 
 pub struct DeployEngine {
     pub(crate) db: Db,
@@ -519,8 +527,8 @@ impl DeployEngine {
             }
             Err(Interrupt::Returned) => return,
             Err(Interrupt::Database(error)) => {
-                // The claim stays; the heartbeat has stopped, so it is resumed after the lease.
                 tracing::error!(id, %error, "database error during a deploy");
+                self.hand_back_after_database_error(&team_name, id).await;
                 return;
             }
         };
@@ -575,6 +583,50 @@ impl DeployEngine {
             // The claim stays and expires with the lease, as after a crash.
             Err(error) => tracing::error!(id, %error, "cannot hand a deploy back at shutdown"),
         }
+    }
+
+    /// After a database error between two steps: hands the claim back, so the next sweep
+    /// (here or on another replica) resumes the attempt, rather than leave a claim whose
+    /// heartbeat has stopped, which nobody may take before the lease ends. On SQLite the
+    /// usual cause is a lock held past the busy timeout, gone within seconds; an outage
+    /// outlasts the tries, and the claim then expires with the lease, as after a crash.
+    async fn hand_back_after_database_error(&self, team: &str, id: i64) {
+        for wait in HAND_BACK_WAITS {
+            tokio::time::sleep(wait).await;
+            match progress::release(&self.db, id, &self.runner, self.now_ms()).await {
+                Ok(true) => {
+                    tracing::warn!(
+                        id,
+                        "deploy handed back after a database error; the next sweep resumes it"
+                    );
+                    self.audit_quietly(
+                        AuditEvent::new("deploy.interrupted", Outcome::Failure)
+                            .team(team.to_string())
+                            .target(format!("deploy/{id}"))
+                            .detail(
+                                "stopped by a database error; it resumes at the next sweep"
+                                    .to_string(),
+                            ),
+                    )
+                    .await;
+                    self.announce(team).await;
+                    return;
+                }
+                Ok(false) => {
+                    tracing::warn!(id, "the deploy was taken over before it was handed back");
+                    return;
+                }
+                Err(error) => tracing::warn!(id, %error, "cannot hand a deploy back yet"),
+            }
+            if self.safe_stop.is_stopping() {
+                break;
+            }
+        }
+        tracing::error!(
+            id,
+            "the deploy's claim stays until its lease ends ({} s), then a sweep resumes it",
+            LEASE.as_secs()
+        );
     }
 
     /// Shutdown: no deploy starts from now on, and running ones stop before their next step.

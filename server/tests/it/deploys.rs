@@ -829,3 +829,82 @@ async fn a_deploy_executes_once_across_replicas() {
     let hook = std::fs::read_to_string(fixture.hook_log()).unwrap();
     assert_eq!(hook.lines().count(), 1, "the hook ran once: {hook}");
 }
+
+/// SQLite says "database is locked" when another writer holds the lock past the busy
+/// timeout (5 s), as a long write on a loaded host can. A deploy that meets it between two
+/// steps hands its claim back, so the next sweep finishes it, rather than keeping a claim
+/// whose heartbeat has stopped, which nobody may take before the lease (60 s) has passed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_locked_database_mid_deploy_costs_a_sweep_not_a_lease() {
+    let fixture = DeployFixture::new();
+    let started = fixture.dir.path().join("hook-started");
+    let go = fixture.dir.path().join("hook-go");
+    let log = fixture.hook_log();
+    // The hook waits for the test, which takes the write lock while the hook runs: the
+    // deploy's record of the step's end is the write that meets the lock.
+    let config = fixture.config(false).replace(
+        &format!(
+            r#"hook = ["/bin/sh", "-c", "echo $HANGAR_DEPLOY_SHA >> {}", "{{sha}}"]"#,
+            log.display()
+        ),
+        &format!(
+            r#"hook = ["/bin/sh", "-c", "touch {}; while [ ! -e {} ]; do sleep 0.05; done; echo $HANGAR_DEPLOY_SHA >> {}"]"#,
+            started.display(),
+            go.display(),
+            log.display()
+        ),
+    );
+    assert!(config.contains("hook-go"), "the hook was not replaced");
+    let app = TestApp::spawn_configured(Backend::Sqlite, "", &config).await;
+    let ada = app.signed_in("author").await;
+    fixture.origin.write("team_a/etl.py", "print('etl v3')\n");
+    let candidate = fixture
+        .origin
+        .commit("Carol Contractor", "carol@example.com", "etl v3");
+    let id = open(&ada, "team_a", candidate.as_str()).await;
+    for reviewer in [
+        &app.signed_in("multi").await,
+        &app.signed_in("platform_admin").await,
+    ] {
+        let (code, _) = reviews_to(reviewer, "team_a", id, "approve").await;
+        assert_eq!(code, StatusCode::OK);
+    }
+
+    let engine = std::sync::Arc::new(hangar_server::deploy::DeployEngine::new(
+        &app.state.config,
+        app.state.db.clone(),
+        app.clock.clone(),
+        app.state.live.clone(),
+        app.state.metrics.clone(),
+    ));
+    let deploying = tokio::spawn({
+        let engine = engine.clone();
+        async move { engine.deploy("team_a", id).await }
+    });
+    for _ in 0..600 {
+        if started.exists() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(started.exists(), "the hook never ran");
+    let hangar_server::db::Db::Sqlite(pool) = &app.state.db else {
+        unreachable!("a SQLite app")
+    };
+    let lock = pool.begin_with("BEGIN IMMEDIATE").await.unwrap();
+    std::fs::write(&go, "").unwrap();
+    // Past the busy timeout, with room for a loaded machine.
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    lock.rollback().await.unwrap();
+    assert!(deploying.await.unwrap().unwrap(), "this engine claimed it");
+    assert_eq!(status(&app, "team_a", id).await, RequestStatus::Deploying);
+
+    // The clock has not moved, so the lease has not passed: only a claim handed back can be
+    // taken now (by this sweep or the app's own).
+    engine.sweep(Sweep::Regular).await;
+    wait_for(&app, "team_a", id, RequestStatus::Deployed).await;
+    assert_eq!(
+        fixture.reference("refs/heads/deploy/team_a"),
+        Some(candidate)
+    );
+}
