@@ -27,6 +27,37 @@ pub fn team(team: &str) -> String {
     format!("/t/{}", encode(team))
 }
 
+/// The team whose home page `path` is (`/t/{team}`, as [`team`] writes it, or with a
+/// trailing slash, which the router matches too); `None` for any other path, or a segment
+/// whose escapes do not decode to UTF-8.
+pub fn team_of_home(path: &str) -> Option<String> {
+    let segment = path.strip_prefix("/t/")?;
+    let segment = segment.strip_suffix('/').unwrap_or(segment);
+    if segment.is_empty() || segment.contains('/') {
+        return None;
+    }
+    decode(segment)
+}
+
+/// The inverse of [`encode`]: `%XX` escapes back to bytes; `None` for a malformed escape or
+/// bytes that are not UTF-8.
+fn decode(segment: &str) -> Option<String> {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let digit = |at: usize| char::from(*bytes.get(at)?).to_digit(16);
+            out.push((digit(i + 1)? * 16 + digit(i + 2)?) as u8);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
 pub fn dag(team: &str, environment: &str, dag_id: &str) -> String {
     format!(
         "/t/{}/dags/{}/{}",
@@ -175,6 +206,32 @@ pub fn query(pairs: &[(&str, String)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_team_home_path_names_its_team_and_no_other_path_does() {
+        for name in ["team_a", "Team A/β", "a%b", "50%"] {
+            assert_eq!(team_of_home(&team(name)).as_deref(), Some(name), "{name}");
+            assert_eq!(
+                team_of_home(&format!("{}/", team(name))).as_deref(),
+                Some(name)
+            );
+        }
+        for path in [
+            "/",
+            "/t/",
+            "/t//",
+            "/t/team_a/dags",
+            "/t/team_a//",
+            "/platform",
+            "/tt/team_a",
+            "/t/%zz",
+            "/t/%+1",
+            "/t/%4",
+            "/t/%FF",
+        ] {
+            assert_eq!(team_of_home(path), None, "{path}");
+        }
+    }
 
     #[test]
     fn run_ids_survive_as_one_segment() {

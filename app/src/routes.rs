@@ -195,7 +195,7 @@ pub struct Frame(pub Resource<Result<PageFrame, AppError>>);
 #[component]
 fn Framed(hydrated: RwSignal<bool>) -> impl IntoView {
     let location = use_location();
-    let frame = Resource::new(move || location.pathname.get(), |_| get_page_frame());
+    let frame = Resource::new(move || location.pathname.get(), get_page_frame);
     provide_context(Frame(frame));
     // Times show in the zone the person fixed, else (once hydrated) in the browser's. The
     // server resolved it before rendering (`ReaderZone`) and writes every time in it; the

@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::errors::AppError;
+use crate::functions::team::TeamHome;
 use crate::models::Viewer;
 use crate::models::deploys::WaitingReview;
 
@@ -17,10 +18,15 @@ pub struct PageFrame {
     pub waiting: Vec<WaitingReview>,
     /// The zone the viewer fixed their pages to (`None`: the browser's own).
     pub time_zone: Option<String>,
+    /// On a team's home page (`/t/{team}`), the page itself, read with the frame: a load of
+    /// its own was a second resource and server call in the page's render, the largest part
+    /// of what the team page cost beyond the frame (docs/benchmarks.md). It is read through
+    /// the team home's own door, with its own access check; `None` on every other page.
+    pub team_home: Option<Result<TeamHome, AppError>>,
 }
 
 #[server(prefix = "/api", endpoint = "page_frame", output = crate::functions::encoding::JsonAnswer)]
-pub async fn get_page_frame() -> Result<PageFrame, AppError> {
+pub async fn get_page_frame(path: String) -> Result<PageFrame, AppError> {
     let acting = super::guard::require(super::ACCESS_GET_PAGE_FRAME, None)?;
     // The zone this page's times were written in, as the server resolved it before rendering
     // (`ReaderZone`), so that the browser takes over the same one; read when not rendering.
@@ -31,9 +37,14 @@ pub async fn get_page_frame() -> Result<PageFrame, AppError> {
         None => super::ports::preferences()?.reader_zone(&acting).await,
     };
     let waiting = super::ports::deploys()?.waiting_for_review(&acting).await;
+    let team_home = match crate::paths::team_of_home(&path) {
+        Some(team) => Some(super::team::get_team_home(team).await),
+        None => None,
+    };
     Ok(PageFrame {
         viewer: acting.viewer,
         waiting,
         time_zone,
+        team_home,
     })
 }

@@ -1,30 +1,29 @@
 //! `/t/{team}`: the team, the user's role in it, and what that role may do.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 use maud::{Markup, html};
 
 use crate::components::ErrorView;
 use crate::components::execution::execution_html;
 use crate::components::team_nav::TeamNav;
-use crate::functions::team::{TeamHome, get_team_home};
+use crate::functions::team::TeamHome;
 use crate::models::TeamAction;
 use crate::models::deploys::DeployedNow;
+use crate::routes::Frame;
 
 #[component]
 pub fn TeamHomePage() -> impl IntoView {
-    let params = use_params_map();
-    let team = move || params.read().get("team").unwrap_or_default();
-    // One load for the whole page: each resource costs a suspense boundary and its own
-    // serialised answer per render (a second one for the deploy targets cost the page 15 %
-    // of its throughput, docs/benchmarks.md).
-    let home = Resource::new(team, get_team_home);
+    // The page comes with the frame (`PageFrame::team_home`), read for the path the frame
+    // was read for: a load of its own was a second resource and server call per render.
+    let Frame(frame) = expect_context::<Frame>();
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading the team…"</p> }>
             {move || Suspend::new(async move {
-                match home.await {
-                    Ok(home) => view! { <TeamHomeView home/> }.into_any(),
-                    Err(error) => view! { <ErrorView error/> }.into_any(),
+                match frame.await.map(|frame| frame.team_home) {
+                    Ok(Some(Ok(home))) => view! { <TeamHomeView home/> }.into_any(),
+                    Ok(Some(Err(error))) | Err(error) => view! { <ErrorView error/> }.into_any(),
+                    // A frame read for another path, while a navigation reads it again.
+                    Ok(None) => view! { <p class="loading">"Loading the team…"</p> }.into_any(),
                 }
             })}
         </Suspense>

@@ -93,6 +93,39 @@ async fn where_tasks_run_is_the_teams_own(backend: Backend) {
     assert!(b_home.contains(r#"data-host="b-secret-host""#));
     assert!(!b_home.contains("a-worker-1"));
 
+    // The frame (`/api/page_frame`) carries the home of the path it is asked for, read
+    // through the home's own door: for a team the person holds no grant in, or one that does
+    // not exist, the same "not found" as the home itself, with nothing of the team in it.
+    let admin = app.signed_in("admin").await;
+    let frame_for = |path: &'static str| {
+        let admin = &admin;
+        async move {
+            let response = admin.call("/api/page_frame", &[("path", path)]).await;
+            assert_eq!(response.status(), reqwest::StatusCode::OK, "{path}");
+            let body = response.text().await.unwrap();
+            let frame: serde_json::Value = serde_json::from_str(&body).unwrap();
+            (body, frame["team_home"].clone())
+        }
+    };
+    let (_, own) = frame_for("/t/team_a").await;
+    assert_eq!(own["Ok"]["membership"]["team"], "team_a", "{own}");
+    assert!(own.to_string().contains("a-worker-1"), "{own}");
+    let (_, other_page) = frame_for("/t/team_a/dags").await;
+    assert!(
+        other_page.is_null(),
+        "only a team's home carries it: {other_page}"
+    );
+    let (foreign_body, foreign) = frame_for("/t/team_b").await;
+    let (_, missing) = frame_for("/t/team_zzz").await;
+    assert_eq!(foreign, serde_json::json!({ "Err": "NotFound" }));
+    assert_eq!(
+        missing, foreign,
+        "a foreign team answers like a missing one"
+    );
+    for secret in ["team_b", "Team B", "b-secret-host"] {
+        assert!(!foreign_body.contains(secret), "{secret} in {foreign_body}");
+    }
+
     // The platform sees every team's, each under its team.
     let platform = app.page_as("platform_admin", "/platform").await;
     let all = platform

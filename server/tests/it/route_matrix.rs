@@ -97,6 +97,8 @@ async fn call(browser: &Browser, spec: &RouteSpec, team: &str) -> (StatusCode, S
         let pool = format!("{team}_pool");
         let connection = format!("{team}_conn");
         let variable = format!("{team}_var");
+        // The frame's path (`/api/page_frame`): the team's home, read with the frame.
+        let home = format!("/t/{team}");
         // The tokens seeded first: team_a's is 1, team_b's 2.
         let token = match team {
             "team_a" => "1",
@@ -125,6 +127,7 @@ async fn call(browser: &Browser, spec: &RouteSpec, team: &str) -> (StatusCode, S
             // User 1 is the first seeded user (team_a-admin, no sessions to end); the
             // ownership decision is about a DAG of its own, seeded for it.
             _ => vec![
+                ("path", &home),
                 ("user_id", "1"),
                 ("environment", "main"),
                 ("dag_id", "platform_dag"),
