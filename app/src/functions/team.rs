@@ -16,6 +16,21 @@ pub struct TeamHome {
     pub deployed: Option<DeployedNow>,
 }
 
+/// A team's home as its page shows it: HTML text written on the server from [`TeamHome`]
+/// (`pages::team_home::team_home_html`), carried by the page's frame.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamHomeHtml {
+    pub team: String,
+    /// The team's name, the viewer's role and the permission table's heading.
+    pub intro: String,
+    /// The permission table's head and rows.
+    pub permissions: String,
+    /// Where the team's tasks run.
+    pub execution: String,
+    /// What the deploy targets hold; `None` when the team does not deploy through Hangar.
+    pub deployed: Option<String>,
+}
+
 #[server(prefix = "/api", endpoint = "team_home", output = crate::functions::encoding::JsonAnswer)]
 pub async fn get_team_home(team: String) -> Result<TeamHome, AppError> {
     let acting = super::guard::require(super::ACCESS_GET_TEAM_HOME, Some(&team))?;

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::errors::AppError;
-use crate::functions::team::TeamHome;
+use crate::functions::team::TeamHomeHtml;
 use crate::models::Viewer;
 use crate::models::deploys::WaitingReview;
 
@@ -21,8 +21,10 @@ pub struct PageFrame {
     /// On a team's home page (`/t/{team}`), the page itself, read with the frame: a load of
     /// its own was a second resource and server call in the page's render, the largest part
     /// of what the team page cost beyond the frame (docs/benchmarks.md). It is read through
-    /// the team home's own door, with its own access check; `None` on every other page.
-    pub team_home: Option<Result<TeamHome, AppError>>,
+    /// the team home's own door, with its own access check, and carried as HTML text, so
+    /// that the bundle every page loads holds no reader of the home's data; `None` on every
+    /// other page.
+    pub team_home: Option<Result<TeamHomeHtml, AppError>>,
 }
 
 #[server(prefix = "/api", endpoint = "page_frame", output = crate::functions::encoding::JsonAnswer)]
@@ -38,7 +40,11 @@ pub async fn get_page_frame(path: String) -> Result<PageFrame, AppError> {
     };
     let waiting = super::ports::deploys()?.waiting_for_review(&acting).await;
     let team_home = match crate::paths::team_of_home(&path) {
-        Some(team) => Some(super::team::get_team_home(team).await),
+        Some(team) => Some(
+            super::team::get_team_home(team)
+                .await
+                .map(crate::pages::team_home::team_home_html),
+        ),
         None => None,
     };
     Ok(PageFrame {

@@ -1,13 +1,17 @@
 //! `/t/{team}`: the team, the user's role in it, and what that role may do.
 
 use leptos::prelude::*;
+#[cfg(feature = "ssr")]
 use maud::{Markup, html};
 
 use crate::components::ErrorView;
-use crate::components::execution::execution_html;
 use crate::components::team_nav::TeamNav;
+#[cfg(feature = "ssr")]
 use crate::functions::team::TeamHome;
+use crate::functions::team::TeamHomeHtml;
+#[cfg(feature = "ssr")]
 use crate::models::TeamAction;
+#[cfg(feature = "ssr")]
 use crate::models::deploys::DeployedNow;
 use crate::routes::Frame;
 
@@ -30,7 +34,38 @@ pub fn TeamHomePage() -> impl IntoView {
     }
 }
 
+/// The home's sections as HTML text, written on the server (maud, escaping by default) from
+/// what its door read: the frame carries text, so the bundle every page loads holds no
+/// reader of the home's data and the page's chunk no writer of its HTML.
+#[cfg(feature = "ssr")]
+pub fn team_home_html(home: TeamHome) -> TeamHomeHtml {
+    let TeamHome {
+        membership,
+        execution,
+        deployed,
+    } = home;
+    let grant = membership.grant;
+    TeamHomeHtml {
+        intro: html! {
+            h1 { (membership.display_name) }
+            p.team-role { "Your role: " strong data-testid="team-role" { (grant.describe()) } }
+            h2 { "What you can do here" }
+        }
+        .into_string(),
+        permissions: html! {
+            thead { tr { th {} th { "Action" } th { "Lowest team role" } } }
+            tbody { (permission_rows_html(grant)) }
+        }
+        .into_string(),
+        execution: html! { h2 { "Where tasks run" } (crate::components::execution::execution_html(&execution)) }
+            .into_string(),
+        deployed: deployed.map(|deployed| deployed_html(&membership.team, &deployed)),
+        team: membership.team,
+    }
+}
+
 /// What each deploy target of the team holds, read from the target itself.
+#[cfg(feature = "ssr")]
 fn deployed_html(team: &str, deployed: &DeployedNow) -> String {
     html! {
         h2 { "Deployed" }
@@ -53,6 +88,7 @@ fn deployed_html(team: &str, deployed: &DeployedNow) -> String {
 }
 
 /// The permission table's rows: what `grant` allows marked, the rest shown as not.
+#[cfg(feature = "ssr")]
 fn permission_rows_html(grant: crate::models::TeamGrant) -> Markup {
     html! {
         @for action in TeamAction::ALL {
@@ -66,31 +102,20 @@ fn permission_rows_html(grant: crate::models::TeamGrant) -> Markup {
     }
 }
 
-/// The home as HTML text (maud) around the one control that reacts, the filter: as views,
-/// its hundred-odd elements and their hydration markers were most of the team page's own
-/// server time (`docs/benchmarks.md`), and nothing else in it changes once it is shown.
+/// The home's HTML around the one control that reacts, the filter: as views, its
+/// hundred-odd elements and their hydration markers were most of the team page's own server
+/// time (`docs/benchmarks.md`), and nothing else in it changes once it is shown.
 #[component]
-fn TeamHomeView(home: TeamHome) -> impl IntoView {
-    let TeamHome {
-        membership,
+fn TeamHomeView(home: TeamHomeHtml) -> impl IntoView {
+    let TeamHomeHtml {
+        team,
+        intro,
+        permissions,
         execution,
         deployed,
     } = home;
-    let grant = membership.grant;
-    let intro = html! {
-        h1 { (membership.display_name) }
-        p.team-role { "Your role: " strong data-testid="team-role" { (grant.describe()) } }
-        h2 { "What you can do here" }
-    }
-    .into_string();
-    let permissions = html! {
-        thead { tr { th {} th { "Action" } th { "Lowest team role" } } }
-        tbody { (permission_rows_html(grant)) }
-    }
-    .into_string();
-    let execution = html! { h2 { "Where tasks run" } (execution_html(&execution)) }.into_string();
     let deployed = deployed.map(|deployed| {
-        view! { <section class="team-deployed" inner_html=deployed_html(&membership.team, &deployed)></section> }
+        view! { <section class="team-deployed" inner_html=deployed></section> }
     });
     // Filtering is an enhancement: without JavaScript every row shows with its mark, and the
     // control stays disabled until the page has hydrated (browser tests rely on that).
@@ -98,8 +123,8 @@ fn TeamHomeView(home: TeamHome) -> impl IntoView {
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
     view! {
-        <TeamNav team=membership.team.clone() current="home"/>
-        <section class="team-home" data-team=membership.team>
+        <TeamNav team=team.clone() current="home"/>
+        <section class="team-home" data-team=team>
             <div class="team-home-intro" inner_html=intro></div>
             <label class="toggle">
                 <input

@@ -108,7 +108,7 @@ async fn where_tasks_run_is_the_teams_own(backend: Backend) {
         }
     };
     let (_, own) = frame_for("/t/team_a").await;
-    assert_eq!(own["Ok"]["membership"]["team"], "team_a", "{own}");
+    assert_eq!(own["Ok"]["team"], "team_a", "{own}");
     assert!(own.to_string().contains("a-worker-1"), "{own}");
     let (_, other_page) = frame_for("/t/team_a/dags").await;
     assert!(
