@@ -117,6 +117,30 @@ test('the page hydrates: a control that only works with WebAssembly running', as
   await context.close();
 });
 
+// The team home comes with the page's frame, not a load of its own: reached by the tabs, in
+// the browser, it must show once the frame for its path is read, and work (the filter).
+test('the team home reached by the tabs and by going back, in the browser', async () => {
+  const context = await stack.browser.newContext();
+  const page = await context.newPage();
+  const errors = watchForErrors(page, stack.hangarUrl);
+  await signIn(page, stack.hangarUrl, 'carol', '/t/team_a/pools');
+  await page.waitForSelector('#hangar[data-hydrated="true"]', { timeout: 15000 });
+  const documents = [];
+  page.on('request', (r) => { if (r.resourceType() === 'document') documents.push(r.url()); });
+  await page.click('nav.team-nav a[href="/t/team_a"]');
+  await page.waitForSelector('section[data-team="team_a"] [data-testid=team-role]');
+  assert.equal(await page.textContent('[data-testid=team-role]'), 'author');
+  await page.locator('[data-testid=only-allowed]').check();
+  assert.equal(await page.locator('table.permissions.only-allowed').count(), 1);
+  await page.click('nav.team-nav a[href="/t/team_a/pools"]');
+  await page.waitForURL('**/t/team_a/pools');
+  await page.goBack();
+  await page.waitForSelector('section[data-team="team_a"] [data-testid=team-role]');
+  assert.deepEqual(documents, [], 'every step stayed in the page (no full load)');
+  assert.deepEqual(errors, [], 'no script errors and no CSP violations');
+  await context.close();
+});
+
 test('a page loads the shell and its own code; another page\'s code comes when it is opened', async () => {
   const context = await stack.browser.newContext();
   const page = await context.newPage();

@@ -19,18 +19,21 @@ use crate::routes::Frame;
 pub fn TeamHomePage() -> impl IntoView {
     // The page comes with the frame (`PageFrame::team_home`), read for the path the frame
     // was read for: a load of its own was a second resource and server call per render.
+    // Awaited by a `Suspend` without a `Suspense` around it: the server waits for it all the
+    // same (the page is rendered whole, `render_app_async`), the browser hydrates it from the
+    // frame's answer in the page, and a boundary of its own cost the team page 5-8 % of its
+    // throughput (held A/B, docs/benchmarks.md). While a navigation reads the frame again
+    // nothing shows here; the header's `Transition` keeps the header.
     let Frame(frame) = expect_context::<Frame>();
     view! {
-        <Suspense fallback=|| view! { <p class="loading">"Loading the team…"</p> }>
-            {move || Suspend::new(async move {
-                match frame.await.map(|frame| frame.team_home) {
-                    Ok(Some(Ok(home))) => view! { <TeamHomeView home/> }.into_any(),
-                    Ok(Some(Err(error))) | Err(error) => view! { <ErrorView error/> }.into_any(),
-                    // A frame read for another path, while a navigation reads it again.
-                    Ok(None) => view! { <p class="loading">"Loading the team…"</p> }.into_any(),
-                }
-            })}
-        </Suspense>
+        {move || Suspend::new(async move {
+            match frame.await.map(|frame| frame.team_home) {
+                Ok(Some(Ok(home))) => view! { <TeamHomeView home/> }.into_any(),
+                Ok(Some(Err(error))) | Err(error) => view! { <ErrorView error/> }.into_any(),
+                // A frame read for another path, while a navigation reads it again.
+                Ok(None) => view! { <p class="loading">"Loading the team…"</p> }.into_any(),
+            }
+        })}
     }
 }
 
