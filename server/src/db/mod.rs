@@ -44,6 +44,33 @@ pub fn query_result<T>(result: Result<T, sqlx::Error>) -> Result<T, crate::error
     Ok(result?)
 }
 
+/// Whether `error` may pass when the same statement is tried again in a moment: SQLite's
+/// lock held past the busy timeout (`SQLITE_BUSY`, `SQLITE_LOCKED` and their extended codes),
+/// PostgreSQL's serialization failures, deadlocks, shutdowns and refused or lost
+/// connections, or no pooled connection free in time. Anything else (a constraint, a value
+/// the database refuses) fails the same way again.
+pub fn is_transient(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Database(error) => {
+            let code = error.code();
+            let code = code.as_deref().unwrap_or_default();
+            match code.parse::<i32>() {
+                // SQLite's codes are numbers; an extended code keeps its primary one in the
+                // low byte (517, BUSY_SNAPSHOT, is 5, BUSY).
+                Ok(sqlite) => matches!(sqlite & 0xff, 5 | 6),
+                Err(_) => {
+                    matches!(
+                        code,
+                        "40001" | "40P01" | "53300" | "57P01" | "57P02" | "57P03"
+                    ) || code.starts_with("08")
+                }
+            }
+        }
+        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) => true,
+        _ => false,
+    }
+}
+
 /// A `LIKE … ESCAPE '\\'` pattern matching values that contain `text`, with `LIKE`'s own
 /// characters in it taken literally (a search for `50%_a` finds that text, not a wildcard).
 pub fn like_containing(text: &str) -> String {
@@ -255,5 +282,44 @@ mod tests {
     #[test]
     fn like_characters_are_taken_literally() {
         assert_eq!(like_containing(r"50%_a\b"), r"%50\%\_a\\b%");
+    }
+
+    /// Real SQLite errors: a write while another connection holds the lock is worth trying
+    /// again; a broken constraint is not.
+    #[tokio::test]
+    async fn a_held_lock_is_transient_and_a_constraint_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let options = SqliteConnectOptions::from_str(&url)
+            .unwrap()
+            .create_if_missing(true)
+            .busy_timeout(Duration::ZERO);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(2)
+            .connect_with(options)
+            .await
+            .unwrap();
+        sqlx::query("CREATE TABLE t (id INTEGER PRIMARY KEY)")
+            .execute(&pool)
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO t VALUES (1)")
+            .execute(&pool)
+            .await
+            .unwrap();
+        let duplicate = sqlx::query("INSERT INTO t VALUES (1)")
+            .execute(&pool)
+            .await
+            .unwrap_err();
+        assert!(!is_transient(&duplicate), "{duplicate}");
+
+        let lock = pool.begin_with("BEGIN IMMEDIATE").await.unwrap();
+        let locked = sqlx::query("INSERT INTO t VALUES (2)")
+            .execute(&pool)
+            .await
+            .unwrap_err();
+        assert!(is_transient(&locked), "{locked}");
+        lock.rollback().await.unwrap();
+        assert!(!is_transient(&sqlx::Error::RowNotFound));
     }
 }

@@ -33,14 +33,19 @@ use crate::error::ServerError;
 use crate::live::LiveUpdates;
 use crate::metrics::Metrics;
 
+/// Whether a database error may pass when the write is tried again ([`crate::db::is_transient`]).
+fn is_transient(error: &ServerError) -> bool {
+    matches!(error, ServerError::Database(error) if crate::db::is_transient(error))
+}
+
 /// A runner that has not beaten for this long is presumed dead and its deploy taken over.
 pub const LEASE: Duration = Duration::from_secs(60);
 /// How often a running deploy shows it is alive.
 const HEARTBEAT: Duration = Duration::from_secs(5);
-/// The pauses before each try to hand a claim back after a database error: a few seconds
-/// in all (each try may itself wait out SQLite's busy timeout), far below the lease.
-const HAND_BACK_WAITS: [Duration; 4] = [
-    Duration::ZERO,
+/// The pauses before a deploy's record is written again after a transient database error
+/// (SQLite's lock held past its busy timeout, a lost connection): each try may itself wait
+/// out the busy timeout, so a few tries span about half a minute at most, below the lease.
+const WRITE_RETRY_WAITS: [Duration; 3] = [
     Duration::from_secs(1),
     Duration::from_secs(2),
     Duration::from_secs(4),
@@ -528,11 +533,24 @@ impl DeployEngine {
             Err(Interrupt::Returned) => return,
             Err(Interrupt::Database(error)) => {
                 tracing::error!(id, %error, "database error during a deploy");
-                self.hand_back_after_database_error(&team_name, id).await;
+                if is_transient(error) {
+                    self.hand_back_after_database_error(&team_name, id).await;
+                } else {
+                    // Trying again at once would meet the same error: the claim stays and
+                    // expires with the lease, as after a crash.
+                    tracing::error!(
+                        id,
+                        "the deploy's claim stays until its lease ends ({} s)",
+                        LEASE.as_secs()
+                    );
+                }
                 return;
             }
         };
-        match progress::finish(&self.db, id, &self.runner, finish, now).await {
+        let finished = self
+            .retrying(|| progress::finish(&self.db, id, &self.runner, finish, now))
+            .await;
+        match finished {
             Ok(true) => {
                 self.metrics.deploy_finished(match outcome {
                     Ok(_) => "deployed",
@@ -585,48 +603,69 @@ impl DeployEngine {
         }
     }
 
-    /// After a database error between two steps: hands the claim back, so the next sweep
-    /// (here or on another replica) resumes the attempt, rather than leave a claim whose
-    /// heartbeat has stopped, which nobody may take before the lease ends. On SQLite the
-    /// usual cause is a lock held past the busy timeout, gone within seconds; an outage
-    /// outlasts the tries, and the claim then expires with the lease, as after a crash.
+    /// After a transient database error that outlasted [`Self::retrying`]: hands the claim
+    /// back, so the next sweep (here or on another replica) resumes the attempt, rather than
+    /// leave a claim whose heartbeat has stopped, which nobody may take before the lease
+    /// ends. If even that cannot be written, the claim expires with the lease, as after a
+    /// crash.
     async fn hand_back_after_database_error(&self, team: &str, id: i64) {
-        for wait in HAND_BACK_WAITS {
-            tokio::time::sleep(wait).await;
-            match progress::release(&self.db, id, &self.runner, self.now_ms()).await {
-                Ok(true) => {
-                    tracing::warn!(
-                        id,
-                        "deploy handed back after a database error; the next sweep resumes it"
-                    );
-                    self.audit_quietly(
-                        AuditEvent::new("deploy.interrupted", Outcome::Failure)
-                            .team(team.to_string())
-                            .target(format!("deploy/{id}"))
-                            .detail(
-                                "stopped by a database error; it resumes at the next sweep"
-                                    .to_string(),
-                            ),
-                    )
-                    .await;
-                    self.announce(team).await;
-                    return;
-                }
-                Ok(false) => {
-                    tracing::warn!(id, "the deploy was taken over before it was handed back");
-                    return;
-                }
-                Err(error) => tracing::warn!(id, %error, "cannot hand a deploy back yet"),
+        let released = self
+            .retrying(|| progress::release(&self.db, id, &self.runner, self.now_ms()))
+            .await;
+        match released {
+            Ok(true) => {
+                tracing::warn!(
+                    id,
+                    "deploy handed back after a database error; the next sweep resumes it"
+                );
+                self.audit_quietly(
+                    AuditEvent::new("deploy.interrupted", Outcome::Failure)
+                        .team(team.to_string())
+                        .target(format!("deploy/{id}"))
+                        .detail(
+                            "stopped by a database error; it resumes at the next sweep".to_string(),
+                        ),
+                )
+                .await;
+                self.announce(team).await;
             }
-            if self.safe_stop.is_stopping() {
-                break;
+            Ok(false) => tracing::warn!(id, "the deploy was taken over before it was handed back"),
+            Err(error) => tracing::error!(
+                id,
+                %error,
+                "cannot hand a deploy back: its claim stays until its lease ends ({} s)",
+                LEASE.as_secs()
+            ),
+        }
+    }
+
+    /// Runs one of a deploy's own writes (its heartbeat, a step's start and end, its end,
+    /// handing it back), again after each of [`WRITE_RETRY_WAITS`] while the error is
+    /// transient: on SQLite a write that meets a lock held past the busy timeout fails, and
+    /// failing the attempt for it would run its steps, the hook among them, once more. A
+    /// shutdown cuts the waits short.
+    async fn retrying<T, F, Fut>(&self, mut write: F) -> Result<T, ServerError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, ServerError>>,
+    {
+        let mut waits = WRITE_RETRY_WAITS.iter();
+        loop {
+            let error = match write().await {
+                Err(error) if is_transient(&error) => error,
+                other => return other,
+            };
+            match waits.next() {
+                Some(wait) if !self.safe_stop.is_stopping() => {
+                    tracing::warn!(%error, "a deploy's record could not be written; trying again");
+                    tokio::select! {
+                        () = tokio::time::sleep(*wait) => {}
+                        () = self.safe_stop.stopped() => {}
+                    }
+                }
+                _ => return Err(error),
             }
         }
-        tracing::error!(
-            id,
-            "the deploy's claim stays until its lease ends ({} s), then a sweep resumes it",
-            LEASE.as_secs()
-        );
     }
 
     /// Shutdown: no deploy starts from now on, and running ones stop before their next step.
@@ -701,10 +740,14 @@ impl DeployEngine {
         if self.safe_stop.is_stopping() {
             return Err(Interrupt::ShuttingDown(step));
         }
-        if !progress::beat(&self.db, id, &self.runner, Some(step), self.now_ms()).await? {
+        let beaten = self
+            .retrying(|| progress::beat(&self.db, id, &self.runner, Some(step), self.now_ms()))
+            .await?;
+        if !beaten {
             return Err(Interrupt::Lost);
         }
-        progress::step_started(&self.db, id, attempt.number, step, self.now_ms()).await?;
+        self.retrying(|| progress::step_started(&self.db, id, attempt.number, step, self.now_ms()))
+            .await?;
         self.announce(attempt.team.team()).await;
         let result = tokio::task::spawn_blocking(work)
             .await
@@ -714,15 +757,17 @@ impl DeployEngine {
             Err(StepError::Failed(error)) => (false, error.to_string()),
             Err(StepError::Stale(cause)) => (false, cause.clone()),
         };
-        progress::step_ended(
-            &self.db,
-            id,
-            attempt.number,
-            step,
-            ok,
-            &detail,
-            self.now_ms(),
-        )
+        self.retrying(|| {
+            progress::step_ended(
+                &self.db,
+                id,
+                attempt.number,
+                step,
+                ok,
+                &detail,
+                self.now_ms(),
+            )
+        })
         .await?;
         self.audit_quietly(
             AuditEvent::new(

@@ -114,6 +114,12 @@ pub async fn beat(
     }))
 }
 
+/// Text as both backends store it: PostgreSQL refuses NUL in text, which a hook's or git's
+/// output may hold (SQLite keeps it); the record would then fail on every attempt.
+fn storable(text: &str) -> String {
+    text.replace('\0', "\u{FFFD}")
+}
+
 /// Ends `runner`'s attempt: `deployed`, `failed` (with the cause) or `stale`. `false`: it
 /// was not this runner's any more.
 #[tracing::instrument(level = "debug", skip_all)]
@@ -129,6 +135,7 @@ pub async fn finish(
         Finish::Failed(cause) => ("failed", Some(cause), None),
         Finish::Stale(cause) => ("stale", Some(cause), None),
     };
+    let (failure, hook_failure) = (failure.map(storable), hook_failure.map(storable));
     query_result(with_pool!(db, pool => {
         let moved = sqlx::query(
             "UPDATE deploy_requests SET status = $3, failure = $4, hook_failure = $5, \
@@ -170,6 +177,7 @@ pub async fn release(db: &Db, id: i64, runner: &str, now_ms: i64) -> Result<bool
     }))
 }
 
+#[derive(Clone, Copy, Debug)]
 pub enum Finish<'a> {
     Deployed {
         hook_failure: Option<&'a str>,
@@ -223,7 +231,7 @@ pub async fn step_ended(
         .bind(attempt)
         .bind(step.as_str())
         .bind(if ok { "done" } else { "failed" })
-        .bind(detail)
+        .bind(storable(detail))
         .bind(now_ms)
         .execute(pool)
         .await
