@@ -12,7 +12,7 @@ use leptos_router::{Lazy, LazyRoute, lazy_route, path};
 use crate::components::Header;
 use crate::components::error_view::NotFound;
 use crate::errors::AppError;
-use crate::functions::viewer::{PageFrame, get_page_frame};
+use crate::functions::viewer::{FrameCodec, PageFrame, get_page_frame};
 use crate::models::{Access, PlatformAction, TeamAction};
 use crate::pages::{
     access::{PlatformAccessPage, TeamAccessPage},
@@ -153,7 +153,7 @@ pub const TEAM_PARAM: &str = "team";
 /// frame is read again at every navigation, the previous header staying until then). Read
 /// outside the header, so that its server-rendered HTML hydrates as it is.
 #[component]
-fn SiteHeader(frame: Resource<Result<PageFrame, AppError>>) -> impl IntoView {
+fn SiteHeader(frame: FrameResource) -> impl IntoView {
     view! {
         <Transition fallback=|| view! { <header class="site-header"><a class="brand" href="/">"Hangar"</a></header> }>
             {move || Suspend::new(async move {
@@ -188,14 +188,18 @@ pub fn App() -> impl IntoView {
 /// The page's frame as every page may read it (`expect_context`): who is signed in, their
 /// review queue, their zone.
 #[derive(Clone, Copy)]
-pub struct Frame(pub Resource<Result<PageFrame, AppError>>);
+pub struct Frame(pub FrameResource);
+
+/// The frame's load, hydrating from the page without the page's own HTML ([`FrameCodec`]).
+pub type FrameResource = Resource<Result<PageFrame, AppError>, FrameCodec>;
 
 /// Everything inside the router: the frame's one load (who is signed in, their review queue,
 /// their time zone), read again at every navigation, then the header and the page.
 #[component]
 fn Framed(hydrated: RwSignal<bool>) -> impl IntoView {
     let location = use_location();
-    let frame = Resource::new(move || location.pathname.get(), get_page_frame);
+    let frame =
+        FrameResource::new_with_options(move || location.pathname.get(), get_page_frame, false);
     provide_context(Frame(frame));
     // Times show in the zone the person fixed, else (once hydrated) in the browser's. The
     // server resolved it before rendering (`ReaderZone`) and writes every time in it; the

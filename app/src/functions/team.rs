@@ -31,6 +31,20 @@ pub struct TeamHomeHtml {
     pub deployed: Option<String>,
 }
 
+impl TeamHomeHtml {
+    /// The home without its text: what the browser needs to hydrate the page the server
+    /// wrote (`FrameCodec`), each section present where it is, and empty.
+    pub fn shape(&self) -> TeamHomeHtml {
+        TeamHomeHtml {
+            team: self.team.clone(),
+            intro: String::new(),
+            permissions: String::new(),
+            execution: String::new(),
+            deployed: self.deployed.as_ref().map(|_| String::new()),
+        }
+    }
+}
+
 #[server(prefix = "/api", endpoint = "team_home", output = crate::functions::encoding::JsonAnswer)]
 pub async fn get_team_home(team: String) -> Result<TeamHome, AppError> {
     let acting = super::guard::require(super::ACCESS_GET_TEAM_HOME, Some(&team))?;

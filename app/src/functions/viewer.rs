@@ -1,6 +1,7 @@
 //! What the frame around every page shows: who is signed in, and what follows them.
 
 use leptos::prelude::*;
+use leptos::server::codee::{Decoder, Encoder};
 use serde::{Deserialize, Serialize};
 
 use crate::errors::AppError;
@@ -25,6 +26,55 @@ pub struct PageFrame {
     /// that the bundle every page loads holds no reader of the home's data; `None` on every
     /// other page.
     pub team_home: Option<Result<TeamHomeHtml, AppError>>,
+}
+
+impl PageFrame {
+    /// The frame as the page's hydration data carries it: everything but the page HTML
+    /// written on the server ([`TeamHomeHtml::shape`]), which the page itself holds already.
+    pub fn hydration_data(&self) -> PageFrame {
+        let PageFrame {
+            viewer,
+            waiting,
+            time_zone,
+            team_home,
+        } = self;
+        PageFrame {
+            viewer: viewer.clone(),
+            waiting: waiting.clone(),
+            time_zone: time_zone.clone(),
+            team_home: team_home
+                .as_ref()
+                .map(|home| home.as_ref().map(TeamHomeHtml::shape).map_err(Clone::clone)),
+        }
+    }
+}
+
+/// How the frame travels from the server's render to the browser that hydrates it: JSON, as
+/// leptos' default codec, without the HTML text the page shows through `inner_html` (the
+/// team home). Hydrating leaves an element's inner HTML as the server wrote it, so the
+/// browser needs only the shape; carried in full, the home's text was written into the page
+/// twice, the second time escaped twice (JSON in a script's string), and that
+/// serialisation was the largest part of what the team page cost beyond the trivial page
+/// (docs/benchmarks.md). A frame the browser asks for (`/api/page_frame`, at every
+/// navigation) comes in full, and the page writes its text then.
+pub struct FrameCodec;
+
+impl Encoder<Result<PageFrame, AppError>> for FrameCodec {
+    type Error = serde_json::Error;
+    type Encoded = String;
+
+    fn encode(frame: &Result<PageFrame, AppError>) -> Result<String, Self::Error> {
+        serde_json::to_string(&frame.as_ref().map(PageFrame::hydration_data))
+    }
+}
+
+impl Decoder<Result<PageFrame, AppError>> for FrameCodec {
+    type Error = serde_json::Error;
+    type Encoded = str;
+
+    fn decode(text: &str) -> Result<Result<PageFrame, AppError>, Self::Error> {
+        serde_json::from_str(text)
+    }
 }
 
 #[server(prefix = "/api", endpoint = "page_frame", output = crate::functions::encoding::JsonAnswer)]
@@ -53,4 +103,86 @@ pub async fn get_page_frame(path: String) -> Result<PageFrame, AppError> {
         time_zone,
         team_home,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::{TeamGrant, TeamMembership, TeamRole};
+
+    fn frame(team_home: Option<Result<TeamHomeHtml, AppError>>) -> PageFrame {
+        PageFrame {
+            viewer: Viewer {
+                display_name: "Carol Crosswise".into(),
+                email: Some("carol@example.com".into()),
+                platform_role: None,
+                teams: vec![TeamMembership {
+                    team: "team_a".into(),
+                    display_name: "Team A".into(),
+                    grant: TeamGrant {
+                        role: Some(TeamRole::Author),
+                        platform: None,
+                    },
+                }],
+            },
+            waiting: Vec::new(),
+            time_zone: Some("Europe/Paris".into()),
+            team_home,
+        }
+    }
+
+    fn home(deployed: Option<&str>) -> TeamHomeHtml {
+        TeamHomeHtml {
+            team: "team_a".into(),
+            intro: "<h1>Team A</h1>".into(),
+            permissions: "<tr><td>Trigger DAG runs</td></tr>".into(),
+            execution: "<h2>Where tasks run</h2>".into(),
+            deployed: deployed.map(Into::into),
+        }
+    }
+
+    fn hydrated(frame: &Result<PageFrame, AppError>) -> Result<PageFrame, AppError> {
+        FrameCodec::decode(&FrameCodec::encode(frame).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn the_hydration_data_leaves_out_the_homes_text_and_keeps_its_shape() {
+        for deployed in [None, Some("<p>main at abc1234</p>")] {
+            let written = Ok(frame(Some(Ok(home(deployed)))));
+            let encoded = FrameCodec::encode(&written).unwrap();
+            for text in [
+                "Team A</h1>",
+                "Trigger DAG runs",
+                "Where tasks run",
+                "abc1234",
+            ] {
+                assert!(!encoded.contains(text), "{text} in {encoded}");
+            }
+            let Ok(PageFrame {
+                team_home: Some(Ok(shape)),
+                ..
+            }) = hydrated(&written)
+            else {
+                panic!("the home's shape was lost: {encoded}");
+            };
+            assert_eq!(shape.team, "team_a");
+            assert_eq!(
+                (shape.intro, shape.permissions, shape.execution),
+                Default::default()
+            );
+            // A section the server wrote is there to hydrate, empty; one it did not write is not.
+            assert_eq!(shape.deployed, deployed.map(|_| String::new()));
+        }
+    }
+
+    #[test]
+    fn the_hydration_data_keeps_everything_else() {
+        for written in [
+            Ok(frame(None)),
+            Ok(frame(Some(Err(AppError::NotFound)))),
+            Err(AppError::Unauthenticated),
+        ] {
+            assert_eq!(hydrated(&written), written);
+        }
+    }
 }

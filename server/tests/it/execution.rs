@@ -86,6 +86,15 @@ async fn where_tasks_run_is_the_teams_own(backend: Backend) {
     ] {
         assert!(!home.contains(other), "{other} on team_a's home");
     }
+    // Written into the page once: the data the browser hydrates from leaves out the text the
+    // page already holds (`FrameCodec`); the frame's own answer, below, carries it whole.
+    for text in ["Trigger DAG runs", "KubernetesExecutor, namespace team-a"] {
+        assert_eq!(home.matches(text).count(), 1, "{text} in {home}");
+    }
+    assert!(
+        home.contains("__RESOLVED_RESOURCES"),
+        "the page hydrates: {home}"
+    );
 
     // team_b declares nothing and sees only its own host.
     let b_home = app.page_as("multi", "/t/team_b").await;
