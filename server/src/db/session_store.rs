@@ -28,11 +28,12 @@
 //!
 //! Announcements carry a digest of the session id, never the id (the cookie's secret).
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use tokio::sync::broadcast;
@@ -41,6 +42,7 @@ use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
 use super::Db;
+use crate::identity::session::{IDENTITY_KEY, SessionIdentity};
 
 /// Records kept in memory at most; others are read from the database when used.
 const KEPT_SESSIONS: u64 = 10_000;
@@ -125,6 +127,12 @@ impl HangarSessionStore {
         self.load(id).await
     }
 
+    /// The signed-in identity of this session as this replica keeps its record, read from
+    /// the record once ([`KeptSessions::identity`]); `None` when the record is not kept.
+    pub fn kept_identity(&self, id: &Id) -> Option<Arc<SessionIdentity>> {
+        self.kept.identity(id, OffsetDateTime::now_utc())
+    }
+
     /// The backend's own store.
     fn records(&self) -> &dyn SessionStore {
         match &self.backend {
@@ -185,7 +193,7 @@ impl ExpiredDeletion for HangarSessionStore {
 /// Session records in memory, by digest, each for at most the given time.
 #[derive(Debug)]
 pub struct KeptSessions {
-    records: moka::sync::Cache<SessionDigest, Record>,
+    records: moka::sync::Cache<SessionDigest, Arc<KeptRecord>>,
     /// Move with every forgetting and every write, one counter per stripe of digests: a load
     /// that began before its stripe moved may have read what the move replaced, so it is not
     /// kept. (Striped so that the cluster's touches of other sessions rarely stop a load
@@ -197,6 +205,26 @@ const STRIPES: usize = 64;
 
 fn stripe(digest: &SessionDigest) -> usize {
     usize::from(digest[0]) % STRIPES
+}
+
+/// A kept record, and the identity in it as the first request that asked read it. Every
+/// request of a session reads its identity: deserialised from the record's JSON each time,
+/// with the record copied out of the cache first, that was most of what a session cost per
+/// request (docs/benchmarks.md). Kept in the record's own entry, the read goes when the
+/// record goes (forgotten, replaced, expired), so it is never older than the record.
+#[derive(Debug)]
+struct KeptRecord {
+    record: Record,
+    identity: OnceLock<Option<Arc<SessionIdentity>>>,
+}
+
+impl KeptRecord {
+    fn new(record: Record) -> Arc<Self> {
+        Arc::new(Self {
+            record,
+            identity: OnceLock::new(),
+        })
+    }
 }
 
 /// Taken before a load reads the database; see [`KeptSessions::keep`].
@@ -216,9 +244,26 @@ impl KeptSessions {
 
     /// The kept record of this session, unless it expired.
     pub fn get(&self, id: &Id, now: OffsetDateTime) -> Option<Record> {
+        self.kept(id, now).map(|kept| kept.record.clone())
+    }
+
+    /// The signed-in identity in the kept record of this session, unless it expired; read
+    /// from the record at the first call. `None` also when the record holds none, or none
+    /// this version can read (the caller then reads the record as before, and fails alike).
+    pub fn identity(&self, id: &Id, now: OffsetDateTime) -> Option<Arc<SessionIdentity>> {
+        let kept = self.kept(id, now)?;
+        kept.identity
+            .get_or_init(|| {
+                let value = kept.record.data.get(IDENTITY_KEY)?;
+                SessionIdentity::deserialize(value).ok().map(Arc::new)
+            })
+            .clone()
+    }
+
+    fn kept(&self, id: &Id, now: OffsetDateTime) -> Option<Arc<KeptRecord>> {
         self.records
             .get(&digest(id))
-            .filter(|record| record.id == *id && record.expiry_date > now)
+            .filter(|kept| kept.record.id == *id && kept.record.expiry_date > now)
     }
 
     /// Taken before reading this session's record from the database.
@@ -233,7 +278,7 @@ impl KeptSessions {
         // Checked after the insert too: a forgetting between the check and the insert would
         // otherwise leave the old record kept.
         if moves.load(Ordering::Acquire) == ticket.0 {
-            self.records.insert(digest, record);
+            self.records.insert(digest, KeptRecord::new(record));
             if moves.load(Ordering::Acquire) != ticket.0 {
                 self.records.invalidate(&digest);
             }
@@ -244,7 +289,7 @@ impl KeptSessions {
     pub fn put(&self, record: Record) {
         let digest = digest(&record.id);
         self.moves[stripe(&digest)].fetch_add(1, Ordering::AcqRel);
-        self.records.insert(digest, record);
+        self.records.insert(digest, KeptRecord::new(record));
     }
 
     pub fn forget(&self, digest: &SessionDigest) {
@@ -358,6 +403,82 @@ mod tests {
         kept.forget_all();
         let now = OffsetDateTime::now_utc();
         assert!(kept.get(&Id(7), now).is_none() && kept.get(&Id(8), now).is_none());
+    }
+
+    fn signed_in(id: i128, groups: &[&str], expires_in: time::Duration) -> Record {
+        let identity = SessionIdentity {
+            user_id: 42,
+            issuer: "https://idp.example".into(),
+            subject: "carol".into(),
+            display_name: "Carol".into(),
+            email: None,
+            groups: groups.iter().map(|g| g.to_string()).collect(),
+            created_ms: 0,
+            last_seen_ms: 0,
+            groups_checked_ms: 0,
+            refresh_token: Some("refresh".into()),
+            id_token: None,
+            last_team: None,
+            reauthenticated_ms: None,
+            session_key: Some("key".into()),
+        };
+        let mut record = record(id, "x", expires_in);
+        record.data.insert(
+            IDENTITY_KEY.to_string(),
+            serde_json::to_value(identity).unwrap(),
+        );
+        record
+    }
+
+    fn groups(identity: Option<Arc<SessionIdentity>>) -> Option<Vec<String>> {
+        identity.map(|identity| identity.groups.clone())
+    }
+
+    #[test]
+    fn a_kept_identity_is_read_from_the_record_it_is_kept_with_and_goes_with_it() {
+        let kept = KeptSessions::new(Duration::from_secs(60));
+        let now = OffsetDateTime::now_utc();
+        kept.put(signed_in(7, &["team-a-authors"], HOUR));
+        let first = kept.identity(&Id(7), now);
+        assert_eq!(groups(first.clone()), Some(vec!["team-a-authors".into()]));
+        assert!(
+            Arc::ptr_eq(
+                first.as_ref().unwrap(),
+                &kept.identity(&Id(7), now).unwrap()
+            ),
+            "read once, not at every request"
+        );
+        assert_eq!(groups(kept.identity(&Id(8), now)), None, "another id");
+        // A changed record (a group refresh here or on another replica) replaces the read.
+        kept.put(signed_in(7, &["team-a-viewers"], HOUR));
+        assert_eq!(
+            groups(kept.identity(&Id(7), now)),
+            Some(vec!["team-a-viewers".into()])
+        );
+        kept.forget(&digest(&Id(7)));
+        assert_eq!(groups(kept.identity(&Id(7), now)), None);
+        kept.put(signed_in(7, &["team-a-viewers"], HOUR));
+        kept.forget_all();
+        assert_eq!(groups(kept.identity(&Id(7), now)), None);
+    }
+
+    #[test]
+    fn no_identity_is_kept_past_its_records_expiry_or_from_a_record_without_one() {
+        let kept = KeptSessions::new(Duration::from_secs(60));
+        kept.put(signed_in(7, &["g"], time::Duration::seconds(1)));
+        let later = OffsetDateTime::now_utc() + time::Duration::seconds(2);
+        assert!(kept.identity(&Id(7), later).is_none());
+        // Signing in (before the provider answered) or a record this version cannot read:
+        // the caller reads it through the session and gets what it always got.
+        kept.put(record(8, "x", HOUR));
+        let mut unreadable = record(9, "x", HOUR);
+        unreadable.data.insert(
+            IDENTITY_KEY.to_string(),
+            serde_json::json!({"user_id": "x"}),
+        );
+        kept.put(unreadable);
+        let now = OffsetDateTime::now_utc();
+        assert!(kept.identity(&Id(8), now).is_none() && kept.identity(&Id(9), now).is_none());
     }
 
     #[test]

@@ -46,8 +46,10 @@ pub async fn login(
     let return_to = safe_return_to(params.return_to.as_deref());
     let hint = params.login_hint.as_deref().filter(|h| h.len() <= 256);
     let now = state.clock.now_ms();
-    let reauth =
-        params.reauth.as_deref() == Some("1") && session::identity(&session).await?.is_some();
+    let reauth = params.reauth.as_deref() == Some("1")
+        && session::identity(&state.session_store, &session)
+            .await?
+            .is_some();
     match state.oidc.begin(return_to, hint, reauth, now).await {
         Ok((url, pending)) => {
             let cookie = state.sign_in_cookie.push(&headers, pending, now);
@@ -250,7 +252,7 @@ pub async fn logout(
     session: Session,
     RequestIdOf(request_id): RequestIdOf,
 ) -> Result<Response, ServerError> {
-    let identity = session::identity(&session).await?;
+    let identity = session::identity(&state.session_store, &session).await?;
     session.flush().await?;
     if let Some(key) = identity.as_ref().and_then(|i| i.session_key.as_deref()) {
         session_index::end(&state.db, key).await?;

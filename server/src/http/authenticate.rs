@@ -2,6 +2,8 @@
 //! and resolves the signed-in person into the request's one [`Acting`] (with the session's
 //! [`SignedIn`] beside it for the page guard), which everything after this layer reads.
 
+use std::sync::Arc;
+
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -19,9 +21,10 @@ use crate::state::AppState;
 use crate::users;
 
 /// The signed-in session of this request, for what only the page guard needs from it (the
-/// last team worked in).
+/// last team worked in). Shared with this replica's kept copy of the session's record
+/// (`db::session_store`) until the request changes it.
 #[derive(Clone, Debug)]
-pub struct SignedIn(pub SessionIdentity);
+pub struct SignedIn(pub Arc<SessionIdentity>);
 
 pub async fn authenticate(
     State(state): State<AppState>,
@@ -64,8 +67,8 @@ async fn resolve(
     state: &AppState,
     session: &Session,
     request_id: &RequestId,
-) -> Result<Option<SessionIdentity>, ServerError> {
-    let Some(mut identity) = session::identity(session).await? else {
+) -> Result<Option<Arc<SessionIdentity>>, ServerError> {
+    let Some(mut identity) = session::identity(&state.session_store, session).await? else {
         return Ok(None);
     };
     let now = state.clock.now_ms();
@@ -74,7 +77,7 @@ async fn resolve(
     // rotated refresh token written back stale would end the session at the next refresh).
     if writes_due(state, &identity, now) {
         match session::current(&state.session_store, session).await? {
-            Some(current) => identity = current,
+            Some(current) => identity = Arc::new(current),
             None => return Ok(None),
         }
     }
@@ -91,9 +94,9 @@ async fn resolve(
         return Ok(None);
     }
     let mut changed = false;
-    match identity.session_key.clone() {
+    match identity.session_key.as_deref() {
         // Ended by a platform admin (or `hangar sessions revoke`): that was audited there.
-        Some(key) if !state.sessions.is_live(&state.db, &key).await? => {
+        Some(key) if !state.sessions.is_live(&state.db, key).await? => {
             session.flush().await?;
             return Ok(None);
         }
@@ -107,7 +110,7 @@ async fn resolve(
                 identity.times(&state.config.session),
             )
             .await?;
-            identity.session_key = Some(key);
+            Arc::make_mut(&mut identity).session_key = Some(key);
             changed = true;
         }
     }
@@ -131,9 +134,10 @@ async fn resolve(
                 if refreshed.groups != identity.groups {
                     users::update_groups(&state.db, identity.user_id, &refreshed.groups).await?;
                 }
+                let identity = Arc::make_mut(&mut identity);
                 identity.groups = refreshed.groups;
-                identity.refresh_token = refreshed.refresh_token.or(identity.refresh_token);
-                identity.id_token = refreshed.id_token.or(identity.id_token);
+                identity.refresh_token = refreshed.refresh_token.or(identity.refresh_token.take());
+                identity.id_token = refreshed.id_token.or(identity.id_token.take());
                 identity.groups_checked_ms = now;
                 changed = true;
             }
@@ -153,12 +157,13 @@ async fn resolve(
         }
     }
     if changed || now - identity.last_seen_ms >= TOUCH_INTERVAL_MS {
-        identity.last_seen_ms = now;
-        session.set_expiry(Some(identity.record_expiry(&state.config.session)));
-        if let Some(key) = &identity.session_key {
-            session_index::touch(&state.db, key, identity.times(&state.config.session)).await?;
+        let touched = Arc::make_mut(&mut identity);
+        touched.last_seen_ms = now;
+        session.set_expiry(Some(touched.record_expiry(&state.config.session)));
+        if let Some(key) = &touched.session_key {
+            session_index::touch(&state.db, key, touched.times(&state.config.session)).await?;
         }
-        session.insert(IDENTITY_KEY, identity.clone()).await?;
+        session.insert(IDENTITY_KEY, &*touched).await?;
     }
     Ok(Some(identity))
 }

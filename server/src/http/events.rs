@@ -54,7 +54,7 @@ pub async fn platform_events(
 
 fn stream_for(
     state: &AppState,
-    identity: SessionIdentity,
+    identity: Arc<SessionIdentity>,
     team: Option<String>,
     coalesce: Duration,
 ) -> Response {
@@ -77,7 +77,7 @@ struct SessionWatch {
     db: Db,
     clock: Arc<dyn Clock>,
     config: SessionConfig,
-    identity: SessionIdentity,
+    identity: Arc<SessionIdentity>,
     notices: broadcast::Receiver<Arc<[String]>>,
     tick: tokio::time::Interval,
 }

@@ -57,7 +57,7 @@ pub async fn page_guard(
         }
         (Access::Team(_), Some(team)) if last_team != Some(team.as_str()) => {
             if let Some(SignedIn(identity)) = signed_in.cloned()
-                && let Err(error) = remember_team(&state, &session, identity, &team).await
+                && let Err(error) = remember_team(&state, &session, &identity, &team).await
             {
                 return error.into_response();
             }
@@ -70,7 +70,7 @@ pub async fn page_guard(
 async fn remember_team(
     state: &AppState,
     session: &Session,
-    identity: crate::identity::session::SessionIdentity,
+    identity: &crate::identity::session::SessionIdentity,
     team: &str,
 ) -> Result<(), ServerError> {
     users::set_last_team(&state.db, identity.user_id, team).await?;

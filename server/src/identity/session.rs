@@ -3,6 +3,8 @@
 //! The session record lives in Hangar's database (tower-sessions); the browser only holds an
 //! opaque id. Tokens from the provider stay in the record and never reach a page.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 use tower_sessions::{Expiry, Session};
 
@@ -107,10 +109,23 @@ impl SessionIdentity {
     }
 }
 
+/// The signed-in identity of `session`: the one this replica keeps with the session's
+/// record, read from it once (`db::session_store`), else read through the session (loading
+/// its record). Not the kept one once this request changed the session: then what the
+/// request holds.
 pub async fn identity(
+    store: &crate::db::session_store::HangarSessionStore,
     session: &Session,
-) -> Result<Option<SessionIdentity>, tower_sessions::session::Error> {
-    session.get(IDENTITY_KEY).await
+) -> Result<Option<Arc<SessionIdentity>>, tower_sessions::session::Error> {
+    if let Some(id) = session.id().filter(|_| !session.is_modified())
+        && let Some(kept) = store.kept_identity(&id)
+    {
+        return Ok(Some(kept));
+    }
+    Ok(session
+        .get::<SessionIdentity>(IDENTITY_KEY)
+        .await?
+        .map(Arc::new))
 }
 
 /// The session's identity as the database holds it now, not as this replica's copy of the
@@ -125,7 +140,7 @@ pub async fn current(
     // this request: it started from the current record (an earlier call), and reading the
     // database again would drop the change (a touch, before the page remembers the team).
     let Some(id) = session.id().filter(|_| !session.is_modified()) else {
-        return Ok(identity(session).await?);
+        return Ok(session.get(IDENTITY_KEY).await?);
     };
     let record = store
         .load_current(&id)
