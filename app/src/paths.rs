@@ -3,23 +3,27 @@
 //! Run ids contain `+` and `:` (`manual__2026-11-21T19:16:45+00:00`), so each path segment
 //! is percent-encoded; the router decodes parameters back.
 
+use std::borrow::Cow;
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+
+/// Everything but unreserved characters (RFC 3986) is escaped in a segment.
+const RESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
 /// Percent-encodes everything but unreserved characters (RFC 3986).
 pub fn encode(text: &str) -> String {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            _ => {
-                out.push('%');
-                out.push(HEX[usize::from(b >> 4)] as char);
-                out.push(HEX[usize::from(b & 15)] as char);
-            }
-        }
-    }
-    out
+    utf8_percent_encode(text, RESERVED).to_string()
+}
+
+/// `%XX` escapes back to text, as the router decodes a path's parameters: an escape that is
+/// not one stays as written, bytes that are not UTF-8 become U+FFFD. Once: a caller that
+/// judges what a twice-encoded text becomes decodes again (`identity::return_to`).
+pub fn decode(text: &str) -> Cow<'_, str> {
+    percent_decode_str(text).decode_utf8_lossy()
 }
 
 /// A team's home page.
@@ -28,34 +32,15 @@ pub fn team(team: &str) -> String {
 }
 
 /// The team whose home page `path` is (`/t/{team}`, as [`team`] writes it, or with a
-/// trailing slash, which the router matches too); `None` for any other path, or a segment
-/// whose escapes do not decode to UTF-8.
+/// trailing slash, which the router matches too), decoded as the router decodes it; `None`
+/// for any other path.
 pub fn team_of_home(path: &str) -> Option<String> {
     let segment = path.strip_prefix("/t/")?;
     let segment = segment.strip_suffix('/').unwrap_or(segment);
     if segment.is_empty() || segment.contains('/') {
         return None;
     }
-    decode(segment)
-}
-
-/// The inverse of [`encode`]: `%XX` escapes back to bytes; `None` for a malformed escape or
-/// bytes that are not UTF-8.
-fn decode(segment: &str) -> Option<String> {
-    let bytes = segment.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let digit = |at: usize| char::from(*bytes.get(at)?).to_digit(16);
-            out.push((digit(i + 1)? * 16 + digit(i + 2)?) as u8);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
+    Some(decode(segment).into_owned())
 }
 
 pub fn dag(team: &str, environment: &str, dag_id: &str) -> String {
@@ -224,12 +209,18 @@ mod tests {
             "/t/team_a//",
             "/platform",
             "/tt/team_a",
-            "/t/%zz",
-            "/t/%+1",
-            "/t/%4",
-            "/t/%FF",
         ] {
             assert_eq!(team_of_home(path), None, "{path}");
+        }
+        // Escapes that are not, or bytes that are not UTF-8: the team the router reads from
+        // the same path, so the frame and the page it is read for name the same one.
+        for segment in ["%zz", "%+1", "%4", "%FF", "a%2"] {
+            let router = leptos_router::location::Url::unescape(segment);
+            assert_eq!(
+                team_of_home(&format!("/t/{segment}")),
+                Some(router),
+                "{segment}"
+            );
         }
     }
 

@@ -23,32 +23,16 @@ fn is_local_path(path: &str) -> bool {
     }) && path.len() <= 2048
 }
 
+/// `text` decoded until it no longer changes (three times at most), so that a twice-encoded
+/// form ("%252F") is judged by what it becomes; each time as the router decodes a path.
 fn percent_decode(text: &str) -> String {
-    // Decode repeatedly so double-encoded forms ("%252F") are judged by what they become.
     let mut current = text.to_string();
     for _ in 0..3 {
-        let bytes = current.as_bytes();
-        let mut out = Vec::with_capacity(bytes.len());
-        let mut i = 0;
-        while i < bytes.len() {
-            if bytes[i] == b'%'
-                && i + 2 < bytes.len()
-                && bytes[i + 1].is_ascii_hexdigit()
-                && bytes[i + 2].is_ascii_hexdigit()
-            {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).expect("ascii hex digits");
-                out.push(u8::from_str_radix(hex, 16).expect("two hex digits"));
-                i += 3;
-                continue;
-            }
-            out.push(bytes[i]);
-            i += 1;
-        }
-        let next = String::from_utf8_lossy(&out).into_owned();
+        let next = hangar_app::paths::decode(&current);
         if next == current {
             break;
         }
-        current = next;
+        current = next.into_owned();
     }
     current
 }
