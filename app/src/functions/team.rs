@@ -21,12 +21,9 @@ pub struct TeamHome {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TeamHomeHtml {
     pub team: String,
-    /// The team's name, the viewer's role and the permission table's heading.
-    pub intro: String,
-    /// The permission table's head and rows.
-    pub permissions: String,
-    /// Where the team's tasks run.
-    pub execution: String,
+    /// The team's name and the viewer's role, the permission table with its filter, and
+    /// where the team's tasks run.
+    pub sections: String,
     /// What the deploy targets hold; `None` when the team does not deploy through Hangar.
     pub deployed: Option<String>,
 }
@@ -37,9 +34,7 @@ impl TeamHomeHtml {
     pub fn shape(&self) -> TeamHomeHtml {
         TeamHomeHtml {
             team: self.team.clone(),
-            intro: String::new(),
-            permissions: String::new(),
-            execution: String::new(),
+            sections: String::new(),
             deployed: self.deployed.as_ref().map(|_| String::new()),
         }
     }

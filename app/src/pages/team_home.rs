@@ -49,19 +49,25 @@ pub fn team_home_html(home: TeamHome) -> TeamHomeHtml {
     } = home;
     let grant = membership.grant;
     TeamHomeHtml {
-        intro: html! {
-            h1 { (membership.display_name) }
-            p.team-role { "Your role: " strong data-testid="team-role" { (grant.describe()) } }
-            h2 { "What you can do here" }
+        sections: html! {
+            div.team-home-intro {
+                h1 { (membership.display_name) }
+                p.team-role { "Your role: " strong data-testid="team-role" { (grant.describe()) } }
+                h2 { "What you can do here" }
+            }
+            // Disabled as written: the browser enables it once the page has hydrated
+            // (`enable_filter`), so without JavaScript it stays inert and every row shows.
+            label.toggle {
+                input type="checkbox" data-testid="only-allowed" disabled;
+                " Only what I can do"
+            }
+            table.permissions { (permissions_html(grant)) }
+            section.team-execution data-testid="team-execution" {
+                h2 { "Where tasks run" }
+                (crate::components::execution::execution_html(&execution))
+            }
         }
         .into_string(),
-        permissions: html! {
-            thead { tr { th {} th { "Action" } th { "Lowest team role" } } }
-            tbody { (permission_rows_html(grant)) }
-        }
-        .into_string(),
-        execution: html! { h2 { "Where tasks run" } (crate::components::execution::execution_html(&execution)) }
-            .into_string(),
         deployed: deployed.map(|deployed| deployed_html(&membership.team, &deployed)),
         team: membership.team,
     }
@@ -90,6 +96,38 @@ fn deployed_html(team: &str, deployed: &DeployedNow) -> String {
     .into_string()
 }
 
+/// The permission table's head and rows for `grant`. The text depends on the grant alone,
+/// and grants are few (each team role or none, with each platform role or none): each is
+/// written once per server, not at every visit of every team's home, where writing it was
+/// most of the cost of the home's text (docs/benchmarks.md).
+#[cfg(feature = "ssr")]
+fn permissions_html(grant: crate::models::TeamGrant) -> Markup {
+    use crate::models::{PlatformRole, TeamGrant, TeamRole};
+    static WRITTEN: std::sync::LazyLock<Vec<(TeamGrant, Markup)>> =
+        std::sync::LazyLock::new(|| {
+            let roles = TeamRole::ALL.map(Some).into_iter().chain([None]);
+            roles
+                .flat_map(|role| {
+                    let platforms = PlatformRole::ALL.map(Some).into_iter().chain([None]);
+                    platforms.map(move |platform| TeamGrant { role, platform })
+                })
+                .map(|grant| (grant, permission_table_html(grant)))
+                .collect()
+        });
+    WRITTEN
+        .iter()
+        .find(|(written, _)| *written == grant)
+        .map_or_else(|| permission_table_html(grant), |(_, html)| html.clone())
+}
+
+#[cfg(feature = "ssr")]
+fn permission_table_html(grant: crate::models::TeamGrant) -> Markup {
+    html! {
+        thead { tr { th {} th { "Action" } th { "Lowest team role" } } }
+        tbody { (permission_rows_html(grant)) }
+    }
+}
+
 /// The permission table's rows: what `grant` allows marked, the rest shown as not.
 #[cfg(feature = "ssr")]
 fn permission_rows_html(grant: crate::models::TeamGrant) -> Markup {
@@ -105,52 +143,73 @@ fn permission_rows_html(grant: crate::models::TeamGrant) -> Markup {
     }
 }
 
-/// The home's HTML around the one control that reacts, the filter: as views, its
-/// hundred-odd elements and their hydration markers were most of the team page's own server
-/// time (`docs/benchmarks.md`), and nothing else in it changes once it is shown.
+/// The home: its sections as the server wrote them, and the one control that reacts, the
+/// filter. As views, its hundred-odd elements and their hydration markers were most of the
+/// team page's own server time; the filter's label, box and table as views still cost the
+/// page a few percent (`docs/benchmarks.md`), so they are text too, and the browser gives
+/// the box its reaction: one handler on the section (`filter_rows`).
 #[component]
 fn TeamHomeView(home: TeamHomeHtml) -> impl IntoView {
     let TeamHomeHtml {
         team,
-        intro,
-        permissions,
-        execution,
+        sections,
         deployed,
     } = home;
     let deployed = deployed.map(|deployed| {
         view! { <section class="team-deployed" inner_html=deployed></section> }
     });
-    // Filtering is an enhancement: without JavaScript every row shows with its mark, and the
-    // control stays disabled until the page has hydrated (browser tests rely on that).
-    let only_allowed = RwSignal::new(false);
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
+    // Runs in the browser only, once the home is on the page (hydrated or written anew).
+    Effect::new(move |_| enable_filter());
     view! {
         <TeamNav team=team.clone() current="home"/>
-        <section class="team-home" data-team=team>
-            <div class="team-home-intro" inner_html=intro></div>
-            <label class="toggle">
-                <input
-                    type="checkbox"
-                    data-testid="only-allowed"
-                    disabled=move || !hydrated.get()
-                    prop:checked=move || only_allowed.get()
-                    on:change=move |ev| only_allowed.set(event_target_checked(&ev))
-                />
-                " Only what I can do"
-            </label>
-            // One reactive class; the stylesheet hides the rows not allowed.
-            <table class="permissions" class:only-allowed=move || only_allowed.get() inner_html=permissions></table>
-            <section class="team-execution" data-testid="team-execution" inner_html=execution></section>
-        </section>
+        <section class="team-home" data-team=team on:change=filter_rows inner_html=sections></section>
         {deployed}
     }
+}
+
+/// The filter works once the page runs: its box is enabled here, not in the HTML (browser
+/// tests rely on that).
+fn enable_filter() {
+    #[cfg(feature = "hydrate")]
+    if let Ok(Some(filter)) =
+        document().query_selector("section.team-home [data-testid=only-allowed]")
+    {
+        let _ = filter.remove_attribute("disabled");
+    }
+}
+
+/// The filter's reaction: the table gets `only-allowed` while the box is checked, and the
+/// stylesheet hides the rows not allowed.
+fn filter_rows(event: leptos::ev::Event) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let Some(filter) = event
+            .target()
+            .and_then(|target| target.dyn_into::<web_sys::HtmlInputElement>().ok())
+            .filter(|input| input.get_attribute("data-testid").as_deref() == Some("only-allowed"))
+        else {
+            return;
+        };
+        let table = filter
+            .closest("section.team-home")
+            .ok()
+            .flatten()
+            .and_then(|section| section.query_selector("table.permissions").ok().flatten());
+        if let Some(table) = table {
+            let _ = table
+                .class_list()
+                .toggle_with_force("only-allowed", filter.checked());
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = event;
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::models::{TeamGrant, TeamRole};
+    use crate::models::{PlatformRole, TeamGrant, TeamRole};
 
     #[test]
     fn the_permission_rows_mark_what_the_grant_allows_and_nothing_else() {
@@ -158,8 +217,9 @@ mod tests {
             role: Some(TeamRole::Operator),
             platform: None,
         };
-        let html = permission_rows_html(grant).into_string();
-        let rows: Vec<&str> = html.split("<tr").skip(1).collect();
+        let html = permissions_html(grant).into_string();
+        let body = html.split("<tbody>").nth(1).expect("a body");
+        let rows: Vec<&str> = body.split("<tr").skip(1).collect();
         assert_eq!(rows.len(), TeamAction::ALL.len());
         for (row, action) in rows.iter().zip(TeamAction::ALL) {
             assert!(
@@ -176,5 +236,32 @@ mod tests {
         }
         // An operator may do some things and not others: both kinds of row are there.
         assert!(html.contains("class=\"allowed\"") && html.contains("—"));
+    }
+
+    #[test]
+    fn each_grant_reads_the_table_written_for_it() {
+        let roles = TeamRole::ALL.map(Some).into_iter().chain([None]);
+        for role in roles {
+            for platform in PlatformRole::ALL.map(Some).into_iter().chain([None]) {
+                let grant = TeamGrant { role, platform };
+                assert_eq!(
+                    permissions_html(grant).into_string(),
+                    permission_table_html(grant).into_string(),
+                    "{grant:?}"
+                );
+            }
+        }
+        let viewer = TeamGrant {
+            role: Some(TeamRole::Viewer),
+            platform: None,
+        };
+        let admin = TeamGrant {
+            role: Some(TeamRole::Admin),
+            platform: None,
+        };
+        assert_ne!(
+            permissions_html(viewer).into_string(),
+            permissions_html(admin).into_string()
+        );
     }
 }
