@@ -482,6 +482,15 @@ mod tests {
     }
 
     #[test]
+    fn no_identity_is_kept_from_a_load_that_raced_with_a_forgetting() {
+        let kept = KeptSessions::new(Duration::from_secs(60));
+        let ticket = kept.ticket(&Id(7));
+        kept.forget(&digest(&Id(7)));
+        kept.keep(ticket, signed_in(7, &["removed-by-another-replica"], HOUR));
+        assert!(kept.identity(&Id(7), OffsetDateTime::now_utc()).is_none());
+    }
+
+    #[test]
     fn digests_differ_per_id_and_hide_it() {
         let id = Id(0x0123_4567_89ab_cdef_0123_4567_89ab_cdef);
         assert_ne!(digest(&id), digest(&Id(id.0 + 1)));

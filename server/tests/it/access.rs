@@ -323,15 +323,12 @@ async fn a_session_without_its_row_is_ended(backend: Backend) {
     assert!(signed_out_within(&browser, REFUSED_WITHIN).await);
 }
 
-/// A session from before `user_sessions` existed (no key in its record) is registered at
-/// its next request, and can then be ended like any other. (PostgreSQL: the record is
-/// edited here through PostgreSQL's store; the path is the same on SQLite.)
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sessions_from_before_the_index_are_registered() {
+/// Makes `browser`'s session one from before `user_sessions` existed: no key in its record,
+/// no row. Written through PostgreSQL's store behind the server's back, unannounced: the
+/// server reads it once its own copy is older than the bound (`db::session_store`).
+async fn make_it_from_before_the_index(app: &TestApp, browser: &Browser) {
     use tower_sessions::SessionStore;
 
-    let app = TestApp::spawn(Backend::Postgres).await;
-    let browser = app.signed_in("operator").await;
     let hangar_server::db::Db::Postgres(pool) = &app.state.db else {
         unreachable!()
     };
@@ -349,10 +346,18 @@ async fn sessions_from_before_the_index_are_registered() {
         .execute(pool)
         .await
         .unwrap();
-    // Written behind the server's back, unannounced: the server reads it once its own copy
-    // is older than the bound (`db::session_store`).
     tokio::time::sleep(hangar_server::db::session_store::KEPT_FOR + Duration::from_millis(100))
         .await;
+}
+
+/// A session from before `user_sessions` existed (no key in its record) is registered at
+/// its next request, and can then be ended like any other. (PostgreSQL: the record is
+/// edited here through PostgreSQL's store; the path is the same on SQLite.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_from_before_the_index_are_registered() {
+    let app = TestApp::spawn(Backend::Postgres).await;
+    let browser = app.signed_in("operator").await;
+    make_it_from_before_the_index(&app, &browser).await;
 
     assert!(signed_in(&browser).await, "an old session carries on");
     let now = app.state.clock.now_ms();
@@ -365,6 +370,26 @@ async fn sessions_from_before_the_index_are_registered() {
         .await
         .unwrap();
     assert!(signed_out_within(&browser, REFUSED_WITHIN).await);
+}
+
+/// Signing out with a session from before the index, in its first request since: the key
+/// the request registers on the way (`http::authenticate`) is ended with the session. The
+/// sign-out reads the identity this request changed, not the copy the replica keeps
+/// (`identity::session::identity`), which has no key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_out_ends_the_key_given_in_the_same_request() {
+    let app = TestApp::spawn(Backend::Postgres).await;
+    let browser = app.signed_in("operator").await;
+    make_it_from_before_the_index(&app, &browser).await;
+
+    let response = browser.post_form("/auth/logout", &[]).await;
+    assert!(response.status().is_redirection(), "{}", response.status());
+    let now = app.state.clock.now_ms();
+    let live = hangar_server::metrics::live_sessions(&app.state.db, now)
+        .await
+        .unwrap();
+    assert_eq!(live, 0, "the key registered on the way out is ended too");
+    assert!(!signed_in(&browser).await);
 }
 
 on_both_backends!(
