@@ -158,24 +158,39 @@ fn TeamHomeView(home: TeamHomeHtml) -> impl IntoView {
     let deployed = deployed.map(|deployed| {
         view! { <section class="team-deployed" inner_html=deployed></section> }
     });
+    let Frame(frame) = expect_context::<Frame>();
+    let section = NodeRef::<leptos::html::Section>::new();
     // Runs in the browser only, once the home is on the page (hydrated or written anew).
-    Effect::new(move |_| enable_filter());
+    Effect::new(move |_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(section) = section.get() {
+            // The hydration data carries the home's shape, not its text (`FrameCodec`):
+            // hydrating keeps the server's HTML. Should the home ever be written from that
+            // shape instead, it would be empty; it asks for its text then.
+            if section.child_element_count() == 0 {
+                frame.refetch();
+            }
+            take_over_filter(&section);
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (section, frame);
+    });
     view! {
         <TeamNav team=team.clone() current="home"/>
-        <section class="team-home" data-team=team on:change=filter_rows inner_html=sections></section>
+        <section class="team-home" data-team=team node_ref=section on:change=filter_rows inner_html=sections></section>
         {deployed}
     }
 }
 
 /// The filter works once the page runs: its box is enabled here, not in the HTML (browser
-/// tests rely on that).
-fn enable_filter() {
-    #[cfg(feature = "hydrate")]
-    if let Ok(Some(filter)) =
-        document().query_selector("section.team-home [data-testid=only-allowed]")
-    {
+/// tests rely on that), and the table follows the box as the browser may have restored it
+/// (going back, reloading).
+#[cfg(feature = "hydrate")]
+fn take_over_filter(section: &web_sys::Element) {
+    if let Ok(Some(filter)) = section.query_selector("[data-testid=only-allowed]") {
         let _ = filter.remove_attribute("disabled");
     }
+    apply_filter(section);
 }
 
 /// The filter's reaction: the table gets `only-allowed` while the box is checked, and the
@@ -184,26 +199,34 @@ fn filter_rows(event: leptos::ev::Event) {
     #[cfg(feature = "hydrate")]
     {
         use wasm_bindgen::JsCast;
-        let Some(filter) = event
+        // From the box up: leptos delegates events, so the current target is not the section.
+        let section = event
             .target()
-            .and_then(|target| target.dyn_into::<web_sys::HtmlInputElement>().ok())
-            .filter(|input| input.get_attribute("data-testid").as_deref() == Some("only-allowed"))
-        else {
-            return;
-        };
-        let table = filter
-            .closest("section.team-home")
-            .ok()
-            .flatten()
-            .and_then(|section| section.query_selector("table.permissions").ok().flatten());
-        if let Some(table) = table {
-            let _ = table
-                .class_list()
-                .toggle_with_force("only-allowed", filter.checked());
+            .and_then(|target| target.dyn_into::<web_sys::Element>().ok())
+            .and_then(|element| element.closest("section.team-home").ok().flatten());
+        if let Some(section) = section {
+            apply_filter(&section);
         }
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = event;
+}
+
+/// Shows the permission table of `section` filtered as its box says.
+#[cfg(feature = "hydrate")]
+fn apply_filter(section: &web_sys::Element) {
+    use wasm_bindgen::JsCast;
+    let filter = section
+        .query_selector("[data-testid=only-allowed]")
+        .ok()
+        .flatten()
+        .and_then(|filter| filter.dyn_into::<web_sys::HtmlInputElement>().ok());
+    let table = section.query_selector("table.permissions").ok().flatten();
+    if let (Some(filter), Some(table)) = (filter, table) {
+        let _ = table
+            .class_list()
+            .toggle_with_force("only-allowed", filter.checked());
+    }
 }
 
 #[cfg(test)]
