@@ -56,7 +56,7 @@ pub fn team_home_html(home: TeamHome) -> TeamHomeHtml {
                 h2 { "What you can do here" }
             }
             // Disabled as written: the browser enables it once the page has hydrated
-            // (`enable_filter`), so without JavaScript it stays inert and every row shows.
+            // (`take_over_filter`), so without JavaScript it stays inert and every row shows.
             label.toggle {
                 input type="checkbox" data-testid="only-allowed" disabled;
                 " Only what I can do"
