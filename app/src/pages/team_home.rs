@@ -175,6 +175,14 @@ fn TeamHomeView(home: TeamHomeHtml) -> impl IntoView {
         #[cfg(not(feature = "hydrate"))]
         let _ = (section, frame);
     });
+    // The filter's reaction: the table gets `only-allowed` while the box is checked, and the
+    // stylesheet hides the rows not allowed.
+    let filter_rows = move |_: leptos::ev::Event| {
+        #[cfg(feature = "hydrate")]
+        if let Some(section) = section.get() {
+            apply_filter(&section);
+        }
+    };
     view! {
         <TeamNav team=team.clone() current="home"/>
         <section class="team-home" data-team=team node_ref=section on:change=filter_rows inner_html=sections></section>
@@ -191,25 +199,6 @@ fn take_over_filter(section: &web_sys::Element) {
         let _ = filter.remove_attribute("disabled");
     }
     apply_filter(section);
-}
-
-/// The filter's reaction: the table gets `only-allowed` while the box is checked, and the
-/// stylesheet hides the rows not allowed.
-fn filter_rows(event: leptos::ev::Event) {
-    #[cfg(feature = "hydrate")]
-    {
-        use wasm_bindgen::JsCast;
-        // From the box up: leptos delegates events, so the current target is not the section.
-        let section = event
-            .target()
-            .and_then(|target| target.dyn_into::<web_sys::Element>().ok())
-            .and_then(|element| element.closest("section.team-home").ok().flatten());
-        if let Some(section) = section {
-            apply_filter(&section);
-        }
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = event;
 }
 
 /// Shows the permission table of `section` filtered as its box says.
