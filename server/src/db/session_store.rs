@@ -28,7 +28,6 @@
 //!
 //! Announcements carry a digest of the session id, never the id (the cookie's secret).
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -43,6 +42,7 @@ use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
 use super::Db;
 use crate::identity::session::{IDENTITY_KEY, SessionIdentity};
+use crate::live::forgetting::{Forgettings, Ticket};
 
 /// Records kept in memory at most; others are read from the database when used.
 const KEPT_SESSIONS: u64 = 10_000;
@@ -194,17 +194,15 @@ impl ExpiredDeletion for HangarSessionStore {
 #[derive(Debug)]
 pub struct KeptSessions {
     records: moka::sync::Cache<SessionDigest, Arc<KeptRecord>>,
-    /// Move with every forgetting and every write, one counter per stripe of digests: a load
-    /// that began before its stripe moved may have read what the move replaced, so it is not
-    /// kept. (Striped so that the cluster's touches of other sessions rarely stop a load
-    /// from being kept.)
-    moves: [AtomicU64; STRIPES],
+    /// Move with every forgetting and every write (of this replica's own too: a load that
+    /// began before may have read what the write replaced), by the digest's first byte.
+    forgettings: Forgettings<STRIPES>,
 }
 
 const STRIPES: usize = 64;
 
 fn stripe(digest: &SessionDigest) -> usize {
-    usize::from(digest[0]) % STRIPES
+    usize::from(digest[0])
 }
 
 /// A kept record, and the identity in it as the first request that asked read it. Every
@@ -227,10 +225,6 @@ impl KeptRecord {
     }
 }
 
-/// Taken before a load reads the database; see [`KeptSessions::keep`].
-#[derive(Clone, Copy, Debug)]
-pub struct Ticket(u64);
-
 impl KeptSessions {
     pub fn new(kept_for: Duration) -> Self {
         Self {
@@ -238,7 +232,7 @@ impl KeptSessions {
                 .max_capacity(KEPT_SESSIONS)
                 .time_to_live(kept_for)
                 .build(),
-            moves: std::array::from_fn(|_| AtomicU64::new(0)),
+            forgettings: Forgettings::default(),
         }
     }
 
@@ -268,39 +262,33 @@ impl KeptSessions {
 
     /// Taken before reading this session's record from the database.
     pub fn ticket(&self, id: &Id) -> Ticket {
-        Ticket(self.moves[stripe(&digest(id))].load(Ordering::Acquire))
+        self.forgettings.ticket(stripe(&digest(id)))
     }
 
     /// Keeps what a load read, unless anything was written or forgotten since its ticket.
     pub fn keep(&self, ticket: Ticket, record: Record) {
         let digest = digest(&record.id);
-        let moves = &self.moves[stripe(&digest)];
-        // Checked after the insert too: a forgetting between the check and the insert would
-        // otherwise leave the old record kept.
-        if moves.load(Ordering::Acquire) == ticket.0 {
-            self.records.insert(digest, KeptRecord::new(record));
-            if moves.load(Ordering::Acquire) != ticket.0 {
-                self.records.invalidate(&digest);
-            }
-        }
+        self.forgettings.keep_unless_moved(
+            ticket,
+            || self.records.insert(digest, KeptRecord::new(record)),
+            || self.records.invalidate(&digest),
+        );
     }
 
     /// Keeps what this replica just wrote.
     pub fn put(&self, record: Record) {
         let digest = digest(&record.id);
-        self.moves[stripe(&digest)].fetch_add(1, Ordering::AcqRel);
+        self.forgettings.moved(stripe(&digest));
         self.records.insert(digest, KeptRecord::new(record));
     }
 
     pub fn forget(&self, digest: &SessionDigest) {
-        self.moves[stripe(digest)].fetch_add(1, Ordering::AcqRel);
+        self.forgettings.moved(stripe(digest));
         self.records.invalidate(digest);
     }
 
     pub fn forget_all(&self) {
-        for moves in &self.moves {
-            moves.fetch_add(1, Ordering::AcqRel);
-        }
+        self.forgettings.moved_all();
         self.records.invalidate_all();
     }
 }

@@ -26,6 +26,7 @@ use crate::clock::Clock;
 use crate::db::Db;
 use crate::db::query_result;
 use crate::error::ServerError;
+use crate::live::forgetting::{Forgettings, Ticket};
 use crate::with_pool;
 
 /// How long a replica trusts that a key it found registered is still registered, if no
@@ -37,6 +38,8 @@ const REMEMBERED: u64 = 100_000;
 /// The sessions this replica recently found live (see the module's documentation).
 pub struct LiveSessions {
     seen: moka::sync::Cache<String, ()>,
+    /// One stripe: keys are forgotten only when sessions end, which is rare.
+    forgettings: Forgettings<1>,
 }
 
 impl Default for LiveSessions {
@@ -46,6 +49,7 @@ impl Default for LiveSessions {
                 .max_capacity(REMEMBERED)
                 .time_to_live(LIVE_FOR)
                 .build(),
+            forgettings: Forgettings::default(),
         }
     }
 }
@@ -54,20 +58,47 @@ impl LiveSessions {
     /// Whether the session with this key has not been ended: from memory if this replica
     /// found it registered less than [`LIVE_FOR`] ago, else from the database.
     pub async fn is_live(&self, db: &Db, key: &str) -> Result<bool, ServerError> {
-        if self.seen.contains_key(key) {
+        if self.remembers(key) {
             return Ok(true);
         }
+        let ticket = self.ticket();
         let live = is_live(db, key).await?;
         if live {
-            self.seen.insert(key.to_string(), ());
+            self.remember(ticket, key);
         }
         Ok(live)
     }
 
+    fn remembers(&self, key: &str) -> bool {
+        self.seen.contains_key(key)
+    }
+
+    /// Taken before reading whether a key is registered.
+    fn ticket(&self) -> Ticket {
+        self.forgettings.ticket(0)
+    }
+
+    /// Remembers a key read as registered, unless a session ended since the read began: the
+    /// announcement of that end may have arrived while the read was on its way back
+    /// (`live::forgetting`).
+    fn remember(&self, ticket: Ticket, key: &str) {
+        self.forgettings.keep_unless_moved(
+            ticket,
+            || self.seen.insert(key.to_string(), ()),
+            || self.seen.invalidate(key),
+        );
+    }
+
     pub fn forget(&self, keys: &[String]) {
+        self.forgettings.moved(0);
         for key in keys {
             self.seen.invalidate(key);
         }
+    }
+
+    fn forget_all(&self) {
+        self.forgettings.moved_all();
+        self.seen.invalidate_all();
     }
 
     /// Forgets every key announced as ended, for as long as the announcements last.
@@ -81,7 +112,7 @@ impl LiveSessions {
             missed,
             self,
             |sessions, keys| sessions.forget(&keys),
-            |sessions| sessions.seen.invalidate_all(),
+            LiveSessions::forget_all,
         );
     }
 }
@@ -239,4 +270,44 @@ pub fn spawn_cleanup(db: Db, clock: Arc<dyn Clock>, every: Duration) {
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_found_live_is_remembered_until_forgotten() {
+        let sessions = LiveSessions::default();
+        let ticket = sessions.ticket();
+        sessions.remember(ticket, "k1");
+        assert!(sessions.remembers("k1"));
+        assert!(!sessions.remembers("k2"));
+        sessions.forget(&["k1".to_string()]);
+        assert!(!sessions.remembers("k1"));
+    }
+
+    /// The session ended (and its end was announced) while this replica's read, which still
+    /// found it, was on its way back: remembering that read would accept the ended session
+    /// for another [`LIVE_FOR`], though the announcement had already arrived.
+    #[test]
+    fn a_read_that_raced_with_an_ending_is_not_remembered() {
+        let sessions = LiveSessions::default();
+        let ticket = sessions.ticket();
+        sessions.forget(&["k1".to_string()]);
+        sessions.remember(ticket, "k1");
+        assert!(!sessions.remembers("k1"));
+        // A read that began after the ending is remembered again.
+        sessions.remember(sessions.ticket(), "k1");
+        assert!(sessions.remembers("k1"));
+    }
+
+    #[test]
+    fn a_read_that_raced_with_forgetting_everything_is_not_remembered() {
+        let sessions = LiveSessions::default();
+        let ticket = sessions.ticket();
+        sessions.forget_all();
+        sessions.remember(ticket, "k1");
+        assert!(!sessions.remembers("k1"));
+    }
 }

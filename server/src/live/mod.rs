@@ -12,6 +12,8 @@
 //! a replica wrote, so the others stop serving the copy they keep (`db::session_store`).
 //! The streams pages read them from are `http/events.rs`.
 
+pub mod forgetting;
+
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
