@@ -61,11 +61,30 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     axum::serve(
-        listener,
+        sending_at_once(listener),
         router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
     .await
+}
+
+/// The listener, with every connection it accepts set to send at once
+/// ([`send_at_once`]).
+fn sending_at_once(
+    listener: tokio::net::TcpListener,
+) -> axum::serve::TapIo<tokio::net::TcpListener, fn(&mut tokio::net::TcpStream)> {
+    use axum::serve::ListenerExt;
+    listener.tap_io(send_at_once)
+}
+
+/// Turns Nagle's algorithm off for a connection (`TCP_NODELAY`), as web servers do. With it
+/// on, a small write waits until the peer acknowledges the one before, and a browser may
+/// hold that acknowledgement for 40 ms or more: a page's event stream, whose events are small
+/// writes moments apart (a run's state, then its task's), would deliver the second late.
+pub fn send_at_once(stream: &mut tokio::net::TcpStream) {
+    if let Err(error) = stream.set_nodelay(true) {
+        tracing::debug!(%error, "cannot set TCP_NODELAY on a connection");
+    }
 }
 /// Longer than any call Hangar makes to the identity provider or Airflow (10 s by default).
 pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
@@ -416,3 +435,19 @@ async fn whole_body(
 
 /// No page comes near this; it bounds memory if one ever goes wrong.
 const MAX_PAGE_BYTES: usize = 16 * 1024 * 1024;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn every_accepted_connection_sends_at_once() {
+        use axum::serve::Listener;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let mut listener = sending_at_once(listener);
+        let _client = tokio::net::TcpStream::connect(address).await.unwrap();
+        let (accepted, _) = listener.accept().await;
+        assert!(accepted.nodelay().unwrap());
+    }
+}

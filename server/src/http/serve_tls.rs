@@ -129,7 +129,7 @@ pub async fn serve(
     let builder = auto::Builder::new(TokioExecutor::new());
     tokio::pin!(shutdown);
     loop {
-        let (stream, peer) = tokio::select! {
+        let (mut stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
                 Err(error) => {
@@ -141,6 +141,7 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        super::send_at_once(&mut stream);
         let acceptor = acceptor.clone();
         let router = router.clone();
         let builder = builder.clone();
