@@ -7,12 +7,17 @@
 //!   `kill -9` would).
 //! - `HANGAR_DEPLOY_HOLD_AFTER=<step>`: the step does not end until the server starts
 //!   shutting down, so a test can send SIGTERM while a step is running.
+//! - `HANGAR_DEPLOY_WAIT_AFTER=<step>`: the deploy goes on only once the file named by
+//!   `HANGAR_DEPLOY_GO_FILE` exists, so a test can change the world (hold a database lock)
+//!   between two steps.
 
 use super::progress::Step;
 use super::safe_stop::SafeStop;
 
 pub const PAUSE_AFTER: &str = "HANGAR_DEPLOY_PAUSE_AFTER";
 pub const HOLD_AFTER: &str = "HANGAR_DEPLOY_HOLD_AFTER";
+pub const WAIT_AFTER: &str = "HANGAR_DEPLOY_WAIT_AFTER";
+pub const GO_FILE: &str = "HANGAR_DEPLOY_GO_FILE";
 
 pub async fn after(step: Step, safe_stop: &SafeStop) {
     let wanted = |name| std::env::var(name).is_ok_and(|wanted| wanted == step.as_str());
@@ -24,5 +29,12 @@ pub async fn after(step: Step, safe_stop: &SafeStop) {
     if wanted(HOLD_AFTER) {
         eprintln!("hangar: deploy held after {}", step.as_str());
         safe_stop.stopped().await;
+    }
+    if wanted(WAIT_AFTER) {
+        eprintln!("hangar: deploy waiting after {}", step.as_str());
+        let go = std::env::var_os(GO_FILE).expect("HANGAR_DEPLOY_GO_FILE names the file");
+        while !std::path::Path::new(&go).exists() {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
     }
 }

@@ -48,4 +48,4 @@ pub mod worker;
 pub use engine::DeployEngine;
 pub use error::DeployError;
 #[cfg(any(test, feature = "testing"))]
-pub use failpoint::{HOLD_AFTER, PAUSE_AFTER};
+pub use failpoint::{GO_FILE, HOLD_AFTER, PAUSE_AFTER, WAIT_AFTER};

@@ -211,6 +211,42 @@ async fn approved_request(
     id
 }
 
+/// A deploy fixture, its server's database (migrated, opened) and configuration.
+async fn set_up() -> (
+    DeployFixture,
+    std::path::PathBuf,
+    std::path::PathBuf,
+    hangar_server::db::Db,
+) {
+    let fixture = DeployFixture::new();
+    let database = fixture.dir.path().join("hangar.db");
+    let config = config(&fixture, &database);
+    let db = hangar_server::db::Db::connect(&format!("sqlite://{}", database.display()), 2)
+        .await
+        .unwrap();
+    db.migrate().await.unwrap();
+    (fixture, database, config, db)
+}
+
+/// The audit log, after checking that it holds the deploy's interruption with `detail`.
+async fn interruption_says(
+    db: &hangar_server::db::Db,
+    detail: &str,
+) -> Vec<hangar_server::audit::AuditEntry> {
+    let entries = hangar_server::audit::entries_after(db, 0, 1000)
+        .await
+        .unwrap();
+    let interrupted = entries
+        .iter()
+        .find(|e| e.action == "deploy.interrupted")
+        .unwrap_or_else(|| panic!("the interruption is not audited: {entries:#?}"));
+    assert!(
+        interrupted.detail.as_deref().unwrap().contains(detail),
+        "{interrupted:?}"
+    );
+    entries
+}
+
 async fn wait_until_deployed(db: &hangar_server::db::Db, id: i64) -> store::StoredRequest {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
@@ -228,13 +264,7 @@ async fn wait_until_deployed(db: &hangar_server::db::Db, id: i64) -> store::Stor
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_kill_after_any_step_leaves_old_or_new_and_a_restart_finishes() {
-    let fixture = DeployFixture::new();
-    let database = fixture.dir.path().join("hangar.db");
-    let config = config(&fixture, &database);
-    let db = hangar_server::db::Db::connect(&format!("sqlite://{}", database.display()), 2)
-        .await
-        .unwrap();
-    db.migrate().await.unwrap();
+    let (fixture, _, config, db) = set_up().await;
 
     let mut deployed: Option<CommitId> = None;
     for (round, step) in STEPS.iter().enumerate() {
@@ -373,21 +403,7 @@ async fn a_sigterm_stops_a_deploy_at_the_next_safe_point() {
         "fetch finished; nothing after it started"
     );
     assert_eq!(fixture.current("team_a"), None, "no target moved");
-    let entries = hangar_server::audit::entries_after(&db, 0, 1000)
-        .await
-        .unwrap();
-    let interrupted = entries
-        .iter()
-        .find(|e| e.action == "deploy.interrupted")
-        .expect("the stop is audited");
-    assert!(
-        interrupted
-            .detail
-            .as_deref()
-            .unwrap()
-            .contains("stopped before verify"),
-        "{interrupted:?}"
-    );
+    interruption_says(&db, "stopped before verify").await;
 
     let server = Server::start(&config, None);
     let request = wait_until_deployed(&db, id).await;
@@ -396,5 +412,122 @@ async fn a_sigterm_stops_a_deploy_at_the_next_safe_point() {
     assert_eq!(
         fixture.current("team_a").as_deref(),
         Some(candidate.as_str())
+    );
+}
+
+/// A write of the deploy's own record that fails through every retry (another process holds
+/// SQLite's write lock past the busy timeout each time) hands the deploy back, rather than
+/// leave a claim whose heartbeat has stopped for the whole lease; the next sweep resumes it
+/// once the database takes writes again, and finishes. (The request is approved only once
+/// the server runs: a deploy the first sweep after a start leaves behind, that same sweep
+/// resumes whatever its runner, so only a later sweep shows the hand-back's effect.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_failing_through_every_retry_hands_the_deploy_back() {
+    use sqlx::Connection;
+    let (fixture, database, config, db) = set_up().await;
+    fixture.origin.write("team_a/etl.py", "# new\n");
+    let candidate = fixture
+        .origin
+        .commit("Carol Contractor", "carol@example.com", "new");
+
+    let go = fixture.dir.path().join("go");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_hangar"));
+    command
+        .args(["serve", "--config"])
+        .arg(&config)
+        .env_remove("HANGAR_CONFIG")
+        .env("RUST_LOG", "warn")
+        .env(hangar_server::deploy::WAIT_AFTER, "fetch")
+        .env(hangar_server::deploy::GO_FILE, &go)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().unwrap();
+    // The log (standard output), line by line, for as long as the server runs.
+    let (log_lines, log) = std::sync::mpsc::channel();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    std::thread::spawn(move || {
+        for line in stdout.lines().map_while(Result::ok) {
+            if log_lines.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
+    let _server = Server {
+        child,
+        stderr: None,
+    };
+    let listen = std::fs::read_to_string(&config).unwrap();
+    let port = listen
+        .split("listen = \"127.0.0.1:")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_string();
+    let ready = format!("http://127.0.0.1:{port}/healthz");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !reqwest::get(&ready)
+        .await
+        .is_ok_and(|response| response.status().is_success())
+    {
+        assert!(Instant::now() < deadline, "the server never answered");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let id = approved_request(&db, &fixture, None, &candidate).await;
+    loop {
+        let line = stderr
+            .next()
+            .expect("the server never waited after fetch")
+            .unwrap();
+        if line.contains("hangar: deploy waiting after fetch") {
+            break;
+        }
+    }
+
+    // Another process's write lock, held through the next write's every retry.
+    let mut lock = sqlx::SqliteConnection::connect(&format!("sqlite://{}", database.display()))
+        .await
+        .unwrap();
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut lock)
+        .await
+        .unwrap();
+    std::fs::write(&go, "").unwrap();
+    // Retries wait 1 + 2 + 4 s, each attempt up to the 5 s busy timeout: about 27 s.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut seen = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = log
+            .recv_timeout(left)
+            .unwrap_or_else(|_| panic!("no database error was logged: {seen:#?}"));
+        if line.contains("database error during a deploy") {
+            break;
+        }
+        seen.push(line);
+    }
+    let request = store::find(&db, "team_a", id).await.unwrap().unwrap();
+    assert_eq!(request.status, RequestStatus::Deploying);
+    assert_eq!(fixture.current("team_a"), None, "no target moved");
+    sqlx::query("ROLLBACK").execute(&mut lock).await.unwrap();
+
+    // Handed back, so the same server's next sweep resumes it.
+    let request = wait_until_deployed(&db, id).await;
+    assert_eq!(request.attempts, 2);
+    assert_eq!(
+        fixture.current("team_a").as_deref(),
+        Some(candidate.as_str())
+    );
+    let entries = interruption_says(&db, "stopped by a database error").await;
+    // Resumed at a sweep after the hand-back, not after the lease of a claim left behind.
+    let started: Vec<i64> = entries
+        .iter()
+        .filter(|e| e.action == "deploy.started")
+        .map(|e| e.at_ms)
+        .collect();
+    assert_eq!(started.len(), 2, "{entries:#?}");
+    assert!(
+        started[1] - started[0] < hangar_server::deploy::engine::LEASE.as_millis() as i64,
+        "{started:?}"
     );
 }
