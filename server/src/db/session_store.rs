@@ -202,7 +202,7 @@ pub struct KeptSessions {
 const STRIPES: usize = 64;
 
 fn stripe(digest: &SessionDigest) -> usize {
-    usize::from(digest[0])
+    usize::from(digest[0]) % STRIPES
 }
 
 /// A kept record, and the identity in it as the first request that asked read it. Every

@@ -26,7 +26,7 @@ use crate::clock::Clock;
 use crate::db::Db;
 use crate::db::query_result;
 use crate::error::ServerError;
-use crate::live::forgetting::{Forgettings, Ticket};
+use crate::live::forgetting::Forgettings;
 use crate::with_pool;
 
 /// How long a replica trusts that a key it found registered is still registered, if no
@@ -58,35 +58,33 @@ impl LiveSessions {
     /// Whether the session with this key has not been ended: from memory if this replica
     /// found it registered less than [`LIVE_FOR`] ago, else from the database.
     pub async fn is_live(&self, db: &Db, key: &str) -> Result<bool, ServerError> {
-        if self.remembers(key) {
+        self.remembered_or_read(key, || is_live(db, key)).await
+    }
+
+    /// `true` if the key is remembered, else what `read` says; a key read as registered is
+    /// remembered unless a session ended since the read began: the announcement of that end
+    /// may have arrived while the read was on its way back (`live::forgetting`).
+    async fn remembered_or_read<F>(
+        &self,
+        key: &str,
+        read: impl FnOnce() -> F,
+    ) -> Result<bool, ServerError>
+    where
+        F: std::future::Future<Output = Result<bool, ServerError>>,
+    {
+        if self.seen.contains_key(key) {
             return Ok(true);
         }
-        let ticket = self.ticket();
-        let live = is_live(db, key).await?;
+        let ticket = self.forgettings.ticket(0);
+        let live = read().await?;
         if live {
-            self.remember(ticket, key);
+            self.forgettings.keep_unless_moved(
+                ticket,
+                || self.seen.insert(key.to_string(), ()),
+                || self.seen.invalidate(key),
+            );
         }
         Ok(live)
-    }
-
-    fn remembers(&self, key: &str) -> bool {
-        self.seen.contains_key(key)
-    }
-
-    /// Taken before reading whether a key is registered.
-    fn ticket(&self) -> Ticket {
-        self.forgettings.ticket(0)
-    }
-
-    /// Remembers a key read as registered, unless a session ended since the read began: the
-    /// announcement of that end may have arrived while the read was on its way back
-    /// (`live::forgetting`).
-    fn remember(&self, ticket: Ticket, key: &str) {
-        self.forgettings.keep_unless_moved(
-            ticket,
-            || self.seen.insert(key.to_string(), ()),
-            || self.seen.invalidate(key),
-        );
     }
 
     pub fn forget(&self, keys: &[String]) {
@@ -276,38 +274,66 @@ pub fn spawn_cleanup(db: Db, clock: Arc<dyn Clock>, every: Duration) {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_key_found_live_is_remembered_until_forgotten() {
+    /// What the database says, with `meanwhile` done while the read is on its way back.
+    async fn read_live(sessions: &LiveSessions, key: &str, meanwhile: impl AsyncFnOnce()) -> bool {
+        sessions
+            .remembered_or_read(key, || async {
+                meanwhile().await;
+                Ok(true)
+            })
+            .await
+            .unwrap()
+    }
+
+    fn remembers(sessions: &LiveSessions, key: &str) -> bool {
+        sessions.seen.contains_key(key)
+    }
+
+    #[tokio::test]
+    async fn a_key_found_live_is_remembered_until_forgotten() {
         let sessions = LiveSessions::default();
-        let ticket = sessions.ticket();
-        sessions.remember(ticket, "k1");
-        assert!(sessions.remembers("k1"));
-        assert!(!sessions.remembers("k2"));
+        assert!(read_live(&sessions, "k1", async || {}).await);
+        assert!(remembers(&sessions, "k1"));
+        assert!(!remembers(&sessions, "k2"));
         sessions.forget(&["k1".to_string()]);
-        assert!(!sessions.remembers("k1"));
+        assert!(!remembers(&sessions, "k1"));
     }
 
     /// The session ended (and its end was announced) while this replica's read, which still
     /// found it, was on its way back: remembering that read would accept the ended session
     /// for another [`LIVE_FOR`], though the announcement had already arrived.
-    #[test]
-    fn a_read_that_raced_with_an_ending_is_not_remembered() {
+    #[tokio::test]
+    async fn a_read_that_raced_with_an_ending_is_not_remembered() {
         let sessions = LiveSessions::default();
-        let ticket = sessions.ticket();
-        sessions.forget(&["k1".to_string()]);
-        sessions.remember(ticket, "k1");
-        assert!(!sessions.remembers("k1"));
+        let ended = async || sessions.forget(&["k1".to_string()]);
+        assert!(read_live(&sessions, "k1", ended).await);
+        assert!(!remembers(&sessions, "k1"));
         // A read that began after the ending is remembered again.
-        sessions.remember(sessions.ticket(), "k1");
-        assert!(sessions.remembers("k1"));
+        assert!(read_live(&sessions, "k1", async || {}).await);
+        assert!(remembers(&sessions, "k1"));
     }
 
-    #[test]
-    fn a_read_that_raced_with_forgetting_everything_is_not_remembered() {
-        let sessions = LiveSessions::default();
-        let ticket = sessions.ticket();
-        sessions.forget_all();
-        sessions.remember(ticket, "k1");
-        assert!(!sessions.remembers("k1"));
+    /// Announcements were missed (a lagging listener) while the read was on its way back:
+    /// `follow` forgets everything, and the read is not remembered either.
+    #[tokio::test]
+    async fn a_read_that_raced_with_missed_announcements_is_not_remembered() {
+        let sessions = Arc::new(LiveSessions::default());
+        let (_announce, announcements) = broadcast::channel(4);
+        let (missed, missed_seen) = tokio::sync::watch::channel(0);
+        sessions.follow(announcements, missed_seen);
+        assert!(read_live(&sessions, "k0", async || {}).await);
+        let missing = async || {
+            missed.send(1).unwrap();
+            // Until the follower has forgotten everything (k0 among it).
+            for _ in 0..1000 {
+                if !remembers(&sessions, "k0") {
+                    return;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+            panic!("the follower never forgot everything");
+        };
+        assert!(read_live(&sessions, "k1", missing).await);
+        assert!(!remembers(&sessions, "k1"));
     }
 }

@@ -10,8 +10,14 @@
 //!
 //! Counters are striped: a forgetting stops only the reads of its own stripe from being
 //! kept, so the cluster's changes to other sessions rarely cost a read its keeping.
+//!
+//! Ordering: a forgetting moves the counter, then removes the entry; a keep inserts the
+//! entry, then looks at the counter again. Each side writes one place and then reads the
+//! other's, so both could miss the other's write under acquire/release alone (the memory
+//! holds its entries with acquire/release). A sequentially consistent fence on each side,
+//! between its write and its read, rules that out: at least one of them sees the other.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering, fence};
 
 /// One counter per stripe of keys; see the module's documentation.
 #[derive(Debug)]
@@ -45,15 +51,19 @@ impl<const STRIPES: usize> Forgettings<STRIPES> {
     }
 
     /// A key of this stripe is forgotten or rewritten: reads that began before are not kept.
+    /// Call it before removing or replacing the entry.
     pub fn moved(&self, stripe: usize) {
         self.moves[stripe % STRIPES].fetch_add(1, Ordering::AcqRel);
+        fence(Ordering::SeqCst);
     }
 
-    /// Every key is forgotten (announcements may have been missed).
+    /// Every key is forgotten (announcements may have been missed). Call it before removing
+    /// the entries.
     pub fn moved_all(&self) {
         for moves in &self.moves {
             moves.fetch_add(1, Ordering::AcqRel);
         }
+        fence(Ordering::SeqCst);
     }
 
     /// Keeps a read (`keep`) unless its stripe moved since its ticket. Checked after keeping
@@ -63,6 +73,7 @@ impl<const STRIPES: usize> Forgettings<STRIPES> {
         let moves = &self.moves[ticket.stripe];
         if moves.load(Ordering::Acquire) == ticket.moves {
             keep();
+            fence(Ordering::SeqCst);
             if moves.load(Ordering::Acquire) != ticket.moves {
                 undo();
             }
