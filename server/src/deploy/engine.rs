@@ -258,28 +258,27 @@ impl DeployEngine {
     }
 
     /// Takes over request `id` if its runner has been silent longer than the lease (or,
-    /// with `any_runner`, whatever its heartbeat: a restart on SQLite, where this process is
-    /// the only one) and finishes it.
-    pub async fn resume(&self, team: &str, id: i64, any_runner: bool) -> Result<bool, DeployError> {
+    /// with `any_other_runner`, whatever its heartbeat if it is not this runner: a restart on
+    /// SQLite, where this process is the only one) and finishes it.
+    pub async fn resume(
+        &self,
+        team: &str,
+        id: i64,
+        any_other_runner: bool,
+    ) -> Result<bool, DeployError> {
         if self.safe_stop.is_stopping() {
             return Ok(false);
         }
         let setup = self.team(team)?.clone();
         let now = self.now_ms();
-        let silent_since_ms = if any_runner {
-            i64::MAX
+        let from = if any_other_runner {
+            ClaimFrom::AnotherRunner
         } else {
-            now - LEASE.as_millis() as i64
+            ClaimFrom::Abandoned {
+                silent_since_ms: now - LEASE.as_millis() as i64,
+            }
         };
-        let Some(attempt) = progress::claim(
-            &self.db,
-            id,
-            &self.runner,
-            ClaimFrom::Abandoned { silent_since_ms },
-            now,
-        )
-        .await?
-        else {
+        let Some(attempt) = progress::claim(&self.db, id, &self.runner, from, now).await? else {
             return Ok(false);
         };
         let request = store::find(&self.db, team, id)

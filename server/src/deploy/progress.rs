@@ -54,6 +54,11 @@ pub enum ClaimFrom {
     Ready,
     /// `deploying`, but its runner has not beaten since `silent_since_ms`: presumed dead.
     Abandoned { silent_since_ms: i64 },
+    /// `deploying`, handed back or held by another runner, whatever its heartbeat: what a
+    /// start on SQLite resumes, where every other runner was an earlier process. Never the
+    /// claiming runner's own, which a deploy this process left behind (a database error
+    /// that was not transient) keeps until its lease ends.
+    AnotherRunner,
 }
 
 /// Claims request `id` for `runner`; returns the attempt number if this call won.
@@ -70,6 +75,10 @@ pub async fn claim(
         ClaimFrom::Abandoned { silent_since_ms } => (
             "status = 'deploying' AND (heartbeat_ms IS NULL OR heartbeat_ms < $4)",
             silent_since_ms,
+        ),
+        ClaimFrom::AnotherRunner => (
+            "status = 'deploying' AND (runner IS NULL OR runner <> $2)",
+            0,
         ),
     };
     let sql = format!(

@@ -21,8 +21,10 @@ pub const SWEEP_EVERY: Duration = Duration::from_secs(3);
 pub const DELIVER_EVERY: Duration = Duration::from_secs(2);
 
 /// Whether this sweep follows a start of the process. On SQLite this process is the only
-/// one on the database, so a deploy left `deploying` was interrupted by the restart and is
-/// resumed at once; on PostgreSQL it may be another replica's, resumed after the lease.
+/// one on the database, so a deploy another runner left `deploying` was interrupted by the
+/// restart and is resumed at once (one this process left behind in this very sweep keeps
+/// its claim: `progress::ClaimFrom::AnotherRunner`); on PostgreSQL it may be another
+/// replica's, resumed after the lease.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Sweep {
     AfterStart { sole_process: bool },
@@ -107,8 +109,8 @@ impl DeployEngine {
         }
 
         for request in store::in_status(&self.db, team, &[RequestStatus::Deploying]).await? {
-            let any_runner = sweep == Sweep::AfterStart { sole_process: true };
-            changed |= self.resume(team, request.id, any_runner).await?;
+            let any_other_runner = sweep == Sweep::AfterStart { sole_process: true };
+            changed |= self.resume(team, request.id, any_other_runner).await?;
         }
 
         changed |= self.confirm(setup).await?;

@@ -550,6 +550,13 @@ async fn approvals_are_checked_again_when_the_deploy_runs(backend: Backend) {
         .await
         .unwrap();
     assert!(claimed.is_some());
+    // What a start on SQLite takes over is another runner's claim, never the runner's own: a
+    // deploy it left behind in that same sweep keeps its claim until it is handed back or
+    // its lease ends.
+    let own = progress::claim(&app.state.db, id, "elsewhere", ClaimFrom::AnotherRunner, 0)
+        .await
+        .unwrap();
+    assert_eq!(own, None);
     app.idp
         .set_user("multi", "Mia Multi", &["b-admins"], "multi@example.com")
         .await;
