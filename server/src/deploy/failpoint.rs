@@ -32,9 +32,18 @@ pub async fn after(step: Step, safe_stop: &SafeStop) {
     }
     if wanted(WAIT_AFTER) {
         eprintln!("hangar: deploy waiting after {}", step.as_str());
-        let go = std::env::var_os(GO_FILE).expect("HANGAR_DEPLOY_GO_FILE names the file");
-        while !std::path::Path::new(&go).exists() {
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        // Without a file named, nothing could let it go on: it goes on at once.
+        let Some(go) = std::env::var_os(GO_FILE).map(std::path::PathBuf::from) else {
+            return;
+        };
+        let appears = async {
+            while !go.exists() {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        };
+        tokio::select! {
+            () = appears => {}
+            () = safe_stop.stopped() => {}
         }
     }
 }

@@ -6,7 +6,9 @@
 use crate::support;
 
 use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
 use hangar_server::deploy::commit::CommitId;
@@ -19,13 +21,16 @@ const STEPS: [&str; 6] = ["fetch", "verify", "export", "promote", "swap", "hook"
 
 struct Server {
     child: Child,
-    /// Kept open: a server that writes to a closed pipe would fail.
-    stderr: Option<std::io::Lines<BufReader<std::process::ChildStderr>>>,
+    /// Standard error's lines (where the failpoints speak), read on a thread of their own.
+    /// Kept: a server that writes to a closed pipe would fail.
+    stderr: Receiver<String>,
+    /// The log's lines (standard output), if asked for.
+    log: Option<Receiver<String>>,
 }
 
 impl Server {
     /// Starts `hangar serve`; with `pause_after`, waits until it stopped after that step.
-    fn start(config: &std::path::Path, pause_after: Option<&str>) -> Self {
+    fn start(config: &Path, pause_after: Option<&str>) -> Self {
         match pause_after {
             Some(step) => Self::spawn(
                 config,
@@ -37,45 +42,48 @@ impl Server {
 
     /// Starts `hangar serve` and waits until the deploy's `step` runs and is held there
     /// until the server shuts down.
-    fn start_holding(config: &std::path::Path, step: &str) -> Self {
+    fn start_holding(config: &Path, step: &str) -> Self {
         Self::spawn(
             config,
             Some((hangar_server::deploy::HOLD_AFTER, step, "held")),
         )
     }
 
-    fn spawn(config: &std::path::Path, failpoint: Option<(&str, &str, &str)>) -> Self {
+    fn spawn(config: &Path, failpoint: Option<(&str, &str, &str)>) -> Self {
+        Self::spawn_with(config, failpoint, &[], false)
+    }
+
+    /// Starts `hangar serve` with `env` besides; with a failpoint (variable, step, what it
+    /// says it did), waits until the deploy did it after that step.
+    fn spawn_with(
+        config: &Path,
+        failpoint: Option<(&str, &str, &str)>,
+        env: &[(&str, &std::ffi::OsStr)],
+        log: bool,
+    ) -> Self {
         let mut command = Command::new(env!("CARGO_BIN_EXE_hangar"));
         command
             .args(["serve", "--config"])
             .arg(config)
             .env_remove("HANGAR_CONFIG")
             .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
+            .envs(env.iter().copied())
+            .stdout(if log { Stdio::piped() } else { Stdio::null() })
             .stderr(Stdio::piped());
         if let Some((variable, step, _)) = failpoint {
             command.env(variable, step);
         }
         let mut child = command.spawn().unwrap();
-        let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
+        let stderr = lines_of(child.stderr.take().unwrap());
+        let log = child.stdout.take().map(lines_of);
+        let server = Self { child, stderr, log };
         if let Some((_, step, what)) = failpoint {
-            let wanted = format!("hangar: deploy {what} after {step}");
-            let mut seen = Vec::new();
-            loop {
-                let Some(line) = stderr.next() else {
-                    panic!("the server never {what} after {step}: {seen:#?}");
-                };
-                let line = line.unwrap();
-                if line.contains(&wanted) {
-                    break;
-                }
-                seen.push(line);
-            }
+            wait_for_line(
+                &server.stderr,
+                &format!("hangar: deploy {what} after {step}"),
+            );
         }
-        Self {
-            child,
-            stderr: Some(stderr),
-        }
+        server
     }
 
     /// SIGTERM, as Kubernetes or systemd stop a process; returns the exit status and what
@@ -84,7 +92,7 @@ impl Server {
         let pid = rustix::process::Pid::from_raw(self.child.id() as i32).unwrap();
         rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
         let status = self.child.wait().unwrap();
-        let rest: Vec<String> = self.stderr.take().unwrap().map_while(Result::ok).collect();
+        let rest: Vec<String> = self.stderr.iter().collect();
         (status, rest.join("\n"))
     }
 
@@ -209,6 +217,33 @@ async fn approved_request(
         .unwrap();
     assert_eq!(reviewed, store::Reviewed::Recorded(RequestStatus::Approved));
     id
+}
+
+/// The lines `output` gives, on a thread of their own, until it closes.
+fn lines_of(output: impl std::io::Read + Send + 'static) -> Receiver<String> {
+    let (send, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(output).lines().map_while(Result::ok) {
+            if send.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    lines
+}
+
+/// Waits for a line holding `wanted`, for two minutes at most.
+fn wait_for_line(lines: &Receiver<String>, wanted: &str) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut seen = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match lines.recv_timeout(left) {
+            Ok(line) if line.contains(wanted) => return,
+            Ok(line) => seen.push(line),
+            Err(_) => panic!("no line with {wanted:?}: {seen:#?}"),
+        }
+    }
 }
 
 /// A deploy fixture, its server's database (migrated, opened) and configuration.
@@ -417,10 +452,8 @@ async fn a_sigterm_stops_a_deploy_at_the_next_safe_point() {
 
 /// A write of the deploy's own record that fails through every retry (another process holds
 /// SQLite's write lock past the busy timeout each time) hands the deploy back, rather than
-/// leave a claim whose heartbeat has stopped for the whole lease; the next sweep resumes it
-/// once the database takes writes again, and finishes. (The request is approved only once
-/// the server runs: a deploy the first sweep after a start leaves behind, that same sweep
-/// resumes whatever its runner, so only a later sweep shows the hand-back's effect.)
+/// leave a claim whose heartbeat has stopped for the whole lease; a sweep resumes it at once
+/// when the database takes writes again, and finishes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_write_failing_through_every_retry_hands_the_deploy_back() {
     use sqlx::Connection;
@@ -429,60 +462,15 @@ async fn a_write_failing_through_every_retry_hands_the_deploy_back() {
     let candidate = fixture
         .origin
         .commit("Carol Contractor", "carol@example.com", "new");
+    let id = approved_request(&db, &fixture, None, &candidate).await;
 
     let go = fixture.dir.path().join("go");
-    let mut command = Command::new(env!("CARGO_BIN_EXE_hangar"));
-    command
-        .args(["serve", "--config"])
-        .arg(&config)
-        .env_remove("HANGAR_CONFIG")
-        .env("RUST_LOG", "warn")
-        .env(hangar_server::deploy::WAIT_AFTER, "fetch")
-        .env(hangar_server::deploy::GO_FILE, &go)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = command.spawn().unwrap();
-    // The log (standard output), line by line, for as long as the server runs.
-    let (log_lines, log) = std::sync::mpsc::channel();
-    let stdout = BufReader::new(child.stdout.take().unwrap());
-    std::thread::spawn(move || {
-        for line in stdout.lines().map_while(Result::ok) {
-            if log_lines.send(line).is_err() {
-                return;
-            }
-        }
-    });
-    let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
-    let _server = Server {
-        child,
-        stderr: None,
-    };
-    let listen = std::fs::read_to_string(&config).unwrap();
-    let port = listen
-        .split("listen = \"127.0.0.1:")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap()
-        .to_string();
-    let ready = format!("http://127.0.0.1:{port}/healthz");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !reqwest::get(&ready)
-        .await
-        .is_ok_and(|response| response.status().is_success())
-    {
-        assert!(Instant::now() < deadline, "the server never answered");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let id = approved_request(&db, &fixture, None, &candidate).await;
-    loop {
-        let line = stderr
-            .next()
-            .expect("the server never waited after fetch")
-            .unwrap();
-        if line.contains("hangar: deploy waiting after fetch") {
-            break;
-        }
-    }
+    let server = Server::spawn_with(
+        &config,
+        Some((hangar_server::deploy::WAIT_AFTER, "fetch", "waiting")),
+        &[(hangar_server::deploy::GO_FILE, go.as_os_str())],
+        true,
+    );
 
     // Another process's write lock, held through the next write's every retry.
     let mut lock = sqlx::SqliteConnection::connect(&format!("sqlite://{}", database.display()))
@@ -494,24 +482,16 @@ async fn a_write_failing_through_every_retry_hands_the_deploy_back() {
         .unwrap();
     std::fs::write(&go, "").unwrap();
     // Retries wait 1 + 2 + 4 s, each attempt up to the 5 s busy timeout: about 27 s.
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let mut seen = Vec::new();
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let line = log
-            .recv_timeout(left)
-            .unwrap_or_else(|_| panic!("no database error was logged: {seen:#?}"));
-        if line.contains("database error during a deploy") {
-            break;
-        }
-        seen.push(line);
-    }
+    wait_for_line(
+        server.log.as_ref().unwrap(),
+        "database error during a deploy",
+    );
     let request = store::find(&db, "team_a", id).await.unwrap().unwrap();
     assert_eq!(request.status, RequestStatus::Deploying);
     assert_eq!(fixture.current("team_a"), None, "no target moved");
     sqlx::query("ROLLBACK").execute(&mut lock).await.unwrap();
 
-    // Handed back, so the same server's next sweep resumes it.
+    // Handed back (no runner), so the sweep that ran it resumes it at once.
     let request = wait_until_deployed(&db, id).await;
     assert_eq!(request.attempts, 2);
     assert_eq!(
