@@ -81,11 +81,12 @@ fn sending_at_once(
 /// on, a small write waits until the peer acknowledges the one before, and a browser may
 /// hold that acknowledgement for 40 ms or more: a page's event stream, whose events are small
 /// writes moments apart (a run's state, then its task's), would deliver the second late.
-pub fn send_at_once(stream: &mut tokio::net::TcpStream) {
+fn send_at_once(stream: &mut tokio::net::TcpStream) {
     if let Err(error) = stream.set_nodelay(true) {
         tracing::debug!(%error, "cannot set TCP_NODELAY on a connection");
     }
 }
+
 /// Longer than any call Hangar makes to the identity provider or Airflow (10 s by default).
 pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
