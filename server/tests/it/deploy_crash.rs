@@ -394,9 +394,7 @@ async fn a_kill_after_any_step_leaves_old_or_new_and_a_restart_finishes() {
 /// hands the deploy back and exits cleanly; the next start finishes it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sigterm_stops_a_deploy_at_the_next_safe_point() {
-    let fixture = DeployFixture::new();
-    let database = fixture.dir.path().join("hangar.db");
-    let config = config(&fixture, &database);
+    let (fixture, _, config, db) = set_up().await;
     // Long enough that only a stop at the safe point explains a prompt, clean exit.
     let text = std::fs::read_to_string(&config).unwrap().replacen(
         "site_root =",
@@ -404,10 +402,6 @@ async fn a_sigterm_stops_a_deploy_at_the_next_safe_point() {
         1,
     );
     std::fs::write(&config, text).unwrap();
-    let db = hangar_server::db::Db::connect(&format!("sqlite://{}", database.display()), 2)
-        .await
-        .unwrap();
-    db.migrate().await.unwrap();
     fixture.origin.write("team_a/etl.py", "# new\n");
     let candidate = fixture
         .origin
